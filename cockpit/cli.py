@@ -1,0 +1,140 @@
+"""The `cockpit` command line: the TUI by default, and subcommands for scripts and CI.
+
+Exit codes: 0 success, 1 a connector (or check) failed, 2 bad usage or configuration.
+Modules are imported per command so `cockpit status` never loads textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from cockpit import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+Release Cockpit: pipelines, environments, canaries, drift and alerts in one terminal,
+with approve, promote and roll back under policy, every action audited.
+
+With no command it starts the terminal UI. With no config file it shows the built-in
+demo fleet. Config is read from --config, $COCKPIT_CONFIG, or config.yaml in the user
+config directory (see `cockpit config path`).
+"""
+
+EPILOG = """\
+examples:
+  cockpit                          the live cockpit (demo fleet without a config)
+  cockpit --read-only              the same, with every mutating key disabled
+  cockpit status --json            poll every connector once, print the fleet as JSON
+  cockpit config check -c prod.yaml
+  cockpit connectors               installed connector types and their capabilities
+"""
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-c", "--config", metavar="FILE", help="config file (default: $COCKPIT_CONFIG, then the user config dir)")
+    p.add_argument("--seed", type=int, default=7, help="demo fleet seed (default 7)")
+    p.add_argument("--demo-scale", type=int, metavar="N", help="grow the demo fleet to N services")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="cockpit",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    root.add_argument("--version", action="version", version=f"cockpit {__version__}")
+    _common(root)
+    root.add_argument("--read-only", action="store_true", help="disable every mutating key (say why on screen)")
+    sub = root.add_subparsers(dest="command", metavar="COMMAND")
+
+    status = sub.add_parser(
+        "status",
+        help="poll every connector once and print the fleet",
+        description="Poll every connector once, print the fleet snapshot, exit 1 if any connector failed.",
+    )
+    _common(status)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    config = sub.add_parser("config", help="check the configuration or show where it is")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = config_sub.add_parser("check", help="validate the config without starting the UI (exit 2 if bad)")
+    _common(check)
+    check.add_argument("--no-secrets", action="store_true", help="do not resolve secret references")
+    path = config_sub.add_parser("path", help="print the config file that would be used")
+    _common(path)
+
+    connectors = sub.add_parser("connectors", help="list installed connector types and their capabilities")
+    connectors.add_argument("--json", action="store_true", help="machine-readable output")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from cockpit.errors import ConfigError
+
+    try:
+        if args.command == "status":
+            from cockpit.status import run_status
+
+            return run_status(args)
+        if args.command == "config":
+            return _config(args)
+        if args.command == "connectors":
+            from cockpit.status import run_connectors
+
+            return run_connectors(args)
+        return _tui(args)
+    except ConfigError as exc:
+        print(f"cockpit: config error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def load_settings(args: argparse.Namespace, resolve_secrets: bool = True):  # type: ignore[no-untyped-def]
+    from cockpit import config
+
+    if args.demo_scale is not None and args.demo_scale < 1:
+        from cockpit.errors import ConfigError
+
+        raise ConfigError("--demo-scale must be at least 1", file="(command line)")
+    settings = config.load(args.config, seed=args.seed, scale=args.demo_scale, resolve_secrets=resolve_secrets)
+    for problem in settings.problems:
+        print(f"cockpit: warning: {problem} (skipped)", file=sys.stderr)
+    return settings
+
+
+def _config(args: argparse.Namespace) -> int:
+    from cockpit import config
+
+    if args.config_command == "path":
+        path = config.find(args.config)
+        print(path if path else f"(none: demo fleet; would read {config.default_path()})")
+        return EXIT_OK
+    settings = load_settings(args, resolve_secrets=not args.no_secrets)
+    where = settings.file or "(built-in demo)"
+    envs = ", ".join(e.name + (" [production]" if e.production else "") for e in settings.environments)
+    print(f"{where}: OK")
+    print(f"  environments: {envs}")
+    for spec in settings.connectors:
+        print(f"  connector {spec.name} ({spec.type}): every {spec.interval:g}s, timeout {spec.timeout:g}s, stale after {spec.stale_after:g}s")
+    if settings.problems:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _tui(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    from cockpit.app import CockpitApp
+
+    app = CockpitApp(settings, read_only=args.read_only)
+    app.run()
+    return app.return_code or EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,313 @@
+"""Configuration: where the file is, its schema, and turning it into running settings.
+
+Lookup order: `--config`, then `$COCKPIT_CONFIG`, then `config.yaml` in the user config
+directory; with none of them the cockpit runs the built-in demo fleet. Every problem is
+one `ConfigError` naming file, line and field.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cockpit import options as opt
+from cockpit.connector import Connector
+from cockpit.errors import ConfigError, PluginError
+from cockpit.model import Environment
+from cockpit.options import Duration, LineMap, Secret
+
+PRODUCTION_NAMES = {"prod", "production", "prd", "live"}
+
+
+@dataclass
+class EnvironmentConfig:
+    name: str
+    production: bool | None = None  # default: names like prod/production are production
+    read_only: bool = False
+
+    @classmethod
+    def from_scalar(cls, value: object) -> EnvironmentConfig:
+        if not isinstance(value, str):
+            raise ValueError("an environment is a name or a mapping with 'name'")
+        return cls(name=value)
+
+
+@dataclass
+class ConnectorConfig:
+    name: str
+    type: str
+    interval: Duration = Duration(10)
+    timeout: Duration = Duration(10)
+    stale_after: Duration | None = None  # default: three missed intervals
+    enabled: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class UiConfig:
+    theme: str = "textual-dark"
+    start_view: str = "overview"
+
+
+@dataclass
+class AuditConfig:
+    path: str | None = None  # default: audit.sqlite3 in the user data directory
+
+
+@dataclass
+class ConfigFile:
+    environments: list[EnvironmentConfig] = field(
+        default_factory=lambda: [EnvironmentConfig(n) for n in ("dev", "staging", "prod")]
+    )
+    connectors: list[ConnectorConfig] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)
+    ui: UiConfig = field(default_factory=UiConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """One connector instance, ready for the hub."""
+
+    name: str
+    type: str
+    cls: type[Connector]
+    options: Any
+    interval: float
+    timeout: float
+    stale_after: float
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The running configuration."""
+
+    file: str | None
+    environments: tuple[Environment, ...]
+    connectors: tuple[ConnectorSpec, ...]
+    keys: Mapping[str, str]
+    ui: UiConfig
+    audit: AuditConfig
+    problems: tuple[str, ...] = ()  # plugins that failed to load and were skipped
+    read_only_envs: frozenset[str] = frozenset()
+
+    @property
+    def demo(self) -> bool:
+        return self.file is None
+
+
+def default_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("cockpit")) / "config.yaml"
+
+
+def find(explicit: str | None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The config file to use, or None for the demo fleet."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit)
+    if env.get("COCKPIT_CONFIG"):
+        return Path(env["COCKPIT_CONFIG"])
+    path = default_path()
+    return path if path.exists() else None
+
+
+def read_yaml(path: Path) -> tuple[Any, LineMap]:
+    """Parse a YAML file, remembering the line of every key and list item."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=name) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", file=name) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(
+            f"YAML syntax error: {problem}",
+            file=name,
+            line=mark.line + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"YAML error: {exc}", file=name) from None
+    lines: dict[opt.Path, int] = {}
+
+    def walk(n: yaml.Node | None, path: opt.Path) -> None:
+        if n is None:
+            return
+        lines[path] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            for key_node, value_node in n.value:
+                child = (*path, str(key_node.value))
+                walk(value_node, child)
+                lines[child] = key_node.start_mark.line + 1
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                walk(item, (*path, i))
+
+    walk(node, ())
+    return data, LineMap(name, lines)
+
+
+def demo_file(seed: int, scale: int) -> ConfigFile:
+    return ConfigFile(
+        connectors=[
+            ConnectorConfig(
+                name="demo",
+                type="demo",
+                interval=Duration(1),
+                timeout=Duration(5),
+                options={"seed": seed, "services": scale},
+            )
+        ]
+    )
+
+
+def load(
+    explicit: str | None = None,
+    *,
+    seed: int = 7,
+    scale: int | None = None,
+    env: Mapping[str, str] | None = None,
+    resolve_secrets: bool = True,
+) -> Settings:
+    """Find, parse and validate the configuration; ConfigError on any problem."""
+    env = os.environ if env is None else env
+    path = find(explicit, env)
+    if path is None:
+        raw: ConfigFile = demo_file(seed, scale or 12)
+        lines = LineMap("(built-in demo)")
+    else:
+        data, lines = read_yaml(path)
+        if data is None:
+            data = {}
+        raw = opt.parse(ConfigFile, data, lines=lines, env=env)
+    return build(raw, lines, env=env, resolve_secrets=resolve_secrets, demo=path is None)
+
+
+def build(
+    raw: ConfigFile,
+    lines: LineMap,
+    *,
+    env: Mapping[str, str],
+    resolve_secrets: bool,
+    demo: bool = False,
+) -> Settings:
+    from cockpit import plugins
+
+    environments = []
+    seen: dict[str, int] = {}
+    for i, e in enumerate(raw.environments):
+        if e.name in seen:
+            raise lines.error(
+                ("environments", i), f"duplicate environment {e.name!r} (first at item {seen[e.name]})"
+            )
+        seen[e.name] = i
+        production = e.production if e.production is not None else e.name in PRODUCTION_NAMES
+        environments.append(Environment(e.name, i, production))
+    if not environments:
+        raise lines.error(("environments",), "at least one environment is needed")
+
+    eps = plugins.installed()
+    specs = []
+    problems = []
+    names: dict[str, int] = {}
+    for i, c in enumerate(raw.connectors):
+        where = ("connectors", i)
+        if c.name in names:
+            raise lines.error(
+                (*where, "name"), f"duplicate connector name {c.name!r} (first at item {names[c.name]})"
+            )
+        names[c.name] = i
+        if c.type not in eps:
+            hint = opt._suggest(c.type, sorted(eps))
+            raise lines.error((*where, "type"), f"unknown connector type {c.type!r}{hint}")
+        if c.interval <= 0:
+            raise lines.error((*where, "interval"), "the poll interval must be positive")
+        if c.timeout <= 0:
+            raise lines.error((*where, "timeout"), "the timeout must be positive")
+        if not c.enabled:
+            continue
+        try:
+            cls = plugins.load(c.type, eps)
+        except PluginError as exc:
+            problems.append(str(exc))
+            continue
+        options = opt.parse(cls.Options, c.options, path=(*where, "options"), lines=lines, env=env)
+        if resolve_secrets:
+            _resolve(options, lines, (*where, "options"))
+        stale = c.stale_after if c.stale_after is not None else max(3 * c.interval, c.interval + c.timeout)
+        specs.append(
+            ConnectorSpec(c.name, c.type, cls, options, float(c.interval), float(c.timeout), float(stale))
+        )
+
+    env_names = set(seen)
+    for binding_id in raw.keys:
+        if not isinstance(raw.keys[binding_id], str) or not raw.keys[binding_id]:
+            raise lines.error(("keys", binding_id), "a key binding is a non-empty string")
+    return Settings(
+        file=None if demo else lines.file,
+        environments=tuple(environments),
+        connectors=tuple(specs),
+        keys=dict(raw.keys),
+        ui=raw.ui,
+        audit=raw.audit,
+        problems=tuple(problems),
+        read_only_envs=frozenset(e.name for e in raw.environments if e.read_only and e.name in env_names),
+    )
+
+
+def _resolve(options: object, lines: LineMap, path: opt.Path) -> None:
+    for secret in opt.secrets_of(options):
+        try:
+            secret.resolve()
+        except ValueError as exc:
+            raise ConfigError(
+                f"secret {secret.ref} cannot be resolved: {exc}",
+                file=lines.file,
+                line=_secret_line(secret, options, lines, path),
+                field=_secret_field(secret, options, path),
+            ) from None
+
+
+def _find_path(target: Secret, value: object, path: opt.Path) -> opt.Path | None:
+    import dataclasses
+
+    if value is target:
+        return path
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            found = _find_path(target, getattr(value, f.name), (*path, f.name))
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            found = _find_path(target, v, (*path, i))
+            if found:
+                return found
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            found = _find_path(target, v, (*path, str(k)))
+            if found:
+                return found
+    return None
+
+
+def _secret_line(secret: Secret, options: object, lines: LineMap, path: opt.Path) -> int | None:
+    found = _find_path(secret, options, path)
+    return lines.line(found) if found else lines.line(path)
+
+
+def _secret_field(secret: Secret, options: object, path: opt.Path) -> str:
+    found = _find_path(secret, options, path)
+    return opt.dotted(found or path)

@@ -1,0 +1,181 @@
+"""The connector plugin contract: what a connector declares, receives and returns.
+
+A connector is registered under the entry-point group `cockpit.connectors`. It declares
+`API_VERSION`, its `CAPABILITIES` (which facts it reports) and `ACTIONS` (which mutations
+it executes), and an `Options` dataclass that config is validated against. It receives its
+options, an injected `httpx.AsyncClient` and a clock; it returns domain objects from
+`cockpit.model` and raises the errors of `cockpit.errors`. It never imports textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from cockpit.clock import Clock
+from cockpit.errors import Rejected
+from cockpit.model import (
+    Action,
+    ActionKind,
+    ActionResult,
+    Alert,
+    Canary,
+    ChangeWindow,
+    Deployment,
+    DriftReport,
+    EnvironmentInfo,
+    Gate,
+    Observation,
+    PendingApproval,
+    PipelineRun,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+API_VERSION = 1
+"""The contract version this cockpit speaks. A connector declaring another is refused."""
+
+
+class Capability(StrEnum):
+    """Which kind of facts a connector reports, each through one method."""
+
+    PIPELINES = "pipelines"
+    ENVIRONMENTS = "environments"
+    CANARY = "canary"
+    DRIFT = "drift"
+    ALERTS = "alerts"
+    APPROVALS = "approvals"
+    GATES = "gates"
+    WINDOWS = "windows"
+
+
+# The method that serves each capability, and the Observation field it fills.
+CAPABILITY_METHODS: dict[Capability, tuple[str, str]] = {
+    Capability.PIPELINES: ("pipelines", "runs"),
+    Capability.ENVIRONMENTS: ("deployments", "deployments"),
+    Capability.CANARY: ("canaries", "canaries"),
+    Capability.DRIFT: ("drift", "drift"),
+    Capability.ALERTS: ("alerts", "alerts"),
+    Capability.APPROVALS: ("approvals", "approvals"),
+    Capability.GATES: ("gates", "gates"),
+    Capability.WINDOWS: ("windows", "windows"),
+}
+
+
+@dataclass
+class NoOptions:
+    """For connectors that take no options."""
+
+
+class Connector:
+    """Base class of every connector. Override the methods of the declared capabilities."""
+
+    API_VERSION: ClassVar[int] = API_VERSION
+    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset()
+    ACTIONS: ClassVar[frozenset[ActionKind]] = frozenset()
+    Options: ClassVar[type] = NoOptions
+    USES_HTTP: ClassVar[bool] = True
+    """False for connectors that need no HTTP client (the demo); the hub then passes None."""
+    DESCRIPTION: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        name: str,
+        options: Any,
+        *,
+        client: httpx.AsyncClient | None,
+        clock: Clock,
+    ) -> None:
+        self.name = name
+        self.options = options
+        self.client = client
+        self.clock = clock
+
+    # Facts. Each returns every current fact of its kind, stamped with source=self.name.
+    async def pipelines(self) -> Sequence[PipelineRun]:
+        raise NotImplementedError
+
+    async def deployments(self) -> Sequence[Deployment]:
+        raise NotImplementedError
+
+    async def canaries(self) -> Sequence[Canary]:
+        raise NotImplementedError
+
+    async def drift(self) -> Sequence[DriftReport]:
+        raise NotImplementedError
+
+    async def alerts(self) -> Sequence[Alert]:
+        raise NotImplementedError
+
+    async def approvals(self) -> Sequence[PendingApproval]:
+        raise NotImplementedError
+
+    async def gates(self) -> Sequence[Gate]:
+        raise NotImplementedError
+
+    async def windows(self) -> Sequence[ChangeWindow]:
+        raise NotImplementedError
+
+    async def environments(self) -> Sequence[EnvironmentInfo]:
+        """Protection rules per environment; optional for every connector."""
+        return ()
+
+    async def execute(self, action: Action) -> ActionResult:
+        """Carry out a mutation. Only the cockpit's executor calls this."""
+        raise Rejected(f"{self.name} cannot {action.kind}")
+
+    async def poll(self) -> Observation:
+        """One full observation: every declared capability, fetched concurrently.
+
+        Connectors whose capabilities share one fetch (the demo) may override this.
+        """
+        caps = [c for c in CAPABILITY_METHODS if c in self.CAPABILITIES]
+        results = await asyncio.gather(
+            *(getattr(self, CAPABILITY_METHODS[c][0])() for c in caps), self.environments()
+        )
+        fields = {CAPABILITY_METHODS[c][1]: tuple(r) for c, r in zip(caps, results, strict=False)}
+        return Observation(
+            source=self.name,
+            observed_at=self.clock.now(),
+            environments=tuple(results[-1]),
+            **fields,
+        )
+
+    async def aclose(self) -> None:
+        """Release what the connector holds (streams, sessions). The hub closes the client."""
+
+
+def implemented(cls: type[Connector], method: str) -> bool:
+    """Whether `cls` overrides `method` of the base class."""
+    return getattr(cls, method) is not getattr(Connector, method)
+
+
+def contract_problems(cls: object) -> list[str]:
+    """Why `cls` is not a usable connector class (empty when it is)."""
+    if not isinstance(cls, type) or not issubclass(cls, Connector):
+        return [f"{cls!r} is not a subclass of cockpit.connector.Connector"]
+    problems = []
+    if cls.API_VERSION != API_VERSION:
+        problems.append(
+            f"declares API_VERSION {cls.API_VERSION}, this cockpit speaks {API_VERSION}"
+        )
+    for cap in cls.CAPABILITIES:
+        if not isinstance(cap, Capability):
+            problems.append(f"unknown capability {cap!r}")
+            continue
+        method = CAPABILITY_METHODS[cap][0]
+        if not implemented(cls, method) and not implemented(cls, "poll"):
+            problems.append(f"declares {cap.value} but does not implement {method}()")
+    for kind in cls.ACTIONS:
+        if not isinstance(kind, ActionKind):
+            problems.append(f"unknown action {kind!r}")
+    if cls.ACTIONS and not implemented(cls, "execute"):
+        problems.append("declares actions but does not implement execute()")
+    if not dataclasses.is_dataclass(cls.Options):
+        problems.append("Options must be a dataclass")
+    return problems

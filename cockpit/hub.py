@@ -1,0 +1,232 @@
+"""The hub: one polling task per connector instance, merged into one fleet snapshot.
+
+Each task polls, then re-arms its own one-shot wait, so polls of one connector never
+overlap; each poll has its own timeout, and failures back off exponentially with jitter
+(honouring a rate limit's retry-after). A slow or broken connector only ever delays itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from cockpit.clock import Clock
+from cockpit.config import ConnectorSpec
+from cockpit.connector import Connector
+from cockpit.errors import ConnectorError, RateLimited
+from cockpit.model import Environment, Observation
+from cockpit.sanitize import clean
+from cockpit.snapshot import FleetSnapshot, SourceState
+
+if TYPE_CHECKING:
+    import httpx
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 300.0
+
+Listener = Callable[[FleetSnapshot], None]
+ClientFactory = Callable[[ConnectorSpec], "httpx.AsyncClient"]
+
+
+def backoff(interval: float, failures: int, rng: random.Random) -> float:
+    """Seconds to wait after `failures` consecutive failures: exponential, capped, jittered.
+
+    The jitter keeps many cockpits (or many connectors) from retrying in lock-step.
+    """
+    base = min(MAX_BACKOFF, interval * (2 ** max(failures - 1, 0)))
+    return base * rng.uniform(0.5, 1.0)
+
+
+def default_client(spec: ConnectorSpec) -> httpx.AsyncClient:
+    import httpx
+
+    from cockpit import __version__
+
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(spec.timeout),
+        headers={"User-Agent": f"release-cockpit/{__version__}"},
+        follow_redirects=False,
+    )
+
+
+@dataclass
+class Instance:
+    spec: ConnectorSpec
+    connector: Connector
+    client: httpx.AsyncClient | None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    failures: int = 0
+    task: asyncio.Task[None] | None = None
+
+
+class Hub:
+    """Owns the connector instances, their polling tasks and the current snapshot."""
+
+    def __init__(
+        self,
+        specs: Sequence[ConnectorSpec],
+        environments: Sequence[Environment],
+        *,
+        clock: Clock,
+        client_factory: ClientFactory = default_client,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.clock = clock
+        self._specs = list(specs)
+        self._client_factory = client_factory
+        self._rng = rng or random.Random()
+        self._instances: dict[str, Instance] = {}
+        self._listeners: list[Listener] = []
+        self.snapshot = FleetSnapshot.empty(environments, clock.now())
+        self.problems: list[str] = []
+        self._running = False
+
+    # Wiring ----------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def open(self) -> None:
+        """Create the connector instances (no I/O). Idempotent."""
+        if self._instances:
+            return
+        sources = dict(self.snapshot.sources)
+        for spec in self._specs:
+            client = self._client_factory(spec) if spec.cls.USES_HTTP else None
+            try:
+                connector = spec.cls(spec.name, spec.options, client=client, clock=self.clock)
+            except Exception as exc:  # a third party's constructor may fail in any way
+                msg = f"connector {spec.name!r} failed to start: {type(exc).__name__}: {clean(exc)}"
+                self.problems.append(msg)
+                log.error(msg)
+                continue
+            self._instances[spec.name] = Instance(spec, connector, client)
+            sources[spec.name] = SourceState(
+                spec.name, spec.type, None, None, None, "", 0, spec.stale_after
+            )
+        self.snapshot = dataclasses.replace(self.snapshot, sources=MappingProxyType(sources))
+
+    def connector(self, name: str) -> Connector | None:
+        inst = self._instances.get(name)
+        return inst.connector if inst else None
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._instances)
+
+    # Running ---------------------------------------------------------------
+    async def start(self) -> None:
+        self.open()
+        self._running = True
+        for inst in self._instances.values():
+            inst.task = asyncio.create_task(self._loop(inst), name=f"poll:{inst.spec.name}")
+
+    async def stop(self) -> None:
+        self._running = False
+        tasks = [i.task for i in self._instances.values() if i.task]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for inst in self._instances.values():
+            try:
+                await asyncio.wait_for(inst.connector.aclose(), 2)
+            except Exception as exc:  # closing must not hide the rest
+                log.warning("closing %s: %s", inst.spec.name, exc)
+            if inst.client is not None:
+                await inst.client.aclose()
+
+    def poke(self, name: str | None = None) -> None:
+        """Poll now instead of waiting for the interval (after an action, on user request)."""
+        for inst in self._instances.values():
+            if name is None or inst.spec.name == name:
+                inst.wake.set()
+
+    async def refresh(self, name: str | None = None) -> FleetSnapshot:
+        """Poll every connector (or one) once, concurrently, and return the new snapshot."""
+        self.open()
+        insts = [i for i in self._instances.values() if name is None or i.spec.name == name]
+        await asyncio.gather(*(self._poll(i) for i in insts))
+        return self.snapshot
+
+    async def _loop(self, inst: Instance) -> None:
+        while self._running:
+            delay = await self._poll(inst)
+            inst.wake.clear()
+            try:
+                await asyncio.wait_for(inst.wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def _poll(self, inst: Instance) -> float:
+        """Poll one connector once; returns how long to wait before the next poll."""
+        spec = inst.spec
+        async with inst.lock:  # never two polls of one connector at once
+            started = self.clock.monotonic()
+            attempt_at = self.clock.now()
+            try:
+                obs = await asyncio.wait_for(inst.connector.poll(), timeout=spec.timeout)
+                if not isinstance(obs, Observation):
+                    raise TypeError(f"poll() returned {type(obs).__name__}, not Observation")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                inst.failures += 1
+                delay = backoff(spec.interval, inst.failures, self._rng)
+                if isinstance(exc, RateLimited) and exc.retry_after:
+                    delay = max(delay, exc.retry_after)
+                message = _describe(exc, spec.timeout)
+                old = self.snapshot.sources.get(spec.name)
+                state = SourceState(
+                    spec.name,
+                    spec.type,
+                    False,
+                    attempt_at,
+                    old.last_success if old else None,
+                    message,
+                    inst.failures,
+                    spec.stale_after,
+                    retry_in=delay,
+                    latency=self.clock.monotonic() - started,
+                )
+                self._publish(self.snapshot.with_source(state, self.clock.now()))
+                log.warning("%s: %s (retry in %.0fs)", spec.name, message, delay)
+                return delay
+            inst.failures = 0
+            state = SourceState(
+                spec.name,
+                spec.type,
+                True,
+                attempt_at,
+                obs.observed_at,
+                "",
+                0,
+                spec.stale_after,
+                latency=self.clock.monotonic() - started,
+            )
+            self._publish(self.snapshot.with_observation(obs, state, self.clock.now()))
+            return spec.interval
+
+    def _publish(self, snapshot: FleetSnapshot) -> None:
+        self.snapshot = snapshot
+        for listener in self._listeners:
+            try:
+                listener(snapshot)
+            except Exception:  # a listener's bug must not stop the polling
+                log.exception("snapshot listener failed")
+
+
+def _describe(exc: BaseException, timeout: float) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"timed out after {timeout:g}s"
+    if isinstance(exc, ConnectorError):
+        text = str(exc)
+        kind = type(exc).__name__
+        return clean(f"{kind}: {text}" if kind != "ConnectorError" else text, limit=300)
+    return clean(f"{type(exc).__name__}: {exc}", limit=300)

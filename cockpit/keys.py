@@ -1,0 +1,67 @@
+"""Every key binding, by stable id: one table for the app, the help screen, config and docs.
+
+Users remap a binding in config with `keys: {<id>: <key>}`; the id never changes.
+Plain data (no textual) so config validation and the README can read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    id: str
+    key: str
+    action: str
+    description: str
+    scope: str  # "app" or the screen it belongs to
+    show: bool = True  # in the footer
+    mutating: bool = False
+
+
+VIEWS = (
+    ("overview", "1", "Overview"),
+    ("pipelines", "2", "Pipelines"),
+    ("environments", "3", "Environments"),
+    ("canary", "4", "Canary"),
+    ("drift", "5", "Drift"),
+    ("approvals", "6", "Approvals"),
+    ("audit", "7", "Audit"),
+)
+
+APP_KEYS: tuple[KeySpec, ...] = (
+    *(
+        KeySpec(f"view.{name}", key, f"app.view('{name}')", title, "app", show=False)
+        for name, key, title in VIEWS
+    ),
+    KeySpec("help", "question_mark", "app.help", "Help", "app"),
+    KeySpec("refresh", "ctrl+r", "app.refresh_now", "Refresh", "app", show=False),
+    KeySpec("quit", "q", "app.quit", "Quit", "app"),
+)
+
+SCREEN_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("filter", "slash", "filter", "Filter", "list"),
+    KeySpec("back", "escape", "back", "Back", "list", show=False),
+    KeySpec("open", "enter", "open", "Open", "list", show=False),
+)
+
+ACTION_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("action.approve", "a", "approve", "Approve", "actions", mutating=True),
+    KeySpec("action.reject", "x", "reject", "Reject", "actions", mutating=True),
+    KeySpec("action.promote", "p", "promote", "Promote", "actions", mutating=True),
+    KeySpec("action.rollback", "b", "rollback", "Rollback", "actions", mutating=True),
+    KeySpec("action.pause", "z", "pause", "Pause", "actions", show=False, mutating=True),
+    KeySpec("action.resume", "u", "resume", "Resume", "actions", show=False, mutating=True),
+    KeySpec("action.abort", "k", "abort", "Abort canary", "actions", show=False, mutating=True),
+    KeySpec("action.sync", "s", "sync", "Sync", "actions", show=False, mutating=True),
+)
+
+ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + SCREEN_KEYS + ACTION_KEYS
+BY_ID = {k.id: k for k in ALL_KEYS}
+
+
+def display(key: str) -> str:
+    """A key as a person would write it: `?` for question_mark, `/` for slash."""
+    names = {"question_mark": "?", "slash": "/", "escape": "esc", "enter": "enter"}
+    return ",".join(names.get(k, k) for k in key.split(","))

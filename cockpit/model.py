@@ -1,0 +1,421 @@
+"""The domain vocabulary: frozen, typed facts that connectors report and screens render.
+
+Every fact a connector returns names its `source` (the connector instance) and when it was
+`observed_at`; datetimes are always timezone-aware (`__post_init__` refuses naive ones).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from enum import StrEnum
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _check_aware(obj: object) -> None:
+    for f in fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError(f"{type(obj).__name__}.{f.name} must be timezone-aware")
+
+
+class Status(StrEnum):
+    """Where a pipeline run, stage or deployment is in its life."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING = "waiting"  # for a human: an approval, a manual job, an input step
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+    UNKNOWN = "unknown"
+
+    @property
+    def terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.SKIPPED}
+
+
+class Health(StrEnum):
+    """How a running deployment is doing (Argo CD's vocabulary, which most tools map onto)."""
+
+    HEALTHY = "healthy"
+    PROGRESSING = "progressing"
+    DEGRADED = "degraded"
+    SUSPENDED = "suspended"
+    MISSING = "missing"
+    UNKNOWN = "unknown"
+
+
+class CanaryPhase(StrEnum):
+    PROGRESSING = "progressing"
+    PAUSED = "paused"
+    PROMOTED = "promoted"
+    ABORTED = "aborted"
+    FAILED = "failed"
+    SUCCEEDED = "succeeded"
+
+    @property
+    def active(self) -> bool:
+        return self in (CanaryPhase.PROGRESSING, CanaryPhase.PAUSED)
+
+
+class GateStatus(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class ActionKind(StrEnum):
+    """Every mutation the cockpit can ask a connector for."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    PROMOTE = "promote"
+    ROLLBACK = "rollback"
+    PAUSE = "pause"
+    RESUME = "resume"
+    ABORT = "abort"
+    SYNC = "sync"
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    team: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    order: int
+    production: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One deployed version in an environment's history."""
+
+    version: str
+    digest: str
+    deployed_at: datetime
+    deployed_by: str
+    id: str = ""  # the remote system's id (Argo CD history id, GitHub deployment id, ...)
+    rollback: bool = False
+
+    def __post_init__(self) -> None:
+        _check_aware(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """What runs in one environment for one service, and what ran there before."""
+
+    service: str
+    environment: str
+    version: str
+    digest: str
+    deployed_at: datetime
+    deployed_by: str
+    status: Status
+    health: Health
+    source: str
+    observed_at: datetime
+    history: tuple[Revision, ...] = ()  # earlier revisions, newest first
+    remote_id: str = ""
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        _check_aware(self)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.service, self.environment)
+
+
+@dataclass(frozen=True, slots=True)
+class TestSummary:
+    passed: int
+    failed: int
+    skipped: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed + self.skipped
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    status: Status
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    waiting_for_approval: bool = False
+    environment: str = ""  # the environment a deploy stage targets, if any
+
+    def __post_init__(self) -> None:
+        _check_aware(self)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineRun:
+    id: str
+    service: str
+    pipeline: str
+    number: int
+    status: Status
+    stages: tuple[Stage, ...]
+    author: str
+    commit: str
+    message: str
+    branch: str
+    queued_at: datetime
+    source: str
+    observed_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    tests: TestSummary | None = None
+    version: str = ""  # the artifact version this run builds
+    digest: str = ""
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        _check_aware(self)
+
+    def duration(self, now: datetime) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at or now
+        return (end - self.started_at).total_seconds()
+
+    @property
+    def current_stage(self) -> Stage | None:
+        for stage in self.stages:
+            if not stage.status.terminal:
+                return stage
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSeries:
+    """One canary metric: baseline and canary samples taken at the same instants."""
+
+    name: str
+    unit: str
+    times: tuple[datetime, ...]
+    baseline: tuple[float, ...]
+    canary: tuple[float, ...]
+    direction: str = "increase"  # which way is bad: increase, decrease, either
+    critical: bool = False
+    group: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricVerdict:
+    name: str
+    classification: str  # Pass, High, Low, Nodata, NodataFailMetric, Error
+    reason: str
+    critical: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The canary judge's answer: a score against thresholds and a decision."""
+
+    score: float
+    decision: str  # pass, marginal, fail, nodata
+    marginal: float
+    passing: float
+    metrics: tuple[MetricVerdict, ...] = ()
+    digest: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Canary:
+    service: str
+    environment: str
+    baseline_version: str
+    canary_version: str
+    step: int  # 1-based index of the current step
+    steps: int
+    weight: int  # percent of traffic on the canary
+    phase: CanaryPhase
+    started_at: datetime
+    source: str
+    observed_at: datetime
+    metrics: tuple[MetricSeries, ...] = ()
+    verdict: Verdict | None = None
+    canary_digest: str = ""
+    message: str = ""  # pause reason, abort message
+    remote_id: str = ""
+
+    def __post_init__(self) -> None:
+        _check_aware(self)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.service, self.environment)
+
+
+@dataclass(frozen=True, slots=True)
+class DriftItem:
+    resource: str  # Kind/namespace/name
+    path: str  # where in the resource they differ, e.g. spec.replicas
+    desired: str
+    live: str
+
+
+@dataclass(frozen=True, slots=True)
+class DriftReport:
+    service: str
+    environment: str
+    revision: str
+    items: tuple[DriftItem, ...]
+    source: str
+    observed_at: datetime
+
+    def __post_init__(self) -> None:
+        _check_aware(self)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.service, self.environment)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    name: str
+    service: str
+    environment: str
+    severity: Severity
+    state: str  # firing, pending, resolved
+    summary: str
+    started_at: datetime
+    source: str
+    observed_at: datetime
+    fingerprint: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_aware(self)
+
+    @property
+    def firing(self) -> bool:
+        return self.state == "firing"
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """One go/no-go check and the evidence behind its status."""
+
+    name: str
+    status: GateStatus
+    evidence: str
+    service: str = ""
+    environment: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingApproval:
+    """A gate waiting for a human, from any connector or the cockpit's own policy."""
+
+    id: str
+    service: str
+    environment: str
+    kind: str  # deployment, stage, input, two-person
+    title: str
+    requested_by: str
+    requested_at: datetime
+    source: str
+    observed_at: datetime
+    version: str = ""
+    digest: str = ""
+    run_id: str = ""
+    remote_id: str = ""
+    required: int = 1
+    approvals: tuple[str, ...] = ()
+    gates: tuple[Gate, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_aware(self)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentInfo:
+    """What a connector knows about an environment's protection (reviewers, timers)."""
+
+    name: str
+    source: str
+    protection: tuple[str, ...] = ()  # human-readable rules, e.g. "2 required reviewers"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeWindow:
+    """A recurring allow window or blackout: cron start, duration, time zone."""
+
+    name: str
+    schedule: str
+    duration_minutes: int
+    timezone: str
+    kind: str = "allow"  # allow or deny
+    environments: tuple[str, ...] = ()
+    source: str = "config"
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """Everything one connector reported in one poll."""
+
+    source: str
+    observed_at: datetime
+    deployments: tuple[Deployment, ...] = ()
+    runs: tuple[PipelineRun, ...] = ()
+    canaries: tuple[Canary, ...] = ()
+    drift: tuple[DriftReport, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    approvals: tuple[PendingApproval, ...] = ()
+    gates: tuple[Gate, ...] = ()
+    environments: tuple[EnvironmentInfo, ...] = ()
+    windows: tuple[ChangeWindow, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_aware(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A request to mutate something, as plain data. The executor is its only runner."""
+
+    kind: ActionKind
+    service: str
+    environment: str
+    source: str = ""  # the connector instance that executes it
+    version: str = ""  # target version (promote) or the version rolled back to
+    from_version: str = ""
+    digest: str = ""
+    from_environment: str = ""  # promote: where the version comes from
+    approval_id: str = ""  # approve/reject: the pending approval
+    remote_id: str = ""  # the remote system's id for what is acted on
+    params: tuple[tuple[str, str], ...] = field(default=())
+
+    def param(self, name: str, default: str = "") -> str:
+        return dict(self.params).get(name, default)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    ok: bool
+    message: str
+    remote_id: str = ""

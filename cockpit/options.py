@@ -1,0 +1,366 @@
+"""Typed option models: plain dataclasses validated from YAML data with precise errors.
+
+A connector declares `Options` as a dataclass; config is checked against its fields
+(unknown keys refused with a "did you mean", wrong types named, required ones demanded).
+Hand-rolled rather than pydantic: the rules we need are few, every error must point at a
+YAML line, and importing pydantic would cost more start-up time than the whole check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar, get_args, get_origin
+
+from cockpit.errors import ConfigError
+
+T = TypeVar("T")
+Path = tuple[str | int, ...]
+
+
+class LineMap:
+    """Where each value of a parsed YAML document came from (path -> 1-based line)."""
+
+    def __init__(self, file: str = "", lines: Mapping[Path, int] | None = None) -> None:
+        self.file = file
+        self._lines = dict(lines or {})
+
+    def line(self, path: Path) -> int | None:
+        while path:
+            if path in self._lines:
+                return self._lines[path]
+            path = path[:-1]
+        return self._lines.get((), None)
+
+    def error(self, path: Path, message: str) -> ConfigError:
+        return ConfigError(message, file=self.file, line=self.line(path), field=dotted(path))
+
+
+def dotted(path: Path) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+class Duration(float):
+    """Seconds, written in config as 30, 2.5, "500ms", "30s", "5m", "1h" or "1d"."""
+
+    _UNITS: typing.ClassVar[dict[str, float]] = {
+        "ms": 0.001,
+        "s": 1,
+        "m": 60,
+        "h": 3600,
+        "d": 86400,
+    }
+    _RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+
+    @classmethod
+    def parse(cls, value: object) -> Duration:
+        if isinstance(value, bool):
+            raise ValueError("expected a duration like 30s, 5m or 1h")
+        if isinstance(value, int | float):
+            if value < 0:
+                raise ValueError("a duration cannot be negative")
+            return cls(value)
+        if isinstance(value, str):
+            m = cls._RE.match(value)
+            if m:
+                return cls(float(m.group(1)) * cls._UNITS[m.group(2) or "s"])
+        raise ValueError(f"expected a duration like 30s, 5m or 1h, got {value!r}")
+
+
+class Secret:
+    """A reference to a secret (`env:VAR` or `keyring:service/name`), never the value.
+
+    The value is looked up by `reveal()` at start; `str()` and `repr()` never show it, so
+    it cannot leak into logs, audit records or error messages by accident.
+    """
+
+    _REF = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|keyring:[^/\s]+/\S+)$")
+
+    def __init__(self, ref: str) -> None:
+        if not self._REF.match(ref):
+            raise ValueError(
+                "secrets are written as references, 'env:VAR' or 'keyring:service/name', "
+                "never as the value itself"
+            )
+        self.ref = ref
+        self._value: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Secret({self.ref!r})"
+
+    __str__ = __repr__
+
+    def resolve(self) -> None:
+        """Look the secret up now; raises ValueError naming the reference, not the value."""
+        kind, _, rest = self.ref.partition(":")
+        if kind == "env":
+            value = os.environ.get(rest)
+            if not value:
+                raise ValueError(f"environment variable {rest} is not set")
+        else:
+            service, _, name = rest.partition("/")
+            try:
+                import keyring
+                import keyring.errors
+
+                value = keyring.get_password(service, name)
+            except Exception as exc:  # keyring backends raise many kinds
+                raise ValueError(
+                    f"keyring lookup of {service}/{name} failed ({type(exc).__name__}); "
+                    "over SSH there is often no keyring: use an env: reference instead"
+                ) from None
+            if not value:
+                raise ValueError(f"keyring has no secret {service}/{name}")
+        self._value = value
+
+    def reveal(self) -> str:
+        if self._value is None:
+            self.resolve()
+        assert self._value is not None
+        return self._value
+
+
+_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def interpolate(value: str, path: Path, lines: LineMap, env: Mapping[str, str]) -> str:
+    """Expand `${VAR}` and `${VAR:-default}`; an unset variable without default is an error."""
+
+    def sub(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise lines.error(path, f"environment variable {name} is not set (used as ${{{name}}})")
+
+    return _ENV_RE.sub(sub, value) if "${" in value else value
+
+
+def _type_name(tp: object) -> str:
+    if tp is Duration:
+        return "a duration (e.g. 30s)"
+    if tp is Secret:
+        return "a secret reference (env:VAR or keyring:service/name)"
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+    if tp in names:
+        return names[tp]  # type: ignore[index]
+    origin = get_origin(tp)
+    if origin is list or origin is tuple:
+        return "a list"
+    if origin is dict or (dataclasses.is_dataclass(tp)):
+        return "a mapping"
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    return getattr(tp, "__name__", str(tp))
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+class _Parser:
+    def __init__(self, lines: LineMap, env: Mapping[str, str]) -> None:
+        self.lines = lines
+        self.env = env
+
+    def convert(self, tp: Any, value: object, path: Path) -> Any:
+        origin = get_origin(tp)
+        if origin is typing.Union or origin is types.UnionType:
+            args = get_args(tp)
+            if value is None and type(None) in args:
+                return None
+            errors = []
+            for arg in args:
+                if arg is type(None):
+                    continue
+                try:
+                    return self.convert(arg, value, path)
+                except ConfigError as exc:
+                    errors.append(exc)
+            if len(errors) == 1:
+                raise errors[0]
+            raise self.lines.error(
+                path,
+                "expected "
+                + " or ".join(_type_name(a) for a in args if a is not type(None))
+                + f", got {_describe(value)}",
+            )
+        if isinstance(value, str):
+            value = interpolate(value, path, self.lines, self.env)
+        if tp is Any or tp is object:
+            return value
+        if origin is Literal:
+            if value not in get_args(tp):
+                hint = _suggest(str(value), [str(a) for a in get_args(tp)])
+                raise self.lines.error(
+                    path, f"expected {_type_name(tp)}, got {_describe(value)}{hint}"
+                )
+            return value
+        if origin is list or origin is tuple:
+            if not isinstance(value, list):
+                raise self.lines.error(path, f"expected a list, got {_describe(value)}")
+            (item_tp, *_) = get_args(tp) or (Any,)
+            items = [self.convert(item_tp, v, (*path, i)) for i, v in enumerate(value)]
+            return tuple(items) if origin is tuple else items
+        if origin is dict:
+            if not isinstance(value, dict):
+                raise self.lines.error(path, f"expected a mapping, got {_describe(value)}")
+            key_tp, val_tp = get_args(tp) or (str, Any)
+            return {
+                self.convert(key_tp, k, (*path, str(k))): self.convert(val_tp, v, (*path, str(k)))
+                for k, v in value.items()
+            }
+        if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+            from_scalar = getattr(tp, "from_scalar", None)
+            if from_scalar is not None and not isinstance(value, dict):
+                try:
+                    return from_scalar(value)
+                except (TypeError, ValueError) as exc:
+                    raise self.lines.error(path, str(exc)) from None
+            return self.dataclass(tp, value, path)
+        return self.scalar(tp, value, path)
+
+    def scalar(self, tp: Any, value: object, path: Path) -> Any:
+        try:
+            if tp is Duration:
+                return Duration.parse(value)
+            if tp is Secret:
+                if not isinstance(value, str):
+                    raise ValueError(f"expected {_type_name(Secret)}, got {_describe(value)}")
+                return Secret(value)
+        except ValueError as exc:
+            raise self.lines.error(path, str(exc)) from None
+        if tp is bool:
+            if isinstance(value, bool):
+                return value
+        elif tp is int:
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+        elif tp is float:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return float(value)
+        elif tp is str:
+            if isinstance(value, str):
+                return value
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return str(value)
+        elif isinstance(tp, type) and isinstance(value, tp):
+            return value
+        raise self.lines.error(path, f"expected {_type_name(tp)}, got {_describe(value)}")
+
+    def dataclass(self, cls: type[T], value: object, path: Path) -> T:
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise self.lines.error(path, f"expected a mapping, got {_describe(value)}")
+        hints = typing.get_type_hints(cls)
+        known = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+        aliases = {name.replace("_", "-"): name for name in known}
+        kwargs: dict[str, Any] = {}
+        for raw_key, raw in value.items():
+            key = str(raw_key)
+            name = key if key in known else aliases.get(key)
+            if name is None:
+                hint = _suggest(key, list(known))
+                raise self.lines.error((*path, key), f"unknown key {key!r}{hint}")
+            kwargs[name] = self.convert(hints[name], raw, (*path, key))
+        for name, f in known.items():
+            missing = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            if missing and name not in kwargs:
+                raise self.lines.error(path, f"missing required key {name!r}")
+        try:
+            obj = cls(**kwargs)
+        except (TypeError, ValueError) as exc:
+            raise self.lines.error(path, str(exc)) from None
+        validate = getattr(obj, "validate", None)
+        if validate is not None:
+            try:
+                validate()
+            except ValueError as exc:
+                raise self.lines.error(path, str(exc)) from None
+        return obj
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    if choices:
+        return "; expected one of: " + ", ".join(sorted(choices))
+    return ""
+
+
+def parse(
+    cls: type[T],
+    data: object,
+    *,
+    path: Path = (),
+    lines: LineMap | None = None,
+    env: Mapping[str, str] | None = None,
+) -> T:
+    """Build `cls` (a dataclass) from YAML data, or raise ConfigError with file:line: field."""
+    parser = _Parser(lines or LineMap(), os.environ if env is None else env)
+    return parser.dataclass(cls, data, path)
+
+
+def secrets_of(obj: object) -> list[Secret]:
+    """Every Secret reachable from an options object (to resolve them all at start)."""
+    found: list[Secret] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, Secret):
+            found.append(value)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                walk(getattr(value, f.name))
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+
+    walk(obj)
+    return found
+
+
+def describe_fields(cls: type) -> list[tuple[str, str, str]]:
+    """(key, type, default) rows documenting an options dataclass, for `cockpit connectors`."""
+    rows = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            default = repr(f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            default = repr(f.default_factory())
+        else:
+            default = "(required)"
+        rows.append((f.name, _type_name(hints[f.name]), default))
+    return rows
+
+
+Validator = Callable[[Any], None]

@@ -1,0 +1,54 @@
+"""Finding and loading connector plugins from the `cockpit.connectors` entry-point group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+
+from cockpit.connector import Connector, contract_problems
+from cockpit.errors import PluginError
+
+GROUP = "cockpit.connectors"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    target: str  # module:attribute
+    distribution: str
+    version: str
+
+
+def installed() -> dict[str, EntryPoint]:
+    """Entry points by connector type name. Imports nothing; the last duplicate wins."""
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def info(ep: EntryPoint) -> PluginInfo:
+    dist = ep.dist
+    return PluginInfo(
+        name=ep.name,
+        target=ep.value,
+        distribution=dist.metadata["Name"] if dist else "?",
+        version=dist.version if dist else "?",
+    )
+
+
+def load(name: str, eps: dict[str, EntryPoint] | None = None) -> type[Connector]:
+    """Import one connector class and check it against the contract.
+
+    Raises PluginError (naming the plugin and the cause) when the module fails to import or
+    the class does not honour the contract. KeyError when no such type is installed.
+    """
+    eps = installed() if eps is None else eps
+    ep = eps[name]
+    try:
+        cls = ep.load()
+    except Exception as exc:  # a third party's import can fail in any way
+        raise PluginError(
+            f"connector {name!r} ({ep.value}) failed to import: {type(exc).__name__}: {exc}"
+        ) from exc
+    problems = contract_problems(cls)
+    if problems:
+        raise PluginError(f"connector {name!r} ({ep.value}) refused: " + "; ".join(problems))
+    return cls  # type: ignore[no-any-return]

@@ -1,0 +1,346 @@
+"""The fleet snapshot: one immutable, merged view of every connector's latest observation.
+
+Building a new snapshot from the previous one touches only what the newest observation
+changed, and records those changes, so screens can update in place row by row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+from cockpit.model import (
+    Alert,
+    Canary,
+    Deployment,
+    DriftReport,
+    Environment,
+    EnvironmentInfo,
+    Gate,
+    Observation,
+    PendingApproval,
+    PipelineRun,
+)
+
+Key = tuple[str, str]  # (service, environment)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """How one connector instance is doing."""
+
+    name: str
+    type: str
+    ok: bool | None  # None until the first poll finishes
+    last_attempt: datetime | None
+    last_success: datetime | None
+    error: str
+    failures: int
+    stale_after: float
+    retry_in: float | None = None  # seconds until the next attempt after a failure
+    latency: float | None = None
+
+    def stale(self, now: datetime) -> bool:
+        """Past its staleness bound: the facts it reported may no longer hold."""
+        if self.last_success is None:
+            return self.ok is False
+        return (now - self.last_success).total_seconds() > self.stale_after
+
+    def label(self, now: datetime) -> str:
+        if self.ok is None:
+            return "connecting"
+        if self.stale(now):
+            return "stale"
+        return "ok" if self.ok else "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """Everything known about one service in one environment."""
+
+    service: str
+    environment: str
+    deployment: Deployment | None = None
+    canary: Canary | None = None
+    drift: DriftReport | None = None
+    alerts: tuple[Alert, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    @property
+    def firing(self) -> tuple[Alert, ...]:
+        return tuple(a for a in self.alerts if a.firing)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What differs from the previous snapshot (generation - 1)."""
+
+    cells: frozenset[Key] = frozenset()
+    services_added: bool = False
+    runs: frozenset[str] = frozenset()
+    runs_removed: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()
+    other: bool = False  # drift, alerts, approvals, canaries lists changed
+    everything: bool = False
+
+
+@dataclass(frozen=True)
+class FleetSnapshot:
+    generation: int
+    taken_at: datetime
+    environments: tuple[Environment, ...]
+    services: tuple[str, ...]
+    cells: Mapping[Key, Cell]
+    runs: Mapping[str, PipelineRun]  # id -> run, every source
+    canaries: tuple[Canary, ...]
+    drift: tuple[DriftReport, ...]
+    alerts: tuple[Alert, ...]
+    approvals: tuple[PendingApproval, ...]
+    gates: tuple[Gate, ...]
+    environment_info: tuple[EnvironmentInfo, ...]
+    sources: Mapping[str, SourceState]
+    observations: Mapping[str, Observation]
+    indexes: Mapping[str, ObsIndex] = field(default_factory=dict)
+    changes: Changes = field(default_factory=Changes)
+
+    @staticmethod
+    def empty(environments: Iterable[Environment], taken_at: datetime) -> FleetSnapshot:
+        return FleetSnapshot(
+            generation=0,
+            taken_at=taken_at,
+            environments=tuple(environments),
+            services=(),
+            cells=MappingProxyType({}),
+            runs=MappingProxyType({}),
+            canaries=(),
+            drift=(),
+            alerts=(),
+            approvals=(),
+            gates=(),
+            environment_info=(),
+            sources=MappingProxyType({}),
+            observations=MappingProxyType({}),
+            changes=Changes(everything=True),
+        )
+
+    def cell(self, service: str, environment: str) -> Cell:
+        return self.cells.get((service, environment)) or Cell(service, environment)
+
+    def environment(self, name: str) -> Environment | None:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        return None
+
+    def runs_newest_first(self) -> list[PipelineRun]:
+        return sorted(self.runs.values(), key=lambda r: (r.queued_at, r.id), reverse=True)
+
+    def runs_for(self, service: str) -> list[PipelineRun]:
+        return [r for r in self.runs_newest_first() if r.service == service]
+
+    def gates_for(self, service: str, environment: str) -> tuple[Gate, ...]:
+        return tuple(
+            g
+            for g in self.gates
+            if (not g.service or g.service == service)
+            and (not g.environment or g.environment == environment)
+        )
+
+    def stale_sources(self) -> list[str]:
+        return [s.name for s in self.sources.values() if s.stale(self.taken_at)]
+
+    def with_source(self, state: SourceState, taken_at: datetime) -> FleetSnapshot:
+        """A new snapshot where only a source's health changed (a failed poll)."""
+        sources = dict(self.sources)
+        sources[state.name] = state
+        return _replace(
+            self,
+            generation=self.generation + 1,
+            taken_at=taken_at,
+            sources=MappingProxyType(sources),
+            changes=Changes(sources=frozenset({state.name})),
+        )
+
+    def with_observation(
+        self, obs: Observation, state: SourceState, taken_at: datetime
+    ) -> FleetSnapshot:
+        """A new snapshot with `obs` replacing that source's previous observation."""
+        old = self.observations.get(obs.source)
+        observations = dict(self.observations)
+        observations[obs.source] = obs
+        sources = dict(self.sources)
+        sources[state.name] = state
+        order = list(self.sources) if state.name in self.sources else [*self.sources, state.name]
+
+        old_index = self.indexes.get(obs.source, EMPTY_INDEX)
+        index = ObsIndex.of(obs, self.indexes.get(obs.source), old)
+        indexes = dict(self.indexes)
+        indexes[obs.source] = index
+        changed_cells = _changed_keys(old_index, index)
+        cells = dict(self.cells)
+        services = set(self.services)
+        for key in changed_cells:
+            cell = _merge_cell(key, order, indexes)
+            if cell is None:
+                cells.pop(key, None)
+            else:
+                cells[key] = cell
+        services_added = False
+        new_services = {k[0] for k in changed_cells if k in cells}
+        if not new_services <= services:
+            services |= new_services
+            services_added = True
+        if old is not None:
+            # A service vanishes when no cell mentions it any more.
+            gone = {k[0] for k in changed_cells if k not in cells}
+            if gone:
+                still = {k[0] for k in cells}
+                if gone - still:
+                    services &= still
+                    services_added = True
+
+        runs = self.runs
+        changed_runs: frozenset[str] = frozenset()
+        removed_runs: frozenset[str] = frozenset()
+        if old is None or old.runs is not obs.runs:
+            before = {r.id: r for r in old.runs} if old else {}
+            after = {r.id: r for r in obs.runs}
+            changed_runs = frozenset(
+                rid for rid, run in after.items() if before.get(rid) is not run and before.get(rid) != run
+            )
+            removed_runs = frozenset(before.keys() - after.keys())
+            if changed_runs or removed_runs:
+                merged = dict(self.runs)
+                for rid in removed_runs:
+                    merged.pop(rid, None)
+                for rid in changed_runs:
+                    merged[rid] = after[rid]
+                runs = MappingProxyType(merged)
+
+        other = old is None or any(
+            getattr(old, name) != getattr(obs, name)
+            for name in ("canaries", "drift", "alerts", "approvals", "gates", "environments")
+        )
+        lists = _collect(order, observations) if other else None
+        return FleetSnapshot(
+            generation=self.generation + 1,
+            taken_at=taken_at,
+            environments=self.environments,
+            services=tuple(sorted(services)) if services_added else self.services,
+            cells=MappingProxyType(cells),
+            runs=runs,
+            canaries=lists["canaries"] if lists else self.canaries,
+            drift=lists["drift"] if lists else self.drift,
+            alerts=lists["alerts"] if lists else self.alerts,
+            approvals=lists["approvals"] if lists else self.approvals,
+            gates=lists["gates"] if lists else self.gates,
+            environment_info=lists["environments"] if lists else self.environment_info,
+            sources=MappingProxyType(sources),
+            observations=MappingProxyType(observations),
+            indexes=MappingProxyType(indexes),
+            changes=Changes(
+                cells=frozenset(changed_cells),
+                services_added=services_added,
+                runs=changed_runs,
+                runs_removed=removed_runs,
+                sources=frozenset({state.name}),
+                other=other,
+            ),
+        )
+
+
+def _replace(snap: FleetSnapshot, **kw: object) -> FleetSnapshot:
+    from dataclasses import replace
+
+    return replace(snap, **kw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class ObsIndex:
+    """One observation's facts by (service, environment), built once per poll."""
+
+    deployments: Mapping[Key, Deployment]
+    canaries: Mapping[Key, Canary]
+    drift: Mapping[Key, DriftReport]
+    alerts: Mapping[Key, tuple[Alert, ...]]
+
+    @staticmethod
+    def of(obs: Observation, previous: ObsIndex | None, old: Observation | None) -> ObsIndex:
+        def reuse(name: str, build):  # type: ignore[no-untyped-def]
+            if previous is not None and old is not None and getattr(old, name) is getattr(obs, name):
+                return getattr(previous, name)
+            return build(getattr(obs, name))
+
+        return ObsIndex(
+            deployments=reuse("deployments", lambda xs: {x.key: x for x in xs}),
+            canaries=reuse("canaries", lambda xs: {x.key: x for x in xs}),
+            drift=reuse("drift", lambda xs: {x.key: x for x in xs}),
+            alerts=reuse("alerts", _alerts_by_key),
+        )
+
+
+EMPTY_INDEX = ObsIndex({}, {}, {}, {})
+
+
+def _alerts_by_key(alerts: Iterable[Alert]) -> dict[Key, tuple[Alert, ...]]:
+    out: dict[Key, list[Alert]] = {}
+    for a in alerts:
+        out.setdefault((a.service, a.environment), []).append(a)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _changed_keys(old: ObsIndex, new: ObsIndex) -> set[Key]:
+    changed: set[Key] = set()
+    for name in ("deployments", "canaries", "drift", "alerts"):
+        before, after = getattr(old, name), getattr(new, name)
+        if before is after:
+            continue
+        for key in before.keys() | after.keys():
+            x, y = before.get(key), after.get(key)
+            if x is not y and x != y:
+                changed.add(key)
+    return changed
+
+
+def _merge_cell(key: Key, order: list[str], indexes: Mapping[str, ObsIndex]) -> Cell | None:
+    """Facts for one cell; when two sources report the same kind, the first configured wins."""
+    deployment = canary = drift = None
+    alerts: list[Alert] = []
+    sources: list[str] = []
+    for name in order:
+        idx = indexes.get(name)
+        if idx is None:
+            continue
+        found = False
+        if deployment is None and key in idx.deployments:
+            deployment = idx.deployments[key]
+            found = True
+        if canary is None and key in idx.canaries:
+            canary = idx.canaries[key]
+            found = True
+        if drift is None and key in idx.drift:
+            drift = idx.drift[key]
+            found = True
+        if key in idx.alerts:
+            alerts.extend(idx.alerts[key])
+            found = True
+        if found:
+            sources.append(name)
+    if deployment is None and canary is None and drift is None and not alerts:
+        return None
+    return Cell(key[0], key[1], deployment, canary, drift, tuple(alerts), tuple(sources))
+
+
+def _collect(order: list[str], observations: Mapping[str, Observation]) -> dict[str, tuple]:  # type: ignore[type-arg]
+    out: dict[str, list] = {  # type: ignore[type-arg]
+        n: [] for n in ("canaries", "drift", "alerts", "approvals", "gates", "environments")
+    }
+    for name in order:
+        obs = observations.get(name)
+        if obs is None:
+            continue
+        for n, items in out.items():
+            items.extend(getattr(obs, n))
+    return {n: tuple(v) for n, v in out.items()}

@@ -1,0 +1,261 @@
+"""`cockpit status` and `cockpit connectors`: the fleet and the plugins, for scripts and CI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from cockpit.clock import SystemClock, ago
+from cockpit.model import Canary, Deployment
+from cockpit.sanitize import clean
+from cockpit.snapshot import FleetSnapshot
+
+
+def iso(when: datetime | None) -> str | None:
+    return when.isoformat().replace("+00:00", "Z") if when else None
+
+
+def _deployment(d: Deployment) -> dict[str, Any]:
+    return {
+        "version": d.version,
+        "digest": d.digest,
+        "status": d.status.value,
+        "health": d.health.value,
+        "deployed_at": iso(d.deployed_at),
+        "deployed_by": d.deployed_by,
+        "source": d.source,
+        "observed_at": iso(d.observed_at),
+        "history": [
+            {"version": r.version, "digest": r.digest, "deployed_at": iso(r.deployed_at), "deployed_by": r.deployed_by, "id": r.id}
+            for r in d.history
+        ],
+    }
+
+
+def _canary(c: Canary) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "service": c.service,
+        "environment": c.environment,
+        "baseline_version": c.baseline_version,
+        "canary_version": c.canary_version,
+        "step": c.step,
+        "steps": c.steps,
+        "weight": c.weight,
+        "phase": c.phase.value,
+        "started_at": iso(c.started_at),
+        "source": c.source,
+        "observed_at": iso(c.observed_at),
+        "metrics": [m.name for m in c.metrics],
+    }
+    if c.verdict is not None:
+        out["verdict"] = {"decision": c.verdict.decision, "score": c.verdict.score, "digest": c.verdict.digest}
+    return out
+
+
+def snapshot_json(snap: FleetSnapshot, now: datetime, config: str | None) -> dict[str, Any]:
+    services = []
+    for name in snap.services:
+        envs: dict[str, Any] = {}
+        for env in snap.environments:
+            cell = snap.cell(name, env.name)
+            entry: dict[str, Any] = {"sources": list(cell.sources)}
+            if cell.deployment is not None:
+                entry["deployment"] = _deployment(cell.deployment)
+            if cell.canary is not None:
+                entry["canary"] = {"step": cell.canary.step, "weight": cell.canary.weight, "phase": cell.canary.phase.value}
+            if cell.drift is not None:
+                entry["drift_items"] = len(cell.drift.items)
+            if cell.alerts:
+                entry["alerts"] = [a.name for a in cell.alerts if a.firing]
+            envs[env.name] = entry
+        services.append({"name": name, "environments": envs})
+    runs = snap.runs_newest_first()
+    counts: dict[str, int] = {}
+    for run in runs:
+        counts[run.status.value] = counts.get(run.status.value, 0) + 1
+    return {
+        "generated_at": iso(now),
+        "config": config or "(built-in demo)",
+        "ok": all(s.ok for s in snap.sources.values()),
+        "connectors": [
+            {
+                "name": s.name,
+                "type": s.type,
+                "ok": bool(s.ok),
+                "error": s.error or None,
+                "last_success": iso(s.last_success),
+                "stale": s.stale(now),
+                "latency_ms": round(s.latency * 1000, 1) if s.latency is not None else None,
+            }
+            for s in snap.sources.values()
+        ],
+        "environments": [{"name": e.name, "production": e.production} for e in snap.environments],
+        "services": services,
+        "pipelines": {
+            "total": len(runs),
+            "by_status": dict(sorted(counts.items())),
+            "recent": [
+                {
+                    "id": r.id,
+                    "service": r.service,
+                    "status": r.status.value,
+                    "stage": r.current_stage.name if r.current_stage else None,
+                    "version": r.version,
+                    "author": r.author,
+                    "commit": r.commit,
+                    "queued_at": iso(r.queued_at),
+                    "source": r.source,
+                }
+                for r in runs[:50]
+            ],
+        },
+        "canaries": [_canary(c) for c in snap.canaries],
+        "drift": [
+            {
+                "service": d.service,
+                "environment": d.environment,
+                "revision": d.revision,
+                "items": [{"resource": i.resource, "path": i.path, "desired": i.desired, "live": i.live} for i in d.items],
+                "source": d.source,
+            }
+            for d in snap.drift
+        ],
+        "alerts": [
+            {
+                "name": a.name,
+                "service": a.service,
+                "environment": a.environment,
+                "severity": a.severity.value,
+                "state": a.state,
+                "summary": a.summary,
+                "started_at": iso(a.started_at),
+                "source": a.source,
+            }
+            for a in snap.alerts
+        ],
+        "approvals": [
+            {
+                "id": a.id,
+                "title": a.title,
+                "service": a.service,
+                "environment": a.environment,
+                "kind": a.kind,
+                "requested_by": a.requested_by,
+                "requested_at": iso(a.requested_at),
+                "version": a.version,
+                "remote_id": a.remote_id,
+                "approvals": list(a.approvals),
+                "required": a.required,
+                "source": a.source,
+            }
+            for a in snap.approvals
+        ],
+    }
+
+
+def snapshot_table(snap: FleetSnapshot, now: datetime) -> str:
+    lines = []
+    for s in snap.sources.values():
+        state = s.label(now)
+        detail = f": {s.error}" if s.error else ""
+        lines.append(f"connector {clean(s.name)} ({clean(s.type)}): {state}{clean(detail)}")
+    envs = [e.name for e in snap.environments]
+    width = max([len(s) for s in snap.services] + [7])
+    header = f"{'SERVICE':<{width}}  " + "  ".join(f"{e.upper():<22}" for e in envs)
+    lines += ["", header]
+    for name in snap.services:
+        cols = []
+        for env in envs:
+            cell = snap.cell(name, env)
+            text = "-"
+            if cell.deployment:
+                text = f"{cell.deployment.version} {cell.deployment.health.value}"
+            if cell.canary and cell.canary.phase.active:
+                text += f" canary {cell.canary.weight}%"
+            if cell.drift and cell.drift.items:
+                text += f" drift:{len(cell.drift.items)}"
+            if cell.firing:
+                text += f" alerts:{len(cell.firing)}"
+            cols.append(f"{clean(text):<22}")
+        lines.append(f"{clean(name):<{width}}  " + "  ".join(cols))
+    runs = snap.runs_newest_first()
+    active = [r for r in runs if not r.status.terminal]
+    lines += ["", f"pipelines: {len(runs)} runs, {len(active)} active"]
+    for a in snap.approvals:
+        lines.append(f"waiting for approval: {clean(a.title)} (by {clean(a.requested_by)}, {ago(a.requested_at, now)})")
+    for a in snap.alerts:
+        if a.firing:
+            lines.append(f"alert firing: {clean(a.name)} {clean(a.service)}/{clean(a.environment)} [{a.severity.value}] {clean(a.summary)}")
+    return "\n".join(lines)
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from cockpit.cli import EXIT_FAILED, EXIT_OK, load_settings
+    from cockpit.hub import Hub
+
+    settings = load_settings(args)
+    clock = SystemClock()
+
+    async def once() -> FleetSnapshot:
+        hub = Hub(settings.connectors, settings.environments, clock=clock)
+        try:
+            return await hub.refresh()
+        finally:
+            await hub.stop()
+
+    snap = asyncio.run(once())
+    now = clock.now()
+    if args.json:
+        json.dump(snapshot_json(snap, now, settings.file), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(snapshot_table(snap, now))
+    failed = [s for s in snap.sources.values() if not s.ok]
+    for s in failed:
+        print(f"cockpit: connector {clean(s.name)} failed: {clean(s.error)}", file=sys.stderr)
+    return EXIT_FAILED if failed or settings.problems else EXIT_OK
+
+
+def run_connectors(args: argparse.Namespace) -> int:
+    from cockpit import plugins
+    from cockpit.cli import EXIT_FAILED, EXIT_OK
+    from cockpit.errors import PluginError
+    from cockpit.options import describe_fields
+
+    rows = []
+    broken = 0
+    for name, ep in sorted(plugins.installed().items()):
+        info = plugins.info(ep)
+        row: dict[str, Any] = {"type": name, "target": info.target, "distribution": info.distribution, "version": info.version}
+        try:
+            cls = plugins.load(name)
+        except PluginError as exc:
+            row["error"] = str(exc)
+            broken += 1
+        else:
+            row["api_version"] = cls.API_VERSION
+            row["capabilities"] = sorted(c.value for c in cls.CAPABILITIES)
+            row["actions"] = sorted(a.value for a in cls.ACTIONS)
+            row["description"] = cls.DESCRIPTION
+            row["options"] = [{"key": k, "type": t, "default": d} for k, t, d in describe_fields(cls.Options)]
+        rows.append(row)
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for row in rows:
+            print(f"{row['type']}  ({row['distribution']} {row['version']}, {row['target']})")
+            if "error" in row:
+                print(f"  BROKEN: {clean(row['error'])}")
+                continue
+            if row["description"]:
+                print(f"  {row['description']}")
+            print(f"  capabilities: {', '.join(row['capabilities']) or '-'}")
+            print(f"  actions:      {', '.join(row['actions']) or '-'}")
+            for opt in row["options"]:
+                print(f"  option {opt['key']}: {opt['type']}, default {opt['default']}")
+    return EXIT_FAILED if broken else EXIT_OK

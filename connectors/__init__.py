@@ -1,0 +1,1 @@
+"""Connector plugins shipped with the cockpit: the reference implementations of the contract."""

@@ -1,0 +1,204 @@
+"""The demo connector: a simulated live fleet, the cockpit's default with no config.
+
+It is also the reference implementation of the connector contract: it declares every
+capability and action and passes `cockpit.testing`'s contract kit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from cockpit.clock import Clock
+from cockpit.connector import Capability, Connector
+from cockpit.errors import Rejected
+from cockpit.model import (
+    Action,
+    ActionKind,
+    ActionResult,
+    CanaryPhase,
+    Observation,
+    Status,
+)
+from cockpit.options import Duration
+from connectors.demo.sim import APPROVAL_STAGE, CANARY_WEIGHTS, Fleet
+
+
+@dataclass
+class DemoOptions:
+    seed: int = 7
+    services: int = 12
+    environments: list[str] = field(default_factory=lambda: ["dev", "staging", "prod"])
+    runs_per_service: int = 10
+    latency: Duration = Duration(0)  # simulated answer time, for benchmarks
+
+    def validate(self) -> None:
+        if not 1 <= self.services <= 100_000:
+            raise ValueError("services must be between 1 and 100000")
+        if not self.environments or len(set(self.environments)) != len(self.environments):
+            raise ValueError("environments must be a non-empty list of distinct names")
+        if self.runs_per_service < 1:
+            raise ValueError("runs_per_service must be at least 1")
+
+
+class DemoConnector(Connector):
+    """A deterministic simulated fleet: pipelines, deployments, a canary, drift, an alert."""
+
+    CAPABILITIES = frozenset(Capability) - {Capability.WINDOWS}
+    ACTIONS = frozenset(ActionKind)
+    Options = DemoOptions
+    USES_HTTP = False
+    DESCRIPTION = "Simulated fleet for trying the cockpit (deterministic for a seed)"
+
+    def __init__(self, name: str, options: DemoOptions, *, client: object, clock: Clock) -> None:
+        super().__init__(name, options, client=None, clock=clock)
+        self.fleet = Fleet(
+            seed=options.seed,
+            services=options.services,
+            environments=tuple(options.environments),
+            start=clock.now(),
+            source=name,
+            runs_per_service=options.runs_per_service,
+        )
+        self._last: Observation | None = None
+        self._lock = asyncio.Lock()
+
+    async def poll(self) -> Observation:
+        if self.options.latency:
+            await asyncio.sleep(self.options.latency)
+        async with self._lock:
+            moved = self.fleet.advance_to(self.clock.now())
+            if self._last is not None and not moved:
+                return self._last
+            self._last = self._observe()
+            return self._last
+
+    def _observe(self) -> Observation:
+        fleet = self.fleet
+        last = self._last
+        runs = tuple(fleet.run(r) for r in fleet.runs.values())
+        if last is not None and runs == last.runs:
+            runs = last.runs
+        return Observation(
+            source=self.name,
+            observed_at=fleet.now,
+            deployments=tuple(fleet.deployments.values()),
+            runs=runs,
+            canaries=tuple(fleet.canary(c) for c in fleet.canaries.values()),
+            drift=tuple(fleet.drift.values()),
+            alerts=tuple(fleet.alerts),
+            approvals=fleet.approvals(),
+            gates=fleet.gates(),
+        )
+
+    # The per-capability methods serve the same simulated state as poll().
+    async def pipelines(self):  # type: ignore[no-untyped-def]
+        return (await self.poll()).runs
+
+    async def deployments(self):  # type: ignore[no-untyped-def]
+        return (await self.poll()).deployments
+
+    async def canaries(self):  # type: ignore[no-untyped-def]
+        return (await self.poll()).canaries
+
+    async def drift(self):  # type: ignore[no-untyped-def]
+        return (await self.poll()).drift
+
+    async def alerts(self):  # type: ignore[no-untyped-def]
+        return (await self.poll()).alerts
+
+    async def approvals(self):  # type: ignore[no-untyped-def]
+        return (await self.poll()).approvals
+
+    async def gates(self):  # type: ignore[no-untyped-def]
+        return (await self.poll()).gates
+
+    async def execute(self, action: Action) -> ActionResult:
+        if self.options.latency:
+            await asyncio.sleep(self.options.latency)
+        async with self._lock:
+            self.fleet.advance_to(self.clock.now())
+            result = self._apply(action)
+            self._last = None  # the next poll shows the effect
+            return result
+
+    def _apply(self, action: Action) -> ActionResult:
+        fleet = self.fleet
+        now = fleet.now
+        key = (action.service, action.environment)
+        kind = action.kind
+        if kind in (ActionKind.APPROVE, ActionKind.REJECT):
+            run_id = action.remote_id or action.approval_id.split(":", 1)[-1]
+            run = fleet.runs.get(run_id)
+            if run is None or run.stage_status[APPROVAL_STAGE] is not Status.WAITING:
+                raise Rejected(f"nothing waits for approval as {run_id!r}")
+            if kind is ActionKind.APPROVE:
+                run.stage_status[APPROVAL_STAGE] = Status.SUCCEEDED
+                run.stage_finished[APPROVAL_STAGE] = now
+                fleet._enter_stage(run, APPROVAL_STAGE + 1, now)
+                fleet.approvals_cache = None
+                return ActionResult(True, f"approved {run.id}: deploying {run.version}", run.id)
+            run.stage_status[APPROVAL_STAGE] = Status.FAILED
+            run.stage_finished[APPROVAL_STAGE] = now
+            fleet._finish(run, Status.CANCELLED, now)
+            return ActionResult(True, f"rejected {run.id}", run.id)
+
+        canary = fleet.canaries.get(key)
+        if kind in (ActionKind.PAUSE, ActionKind.RESUME, ActionKind.ABORT):
+            if canary is None or not canary.phase.active:
+                raise Rejected(f"no active canary for {action.service} in {action.environment}")
+            if kind is ActionKind.PAUSE:
+                canary.phase, canary.message = CanaryPhase.PAUSED, "paused by operator"
+            elif kind is ActionKind.RESUME:
+                canary.phase, canary.message = CanaryPhase.PROGRESSING, ""
+            else:
+                canary.phase, canary.message = CanaryPhase.ABORTED, "aborted: traffic back on stable"
+            canary.frozen = None
+            return ActionResult(True, f"{kind.value}d canary of {action.service}", canary.service)
+
+        if kind is ActionKind.PROMOTE:
+            if canary is not None and canary.phase.active:
+                full = action.param("full") == "true"
+                if full or canary.step >= len(CANARY_WEIGHTS) - 1:
+                    fleet._deploy(canary.service, canary.environment, canary.candidate, "cockpit", now)
+                    canary.step = len(CANARY_WEIGHTS) - 1
+                    canary.phase, canary.message = CanaryPhase.PROMOTED, "fully promoted"
+                    canary.frozen = None
+                    return ActionResult(True, f"promoted {canary.candidate} to 100%")
+                canary.step += 1
+                canary.ticks_in_step = 0
+                canary.phase, canary.message = CanaryPhase.PROGRESSING, ""
+                canary.frozen = None
+                return ActionResult(
+                    True, f"canary to step {canary.step + 1}, weight {CANARY_WEIGHTS[canary.step]}%"
+                )
+            source = fleet.deployments.get((action.service, action.from_environment))
+            if source is None or key not in fleet.deployments:
+                raise Rejected(
+                    f"cannot promote {action.service} from {action.from_environment or '?'} "
+                    f"to {action.environment}"
+                )
+            version = action.version or source.version
+            fleet._deploy(action.service, action.environment, version, "cockpit", now)
+            return ActionResult(True, f"{action.service} {version} now in {action.environment}")
+
+        if kind is ActionKind.ROLLBACK:
+            if canary is not None and canary.phase.active:
+                canary.phase, canary.message = CanaryPhase.ABORTED, "rolled back to stable"
+                canary.frozen = None
+                return ActionResult(True, f"canary aborted; {canary.baseline} serves all traffic")
+            dep = fleet.deployments.get(key)
+            if dep is None:
+                raise Rejected(f"{action.service} is not deployed in {action.environment}")
+            known = {r.version for r in dep.history}
+            if action.version not in known:
+                raise Rejected(f"{action.version!r} is not in {action.service}'s history")
+            fleet._deploy(action.service, action.environment, action.version, "cockpit", now, rollback=True)
+            return ActionResult(True, f"{action.service} rolled back to {action.version}")
+
+        if kind is ActionKind.SYNC:
+            if key not in fleet.drift:
+                return ActionResult(True, f"{action.service} in {action.environment} already in sync")
+            del fleet.drift[key]
+            return ActionResult(True, f"synced {action.service} in {action.environment}")
+        raise Rejected(f"demo cannot {kind.value}")

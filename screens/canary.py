@@ -1,0 +1,173 @@
+"""Canary: step, weight and phase, the judge's verdict, and baseline vs canary per metric."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from cockpit.clock import ago
+from cockpit.model import Canary, MetricSeries, Verdict
+from cockpit.sanitize import clean
+from cockpit.snapshot import FleetSnapshot
+from screens.base import FleetScreen
+from screens.widgets import PHASE_STYLE, LiveTable, SortText, sparkline, txt
+
+DECISION_STYLE = {"pass": "green bold", "marginal": "yellow bold", "fail": "red bold", "nodata": "yellow"}
+CLASS_STYLE = {"Pass": "green", "High": "red bold", "Low": "red bold", "Nodata": "yellow"}
+
+
+def canary_row(c: Canary) -> list[Text]:
+    verdict = c.verdict
+    return [
+        SortText(clean(c.service, limit=18)),
+        txt(c.environment, limit=10),
+        txt(f"{c.baseline_version} → {c.canary_version}", limit=24),
+        Text(f"{c.step}/{c.steps}"),
+        Text(f"{c.weight}%"),
+        Text(c.phase.value, style=PHASE_STYLE[c.phase]),
+        Text(
+            f"{verdict.decision} {verdict.score:.0f}" if verdict else "-",
+            style=DECISION_STYLE.get(verdict.decision, "") if verdict else "dim",
+        ),
+    ]
+
+
+def verdict_text(verdict: Verdict | None) -> Text:
+    out = Text()
+    if verdict is None:
+        out.append("verdict: not judged yet", style="dim")
+        return out
+    out.append("verdict ")
+    out.append(verdict.decision.upper(), style=DECISION_STYLE.get(verdict.decision, "bold"))
+    out.append(f"  score {verdict.score:.1f}  (marginal {verdict.marginal:g}, pass {verdict.passing:g})")
+    # A bar from 0 to 100 with the two thresholds marked.
+    width = 40
+    bar = ["─"] * (width + 1)
+    bar[round(verdict.marginal / 100 * width)] = "┊"
+    bar[round(verdict.passing / 100 * width)] = "┊"
+    bar[round(max(0.0, min(verdict.score, 100.0)) / 100 * width)] = "●"
+    out.append("  0")
+    out.append("".join(bar), style=DECISION_STYLE.get(verdict.decision, ""))
+    out.append("100")
+    if verdict.reason:
+        out.append("\n")
+        out.append_text(txt(verdict.reason, "dim", limit=200))
+    return out
+
+
+def metric_block(series: MetricSeries, verdict: Verdict | None, width: int, rows: int) -> Text:
+    out = Text()
+    out.append_text(txt(series.name, "bold", limit=30))
+    out.append(f" ({clean(series.unit)})" if series.unit else "")
+    if series.critical:
+        out.append(" critical", style="magenta")
+    mv = next((m for m in verdict.metrics if m.name == series.name), None) if verdict else None
+    if mv is not None:
+        out.append("  ")
+        out.append(mv.classification, style=CLASS_STYLE.get(mv.classification, "yellow"))
+        out.append(": ")
+        out.append_text(txt(mv.reason, limit=max(width - 30, 20)))
+    values = [v for v in (*series.baseline, *series.canary) if v == v]
+    label_w = 8
+    chart_w = max(width - label_w - 12, 10)
+    if not values:
+        out.append("\n  no data", style="yellow")
+        return out
+    lo, hi = min(values), max(values)
+    pad = (hi - lo) * 0.05 or abs(hi) * 0.05 or 1.0
+    lo, hi = max(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad
+    for label, data, style in (("base", series.baseline, "blue"), ("canary", series.canary, "magenta")):
+        lines = sparkline(data, lo, hi, chart_w, rows)
+        last = data[-1] if data else float("nan")
+        for i, line in enumerate(lines):
+            out.append("\n")
+            out.append(f"{label if i == len(lines) - 1 else '':>{label_w - 1}} ", style=style)
+            out.append(line, style=style)
+            if i == len(lines) - 1:
+                out.append(f" {last:>9.3g}", style=style)
+            elif i == 0:
+                out.append(f" ↑{hi:>8.3g}", style="dim")
+    return out
+
+
+class CanaryScreen(FleetScreen):
+    VIEW = "canary"
+    TITLE_TEXT = "Canary"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.selected: tuple[str, str] | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield LiveTable(
+            [
+                ("service", "Service", 18),
+                ("env", "Env", 10),
+                ("versions", "Baseline → canary", 24),
+                ("step", "Step", 5),
+                ("weight", "Weight", 6),
+                ("phase", "Phase", 11),
+                ("verdict", "Verdict", None),
+            ],
+            id="canaries",
+        )
+        yield Static(id="canary-detail")
+
+    def select(self, service: str, environment: str) -> None:
+        self.selected = (service, environment)
+
+    def current(self, snapshot: FleetSnapshot) -> Canary | None:
+        table = self.query_one("#canaries", LiveTable)
+        key = table.current_key()
+        for c in snapshot.canaries:
+            if f"{c.service}/{c.environment}" == key:
+                return c
+        return snapshot.canaries[0] if snapshot.canaries else None
+
+    def render_fleet(self, snapshot: FleetSnapshot, full: bool) -> None:
+        table = self.query_one("#canaries", LiveTable)
+        canaries = [
+            c for c in snapshot.canaries if self.matches(c.service, c.environment, c.canary_version, c.phase.value)
+        ]
+        canaries.sort(key=lambda c: (not c.phase.active, c.service, c.environment))
+        table.reconcile((f"{c.service}/{c.environment}", canary_row(c)) for c in canaries)
+        table.styles.height = min(len(canaries), 4) + 1
+        if self.selected is not None:
+            key = f"{self.selected[0]}/{self.selected[1]}"
+            if key in table.keys:
+                table.move_cursor(row=table.keys.index(key), animate=False)
+            self.selected = None
+        canary = self.current(snapshot)
+        detail = self.query_one("#canary-detail", Static)
+        if canary is None:
+            detail.update(Text("No canary is reported by any connector.", style="dim"))
+            return
+        now = self.cockpit.now()
+        width = max(detail.size.width or self.size.width, 40)
+        out = Text()
+        out.append_text(txt(canary.service, "bold"))
+        out.append(" in ")
+        env = snapshot.environment(canary.environment)
+        out.append_text(txt(canary.environment, "bold red" if env and env.production else "bold"))
+        out.append("  ")
+        out.append_text(txt(canary.baseline_version))
+        out.append(" → ")
+        out.append_text(txt(canary.canary_version, "bold"))
+        out.append(f"\nstep {canary.step}/{canary.steps}  weight {canary.weight}%  ")
+        out.append(canary.phase.value, style=PHASE_STYLE[canary.phase])
+        out.append(f"  started {ago(canary.started_at, now)} ago")
+        if canary.message:
+            out.append("  ")
+            out.append_text(txt(canary.message, "yellow", limit=80))
+        out.append("\n")
+        out.append_text(verdict_text(canary.verdict))
+        spare = self.size.height - 10 - len(canaries)
+        rows = 2 if spare >= len(canary.metrics) * 5 + 2 else 1
+        for series in canary.metrics:
+            out.append("\n")
+            out.append_text(metric_block(series, canary.verdict, width, rows))
+        detail.update(out)
+
+    def on_data_table_row_highlighted(self) -> None:
+        self.show(self.cockpit.snapshot, force=True)

@@ -1,0 +1,49 @@
+"""Help: every key binding with its id (for remapping) and what it does."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from cockpit.keys import ALL_KEYS, display
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
+    ]
+
+    def __init__(self, keymap: dict[str, str], disabled: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.keymap = keymap
+        self.disabled = disabled or {}
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append("Keys", style="bold")
+        text.append("   (remap in config: keys: {<id>: <key>})\n\n", style="dim")
+        scope = ""
+        for spec in ALL_KEYS:
+            if spec.scope != scope:
+                scope = spec.scope
+                title = {"app": "Everywhere", "list": "In a view", "actions": "Actions (audited)"}[scope]
+                text.append(f"{title}\n", style="bold underline")
+            key = display(self.keymap.get(spec.id, spec.key))
+            text.append(f"  {key:<10}", style="bold")
+            text.append(f"{spec.description:<16}")
+            text.append(f"{spec.id}", style="dim")
+            if spec.id in self.disabled:
+                text.append(f"  (disabled: {self.disabled[spec.id]})", style="yellow")
+            text.append("\n")
+        text.append("\n  [ ]       previous/next environment (Environments)\n")
+        text.append("  ctrl+p    command palette: every view and action\n")
+        text.append("\nEsc closes this help.", style="dim")
+        with VerticalScroll(id="help-box"):
+            yield Static(text)
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

@@ -1,0 +1,130 @@
+"""Overview: services x environments, each cell a version with health and badges."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from cockpit.model import Severity
+from cockpit.sanitize import clean
+from cockpit.snapshot import Cell, FleetSnapshot
+from screens.base import FleetScreen
+from screens.widgets import HEALTH_STYLE, LiveTable, SortText, txt
+
+LEGEND = (
+    "✓ healthy  ↻ progressing  ✗ degraded  ⇢ canary weight  ≠ drift  ! alert  ? stale   "
+    "Enter: details"
+)
+
+
+def cell_text(cell: Cell, snapshot: FleetSnapshot, now: datetime) -> Text:
+    """One environment cell: `2.4.7 ✓ ⇢25% ≠2 !1`."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    dep = cell.deployment
+    if dep is None and cell.canary is None:
+        out.append("·", style="dim")
+    elif dep is not None:
+        glyph, style = HEALTH_STYLE[dep.health]
+        out.append_text(txt(dep.version, limit=14))
+        out.append(f" {glyph}", style=style)
+    if cell.canary is not None and cell.canary.phase.active:
+        paused = "⏸" if cell.canary.phase.value == "paused" else ""
+        out.append(f" ⇢{cell.canary.weight}%{paused}", style="cyan bold")
+    if cell.drift is not None and cell.drift.items:
+        out.append(f" ≠{len(cell.drift.items)}", style="yellow bold")
+    firing = cell.firing
+    if firing:
+        critical = any(a.severity is Severity.CRITICAL for a in firing)
+        out.append(f" {'‼' if critical else '!'}{len(firing)}", style="red bold" if critical else "yellow")
+    if any(
+        (s := snapshot.sources.get(name)) is not None and s.stale(now) for name in cell.sources
+    ):
+        out.append(" ?stale", style="yellow")
+    return out
+
+
+class OverviewScreen(FleetScreen):
+    VIEW = "overview"
+    TITLE_TEXT = "Overview"
+
+    _stale: frozenset[str] = frozenset()
+
+    def compose_body(self) -> ComposeResult:
+        yield LiveTable([], id="matrix")
+        yield Static(Text(LEGEND, style="dim"), id="legend")
+
+    @property
+    def table(self) -> LiveTable:
+        return self.query_one("#matrix", LiveTable)
+
+    def _ensure_columns(self, snapshot: FleetSnapshot) -> None:
+        table = self.table
+        wanted = [("service", "Service", None)] + [
+            (e.name, e.name.upper() if e.production else e.name, None) for e in snapshot.environments
+        ]
+        if [c[0] for c in table._columns] != [c[0] for c in wanted]:
+            table.clear(columns=True)
+            table._columns = wanted
+            table._cells.clear()
+            table._order = []
+            table.cursor_type = "cell"
+            for key, label, width in wanted:
+                table.add_column(
+                    Text(label, style="bold red" if label.isupper() and label != "SERVICE" else "bold"),
+                    key=key,
+                    width=width,
+                )
+
+    def row(self, service: str, snapshot: FleetSnapshot, now: datetime) -> list[Text]:
+        cells: list[Text] = [SortText(clean(service, limit=24))]
+        for env in snapshot.environments:
+            cells.append(cell_text(snapshot.cell(service, env.name), snapshot, now))
+        return cells
+
+    def render_fleet(self, snapshot: FleetSnapshot, full: bool) -> None:
+        self._ensure_columns(snapshot)
+        now = self.cockpit.now()
+        table = self.table
+        changes = snapshot.changes
+        stale = frozenset(snapshot.stale_sources())
+        stale_changed, self._stale = stale != self._stale, stale
+        if not full and not changes.services_added and not stale_changed:
+            services = sorted({k[0] for k in changes.cells})
+            rows = [(s, self.row(s, snapshot, now)) for s in services if self.matches(s)]
+            if table.update_rows(rows):
+                return
+        rows = [
+            (s, self.row(s, snapshot, now))
+            for s in snapshot.services
+            if self.matches(s, *self._cell_words(s, snapshot))
+        ]
+        table.reconcile(rows)
+
+    def _cell_words(self, service: str, snapshot: FleetSnapshot) -> list[str]:
+        if not self.filter_text:
+            return []
+        words = []
+        for env in snapshot.environments:
+            cell = snapshot.cell(service, env.name)
+            if cell.deployment:
+                words.append(cell.deployment.version)
+            if cell.firing:
+                words.append("alert")
+            if cell.drift:
+                words.append("drift")
+            if cell.canary:
+                words.append("canary")
+        return words
+
+    def action_open(self) -> None:
+        table = self.table
+        service = table.current_key()
+        env = table.current_column()
+        if service is None:
+            return
+        if env in (None, "service"):
+            env = self.cockpit.snapshot.environments[-1].name
+        self.cockpit.open_cell(service, env)

@@ -1,0 +1,130 @@
+"""One service in one environment: deployment and history, canary, drift, alerts, gates, runs."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from cockpit.clock import ago
+from cockpit.sanitize import clean, first_line
+from cockpit.snapshot import FleetSnapshot
+from screens.base import FleetScreen
+from screens.environments import short_digest
+from screens.widgets import GATE_STYLE, LiveTable, SortText, health_text, status_text, txt
+
+
+class ServiceScreen(FleetScreen):
+    """Everything the cockpit knows about one (service, environment)."""
+
+    TITLE_TEXT = "Service"
+    FILTERABLE = False
+
+    def __init__(self, service: str, environment: str) -> None:
+        super().__init__()
+        self.service = service
+        self.environment = environment
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(id="svc-head")
+            yield Static(Text("History (Enter on a row: nothing; b to roll back to it)", style="dim"), id="hist-label")
+            yield LiveTable(
+                [("version", "Version", 14), ("when", "Deployed", 9), ("by", "By", 12), ("digest", "Digest", 16), ("note", "", None)],
+                id="history",
+            )
+            yield Static(id="svc-detail")
+
+    def selected_revision(self) -> str | None:
+        return self.query_one("#history", LiveTable).current_key()
+
+    def render_fleet(self, snapshot: FleetSnapshot, full: bool) -> None:
+        now = self.cockpit.now()
+        cell = snapshot.cell(self.service, self.environment)
+        env = snapshot.environment(self.environment)
+        head = Text()
+        head.append_text(txt(self.service, "bold"))
+        head.append(" in ")
+        if env is not None and env.production:
+            head.append(f"{self.environment.upper()} (production)", style="bold red")
+        else:
+            head.append_text(txt(self.environment, "bold"))
+        dep = cell.deployment
+        if dep is None:
+            head.append("\nnot deployed here (no connector reports it)", style="dim")
+        else:
+            head.append("\nversion ")
+            head.append_text(txt(dep.version, "bold"))
+            head.append("  ")
+            head.append_text(health_text(dep.health))
+            head.append("  ")
+            head.append_text(status_text(dep.status))
+            head.append(f"\ndeployed {ago(dep.deployed_at, now)} ago by ")
+            head.append_text(txt(dep.deployed_by))
+            head.append("  digest ")
+            head.append_text(txt(dep.digest, "dim"))
+            head.append("\nsource ")
+            head.append_text(txt(dep.source))
+            head.append(f", observed {ago(dep.observed_at, now)} ago")
+        head.append("\n")
+        head.append_text(self.cockpit.window_text(self.environment))
+        self.query_one("#svc-head", Static).update(head)
+
+        rows = []
+        if dep is not None:
+            for i, rev in enumerate(dep.history):
+                version = SortText(clean(rev.version, limit=14))
+                version.sort_key = i
+                rows.append(
+                    (
+                        rev.version,
+                        [
+                            version,
+                            Text(ago(rev.deployed_at, now)),
+                            txt(rev.deployed_by, limit=12),
+                            txt(short_digest(rev.digest), "dim"),
+                            Text("rollback" if rev.rollback else "", style="yellow"),
+                        ],
+                    )
+                )
+        self.query_one("#history", LiveTable).reconcile(rows)
+
+        detail = Text()
+        canary = cell.canary
+        if canary is not None:
+            detail.append("\nCanary ", style="bold")
+            detail.append_text(txt(f"{canary.baseline_version} → {canary.canary_version}"))
+            detail.append(f"  step {canary.step}/{canary.steps}  weight {canary.weight}%  {canary.phase.value}")
+            if canary.verdict is not None:
+                detail.append(f"  verdict {canary.verdict.decision} ({canary.verdict.score:.0f})")
+        if cell.drift is not None and cell.drift.items:
+            detail.append(f"\nDrift: {len(cell.drift.items)} item(s)", style="yellow bold")
+            for item in cell.drift.items:
+                detail.append("\n  ")
+                detail.append_text(txt(f"{item.resource} {item.path}: desired {item.desired!s} live {item.live!s}", limit=200))
+        for alert in cell.alerts:
+            detail.append("\nAlert ", style="red bold" if alert.firing else "dim")
+            detail.append_text(txt(f"{alert.name} [{alert.severity.value}, {alert.state}] {alert.summary}", limit=200))
+        gates = snapshot.gates_for(self.service, self.environment)
+        if gates:
+            detail.append("\nGates", style="bold")
+            for gate in gates:
+                label, style = GATE_STYLE[gate.status]
+                detail.append(f"\n  {label:<10}", style=style)
+                detail.append_text(txt(gate.name))
+                detail.append("  ")
+                detail.append_text(txt(gate.evidence, "dim", limit=120))
+        runs = snapshot.runs_for(self.service)[:5]
+        if runs:
+            detail.append("\nRecent runs", style="bold")
+            for run in runs:
+                detail.append("\n  ")
+                detail.append_text(status_text(run.status))
+                detail.append(" ")
+                detail.append_text(txt(run.id))
+                detail.append(" ")
+                detail.append_text(txt(run.version))
+                detail.append(" ")
+                detail.append(first_line(run.message, limit=60), style="dim")
+        self.query_one("#svc-detail", Static).update(detail)
