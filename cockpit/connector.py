@@ -24,6 +24,7 @@ from cockpit.model import (
     ActionResult,
     Alert,
     Canary,
+    CanaryMetrics,
     ChangeWindow,
     Deployment,
     DriftReport,
@@ -47,6 +48,7 @@ class Capability(StrEnum):
     PIPELINES = "pipelines"
     ENVIRONMENTS = "environments"
     CANARY = "canary"
+    METRICS = "metrics"
     DRIFT = "drift"
     ALERTS = "alerts"
     APPROVALS = "approvals"
@@ -59,6 +61,7 @@ CAPABILITY_METHODS: dict[Capability, tuple[str, str]] = {
     Capability.PIPELINES: ("pipelines", "runs"),
     Capability.ENVIRONMENTS: ("deployments", "deployments"),
     Capability.CANARY: ("canaries", "canaries"),
+    Capability.METRICS: ("metrics", "metrics"),
     Capability.DRIFT: ("drift", "drift"),
     Capability.ALERTS: ("alerts", "alerts"),
     Capability.APPROVALS: ("approvals", "approvals"),
@@ -104,6 +107,9 @@ class Connector:
         raise NotImplementedError
 
     async def canaries(self) -> Sequence[Canary]:
+        raise NotImplementedError
+
+    async def metrics(self) -> Sequence[CanaryMetrics]:
         raise NotImplementedError
 
     async def drift(self) -> Sequence[DriftReport]:

@@ -269,6 +269,31 @@ class Canary:
 
 
 @dataclass(frozen=True, slots=True)
+class CanaryMetrics:
+    """Metric series for one canary from a metrics source (Prometheus), to be judged.
+
+    The hub attaches them to the canary that a rollout source (Argo Rollouts, the demo)
+    reports for the same (service, environment) when that canary carries none itself.
+    """
+
+    service: str
+    environment: str
+    metrics: tuple[MetricSeries, ...]
+    source: str
+    observed_at: datetime
+    baseline_version: str = ""
+    canary_version: str = ""
+    error: str = ""  # why some series could not be fetched (no data is not an error)
+
+    def __post_init__(self) -> None:
+        _check_aware(self)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.service, self.environment)
+
+
+@dataclass(frozen=True, slots=True)
 class DriftItem:
     resource: str  # Kind/namespace/name
     path: str  # where in the resource they differ, e.g. spec.replicas
@@ -383,6 +408,7 @@ class Observation:
     deployments: tuple[Deployment, ...] = ()
     runs: tuple[PipelineRun, ...] = ()
     canaries: tuple[Canary, ...] = ()
+    metrics: tuple[CanaryMetrics, ...] = ()
     drift: tuple[DriftReport, ...] = ()
     alerts: tuple[Alert, ...] = ()
     approvals: tuple[PendingApproval, ...] = ()

@@ -14,6 +14,8 @@ from types import MappingProxyType
 from cockpit.model import (
     Alert,
     Canary,
+    CanaryMetrics,
+    ChangeWindow,
     Deployment,
     DriftReport,
     Environment,
@@ -95,6 +97,8 @@ class FleetSnapshot:
     cells: Mapping[Key, Cell]
     runs: Mapping[str, PipelineRun]  # id -> run, every source
     canaries: tuple[Canary, ...]
+    metrics: tuple[CanaryMetrics, ...]
+    windows: tuple[ChangeWindow, ...]
     drift: tuple[DriftReport, ...]
     alerts: tuple[Alert, ...]
     approvals: tuple[PendingApproval, ...]
@@ -115,6 +119,8 @@ class FleetSnapshot:
             cells=MappingProxyType({}),
             runs=MappingProxyType({}),
             canaries=(),
+            metrics=(),
+            windows=(),
             drift=(),
             alerts=(),
             approvals=(),
@@ -221,7 +227,7 @@ class FleetSnapshot:
 
         other = old is None or any(
             getattr(old, name) != getattr(obs, name)
-            for name in ("canaries", "drift", "alerts", "approvals", "gates", "environments")
+            for name in ("canaries", "metrics", "windows", "drift", "alerts", "approvals", "gates", "environments")
         )
         lists = _collect(order, observations) if other else None
         return FleetSnapshot(
@@ -232,6 +238,8 @@ class FleetSnapshot:
             cells=MappingProxyType(cells),
             runs=runs,
             canaries=lists["canaries"] if lists else self.canaries,
+            metrics=lists["metrics"] if lists else self.metrics,
+            windows=lists["windows"] if lists else self.windows,
             drift=lists["drift"] if lists else self.drift,
             alerts=lists["alerts"] if lists else self.alerts,
             approvals=lists["approvals"] if lists else self.approvals,
@@ -335,7 +343,8 @@ def _merge_cell(key: Key, order: list[str], indexes: Mapping[str, ObsIndex]) -> 
 
 def _collect(order: list[str], observations: Mapping[str, Observation]) -> dict[str, tuple]:  # type: ignore[type-arg]
     out: dict[str, list] = {  # type: ignore[type-arg]
-        n: [] for n in ("canaries", "drift", "alerts", "approvals", "gates", "environments")
+        n: []
+        for n in ("canaries", "metrics", "windows", "drift", "alerts", "approvals", "gates", "environments")
     }
     for name in order:
         obs = observations.get(name)

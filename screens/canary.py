@@ -69,25 +69,22 @@ def metric_block(series: MetricSeries, verdict: Verdict | None, width: int, rows
         out.append(": ")
         out.append_text(txt(mv.reason, limit=max(width - 30, 20)))
     values = [v for v in (*series.baseline, *series.canary) if v == v]
-    label_w = 8
-    chart_w = max(width - label_w - 12, 10)
     if not values:
         out.append("\n  no data", style="yellow")
         return out
     lo, hi = min(values), max(values)
-    pad = (hi - lo) * 0.05 or abs(hi) * 0.05 or 1.0
-    lo, hi = max(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad
+    out.append(f"  scale {lo:.3g}–{hi:.3g}", style="dim")
+    chart_w = max(width - 28, 10)
     for label, data, style in (("base", series.baseline, "blue"), ("canary", series.canary, "magenta")):
-        lines = sparkline(data, lo, hi, chart_w, rows)
+        clean_data = [v for v in data if v == v]
+        mean = sum(clean_data) / len(clean_data) if clean_data else float("nan")
         last = data[-1] if data else float("nan")
-        for i, line in enumerate(lines):
+        for i, line in enumerate(sparkline(data, lo, hi, chart_w, rows)):
             out.append("\n")
-            out.append(f"{label if i == len(lines) - 1 else '':>{label_w - 1}} ", style=style)
+            out.append(f"{label if i == 0 else '':>7} ", style=style)
             out.append(line, style=style)
-            if i == len(lines) - 1:
-                out.append(f" {last:>9.3g}", style=style)
-            elif i == 0:
-                out.append(f" ↑{hi:>8.3g}", style="dim")
+            if i == 0:
+                out.append(f" now {last:<7.3g} mean {mean:.3g}", style=style)
     return out
 
 
@@ -162,8 +159,7 @@ class CanaryScreen(FleetScreen):
             out.append_text(txt(canary.message, "yellow", limit=80))
         out.append("\n")
         out.append_text(verdict_text(canary.verdict))
-        spare = self.size.height - 10 - len(canaries)
-        rows = 2 if spare >= len(canary.metrics) * 5 + 2 else 1
+        rows = 1
         for series in canary.metrics:
             out.append("\n")
             out.append_text(metric_block(series, canary.verdict, width, rows))

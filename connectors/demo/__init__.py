@@ -44,7 +44,7 @@ class DemoOptions:
 class DemoConnector(Connector):
     """A deterministic simulated fleet: pipelines, deployments, a canary, drift, an alert."""
 
-    CAPABILITIES = frozenset(Capability) - {Capability.WINDOWS}
+    CAPABILITIES = frozenset(Capability) - {Capability.WINDOWS, Capability.METRICS}
     ACTIONS = frozenset(ActionKind)
     Options = DemoOptions
     USES_HTTP = False

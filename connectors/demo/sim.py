@@ -495,8 +495,12 @@ class Fleet:
             remote_id=str(int(old.remote_id or "0") + 1),
             message="rollback" if rollback else "",
         )
-        if (svc, env) in self.drift:
-            del self.drift[(svc, env)]
+        drift = self.drift.get((svc, env))
+        if drift is not None:
+            # Hand-made live changes survive a deploy until someone syncs (the Sync action).
+            self.drift[(svc, env)] = DriftReport(
+                svc, env, version, drift.items, source=self.source, observed_at=now
+            )
 
     def _trim(self) -> None:
         limit = max(HISTORY, 12 * len(self.services))

@@ -1,0 +1,271 @@
+"""HTTP concerns every connector shares, written once: errors, ETags, rate limits, pages.
+
+`Api` wraps the connector's injected `httpx.AsyncClient`:
+- maps failures onto `cockpit.errors` (401 Unauthorized; 403/429 with rate-limit signs
+  RateLimited with retry-after; other 4xx Rejected; 5xx, timeouts and network errors
+  Unreachable; malformed JSON Unreachable), with messages that never carry secrets;
+- sends `If-None-Match` for GETs it has seen before and serves the cached body on 304
+  (GitHub does not count a 304 against the rate limit);
+- tracks rate-limit headers and slows down before exhaustion (`throttle()`);
+- follows `Link: <...>; rel="next"` pagination;
+- bounds concurrency so polling many repositories is parallel but polite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from cockpit.errors import RateLimited, Rejected, Unauthorized, Unreachable
+from cockpit.sanitize import clean
+
+_LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?')
+
+
+def parse_link(header: str | None) -> dict[str, str]:
+    """RFC 8288 Link header -> {rel: url}."""
+    if not header:
+        return {}
+    return {rel: url for url, rel in _LINK_RE.findall(header)}
+
+
+def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait from Retry-After (seconds or HTTP date) or X-RateLimit-Reset (epoch)."""
+    now = time.time() if now is None else now
+    value = headers.get("retry-after")
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+        except (TypeError, ValueError):
+            pass
+    for name in ("x-ratelimit-reset", "ratelimit-reset"):
+        reset = headers.get(name)
+        if reset and reset.strip().isdigit():
+            seconds = float(reset)
+            # GitHub sends an epoch; IETF drafts and GitLab's RateLimit-Reset may send delta.
+            return max(0.0, seconds - now) if seconds > 1e9 else seconds
+    return None
+
+
+@dataclass
+class RateLimit:
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: float | None = None  # epoch seconds
+
+    def update(self, headers: Mapping[str, str]) -> None:
+        for prefix in ("x-ratelimit-", "ratelimit-"):
+            if headers.get(prefix + "remaining") is not None:
+                try:
+                    self.remaining = int(headers[prefix + "remaining"])
+                    if headers.get(prefix + "limit"):
+                        self.limit = int(headers[prefix + "limit"])
+                    reset = headers.get(prefix + "reset")
+                    if reset:
+                        value = float(reset)
+                        self.reset_at = value if value > 1e9 else time.time() + value
+                except ValueError:
+                    pass
+                return
+
+    def low(self, reserve: float = 0.05) -> bool:
+        """Fewer than `reserve` of the budget left: time to slow down."""
+        if self.remaining is None or not self.limit:
+            return False
+        return self.remaining <= max(1, int(self.limit * reserve))
+
+
+@dataclass
+class Cached:
+    etag: str
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class ApiStats:
+    requests: int = 0
+    not_modified: int = 0
+    errors: int = 0
+
+
+@dataclass
+class Response:
+    """What `Api.get` returns: the decoded body and the headers that matter."""
+
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+    from_cache: bool = False
+    links: dict[str, str] = field(default_factory=dict)
+
+
+class Api:
+    """A connector's view of one HTTP API (one base URL, one set of auth headers)."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        name: str = "api",
+        concurrency: int = 16,
+        secrets: tuple[str, ...] = (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self.headers = dict(headers or {})
+        self.name = name
+        self.rate = RateLimit()
+        self.stats = ApiStats()
+        self._etags: dict[str, Cached] = {}
+        self._sem = asyncio.Semaphore(concurrency)
+        self._secrets = tuple(s for s in secrets if s)
+        self._clock = clock
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        conditional: bool = True,
+        expect_json: bool = True,
+    ) -> Response:
+        url = self.url(path)
+        hdrs = {**self.headers, **(headers or {})}
+        cache_key = url + "?" + "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
+        cached = self._etags.get(cache_key) if method == "GET" and conditional else None
+        if cached is not None:
+            hdrs["If-None-Match"] = cached.etag
+        async with self._sem:
+            if self.rate.low() and self.rate.reset_at:
+                # Slow down before exhaustion: spread what is left until the reset.
+                left = max(self.rate.reset_at - self._clock(), 0.0)
+                await asyncio.sleep(min(left / max(self.rate.remaining or 1, 1), 5.0))
+            try:
+                self.stats.requests += 1
+                resp = await self.client.request(
+                    method, url, params=params, json=json_body, data=data, headers=hdrs
+                )
+            except httpx.TimeoutException:
+                self.stats.errors += 1
+                raise Unreachable(f"{self.name}: {method} {self._path(url)} timed out") from None
+            except httpx.HTTPError as exc:
+                self.stats.errors += 1
+                raise Unreachable(
+                    f"{self.name}: {method} {self._path(url)} failed: {type(exc).__name__}"
+                ) from None
+        self.rate.update(resp.headers)
+        if resp.status_code == 304 and cached is not None:
+            self.stats.not_modified += 1
+            return Response(304, cached.body, cached.headers, from_cache=True, links=parse_link(cached.headers.get("link")))
+        if resp.status_code >= 400:
+            self.stats.errors += 1
+            raise self._error(method, url, resp)
+        body: Any = None
+        if expect_json and resp.content:
+            try:
+                body = resp.json()
+            except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+                raise Unreachable(
+                    f"{self.name}: {method} {self._path(url)} returned malformed JSON "
+                    f"({len(resp.content)} bytes)"
+                ) from None
+        elif not expect_json:
+            body = resp.text
+        kept = {k.lower(): v for k, v in resp.headers.items() if k.lower() in ("link", "etag", "x-total", "x-next-page")}
+        etag = resp.headers.get("etag")
+        if method == "GET" and conditional and etag:
+            self._etags[cache_key] = Cached(etag, body, kept)
+        return Response(resp.status_code, body, kept, links=parse_link(resp.headers.get("link")))
+
+    async def get(self, path: str, **kw: Any) -> Any:
+        return (await self.request("GET", path, **kw)).body
+
+    async def pages(self, path: str, *, params: Mapping[str, Any] | None = None, limit: int = 10) -> AsyncIterator[Response]:
+        """Each page of a Link-paginated collection, at most `limit` pages."""
+        url: str | None = path
+        first = True
+        for _ in range(limit):
+            if url is None:
+                return
+            resp = await self.request("GET", url, params=params if first else None)
+            first = False
+            yield resp
+            url = resp.links.get("next")
+
+    async def collect(self, path: str, *, key: str | None = None, params: Mapping[str, Any] | None = None, limit: int = 10) -> list[Any]:
+        """Every item of a paginated collection; `key` picks the list out of an envelope."""
+        items: list[Any] = []
+        async for page in self.pages(path, params=params, limit=limit):
+            body = page.body
+            chunk = body.get(key, []) if key and isinstance(body, dict) else body
+            if not isinstance(chunk, list):
+                raise Unreachable(f"{self.name}: {path} did not return a list")
+            items.extend(chunk)
+        return items
+
+    def _path(self, url: str) -> str:
+        return self.redact(httpx.URL(url).path)
+
+    def _error(self, method: str, url: str, resp: httpx.Response) -> Exception:
+        status = resp.status_code
+        detail = self.redact(_message(resp))
+        where = f"{self.name}: {method} {self._path(url)} -> {status}"
+        wait = retry_after(resp.headers, self._clock())
+        limited = status == 429 or (
+            status == 403
+            and (resp.headers.get("x-ratelimit-remaining") == "0" or "retry-after" in resp.headers or "rate limit" in detail.lower())
+        )
+        if limited:
+            when = f"; retry in {wait:.0f}s" if wait is not None else ""
+            return RateLimited(f"{where}: rate limited{when}", retry_after=wait)
+        if status in (401, 403):
+            hint = "credentials refused" if status == 401 else "forbidden (missing scope or permission)"
+            return Unauthorized(f"{where}: {hint}{': ' + detail if detail else ''}")
+        if status >= 500:
+            return Unreachable(f"{where}: server error{': ' + detail if detail else ''}")
+        return Rejected(f"{where}{': ' + detail if detail else ''}")
+
+
+def _message(resp: httpx.Response) -> str:
+    """The human part of an error body, cleaned and short (bodies are untrusted)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return clean(resp.text.strip(), limit=200)
+    if isinstance(body, dict):
+        for key in ("message", "error", "error_description", "errorMessage"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return clean(value, limit=200)
+            if isinstance(value, dict | list):
+                return clean(json.dumps(value), limit=200)
+    return clean(json.dumps(body), limit=200)
