@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -98,6 +98,14 @@ class Connector:
         self.options = options
         self.client = client
         self.clock = clock
+        self.known_canaries: tuple[Canary, ...] = ()
+        """The canaries other sources report, set by the hub before each poll (metrics
+        connectors use it for a canary's versions and lifetime)."""
+        self._on_change: Callable[[], None] = lambda: None
+
+    def changed(self) -> None:
+        """Tell the hub that new facts are ready now (watch and stream connectors call it)."""
+        self._on_change()
 
     # Facts. Each returns every current fact of its kind, stamped with source=self.name.
     async def pipelines(self) -> Sequence[PipelineRun]:

@@ -107,6 +107,7 @@ class Hub:
                 self.problems.append(msg)
                 log.error(msg)
                 continue
+            connector._on_change = lambda name=spec.name: self.poke(name)
             self._instances[spec.name] = Instance(spec, connector, client)
             sources[spec.name] = SourceState(
                 spec.name, spec.type, None, None, None, "", 0, spec.stale_after
@@ -170,6 +171,7 @@ class Hub:
         async with inst.lock:  # never two polls of one connector at once
             started = self.clock.monotonic()
             attempt_at = self.clock.now()
+            inst.connector.known_canaries = self.snapshot.canaries
             try:
                 obs = await asyncio.wait_for(inst.connector.poll(), timeout=spec.timeout)
                 if not isinstance(obs, Observation):

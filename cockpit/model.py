@@ -434,6 +434,8 @@ class Action:
     from_environment: str = ""  # promote: where the version comes from
     approval_id: str = ""  # approve/reject: the pending approval
     remote_id: str = ""  # the remote system's id for what is acted on
+    reason: str = ""  # the operator's reason; connectors pass it on as the remote comment
+    actor: str = ""  # who asked (for remote systems that record a comment author)
     params: tuple[tuple[str, str], ...] = field(default=())
 
     def param(self, name: str, default: str = "") -> str:
