@@ -87,6 +87,7 @@ class ActionKind(StrEnum):
     RESUME = "resume"
     ABORT = "abort"
     SYNC = "sync"
+    RERUN = "rerun"  # re-run a pipeline's failed jobs
 
 
 @dataclass(frozen=True, slots=True)
