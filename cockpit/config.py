@@ -245,16 +245,21 @@ def build(
             continue
         options = opt.parse(cls.Options, c.options, path=(*where, "options"), lines=lines, env=env)
         if resolve_secrets:
-            _resolve(options, lines, (*where, "options"))
+            _resolve(options, lines, (*where, "options"), env)
         stale = c.stale_after if c.stale_after is not None else max(3 * c.interval, c.interval + c.timeout)
         specs.append(
             ConnectorSpec(c.name, c.type, cls, options, float(c.interval), float(c.timeout), float(stale))
         )
 
     env_names = set(seen)
-    for binding_id in raw.keys:
-        if not isinstance(raw.keys[binding_id], str) or not raw.keys[binding_id]:
-            raise lines.error(("keys", binding_id), "a key binding is a non-empty string")
+    from cockpit.keys import BY_ID
+
+    for binding_id, key in raw.keys.items():
+        if binding_id not in BY_ID:
+            hint = opt._suggest(binding_id, sorted(BY_ID))
+            raise lines.error(("keys", binding_id), f"unknown key binding id {binding_id!r}{hint}")
+        if not key.strip():
+            raise lines.error(("keys", binding_id), "a key binding is a non-empty key name")
     return Settings(
         file=None if demo else lines.file,
         environments=tuple(environments),
@@ -267,10 +272,10 @@ def build(
     )
 
 
-def _resolve(options: object, lines: LineMap, path: opt.Path) -> None:
+def _resolve(options: object, lines: LineMap, path: opt.Path, env: Mapping[str, str]) -> None:
     for secret in opt.secrets_of(options):
         try:
-            secret.resolve()
+            secret.resolve(env)
         except ValueError as exc:
             raise ConfigError(
                 f"secret {secret.ref} cannot be resolved: {exc}",

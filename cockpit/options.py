@@ -14,7 +14,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from cockpit.errors import ConfigError
@@ -101,11 +101,11 @@ class Secret:
 
     __str__ = __repr__
 
-    def resolve(self) -> None:
+    def resolve(self, env: Mapping[str, str] | None = None) -> None:
         """Look the secret up now; raises ValueError naming the reference, not the value."""
         kind, _, rest = self.ref.partition(":")
         if kind == "env":
-            value = os.environ.get(rest)
+            value = (os.environ if env is None else env).get(rest)
             if not value:
                 raise ValueError(f"environment variable {rest} is not set")
         else:
@@ -209,8 +209,16 @@ class _Parser:
                 + " or ".join(_type_name(a) for a in args if a is not type(None))
                 + f", got {_describe(value)}",
             )
-        if isinstance(value, str):
+        if isinstance(value, str) and "${" in value:
             value = interpolate(value, path, self.lines, self.env)
+            if tp is not str and tp is not Secret:
+                # A whole scalar from the environment is read as YAML would read it.
+                import yaml
+
+                try:
+                    value = yaml.safe_load(value) if value.strip() else value
+                except yaml.YAMLError:
+                    pass
         if tp is Any or tp is object:
             return value
         if origin is Literal:
@@ -362,5 +370,3 @@ def describe_fields(cls: type) -> list[tuple[str, str, str]]:
         rows.append((f.name, _type_name(hints[f.name]), default))
     return rows
 
-
-Validator = Callable[[Any], None]

@@ -74,7 +74,7 @@ def metric_block(series: MetricSeries, verdict: Verdict | None, width: int, rows
         return out
     lo, hi = min(values), max(values)
     out.append(f"  scale {lo:.3g}–{hi:.3g}", style="dim")
-    chart_w = max(width - 28, 10)
+    chart_w = max(width - 8 - 26, 10)
     for label, data, style in (("base", series.baseline, "blue"), ("canary", series.canary, "magenta")):
         clean_data = [v for v in data if v == v]
         mean = sum(clean_data) / len(clean_data) if clean_data else float("nan")
@@ -84,7 +84,7 @@ def metric_block(series: MetricSeries, verdict: Verdict | None, width: int, rows
             out.append(f"{label if i == 0 else '':>7} ", style=style)
             out.append(line, style=style)
             if i == 0:
-                out.append(f" now {last:<7.3g} mean {mean:.3g}", style=style)
+                out.append(f" now {last:<7.3g} avg {mean:<7.3g}", style=style)
     return out
 
 
@@ -141,7 +141,7 @@ class CanaryScreen(FleetScreen):
             detail.update(Text("No canary is reported by any connector.", style="dim"))
             return
         now = self.cockpit.now()
-        width = max(detail.size.width or self.size.width, 40)
+        width = max((detail.size.width or self.size.width) - 2, 40)
         out = Text()
         out.append_text(txt(canary.service, "bold"))
         out.append(" in ")

@@ -1,0 +1,60 @@
+"""SVG snapshots of every view: fixed size, fixed clock, seed 7 demo, no animation, no polling.
+
+Regenerate with `make test PYTEST_ARGS="tests/app/test_snapshots.py --snapshot-update"` and
+look at the pictures (snapshot_report.html) before committing them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.app.helpers import demo_app
+
+WIDE = (120, 36)
+
+
+def test_overview(snap_compare: Any) -> None:
+    """You should see 12 services x dev/staging/PROD with versions, ✓ health, the checkout
+    canary ⇢25% in prod, drift ≠ in staging for inventory and search, a ‼1 alert on search
+    in prod, and the connector ✓ demo in the top bar."""
+    assert snap_compare(demo_app(), terminal_size=WIDE)
+
+
+def test_overview_small_terminal(snap_compare: Any) -> None:
+    """At 80x24 the whole matrix and the footer still fit."""
+    assert snap_compare(demo_app(), terminal_size=(80, 24))
+
+
+def test_pipelines(snap_compare: Any) -> None:
+    """Runs newest first: two waiting at approve-prod, some running, one failed test."""
+    assert snap_compare(demo_app(), terminal_size=WIDE, press=["2"])
+
+
+def test_run_detail(snap_compare: Any) -> None:
+    """The newest run's stages with timings, the test summary and the commit message."""
+    assert snap_compare(demo_app(), terminal_size=WIDE, press=["2", "enter"])
+
+
+def test_environments(snap_compare: Any) -> None:
+    """The dev tab: each service's version, health, deployer, digest and earlier versions."""
+    assert snap_compare(demo_app(), terminal_size=WIDE, press=["3"])
+
+
+def test_canary(snap_compare: Any) -> None:
+    """checkout in prod at step 3/6, weight 25%, with baseline vs canary sparklines."""
+    assert snap_compare(demo_app(), terminal_size=WIDE, press=["4"])
+
+
+def test_drift(snap_compare: Any) -> None:
+    """Two staging drift reports; the first one's items with desired beside live."""
+    assert snap_compare(demo_app(), terminal_size=WIDE, press=["5"])
+
+
+def test_approvals(snap_compare: Any) -> None:
+    """Pending prod deployments with the selected one's gates and evidence."""
+    assert snap_compare(demo_app(), terminal_size=WIDE, press=["6"])
+
+
+def test_help(snap_compare: Any) -> None:
+    """Every key with its id for remapping."""
+    assert snap_compare(demo_app(), terminal_size=WIDE, press=["question_mark"])

@@ -1,0 +1,94 @@
+"""Connectors for tests: scripted, hanging, failing and secret-taking fakes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib.metadata import EntryPoint
+
+from cockpit.connector import Capability, Connector
+from cockpit.errors import RateLimited, Unreachable
+from cockpit.model import Deployment, Health, Observation, Status
+from cockpit.options import Secret
+
+
+@dataclass
+class SecretOptions:
+    token: Secret
+    url: str = "https://example.invalid"
+
+
+class SecretConnector(Connector):
+    """Declares a secret option; reports nothing."""
+
+    CAPABILITIES = frozenset({Capability.ENVIRONMENTS})
+    Options = SecretOptions
+
+    async def deployments(self) -> Sequence[Deployment]:
+        return ()
+
+
+@dataclass
+class ScriptOptions:
+    mode: str = "ok"  # ok, hang, fail, ratelimit
+    services: list[str] = field(default_factory=lambda: ["web"])
+    version: str = "1.0.0"
+
+
+class ScriptedConnector(Connector):
+    """Answers, hangs, fails or rate-limits on purpose, counting its polls."""
+
+    CAPABILITIES = frozenset({Capability.ENVIRONMENTS})
+    Options = ScriptOptions
+    USES_HTTP = False
+
+    def __init__(self, *a: object, **kw: object) -> None:
+        super().__init__(*a, **kw)  # type: ignore[arg-type]
+        self.polls = 0
+        self.active = 0
+        self.max_active = 0
+
+    async def poll(self) -> Observation:
+        self.polls += 1
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            mode = self.options.mode
+            if mode == "hang":
+                await asyncio.Event().wait()
+            if mode == "fail":
+                raise Unreachable("scripted failure")
+            if mode == "ratelimit":
+                raise RateLimited("scripted rate limit", retry_after=120)
+            now = self.clock.now()
+            deps = tuple(
+                Deployment(
+                    service=s,
+                    environment="prod",
+                    version=self.options.version,
+                    digest="sha256:" + "0" * 64,
+                    deployed_at=now - timedelta(hours=1),
+                    deployed_by="ci",
+                    status=Status.SUCCEEDED,
+                    health=Health.HEALTHY,
+                    source=self.name,
+                    observed_at=now,
+                )
+                for s in self.options.services
+            )
+            return Observation(source=self.name, observed_at=now, deployments=deps)
+        finally:
+            self.active -= 1
+
+
+def entry_points_with_fakes() -> dict[str, EntryPoint]:
+    from importlib.metadata import entry_points
+
+    from cockpit import plugins
+
+    eps = {ep.name: ep for ep in entry_points(group=plugins.GROUP)}
+    for name, target in (("fake-secret", "tests.fakes:SecretConnector"), ("scripted", "tests.fakes:ScriptedConnector")):
+        eps[name] = EntryPoint(name=name, value=target, group=plugins.GROUP)
+    return eps

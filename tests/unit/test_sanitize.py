@@ -1,0 +1,87 @@
+"""Untrusted text stays inert: no terminal control, no markup, no clickable actions."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.text import Text
+
+from cockpit.sanitize import clean, first_line
+from screens.widgets import txt
+
+NASTY = [
+    "\x1b[2J\x1b[H APPROVED",  # clear screen and home: fake a verdict
+    "\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\",  # OSC 8 hyperlink
+    "\x1b]52;c;ZXZpbA==\x07",  # OSC 52 clipboard write
+    "\x1b]0;owned\x07",  # window title
+    "\x9b31m",  # C1 CSI
+    "\x90payload\x9c",  # DCS ... ST
+    "abc\rAPPROVED",  # carriage return overwrite
+    "user\u202egnp.exe",  # right-to-left override
+    "[@click=app.quit]see details[/]",
+    "[link=https://evil.example]docs[/link]",
+    "[bold red]FAKE APPROVED[/]",
+    "[/]",  # would raise MarkupError if parsed
+]
+FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def rendered(value: str) -> tuple[str, list[str]]:
+    console = Console(width=200, color_system=None, force_terminal=False, record=True)
+    text = txt(value)
+    segments = list(text.render(console))
+    styles = [str(s.style) for s in segments if s.style]
+    return "".join(s.text for s in segments), styles
+
+
+def test_known_attacks_become_visible_and_inert() -> None:
+    for value in NASTY:
+        out = clean(value)
+        assert not FORBIDDEN.search(out), repr(out)
+    assert clean("\x1b[2J") == "^[[2J"
+    assert clean("\x9b") == "\\x9b"
+    assert clean("a\u202eb") == "a<U+202E>b"
+    assert clean("a\rb") == "a^Mb"
+    assert clean("tab\there") == "tab    here"
+    assert clean("two\nlines") == "two^Jlines"
+    assert clean("two\nlines", multiline=True) == "two\nlines"
+
+
+def test_markup_in_data_is_shown_literally_never_parsed() -> None:
+    for value in ("[@click=app.quit]see details[/]", "[link=https://evil.example]docs[/link]", "[/]"):
+        text, styles = rendered(value)
+        assert text == value
+        assert not any("click" in s or "link" in s for s in styles)
+
+
+def test_first_line_and_limit() -> None:
+    assert first_line("Fix bug\n\nLong body\x1b[31m") == "Fix bug"
+    assert clean("x" * 50, limit=10) == "x" * 9 + "…"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=12),
+            st.sampled_from(NASTY),
+            st.sampled_from(["\x1b", "\x9b", "\x07", "\x1b]8;;", "]8;;", "\u202e", "\x85", "\x00", "[", "]", "[/", "@click="]),
+        ),
+        max_size=8,
+    ).map("".join)
+)
+def test_property_rendered_output_has_no_control_bytes_or_data_spans(value: str) -> None:
+    text, styles = rendered(value)
+    assert not FORBIDDEN.search(text)
+    assert styles == [] or all("click" not in s and "link" not in s for s in styles)
+    # The visible text is exactly the cleaned text: nothing swallowed or added.
+    assert text == clean(value).replace("\n", "")
+
+
+def test_markup_variables_in_content_are_not_parsed() -> None:
+    text = Text.assemble("pipeline ", txt("[bold]x[/bold] \x1b[31m"))
+    assert text.plain == "pipeline [bold]x[/bold] ^[[31m"
+    assert not text.spans or all("bold" not in str(s.style) for s in text.spans[1:])
