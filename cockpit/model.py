@@ -219,6 +219,11 @@ class MetricSeries:
     direction: str = "increase"  # which way is bad: increase, decrease, either
     critical: bool = False
     group: str = ""
+    # How a metrics source asks the judge to weigh this series (None: the judge's default).
+    weight: float | None = None  # the weight of this metric's group in the score
+    tolerance: float | None = None
+    min: float | None = None  # absolute thresholds the canary's values must stay within
+    max: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
