@@ -210,16 +210,22 @@ class Api:
         return (await self.request("GET", path, **kw)).body
 
     async def pages(self, path: str, *, params: Mapping[str, Any] | None = None, limit: int = 10) -> AsyncIterator[Response]:
-        """Each page of a Link-paginated collection, at most `limit` pages."""
+        """Each page of a Link-paginated collection, at most `limit` pages.
+
+        Without a `rel="next"` link, a non-empty `x-next-page` header (GitLab, where a
+        proxy dropped the Link header) asks for the same path with `page` set to it.
+        """
         url: str | None = path
-        first = True
+        query = params
         for _ in range(limit):
             if url is None:
                 return
-            resp = await self.request("GET", url, params=params if first else None)
-            first = False
+            resp = await self.request("GET", url, params=query)
             yield resp
-            url = resp.links.get("next")
+            url, query = resp.links.get("next"), None
+            next_page = resp.headers.get("x-next-page", "").strip()
+            if url is None and next_page:
+                url, query = path, {**(params or {}), "page": next_page}
 
     async def collect(self, path: str, *, key: str | None = None, params: Mapping[str, Any] | None = None, limit: int = 10) -> list[Any]:
         """Every item of a paginated collection; `key` picks the list out of an envelope."""
