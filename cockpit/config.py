@@ -11,14 +11,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from cockpit import options as opt
 from cockpit.connector import Connector
 from cockpit.errors import ConfigError, PluginError
-from cockpit.model import Environment
+from cockpit.model import ChangeWindow, Environment
 from cockpit.options import Duration, LineMap, Secret
 
 PRODUCTION_NAMES = {"prod", "production", "prd", "live"}
@@ -60,6 +60,71 @@ class AuditConfig:
 
 
 @dataclass
+class WindowConfig:
+    """A recurring allow window or blackout, as written in config."""
+
+    name: str
+    schedule: str  # cron, in `timezone`
+    duration: Duration
+    timezone: str = "UTC"
+    kind: Literal["allow", "deny"] = "allow"
+    environments: list[str] = field(default_factory=list)  # empty: every environment
+
+    def validate(self) -> None:
+        from cockpit import windows
+
+        windows.validate(self.window())
+
+    def window(self) -> ChangeWindow:
+        return ChangeWindow(
+            name=self.name,
+            schedule=self.schedule,
+            duration_minutes=max(int(self.duration // 60), 1) if self.duration else 0,
+            timezone=self.timezone,
+            kind=self.kind,
+            environments=tuple(self.environments),
+        )
+
+
+ACTION_NAMES = Literal[
+    "approve", "reject", "promote", "rollback", "pause", "resume", "abort", "sync", "rerun", "*"
+]
+
+
+@dataclass
+class EnvironmentPolicy:
+    """Rules for one environment; unset fields fall back to the defaults described."""
+
+    permissions: dict[ACTION_NAMES, list[str]] = field(default_factory=dict)  # action -> roles
+    gates: list[str] | None = None  # required for promote; default: every gate
+    unknown_gates: Literal["block", "warn"] | None = None  # default: block in production
+    two_person: list[ACTION_NAMES] = field(default_factory=list)  # need another operator first
+    approvals: int = 1  # distinct approvers a two-person request needs
+    break_glass: list[ACTION_NAMES] | None = None  # may override a closed window / failed gate
+    typed_confirmation: bool | None = None  # default: production environments
+    signed_approvals: bool = False
+    auto_rollback: bool | None = None  # failing canary verdict: roll back (True) or banner
+
+    def validate(self) -> None:
+        if self.approvals < 1:
+            raise ValueError("approvals must be at least 1")
+
+
+@dataclass
+class PolicyConfig:
+    roles: dict[str, list[str]] = field(default_factory=dict)  # role -> users and @groups
+    permissions: dict[ACTION_NAMES, list[str]] = field(default_factory=dict)
+    environments: dict[str, EnvironmentPolicy] = field(default_factory=dict)
+    windows: list[WindowConfig] = field(default_factory=list)
+    reason_min_length: int = 10
+    break_glass: list[ACTION_NAMES] = field(default_factory=lambda: ["rollback", "abort", "pause"])
+
+    def validate(self) -> None:
+        if self.reason_min_length < 1:
+            raise ValueError("reason_min_length must be at least 1")
+
+
+@dataclass
 class ConfigFile:
     environments: list[EnvironmentConfig] = field(
         default_factory=lambda: [EnvironmentConfig(n) for n in ("dev", "staging", "prod")]
@@ -68,6 +133,7 @@ class ConfigFile:
     keys: dict[str, str] = field(default_factory=dict)
     ui: UiConfig = field(default_factory=UiConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
 
 
 @dataclass(frozen=True)
@@ -95,6 +161,7 @@ class Settings:
     audit: AuditConfig
     problems: tuple[str, ...] = ()  # plugins that failed to load and were skipped
     read_only_envs: frozenset[str] = frozenset()
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
 
     @property
     def demo(self) -> bool:
@@ -260,6 +327,24 @@ def build(
             raise lines.error(("keys", binding_id), f"unknown key binding id {binding_id!r}{hint}")
         if not key.strip():
             raise lines.error(("keys", binding_id), "a key binding is a non-empty key name")
+    for name in raw.policy.environments:
+        if name not in env_names:
+            hint = opt._suggest(name, sorted(env_names))
+            raise lines.error(("policy", "environments", name), f"unknown environment {name!r}{hint}")
+    for i, w in enumerate(raw.policy.windows):
+        for name in w.environments:
+            if name not in env_names:
+                raise lines.error(("policy", "windows", i, "environments"), f"unknown environment {name!r}")
+    roles = set(raw.policy.roles)
+    perm_sources = [(("policy", "permissions"), raw.policy.permissions)] + [
+        (("policy", "environments", n, "permissions"), p.permissions) for n, p in raw.policy.environments.items()
+    ]
+    for where, perms in perm_sources:
+        for action, allowed in perms.items():
+            for role in allowed:
+                if role not in roles and role != "*":
+                    hint = opt._suggest(role, sorted(roles))
+                    raise lines.error((*where, action), f"unknown role {role!r}{hint}")
     return Settings(
         file=None if demo else lines.file,
         environments=tuple(environments),
@@ -269,6 +354,7 @@ def build(
         audit=raw.audit,
         problems=tuple(problems),
         read_only_envs=frozenset(e.name for e in raw.environments if e.read_only and e.name in env_names),
+        policy=raw.policy,
     )
 
 

@@ -1,0 +1,98 @@
+"""The go/no-go checklist: each gate's status and the evidence it rests on.
+
+The cockpit computes four gates itself from the fleet snapshot (pipeline green, tests
+passed, canary verdict, no firing critical alert) and adds the named gates connectors
+report (security scan, licence check, ...). Every gate says pass, fail or unknown, and why.
+"""
+
+from __future__ import annotations
+
+from cockpit.model import Action, Gate, GateStatus, PipelineRun, Severity, Status
+from cockpit.snapshot import FleetSnapshot
+
+BUILTIN = ("pipeline", "tests", "canary", "alerts")
+
+
+def _run_for(snapshot: FleetSnapshot, service: str, version: str) -> PipelineRun | None:
+    runs = snapshot.runs_for(service)
+    if version:
+        exact = [r for r in runs if r.version == version]
+        if exact:
+            return exact[0]
+    return None
+
+
+def pipeline_gate(snapshot: FleetSnapshot, service: str, version: str) -> Gate:
+    run = _run_for(snapshot, service, version)
+    if run is None:
+        return Gate("pipeline", GateStatus.UNKNOWN, f"no pipeline run reported for {service} {version or '?'}")
+    built = [s for s in run.stages if not s.environment]  # build/test/scan, not the deploy stages
+    failed = [s.name for s in built if s.status is Status.FAILED]
+    if failed:
+        return Gate("pipeline", GateStatus.FAIL, f"{run.id} failed at {', '.join(failed)}")
+    if all(s.status is Status.SUCCEEDED for s in built) or run.status is Status.SUCCEEDED:
+        return Gate("pipeline", GateStatus.PASS, f"{run.id} built {run.version} ({run.commit[:7]})")
+    return Gate("pipeline", GateStatus.UNKNOWN, f"{run.id} still {run.status.value}")
+
+
+def tests_gate(snapshot: FleetSnapshot, service: str, version: str) -> Gate:
+    run = _run_for(snapshot, service, version)
+    if run is None or run.tests is None:
+        return Gate("tests", GateStatus.UNKNOWN, "no test summary reported")
+    t = run.tests
+    if t.failed:
+        return Gate("tests", GateStatus.FAIL, f"{t.failed} of {t.total} failed in {run.id}")
+    return Gate("tests", GateStatus.PASS, f"{t.passed} passed, {t.skipped} skipped in {run.id}")
+
+
+def canary_gate(snapshot: FleetSnapshot, service: str, environment: str) -> Gate:
+    canary = snapshot.cell(service, environment).canary
+    if canary is None or not canary.phase.active:
+        return Gate("canary", GateStatus.UNKNOWN, "no active canary to judge")
+    verdict = canary.verdict
+    if verdict is None:
+        return Gate("canary", GateStatus.UNKNOWN, "canary not judged yet")
+    evidence = f"{verdict.decision} (score {verdict.score:.1f}; pass >= {verdict.passing:g})"
+    if verdict.digest:
+        evidence += f" verdict {verdict.digest[:19]}"
+    if verdict.decision == "pass":
+        return Gate("canary", GateStatus.PASS, evidence)
+    if verdict.decision == "marginal":
+        # Marginal never promotes on its own; it is a human's call, shown as unknown.
+        return Gate("canary", GateStatus.UNKNOWN, "marginal: a human decides; " + evidence)
+    return Gate("canary", GateStatus.FAIL, evidence)
+
+
+def alerts_gate(snapshot: FleetSnapshot, service: str, environment: str) -> Gate:
+    firing = [
+        a
+        for a in snapshot.cell(service, environment).firing
+        if a.severity is Severity.CRITICAL
+    ]
+    if firing:
+        names = ", ".join(sorted({a.name for a in firing}))
+        return Gate("alerts", GateStatus.FAIL, f"critical alert firing: {names}")
+    return Gate("alerts", GateStatus.PASS, "no critical alert firing")
+
+
+def checklist(snapshot: FleetSnapshot, action: Action, required: list[str] | None) -> tuple[Gate, ...]:
+    """The gates that apply to `action`, in a stable order. `required` None means all."""
+    service, env = action.service, action.environment
+    version = action.version
+    if not version:
+        cell = snapshot.cell(service, env)
+        version = cell.canary.canary_version if cell.canary else ""
+    wanted = set(required) if required is not None else None
+    gates = [
+        pipeline_gate(snapshot, service, version),
+        tests_gate(snapshot, service, version),
+        canary_gate(snapshot, service, env),
+        alerts_gate(snapshot, service, env),
+    ]
+    named = [g for g in snapshot.gates_for(service, env) if g.name not in BUILTIN]
+    out = []
+    for gate in gates + named:
+        builtin = gate.name in BUILTIN
+        if wanted is None or gate.name in wanted or (not builtin and "*" in wanted):
+            out.append(gate)
+    return tuple(out)

@@ -1,0 +1,202 @@
+"""Policy: whether an operator may take an action here and now, and why (or why not).
+
+Evaluated per action and environment from the config file's `policy:` section: read-only
+mode, roles, segregation of duties, change windows and blackouts, go/no-go gates,
+break-glass and the two-person rule. Every refusal is explained in words; those words
+go to the screen and into the audit record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from cockpit import gates as gates_mod
+from cockpit import windows as windows_mod
+from cockpit.config import EnvironmentPolicy, PolicyConfig
+from cockpit.model import Action, ActionKind, ChangeWindow, Gate, GateStatus, PendingApproval
+from cockpit.snapshot import FleetSnapshot
+
+ALLOWED, REFUSED, BREAK_GLASS, NEEDS_APPROVAL = "allowed", "refused", "break_glass", "needs_approval"
+DEFAULT_TWO_PERSON: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Who is acting, as policy sees them: a user name and their groups."""
+
+    name: str
+    groups: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str  # allowed, refused, break_glass (allowed only with break-glass), needs_approval
+    reasons: tuple[str, ...]  # why, in words (empty when simply allowed)
+    gates: tuple[Gate, ...] = ()
+    window: windows_mod.WindowState | None = None
+    production: bool = False
+    typed_confirmation: bool = False
+    reason_min_length: int = 10
+    approvals_required: int = 1
+    signed_approvals: bool = False
+    notes: tuple[str, ...] = field(default=())  # warnings that do not block (unknown gates)
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == ALLOWED
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome == REFUSED
+
+    def summary(self) -> str:
+        words = {
+            ALLOWED: "allowed",
+            REFUSED: "refused",
+            BREAK_GLASS: "allowed only as break-glass",
+            NEEDS_APPROVAL: "needs another operator's approval first",
+        }[self.outcome]
+        return words + (": " + "; ".join(self.reasons) if self.reasons else "")
+
+    def as_record(self, break_glass: bool = False) -> dict[str, object]:
+        return {
+            "decision": self.outcome,
+            "reasons": list(self.reasons),
+            "notes": list(self.notes),
+            "break_glass": break_glass,
+            "window": self.window.label if self.window else None,
+        }
+
+
+class Policy:
+    """The evaluated rules of one configuration."""
+
+    def __init__(
+        self,
+        config: PolicyConfig,
+        *,
+        production: Iterable[str] = (),
+        read_only: bool = False,
+        read_only_envs: Iterable[str] = (),
+    ) -> None:
+        self.config = config
+        self.production = frozenset(production)
+        self.read_only = read_only
+        self.read_only_envs = frozenset(read_only_envs)
+        self.windows = tuple(w.window() for w in config.windows)
+
+    # Rules per environment ------------------------------------------------------------
+    def env(self, environment: str) -> EnvironmentPolicy:
+        return self.config.environments.get(environment) or EnvironmentPolicy()
+
+    def roles_of(self, operator: Operator) -> set[str]:
+        out = set()
+        for role, members in self.config.roles.items():
+            for m in members:
+                if m == "*" or m == operator.name or (m.startswith("@") and m[1:] in operator.groups):
+                    out.add(role)
+        return out
+
+    def allowed_roles(self, kind: ActionKind, environment: str) -> list[str] | None:
+        """Roles that may take `kind` here; None means everyone."""
+        for perms in (self.env(environment).permissions, self.config.permissions):
+            if kind.value in perms:
+                return list(perms[kind.value])  # type: ignore[index]
+            if "*" in perms:
+                return list(perms["*"])  # type: ignore[index]
+        return None
+
+    def break_glass_actions(self, environment: str) -> set[str]:
+        listed = self.env(environment).break_glass
+        return set(listed if listed is not None else self.config.break_glass)
+
+    def window_state(self, environment: str, now, extra: Sequence[ChangeWindow] = ()):  # type: ignore[no-untyped-def]
+        return windows_mod.state((*self.windows, *extra), environment, now)
+
+    def read_only_reason(self, environment: str) -> str:
+        if self.read_only:
+            return "read-only mode (started with --read-only)"
+        if environment in self.read_only_envs:
+            return f"{environment} is read-only in the config"
+        return ""
+
+    # The decision -------------------------------------------------------------------
+    def evaluate(
+        self,
+        action: Action,
+        operator: Operator,
+        snapshot: FleetSnapshot,
+        now,  # type: ignore[no-untyped-def]
+        *,
+        approval: PendingApproval | None = None,
+        capable: bool = True,
+        approved_by: Sequence[str] = (),
+    ) -> Decision:
+        env_name = action.environment
+        env = self.env(env_name)
+        production = env_name in self.production
+        refused: list[str] = []
+        glass: list[str] = []
+        notes: list[str] = []
+        common = dict(
+            production=production,
+            typed_confirmation=env.typed_confirmation if env.typed_confirmation is not None else production,
+            reason_min_length=self.config.reason_min_length,
+            approvals_required=env.approvals,
+            signed_approvals=env.signed_approvals,
+        )
+
+        why = self.read_only_reason(env_name)
+        if why:
+            refused.append(why)
+        if not capable:
+            refused.append(f"no connector here can {action.kind.value} {action.service} in {env_name}")
+
+        roles = self.allowed_roles(action.kind, env_name)
+        if roles is not None and "*" not in roles and not (self.roles_of(operator) & set(roles)):
+            refused.append(
+                f"{operator.name} may not {action.kind.value} in {env_name}: "
+                f"needs one of the roles {', '.join(sorted(roles))}"
+            )
+
+        if action.kind in (ActionKind.APPROVE, ActionKind.REJECT) and approval is not None:
+            refused.extend(self._segregation(operator, approval, approved_by))
+
+        window = self.window_state(env_name, now, [w for w in snapshot.windows])
+        if not window.open and action.kind not in (ActionKind.APPROVE, ActionKind.REJECT):
+            text = f"{env_name} is closed for changes: {window.reason}; {window.label}"
+            (glass if action.kind.value in self.break_glass_actions(env_name) else refused).append(text)
+
+        checklist: tuple[Gate, ...] = ()
+        if action.kind is ActionKind.PROMOTE:
+            checklist = gates_mod.checklist(snapshot, action, env.gates)
+            block_unknown = (env.unknown_gates or ("block" if production else "warn")) == "block"
+            for gate in checklist:
+                if gate.status is GateStatus.FAIL or (gate.status is GateStatus.UNKNOWN and block_unknown):
+                    text = f"gate {gate.name} is {gate.status.value}: {gate.evidence}"
+                    (glass if "promote" in self.break_glass_actions(env_name) else refused).append(text)
+                elif gate.status is GateStatus.UNKNOWN:
+                    notes.append(f"gate {gate.name} is unknown: {gate.evidence}")
+
+        if refused:
+            return Decision(REFUSED, tuple(refused + glass), checklist, window, notes=tuple(notes), **common)  # type: ignore[arg-type]
+        if action.kind.value in env.two_person and len(approved_by) < env.approvals:
+            reasons = [f"{env_name} needs {env.approvals} approval(s) from another operator before {action.kind.value}"]
+            return Decision(NEEDS_APPROVAL, tuple(reasons + glass), checklist, window, notes=tuple(notes), **common)  # type: ignore[arg-type]
+        if glass:
+            return Decision(BREAK_GLASS, tuple(glass), checklist, window, notes=tuple(notes), **common)  # type: ignore[arg-type]
+        return Decision(ALLOWED, (), checklist, window, notes=tuple(notes), **common)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _segregation(operator: Operator, approval: PendingApproval, approved_by: Sequence[str]) -> list[str]:
+        out = []
+        if approval.requested_by and approval.requested_by == operator.name:
+            out.append(
+                f"{operator.name} requested this change and cannot approve it "
+                "(segregation of duties: someone else must)"
+            )
+        already = set(approval.approvals) | set(approved_by)
+        if operator.name in already:
+            out.append(f"{operator.name} has already approved this; another person must")
+        return out
