@@ -1,0 +1,163 @@
+"""Options of the Prometheus connector, and the PromQL templates its metrics are written in.
+
+A template is PromQL with placeholders in single braces, `{service}`, `{selector}`...
+PromQL's own braces never hold a bare identifier (`{job="x"}`, `{__name__=~"..."}`), so
+`{name}` is unambiguous and the rest of the query is left exactly as written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit
+
+from cockpit.options import Duration, Secret
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+VERSION_KEYS = frozenset({"version", "baseline_version", "canary_version"})
+SELECTOR_KEYS = frozenset({"service", "environment"}) | VERSION_KEYS
+QUERY_KEYS = SELECTOR_KEYS | {"selector"}
+TIMEOUT = Duration(5)
+LOOKBACK = Duration(30 * 60)
+MAX_WINDOW = Duration(6 * 3600)
+
+
+def placeholders(template: str) -> set[str]:
+    return set(PLACEHOLDER.findall(template))
+
+
+def check_template(template: str, allowed: frozenset[str]) -> None:
+    unknown = placeholders(template) - allowed
+    if unknown:
+        names = ", ".join("{" + n + "}" for n in sorted(unknown))
+        known = ", ".join("{" + n + "}" for n in sorted(allowed))
+        raise ValueError(f"unknown placeholder {names} in {template!r}; known: {known}")
+
+
+def quote(value: str) -> str:
+    """A value made safe inside a PromQL double-quoted string (versions come from outside)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+@dataclass
+class MetricOptions:
+    """One canary metric: a PromQL template rendered once for the baseline, once for the canary."""
+
+    name: str
+    query: str
+    unit: str = ""
+    direction: Literal["increase", "decrease", "either"] = "increase"  # which way is bad
+    critical: bool = False
+    group: str = "default"
+    weight: float | None = None  # the group's weight in the judge's score
+    tolerance: float | None = None
+    min: float | None = None  # absolute thresholds for the canary's values
+    max: float | None = None
+
+    def validate(self) -> None:
+        check_template(self.query, QUERY_KEYS)
+        if not placeholders(self.query) & {"selector", "version"}:
+            # Without either, baseline and canary would run the very same query.
+            raise ValueError(
+                f"metric {self.name!r}: the query must tell baseline from canary with "
+                "{selector} or {version}"
+            )
+        if self.weight is not None and not 0 <= self.weight <= 100:
+            raise ValueError(f"metric {self.name!r}: weight must be between 0 and 100")
+        if self.tolerance is not None and self.tolerance < 0:
+            raise ValueError(f"metric {self.name!r}: tolerance cannot be negative")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"metric {self.name!r}: min is above max")
+
+
+@dataclass
+class CanaryOptions:
+    """Where one service's canary is measured, and with which metrics."""
+
+    service: str
+    environment: str
+    metrics: list[MetricOptions]
+    baseline_selector: str = 'track="baseline"'
+    canary_selector: str = 'track="canary"'
+
+    def validate(self) -> None:
+        check_template(self.baseline_selector, SELECTOR_KEYS)
+        check_template(self.canary_selector, SELECTOR_KEYS)
+        if not self.metrics:
+            raise ValueError(f"{self.service}/{self.environment}: no metrics configured")
+        names = [m.name for m in self.metrics]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.service}/{self.environment}: metric names must be distinct")
+        weights: dict[str, float] = {}
+        for m in self.metrics:
+            if m.weight is None:
+                continue
+            if weights.setdefault(m.group, m.weight) != m.weight:
+                raise ValueError(
+                    f"{self.service}/{self.environment}: metrics of group {m.group!r} "
+                    "give different weights; a weight belongs to the group"
+                )
+
+    def queries(self, metric: MetricOptions, baseline: str, canary: str) -> tuple[str, str]:
+        """The metric's PromQL for the baseline and for the canary, given their versions."""
+        common = {
+            "service": quote(self.service),
+            "environment": quote(self.environment),
+            "baseline_version": quote(baseline),
+            "canary_version": quote(canary),
+        }
+        rendered = []
+        for selector, version in (
+            (self.baseline_selector, baseline),
+            (self.canary_selector, canary),
+        ):
+            values = {**common, "version": quote(version)}
+            values["selector"] = render(selector, values)
+            rendered.append(render(metric.query, values))
+        return rendered[0], rendered[1]
+
+    def uses_versions(self, metric: MetricOptions) -> bool:
+        """Whether the metric's queries need the canary's versions (a known canary)."""
+        used = placeholders(metric.query)
+        if "selector" in used:
+            used |= placeholders(self.baseline_selector) | placeholders(self.canary_selector)
+        return bool(used & VERSION_KEYS)
+
+
+@dataclass
+class PrometheusOptions:
+    """Connection, auth and time window of the Prometheus connector, and the canaries."""
+
+    url: str
+    bearer_token: Secret | None = None
+    username: str | None = None
+    password: Secret | None = None
+    timeout: Duration = TIMEOUT  # per query; keep it below the instance's timeout
+    verify_tls: bool = True
+    lookback: Duration = LOOKBACK  # the window when no canary is known
+    max_window: Duration = MAX_WINDOW  # the longest canary lifetime queried
+    step: Duration | None = None  # None: about 60 to 150 points over the window
+    canaries: list[CanaryOptions] = field(default_factory=list)
+
+    def validate(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("url must be an http:// or https:// URL of the Prometheus server")
+        if parts.username or parts.password:
+            raise ValueError("put credentials in username/password, not in the url")
+        if self.bearer_token is not None and (self.username or self.password):
+            raise ValueError("choose one of bearer_token or username/password")
+        if (self.username is None) != (self.password is None):
+            raise ValueError("basic auth needs both username and password")
+        if self.timeout <= 0 or self.lookback <= 0 or self.max_window <= 0:
+            raise ValueError("timeout, lookback and max_window must be positive")
+        if self.step is not None and self.step <= 0:
+            raise ValueError("step must be positive")
+        keys = [(c.service, c.environment) for c in self.canaries]
+        if len(set(keys)) != len(keys):
+            raise ValueError("each (service, environment) may be configured only once")
