@@ -17,7 +17,8 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -157,7 +158,9 @@ class Api:
         headers: Mapping[str, str] | None = None,
         conditional: bool = True,
         expect_json: bool = True,
+        accept: Collection[int] = (),
     ) -> Response:
+        """One request; a failure raises, except statuses in `accept`, which the caller handles."""
         url = self.url(path)
         hdrs = {**self.headers, **(headers or {})}
         cache_key = url + "?" + "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
@@ -186,7 +189,7 @@ class Api:
         if resp.status_code == 304 and cached is not None:
             self.stats.not_modified += 1
             return Response(304, cached.body, cached.headers, from_cache=True, links=parse_link(cached.headers.get("link")))
-        if resp.status_code >= 400:
+        if resp.status_code >= 400 and resp.status_code not in accept:
             self.stats.errors += 1
             raise self._error(method, url, resp)
         body: Any = None
@@ -205,6 +208,41 @@ class Api:
         if method == "GET" and conditional and etag:
             self._etags[cache_key] = Cached(etag, body, kept)
         return Response(resp.status_code, body, kept, links=parse_link(resp.headers.get("link")))
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | None = None,
+        accept: Collection[int] = (),
+    ) -> AsyncIterator[httpx.Response]:
+        """A streamed GET (watch streams, server-sent events), failures mapped as request() does.
+
+        Network errors and timeouts while the body is read map onto Unreachable too.
+        """
+        url = self.url(path)
+        hdrs = {**self.headers, **(headers or {})}
+        kw: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        self.stats.requests += 1
+        try:
+            async with self.client.stream("GET", url, params=params, headers=hdrs, **kw) as resp:
+                self.rate.update(resp.headers)
+                if resp.status_code >= 400 and resp.status_code not in accept:
+                    self.stats.errors += 1
+                    await resp.aread()
+                    raise self._error("GET", url, resp)
+                yield resp
+        except httpx.TimeoutException:
+            self.stats.errors += 1
+            raise Unreachable(f"{self.name}: GET {self._path(url)} timed out") from None
+        except httpx.HTTPError as exc:
+            self.stats.errors += 1
+            raise Unreachable(
+                f"{self.name}: GET {self._path(url)} failed: {type(exc).__name__}"
+            ) from None
 
     async def get(self, path: str, **kw: Any) -> Any:
         return (await self.request("GET", path, **kw)).body
