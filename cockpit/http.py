@@ -216,16 +216,22 @@ class Api:
         *,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: httpx.Timeout | None = None,
+        idle_timeout: float | None = None,
         accept: Collection[int] = (),
     ) -> AsyncIterator[httpx.Response]:
         """A streamed GET (watch streams, server-sent events), failures mapped as request() does.
 
-        Network errors and timeouts while the body is read map onto Unreachable too.
+        `idle_timeout` is how long the stream may stay silent (default: the client's read
+        timeout). Network errors and timeouts while the body is read map onto Unreachable.
         """
         url = self.url(path)
         hdrs = {**self.headers, **(headers or {})}
-        kw: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        kw: dict[str, Any] = {}
+        if idle_timeout is not None:
+            t = self.client.timeout
+            kw["timeout"] = httpx.Timeout(
+                connect=t.connect, read=idle_timeout, write=t.write, pool=t.pool
+            )
         self.stats.requests += 1
         try:
             async with self.client.stream("GET", url, params=params, headers=hdrs, **kw) as resp:
