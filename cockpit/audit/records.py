@@ -1,0 +1,183 @@
+"""An audit record: an event with its sequence number, time and place in the hash chain."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cockpit.audit import canonical as c
+from cockpit.audit.events import EMPTY_TARGET, Actor, AuditEvent, EventType, Target
+from cockpit.errors import CockpitError
+
+# Every key of a record body and the JSON type its value must have (R-B1: none is null).
+SCHEMA: dict[str, type | tuple[type, ...]] = {
+    "v": int,
+    "seq": int,
+    "ts": str,
+    "event_type": str,
+    "actor": dict,
+    "target": dict,
+    "action": str,
+    "outcome": str,
+    "reason": str,
+    "ticket": str,
+    "evidence": dict,
+    "evidence_digest": str,
+    "policy": dict,
+    "request_id": str,
+    "break_glass": bool,
+    "extra": dict,
+}
+ACTOR_SCHEMA: dict[str, type | tuple[type, ...]] = {
+    "user": str,
+    "host": str,
+    "ssh_client": str,
+    "pid": int,
+    "version": str,
+    "principal": str,
+    "signature": str,
+    "key_fingerprint": str,
+    "key_type": str,
+    "agent_forwarded_suspected": bool,
+}
+TARGET_SCHEMA = dict.fromkeys(
+    ("service", "environment", "from_version", "to_version", "digest", "source", "remote_id"), str
+)
+
+
+class AuditError(CockpitError):
+    """The audit log cannot be written or read safely; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """A record as stored: the canonical `body` is what the hash covers."""
+
+    seq: int
+    ts: datetime
+    event_type: EventType
+    actor: Actor
+    target: Target | None
+    action: str
+    outcome: str
+    reason: str
+    ticket: str
+    evidence: Mapping[str, Any]
+    policy: Mapping[str, Any]
+    request_id: str
+    break_glass: bool
+    extra: Mapping[str, Any]
+    evidence_digest: str
+    prev_hash: str  # hex
+    hash: str  # hex
+    body: bytes = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The body's fields plus prev_hash and hash: one line of a JSONL export."""
+        data: dict[str, Any] = json.loads(self.body)
+        data["prev_hash"] = self.prev_hash
+        data["hash"] = self.hash
+        return data
+
+    def to_json(self) -> str:
+        """One line of ASCII JSON (non-ASCII escaped), safe to print to a terminal."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+
+def body_of(event: AuditEvent, seq: int, ts: datetime) -> bytes:
+    """The canonical bytes of a new record."""
+    evidence = c.plain(event.evidence)
+    data = {
+        "v": c.FORMAT_VERSION,
+        "seq": seq,
+        "ts": c.utc_text(ts),
+        "event_type": str(event.event_type),
+        "actor": c.plain(event.actor.to_data(), redact=False),
+        "target": c.plain((event.target or EMPTY_TARGET).to_data(), redact=False),
+        "action": c.plain(event.action),
+        "outcome": c.plain(event.outcome),
+        "reason": c.plain(event.reason),
+        "ticket": c.plain(event.ticket),
+        "evidence": evidence,
+        "evidence_digest": c.digest(evidence),
+        "policy": c.plain(event.policy),
+        "request_id": c.plain(event.request_id),
+        "break_glass": bool(event.break_glass),
+        "extra": c.plain(event.extra),
+    }
+    check_schema(data)
+    return c.canonical(data)
+
+
+def check_schema(data: Mapping[str, Any]) -> None:
+    """Raise AuditError naming the first missing, null or mistyped field (R-B1)."""
+    for name, schema in (("", SCHEMA), ("actor.", ACTOR_SCHEMA), ("target.", TARGET_SCHEMA)):
+        part = data if not name else data.get(name[:-1])
+        if not isinstance(part, Mapping):
+            raise AuditError(f"field {name[:-1]} is missing or not an object")
+        for key, kind in schema.items():
+            value = part.get(key)
+            if value is None:
+                raise AuditError(f"field {name}{key} is missing or null")
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise AuditError(
+                    f"field {name}{key} is not of type {getattr(kind, '__name__', kind)}"
+                )
+        unknown = set(part) - set(schema)
+        if unknown:
+            raise AuditError(f"unknown field {name}{sorted(unknown)[0]}")
+    if data["event_type"] not in EventType._value2member_map_:
+        raise AuditError(f"event_type {data['event_type']!r} is not a known event type")
+    if not data["outcome"]:
+        raise AuditError("field outcome is empty")
+
+
+def parse(body: bytes, prev_hash: bytes, hash_: bytes) -> AuditRecord:
+    """The record stored as `body`; AuditError when it is not a valid record."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise AuditError(f"record body is not JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise AuditError("record body is not a JSON object")
+    check_schema(data)
+    return AuditRecord(
+        seq=data["seq"],
+        ts=c.parse_utc(data["ts"]),
+        event_type=EventType(data["event_type"]),
+        actor=Actor.from_data(data["actor"]),
+        target=Target.from_data(data["target"]),
+        action=data["action"],
+        outcome=data["outcome"],
+        reason=data["reason"],
+        ticket=data["ticket"],
+        evidence=data["evidence"],
+        policy=data["policy"],
+        request_id=data["request_id"],
+        break_glass=data["break_glass"],
+        extra=data["extra"],
+        evidence_digest=data["evidence_digest"],
+        prev_hash=prev_hash.hex(),
+        hash=hash_.hex(),
+        body=body,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """The outcome of checking a log: `problem` says in words what is wrong, if anything."""
+
+    ok: bool
+    count: int  # records checked
+    head_hash: str  # hex hash of the last good record (genesis when none)
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"audit log intact: {self.count} records, head {self.head_hash}"
+        where = f"record {self.first_bad_seq}: " if self.first_bad_seq is not None else ""
+        return f"audit log NOT intact: {where}{self.problem}"

@@ -1,0 +1,102 @@
+"""Chain verification: walk the records in order and name the first one that does not fit."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from cockpit.audit import canonical as c
+from cockpit.audit.records import AuditError, VerifyResult, parse
+
+if TYPE_CHECKING:
+    from cockpit.audit.checkpoint import Checkpoint
+
+# (seq column, seq inside the body, prev_hash, hash, canonical body bytes)
+Row = tuple[int, int | None, bytes, bytes, bytes]
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 50_000
+
+
+def verify_rows(
+    rows: Iterable[Row],
+    *,
+    total: int = 0,
+    checkpoint: Checkpoint | None = None,
+    deep: bool = False,
+    progress: Progress | None = None,
+) -> VerifyResult:
+    """Check every link of the chain; with `checkpoint`, also that it is a prefix of this log.
+
+    The fast path hashes the stored bytes only. `deep` also parses every record and checks
+    its schema, its evidence digest and that the bytes are in canonical form.
+    """
+    prev = c.GENESIS
+    expected = 1
+    sha256 = hashlib.sha256
+    domain = c.DOMAIN
+    anchor_size = checkpoint.size if checkpoint else 0
+    anchor_hash = bytes.fromhex(checkpoint.head_hash) if checkpoint else b""
+    for seq, body_seq, prev_hash, hash_, body in rows:
+        if seq != expected:
+            if seq > expected:
+                gap = f"{expected}" if seq == expected + 1 else f"{expected} to {seq - 1}"
+                why = f"missing: the log jumps from record {expected - 1} to {seq} (deleted {gap})"
+                return _bad(expected - 1, prev, expected, why)
+            return _bad(expected - 1, prev, seq, f"is out of order (expected {expected})")
+        if body_seq != seq:
+            return _bad(
+                seq - 1, prev, seq, f"has seq {body_seq} in its content: moved or renumbered"
+            )
+        if prev_hash != prev:
+            what = "the genesis value" if seq == 1 else f"the hash of record {seq - 1}"
+            why = f"prev_hash does not match {what}: a record was deleted, inserted or reordered"
+            return _bad(seq - 1, prev, seq, why)
+        if sha256(domain + prev_hash + body).digest() != hash_:
+            return _bad(
+                seq - 1, prev, seq, "content does not match its hash: the record was edited"
+            )
+        if deep:
+            problem = _deep_problem(body, prev_hash, hash_)
+            if problem:
+                return _bad(seq - 1, prev, seq, problem)
+        if seq == anchor_size and hash_ != anchor_hash:
+            why = (
+                f"does not match the checkpoint (hash {hash_.hex()[:16]}..., checkpoint has "
+                f"{anchor_hash.hex()[:16]}...): the log was rewritten"
+            )
+            return _bad(seq - 1, prev, seq, why)
+        prev = hash_
+        if progress is not None and seq % PROGRESS_EVERY == 0:
+            progress(seq, total)
+        expected += 1
+    count = expected - 1
+    if checkpoint is not None:
+        if count < anchor_size:
+            why = (
+                f"missing: the checkpoint covers {anchor_size} records but the log ends at "
+                f"{count}: {anchor_size - count} record(s) were removed from the end (truncated)"
+            )
+            return _bad(count, prev, count + 1, why)
+        if anchor_size == 0 and anchor_hash != c.GENESIS:
+            return _bad(0, prev, None, "the checkpoint of an empty log must carry the genesis hash")
+    if progress is not None:
+        progress(count, total)
+    return VerifyResult(ok=True, count=count, head_hash=prev.hex())
+
+
+def _bad(count: int, prev: bytes, seq: int | None, problem: str) -> VerifyResult:
+    return VerifyResult(False, count, prev.hex(), first_bad_seq=seq, problem=problem)
+
+
+def _deep_problem(body: bytes, prev_hash: bytes, hash_: bytes) -> str:
+    try:
+        record = parse(body, prev_hash, hash_)
+    except AuditError as exc:
+        return f"is not a valid record: {exc}"
+    data = {k: v for k, v in record.to_dict().items() if k not in ("prev_hash", "hash")}
+    if c.canonical(data) != body:
+        return "is not in canonical form (key order, spacing or escapes differ)"
+    if c.digest(record.evidence) != record.evidence_digest:
+        return "evidence_digest does not match its evidence"
+    return ""
