@@ -315,7 +315,14 @@ def _message(resp: httpx.Response) -> str:
         for key in ("message", "error", "error_description", "errorMessage"):
             value = body.get(key)
             if isinstance(value, str) and value:
-                return clean(value, limit=200)
+                # GitHub's validation errors say "Validation Failed"; the why is in errors[].
+                errors = body.get("errors")
+                why = [
+                    e["message"]
+                    for e in (errors if isinstance(errors, list) else [])
+                    if isinstance(e, dict) and isinstance(e.get("message"), str)
+                ]
+                return clean("; ".join([value, *why]), limit=200)
             if isinstance(value, dict | list):
                 return clean(json.dumps(value), limit=200)
     return clean(json.dumps(body), limit=200)
