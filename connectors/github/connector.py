@@ -1,0 +1,309 @@
+"""The GitHub Actions connector: runs, deployments, environment reviews and re-runs."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+
+from cockpit.clock import Clock
+from cockpit.connector import Capability, Connector
+from cockpit.errors import ConnectorError, RateLimited, Rejected, Unreachable
+from cockpit.http import Api
+from cockpit.model import (
+    Action,
+    ActionKind,
+    ActionResult,
+    Deployment,
+    EnvironmentInfo,
+    Observation,
+    PendingApproval,
+    PipelineRun,
+)
+from cockpit.sanitize import clean
+from connectors.github import mapping
+from connectors.github.fetch import Fetcher, RepoFacts, gather
+from connectors.github.options import GitHubOptions, Repository
+
+API_VERSION_HEADER = "2022-11-28"  # pinned: responses are parsed against this version
+T = TypeVar("T")
+
+_APPROVAL_ID = re.compile(r"^(?P<repo>[^/\s]+/[^/\s]+)/run:(?P<run>\d+)/env:(?P<env>\d+)$")
+_REMOTE_ID = re.compile(r"^run:(?P<run>\d+)/env:(?P<env>\d+)$")
+_RUN_REF = re.compile(r"^(?:(?P<repo>[^/\s#]+/[^/\s#]+)#|run:)?(?P<run>\d+)$")
+
+
+class GitHubConnector(Connector):
+    """GitHub Actions on github.com or GitHub Enterprise Server, one or many repositories."""
+
+    CAPABILITIES = frozenset({Capability.PIPELINES, Capability.ENVIRONMENTS, Capability.APPROVALS})
+    ACTIONS = frozenset({ActionKind.APPROVE, ActionKind.REJECT, ActionKind.RERUN})
+    Options = GitHubOptions
+    DESCRIPTION = "GitHub Actions: workflow runs, deployments, environment reviews, re-runs"
+
+    def __init__(
+        self,
+        name: str,
+        options: GitHubOptions,
+        *,
+        client: httpx.AsyncClient | None,
+        clock: Clock,
+    ) -> None:
+        super().__init__(name, options, client=client, clock=clock)
+        if client is None:
+            raise ConnectorError(f"{name}: the GitHub connector needs an HTTP client")
+        token = options.token.reveal()
+        self.api = Api(
+            client,
+            options.base_url,
+            headers={
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION_HEADER,
+                "Authorization": f"Bearer {token}",
+            },
+            name=name,
+            concurrency=options.concurrency,
+            secrets=(token,),
+            clock=lambda: self.clock.now().timestamp(),
+        )
+        self.fetcher = Fetcher(
+            self.api,
+            options.environment,
+            runs_per_repo=options.runs_per_repo,
+            workflows=options.workflows,
+            branch=options.branch,
+        )
+        self._last: Observation | None = None
+        self._lock = asyncio.Lock()
+        self._blocked_until = 0.0  # epoch seconds: GitHub asked us to wait until then
+
+    # Facts -------------------------------------------------------------------------------
+    async def poll(self) -> Observation:
+        async with self._lock:
+            self._refuse_while_limited()
+            repos = self.options.repositories
+            try:
+                facts = await gather(self._repo(r) for r in repos)
+            except RateLimited as exc:
+                if exc.retry_after:
+                    self._blocked_until = self._epoch() + exc.retry_after
+                raise
+            now = self.clock.now()
+            runs: list[PipelineRun] = []
+            deployments: list[Deployment] = []
+            approvals: list[PendingApproval] = []
+            for repo, repo_facts in zip(repos, facts, strict=True):
+                r, d, a = self._map(repo, repo_facts, now)
+                runs += r
+                deployments += d
+                approvals += a
+            last = self._last
+            obs = Observation(
+                source=self.name,
+                observed_at=now,
+                runs=_stable(last.runs if last else (), runs, lambda x: x.id),
+                deployments=_stable(last.deployments if last else (), deployments, _dep_key),
+                approvals=_stable(last.approvals if last else (), approvals, lambda x: x.id),
+                environments=self._environments(repos, facts),
+            )
+            self._last = obs
+            return obs
+
+    async def pipelines(self) -> Sequence[PipelineRun]:
+        return (await self.poll()).runs
+
+    async def deployments(self) -> Sequence[Deployment]:
+        return (await self.poll()).deployments
+
+    async def approvals(self) -> Sequence[PendingApproval]:
+        return (await self.poll()).approvals
+
+    async def environments(self) -> Sequence[EnvironmentInfo]:
+        return (await self.poll()).environments
+
+    async def _repo(self, repo: Repository) -> RepoFacts:
+        try:
+            return await self.fetcher.repo(repo.repo)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._shape_error(repo, exc) from None
+
+    def _map(
+        self, repo: Repository, facts: RepoFacts, now: datetime
+    ) -> tuple[list[PipelineRun], list[Deployment], list[PendingApproval]]:
+        service = self.options.service(repo)
+        env = self.options.environment
+        try:
+            runs, approvals = [], []
+            for run in facts.runs:
+                pipeline = mapping.run(
+                    run.raw, repo.repo, service, run.stages, source=self.name, now=now
+                )
+                runs.append(pipeline)
+                approvals += [
+                    mapping.approval(
+                        p, run.raw, pipeline, repo.repo, env, source=self.name, now=now
+                    )
+                    for p in run.pending
+                ]
+            deployments = [
+                mapping.deployment(
+                    e.deployments[e.live],
+                    e.status,
+                    e.deployments[e.live + 1 :],
+                    service=service,
+                    environment=env(e.name),
+                    source=self.name,
+                    now=now,
+                )
+                for e in facts.deployments
+                if e.live >= 0
+            ]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._shape_error(repo, exc) from None
+        return runs, deployments, approvals
+
+    def _environments(
+        self, repos: Sequence[Repository], facts: Sequence[RepoFacts]
+    ) -> tuple[EnvironmentInfo, ...]:
+        """One entry per cockpit environment; a rule only some repositories have names them."""
+        rules: dict[str, dict[str, list[str]]] = {}  # env -> rule -> repos
+        having: dict[str, list[str]] = {}  # env -> repos that define it
+        for repo, repo_facts in zip(repos, facts, strict=True):
+            for raw in repo_facts.environments:
+                env = self.options.environment(str(raw.get("name") or ""))
+                having.setdefault(env, []).append(repo.repo)
+                for rule in mapping.protection(raw):
+                    rules.setdefault(env, {}).setdefault(rule, []).append(repo.repo)
+        out = []
+        for env, repos_of_env in having.items():
+            texts = []
+            for rule, owners in rules.get(env, {}).items():
+                whole = len(owners) == len(repos_of_env)
+                texts.append(rule if whole else f"{rule} ({', '.join(owners)})")
+            out.append(EnvironmentInfo(env, self.name, tuple(texts)))
+        return tuple(out)
+
+    # Actions -------------------------------------------------------------------------------
+    async def execute(self, action: Action) -> ActionResult:
+        if action.kind in (ActionKind.APPROVE, ActionKind.REJECT):
+            return await self._review(action)
+        if action.kind is ActionKind.RERUN:
+            return await self._rerun(action)
+        raise Rejected(f"{self.name} cannot {action.kind.value}")
+
+    async def _review(self, action: Action) -> ActionResult:
+        repo, run_id, env_id = self._review_target(action)
+        if not action.reason.strip():
+            raise Rejected("GitHub records a review comment: a reason is required")
+        state = "approved" if action.kind is ActionKind.APPROVE else "rejected"
+        path = f"/repos/{repo}/actions/runs/{run_id}/pending_deployments"
+        sent = {"environment_ids": [env_id], "state": state, "comment": action.reason}
+        body = (await self.api.request("POST", path, json_body=sent)).body
+        made_ids = (
+            [d.get("id") for d in body if isinstance(d, Mapping)] if isinstance(body, list) else []
+        )
+        ids = [str(i) for i in made_ids if isinstance(i, int)]
+        created = f"; deployment {', '.join(ids)}" if ids else ""
+        return ActionResult(
+            True,
+            f"{state} {repo} run {run_id} for environment {env_id}{created}",
+            remote_id=f"run:{run_id}/env:{env_id}",
+        )
+
+    async def _rerun(self, action: Action) -> ActionResult:
+        repo, run_id = self._run_target(action)
+        await self.api.request("POST", f"/repos/{repo}/actions/runs/{run_id}/rerun-failed-jobs")
+        return ActionResult(
+            True, f"re-running the failed jobs of {repo} run {run_id}", remote_id=f"run:{run_id}"
+        )
+
+    def _review_target(self, action: Action) -> tuple[str, int, int]:
+        match = _APPROVAL_ID.match(action.approval_id)
+        if match is None and self._last is not None:
+            # Only the remote id given: find the pending approval it belongs to.
+            for pending in self._last.approvals:
+                if action.remote_id and pending.remote_id == action.remote_id:
+                    match = _APPROVAL_ID.match(pending.id)
+                    break
+        if match is None:
+            remote = _REMOTE_ID.match(action.remote_id)
+            repo = self._repo_of(action.service)
+            if remote is None or repo is None:
+                raise Rejected(
+                    f"{self.name}: cannot tell which run and environment to review "
+                    f"({clean(action.approval_id or action.remote_id, limit=80)!r})"
+                )
+            return repo, int(remote["run"]), int(remote["env"])
+        self._watched(match["repo"])
+        return match["repo"], int(match["run"]), int(match["env"])
+
+    def _run_target(self, action: Action) -> tuple[str, int]:
+        match = _RUN_REF.match(action.remote_id)
+        if match is None:
+            raise Rejected(
+                f"{self.name}: re-run needs the run id ({clean(action.remote_id, limit=80)!r})"
+            )
+        repo = match["repo"] or self._repo_of(action.service)
+        if repo is None:
+            raise Rejected(f"{self.name}: no single repository serves {clean(action.service)!r}")
+        self._watched(repo)
+        return repo, int(match["run"])
+
+    def _repo_of(self, service: str) -> str | None:
+        repos = [r.repo for r in self.options.repositories if self.options.service(r) == service]
+        return repos[0] if len(repos) == 1 else None
+
+    def _watched(self, repo: str) -> None:
+        # Never act on a repository this instance was not configured for.
+        if repo.lower() not in {r.repo.lower() for r in self.options.repositories}:
+            raise Rejected(f"{self.name}: {clean(repo, limit=80)} is not a watched repository")
+
+    # Helpers ------------------------------------------------------------------------------
+    def _epoch(self) -> float:
+        return self.clock.now().timestamp()
+
+    def _refuse_while_limited(self) -> None:
+        """Back off without sending anything while GitHub's limit has not reset."""
+        now = self._epoch()
+        until = self._blocked_until
+        if self.api.rate.remaining == 0 and self.api.rate.reset_at:
+            until = max(until, self.api.rate.reset_at)
+        if until > now:
+            wait = until - now
+            raise RateLimited(
+                f"{self.name}: GitHub rate limit exhausted; waiting {wait:.0f}s for the reset",
+                retry_after=wait,
+            )
+
+    def _shape_error(self, repo: Repository, exc: Exception) -> Unreachable:
+        return Unreachable(
+            f"{self.name}: {repo.repo}: unexpected response shape "
+            f"({type(exc).__name__}: {clean(str(exc), limit=80)})"
+        )
+
+
+def _dep_key(d: Deployment) -> tuple[str, str]:
+    return d.key
+
+
+def _stable(
+    previous: Sequence[T], items: Sequence[T], key: Callable[[T], Hashable]
+) -> tuple[T, ...]:
+    """Reuse last poll's objects when only observed_at moved, so the hub sees no change."""
+    before: dict[Any, T] = {key(p): p for p in previous}
+    out: list[T] = []
+    for item in items:
+        old = before.get(key(item))
+        if old is not None:
+            when = item.observed_at  # type: ignore[attr-defined]
+            if dataclasses.replace(old, observed_at=when) == item:  # type: ignore[type-var]
+                item = old
+        out.append(item)
+    if len(out) == len(previous) and all(a is b for a, b in zip(out, previous, strict=True)):
+        return tuple(previous)
+    return tuple(out)
