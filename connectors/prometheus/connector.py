@@ -33,7 +33,8 @@ def window(
     else:
         span = min(max((now - started_at).total_seconds(), MIN_SPAN), float(options.max_window))
     step = float(options.step) if options.step else auto_step(span)
-    step = max(step, span / (MAX_POINTS - 1))
+    if span / step > MAX_POINTS - 1:
+        step = float(math.ceil(span / (MAX_POINTS - 1)))  # whole seconds keep the grid exact
     # A grid on whole multiples of the step: consecutive polls ask for the same instants,
     # and baseline and canary (same start, end and step) are sampled at the same ones.
     end = math.floor(now.timestamp() / step) * step

@@ -361,7 +361,7 @@ class TestPrometheusContract(ConnectorContract):
     def _served(self, prom: FakePrometheus) -> None:
         self.prom = prom
 
-    @property  # type: ignore[override]
+    @property
     def options(self) -> dict[str, Any]:  # the server's port is known only at run time
         return config(self.prom.url)
 
