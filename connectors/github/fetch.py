@@ -106,8 +106,8 @@ class Fetcher:
         self.runs_per_repo = runs_per_repo
         self.workflows = list(workflows)
         self.branch = branch
-        # (run id, attempt, updated_at) -> stages: a finished run's jobs never change.
-        self._finished: dict[tuple[int, int, str], tuple[Stage, ...]] = {}
+        # repo -> (run id, attempt, updated_at) -> stages: a finished run's jobs never change.
+        self._finished: dict[str, dict[tuple[int, int, str], tuple[Stage, ...]]] = {}
 
     async def repo(self, repo: str) -> RepoFacts:
         try:
@@ -129,22 +129,36 @@ class Fetcher:
             f"/repos/{repo}/actions/workflows/{quote(w, safe='')}/runs" for w in self.workflows
         ]
         pages = await gather(
-            self.api.collect(p, key="workflow_runs", params=params, limit=1)
-            for p in paths or [f"/repos/{repo}/actions/runs"]
+            self._newest_runs(p, params) for p in paths or [f"/repos/{repo}/actions/runs"]
         )
         raws = _list([r for page in pages for r in page], "workflow runs")
         raws = sorted(raws, key=_created, reverse=True)[: self.runs_per_repo]
-        facts = await gather(self._run(repo, raw) for raw in raws)
+        finished = self._finished.setdefault(repo, {})
+        facts = await gather(self._run(repo, raw, finished) for raw in raws)
         keep = {_run_key(f.raw) for f in facts}
-        self._finished = {k: v for k, v in self._finished.items() if k in keep}
+        self._finished[repo] = {k: v for k, v in finished.items() if k in keep}
         return facts
 
-    async def _run(self, repo: str, raw: Json) -> RunFacts:
+    async def _newest_runs(self, path: str, params: Mapping[str, Any]) -> list[Any]:
+        """The newest runs_per_repo runs, following pages if the server sends fewer."""
+        runs: list[Any] = []
+        async for page in self.api.pages(path, params=params, limit=self.runs_per_repo):
+            chunk = page.body.get("workflow_runs") if isinstance(page.body, Mapping) else None
+            if not isinstance(chunk, list):
+                raise Unreachable(f"{self.api.name}: {path} did not return workflow_runs")
+            runs += chunk
+            if len(runs) >= self.runs_per_repo:
+                break
+        return runs
+
+    async def _run(
+        self, repo: str, raw: Json, finished: dict[tuple[int, int, str], tuple[Stage, ...]]
+    ) -> RunFacts:
         run_id = int(raw["id"])
         key = _run_key(raw)
         done = raw.get("status") == "completed"
-        if done and key in self._finished:
-            return RunFacts(raw, self._finished[key])
+        if done and key in finished:
+            return RunFacts(raw, finished[key])
         jobs_path = f"/repos/{repo}/actions/runs/{run_id}/jobs"
         if raw.get("status") == "waiting":
             jobs, pending = await gather(
@@ -159,7 +173,7 @@ class Fetcher:
             pending = []
         stages = self._stages(_list(jobs, "jobs"), pending)
         if done:
-            self._finished[key] = stages
+            finished[key] = stages
         return RunFacts(raw, stages, pending)
 
     def _stages(self, jobs: list[Json], pending: list[Json]) -> tuple[Stage, ...]:
@@ -200,10 +214,15 @@ class Fetcher:
         for dep in listed:
             by_env.setdefault(str(dep.get("environment") or "production"), []).append(dep)
         if more:
-            # A busy environment can crowd a quiet one (production) off the pages read.
-            missing = [str(e.get("name")) for e in environments if e.get("name") not in by_env]
-            found = await gather(self._env_deployments(repo, name) for name in missing)
-            by_env.update({n: d for n, d in zip(missing, found, strict=True) if d})
+            # A busy environment can crowd a quiet one (production) off the pages read:
+            # every environment short of a full history is asked for on its own.
+            names = {str(e.get("name")) for e in environments} | set(by_env)
+            thin = sorted(n for n in names if len(by_env.get(n, [])) <= HISTORY)
+            found = await gather(self._env_deployments(repo, name) for name in thin)
+            for name, deps in zip(thin, found, strict=True):
+                known = {d.get("id") for d in by_env.get(name, [])}
+                by_env.setdefault(name, []).extend(d for d in deps if d.get("id") not in known)
+            by_env = {n: d for n, d in by_env.items() if d}
         envs = [
             EnvFacts(name, sorted(deps, key=_created, reverse=True)[: HISTORY + 1])
             for name, deps in by_env.items()
