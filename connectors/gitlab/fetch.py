@@ -1,0 +1,127 @@
+"""The GitLab REST v4 reads one poll needs, with per-pipeline job caching."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from cockpit.errors import Unreachable
+from cockpit.http import Api
+from connectors.gitlab.mapping import STATUS, Json
+from connectors.gitlab.options import GitLabOptions
+
+PER_PAGE = 100  # GitLab's maximum page size
+_FINISHED = {s for s in STATUS.values() if s.terminal}
+
+
+def project_path(project: str) -> str:
+    """`projects/:id` with the "group/project" path URL-encoded as one segment."""
+    return "projects/" + quote(project, safe="")
+
+
+@dataclass
+class Raw:
+    """What one project answered in one poll; None where the piece was not asked for."""
+
+    pipelines: list[tuple[Json, list[Json]]] | None = None
+    environments: list[Json] | None = None
+    deployments: list[Json] | None = None
+    blocked: list[Json] = field(default_factory=list)  # full GETs of blocked deployments
+    protected: list[Json] | None = None
+    protected_note: str = ""  # why protection rules are unknown, when they are
+    freezes: list[Json] | None = None
+
+
+class Fetcher:
+    """Reads projects through the shared `Api` (ETags, rate limits, pagination)."""
+
+    def __init__(self, api: Api, options: GitLabOptions) -> None:
+        self.api = api
+        self.options = options
+        # (project, pipeline id) -> (updated_at, jobs) of finished pipelines: a finished
+        # pipeline's jobs only change when the pipeline does (a retry touches updated_at).
+        self._jobs: dict[tuple[str, int], tuple[str, list[Json]]] = {}
+
+    async def _list(self, path: str, *, want: int = PER_PAGE, **params: Any) -> list[Json]:
+        per_page = min(want, PER_PAGE)
+        items = await self.api.collect(
+            path, params={"per_page": per_page, **params}, limit=math.ceil(want / per_page)
+        )
+        return items[:want]
+
+    async def project(self, project: str, pieces: frozenset[str]) -> Raw:
+        base = project_path(project)
+        raw = Raw()
+        jobs: dict[str, Any] = {}
+        if "pipelines" in pieces:
+            jobs["pipelines"] = self.pipelines(project)
+        if "environments" in pieces:
+            jobs["environments"] = self._list(f"{base}/environments", want=1000, states="available")
+        if "deployments" in pieces:
+            jobs["deployments"] = self._list(
+                f"{base}/deployments",
+                want=self.options.deployments_per_project,
+                order_by="id",
+                sort="desc",
+            )
+        if "protected" in pieces:
+            jobs["protected"] = self.protected(base)
+        if "freezes" in pieces:
+            jobs["freezes"] = self._list(f"{base}/freeze_periods", want=1000)
+        results = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
+        raw.pipelines = results.get("pipelines")
+        raw.environments = results.get("environments")
+        raw.deployments = results.get("deployments")
+        raw.freezes = results.get("freezes")
+        if "protected" in results:
+            raw.protected, raw.protected_note = results["protected"]
+        if "blocked" in pieces and raw.deployments is not None:
+            blocked = [d["id"] for d in raw.deployments if d.get("status") == "blocked"]
+            raw.blocked = list(
+                await asyncio.gather(*(self.api.get(f"{base}/deployments/{i}") for i in blocked))
+            )
+        return raw
+
+    async def pipelines(self, project: str) -> list[tuple[Json, list[Json]]]:
+        base = project_path(project)
+        items = await self._list(
+            f"{base}/pipelines", want=self.options.pipelines_per_project, order_by="id", sort="desc"
+        )
+        jobs = await asyncio.gather(*(self._pipeline_jobs(project, p) for p in items))
+        current = {(project, int(p["id"])) for p in items}
+        for key in [k for k in self._jobs if k[0] == project and k not in current]:
+            del self._jobs[key]
+        return list(zip(items, jobs, strict=True))
+
+    async def _pipeline_jobs(self, project: str, pipeline: Json) -> list[Json]:
+        key = (project, int(pipeline["id"]))
+        updated = str(pipeline.get("updated_at") or "")
+        cached = self._jobs.get(key)
+        if cached is not None and cached[0] == updated:
+            return cached[1]
+        path = f"{project_path(project)}/pipelines/{key[1]}/jobs"
+        jobs = await self._list(path, want=1000)
+        if STATUS.get(str(pipeline.get("status")), None) in _FINISHED and updated:
+            self._jobs[key] = (updated, jobs)
+        return jobs
+
+    async def protected(self, base: str) -> tuple[list[Json] | None, str]:
+        """Protected environments, or None and why this GitLab or token cannot read them."""
+        resp = await self.api.request(
+            "GET",
+            f"{base}/protected_environments",
+            params={"per_page": PER_PAGE},
+            accept=(403, 404),
+        )
+        if resp.status == 404:
+            return None, "protection rules unknown: no protected environments API (GitLab Free?)"
+        if resp.status == 403:
+            return None, "protection rules unknown: reading them needs the Maintainer role"
+        if not isinstance(resp.body, list):
+            raise Unreachable(
+                f"{self.api.name}: {base}/protected_environments did not return a list"
+            )
+        return resp.body, ""

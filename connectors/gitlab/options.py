@@ -1,0 +1,99 @@
+"""Options of the GitLab connector: which instance, which projects, and how names map."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Literal
+
+from cockpit.options import Secret
+
+# GitLab environment names (or tiers) -> cockpit environments. An empty value ignores the
+# environment: review apps are per-branch and would otherwise pass for the dev deployment.
+DEFAULT_ENVIRONMENTS = {
+    "production": "prod",
+    "staging": "staging",
+    "development": "dev",
+    "review/*": "",
+}
+
+_PROJECT = re.compile(r"^[\w.-]+(/[\w.-]+)+$|^\d+$")
+
+
+@dataclass
+class Project:
+    """One GitLab project, written as "group/project" or {project, service}."""
+
+    project: str
+    service: str = ""
+
+    @classmethod
+    def from_scalar(cls, value: object) -> Project:
+        if not isinstance(value, str):
+            raise ValueError("a project is 'group/project' or a mapping with 'project'")
+        return cls(project=value)
+
+
+@dataclass
+class GitLabOptions:
+    token: Secret
+    projects: list[Project]
+    base_url: str = "https://gitlab.com"
+    auth: Literal["private-token", "bearer"] = "private-token"
+    services: dict[str, str] = field(default_factory=dict)
+    environments: dict[str, str] = field(default_factory=dict)
+    pipelines_per_project: int = 20
+    deployments_per_project: int = 100
+    concurrency: int = 8
+
+    def validate(self) -> None:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with https:// (or http:// for a local instance)")
+        if not self.projects:
+            raise ValueError("list at least one project, as 'group/project'")
+        seen: set[str] = set()
+        for p in self.projects:
+            if not _PROJECT.match(p.project):
+                raise ValueError(f"project {p.project!r} is not 'group/project' or a numeric id")
+            if p.project in seen:
+                raise ValueError(f"project {p.project!r} is listed twice")
+            seen.add(p.project)
+        if not 1 <= self.pipelines_per_project <= 500:
+            raise ValueError("pipelines_per_project must be between 1 and 500")
+        if not 1 <= self.deployments_per_project <= 500:
+            raise ValueError("deployments_per_project must be between 1 and 500")
+        if not 1 <= self.concurrency <= 64:
+            raise ValueError("concurrency must be between 1 and 64")
+
+    @property
+    def api_root(self) -> str:
+        """The REST root: base_url plus /api/v4 (a base_url may already end with it)."""
+        root = self.base_url.rstrip("/")
+        return root if root.endswith("/api/v4") else root + "/api/v4"
+
+    def service_of(self, project: Project) -> str:
+        if project.service:
+            return project.service
+        return self.services.get(project.project) or project.project.rsplit("/", 1)[-1]
+
+    def environment_names(self) -> frozenset[str]:
+        """The GitLab environment names the mapping spells out (glob patterns left out)."""
+        mapping = {**DEFAULT_ENVIRONMENTS, **self.environments}
+        return frozenset(k for k, v in mapping.items() if v and not any(c in k for c in "*?["))
+
+    def environment_of(self, name: str, tier: str = "") -> str | None:
+        """The cockpit environment for a GitLab environment, or None when it is ignored.
+
+        Exact name first, then glob patterns ("review/*"), then the tier, then the name
+        itself; configured entries win over the defaults.
+        """
+        mapping = {**DEFAULT_ENVIRONMENTS, **self.environments}
+        if name in mapping:
+            return mapping[name] or None
+        for pattern, target in mapping.items():
+            if any(c in pattern for c in "*?[") and fnmatchcase(name, pattern):
+                return target or None
+        if tier and tier in mapping:
+            return mapping[tier] or None
+        return name
