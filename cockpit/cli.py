@@ -69,6 +69,10 @@ def parser() -> argparse.ArgumentParser:
 
     connectors = sub.add_parser("connectors", help="list installed connector types and their capabilities")
     connectors.add_argument("--json", action="store_true", help="machine-readable output")
+
+    from cockpit.audit.cli import add_parser as add_audit_parser
+
+    add_audit_parser(sub)
     return root
 
 
@@ -87,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cockpit.status import run_connectors
 
             return run_connectors(args)
+        if args.command == "audit":
+            from cockpit.audit.cli import run as run_audit
+
+            return run_audit(args)
         return _tui(args)
     except ConfigError as exc:
         print(f"cockpit: config error: {exc}", file=sys.stderr)

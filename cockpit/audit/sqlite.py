@@ -285,7 +285,11 @@ class SqliteStore:
                 return
 
     def verify(
-        self, checkpoint: Checkpoint | None = None, progress: Progress | None = None
+        self,
+        checkpoint: Checkpoint | None = None,
+        progress: Progress | None = None,
+        *,
+        deep: bool = False,
     ) -> VerifyResult:
         """Check the whole chain from a fresh connection, inside one read snapshot."""
         if checkpoint is not None and checkpoint.origin != self.origin:
@@ -298,7 +302,9 @@ class SqliteStore:
             rows = conn.execute(
                 "SELECT seq, body_seq, prev_hash, hash, CAST(body AS BLOB) FROM audit_log ORDER BY seq"
             )
-            result = verify_rows(rows, total=total, checkpoint=checkpoint, progress=progress)
+            result = verify_rows(
+                rows, total=total, checkpoint=checkpoint, progress=progress, deep=deep
+            )
             missing = self._missing_triggers(conn)
             conn.execute("COMMIT")
         finally:

@@ -44,8 +44,14 @@ class AuditStore(Protocol):
         ...
 
     def verify(
-        self, checkpoint: Checkpoint | None = None, progress: Progress | None = None
-    ) -> VerifyResult: ...
+        self,
+        checkpoint: Checkpoint | None = None,
+        progress: Progress | None = None,
+        *,
+        deep: bool = False,
+    ) -> VerifyResult:
+        """Check the whole chain; `deep` also checks each record's schema and digests."""
+        ...
 
     def checkpoint(self) -> Checkpoint: ...
 

@@ -1,0 +1,148 @@
+"""`cockpit audit ...`: verify, checkpoint, show, tail, export and report the audit log.
+
+Exit codes: 0 success (verify: intact), 1 the log (or a checkpoint) failed a check,
+2 bad usage or no log. Reading or exporting the log through these commands is itself
+recorded (PCI DSS 10.2.1.3); when the log cannot be written the command warns and goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cockpit.audit.events import EventType
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+EPILOG = """\
+examples:
+  cockpit audit verify                          exit 0 when the chain is intact
+  cockpit audit checkpoint -o /mnt/worm/cp-$(date +%F).txt
+  cockpit audit verify --checkpoint /mnt/worm/cp-2026-11-01.txt
+  cockpit audit tail -n 50 --follow
+  cockpit audit export --format jsonl --since 2026-11-01 --until 2026-12-01
+  cockpit audit report --since 30d --format html -o changes.html
+"""
+
+
+def _when(text: str) -> datetime | str:
+    """Parsed later against the clock: a relative age like 7d/24h/30m, a date, or a time."""
+    match = re.fullmatch(r"(\d+)([smhd])", text)
+    if match:
+        return text
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: use a date (2026-11-01), a time (2026-11-01T08:00Z) or an age (7d, 24h)"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def resolve_when(value: datetime | str | None, now: datetime) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[value[-1]]
+    return now - timedelta(seconds=int(value[:-1]) * unit)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    # SUPPRESS keeps `cockpit -c FILE audit ...` working: the root's value is not overwritten.
+    p.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file")
+    p.add_argument("--db", metavar="PATH", help="audit database (default: config audit.path)")
+
+
+def _period(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--since", type=_when, metavar="WHEN", help="from (inclusive): date, time or 7d")
+    p.add_argument("--until", type=_when, metavar="WHEN", help="to (exclusive): date, time or age")
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register `audit` and its actions on the root command's subparsers."""
+    audit = subparsers.add_parser(
+        "audit",
+        help="verify, checkpoint, read and export the tamper-evident audit log",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+
+    verify = sub.add_parser("verify", help="check the hash chain (exit 1 naming the first bad record)")
+    _common(verify)
+    verify.add_argument("--checkpoint", metavar="FILE", help="also detect truncation and rewrites")
+    verify.add_argument("--deep", action="store_true", help="also check every record's schema")
+    verify.add_argument("--allowed-signers", metavar="FILE", help="check the checkpoint signature")
+    verify.add_argument("--principal", help="who must have signed the checkpoint")
+
+    checkpoint = sub.add_parser("checkpoint", help="print the log's size and head hash")
+    _common(checkpoint)
+    checkpoint.add_argument("-o", "--output", metavar="FILE", help="write it here (fsynced)")
+    signing = checkpoint.add_mutually_exclusive_group()
+    signing.add_argument("--sign-key", metavar="KEY", help="SSH key (or .pub with agent) to sign")
+    signing.add_argument("--sign-agent", action="store_true", help="sign with ssh-agent's key")
+
+    show = sub.add_parser("show", help="list records, or one record in full")
+    _common(show)
+    show.add_argument("seq", nargs="?", type=int, help="show this record in full")
+    _period(show)
+    show.add_argument(
+        "--type",
+        action="append",
+        dest="types",
+        choices=[t.value for t in EventType],
+        metavar="EVENT",
+        help="only this event type (repeatable), e.g. action.refused",
+    )
+    show.add_argument("--service")
+    show.add_argument("--environment")
+    show.add_argument("-n", "--limit", type=int, default=50, help="at most N records (default 50)")
+    show.add_argument("--json", action="store_true", help="JSON lines")
+
+    tail = sub.add_parser("tail", help="the newest records; --follow prints new ones as they come")
+    _common(tail)
+    tail.add_argument("-n", type=int, default=20, dest="limit", help="how many (default 20)")
+    tail.add_argument("-f", "--follow", action="store_true")
+    tail.add_argument("--json", action="store_true", help="JSON lines")
+
+    export = sub.add_parser("export", help="export records as JSONL or CSV")
+    _common(export)
+    export.add_argument("--format", choices=("jsonl", "csv"), required=True)
+    _period(export)
+    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+
+    report = sub.add_parser("report", help="production changes with approvers, gates, break-glass")
+    _common(report)
+    report.add_argument("--format", choices=("csv", "json", "html"), default="html")
+    _period(report)
+    report.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    report.add_argument(
+        "--environment",
+        action="append",
+        dest="environments",
+        metavar="ENV",
+        help="count ENV as production (default: the config's production environments)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    import sys
+
+    from cockpit.audit import commands
+    from cockpit.audit.records import AuditError
+    from cockpit.sanitize import clean
+
+    try:
+        return commands.dispatch(args)
+    except AuditError as exc:
+        print(f"cockpit audit: {clean(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):  # `| head`: the reader has gone, so be quiet
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_FAILED
+        print(f"cockpit audit: {clean(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
