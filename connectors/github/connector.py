@@ -27,8 +27,9 @@ from cockpit.model import (
 )
 from cockpit.sanitize import clean
 from connectors.github import mapping
-from connectors.github.fetch import Fetcher, RepoFacts, gather
+from connectors.github.fetch import Fetcher, RepoFacts
 from connectors.github.options import GitHubOptions, Repository
+from connectors.github.tasks import gather
 
 API_VERSION_HEADER = "2022-11-28"  # pinned: responses are parsed against this version
 T = TypeVar("T")
@@ -74,6 +75,7 @@ class GitHubConnector(Connector):
         self.fetcher = Fetcher(
             self.api,
             options.environment,
+            self._epoch,
             runs_per_repo=options.runs_per_repo,
             workflows=options.workflows,
             branch=options.branch,

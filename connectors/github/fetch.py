@@ -1,24 +1,33 @@
-"""Per-repository fetching: which GitHub endpoints one poll reads, concurrently, cached."""
+"""Per-repository fetching: which GitHub endpoints one poll reads, concurrently, cached.
+
+Every GET is conditional (a 304 costs no rate limit), and between full checks a poll
+re-reads only what can have changed: the run and deployment lists, jobs of runs whose
+`updated_at` moved or that are in progress, and statuses of deployments not yet settled.
+GitHub's secondary limit (900 points a minute) makes that matter for many repositories.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
-from cockpit.errors import ConnectorError, RateLimited, Unauthorized, Unreachable
+from cockpit.errors import Unreachable
 from cockpit.http import Api
 from cockpit.model import Stage
 from connectors.github import mapping
+from connectors.github.tasks import gather, most_telling
 
-T = TypeVar("T")
 Json = Mapping[str, Any]
+RunKey = tuple[int, int, str]  # run id, attempt, updated_at
 
 DEPLOYMENT_PAGES = 2  # of 100; older deployments are fetched per environment if needed
 HISTORY = 10  # earlier deployments kept per environment
 INACTIVE_WALK = 3  # how far back to look past deployments marked inactive
+FULL_CHECK = 300.0  # seconds between polls that re-read everything (still conditionally)
+SETTLED = {"success", "failure", "error", "inactive"}
 
 
 @dataclass
@@ -32,7 +41,7 @@ class RunFacts:
 class EnvFacts:
     name: str  # GitHub's environment name
     deployments: list[Json]  # newest first
-    live: int = 0  # index of the newest deployment that is not inactive
+    live: int = 0  # index of the newest deployment that is not inactive; -1: none
     status: Json | None = None  # its latest status
 
 
@@ -43,36 +52,14 @@ class RepoFacts:
     environments: list[Json] = field(default_factory=list)
 
 
-async def gather(coros: Iterable[Awaitable[T]]) -> list[T]:
-    """Run concurrently; on failure cancel the rest and raise the most telling error."""
-    tasks: list[asyncio.Task[T]] = []
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(_wrap(c)) for c in coros]
-    except BaseExceptionGroup as failures:
-        raise _most_telling(failures) from None
-    return [t.result() for t in tasks]
+@dataclass
+class _Memory:
+    """What the previous polls of one repository learnt."""
 
-
-async def _wrap(aw: Awaitable[T]) -> T:
-    return await aw
-
-
-def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
-    out: list[BaseException] = []
-    for exc in group.exceptions:
-        out.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
-    return out
-
-
-def _most_telling(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    # A rate limit or refused token explains every other failure of the same poll.
-    leaves = _leaves(group)
-    for kind in (RateLimited, Unauthorized, ConnectorError):
-        for exc in leaves:
-            if isinstance(exc, kind):
-                return exc
-    return leaves[0]
+    runs: dict[RunKey, RunFacts] = field(default_factory=dict)
+    statuses: dict[int, tuple[str, Json | None]] = field(default_factory=dict)
+    environments: list[Json] = field(default_factory=list)
+    checked_at: float | None = None  # last full check
 
 
 def _list(body: object, what: str) -> list[Json]:
@@ -81,7 +68,7 @@ def _list(body: object, what: str) -> list[Json]:
     return body
 
 
-def _run_key(raw: Json) -> tuple[int, int, str]:
+def _run_key(raw: Json) -> RunKey:
     return (int(raw["id"]), int(raw.get("run_attempt") or 1), str(raw.get("updated_at")))
 
 
@@ -90,12 +77,13 @@ def _created(item: Json) -> tuple[str, int]:
 
 
 class Fetcher:
-    """Reads one poll's worth of GitHub for a repository; remembers finished runs' jobs."""
+    """Reads one poll's worth of GitHub per repository and remembers what cannot change."""
 
     def __init__(
         self,
         api: Api,
         environment: Callable[[str], str],
+        now: Callable[[], float],
         *,
         runs_per_repo: int,
         workflows: Sequence[str],
@@ -103,25 +91,34 @@ class Fetcher:
     ) -> None:
         self.api = api
         self.environment = environment
+        self.now = now
         self.runs_per_repo = runs_per_repo
         self.workflows = list(workflows)
         self.branch = branch
-        # repo -> (run id, attempt, updated_at) -> stages: a finished run's jobs never change.
-        self._finished: dict[str, dict[tuple[int, int, str], tuple[Stage, ...]]] = {}
+        self._memory: dict[str, _Memory] = {}
 
     async def repo(self, repo: str) -> RepoFacts:
+        memory = self._memory.setdefault(repo, _Memory())
+        started = self.now()
+        full = memory.checked_at is None or started - memory.checked_at >= FULL_CHECK
         try:
             async with asyncio.TaskGroup() as group:
-                runs = group.create_task(self.runs(repo))
+                runs = group.create_task(self.runs(repo, memory, full))
                 page = group.create_task(self.deployment_pages(repo))
-                environments = group.create_task(self.environments(repo))
+                if full:
+                    # Protection rules change rarely: read them on full checks only.
+                    envs = group.create_task(self.environments(repo))
         except BaseExceptionGroup as failures:
-            raise _most_telling(failures) from None
-        envs = await self.deployments(repo, page.result(), environments.result())
-        return RepoFacts(runs.result(), envs, environments.result())
+            raise most_telling(failures) from None
+        if full:
+            memory.environments = envs.result()
+        deployments = await self.deployments(repo, page.result(), memory, full)
+        if full:
+            memory.checked_at = started
+        return RepoFacts(runs.result(), deployments, memory.environments)
 
     # Runs, their jobs and pending reviews -----------------------------------------------
-    async def runs(self, repo: str) -> list[RunFacts]:
+    async def runs(self, repo: str, memory: _Memory, full: bool) -> list[RunFacts]:
         params: dict[str, Any] = {"per_page": self.runs_per_repo}
         if self.branch:
             params["branch"] = self.branch
@@ -133,10 +130,8 @@ class Fetcher:
         )
         raws = _list([r for page in pages for r in page], "workflow runs")
         raws = sorted(raws, key=_created, reverse=True)[: self.runs_per_repo]
-        finished = self._finished.setdefault(repo, {})
-        facts = await gather(self._run(repo, raw, finished) for raw in raws)
-        keep = {_run_key(f.raw) for f in facts}
-        self._finished[repo] = {k: v for k, v in finished.items() if k in keep}
+        facts = await gather(self._run(repo, raw, memory, full) for raw in raws)
+        memory.runs = {_run_key(f.raw): f for f in facts}
         return facts
 
     async def _newest_runs(self, path: str, params: Mapping[str, Any]) -> list[Any]:
@@ -151,16 +146,16 @@ class Fetcher:
                 break
         return runs
 
-    async def _run(
-        self, repo: str, raw: Json, finished: dict[tuple[int, int, str], tuple[Stage, ...]]
-    ) -> RunFacts:
+    async def _run(self, repo: str, raw: Json, memory: _Memory, full: bool) -> RunFacts:
+        known = memory.runs.get(_run_key(raw))
+        state = raw.get("status")
+        # A finished run's jobs never change; an unchanged queued or waiting run's jobs
+        # wait for a full check; running jobs move step by step, so they are always read.
+        if known is not None and (state == "completed" or (not full and state != "in_progress")):
+            return RunFacts(raw, known.stages, known.pending)
         run_id = int(raw["id"])
-        key = _run_key(raw)
-        done = raw.get("status") == "completed"
-        if done and key in finished:
-            return RunFacts(raw, finished[key])
         jobs_path = f"/repos/{repo}/actions/runs/{run_id}/jobs"
-        if raw.get("status") == "waiting":
+        if state == "waiting":
             jobs, pending = await gather(
                 [
                     self.api.collect(jobs_path, key="jobs", params={"per_page": 100}),
@@ -171,10 +166,7 @@ class Fetcher:
         else:
             jobs = await self.api.collect(jobs_path, key="jobs", params={"per_page": 100})
             pending = []
-        stages = self._stages(_list(jobs, "jobs"), pending)
-        if done:
-            finished[key] = stages
-        return RunFacts(raw, stages, pending)
+        return RunFacts(raw, self._stages(_list(jobs, "jobs"), pending), pending)
 
     def _stages(self, jobs: list[Json], pending: list[Json]) -> tuple[Stage, ...]:
         """Jobs as stages; a job held by an environment's reviewers names that environment."""
@@ -189,10 +181,7 @@ class Fetcher:
                 return self.environment(named[0])
             return self.environment(envs[0]) if len(envs) == 1 and len(waiting) == 1 else ""
 
-        ordered = sorted(
-            jobs, key=lambda j: (str(j.get("created_at") or ""), int(j.get("id") or 0))
-        )
-        return tuple(mapping.stage(job, target(job)) for job in ordered)
+        return tuple(mapping.stage(job, target(job)) for job in sorted(jobs, key=_created))
 
     # Deployments and their latest status --------------------------------------------------
     async def deployment_pages(self, repo: str) -> tuple[list[Json], bool]:
@@ -207,7 +196,7 @@ class Fetcher:
         return found, more
 
     async def deployments(
-        self, repo: str, page: tuple[list[Json], bool], environments: list[Json]
+        self, repo: str, page: tuple[list[Json], bool], memory: _Memory, full: bool
     ) -> list[EnvFacts]:
         listed, more = page
         by_env: dict[str, list[Json]] = {}
@@ -216,18 +205,19 @@ class Fetcher:
         if more:
             # A busy environment can crowd a quiet one (production) off the pages read:
             # every environment short of a full history is asked for on its own.
-            names = {str(e.get("name")) for e in environments} | set(by_env)
+            names = {str(e.get("name")) for e in memory.environments} | set(by_env)
             thin = sorted(n for n in names if len(by_env.get(n, [])) <= HISTORY)
             found = await gather(self._env_deployments(repo, name) for name in thin)
             for name, deps in zip(thin, found, strict=True):
-                known = {d.get("id") for d in by_env.get(name, [])}
-                by_env.setdefault(name, []).extend(d for d in deps if d.get("id") not in known)
+                seen = {d.get("id") for d in by_env.get(name, [])}
+                by_env.setdefault(name, []).extend(d for d in deps if d.get("id") not in seen)
             by_env = {n: d for n, d in by_env.items() if d}
         envs = [
             EnvFacts(name, sorted(deps, key=_created, reverse=True)[: HISTORY + 1])
             for name, deps in by_env.items()
         ]
-        await gather(self._live(repo, env) for env in envs)
+        known, memory.statuses = memory.statuses, {}
+        await gather(self._live(repo, env, known, memory.statuses, full) for env in envs)
         return envs
 
     async def _env_deployments(self, repo: str, name: str) -> list[Json]:
@@ -236,15 +226,35 @@ class Fetcher:
         )
         return _list(body, "deployments")
 
-    async def _live(self, repo: str, env: EnvFacts) -> None:
+    async def _live(
+        self,
+        repo: str,
+        env: EnvFacts,
+        known: dict[int, tuple[str, Json | None]],
+        learnt: dict[int, tuple[str, Json | None]],
+        full: bool,
+    ) -> None:
         """Find the newest deployment not marked inactive, and its latest status."""
         for index, dep in enumerate(env.deployments[: INACTIVE_WALK + 1]):
-            body = await self.api.get(
-                f"/repos/{repo}/deployments/{int(dep['id'])}/statuses", params={"per_page": 100}
-            )
-            statuses = _list(body, "deployment statuses")
-            # The list order is not documented; the highest id is the latest status.
-            latest = max(statuses, key=lambda s: int(s.get("id") or 0), default=None)
+            dep_id, updated = int(dep["id"]), str(dep.get("updated_at"))
+            cached = known.get(dep_id)
+            latest: Json | None
+            if (
+                not full
+                and cached
+                and cached[0] == updated
+                and cached[1] is not None
+                and (cached[1].get("state") in SETTLED)
+            ):
+                latest = cached[1]
+            else:
+                body = await self.api.get(
+                    f"/repos/{repo}/deployments/{dep_id}/statuses", params={"per_page": 100}
+                )
+                statuses = _list(body, "deployment statuses")
+                # The list order is not documented; the highest id is the latest status.
+                latest = max(statuses, key=lambda s: int(s.get("id") or 0), default=None)
+            learnt[dep_id] = (updated, latest)
             if latest is None or latest.get("state") != "inactive":
                 env.live, env.status = index, latest
                 return

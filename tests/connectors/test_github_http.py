@@ -10,6 +10,8 @@ import pytest
 from cockpit import http
 from cockpit.clock import FixedClock
 from cockpit.errors import ConnectorError, RateLimited, Rejected, Unauthorized, Unreachable
+from cockpit.model import Health
+from connectors.github.fetch import FULL_CHECK
 from tests.fixtures.github.fake import LIMIT, NOW, TOKEN, FakeGitHub, connected, load
 
 
@@ -58,6 +60,48 @@ async def test_unchanged_data_costs_only_conditional_requests(clock: FixedClock)
         assert len(again) < sent
         assert second.runs is first.runs and second.deployments is first.deployments
         assert second.approvals is first.approvals
+
+
+async def test_between_full_checks_only_what_can_change_is_read(clock: FixedClock) -> None:
+    fake = FakeGitHub()
+    async with connected(fake, clock) as connector:
+        first = await connector.poll()
+        sent = len(fake.requests)
+        clock.advance(30)
+        await connector.poll()
+        assert sorted(r.path for r in fake.requests[sent:]) == [
+            "/repos/acme/payments/actions/runs",
+            "/repos/acme/payments/deployments",
+            "/repos/acme/shop/actions/runs",
+            "/repos/acme/shop/actions/runs/10512211032/jobs",  # the one run in progress
+            "/repos/acme/shop/deployments",
+        ]
+        sent = len(fake.requests)
+        clock.advance(FULL_CHECK)
+        again = await connector.poll()
+        paths = {r.path for r in fake.requests[sent:]}
+        assert "/repos/acme/shop/environments" in paths
+        assert "/repos/acme/shop/actions/runs/10512344871/pending_deployments" in paths
+        assert "/repos/acme/shop/deployments/1882990010/statuses" in paths
+        assert {r.status for r in fake.requests[sent:]} == {304}
+    assert again.runs is first.runs and again.environments == first.environments
+
+
+async def test_a_new_status_on_a_settled_deployment_is_seen_when_it_is_touched(
+    clock: FixedClock,
+) -> None:
+    fake = FakeGitHub()
+    shop = fake.repos["acme/shop"]
+    async with connected(fake, clock) as connector:
+        await connector.poll()
+        prod = shop.statuses[1882990010]
+        prod.insert(0, {**prod[0], "id": 2700800099, "state": "failure", "description": "smoke"})
+        dep = next(d for d in shop.deployments if d["id"] == 1882990010)
+        dep["updated_at"] = "2026-08-24T09:29:59Z"
+        clock.advance(30)
+        obs = await connector.poll()
+    live = next(d for d in obs.deployments if d.key == ("shop", "prod"))
+    assert (live.health, live.message) == (Health.DEGRADED, "smoke")
 
 
 async def test_a_304_serves_the_cached_body_and_a_change_is_seen(clock: FixedClock) -> None:
