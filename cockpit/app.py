@@ -11,14 +11,21 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
+from cockpit import __version__
 from cockpit.clock import Clock, SystemClock
-from cockpit.config import Settings
+from cockpit.config import ConnectorSpec, Settings
+from cockpit.executor import FAILED, PENDING, REFUSED, SUCCEEDED, Executor
 from cockpit.hub import ClientFactory, Hub, default_client
+from cockpit.journal import Journal
 from cockpit.keys import APP_KEYS, VIEWS
+from cockpit.model import Action
+from cockpit.policy import Policy, operator_for
 from cockpit.snapshot import FleetSnapshot
+from cockpit.twoperson import TWO_PERSON_SOURCE, TwoPersonConnector, TwoPersonOptions
 from screens.approvals import ApprovalsScreen
 from screens.base import FleetScreen
 from screens.canary import CanaryScreen
+from screens.dialog import ActionDialog
 from screens.drift import DriftScreen
 from screens.environments import EnvironmentsScreen
 from screens.help import HelpScreen
@@ -34,6 +41,12 @@ VIEW_SCREENS: dict[str, type[FleetScreen]] = {
     "drift": DriftScreen,
     "approvals": ApprovalsScreen,
 }
+
+
+def open_journal(settings: Settings, clock: Clock) -> Journal:
+    from cockpit.audit import open_store
+
+    return Journal(lambda: open_store(settings.audit.path, clock=clock))
 
 
 class FleetUpdated(Message):
@@ -69,16 +82,39 @@ class CockpitApp(App[int]):
         poll: bool = True,
         read_only: bool = False,
         client_factory: ClientFactory = default_client,
+        journal: Journal | None = None,
+        actor: object | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.clock = clock or SystemClock()
+        self.journal = journal or open_journal(settings, self.clock)
+        two_person = ConnectorSpec(
+            TWO_PERSON_SOURCE, "two-person", TwoPersonConnector, TwoPersonOptions(self.journal), 3.0, 10.0, 60.0
+        )
         self.hub = hub or Hub(
-            settings.connectors, settings.environments, clock=self.clock, client_factory=client_factory
+            [*settings.connectors, two_person], settings.environments, clock=self.clock, client_factory=client_factory
         )
         self.poll = poll
         self.read_only = read_only
         self.theme = settings.ui.theme
+        from cockpit.identity import current_actor
+
+        self.actor = actor or current_actor(__version__)
+        self.policy = Policy(
+            settings.policy,
+            production=[e.name for e in settings.environments if e.production],
+            read_only=read_only,
+            read_only_envs=settings.read_only_envs,
+        )
+        self.executor = Executor(
+            self.hub,
+            self.policy,
+            self.journal,
+            actor=self.actor,  # type: ignore[arg-type]
+            operator=operator_for(self.actor.user),  # type: ignore[attr-defined]
+            clock=self.clock,
+        )
 
     # Time and data -------------------------------------------------------------
     def now(self) -> datetime:
@@ -89,6 +125,7 @@ class CockpitApp(App[int]):
         return self.hub.snapshot
 
     async def on_mount(self) -> None:
+        await self._audit_lifecycle("app.start")
         if self.settings.keys:
             self.set_keymap(dict(self.settings.keys))
         self.hub.subscribe(lambda snap: self.post_message(FleetUpdated(snap)))
@@ -106,6 +143,56 @@ class CockpitApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self.hub.stop()
+        await self._audit_lifecycle("app.exit")
+        self.journal.close()
+
+    async def _audit_lifecycle(self, kind: str) -> None:
+        from cockpit.audit import AuditEvent, EventType
+
+        extra = {"config": self.settings.file or "(built-in demo)", "read_only": self.read_only}
+        try:
+            await self.journal.append(
+                AuditEvent(EventType(kind), self.actor, None, kind, "info", extra=extra)  # type: ignore[arg-type]
+            )
+        except Exception as exc:  # the cockpit must say so, loudly, but still show the fleet
+            self.notify(f"audit log unavailable: {exc}", title="Audit", severity="error", timeout=30)
+
+    # Actions -----------------------------------------------------------------------
+    def why_not(self, action: Action) -> str | None:
+        """Why `action` is greyed out: read-only or no connector can do it (cheap checks)."""
+        why = self.policy.read_only_reason(action.environment)
+        if why:
+            return why
+        if not self.executor.capable(action):
+            return f"{action.source or 'no connector'} cannot {action.kind.value} here"
+        return None
+
+    def request_action(self, built: Action | str) -> None:
+        """A key or the palette asked for an action: plan, confirm, execute, report."""
+        if isinstance(built, str):
+            self.notify(built, severity="warning", timeout=6)
+            return
+        self.run_worker(self._act(built), group="actions", exclusive=False)
+
+    async def _act(self, action: Action) -> None:
+        plan = self.executor.plan(action)
+        if plan.decision.refused:
+            await self.executor.record_refusal(plan)
+        confirmed = await self.push_screen_wait(ActionDialog(plan))
+        if confirmed is None:
+            return
+        outcome = await self.executor.submit(
+            plan,
+            reason=confirmed.reason,
+            ticket=confirmed.ticket,
+            break_glass=confirmed.break_glass,
+            confirmation=confirmed.confirmation,
+        )
+        severity = {SUCCEEDED: "information", PENDING: "warning", FAILED: "error", REFUSED: "error"}.get(
+            outcome.status, "information"
+        )
+        self.notify(outcome.message, title=plan.title, severity=severity, timeout=10)  # type: ignore[arg-type]
+        await self.hub.refresh()
 
     def on_fleet_updated(self, message: FleetUpdated) -> None:
         self._show()

@@ -139,6 +139,10 @@ class Connector:
         """Protection rules per environment; optional for every connector."""
         return ()
 
+    def warnings(self, action: Action) -> Sequence[str]:
+        """Plain-words consequences the confirmation dialog shows before `action` runs."""
+        return ()
+
     async def execute(self, action: Action) -> ActionResult:
         """Carry out a mutation. Only the cockpit's executor calls this."""
         raise Rejected(f"{self.name} cannot {action.kind}")

@@ -50,11 +50,13 @@ ACTION_KEYS: tuple[KeySpec, ...] = (
     KeySpec("action.approve", "a", "approve", "Approve", "actions", mutating=True),
     KeySpec("action.reject", "x", "reject", "Reject", "actions", mutating=True),
     KeySpec("action.promote", "p", "promote", "Promote", "actions", mutating=True),
+    KeySpec("action.promote_full", "P", "promote_full", "Promote 100%", "actions", show=False, mutating=True),
     KeySpec("action.rollback", "b", "rollback", "Rollback", "actions", mutating=True),
     KeySpec("action.pause", "z", "pause", "Pause", "actions", show=False, mutating=True),
     KeySpec("action.resume", "u", "resume", "Resume", "actions", show=False, mutating=True),
     KeySpec("action.abort", "k", "abort", "Abort canary", "actions", show=False, mutating=True),
     KeySpec("action.sync", "s", "sync", "Sync", "actions", show=False, mutating=True),
+    KeySpec("action.rerun", "R", "rerun", "Re-run failed", "actions", show=False, mutating=True),
 )
 
 ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + SCREEN_KEYS + ACTION_KEYS

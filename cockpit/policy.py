@@ -29,6 +29,20 @@ class Operator:
     groups: frozenset[str] = frozenset()
 
 
+def operator_for(user: str) -> Operator:
+    """The OS user and their OS groups (for `@group` role members)."""
+    import grp
+    import os
+    import pwd
+
+    try:
+        gid = pwd.getpwnam(user).pw_gid
+        groups = frozenset(grp.getgrgid(g).gr_name for g in os.getgrouplist(user, gid))
+    except (KeyError, OSError):
+        groups = frozenset()
+    return Operator(user, groups)
+
+
 @dataclass(frozen=True)
 class Decision:
     outcome: str  # allowed, refused, break_glass (allowed only with break-glass), needs_approval

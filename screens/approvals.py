@@ -7,7 +7,8 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from cockpit.clock import ago
-from cockpit.model import PendingApproval
+from cockpit import targets
+from cockpit.model import ActionKind, PendingApproval
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
@@ -17,6 +18,11 @@ from screens.widgets import GATE_STYLE, LiveTable, SortText, txt
 class ApprovalsScreen(FleetScreen):
     VIEW = "approvals"
     TITLE_TEXT = "Approvals"
+    ACTIONS_HERE = frozenset({ActionKind.APPROVE, ActionKind.REJECT})
+
+    def build(self, kind: ActionKind) -> targets.Built:
+        chosen = self.selected()
+        return "select a pending approval first" if chosen is None else targets.decide(chosen, kind)
 
     def compose_body(self) -> ComposeResult:
         yield LiveTable(

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from cockpit.keys import SCREEN_KEYS
+from cockpit import targets
+from cockpit.keys import ACTION_KEYS, SCREEN_KEYS
+from cockpit.model import ActionKind
 from cockpit.snapshot import FleetSnapshot
 from screens.widgets import TopBar
 
@@ -48,13 +51,19 @@ class FilterBar(Input):
         self.screen.focus_next()
 
 
+ACTION_OF = {
+    spec.action: ActionKind(spec.action.removesuffix("_full")) for spec in ACTION_KEYS
+}
+
+
 class FleetScreen(Screen[None]):
     """A top-level view of the fleet snapshot."""
 
     VIEW: ClassVar[str] = ""
     TITLE_TEXT: ClassVar[str] = ""
     FILTERABLE: ClassVar[bool] = True
-    BINDINGS = bindings(SCREEN_KEYS)
+    ACTIONS_HERE: ClassVar[frozenset[ActionKind]] = frozenset()
+    BINDINGS = bindings(SCREEN_KEYS) + bindings(ACTION_KEYS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -88,6 +97,7 @@ class FleetScreen(Screen[None]):
         self.generation = snapshot.generation
         self.refresh_header(snapshot)
         self.render_fleet(snapshot, full)
+        self.refresh_bindings()
 
     def refresh_header(self, snapshot: FleetSnapshot) -> None:
         self.query_one(TopBar).show(
@@ -137,6 +147,73 @@ class FleetScreen(Screen[None]):
 
     def action_open(self) -> None:
         """Drill down from the row under the cursor."""
+
+    # Mutating actions: built from the selection, run through the app's executor --------
+    def build(self, kind: ActionKind) -> targets.Built:
+        """The action `kind` would take on the current selection, or why it does not apply."""
+        return f"{kind.value} is not available in this view"
+
+    def why_disabled(self, kind: ActionKind) -> str | None:
+        """Why `kind` is greyed out here (read-only, not applicable, no connector can)."""
+        built = self.build(kind)
+        if isinstance(built, str):
+            return built
+        return self.cockpit.why_not(built)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        kind = ACTION_OF.get(action)
+        if kind is None:
+            return True
+        if kind not in self.ACTIONS_HERE:
+            return False
+        return None if self.why_disabled(kind) else True
+
+    def on_key(self, event: events.Key) -> None:
+        # A greyed-out key still answers: it says why it does nothing.
+        for binding in self.active_bindings.values():
+            kind = ACTION_OF.get(binding.binding.action)
+            if kind is not None and event.key == binding.binding.key and not binding.enabled:
+                why = self.why_disabled(kind)
+                if why:
+                    self.notify(f"{binding.binding.description}: {why}", severity="warning", timeout=6)
+                    event.stop()
+                return
+
+    def _run(self, kind: ActionKind) -> None:
+        self.cockpit.request_action(self.build(kind))
+
+    def action_approve(self) -> None:
+        self._run(ActionKind.APPROVE)
+
+    def action_reject(self) -> None:
+        self._run(ActionKind.REJECT)
+
+    def action_promote(self) -> None:
+        self._run(ActionKind.PROMOTE)
+
+    def action_rollback(self) -> None:
+        self._run(ActionKind.ROLLBACK)
+
+    def action_pause(self) -> None:
+        self._run(ActionKind.PAUSE)
+
+    def action_resume(self) -> None:
+        self._run(ActionKind.RESUME)
+
+    def action_abort(self) -> None:
+        self._run(ActionKind.ABORT)
+
+    def action_sync(self) -> None:
+        self._run(ActionKind.SYNC)
+
+    def action_rerun(self) -> None:
+        self._run(ActionKind.RERUN)
+
+    def on_data_table_cell_highlighted(self) -> None:
+        self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self) -> None:
+        self.refresh_bindings()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

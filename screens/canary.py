@@ -7,7 +7,8 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from cockpit.clock import ago
-from cockpit.model import Canary, MetricSeries, Verdict
+from cockpit import targets
+from cockpit.model import ActionKind, Canary, MetricSeries, Verdict
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
@@ -91,6 +92,9 @@ def metric_block(series: MetricSeries, verdict: Verdict | None, width: int, rows
 class CanaryScreen(FleetScreen):
     VIEW = "canary"
     TITLE_TEXT = "Canary"
+    ACTIONS_HERE = frozenset(
+        {ActionKind.PROMOTE, ActionKind.ROLLBACK, ActionKind.PAUSE, ActionKind.RESUME, ActionKind.ABORT}
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -167,3 +171,17 @@ class CanaryScreen(FleetScreen):
 
     def on_data_table_row_highlighted(self) -> None:
         self.show(self.cockpit.snapshot, force=True)
+
+    def build(self, kind: ActionKind) -> targets.Built:
+        from screens.overview import cell_action
+
+        canary = self.current(self.cockpit.snapshot)
+        if canary is None:
+            return "no canary selected"
+        return cell_action(self.cockpit.snapshot, kind, canary.service, canary.environment)
+
+    def action_promote_full(self) -> None:
+        canary = self.current(self.cockpit.snapshot)
+        if canary is not None:
+            snap = self.cockpit.snapshot
+            self.cockpit.request_action(targets.promote(snap, canary.service, canary.environment, full=True))

@@ -7,7 +7,8 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from cockpit.clock import ago
-from cockpit.model import DriftReport
+from cockpit import targets
+from cockpit.model import ActionKind, DriftReport
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
@@ -17,6 +18,14 @@ from screens.widgets import LiveTable, SortText, txt
 class DriftScreen(FleetScreen):
     VIEW = "drift"
     TITLE_TEXT = "Drift"
+    ACTIONS_HERE = frozenset({ActionKind.SYNC})
+
+    def build(self, kind: ActionKind) -> targets.Built:
+        key = self.query_one("#reports", LiveTable).current_key()
+        if not key:
+            return "no drift report selected"
+        service, _, env = key.partition("/")
+        return targets.sync(self.cockpit.snapshot, service, env)
 
     def compose_body(self) -> ComposeResult:
         yield LiveTable(

@@ -10,7 +10,8 @@ from textual.binding import Binding
 from textual.widgets import Static, Tab, Tabs
 
 from cockpit.clock import ago
-from cockpit.model import Deployment
+from cockpit import targets
+from cockpit.model import ActionKind, Deployment
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
@@ -50,6 +51,15 @@ def short_digest(digest: str) -> str:
 class EnvironmentsScreen(FleetScreen):
     VIEW = "environments"
     TITLE_TEXT = "Environments"
+    ACTIONS_HERE = frozenset({ActionKind.PROMOTE, ActionKind.ROLLBACK, ActionKind.SYNC})
+
+    def build(self, kind: ActionKind) -> targets.Built:
+        from screens.overview import cell_action
+
+        service = self.query_one("#deployments", LiveTable).current_key()
+        if service is None:
+            return "select a deployment first"
+        return cell_action(self.cockpit.snapshot, kind, service, self.environment)
     BINDINGS = [
         Binding("left_square_bracket", "tab(-1)", "Prev env", show=False, id="env.prev"),
         Binding("right_square_bracket", "tab(1)", "Next env", show=False, id="env.next"),

@@ -8,7 +8,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from cockpit.model import Severity
+from cockpit import targets
+from cockpit.model import ActionKind, Severity
 from cockpit.sanitize import clean
 from cockpit.snapshot import Cell, FleetSnapshot
 from screens.base import FleetScreen
@@ -49,6 +50,7 @@ def cell_text(cell: Cell, snapshot: FleetSnapshot, now: datetime) -> Text:
 class OverviewScreen(FleetScreen):
     VIEW = "overview"
     TITLE_TEXT = "Overview"
+    ACTIONS_HERE = frozenset(ActionKind) - {ActionKind.RERUN}
 
     _stale: frozenset[str] = frozenset()
 
@@ -119,12 +121,44 @@ class OverviewScreen(FleetScreen):
                 words.append("canary")
         return words
 
-    def action_open(self) -> None:
+    def selection(self) -> tuple[str, str] | None:
         table = self.table
         service = table.current_key()
         env = table.current_column()
         if service is None:
-            return
+            return None
         if env in (None, "service"):
             env = self.cockpit.snapshot.environments[-1].name
-        self.cockpit.open_cell(service, env)
+        return service, env
+
+    def action_open(self) -> None:
+        chosen = self.selection()
+        if chosen is not None:
+            self.cockpit.open_cell(*chosen)
+
+    def build(self, kind: ActionKind) -> targets.Built:
+        chosen = self.selection()
+        if chosen is None:
+            return "select a service first"
+        return cell_action(self.cockpit.snapshot, kind, *chosen)
+
+    def action_promote_full(self) -> None:
+        chosen = self.selection()
+        if chosen is not None:
+            self.cockpit.request_action(targets.promote(self.cockpit.snapshot, *chosen, full=True))
+
+
+def cell_action(snapshot: FleetSnapshot, kind: ActionKind, service: str, env: str) -> targets.Built:
+    """The action `kind` on one (service, environment), for every view that shows cells."""
+    if kind is ActionKind.PROMOTE:
+        return targets.promote(snapshot, service, env)
+    if kind is ActionKind.ROLLBACK:
+        return targets.rollback(snapshot, service, env)
+    if kind in (ActionKind.PAUSE, ActionKind.RESUME, ActionKind.ABORT):
+        return targets.canary_action(snapshot, kind, service, env)
+    if kind is ActionKind.SYNC:
+        return targets.sync(snapshot, service, env)
+    if kind in (ActionKind.APPROVE, ActionKind.REJECT):
+        approval = targets.approval_for(snapshot, service, env)
+        return approval if isinstance(approval, str) else targets.decide(approval, kind)
+    return f"{kind.value} does not apply to a service cell"

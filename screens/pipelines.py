@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from cockpit.clock import ago, duration
-from cockpit.model import PipelineRun, Status
+from cockpit import targets
+from cockpit.model import ActionKind, PipelineRun, Status
 from cockpit.sanitize import clean, first_line
 from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
@@ -47,9 +48,23 @@ def run_row(run: PipelineRun, now: datetime) -> list[Text]:
     ]
 
 
+def run_action(screen: FleetScreen, run_id: str | None, kind: ActionKind) -> targets.Built:
+    if run_id is None:
+        return "select a run first"
+    snap = screen.cockpit.snapshot
+    if kind is ActionKind.RERUN:
+        return targets.rerun(snap, run_id)
+    approval = targets.approval_for(snap, "", "", run_id=run_id)
+    return approval if isinstance(approval, str) else targets.decide(approval, kind)
+
+
 class PipelinesScreen(FleetScreen):
     VIEW = "pipelines"
     TITLE_TEXT = "Pipelines"
+    ACTIONS_HERE = frozenset({ActionKind.APPROVE, ActionKind.REJECT, ActionKind.RERUN})
+
+    def build(self, kind: ActionKind) -> targets.Built:
+        return run_action(self, self.table.current_key(), kind)
 
     def compose_body(self) -> ComposeResult:
         yield LiveTable(COLUMNS, id="runs")
@@ -101,6 +116,10 @@ class RunScreen(FleetScreen):
 
     TITLE_TEXT = "Pipeline run"
     FILTERABLE = False
+    ACTIONS_HERE = frozenset({ActionKind.APPROVE, ActionKind.REJECT, ActionKind.RERUN})
+
+    def build(self, kind: ActionKind) -> targets.Built:
+        return run_action(self, self.run_id, kind)
 
     def __init__(self, run_id: str) -> None:
         super().__init__()

@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from cockpit import targets
 from cockpit.clock import ago
+from cockpit.model import ActionKind
 from cockpit.sanitize import clean, first_line
 from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
@@ -20,6 +22,18 @@ class ServiceScreen(FleetScreen):
 
     TITLE_TEXT = "Service"
     FILTERABLE = False
+    ACTIONS_HERE = frozenset(ActionKind) - {ActionKind.RERUN}
+
+    def build(self, kind: ActionKind) -> targets.Built:
+        from screens.overview import cell_action
+
+        snap = self.cockpit.snapshot
+        if kind is ActionKind.ROLLBACK:
+            chosen = self.selected_revision()
+            canary = snap.cell(self.service, self.environment).canary
+            if chosen is not None and not (canary and canary.phase.active):
+                return targets.rollback(snap, self.service, self.environment, chosen)
+        return cell_action(snap, kind, self.service, self.environment)
 
     def __init__(self, service: str, environment: str) -> None:
         super().__init__()
@@ -29,7 +43,7 @@ class ServiceScreen(FleetScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(id="svc-head")
-            yield Static(Text("History (Enter on a row: nothing; b to roll back to it)", style="dim"), id="hist-label")
+            yield Static(Text("History (select a row, b rolls back to it)", style="dim"), id="hist-label")
             yield LiveTable(
                 [("version", "Version", 14), ("when", "Deployed", 9), ("by", "By", 12), ("digest", "Digest", 16), ("note", "", None)],
                 id="history",

@@ -85,6 +85,24 @@ class LiveTable(DataTable[Text]):
         for key, label, width in self._columns:
             self.add_column(label, key=key, width=width)
 
+    # Textual 8.2.8 measures new rows' widths on idle, and its cell render cache key has no
+    # width: a paint between add_row and idle caches cells clipped to the header's width.
+    # Bump the update count (part of that key) whenever the measured widths change.
+    def _update_dimensions(self, new_rows: Iterable[object]) -> None:
+        before = [c.content_width for c in self.columns.values()]
+        super()._update_dimensions(new_rows)  # type: ignore[arg-type]
+        self._widths_changed(before)
+
+    def _update_column_widths(self, updated_cells: set[object]) -> None:
+        before = [c.content_width for c in self.columns.values()]
+        super()._update_column_widths(updated_cells)  # type: ignore[arg-type]
+        self._widths_changed(before)
+
+    def _widths_changed(self, before: list[int]) -> None:
+        if before != [c.content_width for c in self.columns.values()]:
+            self._update_count += 1
+            self.refresh()
+
     @property
     def keys(self) -> list[str]:
         return list(self._order)

@@ -1,0 +1,328 @@
+"""The executor: the only path from a key, the palette or the CLI to a mutation.
+
+plan (policy decision, gates, warnings) -> confirmation by a person (dialog or --yes)
+-> audit "requested" -> connector call with a timeout -> audit "succeeded"/"failed"
+-> hub refresh. Refusals, break-glass uses and two-person requests are audited too, and a
+repeated submission of an action already in flight is ignored, never run twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cockpit.audit import Actor, AuditEvent, EventType, Target
+from cockpit.clock import Clock
+from cockpit.hub import Hub
+from cockpit.model import Action, ActionKind, ActionResult, PendingApproval
+from cockpit.policy import ALLOWED, BREAK_GLASS, NEEDS_APPROVAL, REFUSED, Decision, Operator, Policy
+from cockpit.sanitize import clean
+from cockpit.twoperson import TWO_PERSON_SOURCE, action_from_data, action_to_data
+
+SUCCEEDED, FAILED, PENDING, DUPLICATE, APPROVED, CANCELLED = (
+    "succeeded",
+    "failed",
+    "pending",
+    "duplicate",
+    "approved",
+    "cancelled",
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What would happen: shown in the dialog before anyone confirms."""
+
+    action: Action
+    decision: Decision
+    title: str
+    from_version: str
+    to_version: str
+    digest: str
+    warnings: tuple[str, ...] = ()
+    approval: PendingApproval | None = None
+
+    def evidence(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "gates": [{"name": g.name, "status": g.status.value, "evidence": g.evidence} for g in self.decision.gates],
+            "window": self.decision.window.label if self.decision.window else None,
+        }
+        verdict = [g for g in self.decision.gates if g.name == "canary" and "verdict sha256:" in g.evidence]
+        if verdict:
+            out["verdict_digest"] = verdict[0].evidence.rsplit("verdict ", 1)[-1]
+        return out
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # succeeded, failed, refused, pending, approved, duplicate, cancelled
+    message: str
+    request_id: str = ""
+    remote_id: str = ""
+    reasons: tuple[str, ...] = field(default=())
+
+
+class Executor:
+    def __init__(
+        self,
+        hub: Hub,
+        policy: Policy,
+        audit: Any,  # cockpit.audit.AuditStore, called through AuditWriter (off the loop)
+        *,
+        actor: Actor,
+        operator: Operator,
+        clock: Clock,
+        timeout: float = 30.0,
+    ) -> None:
+        self.hub = hub
+        self.policy = policy
+        self.audit = audit
+        self.actor = actor
+        self.operator = operator
+        self.clock = clock
+        self.timeout = timeout
+        self._in_flight: set[tuple[str, ...]] = set()
+
+    # Planning ----------------------------------------------------------------------
+    def capable(self, action: Action) -> bool:
+        if action.source == TWO_PERSON_SOURCE:
+            return action.kind in (ActionKind.APPROVE, ActionKind.REJECT)
+        connector = self.hub.connector(action.source)
+        return connector is not None and action.kind in connector.ACTIONS
+
+    def plan(self, action: Action, *, operator: Operator | None = None) -> Plan:
+        snap = self.hub.snapshot
+        approval = None
+        if action.approval_id:
+            approval = next((a for a in snap.approvals if a.id == action.approval_id), None)
+        decision = self.policy.evaluate(
+            action,
+            operator or self.operator,
+            snap,
+            self.clock.now(),
+            approval=approval,
+            capable=self.capable(action),
+            approved_by=self._approved_by(action),
+        )
+        cell = snap.cell(action.service, action.environment)
+        current = cell.deployment.version if cell.deployment else ""
+        from_version = action.from_version or current
+        to_version = action.version
+        digest = action.digest
+        if action.kind in (ActionKind.PROMOTE, ActionKind.ABORT, ActionKind.PAUSE, ActionKind.RESUME) and cell.canary:
+            from_version = from_version or cell.canary.baseline_version
+            to_version = to_version or cell.canary.canary_version
+            digest = digest or cell.canary.canary_digest
+        if approval is not None:
+            to_version = to_version or approval.version
+            digest = digest or approval.digest
+        connector = self.hub.connector(action.source)
+        warnings = tuple(connector.warnings(action)) if connector is not None else ()
+        env = snap.environment(action.environment)
+        where = action.environment.upper() + " (production)" if env and env.production else action.environment
+        verb = action.kind.value.capitalize()
+        versions = f"{from_version or '?'} → {to_version}" if to_version else (from_version or "")
+        title = f"{verb} {action.service} {versions} in {where}".replace("  ", " ")
+        return Plan(action, decision, title, from_version, to_version, digest, warnings, approval)
+
+    def _approved_by(self, action: Action) -> list[str]:
+        """Approvals already granted for this action through the two-person rule."""
+        if not action.approval_id:
+            return []
+        for a in self.hub.snapshot.approvals:
+            if a.id == action.approval_id:
+                return list(a.approvals)
+        return []
+
+    # Executing ------------------------------------------------------------------------
+    async def submit(
+        self,
+        plan: Plan,
+        *,
+        reason: str,
+        ticket: str = "",
+        break_glass: bool = False,
+        confirmation: str | None = None,
+        actor: Actor | None = None,
+        operator: Operator | None = None,
+    ) -> Outcome:
+        action = plan.action
+        key = (action.kind.value, action.source, action.service, action.environment, action.approval_id, action.version)
+        if key in self._in_flight:
+            return Outcome(DUPLICATE, "already running; ignored the repeated request")
+        self._in_flight.add(key)
+        try:
+            return await self._submit(plan, reason.strip(), ticket.strip(), break_glass, confirmation, actor, operator)
+        finally:
+            self._in_flight.discard(key)
+
+    async def _submit(
+        self,
+        plan: Plan,
+        reason: str,
+        ticket: str,
+        break_glass: bool,
+        confirmation: str | None,
+        actor: Actor | None,
+        operator: Operator | None,
+    ) -> Outcome:
+        actor = actor or self.actor
+        fresh = self.plan(plan.action, operator=operator)  # the world may have moved on
+        decision = fresh.decision
+        problems: list[str] = []
+        if len(reason) < decision.reason_min_length:
+            problems.append(f"a reason of at least {decision.reason_min_length} characters is required")
+        if decision.typed_confirmation and confirmation is not None and confirmation != plan.action.service:
+            problems.append(f"the typed confirmation does not match {plan.action.service!r}")
+        if decision.outcome == REFUSED:
+            problems.extend(decision.reasons)
+        elif decision.outcome == BREAK_GLASS and not break_glass:
+            problems.extend(r + " (break-glass needed)" for r in decision.reasons)
+        request_id = uuid.uuid4().hex
+        if problems:
+            await self._record(EventType.ACTION_REFUSED, fresh, actor, "refused", reason, ticket, request_id, decision, break_glass, {"refusal": problems})
+            return Outcome(REFUSED, "refused: " + "; ".join(problems), request_id, reasons=tuple(problems))
+        glass = decision.outcome == BREAK_GLASS
+        if glass:
+            await self._record(EventType.BREAKGLASS_USED, fresh, actor, "allowed", reason, ticket, request_id, decision, True)
+
+        if fresh.action.source == TWO_PERSON_SOURCE:
+            return await self._decide_two_person(fresh, actor, reason, ticket, request_id, decision, glass)
+        if decision.outcome == NEEDS_APPROVAL:
+            await self._record(
+                EventType.APPROVAL_PENDING, fresh, actor, "pending", reason, ticket, request_id, decision, glass,
+                {"action": action_to_data(fresh.action), "required": decision.approvals_required, "title": fresh.title},
+            )
+            self.hub.poke(TWO_PERSON_SOURCE)
+            return Outcome(PENDING, f"waiting for {decision.approvals_required} approval(s) from another operator", request_id)
+        return await self._execute(fresh, actor, reason, ticket, request_id, decision, glass)
+
+    async def _execute(
+        self,
+        plan: Plan,
+        actor: Actor,
+        reason: str,
+        ticket: str,
+        request_id: str,
+        decision: Decision,
+        glass: bool,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        action = replace(plan.action, reason=reason, actor=actor.user)
+        connector = self.hub.connector(action.source)
+        base = dict(extra or {})
+        await self._record(EventType.ACTION_REQUESTED, plan, actor, "requested", reason, ticket, request_id, decision, glass, extra)
+        try:
+            if connector is None:
+                raise LookupError(f"connector {action.source!r} is not running")
+            result: ActionResult = await asyncio.wait_for(connector.execute(action), self.timeout)
+        except TimeoutError:
+            message = f"{action.source} did not answer within {self.timeout:g}s; the outcome is unknown, check before retrying"
+            await self._record(EventType.ACTION_FAILED, plan, actor, "failed", reason, ticket, request_id, decision, glass, {**base, "error": message})
+            return Outcome(FAILED, message, request_id)
+        except Exception as exc:  # a connector's failure, of any kind, is a failed attempt
+            message = clean(f"{type(exc).__name__}: {exc}", limit=300)
+            await self._record(EventType.ACTION_FAILED, plan, actor, "failed", reason, ticket, request_id, decision, glass, {**base, "error": message})
+            self.hub.poke(action.source)
+            return Outcome(FAILED, message, request_id)
+        status = SUCCEEDED if result.ok else FAILED
+        await self._record(
+            EventType.ACTION_SUCCEEDED if result.ok else EventType.ACTION_FAILED,
+            plan, actor, status, reason, ticket, request_id, decision, glass,
+            {**base, "result": clean(result.message, limit=300), **({"remote_id": result.remote_id} if result.remote_id else {})},
+            remote_id=result.remote_id,
+        )
+        self.hub.poke(action.source)
+        return Outcome(status, clean(result.message, limit=300), request_id, result.remote_id)
+
+    async def _decide_two_person(
+        self, plan: Plan, actor: Actor, reason: str, ticket: str, request_id: str, decision: Decision, glass: bool
+    ) -> Outcome:
+        approval = plan.approval
+        if approval is None:
+            return Outcome(FAILED, "that request is no longer pending", request_id)
+        original = action_from_data(self._pending_action(approval))
+        pending_id = approval.remote_id
+        if plan.action.kind is ActionKind.REJECT:
+            await self._record(EventType.APPROVAL_REJECTED, plan, actor, "rejected", reason, ticket, pending_id, decision, glass)
+            self.hub.poke(TWO_PERSON_SOURCE)
+            return Outcome(SUCCEEDED, f"rejected: {approval.title}", pending_id)
+        await self._record(EventType.APPROVAL_GRANTED, plan, actor, "granted", reason, ticket, pending_id, decision, glass)
+        approvers = [*approval.approvals, actor.user]
+        if len(approvers) < approval.required:
+            self.hub.poke(TWO_PERSON_SOURCE)
+            return Outcome(APPROVED, f"approved ({len(approvers)}/{approval.required}); waiting for more", pending_id)
+        # Enough people agreed: run the original action, evaluated again without the two-person step.
+        target = self.plan(original)
+        inner = target.decision
+        if inner.outcome == NEEDS_APPROVAL:
+            inner = replace(inner, outcome=ALLOWED, reasons=())
+        if inner.outcome == REFUSED:
+            await self._record(EventType.ACTION_REFUSED, target, actor, "refused", reason, ticket, pending_id, inner, glass, {"refusal": list(inner.reasons)})
+            return Outcome(REFUSED, "approved, but now refused: " + "; ".join(inner.reasons), pending_id)
+        self.hub.poke(TWO_PERSON_SOURCE)
+        return await self._execute(
+            target, actor, approval_reason(approval, reason), ticket, pending_id, inner, glass or inner.outcome == BREAK_GLASS,
+            {"initiator": approval.requested_by, "approvers": approvers},
+        )
+
+    def _pending_action(self, approval: PendingApproval) -> Mapping[str, Any]:
+        connector = self.hub.connector(TWO_PERSON_SOURCE)
+        data = connector.action_for(approval.remote_id) if connector is not None else None  # type: ignore[attr-defined]
+        if data is None:
+            raise LookupError("the two-person request's action is not known")
+        return data  # type: ignore[no-any-return]
+
+    async def record_refusal(self, plan: Plan) -> None:
+        """An attempt the policy refused before any dialog: audited like any other."""
+        await self._record(
+            EventType.ACTION_REFUSED, plan, self.actor, "refused", "", "", uuid.uuid4().hex, plan.decision, False,
+            {"refusal": list(plan.decision.reasons)},
+        )
+
+    async def _record(
+        self,
+        event_type: EventType,
+        plan: Plan,
+        actor: Actor,
+        outcome: str,
+        reason: str,
+        ticket: str,
+        request_id: str,
+        decision: Decision,
+        break_glass: bool,
+        extra: Mapping[str, Any] | None = None,
+        *,
+        remote_id: str = "",
+    ) -> None:
+        action = plan.action
+        event = AuditEvent(
+            event_type=event_type,
+            actor=actor,
+            target=Target(
+                service=action.service,
+                environment=action.environment,
+                from_version=plan.from_version,
+                to_version=plan.to_version,
+                digest=plan.digest,
+                source=action.source,
+                remote_id=remote_id or action.remote_id or (plan.approval.remote_id if plan.approval else ""),
+            ),
+            action=action.kind.value,
+            outcome=outcome,
+            reason=reason,
+            ticket=ticket,
+            evidence=plan.evidence(),
+            policy=decision.as_record(break_glass),
+            request_id=request_id,
+            break_glass=break_glass,
+            extra=dict(extra or {}),
+        )
+        await self.audit.append(event)
+
+
+def approval_reason(approval: PendingApproval, reason: str) -> str:
+    return f"{reason} (approving request by {approval.requested_by})"

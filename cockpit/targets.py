@@ -1,0 +1,155 @@
+"""From "what the operator is looking at" to an Action: one place for every view and the CLI.
+
+Each builder returns an Action, or a sentence saying why that action does not apply here
+("no earlier version of checkout in prod to roll back to").
+"""
+
+from __future__ import annotations
+
+from cockpit.model import Action, ActionKind, PendingApproval, Revision
+from cockpit.snapshot import FleetSnapshot
+
+Built = Action | str
+
+
+def _previous_env(snapshot: FleetSnapshot, environment: str) -> str | None:
+    names = [e.name for e in snapshot.environments]
+    if environment in names:
+        i = names.index(environment)
+        return names[i - 1] if i > 0 else None
+    return None
+
+
+def promote(snapshot: FleetSnapshot, service: str, environment: str, *, full: bool = False) -> Built:
+    cell = snapshot.cell(service, environment)
+    canary = cell.canary
+    if canary is not None and canary.phase.active:
+        return Action(
+            ActionKind.PROMOTE,
+            service,
+            environment,
+            source=canary.source,
+            version=canary.canary_version,
+            from_version=canary.baseline_version,
+            digest=canary.canary_digest,
+            remote_id=canary.remote_id,
+            params=(("full", "true"),) if full else (),
+        )
+    previous = _previous_env(snapshot, environment)
+    if previous is None:
+        return f"{environment} is the first environment: nothing to promote from"
+    source_dep = snapshot.cell(service, previous).deployment
+    if source_dep is None:
+        return f"{service} is not deployed in {previous}: nothing to promote"
+    here = cell.deployment
+    if here is not None and here.version == source_dep.version:
+        return f"{service} {here.version} already runs in {environment}"
+    return Action(
+        ActionKind.PROMOTE,
+        service,
+        environment,
+        source=(here.source if here else source_dep.source),
+        version=source_dep.version,
+        from_version=here.version if here else "",
+        digest=source_dep.digest,
+        from_environment=previous,
+    )
+
+
+def rollback(snapshot: FleetSnapshot, service: str, environment: str, revision: Revision | str | None = None) -> Built:
+    cell = snapshot.cell(service, environment)
+    canary = cell.canary
+    if revision is None and canary is not None and canary.phase.active:
+        return Action(
+            ActionKind.ROLLBACK,
+            service,
+            environment,
+            source=canary.source,
+            version=canary.baseline_version,
+            from_version=canary.canary_version,
+            digest=canary.canary_digest,
+            remote_id=canary.remote_id,
+        )
+    dep = cell.deployment
+    if dep is None:
+        return f"{service} is not deployed in {environment}"
+    if isinstance(revision, str):
+        found = next((r for r in dep.history if r.version == revision or r.id == revision), None)
+        if found is None:
+            return f"{revision} is not in {service}'s history in {environment}"
+        revision = found
+    if revision is None:
+        revision = next((r for r in dep.history if r.version != dep.version), None)
+    if revision is None:
+        return f"no earlier version of {service} in {environment} to roll back to"
+    return Action(
+        ActionKind.ROLLBACK,
+        service,
+        environment,
+        source=dep.source,
+        version=revision.version,
+        from_version=dep.version,
+        digest=revision.digest,
+        remote_id=revision.id,
+    )
+
+
+def canary_action(snapshot: FleetSnapshot, kind: ActionKind, service: str, environment: str) -> Built:
+    canary = snapshot.cell(service, environment).canary
+    if canary is None or not canary.phase.active:
+        return f"no active canary for {service} in {environment}"
+    if kind is ActionKind.PAUSE and canary.phase.value == "paused":
+        return f"the canary of {service} is already paused"
+    if kind is ActionKind.RESUME and canary.phase.value != "paused":
+        return f"the canary of {service} is not paused"
+    return Action(
+        kind,
+        service,
+        environment,
+        source=canary.source,
+        version=canary.canary_version,
+        from_version=canary.baseline_version,
+        digest=canary.canary_digest,
+        remote_id=canary.remote_id,
+    )
+
+
+def sync(snapshot: FleetSnapshot, service: str, environment: str) -> Built:
+    cell = snapshot.cell(service, environment)
+    source = cell.drift.source if cell.drift else (cell.deployment.source if cell.deployment else "")
+    if not source:
+        return f"nothing reports {service} in {environment}"
+    version = cell.drift.revision if cell.drift else ""
+    return Action(ActionKind.SYNC, service, environment, source=source, version=version)
+
+
+def decide(approval: PendingApproval, kind: ActionKind) -> Action:
+    return Action(
+        kind,
+        approval.service,
+        approval.environment,
+        source=approval.source,
+        version=approval.version,
+        digest=approval.digest,
+        approval_id=approval.id,
+        remote_id=approval.remote_id,
+    )
+
+
+def approval_for(snapshot: FleetSnapshot, service: str, environment: str, run_id: str = "") -> PendingApproval | str:
+    for a in snapshot.approvals:
+        if run_id and a.run_id == run_id:
+            return a
+        if not run_id and a.service == service and a.environment == environment:
+            return a
+    what = f"run {run_id}" if run_id else f"{service} in {environment}"
+    return f"nothing waits for approval for {what}"
+
+
+def rerun(snapshot: FleetSnapshot, run_id: str) -> Built:
+    run = snapshot.runs.get(run_id)
+    if run is None:
+        return f"run {run_id} is no longer reported"
+    if run.status.value not in ("failed", "cancelled"):
+        return f"{run_id} has not failed: nothing to re-run"
+    return Action(ActionKind.RERUN, run.service, "", source=run.source, version=run.version, remote_id=run.id)

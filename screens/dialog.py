@@ -1,0 +1,171 @@
+"""The one confirmation dialog for every mutating action.
+
+It shows what, where, from which version to which, the artifact digest, the go/no-go
+checklist with evidence, the change window, the policy decision and any connector
+warnings; it asks for a reason (required) and a change ticket (optional), a typed service
+name where configured, and an explicit break-glass tick where policy demands one.
+Production is unmistakable. Focus starts on Cancel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from cockpit.executor import Plan
+from cockpit.policy import BREAK_GLASS, NEEDS_APPROVAL, REFUSED
+from screens.widgets import GATE_STYLE, txt
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    reason: str
+    ticket: str
+    break_glass: bool
+    confirmation: str | None
+
+
+def plan_text(plan: Plan) -> Text:
+    d = plan.decision
+    a = plan.action
+    out = Text()
+    if d.production:
+        out.append(" PRODUCTION ", style="bold reverse red")
+        out.append(" this changes what customers use\n", style="bold red")
+    out.append_text(txt(plan.title, "bold"))
+    out.append("\n")
+    if plan.digest:
+        out.append("digest ")
+        out.append_text(txt(plan.digest, "dim"))
+        out.append("\n")
+    out.append("via ")
+    out.append_text(txt(a.source))
+    if a.remote_id:
+        out.append(" · remote id ")
+        out.append_text(txt(a.remote_id, "dim"))
+    if plan.approval is not None:
+        out.append("\nrequested by ")
+        out.append_text(txt(plan.approval.requested_by, "bold"))
+        if plan.approval.approvals:
+            out.append(" · approved so far by ")
+            out.append_text(txt(", ".join(plan.approval.approvals)))
+    if d.window is not None:
+        out.append("\nchange window: ")
+        out.append(d.window.label, style="green" if d.window.open else "yellow bold")
+    if d.gates:
+        out.append("\n\nGo/no-go checklist\n", style="bold")
+        for gate in d.gates:
+            label, style = GATE_STYLE[gate.status]
+            out.append(f"  {label:<10}", style=style)
+            out.append_text(txt(gate.name, limit=18))
+            out.append("  ")
+            out.append_text(txt(gate.evidence, "dim", limit=90))
+            out.append("\n")
+    out.append("\nPolicy: ", style="bold")
+    style = {REFUSED: "red bold", BREAK_GLASS: "yellow bold", NEEDS_APPROVAL: "yellow"}.get(d.outcome, "green bold")
+    out.append(d.summary().split(":")[0], style=style)
+    for reason in d.reasons:
+        out.append("\n  • ")
+        out.append_text(txt(reason, limit=200))
+    for note in d.notes:
+        out.append("\n  ! ", style="yellow")
+        out.append_text(txt(note, limit=200))
+    for warning in plan.warnings:
+        out.append("\n⚠ ", style="yellow bold")
+        out.append_text(txt(warning, "yellow", limit=300))
+    return out
+
+
+class ActionDialog(ModalScreen[Confirmed | None]):
+    """Confirm (or refuse to confirm) one planned action."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__(classes="production" if plan.decision.production else "")
+        self.plan = plan
+
+    def compose(self) -> ComposeResult:
+        d = self.plan.decision
+        refused = d.outcome == REFUSED
+        with Vertical(id="dialog"):
+            yield Label(Text(self.plan.action.kind.value.upper(), style="bold"), id="dialog-title")
+            with VerticalScroll(id="dialog-body"):
+                yield Static(plan_text(self.plan), id="dialog-plan")
+            if not refused:
+                yield Input(placeholder=f"reason (required, at least {d.reason_min_length} characters)", id="reason")
+                yield Input(placeholder="change ticket (optional), e.g. CHG-1234", id="ticket")
+                if d.typed_confirmation:
+                    yield Input(placeholder=f"type {self.plan.action.service} to confirm", id="confirm")
+                if d.outcome == BREAK_GLASS:
+                    yield Checkbox("Break glass: override the above; recorded and reported", id="glass")
+            yield Static(id="dialog-why")
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Close" if refused else "Cancel", id="cancel", variant="default")
+                if not refused:
+                    verb = "Request approval" if d.outcome == NEEDS_APPROVAL else self.plan.action.kind.value.capitalize()
+                    yield Button(verb, id="confirm-button", variant="error" if d.production else "primary", disabled=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+        self._validate()
+
+    def _value(self, selector: str) -> str:
+        found = self.query(selector)
+        return found.first(Input).value if found else ""
+
+    def problems(self) -> list[str]:
+        d = self.plan.decision
+        out = []
+        if len(self._value("#reason").strip()) < d.reason_min_length:
+            out.append(f"reason: at least {d.reason_min_length} characters")
+        if d.typed_confirmation and self._value("#confirm") != self.plan.action.service:
+            out.append(f"type {self.plan.action.service!r} to confirm")
+        if d.outcome == BREAK_GLASS:
+            boxes = self.query("#glass")
+            if not boxes or not boxes.first(Checkbox).value:
+                out.append("tick break-glass to override")
+        return out
+
+    def _validate(self) -> None:
+        if self.plan.decision.outcome == REFUSED:
+            self.query_one("#dialog-why", Static).update(Text("This action is refused; nothing will run.", style="red"))
+            return
+        problems = self.problems()
+        self.query_one("#confirm-button", Button).disabled = bool(problems)
+        self.query_one("#dialog-why", Static).update(Text("; ".join(problems), style="dim"))
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        self._validate()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        if not self.problems():
+            self._confirm()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#confirm-button")
+    def _confirm(self) -> None:
+        if self.problems() or self.plan.decision.outcome == REFUSED:
+            return
+        boxes = self.query("#glass")
+        self.dismiss(
+            Confirmed(
+                reason=self._value("#reason").strip(),
+                ticket=self._value("#ticket").strip(),
+                break_glass=bool(boxes and boxes.first(Checkbox).value),
+                confirmation=self._value("#confirm") if self.plan.decision.typed_confirmation else None,
+            )
+        )
