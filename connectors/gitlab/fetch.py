@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -14,6 +13,7 @@ from connectors.gitlab.mapping import STATUS, Json
 from connectors.gitlab.options import GitLabOptions
 
 PER_PAGE = 100  # GitLab's maximum page size
+MAX_PAGES = 20  # enough for every list a poll reads; bounds a misbehaving server
 _FINISHED = {s for s in STATUS.values() if s.terminal}
 
 
@@ -46,10 +46,16 @@ class Fetcher:
         self._jobs: dict[tuple[str, int], tuple[str, list[Json]]] = {}
 
     async def _list(self, path: str, *, want: int = PER_PAGE, **params: Any) -> list[Json]:
-        per_page = min(want, PER_PAGE)
-        items = await self.api.collect(
-            path, params={"per_page": per_page, **params}, limit=math.ceil(want / per_page)
-        )
+        """Up to `want` items, page after page (a server may send fewer than asked for)."""
+        items: list[Json] = []
+        query = {"per_page": min(want, PER_PAGE), **params}
+        # Leaving the page generator early is fine: it holds nothing between pages.
+        async for page in self.api.pages(path, params=query, limit=MAX_PAGES):
+            if not isinstance(page.body, list):
+                raise Unreachable(f"{self.api.name}: {path} did not return a list")
+            items.extend(page.body)
+            if len(items) >= want:
+                break
         return items[:want]
 
     async def project(self, project: str, pieces: frozenset[str]) -> Raw:
