@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.<name>` prints measured figures against their targets."""
