@@ -1,0 +1,145 @@
+"""GitLab connector end to end: through the hub, and `cockpit status --json` over loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from cockpit import config
+from cockpit.clock import FixedClock
+from cockpit.hub import Hub
+from cockpit.model import Status
+from tests.fixtures.gitlab.fake import NOW, TOKEN, GitLabFake, loopback
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CONFIG = """\
+environments: [dev, staging, prod]
+connectors:
+  - name: gitlab
+    type: gitlab
+    interval: 30s
+    timeout: 10s
+    options:
+      base_url: {url}
+      token: env:GITLAB_TOKEN
+      projects:
+        - acme/shop
+        - project: acme/payments-api
+          service: payments
+"""
+
+
+def settings(tmp_path: Path, url: str = "https://gitlab.example.com") -> config.Settings:
+    path = tmp_path / "cockpit.yaml"
+    path.write_text(CONFIG.format(url=url))
+    return config.load(str(path), env={"GITLAB_TOKEN": TOKEN})
+
+
+def hub_on(fake: GitLabFake, conf: config.Settings, clock: FixedClock) -> Hub:
+    return Hub(
+        conf.connectors,
+        conf.environments,
+        clock=clock,
+        client_factory=lambda spec: httpx.AsyncClient(transport=fake.transport()),
+    )
+
+
+async def test_the_hub_shows_runs_deployments_approvals_windows_and_protection(
+    tmp_path: Path,
+) -> None:
+    hub = hub_on(GitLabFake(), settings(tmp_path), FixedClock(NOW))
+    try:
+        snap = await hub.refresh()
+    finally:
+        await hub.stop()
+    assert snap.sources["gitlab"].ok is True
+    assert snap.services == ("payments", "shop")
+    assert len(snap.runs) == 11
+    assert snap.runs["acme/shop#1874410"].status is Status.WAITING
+    assert snap.cell("shop", "prod").deployment.version == "416d8ea1"  # type: ignore[union-attr]
+    assert snap.cell("shop", "staging").deployment.version == "a91957a8"  # type: ignore[union-attr]
+    assert snap.cell("payments", "prod").deployment.version == "7f6e5d4c"  # type: ignore[union-attr]
+    (approval,) = snap.approvals
+    assert (approval.remote_id, approval.required, approval.approvals) == (
+        "deployment:4201",
+        2,
+        ("ops-kim",),
+    )
+    assert [w.name for w in snap.windows] == [
+        "GitLab deploy freeze acme/shop #1",
+        "GitLab deploy freeze acme/shop #2",
+    ]
+    prod = next(i for i in snap.environment_info if i.name == "prod")
+    assert "acme/shop: 2 approvals required from group:release-managers" in prod.protection
+
+
+async def test_a_failing_gitlab_is_a_clear_source_state_and_recovers(tmp_path: Path) -> None:
+    fake = GitLabFake()
+    fake.fail("/environments", 503, {"message": "503 Service Unavailable"}, times=2)
+    hub = hub_on(fake, settings(tmp_path), FixedClock(NOW))
+    try:
+        failed = await hub.refresh()
+        recovered = await hub.refresh()
+    finally:
+        await hub.stop()
+    state = failed.sources["gitlab"]
+    assert state.ok is False and state.failures == 1
+    assert state.error.startswith("Unreachable: gitlab: GET /api/v4/projects/acme/")
+    assert "-> 503: server error: 503 Service Unavailable" in state.error
+    assert recovered.sources["gitlab"].ok is True
+    assert recovered.approvals[0].remote_id == "deployment:4201"
+
+
+def test_cockpit_status_json_against_a_loopback_fake(tmp_path: Path) -> None:
+    fake = GitLabFake()
+    with loopback(fake.handle) as url:
+        path = tmp_path / "cockpit.yaml"
+        path.write_text(CONFIG.format(url=url))
+        out = subprocess.run(
+            [sys.executable, "-m", "cockpit", "status", "--json", "-c", str(path)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "GITLAB_TOKEN": TOKEN},
+            cwd=ROOT,
+            timeout=60,
+            check=False,
+        )
+    assert out.returncode == 0, out.stderr
+    assert TOKEN not in out.stdout + out.stderr
+    data = json.loads(out.stdout)
+    assert [(c["name"], c["type"], c["ok"]) for c in data["connectors"]] == [
+        ("gitlab", "gitlab", True)
+    ]
+    assert data["pipelines"]["total"] == 11
+    waiting = next(r for r in data["pipelines"]["recent"] if r["id"] == "acme/shop#1874410")
+    assert (waiting["status"], waiting["stage"], waiting["author"]) == (
+        "waiting",
+        "deploy",
+        "dev-ana",
+    )
+    shop = next(s for s in data["services"] if s["name"] == "shop")
+    prod = shop["environments"]["prod"]["deployment"]
+    assert (prod["version"], prod["status"], prod["deployed_by"]) == (
+        "416d8ea1",
+        "waiting",
+        "dev-ana",
+    )
+    assert prod["history"][0] == {
+        "version": "9f8e7d6c",
+        "digest": "",
+        "deployed_at": "2026-08-14T10:24:12Z",
+        "deployed_by": "ops-kim",
+        "id": "4001",
+    }
+    (approval,) = data["approvals"]
+    assert approval["remote_id"] == "deployment:4201"
+    assert (approval["required"], approval["approvals"]) == (2, ["ops-kim"])
+    # Every request went through the fake, token in the PRIVATE-TOKEN header, paths encoded.
+    assert all(r.headers["private-token"] == TOKEN for r in fake.requests)
+    assert any(b"/projects/acme%2Fpayments-api/" in r.url.raw_path for r in fake.requests)
