@@ -1,0 +1,1 @@
+"""Kubernetes API access shared by the Kubernetes, Argo Rollouts and Flagger connectors."""

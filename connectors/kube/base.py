@@ -1,0 +1,218 @@
+"""What the Kubernetes, Argo Rollouts and Flagger connectors share: options, access, caches.
+
+Each connector names the resources it mirrors; the base turns its options into cluster
+access (a kubeconfig context, or an explicit server and token), keeps one informer per
+resource and namespace, maps objects to services and environments, and finds the object
+an action is about.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Generic, TypeVar
+
+import httpx
+
+from cockpit.clock import Clock
+from cockpit.connector import Connector
+from cockpit.errors import Rejected
+from cockpit.model import Action
+from cockpit.options import Secret
+from connectors.kube import kubeconfig
+from connectors.kube.client import Kube, Resource, http_client
+from connectors.kube.kubeconfig import Access
+from connectors.kube.objects import Obj, ident, meta
+from connectors.kube.watch import Informer, backoff
+
+T = TypeVar("T")
+
+
+class Memo(Generic[T]):
+    """Facts mapped from objects, kept while their sources are unchanged.
+
+    Unchanged objects then keep their identity (and observed_at) from poll to poll, so
+    the snapshot sees only what really changed.
+    """
+
+    def __init__(self) -> None:
+        self._old: dict[str, tuple[tuple[str, ...], T]] = {}
+        self._new: dict[str, tuple[tuple[str, ...], T]] = {}
+
+    def get(self, key: str, stamp: tuple[str, ...], build: Callable[[], T]) -> T:
+        hit = self._old.get(key)
+        value = hit[1] if hit is not None and hit[0] == stamp else build()
+        self._new[key] = (stamp, value)
+        return value
+
+    def done(self) -> None:
+        """End a pass: what was not asked for again is forgotten."""
+        self._old, self._new = self._new, {}
+
+
+def stamp(*objs: Obj | None) -> tuple[str, ...]:
+    """What identifies these objects' current versions (their resourceVersions)."""
+    return tuple(str(meta(o).get("resourceVersion", "")) if o else "" for o in objs)
+
+
+@dataclass
+class KubeOptions:
+    kubeconfig: str = ""  # default: $KUBECONFIG, else ~/.kube/config
+    context: str = ""  # default: the kubeconfig's current-context
+    server: str = ""  # an explicit API server URL instead of a kubeconfig
+    token: Secret | None = None  # with server
+    token_file: str = ""  # with server; re-read when refused (rotated tokens)
+    ca_file: str = ""  # with server; default: the system's CAs
+    namespaces: list[str] = field(default_factory=list)  # default: the context's; "*": all
+    label_selector: str = ""
+    service_label: str = "app.kubernetes.io/name"  # else the object's name
+    services: dict[str, str] = field(default_factory=dict)  # "ns/name" or "name" -> service
+    environment: str | dict[str, str] = ""  # or namespace -> environment; default: namespace
+
+    def validate(self) -> None:
+        if self.server:
+            if not self.server.startswith(("https://", "http://")):
+                raise ValueError("server must be an http(s):// URL")
+            if self.kubeconfig or self.context:
+                raise ValueError("give either server (and token) or kubeconfig/context, not both")
+            if bool(self.token) == bool(self.token_file):
+                raise ValueError("an explicit server needs exactly one of token and token_file")
+        elif self.token or self.token_file or self.ca_file:
+            raise ValueError(
+                "token, token_file and ca_file go with server; a kubeconfig context has its own"
+            )
+
+
+class KubeConnector(Connector):
+    """Base of the connectors that read a Kubernetes API server."""
+
+    Options: ClassVar[type] = KubeOptions
+    WATCHES: ClassVar[tuple[Resource, ...]] = ()
+
+    def __init__(
+        self, name: str, options: KubeOptions, *, client: httpx.AsyncClient | None, clock: Clock
+    ) -> None:
+        super().__init__(name, options, client=client, clock=clock)
+        self.options: KubeOptions = options
+        self.retry_after = backoff
+        self.informers: dict[Resource, list[Informer]] = {}
+        self._kube: Kube | None = None
+        self._owned: httpx.AsyncClient | None = None
+
+    # Access ------------------------------------------------------------------------
+    def access(self) -> Access:
+        o = self.options
+        if o.server:
+            return Access(
+                server=o.server.rstrip("/"),
+                context="(explicit)",
+                ca_file=o.ca_file,
+                token=o.token.reveal() if o.token else "",
+                token_file=o.token_file,
+            )
+        paths = [Path(p).expanduser() for p in o.kubeconfig.split(os.pathsep) if p] or None
+        return kubeconfig.load(paths, o.context)
+
+    async def kube(self) -> Kube:
+        if self._kube is None:
+            access = self.access()
+            client, owned = http_client(self.client, access)
+            self._owned = client if owned else None
+            self._kube = Kube(client, access, self.name)
+        return self._kube
+
+    def watched(self) -> tuple[Resource, ...]:
+        """The resources to mirror (the class's WATCHES; options may drop some)."""
+        return self.WATCHES
+
+    def label_selector(self, resource: Resource) -> str:
+        """The labelSelector for a resource's list and watch (the option, by default)."""
+        return self.options.label_selector
+
+    async def sync(self) -> None:
+        """Mirror every watched resource: list on the first call, then watch in the background."""
+        kube = await self.kube()
+        namespaces = self.options.namespaces or [kube.access.namespace]
+        for resource in self.watched():
+            if resource not in self.informers:
+                self.informers[resource] = [
+                    Informer(
+                        kube,
+                        resource.collection(ns),
+                        label_selector=self.label_selector(resource),
+                        on_change=self.changed,
+                        retry_after=self.retry_after,
+                    )
+                    for ns in namespaces
+                ]
+        for informers in self.informers.values():
+            for informer in informers:
+                await informer.sync()
+        for informers in self.informers.values():
+            for informer in informers:
+                if informer.error is not None:
+                    raise informer.error
+
+    def objects(self, resource: Resource) -> Iterator[Obj]:
+        for informer in self.informers.get(resource, ()):
+            yield from informer.items.values()
+
+    def generation(self) -> tuple[int, ...]:
+        """Changes whenever any mirrored object changes (to reuse mapped facts otherwise)."""
+        return tuple(i.generation for infs in self.informers.values() for i in infs)
+
+    # Names ---------------------------------------------------------------------------
+    def service_of(self, obj: Obj) -> str:
+        m = meta(obj)
+        name = str(m.get("name", ""))
+        mapped = self.options.services.get(ident(obj)) or self.options.services.get(name)
+        if mapped:
+            return mapped
+        labels = m.get("labels") or {}
+        return str(labels.get(self.options.service_label) or name)
+
+    def environment_of(self, obj: Obj) -> str:
+        namespace = str(meta(obj).get("namespace", ""))
+        env = self.options.environment
+        if isinstance(env, dict):
+            return env.get(namespace, namespace)
+        return env or namespace
+
+    def find(self, resource: Resource, action: Action) -> Obj:
+        """The object an action is about: by remote_id (namespace/name), else by its cell."""
+        found = [
+            obj
+            for obj in self.objects(resource)
+            if (
+                ident(obj) == action.remote_id
+                if action.remote_id
+                else (self.service_of(obj), self.environment_of(obj))
+                == (action.service, action.environment)
+            )
+        ]
+        if len(found) == 1:
+            return found[0]
+        what = action.remote_id or f"{action.service} in {action.environment}"
+        if not found:
+            raise Rejected(f"{self.name}: no {resource.plural} for {what}")
+        raise Rejected(
+            f"{self.name}: {len(found)} {resource.plural} match {what}; name one as namespace/name"
+        )
+
+    async def aclose(self) -> None:
+        for informers in self.informers.values():
+            for informer in informers:
+                await informer.close()
+        self.informers.clear()
+        if self._owned is not None:
+            await self._owned.aclose()
+            self._owned = None
+        self._kube = None
+
+
+def require(cond: bool, message: str) -> None:
+    """Refuse an action with a message the operator can act on."""
+    if not cond:
+        raise Rejected(message)
