@@ -85,7 +85,7 @@ class AppStream:
         self._on_event = on_event
         self._on_live = on_live
         self._relogin = relogin
-        self._sleep = sleep
+        self.sleep = sleep  # injectable: tests hold reconnects
         self._rng = rng or random.Random()
         self._task: asyncio.Task[None] | None = None
         self.live = False
@@ -128,7 +128,7 @@ class AppStream:
             log.info(
                 "%s: application stream down (%s); reopening in %.1fs", self.name, self.error, delay
             )
-            await self._sleep(delay)
+            await self.sleep(delay)
 
     def _set_live(self, live: bool) -> None:
         if live != self.live:

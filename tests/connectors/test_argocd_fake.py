@@ -78,6 +78,14 @@ class Feed:
 
 
 @dataclass
+class Hold:
+    """Keeps the next answer to a path back until the test releases it."""
+
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
 class FakeArgoCD:
     apps: dict[str, dict[str, Any]] = field(default_factory=dict)
     managed: dict[str, Any] = field(default_factory=dict)
@@ -86,6 +94,7 @@ class FakeArgoCD:
     requests: list[Seen] = field(default_factory=list)
     faults: dict[str, list[Outcome]] = field(default_factory=dict)
     feeds: list[Feed] = field(default_factory=list)
+    holds: dict[str, Hold] = field(default_factory=dict)  # path -> answer when released
     sessions: int = 0
 
     def __post_init__(self) -> None:
@@ -188,6 +197,10 @@ class FakeArgoCD:
 
         async def handler(request: httpx.Request) -> httpx.Response:
             seen = self.record(request)
+            if seen.path in self.holds:
+                hold = self.holds.pop(seen.path)
+                hold.arrived.set()
+                await hold.release.wait()
             queued = self.faults.get(seen.path)
             if queued:
                 outcome = queued.pop(0)
