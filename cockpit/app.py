@@ -13,16 +13,16 @@ from textual.screen import Screen
 
 from cockpit import __version__
 from cockpit.clock import Clock, SystemClock
-from cockpit.config import ConnectorSpec, Settings
-from cockpit.executor import FAILED, PENDING, REFUSED, SUCCEEDED, Executor
+from cockpit.config import Settings
+from cockpit.executor import FAILED, PENDING, REFUSED, SUCCEEDED
 from cockpit.hub import ClientFactory, Hub, default_client
 from cockpit.journal import Journal
 from cockpit.keys import APP_KEYS, VIEWS
 from cockpit.model import Action
-from cockpit.policy import Policy, operator_for
 from cockpit.snapshot import FleetSnapshot
-from cockpit.twoperson import TWO_PERSON_SOURCE, TwoPersonConnector, TwoPersonOptions
+from cockpit.wiring import wire
 from screens.approvals import ApprovalsScreen
+from screens.audit import AuditScreen
 from screens.base import FleetScreen
 from screens.canary import CanaryScreen
 from screens.dialog import ActionDialog
@@ -40,13 +40,8 @@ VIEW_SCREENS: dict[str, type[FleetScreen]] = {
     "canary": CanaryScreen,
     "drift": DriftScreen,
     "approvals": ApprovalsScreen,
+    "audit": AuditScreen,
 }
-
-
-def open_journal(settings: Settings, clock: Clock) -> Journal:
-    from cockpit.audit import open_store
-
-    return Journal(lambda: open_store(settings.audit.path, clock=clock))
 
 
 class FleetUpdated(Message):
@@ -88,33 +83,22 @@ class CockpitApp(App[int]):
         super().__init__()
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.journal = journal or open_journal(settings, self.clock)
-        two_person = ConnectorSpec(
-            TWO_PERSON_SOURCE, "two-person", TwoPersonConnector, TwoPersonOptions(self.journal), 3.0, 10.0, 60.0
-        )
-        self.hub = hub or Hub(
-            [*settings.connectors, two_person], settings.environments, clock=self.clock, client_factory=client_factory
-        )
         self.poll = poll
         self.read_only = read_only
         self.theme = settings.ui.theme
         from cockpit.identity import current_actor
 
         self.actor = actor or current_actor(__version__)
-        self.policy = Policy(
-            settings.policy,
-            production=[e.name for e in settings.environments if e.production],
-            read_only=read_only,
-            read_only_envs=settings.read_only_envs,
-        )
-        self.executor = Executor(
-            self.hub,
-            self.policy,
-            self.journal,
-            actor=self.actor,  # type: ignore[arg-type]
-            operator=operator_for(self.actor.user),  # type: ignore[attr-defined]
+        self.hub, self.executor, self.journal = wire(
+            settings,
+            actor=self.actor,
             clock=self.clock,
+            read_only=read_only,
+            client_factory=client_factory,
+            journal=journal,
+            hub=hub,
         )
+        self.policy = self.executor.policy
 
     # Time and data -------------------------------------------------------------
     def now(self) -> datetime:
@@ -156,6 +140,13 @@ class CockpitApp(App[int]):
             )
         except Exception as exc:  # the cockpit must say so, loudly, but still show the fleet
             self.notify(f"audit log unavailable: {exc}", title="Audit", severity="error", timeout=30)
+
+    async def record_audit_read(self) -> None:
+        from cockpit.audit import AuditEvent, EventType
+
+        await self.journal.append(
+            AuditEvent(EventType.AUDIT_READ, self.actor, None, "audit.read", "info", extra={"view": "audit"})  # type: ignore[arg-type]
+        )
 
     # Actions -----------------------------------------------------------------------
     def why_not(self, action: Action) -> str | None:

@@ -30,6 +30,10 @@ examples:
   cockpit status --json            poll every connector once, print the fleet as JSON
   cockpit config check -c prod.yaml
   cockpit connectors               installed connector types and their capabilities
+  cockpit rollback payments prod --reason "5xx since 2.7.12" --confirm payments --yes
+  cockpit audit verify             prove the audit log is intact
+
+action exit codes: 0 succeeded, 1 failed, 2 usage, 3 refused by policy, 4 waiting for approval
 """
 
 
@@ -73,6 +77,10 @@ def parser() -> argparse.ArgumentParser:
     from cockpit.audit.cli import add_parser as add_audit_parser
 
     add_audit_parser(sub)
+
+    from cockpit.actions_cli import add_parsers as add_action_parsers
+
+    add_action_parsers(sub, _common)
     return root
 
 
@@ -95,6 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cockpit.audit.cli import run as run_audit
 
             return run_audit(args)
+        from cockpit.actions_cli import CELL_ACTIONS, ID_ACTIONS
+
+        if args.command in CELL_ACTIONS or args.command in ID_ACTIONS:
+            from cockpit.actions_cli import run as run_action
+
+            return run_action(args)
         return _tui(args)
     except ConfigError as exc:
         print(f"cockpit: config error: {exc}", file=sys.stderr)

@@ -235,3 +235,24 @@ async def test_self_approval_of_a_two_person_request_is_refused(tmp_path: Path) 
         assert isinstance(dialog, ActionDialog) and dialog.plan.decision.refused
         assert dialog.plan.decision.reasons[0].startswith("alice requested this change and cannot approve it")
     assert [r.event_type for r in records(app)].count(EventType.ACTION_REFUSED) == 1
+
+
+async def test_audit_view_shows_the_records_and_the_verify_status(tmp_path: Path) -> None:
+    app = app_with(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        matrix = app.screen.query_one("#matrix", LiveTable)
+        matrix.move_cursor(row=matrix.keys.index("payments"), column=3)
+        await pilot.press("b")
+        await pilot.pause()
+        await fill_and_confirm(pilot, app, "error budget burning since deploy", "payments")
+        await pilot.press("7")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert screen.verify_text.plain.startswith("✓ audit log intact")  # type: ignore[attr-defined]
+        table = screen.query_one("#audit-records", LiveTable)
+        events = [screen.records[i].event_type.value for i in range(len(table.keys))]  # type: ignore[attr-defined]
+        assert events[0] == "audit.read" and "action.succeeded" in events
+        await pilot.press("slash", *"rollback")
+        shown = [r for r in screen.records if str(r.seq) in table.keys]  # type: ignore[attr-defined]
+        assert shown and all(r.action == "rollback" for r in shown)

@@ -1,0 +1,116 @@
+"""`cockpit promote|rollback|approve|...`: the audited actions for scripts and people without a TTY.
+
+Same executor, policy and audit as the keys in the TUI; no dialog, so `--yes` is required
+and the reason is an option. Exit codes: 0 succeeded, 1 failed, 2 usage or config,
+3 refused by policy, 4 waiting for another operator's approval (two-person rule).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from cockpit.model import ActionKind
+
+EXIT_REFUSED, EXIT_PENDING = 3, 4
+
+CELL_ACTIONS = {
+    "promote": "promote a canary one step (or --full), or the previous environment's version",
+    "rollback": "roll back to the previous version (or --to VERSION); aborts an active canary",
+    "pause": "pause a canary",
+    "resume": "resume a paused canary",
+    "abort": "abort a canary: all traffic back to stable",
+    "sync": "sync a drifted deployment to its desired state",
+}
+ID_ACTIONS = {
+    "approve": "approve a pending approval (ids: `cockpit status --json`, approvals[].id)",
+    "reject": "reject a pending approval",
+    "rerun": "re-run the failed jobs of a pipeline run (ids: pipelines.recent[].id)",
+}
+
+
+def add_parsers(sub: Any, common: Any) -> None:
+    for name, text in {**CELL_ACTIONS, **ID_ACTIONS}.items():
+        p = sub.add_parser(name, help=text, description=text.capitalize() + ". Audited; needs --yes.")
+        common(p)
+        if name in CELL_ACTIONS:
+            p.add_argument("service")
+            p.add_argument("environment")
+        else:
+            p.add_argument("id", metavar="APPROVAL_ID" if name != "rerun" else "RUN_ID")
+        if name == "promote":
+            p.add_argument("--full", action="store_true", help="promote a canary straight to 100%%")
+        if name == "rollback":
+            p.add_argument("--to", metavar="VERSION", help="the earlier version to roll back to")
+        p.add_argument("--reason", required=True, help="why (required; recorded in the audit log)")
+        p.add_argument("--ticket", default="", help="change ticket, e.g. CHG-1234")
+        p.add_argument("--break-glass", action="store_true", help="override a closed window or failed gate where policy allows; reported")
+        p.add_argument("--confirm", metavar="SERVICE", help="the service name, where policy asks for a typed confirmation")
+        p.add_argument("--yes", action="store_true", help="really do it (without it, only the plan is shown)")
+        p.add_argument("--read-only", action="store_true", help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cockpit.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_settings
+
+    settings = load_settings(args)
+    return asyncio.run(_run(args, settings, EXIT_OK, EXIT_FAILED, EXIT_USAGE))
+
+
+async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, usage: int) -> int:
+    from cockpit import __version__, targets
+    from cockpit.wiring import wire
+    from cockpit.executor import PENDING, REFUSED, SUCCEEDED
+    from cockpit.identity import current_actor
+    from cockpit.sanitize import clean
+
+    actor = current_actor(__version__)
+    hub, executor, journal = wire(settings, actor=actor, read_only=getattr(args, "read_only", False))
+    try:
+        await hub.refresh()
+        snap = hub.snapshot
+        kind = ActionKind(args.command)
+        if args.command in CELL_ACTIONS:
+            if kind is ActionKind.PROMOTE:
+                built = targets.promote(snap, args.service, args.environment, full=args.full)
+            elif kind is ActionKind.ROLLBACK:
+                built = targets.rollback(snap, args.service, args.environment, args.to)
+            elif kind is ActionKind.SYNC:
+                built = targets.sync(snap, args.service, args.environment)
+            else:
+                built = targets.canary_action(snap, kind, args.service, args.environment)
+        elif kind is ActionKind.RERUN:
+            built = targets.rerun(snap, args.id)
+        else:
+            approval = next((a for a in snap.approvals if a.id == args.id or a.remote_id == args.id), None)
+            built = targets.decide(approval, kind) if approval else f"no pending approval {args.id!r}"
+        if isinstance(built, str):
+            print(f"cockpit: {clean(built)}", file=sys.stderr)
+            return usage
+        plan = executor.plan(built)
+        print(clean(plan.title))
+        for gate in plan.decision.gates:
+            print(f"  {gate.status.value:<8} {clean(gate.name)}: {clean(gate.evidence)}")
+        print(f"policy: {clean(plan.decision.summary())}")
+        for warning in plan.warnings:
+            print(f"warning: {clean(warning)}")
+        if not args.yes:
+            print("nothing done: add --yes to execute", file=sys.stderr)
+            return usage
+        confirmation = args.confirm if plan.decision.typed_confirmation else None
+        if plan.decision.typed_confirmation and confirmation is None:
+            print(f"cockpit: {args.environment if hasattr(args, 'environment') else 'this environment'} asks for a typed confirmation: add --confirm {plan.action.service}", file=sys.stderr)
+            await executor.record_refusal(plan)
+            return EXIT_REFUSED
+        outcome = await executor.submit(
+            plan, reason=args.reason, ticket=args.ticket, break_glass=args.break_glass, confirmation=confirmation
+        )
+        stream = sys.stdout if outcome.status in (SUCCEEDED, PENDING) else sys.stderr
+        message = clean(outcome.message)
+        print(message if message.startswith(outcome.status) else f"{outcome.status}: {message}", file=stream)
+        return {SUCCEEDED: ok, REFUSED: EXIT_REFUSED, PENDING: EXIT_PENDING, "approved": EXIT_PENDING}.get(outcome.status, failed)
+    finally:
+        await hub.stop()
+        journal.close()
