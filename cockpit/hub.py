@@ -53,6 +53,8 @@ def default_client(spec: ConnectorSpec) -> httpx.AsyncClient:
         timeout=httpx.Timeout(spec.timeout),
         headers={"User-Agent": f"release-cockpit/{__version__}"},
         follow_redirects=False,
+        # A connector whose options say verify_tls: false talks to a self-signed server.
+        verify=getattr(spec.options, "verify_tls", True),
     )
 
 
@@ -158,8 +160,12 @@ class Hub:
 
     async def _loop(self, inst: Instance) -> None:
         while self._running:
-            delay = await self._poll(inst)
+            # Cleared before the poll: a wake-up during it (a watch event) means news the
+            # poll may have missed, so it polls again at once, unless it is backing off.
             inst.wake.clear()
+            delay = await self._poll(inst)
+            if inst.failures:
+                inst.wake.clear()
             try:
                 await asyncio.wait_for(inst.wake.wait(), timeout=delay)
             except TimeoutError:
