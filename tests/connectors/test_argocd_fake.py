@@ -115,6 +115,16 @@ class FakeArgoCD:
         "malformed" (broken JSON), or a dict (served as a 200 body)."""
         self.faults.setdefault(path, []).extend(outcomes)
 
+    def change(self, kind: str, app: dict[str, Any]) -> None:
+        """The server's state changes: later lists show it, open streams announce it."""
+        name = app["metadata"]["name"]
+        if kind == "DELETED":
+            self.apps.pop(name, None)
+        else:
+            self.apps[name] = app
+        for feed in self.feeds:
+            feed.event(kind, copy.deepcopy(app))
+
     def seen(self, method: str | None = None, path: str | None = None) -> list[Seen]:
         return [
             r

@@ -1,0 +1,186 @@
+"""End to end: the hub's snapshot, `cockpit status --json` and the TUI show Argo CD drift."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cockpit import config
+from cockpit.app import CockpitApp
+from cockpit.clock import FixedClock
+from cockpit.config import ConnectorSpec
+from cockpit.hub import Hub
+from cockpit.model import Environment, Health
+from cockpit.options import parse, secrets_of
+from cockpit.snapshot import FleetSnapshot
+from connectors.argocd import ArgoCDConnector, ArgoCDOptions
+from screens.widgets import LiveTable
+from tests.connectors.test_argocd_fake import FIXTURES, TOKEN, FakeArgoCD
+
+T0 = datetime(2026, 8, 24, 9, 31, tzinfo=UTC)
+ENVIRONMENTS = (Environment("dev", 0), Environment("staging", 1), Environment("prod", 2, True))
+OPTIONS = {
+    "token": "env:ARGOCD_TOKEN",
+    "projects": ["shop", "payments", "data"],
+    "environments": {"production": "prod", "search-prd": "prod"},
+}
+CONFIG = """\
+environments: [dev, staging, prod]
+connectors:
+  - name: argocd
+    type: argocd
+    interval: 30s
+    timeout: 10s
+    options:
+      url: {url}
+      token: env:ARGOCD_TOKEN
+      projects: [shop, payments, data]
+      environments:
+        production: prod
+        search-prd: prod
+"""
+
+
+def spec(url: str = "https://argocd.example.com") -> ConnectorSpec:
+    env = {"ARGOCD_TOKEN": TOKEN}
+    options = parse(ArgoCDOptions, {**OPTIONS, "url": url}, env=env)
+    for secret in secrets_of(options):
+        secret.resolve(env)
+    return ConnectorSpec("argocd", "argocd", ArgoCDConnector, options, 30.0, 10.0, 90.0)
+
+
+async def test_the_hub_snapshot_has_deployments_drift_and_windows() -> None:
+    fake = FakeArgoCD()
+    hub = Hub(
+        [spec()],
+        ENVIRONMENTS,
+        clock=FixedClock(T0),
+        client_factory=lambda s: httpx.AsyncClient(transport=fake.transport()),
+    )
+    try:
+        snap = await hub.refresh()
+    finally:
+        await hub.stop()
+    assert snap.sources["argocd"].ok
+    shop = snap.cell("shop", "prod")
+    assert shop.deployment is not None and shop.deployment.version == "2.3.9"
+    assert shop.drift is not None and len(shop.drift.items) == 6
+    assert shop.drift.items[0].path == "spec.replicas"
+    assert snap.cell("payments", "prod").deployment.health is Health.DEGRADED  # type: ignore[union-attr]
+    assert sorted(snap.services) == ["batch", "ledger", "payments", "reports", "search", "shop"]
+    assert {w.name for w in snap.windows} == {
+        "Argo CD shop: allow 0 9 * * 1-5",
+        "Argo CD shop: year-end freeze",
+        "Argo CD payments: weekend freeze",
+    }
+
+
+async def test_the_running_hub_follows_stream_events() -> None:
+    fake = FakeArgoCD()
+    hub = Hub(
+        [spec()],
+        ENVIRONMENTS,
+        clock=FixedClock(T0),
+        client_factory=lambda s: httpx.AsyncClient(transport=fake.transport()),
+    )
+    seen: asyncio.Queue[FleetSnapshot] = asyncio.Queue()
+    hub.subscribe(seen.put_nowait)
+    await hub.start()
+    try:
+        await fake.next_stream()
+        prod = json.loads(json.dumps(fake.apps["shop-prod"]))
+        prod["status"]["summary"]["images"] = ["registry.example.com/acme/web:2.3.10"]
+        prod["status"]["health"] = {"status": "Progressing"}
+        fake.change("MODIFIED", prod)
+
+        async def version() -> str:
+            while True:
+                snap = await seen.get()
+                dep = snap.cell("shop", "prod").deployment
+                if dep is not None and dep.version == "2.3.10":
+                    return dep.health.value
+
+        # The interval is 30 s: only the stream's wake-up can bring this in time.
+        assert await asyncio.wait_for(version(), 5) == "progressing"
+    finally:
+        await hub.stop()
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    return tmp_path / "cockpit.yaml"
+
+
+def test_cockpit_status_json_shows_applications_with_drift(config_file: Path) -> None:
+    fake = FakeArgoCD()
+    with fake.serve(stream_text=(FIXTURES / "stream.sse").read_text()) as url:
+        config_file.write_text(CONFIG.format(url=url))
+        env = {
+            **os.environ,
+            "ARGOCD_TOKEN": TOKEN,
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        }
+        out = subprocess.run(
+            [sys.executable, "-m", "cockpit", "status", "--json", "-c", str(config_file)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert out.returncode == 0, out.stderr
+    status = json.loads(out.stdout)
+    (argocd,) = status["connectors"]
+    assert (argocd["name"], argocd["type"], argocd["ok"]) == ("argocd", "argocd", True)
+    services = {s["name"]: s["environments"] for s in status["services"]}
+    shop = services["shop"]["prod"]
+    assert shop["deployment"]["version"] == "2.3.9"
+    assert [h["id"] for h in shop["deployment"]["history"]] == ["41", "40"]
+    assert shop["drift_items"] == 6
+    drift = {(d["service"], d["environment"]): d for d in status["drift"]}
+    assert drift["shop", "prod"]["items"][0] == {
+        "resource": "Deployment/shop/web",
+        "path": "spec.replicas",
+        "desired": "4",
+        "live": "6",
+    }
+    assert set(drift) == {("shop", "prod"), ("batch", "dev"), ("reports", "staging")}
+    assert TOKEN not in out.stdout + out.stderr
+    asked = {(r.method, r.path) for r in fake.requests}
+    assert ("GET", "/api/v1/applications") in asked
+
+
+@pytest.fixture
+def tui_settings(config_file: Path) -> config.Settings:
+    config_file.write_text(CONFIG.format(url="https://argocd.example.com"))
+    return config.load(str(config_file), env={"ARGOCD_TOKEN": TOKEN})
+
+
+async def test_the_tui_drift_view_lists_argocd_items(tui_settings: config.Settings) -> None:
+    fake = FakeArgoCD()
+    settings = tui_settings
+    app = CockpitApp(
+        settings,
+        clock=FixedClock(T0),
+        poll=False,
+        client_factory=lambda s: httpx.AsyncClient(transport=fake.transport()),
+    )
+    app.animation_level = "none"
+    async with app.run_test(size=(160, 40)) as pilot:
+        assert "shop" in app.screen.query_one("#matrix", LiveTable).keys
+        await pilot.press("5")
+        reports = app.screen.query_one("#reports", LiveTable)
+        assert reports.keys == ["batch/dev", "shop/prod", "reports/staging"]
+        reports.move_cursor(row=1)
+        await pilot.pause()
+        items = app.screen.query_one("#items", LiveTable)
+        rows = [[str(cell) for cell in items.get_row(key)] for key in items.keys]
+        assert rows[0] == ["Deployment/shop/web", "spec.replicas", "4", "6"]
+        assert len(rows) == 6
