@@ -52,6 +52,11 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
             pass
     for name in ("x-ratelimit-reset", "ratelimit-reset"):
         reset = headers.get(name)
+        left = headers.get(name.replace("reset", "remaining"), "0").strip()
+        if left.isdigit() and int(left) > 0:
+            # Budget left: the reset does not explain this refusal (GitHub's secondary
+            # limits), so the caller picks its own wait.
+            continue
         if reset and reset.strip().isdigit():
             seconds = float(reset)
             # GitHub sends an epoch; IETF drafts and GitLab's RateLimit-Reset may send delta.
