@@ -32,6 +32,7 @@ from connectors.github.options import GitHubOptions, Repository
 from connectors.github.tasks import gather
 
 API_VERSION_HEADER = "2022-11-28"  # pinned: responses are parsed against this version
+SECONDARY_WAIT = 60.0
 T = TypeVar("T")
 
 _APPROVAL_ID = re.compile(r"^(?P<repo>[^/\s]+/[^/\s]+)/run:(?P<run>\d+)/env:(?P<env>\d+)$")
@@ -94,7 +95,10 @@ class GitHubConnector(Connector):
             except RateLimited as exc:
                 if exc.retry_after:
                     self._blocked_until = self._epoch() + exc.retry_after
-                raise
+                    raise
+                # GitHub: without retry-after or an exhausted budget, wait at least a minute.
+                self._blocked_until = self._epoch() + SECONDARY_WAIT
+                raise RateLimited(f"{exc}; waiting {SECONDARY_WAIT:.0f}s", SECONDARY_WAIT) from None
             now = self.clock.now()
             runs: list[PipelineRun] = []
             deployments: list[Deployment] = []

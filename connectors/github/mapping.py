@@ -274,7 +274,7 @@ def approval(
         service=pipeline.service,
         environment=environment(name),
         kind="deployment",
-        title=f"{pipeline.pipeline} #{pipeline.number} to {name} ({repo})",
+        title=f"{pipeline.service}: {pipeline.pipeline} #{pipeline.number} to {name}",
         requested_by=pipeline.author,
         requested_at=requested,
         source=source,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from cockpit import config
 from cockpit import options as opt
 from cockpit.clock import FixedClock
 from cockpit.errors import ConfigError
@@ -272,7 +275,7 @@ async def test_pending_deployments_become_pending_approvals(clock: FixedClock) -
     assert shop.run_id == "acme/shop#10512344871" and shop.version == "7c1f0e9"
     assert shop.requested_by == "dev-ana" and shop.required == 1
     assert shop.requested_at == t("2026-08-24T09:14:40Z")
-    assert shop.title == "Deploy #412 to production (acme/shop)"
+    assert shop.title == "shop: Deploy #412 to production"
     assert [(g.name, g.status) for g in shop.gates] == [
         ("GitHub reviewer", GateStatus.PASS),
         ("GitHub wait timer", GateStatus.PASS),
@@ -315,3 +318,15 @@ async def test_enterprise_server_base_url_and_pinned_headers(clock: FixedClock) 
     assert first.headers["accept"] == "application/vnd.github+json"
     assert first.headers["x-github-api-version"] == "2022-11-28"
     assert first.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+# Documentation ----------------------------------------------------------------------------
+def test_the_documented_example_configs_load(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs/connectors/github.md").read_text()
+    examples = re.findall(r"```yaml\n(.*?)```", doc, re.S)
+    assert len(examples) == 2
+    for i, text in enumerate(examples):
+        path = tmp_path / f"example{i}.yaml"
+        path.write_text(text)
+        settings = config.load(str(path), env={"GITHUB_TOKEN": TOKEN}, resolve_secrets=False)
+        assert {s.type for s in settings.connectors} == {"github"}

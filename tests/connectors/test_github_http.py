@@ -160,6 +160,18 @@ async def test_secondary_rate_limit_429_honours_retry_after(clock: FixedClock) -
         assert len((await connector.poll()).deployments) == 4
 
 
+async def test_a_secondary_limit_without_retry_after_waits_a_minute(clock: FixedClock) -> None:
+    fake = FakeGitHub()
+    fake.fail(r"GET /repos/acme/shop/actions/runs$", 403, raw("errors/429-secondary.json"), times=1)
+    async with connected(fake, clock) as connector:
+        with pytest.raises(RateLimited) as err:
+            await connector.poll()
+        assert err.value.retry_after == 60
+        assert str(err.value).endswith("rate limited; waiting 60s")
+        clock.advance(61)
+        assert len((await connector.poll()).runs) == 8
+
+
 async def test_requests_slow_down_before_the_budget_runs_out(
     clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
