@@ -113,7 +113,9 @@ class GitHubConnector(Connector):
                 source=self.name,
                 observed_at=now,
                 runs=_stable(last.runs if last else (), runs, lambda x: x.id),
-                deployments=_stable(last.deployments if last else (), deployments, _dep_key),
+                deployments=_stable(
+                    last.deployments if last else (), _newest(deployments), _dep_key
+                ),
                 approvals=_stable(last.approvals if last else (), approvals, lambda x: x.id),
                 environments=self._environments(repos, facts),
             )
@@ -282,7 +284,7 @@ class GitHubConnector(Connector):
         if until > now:
             wait = until - now
             raise RateLimited(
-                f"{self.name}: GitHub rate limit exhausted; waiting {wait:.0f}s for the reset",
+                f"{self.name}: GitHub asked us to slow down; next try in {wait:.0f}s",
                 retry_after=wait,
             )
 
@@ -295,6 +297,15 @@ class GitHubConnector(Connector):
 
 def _dep_key(d: Deployment) -> tuple[str, str]:
     return d.key
+
+
+def _newest(deployments: list[Deployment]) -> list[Deployment]:
+    """One deployment per (service, environment): two repositories may feed one service."""
+    newest: dict[tuple[str, str], Deployment] = {}
+    for d in deployments:
+        if d.key not in newest or d.deployed_at > newest[d.key].deployed_at:
+            newest[d.key] = d
+    return list(newest.values())
 
 
 def _stable(

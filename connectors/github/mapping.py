@@ -139,8 +139,8 @@ def run(
     )
 
 
-def run_key(repo: str, run_id: object) -> str:
-    return f"{repo}#{int(run_id)}"  # type: ignore[call-overload]
+def run_key(repo: str, run_id: int | str) -> str:
+    return f"{repo}#{int(run_id)}"
 
 
 def deployment(

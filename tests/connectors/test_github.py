@@ -223,6 +223,16 @@ async def test_deployment_states_map_onto_status_and_health(
     assert (dep.status, dep.health) == (status, health)
 
 
+async def test_two_repositories_of_one_service_show_the_newest_deployment(
+    clock: FixedClock,
+) -> None:
+    obs = await observe(
+        clock, repositories=["acme/shop", {"repo": "acme/payments", "service": "shop"}]
+    )
+    prod = [d for d in obs.deployments if d.key == ("shop", "prod")]
+    assert [(d.version, d.remote_id) for d in prod] == [("1.8.2", "1882000555")]
+
+
 async def test_an_inactive_newest_deployment_hands_over_to_the_one_before(
     clock: FixedClock,
 ) -> None:
