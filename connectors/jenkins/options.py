@@ -1,0 +1,74 @@
+"""Options of the Jenkins connector: where, who, which jobs, and how names map."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from cockpit.options import Secret
+
+# Words in a stage name or input message -> cockpit environments.
+DEFAULT_ENVIRONMENTS = {
+    "production": "prod",
+    "prod": "prod",
+    "staging": "staging",
+    "stage": "staging",
+    "development": "dev",
+    "dev": "dev",
+}
+
+
+@dataclass
+class JenkinsOptions:
+    url: str
+    username: str
+    api_token: Secret
+    jobs: list[str]
+    services: dict[str, str] = field(default_factory=dict)
+    environments: dict[str, str] = field(default_factory=dict)
+    default_environment: str = "prod"
+    runs_per_job: int = 10
+    crumb: bool = False
+    reason_parameter: str = "REASON"
+    concurrency: int = 8
+
+    def validate(self) -> None:
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError("url must start with https:// (or http:// for a local Jenkins)")
+        if not self.username:
+            raise ValueError("username is the Jenkins user the API token belongs to")
+        if not self.jobs:
+            raise ValueError("list at least one job (folders as 'team/job')")
+        for job in self.jobs:
+            if not job or job.startswith("/") or job.endswith("/") or "//" in job:
+                raise ValueError(f"job {job!r} is not a job path like 'team/job'")
+        if len(set(self.jobs)) != len(self.jobs):
+            raise ValueError("a job is listed twice")
+        if not 1 <= self.runs_per_job <= 100:
+            raise ValueError("runs_per_job must be between 1 and 100")
+        if not 1 <= self.concurrency <= 64:
+            raise ValueError("concurrency must be between 1 and 64")
+
+    @property
+    def base(self) -> str:
+        return self.url.rstrip("/")
+
+    def service_of(self, job: str) -> str:
+        return self.services.get(job) or job.rsplit("/", 1)[-1]
+
+    def environment_in(self, *texts: str) -> str:
+        """The first environment a text mentions as a whole word ("Approve prod")."""
+        mapping = {**DEFAULT_ENVIRONMENTS, **{k.lower(): v for k, v in self.environments.items()}}
+        words = sorted(mapping, key=len, reverse=True)
+        for text in texts:
+            lowered = text.lower()
+            for word in words:
+                if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", lowered):
+                    return mapping[word]
+        return ""
+
+
+def job_path(job: str) -> str:
+    """ "team/shop" -> "job/team/job/shop", each name URL-encoded."""
+    return "/".join(f"job/{quote(name, safe='')}" for name in job.split("/"))
