@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 
 import httpx
+from textual.widgets import Static
 
 from cockpit import config
+from cockpit.app import CockpitApp
 from cockpit.clock import FixedClock
 from cockpit.hub import Hub
+from screens.widgets import LiveTable
 from tests.fixtures.github.fake import NOW, TOKEN, FakeGitHub
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,3 +123,29 @@ def test_cockpit_status_json_against_a_loopback_fake(tmp_path: Path) -> None:
         "run:10512350500/env:170100202",
     }
     assert all(r.headers.get("authorization") == f"Bearer {TOKEN}" for r in fake.requests)
+
+
+async def test_the_tui_shows_runs_deployments_protection_and_approvals(tmp_path: Path) -> None:
+    fake = FakeGitHub()
+    app = CockpitApp(
+        settings(tmp_path, "https://api.github.com"),
+        clock=FixedClock(NOW),
+        poll=False,
+        client_factory=lambda spec: httpx.AsyncClient(transport=fake.transport()),
+    )
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert app.screen.query_one("#matrix", LiveTable).keys == ["payments-api", "shop"]
+        await pilot.press("2")
+        runs = app.screen.query_one("#runs", LiveTable)
+        assert "acme/shop#10512344871" in runs.keys and len(runs.keys) == 8
+        await pilot.press("3", "right_square_bracket", "right_square_bracket")
+        protection = str(app.screen.query_one("#protection", Static).render())
+        assert "prevent self-review" in protection and "wait timer 15m" in protection
+        assert app.screen.query_one("#deployments", LiveTable).keys == ["payments-api", "shop"]
+        await pilot.press("6")
+        approvals = app.screen.query_one("#approvals", LiveTable)
+        assert sorted(approvals.keys) == [
+            "acme/payments/run:10512350500/env:170100202",
+            "acme/shop/run:10512344871/env:161171787",
+        ]
