@@ -9,11 +9,14 @@ import sys
 from pathlib import Path
 
 import httpx
+from textual.widgets import Static
 
 from cockpit import config
+from cockpit.app import CockpitApp
 from cockpit.clock import FixedClock
 from cockpit.hub import Hub
 from cockpit.model import Status
+from screens.widgets import LiveTable
 from tests.fixtures.gitlab.fake import NOW, TOKEN, GitLabFake, loopback
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,3 +146,31 @@ def test_cockpit_status_json_against_a_loopback_fake(tmp_path: Path) -> None:
     # Every request went through the fake, token in the PRIVATE-TOKEN header, paths encoded.
     assert all(r.headers["private-token"] == TOKEN for r in fake.requests)
     assert any(b"/projects/acme%2Fpayments-api/" in r.url.raw_path for r in fake.requests)
+
+
+async def test_the_tui_shows_runs_deployments_protection_and_approvals(tmp_path: Path) -> None:
+    fake = GitLabFake()
+    app = CockpitApp(
+        settings(tmp_path),
+        clock=FixedClock(NOW),
+        poll=False,
+        client_factory=lambda spec: httpx.AsyncClient(transport=fake.transport()),
+    )
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert app.screen.query_one("#matrix", LiveTable).keys == ["payments", "shop"]
+        await pilot.press("2")
+        runs = app.screen.query_one("#runs", LiveTable)
+        assert "acme/shop#1874410" in runs.keys and len(runs.keys) == 11
+        await pilot.press("3", "right_square_bracket", "right_square_bracket")
+        protection = str(app.screen.query_one("#protection", Static).render())
+        assert "2 approvals required from group:release-managers" in protection
+        deployments = app.screen.query_one("#deployments", LiveTable)
+        assert deployments.keys == ["payments", "shop"]
+        assert [str(c) for c in deployments.get_row("shop")][:2] == ["shop", "416d8ea1"]
+        await pilot.press("6")
+        approvals = app.screen.query_one("#approvals", LiveTable)
+        assert approvals.keys == ["gitlab:deployment:4201"]
+        detail = str(app.screen.query_one("#approval-detail", Static).render())
+        assert "Deploy shop a91957a8 to production" in detail
+        assert "deployment:4201" in detail and "approved by: ops-kim" in detail

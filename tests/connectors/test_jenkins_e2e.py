@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 
 import httpx
+from textual.widgets import Static
 
 from cockpit import config
+from cockpit.app import CockpitApp
 from cockpit.clock import FixedClock
 from cockpit.hub import Hub
+from screens.widgets import LiveTable
 from tests.fixtures.gitlab.fake import loopback
 from tests.fixtures.jenkins.fake import BASE, NOW, TOKEN, JenkinsFake
 
@@ -102,3 +105,27 @@ def test_cockpit_status_json_against_a_loopback_fake(tmp_path: Path) -> None:
         "input:payments/api-deploy/8/Promote": "Promote api 1.9.0 to production?",
     }
     assert all(r.headers["authorization"].startswith("Basic ") for r in fake.requests)
+
+
+async def test_the_tui_shows_runs_and_the_inputs_waiting_for_approval(tmp_path: Path) -> None:
+    fake = JenkinsFake()
+    app = CockpitApp(
+        settings(tmp_path),
+        clock=FixedClock(NOW),
+        poll=False,
+        client_factory=lambda spec: httpx.AsyncClient(transport=fake.transport()),
+    )
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2")
+        runs = app.screen.query_one("#runs", LiveTable)
+        assert runs.keys[0] == "shop-release#17" and len(runs.keys) == 8
+        await pilot.press("6")
+        approvals = app.screen.query_one("#approvals", LiveTable)
+        assert approvals.keys == [
+            "jenkins:input:shop-release/16/Deploy-prod",
+            "jenkins:input:payments/api-deploy/8/Promote",
+        ]
+        detail = str(app.screen.query_one("#approval-detail", Static).render())
+        assert "Deploy v2.4.0 to production?" in detail
+        assert "input:shop-release/16/Deploy-prod" in detail
