@@ -68,8 +68,12 @@ class ArgoCDConnector(Connector):
         self._drift: dict[
             str, tuple[str, DriftReport | None]
         ] = {}  # name -> (resourceVersion, report)
+        self._mapped: dict[str, tuple[dict[str, Any], Deployment]] = {}
         self._projects: dict[str, dict[str, Any]] = {}
+        self._project_names: list[str] = []
         self._projects_at: float | None = None
+        self._windows_key: object = None
+        self._windows_cache: tuple[ChangeWindow, ...] = ()
         self._lock = asyncio.Lock()
         self.stream: AppStream | None = None
         self._stream_token: str | None = None
@@ -150,13 +154,19 @@ class ArgoCDConnector(Connector):
     def _map(self, apps: list[dict[str, Any]], now: datetime) -> dict[str, Deployment]:
         """Deployments by app name; an unchanged one keeps its object, so the hub sees no change."""
         out = {}
+        mapped = {}
         for app in apps:
             name = mapping.name_of(app)
-            new = mapping.deployment(app, self.options, self.name, now)
-            old = self._deployments.get(name)
-            if old is not None and dataclasses.replace(new, observed_at=old.observed_at) == old:
+            seen, old = self._mapped.get(name, (None, None))
+            if seen is app and old is not None:  # the stream did not touch it since
                 new = old
+            else:
+                new = mapping.deployment(app, self.options, self.name, now)
+                if old is not None and dataclasses.replace(new, observed_at=old.observed_at) == old:
+                    new = old
             out[name] = new
+            mapped[name] = (app, new)
+        self._mapped = mapped
         self._deployments = out
         return out
 
@@ -206,15 +216,31 @@ class ArgoCDConnector(Connector):
             self._projects_at is not None
             and self.clock.monotonic() - self._projects_at < PROJECT_TTL
         )
-        if not fresh or set(names) != set(self._projects):
+        if not fresh or names != self._project_names:
             bodies = await asyncio.gather(*(self._project(n) for n in names))
             self._projects = {n: b for n, b in zip(names, bodies, strict=True) if b is not None}
             self._projects_at = self.clock.monotonic()
-        env_of = lambda app: self._deployments[mapping.name_of(app)].environment  # noqa: E731
-        out: list[ChangeWindow] = []
-        for project in self._projects.values():
-            out.extend(project_windows(project, apps, env_of, self.name))
-        return tuple(out)
+            self._project_names = names
+        # Windows depend on projects and on where each app points: recompute on change only.
+        scope = frozenset(
+            (
+                mapping.name_of(a),
+                mapping.text(a, "spec", "project"),
+                mapping.text(a, "spec", "destination", "namespace"),
+                mapping.text(a, "spec", "destination", "server"),
+                mapping.text(a, "spec", "destination", "name"),
+                self._deployments[mapping.name_of(a)].environment,
+            )
+            for a in apps
+        )
+        key = (self._projects_at, scope)
+        if key != self._windows_key:
+            env_of = lambda app: self._deployments[mapping.name_of(app)].environment  # noqa: E731
+            out: list[ChangeWindow] = []
+            for project in self._projects.values():
+                out.extend(project_windows(project, apps, env_of, self.name))
+            self._windows_key, self._windows_cache = key, tuple(out)
+        return self._windows_cache
 
     async def _project(self, name: str) -> dict[str, Any] | None:
         try:

@@ -26,7 +26,7 @@ _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 def get(obj: Any, *path: str) -> Any:
     """obj[path[0]][path[1]]..., or None where anything along the way is missing."""
     for key in path:
-        if not isinstance(obj, Mapping):
+        if not isinstance(obj, dict):  # JSON objects; dict, not Mapping: this runs per field
             return None
         obj = obj.get(key)
     return obj
