@@ -174,3 +174,12 @@ async def test_the_tui_shows_runs_deployments_protection_and_approvals(tmp_path:
         detail = str(app.screen.query_one("#approval-detail", Static).render())
         assert "Deploy shop a91957a8 to production" in detail
         assert "deployment:4201" in detail and "approved by: ops-kim" in detail
+
+
+def test_the_documented_example_config_is_valid(tmp_path: Path) -> None:
+    doc = (ROOT / "docs/connectors/gitlab.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "example.yaml"
+    path.write_text(example)
+    conf = config.load(str(path), env={}, resolve_secrets=False)
+    assert conf.connectors and {s.type for s in conf.connectors} == {"gitlab"}

@@ -129,3 +129,12 @@ async def test_the_tui_shows_runs_and_the_inputs_waiting_for_approval(tmp_path: 
         detail = str(app.screen.query_one("#approval-detail", Static).render())
         assert "Deploy v2.4.0 to production?" in detail
         assert "input:shop-release/16/Deploy-prod" in detail
+
+
+def test_the_documented_example_config_is_valid(tmp_path: Path) -> None:
+    doc = (ROOT / "docs/connectors/jenkins.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "example.yaml"
+    path.write_text(example)
+    conf = config.load(str(path), env={}, resolve_secrets=False)
+    assert conf.connectors and {s.type for s in conf.connectors} == {"jenkins"}
