@@ -107,7 +107,7 @@ async def test_missing_canary_series_is_no_data(canary_prometheus: CanaryData) -
 async def test_judge_passes_healthy_fails_raised_and_never_passes_missing(
     canary_prometheus: CanaryData,
 ) -> None:
-    judge = pytest.importorskip("cockpit.judge", reason="the canary judge is not written yet")
+    judge = pytest.importorskip("cockpit.judge", reason="the canary judge is not installed")
     decisions = {}
     for service, result in (await measured(canary_prometheus)).items():
         inputs = [judge_input(judge, series) for series in result.metrics]
@@ -125,6 +125,7 @@ def judge_input(judge: Any, series: MetricSeries) -> Any:
         direction=series.direction,
         critical=series.critical,
         group=series.group,
+        unit=series.unit,
     )
 
 
