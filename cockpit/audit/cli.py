@@ -70,7 +70,9 @@ def add_parser(subparsers: Any) -> None:
     )
     sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
 
-    verify = sub.add_parser("verify", help="check the hash chain (exit 1 naming the first bad record)")
+    verify = sub.add_parser(
+        "verify", help="check the hash chain (exit 1 naming the first bad record)"
+    )
     _common(verify)
     verify.add_argument("--checkpoint", metavar="FILE", help="also detect truncation and rewrites")
     verify.add_argument("--deep", action="store_true", help="also check every record's schema")

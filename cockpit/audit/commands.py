@@ -7,9 +7,9 @@ import json
 import os
 import sys
 import time
-from datetime import timedelta
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,7 +37,9 @@ class Context:
         self.clock = clock
         self.settings = _settings(getattr(args, "config", None))
         configured = self.settings.audit.path if self.settings else None
-        self.path = args.db or (os.path.expanduser(configured) if configured else str(default_path()))
+        self.path = args.db or (
+            os.path.expanduser(configured) if configured else str(default_path())
+        )
 
     def store(self) -> SqliteStore:
         return SqliteStore(self.path, clock=self.clock, create=False)
@@ -55,7 +57,9 @@ class Context:
     def record(self, store: SqliteStore, event_type: EventType, outcome: str, **extra: Any) -> None:
         """Log this access to the log; a log that cannot take it gets a warning, not a stop."""
         action = f"audit.{self.args.audit_command}"
-        event = AuditEvent(event_type, current_actor(__version__), None, action, outcome, extra=extra)
+        event = AuditEvent(
+            event_type, current_actor(__version__), None, action, outcome, extra=extra
+        )
         try:
             store.append(event)
         except AuditError as exc:
@@ -91,7 +95,11 @@ def _progress(done: int, total: int) -> None:
 
 def verify(ctx: Context) -> int:
     args = ctx.args
-    anchor = Checkpoint.parse(Path(args.checkpoint).read_text(encoding="utf-8")) if args.checkpoint else None
+    anchor = (
+        Checkpoint.parse(Path(args.checkpoint).read_text(encoding="utf-8"))
+        if args.checkpoint
+        else None
+    )
     if anchor is not None and anchor.size > 0 and not Path(ctx.path).exists():
         print(f"audit log NOT intact: record 1: missing: no log at {clean(ctx.path)}")
         return EXIT_FAILED
@@ -118,7 +126,9 @@ def verify(ctx: Context) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
-def _check_signature(anchor: Checkpoint, args: argparse.Namespace, result: VerifyResult) -> VerifyResult:
+def _check_signature(
+    anchor: Checkpoint, args: argparse.Namespace, result: VerifyResult
+) -> VerifyResult:
     from cockpit.audit.sshsig import SignatureError
 
     if not args.principal:
@@ -291,7 +301,9 @@ def report_cmd(ctx: Context) -> int:
             if args.format == "csv":
                 report.to_csv(built, writer)
             else:
-                writer.write(report.to_json(built) if args.format == "json" else report_html.to_html(built))
+                writer.write(
+                    report.to_json(built) if args.format == "json" else report_html.to_html(built)
+                )
             out.flush()
         ctx.record(
             store,

@@ -129,6 +129,8 @@ def check_schema(data: Mapping[str, Any]) -> None:
         unknown = set(part) - set(schema)
         if unknown:
             raise AuditError(f"unknown field {name}{sorted(unknown)[0]}")
+    if data["v"] != c.FORMAT_VERSION:
+        raise AuditError(f"record format version {data['v']} is not known")
     if data["event_type"] not in EventType._value2member_map_:
         raise AuditError(f"event_type {data['event_type']!r} is not a known event type")
     if not data["outcome"]:
@@ -139,8 +141,8 @@ def parse(body: bytes, prev_hash: bytes, hash_: bytes) -> AuditRecord:
     """The record stored as `body`; AuditError when it is not a valid record."""
     try:
         data = json.loads(body)
-    except ValueError as exc:
-        raise AuditError(f"record body is not JSON ({exc.msg})") from None
+    except ValueError:  # malformed JSON or UTF-8
+        raise AuditError("record body is not JSON") from None
     if not isinstance(data, dict):
         raise AuditError("record body is not a JSON object")
     check_schema(data)

@@ -25,7 +25,9 @@ _FINAL = {
     EventType.ACTION_CANCELLED: "cancelled",
     EventType.APPROVAL_REJECTED: "rejected",
 }
-_CHANGE_EVENTS = {t for t in EventType if t.value.startswith(("action.", "approval.", "breakglass."))}
+_CHANGE_EVENTS = {
+    t for t in EventType if t.value.startswith(("action.", "approval.", "breakglass."))
+}
 
 
 def who(actor: Actor) -> str:

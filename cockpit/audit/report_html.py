@@ -60,7 +60,8 @@ def to_html(report: Report) -> str:
 </head>
 <body>
 <h1>Production changes</h1>
-<p>Period: {_text(period)} (since inclusive, until exclusive). Generated {_text(report.generated)}.</p>
+<p>Period: {_text(period)} (since inclusive, until exclusive).
+Generated {_text(report.generated)}.</p>
 {integrity}
 <h2>Changes to production ({len(report.changes)})</h2>
 {_table(report.changes, "No production change was attempted in this period.")}

@@ -41,7 +41,6 @@ CREATE TABLE audit_log (
     prev_hash BLOB NOT NULL UNIQUE CHECK (length(prev_hash) = 32),
     hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
     body TEXT NOT NULL,
-    body_seq INTEGER GENERATED ALWAYS AS (json_extract(body, '$.seq')) VIRTUAL,
     ts TEXT GENERATED ALWAYS AS (json_extract(body, '$.ts')) VIRTUAL,
     event_type TEXT GENERATED ALWAYS AS (json_extract(body, '$.event_type')) VIRTUAL,
     service TEXT GENERATED ALWAYS AS (json_extract(body, '$.target.service')) VIRTUAL,
@@ -169,7 +168,8 @@ class SqliteStore:
 
     def _tables(self) -> bool:
         row = self._conn.execute(
-            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('audit_log','audit_meta')"
+            "SELECT count(*) FROM sqlite_master"
+            " WHERE type = 'table' AND name IN ('audit_log', 'audit_meta')"
         ).fetchone()
         return bool(row[0] == 2)
 
@@ -300,7 +300,7 @@ class SqliteStore:
             conn.execute("BEGIN")
             total = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
             rows = conn.execute(
-                "SELECT seq, body_seq, prev_hash, hash, CAST(body AS BLOB) FROM audit_log ORDER BY seq"
+                "SELECT seq, prev_hash, hash, CAST(body AS BLOB) FROM audit_log ORDER BY seq"
             )
             result = verify_rows(
                 rows, total=total, checkpoint=checkpoint, progress=progress, deep=deep

@@ -13,8 +13,12 @@ from cockpit.audit import Actor, AuditEvent, EventType, Target
 from cockpit.audit.sqlite import SqliteStore
 from cockpit.clock import FixedClock
 
-ACTOR = Actor(user="alice", host="bastion-1", ssh_client="203.0.113.7:52144", pid=4242, version="0.1.0")
-PROD = Target("checkout", "prod", "1.4.2", "1.5.0", "sha256:" + "ab" * 32, "argocd", "rollout/checkout")
+ACTOR = Actor(
+    user="alice", host="bastion-1", ssh_client="203.0.113.7:52144", pid=4242, version="0.1.0"
+)
+PROD = Target(
+    "checkout", "prod", "1.4.2", "1.5.0", "sha256:" + "ab" * 32, "argocd", "rollout/checkout"
+)
 
 
 def need(binary: str) -> str:

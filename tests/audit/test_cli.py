@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.audit import EventType, Target
+from cockpit.audit import Actor, EventType, Target
 from cockpit.audit.sqlite import SqliteStore
 from cockpit.clock import FixedClock
 
-from .conftest import PROD, event, need
+from .conftest import event, need
 
+BOB = Actor("bob", "bastion-2", "", 77, "0.1.0", principal="bob@corp")
+INCIDENT = "incident INC-77 \x1b]52;c;ZXZpbA==\x07 =cmd|' /C calc'!A0"  # OSC 52 and a CSV formula
 STAGING = Target("cart", "staging", "2.0.0", "2.0.1", "sha256:" + "cd" * 32)
 
 
@@ -36,20 +38,19 @@ def cockpit(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def log(db: Path, clock: FixedClock) -> Path:
     """A small production history: a normal promote, a refused one, two break-glass uses."""
     with SqliteStore(str(db), clock=clock) as s:
+        glass = {"request_id": "r3", "action": "rollback", "break_glass": True}
         steps = [
             event(1, event_type=EventType.ACTION_REQUESTED, request_id="r1"),
             event(1, event_type=EventType.APPROVAL_GRANTED, request_id="r1", outcome="granted",
-                  actor=event().actor.__class__("bob", "bastion-2", "", 77, "0.1.0", principal="bob@corp")),
+                  actor=BOB),
             event(1, event_type=EventType.ACTION_SUCCEEDED, request_id="r1", outcome="success"),
             event(2, event_type=EventType.ACTION_REFUSED, request_id="r2", outcome="refused",
                   policy={"decision": "refused", "reasons": ["change window closed"]}),
-            event(3, event_type=EventType.ACTION_REQUESTED, request_id="r3", action="rollback",
-                  break_glass=True, reason="incident INC-77 \x1b]52;c;ZXZpbA==\x07 =cmd|' /C calc'!A0"),
-            event(3, event_type=EventType.BREAKGLASS_USED, request_id="r3", action="rollback", break_glass=True),
-            event(3, event_type=EventType.ACTION_SUCCEEDED, request_id="r3", action="rollback",
-                  outcome="success", break_glass=True),
-            event(4, event_type=EventType.BREAKGLASS_USED, request_id="r4", target=STAGING, break_glass=True,
-                  reason="hotfix in staging"),
+            event(3, event_type=EventType.ACTION_REQUESTED, reason=INCIDENT, **glass),
+            event(3, event_type=EventType.BREAKGLASS_USED, **glass),
+            event(3, event_type=EventType.ACTION_SUCCEEDED, outcome="success", **glass),
+            event(4, event_type=EventType.BREAKGLASS_USED, request_id="r4", target=STAGING,
+                  break_glass=True, reason="hotfix in staging"),
         ]  # fmt: skip
         for step in steps:
             clock.advance(60)
@@ -73,7 +74,8 @@ def test_verify_passes_and_is_itself_recorded(log: Path, clock: FixedClock) -> N
 def test_a_record_edited_with_the_sqlite3_shell_fails_verify_naming_it(log: Path) -> None:
     sql = (
         "DROP TRIGGER audit_log_no_update;"
-        "UPDATE audit_log SET body = replace(body, 'change window closed', 'approved') WHERE seq = 5;"
+        "UPDATE audit_log SET body = replace(body, 'change window closed', 'approved')"
+        " WHERE seq = 5;"
     )
     subprocess.run([need("sqlite3"), str(log), sql], check=True)
     done = cockpit("audit", "verify", "--db", str(log))
@@ -97,12 +99,19 @@ def test_truncation_is_caught_with_an_exported_checkpoint(log: Path, tmp_path: P
 
 def test_a_signed_checkpoint_is_checked_when_asked(log: Path, tmp_path: Path) -> None:
     key = tmp_path / "alice"
-    subprocess.run([need("ssh-keygen"), "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    subprocess.run(
+        [need("ssh-keygen"), "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True
+    )
     kind, blob, *_ = Path(f"{key}.pub").read_text().split()
     allowed = tmp_path / "allowed_signers"
     allowed.write_text(f'alice@corp namespaces="audit-checkpoint@cockpit" {kind} {blob}\n')
     anchor = tmp_path / "cp.txt"
-    assert cockpit("audit", "checkpoint", "--db", str(log), "--sign-key", str(key), "-o", str(anchor)).returncode == 0
+    assert (
+        cockpit(
+            "audit", "checkpoint", "--db", str(log), "--sign-key", str(key), "-o", str(anchor)
+        ).returncode
+        == 0
+    )
     ok = cockpit("audit", "verify", "--db", str(log), "--checkpoint", str(anchor),
                  "--allowed-signers", str(allowed), "--principal", "alice@corp")  # fmt: skip
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -129,7 +138,11 @@ def test_show_and_tail_print_clean_text_and_record_the_read(log: Path, clock: Fi
     detail = cockpit("audit", "show", "5", "--db", str(log))
     assert '"change window closed"' in detail.stdout
     tail = cockpit("audit", "tail", "-n", "3", "--db", str(log))
-    assert [ln.split()[0] for ln in tail.stdout.splitlines()] == ["9", "10", "11"]  # two reads logged
+    assert [ln.split()[0] for ln in tail.stdout.splitlines()] == [
+        "9",
+        "10",
+        "11",
+    ]  # two reads logged
     everything = cockpit("audit", "show", "--db", str(log), "-n", "100").stdout
     assert "\x1b" not in everything and "\x07" not in everything
     assert "^[]52;c;ZXZpbA==^G" in everything
@@ -157,8 +170,10 @@ def test_tail_follow_prints_new_records_as_they_come(log: Path, clock: FixedCloc
 
 def test_export_jsonl_and_csv_with_a_period(log: Path, tmp_path: Path, clock: FixedClock) -> None:
     out = tmp_path / "export.jsonl"
-    done = cockpit("audit", "export", "--db", str(log), "--format", "jsonl",
-                   "--since", "2026-11-26T03:02:00Z", "--until", "2026-11-26T03:05:00Z", "-o", str(out))  # fmt: skip
+    period = ("--since", "2026-11-26T03:02:00Z", "--until", "2026-11-26T03:05:00Z")
+    done = cockpit(
+        "audit", "export", "--db", str(log), "--format", "jsonl", *period, "-o", str(out)
+    )
     assert done.returncode == 0, done.stderr
     lines = [json.loads(ln) for ln in out.read_text().splitlines()]
     assert [r["seq"] for r in lines] == [3, 4, 5]  # since inclusive, until exclusive
@@ -168,27 +183,49 @@ def test_export_jsonl_and_csv_with_a_period(log: Path, tmp_path: Path, clock: Fi
     assert exported is not None and exported.event_type is EventType.AUDIT_EXPORTED
     assert exported.extra["records"] == 3
     assert exported.extra["sha256"] == "sha256:" + hashlib.sha256(out.read_bytes()).hexdigest()
-    table = list(csv.DictReader(io.StringIO(cockpit("audit", "export", "--db", str(log), "--format", "csv").stdout)))
+    table = list(
+        csv.DictReader(
+            io.StringIO(cockpit("audit", "export", "--db", str(log), "--format", "csv").stdout)
+        )
+    )
     assert [row["seq"] for row in table][:9] == [str(n) for n in range(1, 10)]
     glass = table[5]
     assert glass["break_glass"] == "yes" and glass["reason"].startswith("incident INC-77 ^[]52")
 
 
-def test_report_lists_production_changes_and_every_break_glass_use(log: Path, tmp_path: Path) -> None:
+def test_report_lists_production_changes_and_every_break_glass_use(
+    log: Path, tmp_path: Path
+) -> None:
     period = ("--since", "2026-11-26", "--until", "2026-11-27")
     as_json = cockpit("audit", "report", "--db", str(log), "--format", "json", *period)
     assert as_json.returncode == 0, as_json.stderr
     data = json.loads(as_json.stdout)
-    assert [c["request_id"] for c in data["changes"]] == ["r1", "r2", "r3"]  # staging's r4 is not prod
+    assert [c["request_id"] for c in data["changes"]] == [
+        "r1",
+        "r2",
+        "r3",
+    ]  # staging's r4 is not prod
     r1, r2, r3 = data["changes"]
-    assert r1["approvers"] == ["bob@corp (bob@bastion-2)"] and r1["requested_by"] == "alice@bastion-1"
-    assert r1["outcome"] == "succeeded" and r1["gates"] == ["pipeline: passed"] and r1["ticket"] == "CHG-1042"
+    assert (
+        r1["approvers"] == ["bob@corp (bob@bastion-2)"] and r1["requested_by"] == "alice@bastion-1"
+    )
+    assert (
+        r1["outcome"] == "succeeded"
+        and r1["gates"] == ["pipeline: passed"]
+        and r1["ticket"] == "CHG-1042"
+    )
     assert r2["outcome"] == "refused" and r2["decision"] == "refused"
     assert r3["break_glass"] and r3["action"] == "rollback"
     assert [u["request_id"] for u in data["break_glass"]] == ["r3", "r4"]  # any environment
     assert data["integrity"].startswith("audit log intact")
 
-    rows = list(csv.DictReader(io.StringIO(cockpit("audit", "report", "--db", str(log), "--format", "csv", *period).stdout)))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                cockpit("audit", "report", "--db", str(log), "--format", "csv", *period).stdout
+            )
+        )
+    )
     assert [(r["kind"], r["request_id"]) for r in rows if r["kind"] == "break-glass"] == [
         ("break-glass", "r3"),
         ("break-glass", "r4"),
@@ -196,7 +233,12 @@ def test_report_lists_production_changes_and_every_break_glass_use(log: Path, tm
     assert all(not r["reason"].startswith(("=", "+", "-", "@")) for r in rows)
 
     page = tmp_path / "report.html"
-    assert cockpit("audit", "report", "--db", str(log), "--format", "html", "-o", str(page), *period).returncode == 0
+    assert (
+        cockpit(
+            "audit", "report", "--db", str(log), "--format", "html", "-o", str(page), *period
+        ).returncode
+        == 0
+    )
     html = page.read_text()
     assert "Break-glass uses (2)" in html and "hotfix in staging" in html and "INC-77" in html
     assert "\x1b" not in html and "<script" not in html

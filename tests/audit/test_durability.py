@@ -92,7 +92,9 @@ def test_eight_processes_appending_make_one_chain_without_gaps(db: Path, clock: 
     for r in records[1:]:
         seen.setdefault(r.extra["worker"], []).append(r.extra["n"])
     assert {w: ns for w, ns in seen.items()} == {w: list(range(200)) for w in range(8)}
-    acknowledged = {int(s): h for out, _ in outputs for s, h in (ln.split() for ln in out.splitlines())}
+    acknowledged = {
+        int(s): h for out, _ in outputs for s, h in (ln.split() for ln in out.splitlines())
+    }
     assert acknowledged == {r.seq: r.hash for r in records[1:]}
 
 
@@ -132,13 +134,23 @@ def test_records_filters_and_paging(store: SqliteStore, clock: FixedClock) -> No
     for n in range(1200):  # more than two pages
         clock.advance(1)
         target = PROD if n % 3 else None
-        store.append(event(n, target=target, event_type=EventType.ACTION_SUCCEEDED if n % 2 else EventType.ACTION_REQUESTED))
+        store.append(
+            event(
+                n,
+                target=target,
+                event_type=EventType.ACTION_SUCCEEDED if n % 2 else EventType.ACTION_REQUESTED,
+            )
+        )
     assert len(list(store.records())) == 1201
     assert [r.seq for r in store.records(newest_first=True, limit=3)] == [1201, 1200, 1199]
     assert [r.seq for r in store.records(after_seq=1195)] == [1196, 1197, 1198, 1199, 1200, 1201]
     window = list(store.records(since=start.replace(second=10), until=start.replace(second=20)))
     assert [r.extra["n"] for r in window] == list(range(9, 19))
-    prod = list(store.records(service="checkout", environment="prod", event_types=[EventType.ACTION_SUCCEEDED]))
+    prod = list(
+        store.records(
+            service="checkout", environment="prod", event_types=[EventType.ACTION_SUCCEEDED]
+        )
+    )
     assert all(r.target == PROD and r.event_type is EventType.ACTION_SUCCEEDED for r in prod)
     assert len(prod) == len([n for n in range(1200) if n % 3 and n % 2])
     assert list(store.records(event_types=[])) == []

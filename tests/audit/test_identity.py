@@ -25,7 +25,9 @@ def test_actor_from_the_process_and_the_ssh_session() -> None:
 def test_ssh_client_address_forms() -> None:
     assert ssh_client({}) == ""
     assert ssh_client({"SSH_CONNECTION": "garbage"}) == ""
-    assert ssh_client({"SSH_CONNECTION": "2001:db8::7 40022 2001:db8::1 22"}) == "[2001:db8::7]:40022"
+    assert (
+        ssh_client({"SSH_CONNECTION": "2001:db8::7 40022 2001:db8::1 22"}) == "[2001:db8::7]:40022"
+    )
 
 
 def test_forwarded_agent_heuristic(tmp_path: Path) -> None:

@@ -37,7 +37,8 @@ def test_an_event_without_target_still_has_a_complete_target_object() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [*SCHEMA, *(f"actor.{k}" for k in ACTOR_SCHEMA), *(f"target.{k}" for k in TARGET_SCHEMA)]
+    "path",
+    [*SCHEMA, *(f"actor.{k}" for k in ACTOR_SCHEMA), *(f"target.{k}" for k in TARGET_SCHEMA)],
 )
 def test_schema_rejects_a_record_missing_any_field(path: str) -> None:
     data = json.loads(body_of(event(), 1, T))
@@ -82,13 +83,18 @@ def test_canonical_bytes_do_not_depend_on_key_order() -> None:
 
 def test_floats_become_strings_and_big_integers_too() -> None:
     plain = c.plain({"score": 0.1 + 0.2, "nan": float("nan"), "inf": float("-inf"), "big": 2**60})
-    assert plain == {"score": "0.30000000000000004", "nan": "NaN", "inf": "-Infinity", "big": str(2**60)}
+    assert plain == {
+        "score": "0.30000000000000004",
+        "nan": "NaN",
+        "inf": "-Infinity",
+        "big": str(2**60),
+    }
     assert b"." not in c.canonical({"n": 3, "m": -(2**53 - 1)})
 
 
 def test_control_characters_are_escaped_and_lone_surrogates_replaced() -> None:
     assert c.canonical({"r": "a\x1b[31m\n\x7f"}) == b'{"r":"a\\u001b[31m\\n\x7f"}'
-    assert c.canonical({"r": "x\udc80y"}).decode() .startswith('{"r":"x\ufffd')
+    assert c.canonical({"r": "x\udc80y"}).decode().startswith('{"r":"x\ufffd')
 
 
 def test_timestamps_are_utc_with_milliseconds_from_any_zone() -> None:
@@ -97,7 +103,7 @@ def test_timestamps_are_utc_with_milliseconds_from_any_zone() -> None:
     local = datetime(2026, 3, 29, 3, 30, 0, 999999, tzinfo=ZoneInfo("Europe/Berlin"))
     assert c.utc_text(local) == "2026-03-29T01:30:00.999Z"
     with pytest.raises(ValueError):
-        c.utc_text(datetime(2026, 1, 1))  # noqa: DTZ001 - naive on purpose
+        c.utc_text(datetime(2026, 1, 1))
 
 
 def test_secrets_are_redacted_from_extra_evidence_policy_and_reason(store: SqliteStore) -> None:
@@ -119,7 +125,14 @@ def test_secrets_are_redacted_from_extra_evidence_policy_and_reason(store: Sqlit
         )
     )
     text = record.body.decode()
-    for secret in (token, "plain-value-here", "k-123", "abcdefghijklmnopqrstuvwxyz", "AKIAABCDEF", "glpat-"):
+    for secret in (
+        token,
+        "plain-value-here",
+        "k-123",
+        "abcdefghijklmnopqrstuvwxyz",
+        "AKIAABCDEF",
+        "glpat-",
+    ):
         assert secret not in text
     assert record.extra["passed"] is True and record.extra["tokens_used"] == 3
     assert record.extra["ref"] == c.REDACTED
