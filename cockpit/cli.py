@@ -78,6 +78,12 @@ def parser() -> argparse.ArgumentParser:
 
     add_audit_parser(sub)
 
+    canary = sub.add_parser("canary", help="canary analysis: judge canary against baseline metrics")
+    canary_sub = canary.add_subparsers(dest="canary_command", metavar="ACTION", required=True)
+    from cockpit.judge.cli import add_parser as add_judge_parser
+
+    add_judge_parser(canary_sub)
+
     from cockpit.actions_cli import add_parsers as add_action_parsers
 
     add_action_parsers(sub, _common)
@@ -103,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cockpit.audit.cli import run as run_audit
 
             return run_audit(args)
+        if args.command == "canary":
+            from cockpit.judge.cli import run as run_canary
+
+            return run_canary(args)
         from cockpit.actions_cli import CELL_ACTIONS, ID_ACTIONS
 
         if args.command in CELL_ACTIONS or args.command in ID_ACTIONS:
