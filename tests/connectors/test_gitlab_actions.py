@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,9 +20,10 @@ REASON = "CAB-2291: approved at the 09:30 change board"
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def act(kind: ActionKind, **kw: str) -> Action:
-    fields = {"service": "shop", "environment": "prod", "source": "gitlab", **kw}
-    return Action(kind=kind, **fields)  # type: ignore[arg-type]
+def act(kind: ActionKind, **kw: Any) -> Action:
+    return Action(
+        **{"kind": kind, "service": "shop", "environment": "prod", "source": "gitlab", **kw}
+    )
 
 
 @pytest.mark.parametrize(
@@ -58,7 +60,7 @@ async def test_review_without_a_poll_finds_the_project_from_the_service() -> Non
                 ActionKind.APPROVE,
                 approval_id="gitlab:deployment:4201",
                 reason=REASON,
-                params=(("represented_as", "release-managers"),),  # type: ignore[arg-type]
+                params=(("represented_as", "release-managers"),),
             )
         )
     assert fake.writes() == [
@@ -156,18 +158,27 @@ FRIDAY_NIGHT = {
     ("now", "start", "end", "real_hours"),
     [
         # 29 March 2026: Berlin springs forward, the weekend has 56 real hours.
-        (datetime(2026, 3, 27, 12, 0, tzinfo=UTC), (2026, 3, 27, 23), (2026, 3, 30, 8), 56),
+        (
+            datetime(2026, 3, 27, 12, 0, tzinfo=UTC),
+            datetime(2026, 3, 27, 23, tzinfo=BERLIN),
+            datetime(2026, 3, 30, 8, tzinfo=BERLIN),
+            56,
+        ),
         # 25 October 2026: Berlin falls back, the weekend has 58 real hours.
-        (datetime(2026, 10, 23, 12, 0, tzinfo=UTC), (2026, 10, 23, 23), (2026, 10, 26, 8), 58),
+        (
+            datetime(2026, 10, 23, 12, 0, tzinfo=UTC),
+            datetime(2026, 10, 23, 23, tzinfo=BERLIN),
+            datetime(2026, 10, 26, 8, tzinfo=BERLIN),
+            58,
+        ),
     ],
     ids=["spring-forward", "fall-back"],
 )
 def test_a_freeze_across_a_dst_change_ends_at_the_end_crons_local_time(
-    now: datetime, start: tuple[int, ...], end: tuple[int, ...], real_hours: int
+    now: datetime, start: datetime, end: datetime, real_hours: int
 ) -> None:
     local_start, local_end = occurrence("0 23 * * 5", "0 8 * * 1", BERLIN, now)
-    assert local_start == datetime(*start, tzinfo=BERLIN)
-    assert local_end == datetime(*end, tzinfo=BERLIN)
+    assert (local_start, local_end) == (start, end)
     assert (
         local_end.astimezone(UTC) - local_start.astimezone(UTC)
     ).total_seconds() == real_hours * 3600
@@ -181,10 +192,10 @@ def test_a_freeze_across_a_dst_change_ends_at_the_end_crons_local_time(
     )
     assert w.duration_minutes == 57 * 60  # Friday 23:00 to Monday 08:00 on the wall clock
     # The policy's window arithmetic then closes and reopens exactly when GitLab does.
-    before_end = datetime(*end, tzinfo=BERLIN).astimezone(UTC) - timedelta(minutes=1)
-    assert windows.occurrence(w, datetime(*start, tzinfo=BERLIN).astimezone(UTC)) is not None
+    before_end = end.astimezone(UTC) - timedelta(minutes=1)
+    assert windows.occurrence(w, start.astimezone(UTC)) is not None
     assert windows.occurrence(w, before_end) is not None
-    assert windows.occurrence(w, datetime(*end, tzinfo=BERLIN).astimezone(UTC)) is None
+    assert windows.occurrence(w, end.astimezone(UTC)) is None
     assert not windows.state([w], "prod", before_end).open
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -16,10 +17,8 @@ DEPLOY = "input:shop-release/16/Deploy-prod"
 PROMOTE = "input:payments/api-deploy/8/Promote"
 
 
-def act(kind: ActionKind, remote_id: str = "", **kw: object) -> Action:
-    return Action(
-        kind=kind, service="shop", environment="prod", source="jenkins", remote_id=remote_id, **kw
-    )  # type: ignore[arg-type]
+def act(kind: ActionKind, remote_id: str = "", **kw: Any) -> Action:
+    return Action(kind, "shop", "prod", source="jenkins", remote_id=remote_id, **kw)
 
 
 async def test_approve_proceeds_with_the_parameters_and_the_reason() -> None:
