@@ -1,32 +1,24 @@
-"""What each `cockpit audit` action does; cli.py only parses the command line."""
+"""`cockpit audit verify|checkpoint`, and the context every audit command runs in."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import timedelta
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from cockpit import __version__
-from cockpit.audit import export, report, report_html
-from cockpit.audit.canonical import utc_text
 from cockpit.audit.checkpoint import Checkpoint
-from cockpit.audit.cli import EXIT_FAILED, EXIT_OK, resolve_when
+from cockpit.audit.cli import EXIT_FAILED, EXIT_OK
 from cockpit.audit.events import AuditEvent, EventType
-from cockpit.audit.records import AuditError, AuditRecord, VerifyResult
+from cockpit.audit.records import AuditError, VerifyResult
 from cockpit.audit.sqlite import SqliteStore
 from cockpit.audit.store import default_path
 from cockpit.clock import Clock, SystemClock
 from cockpit.identity import current_actor
 from cockpit.sanitize import clean
-
-FOLLOW_INTERVAL = 1.0
 
 
 class Context:
@@ -75,13 +67,15 @@ def _settings(explicit: str | None) -> Any:
 
 def dispatch(args: argparse.Namespace) -> int:
     ctx = Context(args, SystemClock())
-    commands = {
+    from cockpit.audit import readers
+
+    commands: dict[str, Callable[[Context], int]] = {
         "verify": verify,
         "checkpoint": checkpoint,
-        "show": show,
-        "tail": tail,
-        "export": export_cmd,
-        "report": report_cmd,
+        "show": readers.show,
+        "tail": readers.tail,
+        "export": readers.export_cmd,
+        "report": readers.report_cmd,
     }
     return commands[args.audit_command](ctx)
 
@@ -179,144 +173,3 @@ def _write_durably(path: Path, text: str) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
-
-
-def line(r: AuditRecord) -> str:
-    """One record on one line, for show and tail."""
-    t = r.target
-    where = f"{t.service}/{t.environment}" if t else "-"
-    versions = f" {t.from_version or '?'}->{t.to_version}" if t and t.to_version else ""
-    glass = " BREAK-GLASS" if r.break_glass else ""
-    reason = f'  "{r.reason}"' if r.reason else ""
-    text = f"{r.seq:>7} {utc_text(r.ts)} {r.event_type:<18} {report.who(r.actor)} {where}"
-    return clean(f"{text} {r.action} {r.outcome}{glass}{versions}{reason}")
-
-
-def detail(r: AuditRecord) -> str:
-    data = r.to_dict()
-    rows = [f"{k}: {json.dumps(data[k], indent=2, ensure_ascii=False)}" for k in sorted(data)]
-    return clean("\n".join(rows), multiline=True)
-
-
-def _emit(records: Iterator[AuditRecord], as_json: bool) -> int:
-    n = 0
-    for r in records:
-        print(r.to_json() if as_json else line(r), flush=True)
-        n += 1
-    return n
-
-
-def show(ctx: Context) -> int:
-    args = ctx.args
-    now = ctx.clock.now()
-    with ctx.store() as store:
-        if args.seq is not None:
-            found = [r for r in store.records(after_seq=args.seq - 1, limit=1) if r.seq == args.seq]
-            if not found:
-                print(f"cockpit audit: no record {args.seq}", file=sys.stderr)
-                return EXIT_FAILED
-            print(found[0].to_json() if args.json else detail(found[0]))
-            ctx.record(store, EventType.AUDIT_READ, "success", seq=args.seq, records=1)
-            return EXIT_OK
-        filters = {
-            "since": resolve_when(args.since, now),
-            "until": resolve_when(args.until, now),
-            "event_types": [EventType(t) for t in args.types] if args.types else None,
-            "service": args.service,
-            "environment": args.environment,
-        }
-        n = _emit(store.records(**filters, limit=args.limit), args.json)
-        ctx.record(store, EventType.AUDIT_READ, "success", records=n, filters=filters)
-    return EXIT_OK
-
-
-def tail(ctx: Context) -> int:
-    args = ctx.args
-    with ctx.store() as store:
-        newest = list(store.records(newest_first=True, limit=args.limit))[::-1]
-        _emit(iter(newest), args.json)
-        last = newest[-1].seq if newest else 0
-        ctx.record(store, EventType.AUDIT_READ, "success", records=len(newest), follow=args.follow)
-        try:
-            while args.follow:
-                fresh = list(store.records(after_seq=last))
-                _emit(iter(fresh), args.json)
-                last = fresh[-1].seq if fresh else last
-                time.sleep(FOLLOW_INTERVAL)
-        except KeyboardInterrupt:
-            pass
-    return EXIT_OK
-
-
-@contextmanager
-def _output(path: str | None) -> Iterator[IO[str]]:
-    if path is None:
-        yield sys.stdout
-        return
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # audit data stays private
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        yield f
-
-
-def export_cmd(ctx: Context) -> int:
-    args = ctx.args
-    now = ctx.clock.now()
-    since, until = resolve_when(args.since, now), resolve_when(args.until, now)
-    with ctx.store() as store, _output(args.output) as out:
-        writer = export.HashingWriter(out)
-        write = export.write_jsonl if args.format == "jsonl" else export.write_csv
-        n = write(store.records(since=since, until=until), writer)
-        out.flush()
-        ctx.record(
-            store,
-            EventType.AUDIT_EXPORTED,
-            "success",
-            format=args.format,
-            since=utc_text(since) if since else "",
-            until=utc_text(until) if until else "",
-            records=n,
-            sha256=writer.digest(),
-            output=args.output or "(stdout)",
-        )
-    return EXIT_OK
-
-
-def report_cmd(ctx: Context) -> int:
-    args = ctx.args
-    now = ctx.clock.now()
-    since = resolve_when(args.since, now) or now - timedelta(days=30)
-    until = resolve_when(args.until, now) or now
-    with ctx.store() as store:
-        verified = store.verify()
-        built = report.build(
-            store.records(since=since, until=until),
-            production=ctx.production(),
-            since=since,
-            until=until,
-            now=now,
-            verified=verified,
-        )
-        with _output(args.output) as out:
-            writer = export.HashingWriter(out)
-            if args.format == "csv":
-                report.to_csv(built, writer)
-            else:
-                writer.write(
-                    report.to_json(built) if args.format == "json" else report_html.to_html(built)
-                )
-            out.flush()
-        ctx.record(
-            store,
-            EventType.AUDIT_EXPORTED,
-            "success",
-            format=f"report-{args.format}",
-            since=built.since,
-            until=built.until,
-            changes=len(built.changes),
-            break_glass=len(built.break_glass),
-            sha256=writer.digest(),
-            output=args.output or "(stdout)",
-        )
-    if not verified.ok:
-        print(clean(f"warning: {verified.describe()}"), file=sys.stderr)
-    return EXIT_OK

@@ -1,130 +1,35 @@
 """The embedded audit log: one SQLite file, WAL with synchronous=FULL, append-only triggers.
 
-Only `seq`, `prev_hash`, `hash` and the canonical `body` are stored; every other column is
-generated from the body, so no column can be edited without breaking a hash.
+Appends take the write lock up front (BEGIN IMMEDIATE), chain onto the head they read
+inside it, and return only after the commit is synced, so several processes can append.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from cockpit.audit import canonical as c
 from cockpit.audit.checkpoint import Checkpoint
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError, AuditRecord, VerifyResult, body_of, parse
+from cockpit.audit.sqlite_file import TRIGGERS, connect, prepare, schema_statements
 from cockpit.audit.verify import Progress, verify_rows
 from cockpit.clock import Clock
 
-BUSY_TIMEOUT = 30.0  # seconds an append waits for another writer
-NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "afs", "ncpfs"}
-TRIGGERS = (
-    "audit_log_no_update",
-    "audit_log_no_delete",
-    "audit_meta_no_update",
-    "audit_meta_no_delete",
-)
 _BATCH = 500
-
-SCHEMA = """
-CREATE TABLE audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-
-CREATE TABLE audit_log (
-    seq INTEGER PRIMARY KEY CHECK (seq > 0),
-    prev_hash BLOB NOT NULL UNIQUE CHECK (length(prev_hash) = 32),
-    hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
-    body TEXT NOT NULL,
-    ts TEXT GENERATED ALWAYS AS (json_extract(body, '$.ts')) VIRTUAL,
-    event_type TEXT GENERATED ALWAYS AS (json_extract(body, '$.event_type')) VIRTUAL,
-    service TEXT GENERATED ALWAYS AS (json_extract(body, '$.target.service')) VIRTUAL,
-    environment TEXT GENERATED ALWAYS AS (json_extract(body, '$.target.environment')) VIRTUAL,
-    approval_nonce TEXT GENERATED ALWAYS AS (json_extract(body, '$.extra.approval_nonce')) VIRTUAL
-);
-
-CREATE INDEX audit_log_ts ON audit_log (ts);
-
-CREATE UNIQUE INDEX audit_log_nonce ON audit_log (approval_nonce) WHERE approval_nonce IS NOT NULL;
-
-CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE refused'); END;
-
-CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE refused'); END;
-
-CREATE TRIGGER audit_meta_no_update BEFORE UPDATE ON audit_meta
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE refused'); END;
-
-CREATE TRIGGER audit_meta_no_delete BEFORE DELETE ON audit_meta
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE refused'); END;
-"""
-
-
-def network_filesystem(path: str, mounts: str | None = None) -> str | None:
-    """The filesystem type when `path` is on NFS/SMB-like storage (from /proc/mounts)."""
-    if mounts is None:
-        try:
-            mounts = Path("/proc/mounts").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None  # not Linux: nothing cheap to check
-    real = os.path.realpath(path)
-    best, kind = "", ""
-    for line in mounts.splitlines():
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        point = parts[1].replace("\\040", " ")
-        inside = real == point or real.startswith(point.rstrip("/") + "/")
-        if inside and len(point) >= len(best):
-            best, kind = point, parts[2]
-    return kind if kind in NETWORK_FILESYSTEMS else None
-
-
-def connect(path: str) -> tuple[sqlite3.Connection, str]:
-    """A connection set to WAL + synchronous=FULL, and why it must not write ('' if fine)."""
-    conn = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
-    )
-    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-    conn.execute("PRAGMA synchronous=FULL")
-    sync = conn.execute("PRAGMA synchronous").fetchone()[0]
-    if str(mode).lower() != "wal" or sync != 2:
-        return conn, f"journal_mode={mode} synchronous={sync} (need wal and 2, FULL)"
-    return conn, ""
-
-
-def _prepare(path: str, create: bool) -> None:
-    if path == ":memory:":
-        return
-    file = Path(path)
-    if not file.exists():
-        if not create:
-            raise AuditError(f"no audit log at {path}")
-        file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    kind = network_filesystem(str(file.parent))
-    if kind:
-        raise AuditError(f"{path} is on a network filesystem ({kind}); keep the audit log local")
-    if not file.exists():
-        fd = os.open(file, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
-        dir_fd = os.open(file.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)  # the new directory entry must survive a crash too
-        finally:
-            os.close(dir_fd)
 
 
 class SqliteStore:
     """The embedded AuditStore. Thread-safe; several processes may append at once."""
 
     def __init__(self, path: str, *, clock: Clock, create: bool = True) -> None:
-        _prepare(path, create)
+        prepare(path, create)
         self.path = path
         self._clock = clock
         self._lock = threading.RLock()
@@ -152,7 +57,7 @@ class SqliteStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             if not self._tables():  # another process may have won the race
-                for statement in SCHEMA.split(";\n\n"):
+                for statement in schema_statements():
                     conn.execute(statement)
                 host = "".join(ch for ch in socket.gethostname() if ch.isalnum() or ch in ".-")
                 origin = f"{host or 'localhost'}/cockpit-audit/{uuid.uuid4().hex[:16]}"

@@ -73,7 +73,7 @@ def test_triggers_refuse_update_and_delete(filled: SqliteStore, db: Path) -> Non
 def test_wal_and_synchronous_full_are_read_back_on_a_fresh_connection(
     filled: SqliteStore, db: Path
 ) -> None:
-    from cockpit.audit.sqlite import connect
+    from cockpit.audit.sqlite_file import connect
 
     conn, refusal = connect(str(db))
     assert refusal == ""

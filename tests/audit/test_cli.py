@@ -251,3 +251,17 @@ def test_the_log_path_comes_from_the_config_file(log: Path, tmp_path: Path) -> N
     assert done.returncode == 0 and "9 records" in done.stdout
     done = cockpit("-c", str(config), "audit", "verify")
     assert done.returncode == 0 and "records" in done.stdout
+
+
+def test_verify_shows_progress_only_on_a_terminal(log: Path) -> None:
+    import pty
+
+    main, secondary = pty.openpty()
+    cmd = [sys.executable, "-m", "cockpit", "audit", "verify", "--db", str(log)]
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=secondary, timeout=120, check=False)
+    os.close(secondary)
+    shown = os.read(main, 4096).decode()
+    os.close(main)
+    assert done.returncode == 0
+    assert "verifying: 9/9 records" in shown
+    assert "verifying" not in cockpit("audit", "verify", "--db", str(log)).stderr

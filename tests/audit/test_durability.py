@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from cockpit.audit import EventType
-from cockpit.audit.sqlite import SqliteStore, network_filesystem
+from cockpit.audit.sqlite import SqliteStore
+from cockpit.audit.sqlite_file import network_filesystem
 from cockpit.clock import FixedClock
 
 # The child appends forever (or `count` times), printing "seq hash" after each append returns.
