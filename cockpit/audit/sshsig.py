@@ -94,13 +94,17 @@ def verify(
     allowed_signers: str,
     namespace: str,
     at: datetime,
+    revoked: str | None = None,
 ) -> Verified:
-    """Check that `principal` signed `payload` in `namespace` with a key valid at `at`."""
+    """Check that `principal` signed `payload` in `namespace` with a key valid at `at` and
+    not in the `revoked` key revocation list (a KRL or a file of public keys)."""
     with tempfile.TemporaryDirectory(prefix="cockpit-verify-") as tmp:
         sig = Path(tmp, "payload.sig")
         sig.write_text(signature, encoding="ascii")
         args = ["-Y", "verify", "-f", allowed_signers, "-I", principal, "-n", namespace]
         args += ["-s", str(sig), "-O", f"verify-time={_verify_time(at)}"]
+        if revoked:
+            args += ["-r", revoked]
         proc = _run(args, payload)
     match = _GOOD.match(proc.stdout.decode("utf-8", "replace"))
     if proc.returncode != 0 or match is None:
@@ -172,6 +176,7 @@ def verify_approval(
     target: Target | None = None,
     namespace: str = APPROVAL_NAMESPACE,
     max_age: timedelta = timedelta(minutes=10),
+    revoked: str | None = None,
 ) -> SignedApproval:
     """Verify a signed approval: fresh, unseen nonce, matching action and target, good key."""
     try:
@@ -199,5 +204,6 @@ def verify_approval(
         allowed_signers=allowed_signers,
         namespace=namespace,
         at=when,
+        revoked=revoked,
     )
     return SignedApproval(payload, signature, verified, nonce, when)

@@ -147,6 +147,18 @@ def test_an_expired_key_is_rejected_at_the_signing_time(
         check(payload, sig, keys, clock, store)
 
 
+def test_a_revoked_key_is_rejected(keys: Keys, clock: FixedClock, store: SqliteStore) -> None:
+    krl = keys.allowed.with_name("revoked.krl")
+    subprocess.run(
+        [need("ssh-keygen"), "-q", "-k", "-f", str(krl), f"{keys.alice}.pub"], check=True
+    )
+    payload, sig = approve(keys, clock, store)
+    with pytest.raises(SignatureError, match="rejected"):
+        check(payload, sig, keys, clock, store, revoked=str(krl))
+    payload, sig = approve(keys, clock, store, key=keys.bob)  # bob's key is not revoked
+    assert check(payload, sig, keys, clock, store, principal="bob@corp", revoked=str(krl))
+
+
 def test_a_replayed_nonce_is_rejected(keys: Keys, clock: FixedClock, store: SqliteStore) -> None:
     payload, sig = approve(keys, clock, store)
     signed = check(payload, sig, keys, clock, store)
