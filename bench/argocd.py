@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from connectors.argocd import ArgoCDConnector
 from tests.connectors.test_argocd_fake import TOKEN, FakeArgoCD
 
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -103,8 +104,8 @@ async def run(count: int, events: int, all_at_once: bool) -> None:
     async with app.run_test(headless=True, size=(160, 50)) as pilot:
         await fake.next_stream()
         connector = app.hub.connector("argocd")
-        assert connector is not None and connector.stream is not None
-        while connector.lists < 2 or not app.hub.snapshot.services:  # the resync after connect
+        assert isinstance(connector, ArgoCDConnector) and connector.apps.stream is not None
+        while connector.apps.lists < 2 or not app.hub.snapshot.services:  # the resync after connect
             await pilot.pause(0.05)
         ready = time.perf_counter() - started
         await pilot.pause(0.2)
@@ -126,7 +127,7 @@ async def run(count: int, events: int, all_at_once: bool) -> None:
 
         screen.show = timed  # type: ignore[attr-defined]
         app.hub.subscribe(on_snapshot)
-        lists_before, polls_before = connector.lists, app.hub.snapshot.generation
+        lists_before, polls_before = connector.apps.lists, app.hub.snapshot.generation
 
         for n, name in enumerate(names, 1):
             changed = copy.deepcopy(fake.apps[name])
@@ -153,7 +154,7 @@ async def run(count: int, events: int, all_at_once: bool) -> None:
     mode = "all at once" if all_at_once else "in chunks of 20"
     print(
         f"argocd: burst of {events} MODIFIED events ({mode}); {polls} snapshots, "
-        f"{connector.lists - lists_before} full lists during it"
+        f"{connector.apps.lists - lists_before} full lists during it"
     )
     verdict = "OK" if max(hub_lag, screen_lag) <= 2 else "OVER"
     print(

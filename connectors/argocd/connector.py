@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from fnmatch import fnmatchcase
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -27,10 +25,10 @@ from cockpit.model import (
     Observation,
 )
 from connectors.argocd import actions, mapping
+from connectors.argocd.apps import Applications
 from connectors.argocd.auth import Auth, TokenCache
 from connectors.argocd.diff import drift_items
 from connectors.argocd.options import ArgoCDOptions
-from connectors.argocd.stream import IDLE_TIMEOUT, AppStream
 from connectors.argocd.windows import project_windows
 
 PROJECT_TTL = 300.0  # sync windows change rarely; re-read projects every five minutes
@@ -60,14 +58,10 @@ class ArgoCDConnector(Connector):
         secret = options.token or options.password
         self.api = Api(client, options.url, name=name, secrets=(secret.reveal(),) if secret else ())
         self.auth = Auth(self.api, options, name, token_cache)
-        self.lists = 0
-        self._apps: dict[str, dict[str, Any]] = {}
-        self._touched: dict[str, dict[str, Any] | None] | None = None  # stream events mid-list
-        self._resync = True
+        self.apps = Applications(name, options, self.api, self.auth, self.changed)
         self._deployments: dict[str, Deployment] = {}
-        self._drift: dict[
-            str, tuple[str, DriftReport | None]
-        ] = {}  # name -> (resourceVersion, report)
+        # app name -> (its resourceVersion when fetched, the report)
+        self._drift: dict[str, tuple[str, DriftReport | None]] = {}
         self._mapped: dict[str, tuple[dict[str, Any], Deployment]] = {}
         self._projects: dict[str, dict[str, Any]] = {}
         self._project_names: list[str] = []
@@ -75,17 +69,11 @@ class ArgoCDConnector(Connector):
         self._windows_key: object = None
         self._windows_cache: tuple[ChangeWindow, ...] = ()
         self._lock = asyncio.Lock()
-        self.stream: AppStream | None = None
-        self._stream_token: str | None = None
-        if options.stream:
-            self.stream = AppStream(
-                name, self._open_stream, self._on_event, self._on_live, self._relogin
-            )
 
     # Facts ------------------------------------------------------------------------------
     async def poll(self) -> Observation:
         async with self._lock:
-            apps = await self._current()
+            apps = await self.apps.current()
             now = self.clock.now()
             deployments = self._map(apps, now)
             drift = await self._drift_reports(apps, deployments, now)
@@ -106,50 +94,6 @@ class ArgoCDConnector(Connector):
 
     async def windows(self) -> Sequence[ChangeWindow]:
         return (await self.poll()).windows
-
-    async def _current(self) -> list[dict[str, Any]]:
-        """The applications now: the stream's cache when it is live, else a fresh list."""
-        if self.stream is None or not self.stream.live or self._resync:
-            await self._list()
-        if self.stream is not None:
-            self.stream.start()
-        return list(self._apps.values())
-
-    async def _list(self) -> None:
-        self._resync = False  # a reconnect during this list asks for another one
-        self._touched = {}
-        try:
-            params = {"projects": list(self.options.projects)} if self.options.projects else None
-            body = (await self.auth.request("GET", "/api/v1/applications", params=params)).body
-            items = body.get("items") if isinstance(body, Mapping) else None
-            if items is None and isinstance(body, Mapping):
-                items = []  # grpc-gateway leaves an empty list out
-            if not isinstance(items, list):
-                raise Unreachable(f"{self.name}: the application list is not a list")
-            apps = {mapping.name_of(a): a for a in items if isinstance(a, dict) and self._wanted(a)}
-            # Stream events that arrived while the list was in flight are newer than it.
-            for name, app in self._touched.items():
-                if app is None:
-                    apps.pop(name, None)
-                else:
-                    apps[name] = app
-            self._apps = apps
-            self.lists += 1
-        finally:
-            self._touched = None
-
-    def _wanted(self, app: Mapping[str, Any]) -> bool:
-        name = mapping.name_of(app)
-        if not name:
-            return False
-        if (
-            self.options.projects
-            and mapping.text(app, "spec", "project") not in self.options.projects
-        ):
-            return False
-        return not self.options.applications or any(
-            fnmatchcase(name, pattern) for pattern in self.options.applications
-        )
 
     def _map(self, apps: list[dict[str, Any]], now: datetime) -> dict[str, Deployment]:
         """Deployments by app name; an unchanged one keeps its object, so the hub sees no change."""
@@ -254,44 +198,6 @@ class ArgoCDConnector(Connector):
         namespace = mapping.text(app, "metadata", "namespace")
         return {"appNamespace": namespace} if namespace else None
 
-    # The stream ---------------------------------------------------------------------------
-    @asynccontextmanager
-    async def _open_stream(self) -> AsyncIterator[AsyncIterator[str]]:
-        self._stream_token = await self.auth.ready()
-        params = {"projects": list(self.options.projects)} if self.options.projects else None
-        async with self.api.stream(
-            "/api/v1/stream/applications",
-            params=params,
-            headers={"Accept": "text/event-stream"},
-            idle_timeout=IDLE_TIMEOUT,
-            accept=(401,),
-        ) as resp:
-            if resp.status_code == 401:
-                raise Unauthorized(f"{self.name}: the application stream refused the token")
-            yield resp.aiter_lines()
-
-    async def _relogin(self) -> None:
-        await self.auth.expired(self._stream_token)
-
-    def _on_event(self, kind: str, app: dict[str, Any]) -> None:
-        name = mapping.name_of(app)
-        if not name or kind not in ("ADDED", "MODIFIED", "DELETED"):
-            return
-        if kind == "DELETED" or not self._wanted(app):
-            if self._apps.pop(name, None) is None and self._touched is None:
-                return
-            value = None
-        else:
-            self._apps[name] = value = app
-        if self._touched is not None:
-            self._touched[name] = value
-        self.changed()
-
-    def _on_live(self, live: bool) -> None:
-        if live:
-            self._resync = True  # events may have been missed while it was down
-        self.changed()
-
     # Actions ------------------------------------------------------------------------------
     def warnings(self, action: Action) -> Sequence[str]:
         return (self.ROLLBACK_WARNING,) if action.kind is ActionKind.ROLLBACK else ()
@@ -343,5 +249,4 @@ class ArgoCDConnector(Connector):
         )
 
     async def aclose(self) -> None:
-        if self.stream is not None:
-            await self.stream.stop()
+        await self.apps.close()

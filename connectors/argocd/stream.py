@@ -39,8 +39,7 @@ async def messages(lines: AsyncIterator[str]) -> AsyncIterator[str]:
                 yield "\n".join(data)
                 data = []
             continue
-        if line.startswith(":"):
-            continue
+        # A comment (the `:` keep-alive) has an empty field name, so it falls through here.
         field, _, value = line.partition(":")
         if field == "data":
             data.append(value[1:] if value.startswith(" ") else value)

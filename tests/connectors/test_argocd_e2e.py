@@ -114,6 +114,20 @@ async def test_the_running_hub_follows_stream_events() -> None:
         await hub.stop()
 
 
+async def test_verify_tls_false_reaches_the_hubs_http_client() -> None:
+    import ssl
+
+    from cockpit.hub import default_client
+
+    insecure = spec()
+    insecure.options.verify_tls = False
+    for one, mode in ((spec(), ssl.CERT_REQUIRED), (insecure, ssl.CERT_NONE)):
+        client = default_client(one)
+        # httpx has no public accessor for the TLS context of its pool.
+        assert client._transport._pool._ssl_context.verify_mode == mode  # type: ignore[attr-defined]
+        await client.aclose()
+
+
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
     return tmp_path / "cockpit.yaml"

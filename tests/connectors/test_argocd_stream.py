@@ -88,8 +88,8 @@ class Harness:
         self.delays: list[float] = []
         self.sleeping: asyncio.Queue[float] = asyncio.Queue()
         self.gate = asyncio.Event()
-        assert self.connector.stream is not None
-        self.stream = self.connector.stream
+        assert self.connector.apps.stream is not None
+        self.stream = self.connector.apps.stream
         self.stream.sleep = self._sleep
 
     async def _sleep(self, seconds: float) -> None:
@@ -130,12 +130,12 @@ def app(fake: FakeArgoCD, name: str) -> dict[str, Any]:
 async def test_events_update_the_cache_without_listing(harness: Harness) -> None:
     h, fake, connector = harness, harness.fake, harness.connector
     first = await connector.poll()
-    assert connector.lists == 1
+    assert connector.apps.lists == 1
     feed = await h.connected()
     await connector.poll()  # the stream came up after the list: resync once
-    assert connector.lists == 2
+    assert connector.apps.lists == 2
     await connector.poll()
-    assert connector.lists == 2  # from now on the stream is the source
+    assert connector.apps.lists == 2  # from now on the stream is the source
 
     (stream,) = fake.seen("GET", "/api/v1/stream/applications")
     assert stream.headers["accept"] == "text/event-stream"
@@ -154,7 +154,7 @@ async def test_events_update_the_cache_without_listing(harness: Harness) -> None
     feed.event("DELETED", app(fake, "reports-staging"))
     await h.wake()
     obs = await connector.poll()
-    assert connector.lists == 2
+    assert connector.apps.lists == 2
     deployments = {d.remote_id: d for d in obs.deployments}
     assert (deployments["shop-staging"].version, deployments["shop-staging"].health) == (
         "2.4.0",
@@ -173,7 +173,7 @@ async def test_a_dropped_stream_falls_back_to_listing_then_reconnects(harness: H
     await connector.poll()
     feed = await h.connected()
     await connector.poll()
-    lists = connector.lists
+    lists = connector.apps.lists
     feed.event("MODIFIED", app(fake, "shop-prod"))
     await h.wake()
     feed.drop()
@@ -181,16 +181,16 @@ async def test_a_dropped_stream_falls_back_to_listing_then_reconnects(harness: H
     assert not h.stream.live and "RemoteProtocolError" in h.stream.error
     await connector.poll()
     await connector.poll()
-    assert connector.lists == lists + 2  # while down, every poll lists
+    assert connector.apps.lists == lists + 2  # while down, every poll lists
     assert len(h.delays) == 1 and 0.5 <= h.delays[0] <= 1.0  # it had events: short backoff
 
     h.gate.set()  # the backoff is over
     feed = await h.connected()
     assert h.stream.connects == 2
     await connector.poll()
-    assert connector.lists == lists + 3  # once more, for what the gap may have hidden
+    assert connector.apps.lists == lists + 3  # once more, for what the gap may have hidden
     await connector.poll()
-    assert connector.lists == lists + 3
+    assert connector.apps.lists == lists + 3
 
 
 async def test_a_stream_that_keeps_failing_backs_off_longer(harness: Harness) -> None:
@@ -283,5 +283,5 @@ async def test_without_streaming_every_poll_lists() -> None:
         await connector.poll()
         await connector.poll()
         await connector.aclose()
-    assert connector.lists == 2 and connector.stream is None
+    assert connector.apps.lists == 2 and connector.apps.stream is None
     assert fake.seen("GET", "/api/v1/stream/applications") == []
