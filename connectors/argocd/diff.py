@@ -74,7 +74,7 @@ def differences(desired: Any, live: Any, path: str = "") -> Iterator[tuple[str, 
             yield from differences(value, live.get(key, _MISSING), _key(path, str(key)))
         return
     if isinstance(desired, list) and isinstance(live, list):
-        if _named(desired) and _named(live):
+        if _named(desired) and (not live or _named(live)):
             by_name = {i["name"]: i for i in live}
             for item in desired:
                 yield from differences(

@@ -23,7 +23,7 @@ from cockpit.model import (
 )
 from cockpit.options import parse, secrets_of
 from cockpit.testing import ConnectorContract
-from connectors.argocd import ArgoCDConnector, ArgoCDOptions
+from connectors.argocd import ArgoCDConnector, ArgoCDOptions, diff, windows
 from tests.connectors.test_argocd_fake import TOKEN, FakeArgoCD
 
 T0 = datetime(2026, 8, 24, 9, 31, tzinfo=UTC)
@@ -390,3 +390,44 @@ def test_options_explain_what_is_wrong(over: dict[str, Any], words: str) -> None
 def test_deployments_are_domain_objects() -> None:
     assert issubclass(ArgoCDConnector.Options, ArgoCDOptions)
     assert Deployment.__module__ == "cockpit.model"
+
+
+# Pieces -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("duration", "minutes"),
+    [("8h", 480), ("1h30m", 90), ("90m", 90), ("45s", 1), ("1.5h", 90), ("1d", None), ("", None)],
+)
+def test_go_durations_in_minutes(duration: str, minutes: int | None) -> None:
+    assert windows.minutes(duration) == minutes
+
+
+@pytest.mark.parametrize(
+    ("desired", "live", "found"),
+    [
+        ({"a": {"b": 1}}, {"a": {"b": 1, "c": 2}}, []),  # live-only fields are not drift
+        ({"a": None}, {}, []),  # null in Git is "unset"
+        ({"a": 1}, {}, [("a", "1", "(absent)")]),
+        ({"args": ["--x"]}, {"args": ["--y", "--x"]}, [("args", '["--x"]', '["--y","--x"]')]),
+        (
+            {"metadata": {"annotations": {"example.com/owner": "a"}}},
+            {"metadata": {"annotations": {"example.com/owner": "b"}}},
+            [('metadata.annotations["example.com/owner"]', "a", "b")],
+        ),
+        (
+            {"rules": [{"host": "a"}]},
+            {"rules": [{"host": "b"}, {"host": "c"}]},
+            [("rules[0].host", "a", "b"), ("rules[1]", "(absent)", '{"host":"c"}')],
+        ),
+        (
+            {"ports": [{"name": "http", "port": 80}]},
+            {"ports": []},
+            [("ports[http]", '{"name":"http","port":80}', "(absent)")],
+        ),
+    ],
+)
+def test_differences_leaf_by_leaf(
+    desired: Any, live: Any, found: list[tuple[str, str, str]]
+) -> None:
+    assert [
+        (p, diff.render(d), diff.render(v)) for p, d, v in diff.differences(desired, live)
+    ] == found
