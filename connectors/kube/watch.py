@@ -68,6 +68,7 @@ class Informer:
         self.lists = 0
         self.watches = 0
         self._task: asyncio.Task[None] | None = None
+        self._since_list = 0  # events applied since the last list
 
     @property
     def synced(self) -> bool:
@@ -112,6 +113,7 @@ class Informer:
             break
         self.items = items
         self.lists += 1
+        self._since_list = 0
         self.generation += 1
         self.error = None
         self.on_change()
@@ -127,9 +129,9 @@ class Informer:
                 events = await self._watch()
                 failures = 0 if events else failures + 1
             except Gone:
+                # A re-list is the cure; a server that answers 410 to a fresh list gets backoff.
+                failures = 0 if self._since_list else failures + 1
                 relist = True
-                failures = 0
-                continue
             except asyncio.CancelledError:
                 raise
             except ConnectorError as exc:
@@ -180,6 +182,7 @@ class Informer:
             message = clean(str(obj.get("message", "")) if isinstance(obj, dict) else "", limit=200)
             raise Rejected(f"{self.kube.name}: watch {self.path} -> {code}: {message}")
         self.resource_version = rv
+        self._since_list += 1
         if kind == "BOOKMARK":
             return
         key = key_of(obj)

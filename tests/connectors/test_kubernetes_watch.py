@@ -1,0 +1,181 @@
+"""List-then-watch against the fake API server: events, bookmarks, 410 re-lists, drops, 401."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from cockpit.errors import Unauthorized
+from cockpit.model import Health
+from connectors.kube.client import DEPLOYMENTS as DEPLOYMENTS_RESOURCE
+from connectors.kubernetes import KubernetesConnector
+from tests.fixtures.kubernetes.fakeapi import FakeKubeAPI
+from tests.fixtures.kubernetes.kit import DEPLOYMENTS, cluster, connected, eventually
+
+PATH = "/apis/apps/v1/namespaces/shop/deployments"
+
+
+def requests(fake: FakeKubeAPI, *, watch: bool) -> list[dict[str, str]]:
+    return [
+        s.query for s in fake.seen if s.path == PATH and (s.query.get("watch") == "true") == watch
+    ]
+
+
+def cached_image(k: KubernetesConnector, name: str) -> str:
+    """The image of a Deployment as the connector's watch cache holds it now."""
+    obj = k.informers[DEPLOYMENTS_RESOURCE][0].items.get(f"shop/{name}") or {}
+    containers = obj.get("spec", {}).get("template", {}).get("spec", {}).get("containers") or [{}]
+    return str(containers[0].get("image", ""))
+
+
+async def versions(k: KubernetesConnector) -> dict[str, str]:
+    return {d.service: d.version for d in await k.deployments()}
+
+
+def web(fake: FakeKubeAPI, version: str) -> dict:
+    obj = copy.deepcopy(fake.get(DEPLOYMENTS, "shop", "web"))
+    obj["spec"]["template"]["spec"]["containers"][0]["image"] = (
+        f"registry.example.com/shop/web:{version}"
+    )
+    return obj
+
+
+async def test_list_then_watch_from_the_lists_resource_version() -> None:
+    fake = cluster()
+    async with connected(KubernetesConnector, fake, history=False) as k:
+        await k.poll()
+        lists = requests(fake, watch=False)
+        assert lists == [{"limit": "500"}]
+        await eventually(lambda: bool(requests(fake, watch=True)))
+        assert requests(fake, watch=True)[0] == {
+            "watch": "true",
+            "resourceVersion": str(fake.rv),  # the list's metadata.resourceVersion
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": "300",
+        }
+
+
+async def test_added_modified_deleted_and_bookmark_events_update_the_cache() -> None:
+    fake = cluster()
+    async with connected(KubernetesConnector, fake, history=False) as k:
+        woken: list[int] = []
+        k._on_change = lambda: woken.append(1)
+        await k.poll()
+        await eventually(lambda: len(fake.watches) == 1)
+        woken.clear()
+
+        fake.put(DEPLOYMENTS, web(fake, "2.5.0"))  # MODIFIED
+        added = copy.deepcopy(fake.get(DEPLOYMENTS, "shop", "cart"))
+        added["metadata"].update(name="cart-v2", uid="uid-cart-v2")
+        fake.put(DEPLOYMENTS, added)  # ADDED
+        fake.delete(DEPLOYMENTS, "shop", "search")  # DELETED
+        await eventually(lambda: len(woken) == 3)
+        deps = {d.remote_id: d for d in await k.deployments()}
+        assert deps["shop/web"].version == "2.5.0"
+        assert "shop/cart-v2" in deps and "shop/search" not in deps
+
+        fake.bookmark()
+        informer = k.informers[DEPLOYMENTS_RESOURCE][0]
+        await eventually(lambda: informer.resource_version == str(fake.rv))
+        assert len(woken) == 3, "a bookmark moves the resume point but changes nothing"
+
+
+async def test_error_410_forces_a_clean_relist_then_a_new_watch() -> None:
+    fake = cluster()
+    async with connected(KubernetesConnector, fake, history=False) as k:
+        await k.poll()
+        await eventually(lambda: len(fake.watches) == 1)
+        # While nobody watches, search disappears and its deletion leaves history...
+        fake.expire()  # ...the open watch gets ERROR 410 (Expired) and ends
+        fake.store[DEPLOYMENTS].pop(("shop", "search"))
+        await eventually(lambda: len(requests(fake, watch=False)) == 2)
+        await eventually(lambda: len(requests(fake, watch=True)) == 2)
+        assert requests(fake, watch=True)[1]["resourceVersion"] == str(fake.rv)
+        assert "shop/search" not in {d.remote_id for d in await k.deployments()}
+
+
+async def test_http_410_on_the_watch_request_relists_too() -> None:
+    fake = cluster()
+    fake.gone_on_watch = True
+    async with connected(KubernetesConnector, fake, history=False) as k:
+        await k.poll()
+        await eventually(lambda: len(fake.watches) == 1)
+        assert len(requests(fake, watch=False)) == 2
+
+
+async def test_a_dropped_stream_resumes_from_the_last_resource_version() -> None:
+    fake = cluster()
+    async with connected(KubernetesConnector, fake, history=False) as k:
+        await k.poll()
+        await eventually(lambda: len(fake.watches) == 1)
+        fake.put(DEPLOYMENTS, web(fake, "2.5.0"))
+        seen_rv = str(fake.rv)
+        await eventually(lambda: k.informers[DEPLOYMENTS_RESOURCE][0].resource_version == seen_rv)
+        fake.drop()
+        fake.put(DEPLOYMENTS, web(fake, "2.5.1"))  # happens while disconnected
+        await eventually(lambda: len(requests(fake, watch=True)) == 2)
+        assert requests(fake, watch=True)[1]["resourceVersion"] == seen_rv
+        assert len(requests(fake, watch=False)) == 1, "no re-list after a mere drop"
+        await eventually(lambda: cached_image(k, "web").endswith(":2.5.1"))
+        assert (await versions(k))["web"] == "2.5.1"
+
+
+async def test_a_paged_list_follows_continue_and_restarts_when_it_expires() -> None:
+    fake = cluster()
+    fake.expire_continue = True
+    async with connected(KubernetesConnector, fake, history=False) as k:
+        await k.sync()
+        informer = k.informers[DEPLOYMENTS_RESOURCE][0]
+        informer.page_size = 2
+        informer.lists = 0
+        fake.seen.clear()
+        await informer._list()
+        pages = requests(fake, watch=False)
+        assert pages[0] == {"limit": "2"} and pages[1] == {"limit": "2", "continue": "2"}
+        assert pages[2] == {"limit": "2"}, "an expired continue token restarts the list"
+        assert len(informer.items) == 5
+
+
+async def test_a_rotated_token_is_reread_from_its_file_after_401(tmp_path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("t0ken-1\n")
+    fake = cluster()
+    async with connected(
+        KubernetesConnector, fake, history=False, token=None, token_file=str(token_file)
+    ) as k:
+        await k.poll()
+        await eventually(lambda: len(fake.watches) == 1)
+        # The old token expires; the kubelet has already written the new one.
+        fake.tokens = {"t0ken-2"}
+        token_file.write_text("t0ken-2\n")
+        fake.drop()
+        fake.put(DEPLOYMENTS, web(fake, "2.6.0"))
+        await eventually(
+            lambda: any(s.headers.get("authorization") == "Bearer t0ken-2" for s in fake.seen)
+        )
+        await eventually(lambda: cached_image(k, "web").endswith(":2.6.0"))
+        assert (await versions(k))["web"] == "2.6.0"
+        refused = [s for s in fake.seen if s.headers.get("authorization") == "Bearer t0ken-1"]
+        assert refused, "the old token was tried first"
+
+
+async def test_a_static_token_refused_is_unauthorized() -> None:
+    fake = cluster(token="another-token")
+    async with connected(KubernetesConnector, fake, history=False) as k:
+        with pytest.raises(Unauthorized):
+            await k.poll()
+
+
+async def test_status_changes_arrive_through_the_watch() -> None:
+    fake = cluster()
+    async with connected(KubernetesConnector, fake, history=False) as k:
+        obs = await k.poll()
+        assert {d.service: d.health for d in obs.deployments}["cart"] is Health.PROGRESSING
+        cart = copy.deepcopy(fake.get(DEPLOYMENTS, "shop", "cart"))
+        cart["status"]["observedGeneration"] = cart["metadata"]["generation"]
+        fake.put(DEPLOYMENTS, cart)
+        informer = k.informers[DEPLOYMENTS_RESOURCE][0]
+        await eventually(lambda: informer.items["shop/cart"]["status"]["observedGeneration"] == 5)
+        obs = await k.poll()
+        assert {d.service: d.health for d in obs.deployments}["cart"] is Health.HEALTHY
