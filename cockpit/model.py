@@ -13,11 +13,19 @@ from enum import StrEnum
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+_DATETIME_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _check_aware(obj: object) -> None:
-    for f in fields(obj):  # type: ignore[arg-type]
-        value = getattr(obj, f.name)
+    cls = type(obj)
+    names = _DATETIME_FIELDS.get(cls)
+    if names is None:  # which fields can hold a datetime, worked out once per class
+        names = tuple(f.name for f in fields(cls) if "datetime" in str(f.type))  # type: ignore[arg-type]
+        _DATETIME_FIELDS[cls] = names
+    for name in names:
+        value = getattr(obj, name)
         if isinstance(value, datetime) and value.tzinfo is None:
-            raise ValueError(f"{type(obj).__name__}.{f.name} must be timezone-aware")
+            raise ValueError(f"{cls.__name__}.{name} must be timezone-aware")
 
 
 class Status(StrEnum):
@@ -423,6 +431,10 @@ class Observation:
     gates: tuple[Gate, ...] = ()
     environments: tuple[EnvironmentInfo, ...] = ()
     windows: tuple[ChangeWindow, ...] = ()
+    # Optional hint from connectors that track changes themselves (the demo, watches): the
+    # run ids changed or removed since the observation made at `base` (its observed_at).
+    # The hub uses it only when its previous observation is that one; else it compares all.
+    runs_delta: tuple[datetime, frozenset[str], frozenset[str]] | None = None
 
     def __post_init__(self) -> None:
         _check_aware(self)

@@ -211,12 +211,18 @@ class FleetSnapshot:
         changed_runs: frozenset[str] = frozenset()
         removed_runs: frozenset[str] = frozenset()
         if old is None or old.runs is not obs.runs:
-            before = {r.id: r for r in old.runs} if old else {}
-            after = {r.id: r for r in obs.runs}
-            changed_runs = frozenset(
-                rid for rid, run in after.items() if before.get(rid) is not run and before.get(rid) != run
-            )
-            removed_runs = frozenset(before.keys() - after.keys())
+            before, after = old_index.runs, index.runs
+            if old is not None and _delta_applies(obs, old):
+                _, hinted, gone = obs.runs_delta  # type: ignore[misc]
+                changed_runs = frozenset(hinted & after.keys())
+                removed_runs = frozenset(gone & before.keys())
+            else:
+                changed_runs = frozenset(
+                    rid
+                    for rid, run in after.items()
+                    if (prev := before.get(rid)) is not run and prev != run
+                )
+                removed_runs = frozenset(before.keys() - after.keys())
             if changed_runs or removed_runs:
                 merged = dict(self.runs)
                 for rid in removed_runs:
@@ -273,6 +279,7 @@ class ObsIndex:
     canaries: Mapping[Key, Canary]
     drift: Mapping[Key, DriftReport]
     alerts: Mapping[Key, tuple[Alert, ...]]
+    runs: Mapping[str, PipelineRun]
 
     @staticmethod
     def of(obs: Observation, previous: ObsIndex | None, old: Observation | None) -> ObsIndex:
@@ -282,14 +289,39 @@ class ObsIndex:
             return build(getattr(obs, name))
 
         return ObsIndex(
-            deployments=reuse("deployments", lambda xs: {x.key: x for x in xs}),
-            canaries=reuse("canaries", lambda xs: {x.key: x for x in xs}),
-            drift=reuse("drift", lambda xs: {x.key: x for x in xs}),
+            deployments=reuse("deployments", _by_cell),
+            canaries=reuse("canaries", _by_cell),
+            drift=reuse("drift", _by_cell),
             alerts=reuse("alerts", _alerts_by_key),
+            runs=_runs_index(obs, previous, old),
         )
 
 
-EMPTY_INDEX = ObsIndex({}, {}, {}, {})
+EMPTY_INDEX = ObsIndex({}, {}, {}, {}, {})
+
+
+def _delta_applies(obs: Observation, old: Observation | None) -> bool:
+    return old is not None and obs.runs_delta is not None and obs.runs_delta[0] == old.observed_at
+
+
+def _runs_index(obs: Observation, previous: ObsIndex | None, old: Observation | None) -> Mapping[str, PipelineRun]:
+    if previous is not None and old is not None:
+        if old.runs is obs.runs:
+            return previous.runs
+        if _delta_applies(obs, old):
+            _, changed, removed = obs.runs_delta  # type: ignore[misc]
+            runs = dict(previous.runs)
+            for rid in removed:
+                runs.pop(rid, None)
+            if changed:
+                fresh = {r.id: r for r in obs.runs if r.id in changed}
+                runs.update(fresh)
+            return runs
+    return {r.id: r for r in obs.runs}
+
+
+def _by_cell(items: Iterable[Deployment | Canary | DriftReport]) -> dict[Key, object]:
+    return {(x.service, x.environment): x for x in items}
 
 
 def _alerts_by_key(alerts: Iterable[Alert]) -> dict[Key, tuple[Alert, ...]]:

@@ -102,5 +102,5 @@ class ApprovalsScreen(FleetScreen):
         e = snapshot.environment(env)
         return bool(e and e.production)
 
-    def on_data_table_row_highlighted(self) -> None:
+    def on_live_table_highlighted(self) -> None:
         self.show(self.cockpit.snapshot, force=True)

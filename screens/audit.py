@@ -124,7 +124,7 @@ class AuditScreen(FleetScreen):
         table.reconcile(rows)
         self._detail()
 
-    def on_data_table_row_highlighted(self) -> None:
+    def on_live_table_highlighted(self) -> None:
         self._detail()
 
     def _detail(self) -> None:

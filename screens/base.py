@@ -14,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from cockpit import targets
 from cockpit.keys import ACTION_KEYS, SCREEN_KEYS
 from cockpit.model import ActionKind
 from cockpit.snapshot import FleetSnapshot
+from screens.table import LiveTable
 from screens.widgets import TopBar
 
 if TYPE_CHECKING:
@@ -91,13 +92,22 @@ class FleetScreen(Screen[None]):
     # Live updates --------------------------------------------------------------
     def show(self, snapshot: FleetSnapshot, force: bool = False) -> None:
         """Render `snapshot`: incrementally when it directly follows the last one shown."""
-        if not self.is_mounted:
+        if not self.is_mounted or (snapshot.generation == self.generation and not force):
             return
         full = force or snapshot.changes.everything or snapshot.generation != self.generation + 1
         self.generation = snapshot.generation
         self.refresh_header(snapshot)
         self.render_fleet(snapshot, full)
-        self.refresh_bindings()
+        self._refresh_keys()
+
+    _key_states: tuple[object, ...] = ()
+
+    def _refresh_keys(self) -> None:
+        """Re-draw the footer only when an action's availability changed (it is costly)."""
+        states = tuple(self.check_action(spec.action, ()) for spec in ACTION_KEYS)
+        if states != self._key_states:
+            self._key_states = states
+            self.refresh_bindings()
 
     def refresh_header(self, snapshot: FleetSnapshot) -> None:
         self.query_one(TopBar).show(
@@ -209,16 +219,9 @@ class FleetScreen(Screen[None]):
     def action_rerun(self) -> None:
         self._run(ActionKind.RERUN)
 
-    def on_data_table_cell_highlighted(self) -> None:
-        self.refresh_bindings()
+    def on_live_table_highlighted(self) -> None:
+        self._refresh_keys()
 
-    def on_data_table_row_highlighted(self) -> None:
-        self.refresh_bindings()
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
-
-    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+    def on_live_table_selected(self, event: LiveTable.Selected) -> None:
         event.stop()
         self.action_open()

@@ -169,7 +169,7 @@ class CanaryScreen(FleetScreen):
             out.append_text(metric_block(series, canary.verdict, width, rows))
         detail.update(out)
 
-    def on_data_table_row_highlighted(self) -> None:
+    def on_live_table_highlighted(self) -> None:
         self.show(self.cockpit.snapshot, force=True)
 
     def build(self, kind: ActionKind) -> targets.Built:

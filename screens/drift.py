@@ -92,7 +92,7 @@ class DriftScreen(FleetScreen):
             )
         items.reconcile(rows)
 
-    def on_data_table_row_highlighted(self) -> None:
+    def on_live_table_highlighted(self) -> None:
         self.show(self.cockpit.snapshot, force=True)
 
     def action_open(self) -> None:

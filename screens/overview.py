@@ -64,21 +64,12 @@ class OverviewScreen(FleetScreen):
 
     def _ensure_columns(self, snapshot: FleetSnapshot) -> None:
         table = self.table
-        wanted = [("service", "Service", None)] + [
-            (e.name, e.name.upper() if e.production else e.name, None) for e in snapshot.environments
+        wanted = [("service", Text("Service", style="bold"), None)] + [
+            (e.name, Text(e.name.upper(), style="bold red") if e.production else Text(e.name, style="bold"), None)
+            for e in snapshot.environments
         ]
-        if [c[0] for c in table._columns] != [c[0] for c in wanted]:
-            table.clear(columns=True)
-            table._columns = wanted
-            table._cells.clear()
-            table._order = []
-            table.cursor_type = "cell"
-            for key, label, width in wanted:
-                table.add_column(
-                    Text(label, style="bold red" if label.isupper() and label != "SERVICE" else "bold"),
-                    key=key,
-                    width=width,
-                )
+        if table.column_keys != [c[0] for c in wanted]:
+            table.set_columns(wanted, cursor_type="cell")  # type: ignore[arg-type]
 
     def row(self, service: str, snapshot: FleetSnapshot, now: datetime) -> list[Text]:
         cells: list[Text] = [SortText(clean(service, limit=24))]

@@ -103,7 +103,7 @@ class PipelinesScreen(FleetScreen):
         note = f"{shown_n} of {total} runs"
         if len(runs) > MAX_ROWS:
             note += f" (newest {MAX_ROWS}; type / to filter)"
-        self.query_one("#count", Static).update(Text(note, style="dim"))
+        self.query_one("#count", Static).update(Text(note, style="dim"), layout=False)
 
     def action_open(self) -> None:
         run_id = self.table.current_key()

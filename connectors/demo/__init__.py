@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from cockpit.clock import Clock
 from cockpit.connector import Capability, Connector
@@ -17,7 +18,9 @@ from cockpit.model import (
     ActionKind,
     ActionResult,
     CanaryPhase,
+    Deployment,
     Observation,
+    PipelineRun,
     Status,
 )
 from cockpit.options import Duration
@@ -61,6 +64,10 @@ class DemoConnector(Connector):
             runs_per_service=options.runs_per_service,
         )
         self._last: Observation | None = None
+        self._runs_view: dict[str, PipelineRun] | None = None  # rebuilt only where runs changed
+        self._runs: tuple[PipelineRun, ...] = ()
+        self._deployments: tuple[Deployment, ...] | None = None
+        self._base: datetime | None = None  # observed_at of the last observation made
         self._lock = asyncio.Lock()
 
     async def poll(self) -> Observation:
@@ -75,21 +82,40 @@ class DemoConnector(Connector):
 
     def _observe(self) -> Observation:
         fleet = self.fleet
-        last = self._last
-        runs = tuple(fleet.run(r) for r in fleet.runs.values())
-        if last is not None and runs == last.runs:
-            runs = last.runs
-        return Observation(
+        delta = None
+        if self._runs_view is not None and self._base is not None:
+            delta = (self._base, frozenset(fleet.dirty_runs), frozenset(fleet.removed_runs))
+        if self._runs_view is None or fleet.dirty_runs or fleet.removed_runs:
+            view = self._runs_view if self._runs_view is not None else {}
+            if self._runs_view is None:
+                fleet.dirty_runs = set(fleet.runs)
+            for run_id in fleet.removed_runs:
+                view.pop(run_id, None)
+            for run_id in fleet.dirty_runs:
+                state = fleet.runs.get(run_id)
+                if state is not None:
+                    view[run_id] = fleet.run(state)
+            fleet.dirty_runs, fleet.removed_runs = set(), set()
+            self._runs_view = view
+            self._runs = tuple(view.values())
+        runs = self._runs
+        if fleet.deployments_changed or self._deployments is None:
+            self._deployments = tuple(fleet.deployments.values())
+            fleet.deployments_changed = False
+        obs = Observation(
             source=self.name,
             observed_at=fleet.now,
-            deployments=tuple(fleet.deployments.values()),
+            deployments=self._deployments,
             runs=runs,
             canaries=tuple(fleet.canary(c) for c in fleet.canaries.values()),
             drift=tuple(fleet.drift.values()),
             alerts=tuple(fleet.alerts),
             approvals=fleet.approvals(),
             gates=fleet.gates(),
+            runs_delta=delta,
         )
+        self._base = obs.observed_at
+        return obs
 
     # The per-capability methods serve the same simulated state as poll().
     async def pipelines(self):  # type: ignore[no-untyped-def]

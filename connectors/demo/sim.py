@@ -113,6 +113,7 @@ class RunState:
     tests: TestSummary | None = None
     fail_at: int = -1  # stage index that will fail, or -1
     frozen: PipelineRun | None = None
+    approval: PendingApproval | None = None
 
 
 @dataclass
@@ -164,7 +165,11 @@ class Fleet:
         self.canaries: dict[tuple[str, str], CanaryState] = {}
         self.approvals_cache: tuple[PendingApproval, ...] | None = None
         self.scanned: dict[str, RunState] = {}  # newest run per service past its scan
+        self.dirty_runs: set[str] = set()  # changed since the last observation
+        self.deployments_changed = True
+        self.removed_runs: set[str] = set()
         self.gates_cache: tuple[Gate, ...] | None = None
+        self.gates_by_service: dict[str, tuple[Gate, ...]] = {}
         self.decided: dict[str, str] = {}  # run id -> approver or rejecter
         self._seq = 0
         self._build(runs_per_service)
@@ -265,6 +270,7 @@ class Fleet:
             roll -= p_fail
         self.runs[run.id] = run
         self.active.append(run.id)
+        self.dirty_runs.add(run.id)
         return run
 
     def _finished_run(self, svc: str, queued: datetime) -> None:
@@ -419,7 +425,7 @@ class Fleet:
             run.stage_status[idx] = Status.RUNNING
             run.status = Status.RUNNING
             run.ticks_left = self.rng.randint(lo, hi)
-        run.frozen = None
+        self._touch(run)
 
     def _step_run(self, run: RunState, now: datetime) -> None:
         if run.stage_index < 0:
@@ -433,7 +439,7 @@ class Fleet:
         if run.ticks_left > 0:
             return
         run.stage_finished[idx] = now
-        run.frozen = None
+        self._touch(run)
         if idx == 1:
             run.tests = self._tests(run)
         if idx == 2:
@@ -455,8 +461,14 @@ class Fleet:
         else:
             self._finish(run, Status.SUCCEEDED, now)
 
+    def _touch(self, run: RunState) -> None:
+        """The run changed: its frozen view must be rebuilt at the next observation."""
+        run.frozen = None
+        self.dirty_runs.add(run.id)
+
     def _scanned(self, run: RunState) -> None:
         self.scanned[run.service] = run
+        self.gates_by_service.pop(run.service, None)
         self.gates_cache = None
 
     def _finish(self, run: RunState, status: Status, now: datetime) -> None:
@@ -464,7 +476,7 @@ class Fleet:
         run.finished_at = now
         for k in range(run.stage_index + 1, len(STAGES)):
             run.stage_status[k] = Status.SKIPPED
-        run.frozen = None
+        self._touch(run)
         if run.id in self.active:
             self.active.remove(run.id)
         self.approvals_cache = None
@@ -473,6 +485,7 @@ class Fleet:
         old = self.deployments[(svc, env)]
         if old.version == version:
             return
+        self.deployments_changed = True
         previous = Revision(
             version=old.version,
             digest=old.digest,
@@ -508,6 +521,7 @@ class Fleet:
             for run_id in list(self.runs)[: len(self.runs) - limit]:
                 if run_id not in self.active:
                     del self.runs[run_id]
+                    self.removed_runs.add(run_id)
 
     # Canary -------------------------------------------------------------------------
     def _sample(self, state: CanaryState, when: datetime) -> None:
@@ -637,53 +651,52 @@ class Fleet:
             for run_id in self.active:
                 run = self.runs[run_id]
                 if run.stage_index == APPROVAL_STAGE and run.stage_status[APPROVAL_STAGE] is Status.WAITING:
-                    out.append(
-                        PendingApproval(
-                            id=f"{self.source}:{run.id}",
-                            service=run.service,
-                            environment=self.prod,
-                            kind="deployment",
-                            title=f"Deploy {run.service} {run.version} to {self.prod}",
-                            requested_by=run.author,
-                            requested_at=run.stage_started[APPROVAL_STAGE] or run.queued_at,
-                            source=self.source,
-                            observed_at=self.now,
-                            version=run.version,
-                            digest=digest_of(run.service, run.version),
-                            run_id=run.id,
-                            remote_id=run.id,
-                        )
-                    )
+                    if run.approval is None:
+                        run.approval = self._approval(run)
+                    out.append(run.approval)
             self.approvals_cache = tuple(out)
         return self.approvals_cache
 
+    def _approval(self, run: RunState) -> PendingApproval:
+        return PendingApproval(
+            id=f"{self.source}:{run.id}",
+            service=run.service,
+            environment=self.prod,
+            kind="deployment",
+            title=f"Deploy {run.service} {run.version} to {self.prod}",
+            requested_by=run.author,
+            requested_at=run.stage_started[APPROVAL_STAGE] or run.queued_at,
+            source=self.source,
+            observed_at=self.now,
+            version=run.version,
+            digest=digest_of(run.service, run.version),
+            run_id=run.id,
+            remote_id=run.id,
+        )
+
     def gates(self) -> tuple[Gate, ...]:
         """Named gates the CI reports for the newest scanned run of each service."""
-        if self.gates_cache is not None:
-            return self.gates_cache
-        out = []
-        for svc, run in self.scanned.items():
-            scan = run.stage_status[2]
-            status = {Status.SUCCEEDED: GateStatus.PASS, Status.FAILED: GateStatus.FAIL}.get(
-                scan, GateStatus.UNKNOWN
-            )
-            out.append(
-                Gate(
-                    "security scan",
-                    status,
-                    f"{run.id} security-scan {scan.value} for {run.version}",
-                    service=svc,
-                    source=self.source,
-                )
-            )
-            out.append(
-                Gate(
-                    "licence check",
-                    GateStatus.PASS if run.number % 11 else GateStatus.FAIL,
-                    f"{run.id}: {'no' if run.number % 11 else '1'} disallowed licence(s)",
-                    service=svc,
-                    source=self.source,
-                )
-            )
-        self.gates_cache = tuple(out)
+        if self.gates_cache is None:
+            for svc, run in self.scanned.items():
+                if svc not in self.gates_by_service:
+                    self.gates_by_service[svc] = self._gates_of(svc, run)
+            self.gates_cache = tuple(g for gates in self.gates_by_service.values() for g in gates)
         return self.gates_cache
+
+    def _gates_of(self, svc: str, run: RunState) -> tuple[Gate, ...]:
+        scan = run.stage_status[2]
+        status = {Status.SUCCEEDED: GateStatus.PASS, Status.FAILED: GateStatus.FAIL}.get(
+            scan, GateStatus.UNKNOWN
+        )
+        # One service (the last) carries a dependency with a disallowed licence.
+        licence_ok = svc != self.services[-1]
+        return (
+            Gate("security scan", status, f"{run.id} security-scan {scan.value} for {run.version}", service=svc, source=self.source),
+            Gate(
+                "licence check",
+                GateStatus.PASS if licence_ok else GateStatus.FAIL,
+                f"{run.id}: {'no' if licence_ok else '1'} disallowed licence(s)",
+                service=svc,
+                source=self.source,
+            ),
+        )

@@ -1,0 +1,212 @@
+"""Issue 2's performance figures: cold start, refresh at scale, idle CPU, connector fan-out.
+
+    .venv/bin/python -m bench.fleet [startup|scale|idle|fanout ...]
+
+Every figure is a ratio against a baseline run in the same invocation, or an absolute
+bound the issue sets (50 ms, 250 MB, 2% of a core). Each part prints one line per figure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+BARE_APP = """
+import time
+from textual.app import App
+from textual.widgets import DataTable
+
+class Bare(App):
+    def compose(self):
+        yield DataTable()
+
+    def on_mount(self):
+        table = self.query_one(DataTable)
+        table.add_columns("service", "dev", "staging", "prod")
+        for i in range(50):
+            table.add_row(f"svc-{i}", "1.0.0", "1.0.1", "1.0.2")
+        self.call_after_refresh(self.exit)
+
+Bare().run(headless=True)
+"""
+
+COCKPIT_APP = """
+import os
+from cockpit import config
+from cockpit.app import CockpitApp, FleetUpdated
+
+class FirstPaint(CockpitApp):
+    def on_fleet_updated(self, message: FleetUpdated) -> None:
+        super().on_fleet_updated(message)
+        if message.snapshot.services:
+            self.call_after_refresh(self.exit)
+
+settings = config.load(None, seed=7, scale=12)
+FirstPaint(settings).run(headless=True)
+"""
+
+
+def _time_process(code: str, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True, timeout=120)
+    return time.perf_counter() - start
+
+
+def startup(runs: int = 7) -> None:
+    """Cold start to the first painted overview vs a bare Textual app with a 50-row table."""
+    import tempfile
+
+    home = tempfile.mkdtemp(prefix="cockpit-bench-")
+    env = {**os.environ, "XDG_DATA_HOME": home, "XDG_CONFIG_HOME": home, "COCKPIT_CONFIG": ""}
+    env.pop("COCKPIT_CONFIG")
+    _time_process(BARE_APP, env), _time_process(COCKPIT_APP, env)  # warm the OS caches
+    bare, cockpit = [], []
+    for _ in range(runs):  # interleaved, so drift on a shared machine hits both
+        bare.append(_time_process(BARE_APP, env))
+        cockpit.append(_time_process(COCKPIT_APP, env))
+    b, c = statistics.median(bare), statistics.median(cockpit)
+    verdict = "OK" if c <= 1.3 * b else "OVER"
+    print(f"startup: bare Textual app {b * 1000:.0f} ms, cockpit first overview {c * 1000:.0f} ms, ratio {c / b:.2f} (target <= 1.30) {verdict}")
+
+
+async def _scale(services: int, iterations: int) -> None:
+    from cockpit import config
+    from cockpit.app import CockpitApp
+    from cockpit.clock import FixedClock
+
+    clock = FixedClock(datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
+    settings = config.load(None, seed=7, scale=services, env={})
+    built = time.perf_counter()
+    app = CockpitApp(settings, clock=clock, poll=False)
+    app.animation_level = "none"
+    refresh, update, total = [], [], []
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        runs = len(app.hub.snapshot.runs)
+        print(f"scale: {services} services x {len(settings.environments)} environments, {runs} pipeline runs, built in {time.perf_counter() - built:.1f} s")
+        from textual.geometry import Region
+
+        table = screen.query_one("#matrix")
+        for _ in range(iterations):
+            clock.advance(1)
+            t0 = time.perf_counter()
+            await app.hub.refresh(name="demo")
+            t1 = time.perf_counter()
+            while screen.generation != app.hub.snapshot.generation:  # type: ignore[attr-defined]
+                await asyncio.sleep(0)
+            # Paint: every visible line of the overview table, as the compositor would.
+            table.render_lines(Region(0, 0, table.size.width, table.size.height))
+            t2 = time.perf_counter()
+            refresh.append(t1 - t0)
+            update.append(t2 - t1)
+            total.append(t2 - t0)
+            await pilot.pause()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    med = statistics.median(total) * 1000
+    print(
+        f"scale: hub refresh {statistics.median(refresh) * 1000:.1f} ms + screen update and paint "
+        f"{statistics.median(update) * 1000:.1f} ms; together median {med:.1f} ms (target <= 50) {'OK' if med <= 50 else 'OVER'}"
+    )
+    print(f"scale: peak RSS {rss:.0f} MB (target <= 250) {'OK' if rss <= 250 else 'OVER'}")
+
+
+def scale(services: int = 2000, iterations: int = 40) -> None:
+    asyncio.run(_scale(services, iterations))
+
+
+IDLE_APP = """
+import resource, sys, time
+from datetime import UTC, datetime
+from cockpit import config
+from cockpit.app import CockpitApp
+from cockpit.clock import FixedClock
+
+SECONDS = float(sys.argv[1])
+
+class Idle(CockpitApp):
+    async def on_mount(self):
+        await super().on_mount()
+        self.set_timer(2.0, self._start)
+
+    def _start(self):
+        self.t0 = time.perf_counter()
+        self.c0 = time.process_time()
+        self.set_timer(SECONDS, self._stop)
+
+    def _stop(self):
+        wall = time.perf_counter() - self.t0
+        cpu = time.process_time() - self.c0
+        print(f"{cpu / wall * 100:.2f}")
+        self.exit()
+
+# A clock that never moves: the demo fleet has nothing new to report, polling continues.
+clock = FixedClock(datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
+Idle(config.load(None, seed=7, scale=12), clock=clock).run(headless=True)
+"""
+
+
+def idle(seconds: float = 20.0) -> None:
+    """CPU used by a running cockpit whose connectors report nothing new."""
+    import tempfile
+
+    home = tempfile.mkdtemp(prefix="cockpit-bench-")
+    env = {**os.environ, "XDG_DATA_HOME": home, "XDG_CONFIG_HOME": home}
+    out = subprocess.run(
+        [sys.executable, "-c", IDLE_APP, str(seconds)], check=True, env=env, capture_output=True, text=True, timeout=120
+    )
+    percent = float(out.stdout.strip().splitlines()[-1])
+    print(f"idle: {percent:.2f}% of one core over {seconds:g} s of polling with no changes (target < 2%) {'OK' if percent < 2 else 'OVER'}")
+
+
+async def _fanout(connectors: int, latency: float) -> None:
+    from cockpit.clock import SystemClock
+    from cockpit.config import ConnectorSpec
+    from cockpit.hub import Hub
+    from cockpit.model import Environment
+    from connectors.demo import DemoConnector, DemoOptions
+    from cockpit.options import Duration
+
+    envs = (Environment("dev", 0), Environment("staging", 1), Environment("prod", 2, True))
+    specs = [
+        ConnectorSpec(f"slow-{i}", "demo", DemoConnector, DemoOptions(seed=i, services=3, latency=Duration(latency)), 10, 5, 30)
+        for i in range(connectors)
+    ]
+    hub = Hub(specs, envs, clock=SystemClock())
+    hub.open()
+    single = Hub(specs[:1], envs, clock=SystemClock())
+    t0 = time.perf_counter()
+    await single.refresh()
+    one = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    await hub.refresh()
+    everything = time.perf_counter() - t0
+    ok = all(s.ok for s in hub.snapshot.sources.values())
+    ratio = everything / latency
+    print(
+        f"fanout: {connectors} connectors answering in {latency * 1000:.0f} ms: one connector {one * 1000:.0f} ms, "
+        f"all of them {everything * 1000:.0f} ms = {ratio:.2f}x the latency (target <= 1.2x) "
+        f"{'OK' if ratio <= 1.2 and ok else 'OVER'}"
+    )
+
+
+def fanout(connectors: int = 20, latency: float = 0.3) -> None:
+    asyncio.run(_fanout(connectors, latency))
+
+
+PARTS = {"startup": startup, "scale": scale, "idle": idle, "fanout": fanout}
+
+
+def main(argv: list[str]) -> None:
+    for name in argv or list(PARTS):
+        PARTS[name]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
