@@ -47,7 +47,7 @@ def progress(obj: Obj) -> tuple[int, int]:
     step_weight = int(analysis.get("stepWeight") or 0)
     if step_weight:
         max_weight = int(analysis.get("maxWeight") or 100)
-        return weight // step_weight, -(-max_weight // step_weight)
+        return -(-weight // step_weight), -(-max_weight // step_weight)
     return int(status.get("iterations") or 0), int(analysis.get("iterations") or 0)
 
 
