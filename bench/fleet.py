@@ -203,10 +203,10 @@ def fanout(connectors: int = 20, latency: float = 0.3) -> None:
 PARTS = {"startup": startup, "scale": scale, "idle": idle, "fanout": fanout}
 
 
-def main(argv: list[str]) -> None:
-    for name in argv or list(PARTS):
+def main(argv: list[str] | None = None) -> None:
+    for name in (sys.argv[1:] if argv is None else argv) or list(PARTS):
         PARTS[name]()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

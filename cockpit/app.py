@@ -206,10 +206,24 @@ class CockpitApp(App[int]):
             parts.append(" READ-ONLY ", style="reverse bold")
         if self.settings.demo:
             parts.append(" demo fleet ", style="reverse")
+        for env in self.snapshot.environments:
+            if env.production:
+                state = self.window_state(env.name)
+                if state.label != "open (no change windows)":
+                    parts.append(f" {env.name} ", style="bold")
+                    parts.append(state.label, style="green" if state.open else "yellow bold")
         return parts or None
 
+    def window_state(self, environment: str):  # type: ignore[no-untyped-def]
+        return self.policy.window_state(environment, self.now(), self.snapshot.windows)
+
     def window_text(self, environment: str) -> Text:
-        return Text("change window: none configured", style="dim")
+        state = self.window_state(environment)
+        text = Text("change window: ")
+        text.append(state.label, style="green" if state.open else "yellow bold")
+        if state.reason:
+            text.append(f" ({state.reason})", style="dim")
+        return text
 
     # Navigation ----------------------------------------------------------------
     async def action_view(self, name: str) -> None:

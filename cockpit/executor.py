@@ -211,7 +211,7 @@ class Executor:
         glass: bool,
         extra: Mapping[str, Any] | None = None,
     ) -> Outcome:
-        action = replace(plan.action, reason=reason, actor=actor.user)
+        action = replace(plan.action, reason=reason, ticket=ticket, actor=actor.user)
         connector = self.hub.connector(action.source)
         base = dict(extra or {})
         await self._record(EventType.ACTION_REQUESTED, plan, actor, "requested", reason, ticket, request_id, decision, glass, extra)

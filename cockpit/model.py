@@ -455,6 +455,7 @@ class Action:
     approval_id: str = ""  # approve/reject: the pending approval
     remote_id: str = ""  # the remote system's id for what is acted on
     reason: str = ""  # the operator's reason; connectors pass it on as the remote comment
+    ticket: str = ""  # the change ticket, for remote systems that take one
     actor: str = ""  # who asked (for remote systems that record a comment author)
     params: tuple[tuple[str, str], ...] = field(default=())
 

@@ -137,6 +137,21 @@ def snapshot_json(snap: FleetSnapshot, now: datetime, config: str | None) -> dic
             }
             for a in snap.alerts
         ],
+        "environment_protection": [
+            {"environment": i.name, "source": i.source, "rules": list(i.protection)} for i in snap.environment_info
+        ],
+        "change_windows": [
+            {
+                "name": w.name,
+                "kind": w.kind,
+                "schedule": w.schedule,
+                "duration_minutes": w.duration_minutes,
+                "timezone": w.timezone,
+                "environments": list(w.environments),
+                "source": w.source,
+            }
+            for w in snap.windows
+        ],
         "approvals": [
             {
                 "id": a.id,

@@ -25,8 +25,8 @@ def action_to_data(action: Action) -> dict[str, Any]:
     data = {f.name: getattr(action, f.name) for f in fields(action)}
     data["kind"] = action.kind.value
     data["params"] = [list(p) for p in action.params]
-    data.pop("reason", None)
-    data.pop("actor", None)
+    for personal in ("reason", "ticket", "actor"):
+        data.pop(personal, None)
     return data
 
 

@@ -3,7 +3,8 @@
 An environment is open when it is inside one of its allow windows (or it has none) and
 inside none of its deny windows (blackouts, GitLab freezes, Argo CD deny windows).
 Occurrences start at the cron's local time in the window's zone (croniter handles the DST
-gaps and folds) and last `duration` of real time.
+gaps and folds) and end `duration` later on the local wall clock, so "09:00 for 9h" ends
+at 18:00 local time even on the day the clocks change.
 """
 
 from __future__ import annotations

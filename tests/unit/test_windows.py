@@ -45,14 +45,15 @@ def test_blackout_wins_over_an_allow_window() -> None:
     assert s.until == at(2027, 1, 4, 8, 0)  # first business morning after the freeze ends
 
 
-def test_spring_forward_keeps_local_start_and_real_duration() -> None:
+def test_spring_forward_keeps_local_start_and_local_end() -> None:
     # 29 March 2026: Berlin moves from CET (UTC+1) to CEST (UTC+2) at 02:00 local.
     nightly = ChangeWindow("night", "0 1 * * *", 180, "Europe/Berlin", "allow")
     start, end = occurrence(nightly, at(2026, 3, 29, 0, 30))  # type: ignore[misc]
     assert start == at(2026, 3, 29, 0, 0)  # 01:00 CET
-    assert end - start == timedelta(hours=3)
-    assert end.astimezone(start.tzinfo).hour == 4  # 04:00 CEST: three real hours later
-    assert not state([nightly], "prod", at(2026, 3, 29, 3, 5)).open
+    assert end == at(2026, 3, 29, 2, 0)  # 04:00 CEST on the wall clock: two real hours
+    assert end.astimezone(start.tzinfo).hour == 4
+    assert state([nightly], "prod", at(2026, 3, 29, 1, 55)).open
+    assert not state([nightly], "prod", at(2026, 3, 29, 2, 5)).open
 
 
 def test_fall_back_day_starts_at_the_same_local_time() -> None:
