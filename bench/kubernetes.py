@@ -106,6 +106,18 @@ def burst(fake: Any, events: int) -> dict[str, str]:
     return expected
 
 
+def start_fake(count: int) -> tuple[subprocess.Popen[str], str]:
+    """The fake API server in its own process, and its URL once it listens."""
+    fake = subprocess.Popen(
+        [sys.executable, "-m", "bench.kubernetes", "--serve", str(count)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert fake.stdout is not None and fake.stdin is not None
+    return fake, f"http://127.0.0.1:{fake.stdout.readline().strip()}"
+
+
 async def run(count: int, events: int) -> None:
     import httpx
 
@@ -116,14 +128,7 @@ async def run(count: int, events: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="cockpit-bench-k8s-"))
     os.environ["XDG_DATA_HOME"] = str(folder)
     os.environ["XDG_CONFIG_HOME"] = str(folder)
-    fake = subprocess.Popen(
-        [sys.executable, "-m", "bench.kubernetes", "--serve", str(count)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert fake.stdout is not None and fake.stdin is not None
-    url = f"http://127.0.0.1:{fake.stdout.readline().strip()}"
+    fake, url = start_fake(count)
     (folder / "kubeconfig").write_text(
         json.dumps(
             {
@@ -186,7 +191,8 @@ async def run(count: int, events: int) -> None:
                     await pilot.pause(0.05)
                 ready = time.monotonic() - started
                 print(
-                    f"kubernetes: {count} Deployments (+{count} ReplicaSets) in 3 namespaces listed, watched and shown in {ready:.2f} s"
+                    f"kubernetes: {count} Deployments (+{count} ReplicaSets) in 3 namespaces "
+                    f"listed, watched and shown in {ready:.2f} s"
                 )
                 await pilot.pause(0.3)
                 screen = app.screen
@@ -221,10 +227,13 @@ async def run(count: int, events: int) -> None:
     print(f"kubernetes: burst of {events} MODIFIED watch events; {polls} snapshots during it")
     verdict = "OK" if max(hub_lag, screen_lag) <= 2 else "OVER"
     print(
-        f"kubernetes: last event -> hub snapshot {hub_lag * 1000:.0f} ms, -> overview drawn {screen_lag * 1000:.0f} ms (target <= 2000) {verdict}"
+        f"kubernetes: last event -> hub snapshot {hub_lag * 1000:.0f} ms, -> overview drawn "
+        f"{screen_lag * 1000:.0f} ms (target <= 2000) {verdict}"
     )
     print(
-        f"kubernetes: screen update median {median:.1f} ms, max {max(shows, default=0) * 1000:.1f} ms over {len(shows)} updates (target <= 50) {'OK' if median <= 50 else 'OVER'}"
+        f"kubernetes: screen update median {median:.1f} ms, max "
+        f"{max(shows, default=0) * 1000:.1f} ms over {len(shows)} updates (target <= 50) "
+        f"{'OK' if median <= 50 else 'OVER'}"
     )
     print(f"kubernetes: peak RSS {rss:.0f} MB (target <= 300) {'OK' if rss <= 300 else 'OVER'}")
 
