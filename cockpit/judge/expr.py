@@ -169,11 +169,18 @@ def _truth(value: Any) -> bool:
     return value
 
 
+def _kind(value: Any) -> str:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return type(value).__name__
+    return "number"
+
+
 def _compare(op: str, a: Any, b: Any) -> bool:
-    if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
+    if _kind(a) != "number" or _kind(b) != "number":
         if op not in ("==", "!="):
             raise ExpressionError(f"cannot order {a!r} and {b!r}")
-        return (a == b) == (op == "==")
+        same = _kind(a) == _kind(b) and a == b  # no coercion: true is not 1
+        return same == (op == "==")
     x, y = _as_float(a), _as_float(b)
     return {
         "==": x == y, "!=": x != y, "<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y
