@@ -196,3 +196,18 @@ async def test_the_tui_shows_deployments_and_rollouts_canaries(tmp_path: Path) -
         canaries = app.screen.query_one("#canaries", LiveTable)
         assert {"payments/prod", "api-gateway/prod", "ledger/prod"} <= set(canaries.keys)
         assert "3.2.0 → 3.3.0" in app.export_screenshot().replace("&#160;", " ")
+
+
+def test_the_documented_example_configs_are_valid(tmp_path: Path) -> None:
+    import re
+
+    blocks = []
+    for doc in ("kubernetes.md", "argo-rollouts.md", "flagger.md"):
+        text = (ROOT / "docs" / "connectors" / doc).read_text()
+        blocks += [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "connectors:" in b]
+    assert len(blocks) == 4
+    for n, block in enumerate(blocks):
+        path = tmp_path / f"example{n}.yaml"
+        path.write_text(block)
+        settings = config.load(str(path), env={"KUBE_TOKEN": "x"}, resolve_secrets=False)
+        assert {s.type for s in settings.connectors} <= {"kubernetes", "argo-rollouts", "flagger"}

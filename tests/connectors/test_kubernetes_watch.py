@@ -179,3 +179,13 @@ async def test_status_changes_arrive_through_the_watch() -> None:
         await eventually(lambda: informer.items["shop/cart"]["status"]["observedGeneration"] == 5)
         obs = await k.poll()
         assert {d.service: d.health for d in obs.deployments}["cart"] is Health.HEALTHY
+
+
+async def test_star_watches_every_namespace_through_the_cluster_wide_path() -> None:
+    fake = cluster()
+    async with connected(KubernetesConnector, fake, history=False, namespaces=["*"]) as k:
+        deps = await k.deployments()
+        await eventually(lambda: len(fake.watches) == 1)
+    assert {d.remote_id for d in deps} >= {"shop/web", "shop/cart"}
+    paths = {s.path for s in fake.seen}
+    assert paths == {"/apis/apps/v1/deployments"}
