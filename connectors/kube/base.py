@@ -152,7 +152,8 @@ class KubeConnector(Connector):
                 await informer.sync()
         for informers in self.informers.values():
             for informer in informers:
-                if informer.error is not None:
+                # One drop is routine (the watch resumes); a failed reconnect is news.
+                if informer.error is not None and informer.failures >= 2:
                     raise informer.error
 
     def objects(self, resource: Resource) -> Iterator[Obj]:

@@ -65,6 +65,7 @@ class Informer:
         self.resource_version = ""
         self.generation = 0  # bumped on every change to items
         self.error: ConnectorError | None = None  # the last failure, until a success
+        self.failures = 0  # consecutive failed attempts to list or watch
         self.lists = 0
         self.watches = 0
         self._task: asyncio.Task[None] | None = None
@@ -119,7 +120,6 @@ class Informer:
         self.on_change()
 
     async def _run(self) -> None:
-        failures = 0
         relist = False
         while True:
             try:
@@ -127,23 +127,23 @@ class Informer:
                     await self._list()
                     relist = False
                 events = await self._watch()
-                failures = 0 if events else failures + 1
+                self.failures = 0 if events else self.failures + 1
             except Gone:
                 # A re-list is the cure; a server that answers 410 to a fresh list gets backoff.
-                failures = 0 if self._since_list else failures + 1
+                self.failures = 0 if self._since_list else self.failures + 1
                 relist = True
             except asyncio.CancelledError:
                 raise
             except ConnectorError as exc:
                 self.error = exc
-                failures += 1
+                self.failures += 1
                 log.info("%s: watch %s: %s", self.kube.name, self.path, exc)
             except Exception as exc:  # a bug must not end the watch for good
                 self.error = ConnectorError(f"{self.kube.name}: watch failed: {type(exc).__name__}")
-                failures += 1
+                self.failures += 1
                 log.exception("%s: watch %s", self.kube.name, self.path)
-            if failures:
-                await asyncio.sleep(self.retry_after(failures))
+            if self.failures:
+                await asyncio.sleep(self.retry_after(self.failures))
 
     async def _watch(self) -> int:
         """One watch request, until the server ends it; returns how many events came."""
@@ -162,6 +162,7 @@ class Informer:
                 raise Gone()
             self.watches += 1
             self.error = None
+            self.failures = 0
             async for line in resp.aiter_lines():
                 if line.strip():
                     count += 1

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from cockpit.errors import Unauthorized
+from cockpit.errors import Unauthorized, Unreachable
 from cockpit.model import Health
 from connectors.kube.client import DEPLOYMENTS as DEPLOYMENTS_RESOURCE
 from connectors.kubernetes import KubernetesConnector
@@ -189,3 +189,19 @@ async def test_star_watches_every_namespace_through_the_cluster_wide_path() -> N
     assert {d.remote_id for d in deps} >= {"shop/web", "shop/cart"}
     paths = {s.path for s in fake.seen}
     assert paths == {"/apis/apps/v1/deployments"}
+
+
+async def test_a_watch_that_cannot_reconnect_fails_the_poll_and_recovers() -> None:
+    fake = cluster()
+    async with connected(KubernetesConnector, fake, history=False) as k:
+        await k.poll()
+        await eventually(lambda: len(fake.watches) == 1)
+        informer = k.informers[DEPLOYMENTS_RESOURCE][0]
+        fake.fail_next = [503] * 100_000  # the API server is down until cleared
+        fake.drop()
+        await eventually(lambda: informer.failures >= 2)
+        with pytest.raises(Unreachable, match="503"):
+            await k.poll()
+        fake.fail_next.clear()
+        await eventually(lambda: informer.failures == 0 and len(fake.watches) == 1)
+        assert len((await k.poll()).deployments) == 5
