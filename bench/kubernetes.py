@@ -209,7 +209,9 @@ async def run(count: int, events: int) -> None:
                 app.hub.subscribe(on_snapshot)
                 generation = app.hub.snapshot.generation
                 sent = (await control.post("/bench/burst", params={"events": events})).json()
-                expected.update({tuple(k.split("/")): v for k, v in sent.items()})  # type: ignore[misc]
+                for key, version in sent.items():
+                    service, environment = key.split("/")
+                    expected[(service, environment)] = version
                 deadline = time.monotonic() + 30
                 while not (hub_at and shown_at) and time.monotonic() < deadline:
                     await pilot.pause(0.01)
@@ -217,7 +219,8 @@ async def run(count: int, events: int) -> None:
                 polls = app.hub.snapshot.generation - generation
                 await pilot.pause(0.2)
     finally:
-        fake.stdin.close()
+        if fake.stdin is not None:
+            fake.stdin.close()
         fake.wait(10)
 
     hub_lag = (hub_at[0] - last_write) if hub_at else float("inf")

@@ -42,7 +42,7 @@ def specs() -> list[ConnectorSpec]:
         ("rollouts", "argo-rollouts", ArgoRolloutsConnector),
         ("flagger", "flagger", FlaggerConnector),
     ):
-        options = opt.parse(cls.Options, OPTIONS, env=ENV)
+        options: Any = opt.parse(cls.Options, OPTIONS, env=ENV)
         for secret in opt.secrets_of(options):
             secret.resolve(ENV)
         out.append(ConnectorSpec(name, kind, cls, options, 3600.0, 10.0, 7200.0))

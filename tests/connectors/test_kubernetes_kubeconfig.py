@@ -68,7 +68,7 @@ def config(**users: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-USERS = {
+USERS: dict[str, dict[str, Any]] = {
     "deployer": {"token": "sa-token-123"},
     "tester": {
         "client-certificate-data": b64("CERT"),

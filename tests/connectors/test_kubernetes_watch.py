@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 
@@ -137,7 +138,7 @@ async def test_a_paged_list_follows_continue_and_restarts_when_it_expires() -> N
         assert len(informer.items) == 5
 
 
-async def test_a_rotated_token_is_reread_from_its_file_after_401(tmp_path) -> None:
+async def test_a_rotated_token_is_reread_from_its_file_after_401(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("t0ken-1\n")
     fake = cluster()

@@ -103,7 +103,7 @@ def test_phases(status: dict[str, Any], spec: dict[str, Any], phase: CanaryPhase
 
 def test_set_weight_is_the_last_set_weight_up_to_the_current_step() -> None:
     steps = [{"setWeight": 20}, {"pause": {}}, {"setWeight": 50}, {"pause": {}}]
-    ro = {
+    ro: dict[str, Any] = {
         "spec": {"strategy": {"canary": {"steps": steps}}},
         "status": {"stableRS": "a", "currentPodHash": "b"},
     }
