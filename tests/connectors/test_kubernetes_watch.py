@@ -206,3 +206,18 @@ async def test_a_watch_that_cannot_reconnect_fails_the_poll_and_recovers() -> No
         fake.fail_next.clear()
         await eventually(lambda: informer.failures == 0 and len(fake.watches) == 1)
         assert len((await k.poll()).deployments) == 5
+
+
+async def test_a_malformed_watch_line_reconnects_from_the_last_good_resource_version() -> None:
+    fake = cluster()
+    async with connected(KubernetesConnector, fake, history=False) as k:
+        await k.poll()
+        await eventually(lambda: len(fake.watches) == 1)
+        fake.put(DEPLOYMENTS, web(fake, "2.5.0"))
+        good = str(fake.rv)
+        fake.watches[0].queue.put_nowait(b'{"type": "MODIFIED", "object": {"metadata": \n')
+        await eventually(lambda: len(requests(fake, watch=True)) == 2)
+        informer = k.informers[DEPLOYMENTS_RESOURCE][0]
+        assert requests(fake, watch=True)[1]["resourceVersion"] == good
+        assert informer.watches == 2 and informer.error is None  # recovered at once
+        assert len(requests(fake, watch=False)) == 1
