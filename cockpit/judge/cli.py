@@ -129,7 +129,7 @@ def render_table(result: JudgeResult) -> str:
     lines.append("")
     lines.extend(f"  {clean(m.name)}: {clean(m.reason)}" for m in result.metrics)
     lines.append("")
-    for g in result.groups:
+    for g in result.groups.values():
         flag = "  (no data: counts as 0)" if g.no_data else ""
         lines.append(f"group {clean(g.name)}: score {g.score:.2f}, weight {g.weight:g}{flag}")
     lines.append("")

@@ -54,6 +54,11 @@ def tie_term(values: Sequence[float]) -> float:
     return float(sum(t * t * t - t for t in Counter(values).values() if t > 1))
 
 
+def sorted_tie_term(ordered: Sequence[float]) -> float:
+    """tie_term for an ascending sequence, skipping the counting when no neighbours are equal."""
+    return tie_term(ordered) if any(map(eq, ordered, ordered[1:])) else 0.0
+
+
 def u_statistic(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
     """(U1, pooled tie term) for sorted samples, by counting instead of ranking.
 

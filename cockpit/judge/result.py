@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +81,6 @@ class GroupResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name,
             "score": self.score,
             "weight": self.weight,
             "no_data": self.no_data,
@@ -96,7 +96,7 @@ class JudgeResult:
     decision: str  # pass, marginal, fail
     reason: str
     metrics: tuple[MetricResult, ...]
-    groups: tuple[GroupResult, ...]
+    groups: Mapping[str, GroupResult]  # by name, in order of first appearance
     marginal: float
     passing: float
     digest: str  # sha256 of the canonical inputs and config
@@ -115,7 +115,7 @@ class JudgeResult:
             "decision": self.decision,
             "reason": self.reason,
             "metrics": [m.to_dict() for m in self.metrics],
-            "groups": [g.to_dict() for g in self.groups],
+            "groups": {name: g.to_dict() for name, g in self.groups.items()},
             "thresholds": {"marginal": self.marginal, "pass": self.passing},
             "digest": self.digest,
             "series_digest": self.series_digest,

@@ -60,7 +60,7 @@ class Score:
     score: float
     decision: str
     reason: str
-    groups: tuple[GroupResult, ...]
+    groups: dict[str, GroupResult]
     deviations: tuple[str, ...]
 
 
@@ -97,7 +97,8 @@ def decide(
         used.append(dev.EMPTY_GROUP_SCORES_ZERO)
 
     def done(score: float, decision: str, reason: str) -> Score:
-        return Score(score, decision, reason, tuple(groups), tuple(dict.fromkeys(used)))
+        by_name = {g.name: g for g in groups}
+        return Score(score, decision, reason, by_name, tuple(dict.fromkeys(used)))
 
     if not scored:
         return done(0.0, "fail", "canary failed: every metric is muted")

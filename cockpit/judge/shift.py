@@ -15,9 +15,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import ne, sub
+from operator import eq, ne, sub
 
-from cockpit.judge.mannwhitney import tie_term
+from cockpit.judge.mannwhitney import sorted_tie_term
 
 
 @dataclass(slots=True)
@@ -37,19 +37,19 @@ class ShiftPoint:
 
 
 class ShiftCounter:
-    """Evaluates pair counts of sorted canary xs against sorted baseline ys at any shift."""
+    """Evaluates pair counts of canary xs against baseline ys at any shift."""
 
     def __init__(self, xs: Sequence[float], ys: Sequence[float]) -> None:
         if not xs or not ys:
             raise ValueError("both samples need at least one value")
-        self.xs = [float(v) for v in xs]
-        self.ys = [float(v) for v in ys]
+        self.xs = sorted(map(float, xs))  # cheap when already sorted, as the judge passes them
+        self.ys = sorted(map(float, ys))
         self.n, self.m = len(self.xs), len(self.ys)
-        self._yset = frozenset(self.ys)
+        self._ys_then_nan = [*self.ys, math.nan]  # index m (nothing below) compares unequal
         # Tie groups inside each sample survive any shift; only canary-baseline ties vary.
         # (Subtraction could round two distinct canary values together, but only for
         # shifts some 1e16 times their spacing.)
-        self.base_ties = tie_term(self.xs) + tie_term(self.ys)
+        self.base_ties = sorted_tie_term(self.xs) + sorted_tie_term(self.ys)
         self._shifts: list[float] = []
         self._points: dict[float, ShiftPoint] = {}
         self.evaluations = 0
@@ -69,14 +69,15 @@ class ShiftCounter:
             return point
         self.evaluations += 1
         i = bisect_left(self._shifts, mu)
-        point = None
         if 0 < i < len(self._shifts):
             left = self._points[self._shifts[i - 1]]
             right = self._points[self._shifts[i]]
-            if left.sum_high - right.sum_low < self.n // 2:
+            if left.sum_high - right.sum_low < self.n // 4:
                 point = self._between(mu, right.low, left.high)
-        if point is None:
-            point = self._full(mu)
+            else:
+                point = self._scan(mu, (right.low, left.high))
+        else:
+            point = self._scan(mu, ())
         self._points[mu] = point
         insort(self._shifts, mu)
         return point
@@ -85,15 +86,20 @@ class ShiftCounter:
         """Every shift evaluated so far, ascending."""
         return [(mu, self._points[mu]) for mu in self._shifts]
 
-    def _full(self, mu: float) -> ShiftPoint:
+    def _scan(self, mu: float, bounds: tuple[list[int], list[int]] | tuple[()]) -> ShiftPoint:
+        """Every row searched, within (floor, ceiling) when neighbours give them."""
         keys = list(map(sub, self.xs, repeat(mu)))
-        low = list(map(bisect_left, repeat(self.ys), keys))
-        if self._yset.isdisjoint(keys):
+        low = list(map(bisect_left, repeat(self.ys), keys, *bounds))
+        if not self._any_equal(keys, low):
             total = sum(low)
             return ShiftPoint(low, low, total, total, self.base_ties)
-        high = list(map(bisect_right, repeat(self.ys), keys))
+        high = list(map(bisect_right, repeat(self.ys), keys, *bounds))
         rows = list(compress(range(self.n), map(ne, high, low)))
         return ShiftPoint(low, high, sum(low), sum(high), self._ties(keys, low, high, rows))
+
+    def _any_equal(self, keys: list[float], low: list[int]) -> bool:
+        """Does any x - mu equal a baseline value? The first value not below it would."""
+        return any(map(eq, map(self._ys_then_nan.__getitem__, low), keys))
 
     def _between(self, mu: float, floor: list[int], ceiling: list[int]) -> ShiftPoint:
         """Counts at mu when floor (at a larger shift) and ceiling (smaller) bound them."""
@@ -105,7 +111,7 @@ class ShiftCounter:
         low = floor.copy()  # rows outside `rows` have floor == ceiling: already exact
         for i, v in zip(rows, found, strict=True):
             low[i] = v
-        if self._yset.isdisjoint(keys):
+        if not self._any_equal(keys, found):
             total = sum(low)
             return ShiftPoint(low, low, total, total, self.base_ties)
         found_high = list(map(bisect_right, repeat(self.ys), keys, los, his))

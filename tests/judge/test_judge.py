@@ -45,7 +45,7 @@ def test_evidence_in_the_verdict() -> None:
                 "reason", "critical", "seed", "u", "p_value", "cleaning"):  # fmt: skip
         assert key in metric
     assert metric["cleaning"]["canary"]["nan_strategy"] == "remove"
-    assert {g["name"]: g["weight"] for g in data["groups"]} == {
+    assert {name: g["weight"] for name, g in data["groups"].items()} == {
         "latency": 50.0, "errors": 30.0, "saturation": 20.0
     }  # fmt: skip
     for key in ("digest", "series_digest", "config_digest"):

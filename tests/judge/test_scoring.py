@@ -43,7 +43,7 @@ def score(results: list[MetricResult], weights: dict[str, float] | None = None,
 def test_group_score_counts_pass_over_judged_labels() -> None:
     outcome = score([result("Pass"), result("High"), result("Low"), result("NodataFailMetric"),
                      result("Pass"), result("Nodata"), result("Error", name="e")])  # fmt: skip
-    (group,) = outcome.groups
+    (group,) = outcome.groups.values()
     assert group.score == 40.0  # 2 / (2 + 1 + 1 + 1); Nodata and Error left out
 
 
@@ -178,7 +178,7 @@ def test_deviation_empty_group_scores_zero() -> None:
     """Kayenta counts a group of only Nodata/Error as 100; here it counts as 0."""
     results = [result("Pass", "a") for _ in range(3)] + [result("Nodata", "b")]
     outcome = score(results, {"a": 50, "b": 50})
-    b = next(g for g in outcome.groups if g.name == "b")
+    b = outcome.groups["b"]
     assert b.no_data and b.score == 0.0
     assert outcome.score == 50.0  # Kayenta would say 100
     assert dev.EMPTY_GROUP_SCORES_ZERO in outcome.deviations
