@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 # The legacy scalar `threshold` is a minimum for success rate, a maximum for the rest.
 MINIMUM_METRICS = frozenset({"request-success-rate"})
-DEFAULT_INTERVAL = 60.0
 
 
 @dataclass(frozen=True, slots=True)

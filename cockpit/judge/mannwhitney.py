@@ -14,8 +14,10 @@ from typing import Literal
 
 Method = Literal["auto", "exact", "asymptotic"]
 Alternative = Literal["two-sided", "greater", "less"]
+NanPolicy = Literal["propagate", "omit", "raise"]
 METHODS = ("auto", "exact", "asymptotic")
 ALTERNATIVES = ("two-sided", "greater", "less")
+NAN_POLICIES = ("propagate", "omit", "raise")
 
 # The exact null distribution costs about min(n1, n2) * n1 * n2 integer additions; past
 # this the asymptotic method is the only sensible choice (scipy would grind for minutes).
@@ -134,24 +136,33 @@ def mannwhitneyu(
     method: Method = "auto",
     use_continuity: bool = True,
     alternative: Alternative = "two-sided",
+    nan_policy: NanPolicy = "propagate",
 ) -> UTest:
     """The Mann-Whitney U test of x (canary) against y (baseline), as scipy computes it.
 
     "greater" means x tends to be higher. Exact p-values use the exact null distribution
-    without tie correction; asymptotic ones correct for ties. NaN is not accepted.
+    without tie correction; asymptotic ones correct for ties. NaN in a sample gives a NaN
+    U and p ("propagate", scipy's default), is dropped ("omit"), or refused ("raise").
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
     if alternative not in ALTERNATIVES:
         raise ValueError(f"alternative must be one of {', '.join(ALTERNATIVES)}")
-    if not x or not y:
+    if nan_policy not in NAN_POLICIES:
+        raise ValueError(f"nan_policy must be one of {', '.join(NAN_POLICIES)}")
+    xs, ys = [float(v) for v in x], [float(v) for v in y]
+    if any(map(math.isnan, xs)) or any(map(math.isnan, ys)):
+        if nan_policy == "raise":
+            raise ValueError("samples must not contain NaN")
+        if nan_policy == "propagate":
+            return UTest(math.nan, math.nan, method, alternative, math.nan)
+        xs, ys = [v for v in xs if v == v], [v for v in ys if v == v]
+    if not xs or not ys:
         raise ValueError("both samples need at least one value")
-    xs, ys = sorted(x), sorted(y)
-    if math.isnan(xs[-1]) or math.isnan(ys[-1]) or any(map(math.isnan, (*xs, *ys))):
-        raise ValueError("samples must not contain NaN")
-    n1, n2 = len(xs), len(ys)
+    xs.sort()
+    ys.sort()
     u1, ties = u_statistic(xs, ys)
-    return p_value(u1, n1, n2, ties, method, use_continuity, alternative)
+    return p_value(u1, len(xs), len(ys), ties, method, use_continuity, alternative)
 
 
 def p_value(

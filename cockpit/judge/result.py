@@ -10,8 +10,6 @@ from cockpit.judge.canonical import canonical_json
 from cockpit.judge.cleaning import Cleaning
 from cockpit.model import MetricVerdict, Verdict
 
-CLASSIFICATIONS = ("Pass", "High", "Low", "Nodata", "NodataFailMetric", "Error")
-
 
 @dataclass(frozen=True)
 class MetricResult:

@@ -52,7 +52,6 @@ class ShiftCounter:
         self.base_ties = sorted_tie_term(self.xs) + sorted_tie_term(self.ys)
         self._shifts: list[float] = []
         self._points: dict[float, ShiftPoint] = {}
-        self.evaluations = 0
 
     @property
     def lowest(self) -> float:
@@ -67,7 +66,6 @@ class ShiftCounter:
         point = self._points.get(mu)
         if point is not None:
             return point
-        self.evaluations += 1
         i = bisect_left(self._shifts, mu)
         if 0 < i < len(self._shifts):
             left = self._points[self._shifts[i - 1]]

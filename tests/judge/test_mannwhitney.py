@@ -7,6 +7,7 @@ import random
 from fractions import Fraction
 
 import pytest
+from scipy import stats  # the reference; a test-only dependency
 
 from cockpit.judge.mannwhitney import (
     _null_counts,
@@ -14,8 +15,6 @@ from cockpit.judge.mannwhitney import (
     exact_sf,
     mannwhitneyu,
 )
-
-stats = pytest.importorskip("scipy.stats", reason="scipy is the reference for these tests")
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 
@@ -149,11 +148,16 @@ def test_reference_table_a5_kayenta_tie_out(tie_out: dict) -> None:
     assert result.p_value == pytest.approx(tie_out["scipy_auto"]["p"], rel=1e-12)
 
 
-def test_nan_is_refused_and_omitting_it_matches_scipy_omit() -> None:
+def test_reference_table_a5_nan_row() -> None:
+    """[1, 2, nan] vs [3, 4, 5]: NaN by default, U 0 and p 0.2 with NaN omitted."""
+    propagated = mannwhitneyu([1, 2, math.nan], [3, 4, 5])
+    assert math.isnan(propagated.u) and math.isnan(propagated.p_value)
+    omitted = mannwhitneyu([1, 2, math.nan], [3, 4, 5], nan_policy="omit")
+    assert (omitted.u, omitted.p_value) == (0, pytest.approx(0.2, rel=1e-12))
+    ref = stats.mannwhitneyu([1, 2, math.nan], [3, 4, 5], nan_policy="omit")
+    assert omitted.p_value == pytest.approx(ref.pvalue, rel=1e-12)
     with pytest.raises(ValueError, match="NaN"):
-        mannwhitneyu([1, 2, math.nan], [3, 4, 5])
-    result = mannwhitneyu([1, 2], [3, 4, 5])  # A5: nan_policy='omit' gives U 0, p 0.2
-    assert (result.u, result.p_value) == (0, pytest.approx(0.2, rel=1e-12))
+        mannwhitneyu([1, 2, math.nan], [3, 4, 5], nan_policy="raise")
 
 
 def test_canary_first_orientation() -> None:
@@ -183,3 +187,5 @@ def test_bad_arguments_are_refused() -> None:
         mannwhitneyu([1], [2], alternative="bigger")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="at least one"):
         mannwhitneyu([], [2])
+    with pytest.raises(ValueError, match="nan_policy"):
+        mannwhitneyu([1], [2], nan_policy="drop")  # type: ignore[arg-type]
