@@ -183,9 +183,11 @@ def _bracket(
 def _window(
     counter: ShiftCounter, ranks: Sequence[int], lo_v: float, hi_v: float
 ) -> list[float] | None:
+    """The ranked differences if they all lie in [lo_v, hi_v]; None when they do not."""
     xs, ys = counter.xs, counter.ys
     scale = max(abs(xs[0]), abs(xs[-1])) + max(abs(ys[0]), abs(ys[-1]))
-    margin = 4 * math.ulp(max(scale, abs(lo_v), abs(hi_v)))
+    # Several ulps of the largest magnitude involved: more than two roundings can move a key.
+    margin = 8 * math.ulp(max(scale, abs(lo_v), abs(hi_v)))
     # j < start: x - y > hi_v for sure; j >= end: x - y < lo_v for sure
     starts = list(map(bisect_left, repeat(ys), [x - hi_v - margin for x in xs]))
     ends = list(map(bisect_right, repeat(ys), [x - lo_v + margin for x in xs]))
