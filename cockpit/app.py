@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import App, SystemCommand
@@ -14,34 +17,41 @@ from textual.screen import Screen
 from cockpit import __version__
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import Settings
-from cockpit.executor import FAILED, PENDING, REFUSED, SUCCEEDED
 from cockpit.hub import ClientFactory, Hub, default_client
 from cockpit.journal import Journal
 from cockpit.keys import APP_KEYS, VIEWS
 from cockpit.model import Action
 from cockpit.snapshot import FleetSnapshot
-from cockpit.wiring import wire
-from screens.approvals import ApprovalsScreen
-from screens.audit import AuditScreen
+from cockpit.wiring import make_executor, open_journal, wire_hub
 from screens.base import FleetScreen
-from screens.canary import CanaryScreen
-from screens.dialog import ActionDialog
-from screens.drift import DriftScreen
-from screens.environments import EnvironmentsScreen
-from screens.help import HelpScreen
-from screens.overview import OverviewScreen
-from screens.pipelines import PipelinesScreen
-from screens.service import ServiceScreen
 
-VIEW_SCREENS: dict[str, type[FleetScreen]] = {
-    "overview": OverviewScreen,
-    "pipelines": PipelinesScreen,
-    "environments": EnvironmentsScreen,
-    "canary": CanaryScreen,
-    "drift": DriftScreen,
-    "approvals": ApprovalsScreen,
-    "audit": AuditScreen,
+# Views other than the first are imported when first shown: start-up pays only for one.
+VIEW_SCREENS: dict[str, str] = {
+    "overview": "screens.overview:OverviewScreen",
+    "pipelines": "screens.pipelines:PipelinesScreen",
+    "environments": "screens.environments:EnvironmentsScreen",
+    "canary": "screens.canary:CanaryScreen",
+    "drift": "screens.drift:DriftScreen",
+    "approvals": "screens.approvals:ApprovalsScreen",
+    "audit": "screens.audit:AuditScreen",
 }
+
+
+def _lazy_screen(target: str) -> Callable[[], Screen[object]]:
+    def make() -> Screen[object]:
+        import importlib
+
+        module, _, name = target.partition(":")
+        return getattr(importlib.import_module(module), name)()  # type: ignore[no-any-return]
+
+    return make
+
+
+if TYPE_CHECKING:
+    from cockpit.executor import Executor
+    from cockpit.policy import Policy
+
+FIRST_FRAME_WAIT = 0.15  # seconds
 
 
 class FleetUpdated(Message):
@@ -59,9 +69,9 @@ class CockpitApp(App[int]):
     """Release Cockpit's terminal UI."""
 
     TITLE = "Release Cockpit"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it
     ENABLE_COMMAND_PALETTE = True
-    MODES = dict(VIEW_SCREENS)  # type: ignore[arg-type]
+    MODES = {name: _lazy_screen(target) for name, target in VIEW_SCREENS.items()}  # type: ignore[misc]
     BINDINGS = [
         Binding(k.key, k.action.removeprefix("app."), k.description, show=k.show, id=k.id)
         for k in APP_KEYS
@@ -89,16 +99,12 @@ class CockpitApp(App[int]):
         from cockpit.identity import current_actor
 
         self.actor = actor or current_actor(__version__)
-        self.hub, self.executor, self.journal = wire(
-            settings,
-            actor=self.actor,
-            clock=self.clock,
-            read_only=read_only,
-            client_factory=client_factory,
-            journal=journal,
-            hub=hub,
-        )
-        self.policy = self.executor.policy
+        if hub is not None:
+            self.hub, self.journal = hub, journal or open_journal(settings, self.clock)
+        else:
+            self.hub, self.journal = wire_hub(
+                settings, clock=self.clock, client_factory=client_factory, journal=journal
+            )
 
     # Time and data -------------------------------------------------------------
     def now(self) -> datetime:
@@ -109,19 +115,28 @@ class CockpitApp(App[int]):
         return self.hub.snapshot
 
     async def on_mount(self) -> None:
-        await self._audit_lifecycle("app.start")
         if self.settings.keys:
             self.set_keymap(dict(self.settings.keys))
         self.hub.subscribe(lambda snap: self.post_message(FleetUpdated(snap)))
         for problem in (*self.settings.problems, *self.hub.problems):
             self.notify(problem, title="Connector skipped", severity="error", timeout=20)
-        start = self.settings.ui.start_view
-        await self.switch_mode(start if start in VIEW_SCREENS else "overview")
         if self.poll:
             await self.hub.start()
             self.set_interval(1.0, self._tick)
-        else:
+            # Give fast sources (the demo, a warm cache) a moment so the first frame has data;
+            # slow ones fill in when they answer.
+            await self.hub.first_data(FIRST_FRAME_WAIT)
+        else:  # tests and snapshots: one deterministic refresh, the log already open
+            await self._audit_lifecycle("app.start")
             await self.hub.refresh()
+        start = self.settings.ui.start_view
+        await self.switch_mode(start if start in VIEW_SCREENS else "overview")
+        if self.poll:
+            # The log opens (and records the start) once the first frame is up; its writes
+            # run on the audit thread and keep their order.
+            self.call_after_refresh(
+                lambda: self.run_worker(self._audit_lifecycle("app.start"), group="audit-lifecycle")
+            )
         for problem in self.hub.problems:
             self.notify(problem, title="Connector skipped", severity="error", timeout=20)
 
@@ -149,12 +164,27 @@ class CockpitApp(App[int]):
         )
 
     # Actions -----------------------------------------------------------------------
+    @cached_property
+    def executor(self) -> Executor:
+        """Policy and executor, built on first use (start-up does not need them)."""
+        return make_executor(
+            self.settings, self.hub, self.journal, actor=self.actor, clock=self.clock, read_only=self.read_only
+        )
+
+    @property
+    def policy(self) -> Policy:
+        return self.executor.policy
+
     def why_not(self, action: Action) -> str | None:
         """Why `action` is greyed out: read-only or no connector can do it (cheap checks)."""
-        why = self.policy.read_only_reason(action.environment)
-        if why:
-            return why
-        if not self.executor.capable(action):
+        if self.read_only:
+            return "read-only mode (started with --read-only)"
+        if action.environment in self.settings.read_only_envs:
+            return f"{action.environment} is read-only in the config"
+        if action.source == "cockpit":
+            return None
+        connector = self.hub.connector(action.source)
+        if connector is None or action.kind not in connector.ACTIONS:
             return f"{action.source or 'no connector'} cannot {action.kind.value} here"
         return None
 
@@ -169,6 +199,8 @@ class CockpitApp(App[int]):
         plan = self.executor.plan(action)
         if plan.decision.refused:
             await self.executor.record_refusal(plan)
+        from screens.dialog import ActionDialog
+
         confirmed = await self.push_screen_wait(ActionDialog(plan))
         if confirmed is None:
             return
@@ -179,7 +211,7 @@ class CockpitApp(App[int]):
             break_glass=confirmed.break_glass,
             confirmation=confirmed.confirmation,
         )
-        severity = {SUCCEEDED: "information", PENDING: "warning", FAILED: "error", REFUSED: "error"}.get(
+        severity = {"succeeded": "information", "pending": "warning", "failed": "error", "refused": "error"}.get(
             outcome.status, "information"
         )
         self.notify(outcome.message, title=plan.title, severity=severity, timeout=10)  # type: ignore[arg-type]
@@ -215,6 +247,10 @@ class CockpitApp(App[int]):
         return parts or None
 
     def window_state(self, environment: str):  # type: ignore[no-untyped-def]
+        if not self.settings.policy.windows and not self.snapshot.windows:
+            from cockpit.windows import NO_WINDOWS
+
+            return NO_WINDOWS
         return self.policy.window_state(environment, self.now(), self.snapshot.windows)
 
     def window_text(self, environment: str) -> Text:
@@ -231,6 +267,8 @@ class CockpitApp(App[int]):
             await self.switch_mode(name)
 
     def action_help(self) -> None:
+        from screens.help import HelpScreen
+
         self.push_screen(HelpScreen(dict(self.settings.keys)))
 
     def action_refresh_now(self) -> None:
@@ -242,10 +280,14 @@ class CockpitApp(App[int]):
         if prefer_canary and cell.canary is not None and cell.canary.phase.active:
             self.switch_mode("canary")
             screen = self.screen
+            from screens.canary import CanaryScreen
+
             if isinstance(screen, CanaryScreen):
                 screen.select(service, environment)
                 screen.show(self.snapshot, force=True)
             return
+        from screens.service import ServiceScreen
+
         self.push_screen(ServiceScreen(service, environment))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

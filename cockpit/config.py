@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from cockpit import options as opt
 from cockpit.connector import Connector
 from cockpit.errors import ConfigError, PluginError
@@ -187,6 +185,8 @@ def find(explicit: str | None, env: Mapping[str, str] | None = None) -> Path | N
 
 def read_yaml(path: Path) -> tuple[Any, LineMap]:
     """Parse a YAML file, remembering the line of every key and list item."""
+    import yaml  # only when there is a file: the demo starts without it
+
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -209,7 +209,7 @@ def read_yaml(path: Path) -> tuple[Any, LineMap]:
         raise ConfigError(f"YAML error: {exc}", file=name) from None
     lines: dict[opt.Path, int] = {}
 
-    def walk(n: yaml.Node | None, path: opt.Path) -> None:
+    def walk(n: Any, path: opt.Path) -> None:
         if n is None:
             return
         lines[path] = n.start_mark.line + 1
@@ -285,7 +285,7 @@ def build(
     if not environments:
         raise lines.error(("environments",), "at least one environment is needed")
 
-    eps = plugins.installed()
+    eps = plugins.for_types({c.type for c in raw.connectors})
     specs = []
     problems = []
     names: dict[str, int] = {}

@@ -12,15 +12,17 @@ import asyncio
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cockpit.audit import Actor, AuditEvent, EventType, Target
 from cockpit.clock import Clock
 from cockpit.hub import Hub
 from cockpit.model import Action, ActionKind, ActionResult, PendingApproval
 from cockpit.policy import ALLOWED, BREAK_GLASS, NEEDS_APPROVAL, REFUSED, Decision, Operator, Policy
 from cockpit.sanitize import clean
 from cockpit.twoperson import TWO_PERSON_SOURCE, action_from_data, action_to_data
+
+if TYPE_CHECKING:
+    from cockpit.audit import Actor, EventType
 
 SUCCEEDED, FAILED, PENDING, DUPLICATE, APPROVED, CANCELLED = (
     "succeeded",
@@ -183,17 +185,17 @@ class Executor:
             problems.extend(r + " (break-glass needed)" for r in decision.reasons)
         request_id = uuid.uuid4().hex
         if problems:
-            await self._record(EventType.ACTION_REFUSED, fresh, actor, "refused", reason, ticket, request_id, decision, break_glass, {"refusal": problems})
+            await self._record(_event("ACTION_REFUSED"), fresh, actor, "refused", reason, ticket, request_id, decision, break_glass, {"refusal": problems})
             return Outcome(REFUSED, "refused: " + "; ".join(problems), request_id, reasons=tuple(problems))
         glass = decision.outcome == BREAK_GLASS
         if glass:
-            await self._record(EventType.BREAKGLASS_USED, fresh, actor, "allowed", reason, ticket, request_id, decision, True)
+            await self._record(_event("BREAKGLASS_USED"), fresh, actor, "allowed", reason, ticket, request_id, decision, True)
 
         if fresh.action.source == TWO_PERSON_SOURCE:
             return await self._decide_two_person(fresh, actor, reason, ticket, request_id, decision, glass)
         if decision.outcome == NEEDS_APPROVAL:
             await self._record(
-                EventType.APPROVAL_PENDING, fresh, actor, "pending", reason, ticket, request_id, decision, glass,
+                _event("APPROVAL_PENDING"), fresh, actor, "pending", reason, ticket, request_id, decision, glass,
                 {"action": action_to_data(fresh.action), "required": decision.approvals_required, "title": fresh.title},
             )
             self.hub.poke(TWO_PERSON_SOURCE)
@@ -214,23 +216,23 @@ class Executor:
         action = replace(plan.action, reason=reason, ticket=ticket, actor=actor.user)
         connector = self.hub.connector(action.source)
         base = dict(extra or {})
-        await self._record(EventType.ACTION_REQUESTED, plan, actor, "requested", reason, ticket, request_id, decision, glass, extra)
+        await self._record(_event("ACTION_REQUESTED"), plan, actor, "requested", reason, ticket, request_id, decision, glass, extra)
         try:
             if connector is None:
                 raise LookupError(f"connector {action.source!r} is not running")
             result: ActionResult = await asyncio.wait_for(connector.execute(action), self.timeout)
         except TimeoutError:
             message = f"{action.source} did not answer within {self.timeout:g}s; the outcome is unknown, check before retrying"
-            await self._record(EventType.ACTION_FAILED, plan, actor, "failed", reason, ticket, request_id, decision, glass, {**base, "error": message})
+            await self._record(_event("ACTION_FAILED"), plan, actor, "failed", reason, ticket, request_id, decision, glass, {**base, "error": message})
             return Outcome(FAILED, message, request_id)
         except Exception as exc:  # a connector's failure, of any kind, is a failed attempt
             message = clean(f"{type(exc).__name__}: {exc}", limit=300)
-            await self._record(EventType.ACTION_FAILED, plan, actor, "failed", reason, ticket, request_id, decision, glass, {**base, "error": message})
+            await self._record(_event("ACTION_FAILED"), plan, actor, "failed", reason, ticket, request_id, decision, glass, {**base, "error": message})
             self.hub.poke(action.source)
             return Outcome(FAILED, message, request_id)
         status = SUCCEEDED if result.ok else FAILED
         await self._record(
-            EventType.ACTION_SUCCEEDED if result.ok else EventType.ACTION_FAILED,
+            _event("ACTION_SUCCEEDED") if result.ok else _event("ACTION_FAILED"),
             plan, actor, status, reason, ticket, request_id, decision, glass,
             {**base, "result": clean(result.message, limit=300), **({"remote_id": result.remote_id} if result.remote_id else {})},
             remote_id=result.remote_id,
@@ -247,10 +249,10 @@ class Executor:
         original = action_from_data(self._pending_action(approval))
         pending_id = approval.remote_id
         if plan.action.kind is ActionKind.REJECT:
-            await self._record(EventType.APPROVAL_REJECTED, plan, actor, "rejected", reason, ticket, pending_id, decision, glass)
+            await self._record(_event("APPROVAL_REJECTED"), plan, actor, "rejected", reason, ticket, pending_id, decision, glass)
             self.hub.poke(TWO_PERSON_SOURCE)
             return Outcome(SUCCEEDED, f"rejected: {approval.title}", pending_id)
-        await self._record(EventType.APPROVAL_GRANTED, plan, actor, "granted", reason, ticket, pending_id, decision, glass)
+        await self._record(_event("APPROVAL_GRANTED"), plan, actor, "granted", reason, ticket, pending_id, decision, glass)
         approvers = [*approval.approvals, actor.user]
         if len(approvers) < approval.required:
             self.hub.poke(TWO_PERSON_SOURCE)
@@ -261,7 +263,7 @@ class Executor:
         if inner.outcome == NEEDS_APPROVAL:
             inner = replace(inner, outcome=ALLOWED, reasons=())
         if inner.outcome == REFUSED:
-            await self._record(EventType.ACTION_REFUSED, target, actor, "refused", reason, ticket, pending_id, inner, glass, {"refusal": list(inner.reasons)})
+            await self._record(_event("ACTION_REFUSED"), target, actor, "refused", reason, ticket, pending_id, inner, glass, {"refusal": list(inner.reasons)})
             return Outcome(REFUSED, "approved, but now refused: " + "; ".join(inner.reasons), pending_id)
         self.hub.poke(TWO_PERSON_SOURCE)
         return await self._execute(
@@ -279,13 +281,13 @@ class Executor:
     async def record_refusal(self, plan: Plan) -> None:
         """An attempt the policy refused before any dialog: audited like any other."""
         await self._record(
-            EventType.ACTION_REFUSED, plan, self.actor, "refused", "", "", uuid.uuid4().hex, plan.decision, False,
+            _event("ACTION_REFUSED"), plan, self.actor, "refused", "", "", uuid.uuid4().hex, plan.decision, False,
             {"refusal": list(plan.decision.reasons)},
         )
 
     async def _record(
         self,
-        event_type: EventType,
+        event_type: EventType,  # type: ignore[name-defined]
         plan: Plan,
         actor: Actor,
         outcome: str,
@@ -298,6 +300,8 @@ class Executor:
         *,
         remote_id: str = "",
     ) -> None:
+        from cockpit.audit import AuditEvent, Target
+
         action = plan.action
         event = AuditEvent(
             event_type=event_type,
@@ -322,6 +326,13 @@ class Executor:
             extra=dict(extra or {}),
         )
         await self.audit.append(event)
+
+
+def _event(name: str) -> EventType:
+    # The audit package is imported on first use, off the start-up path.
+    from cockpit.audit import EventType
+
+    return EventType[name]
 
 
 def approval_reason(approval: PendingApproval, reason: str) -> str:

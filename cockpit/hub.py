@@ -145,6 +145,20 @@ class Hub:
             if inst.client is not None:
                 await inst.client.aclose()
 
+    async def first_data(self, timeout: float) -> bool:
+        """Wait until some connector has reported facts, at most `timeout` seconds."""
+        if self.snapshot.services:
+            return True
+        arrived = asyncio.Event()
+        self._listeners.append(lambda snap: arrived.set() if snap.services else None)
+        try:
+            await asyncio.wait_for(arrived.wait(), timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self._listeners.pop()
+        return True
+
     def poke(self, name: str | None = None) -> None:
         """Poll now instead of waiting for the interval (after an action, on user request)."""
         for inst in self._instances.values():

@@ -20,19 +20,27 @@ class Journal:
 
     def __init__(self, opener: Callable[[], Any]) -> None:
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")
-        self._store = self._pool.submit(opener)
+        self._opener = opener
+        self._store: concurrent.futures.Future[Any] | None = None  # opened on first use
 
     @property
-    def store_ready(self) -> bool:
-        return self._store.done()
+    def opened(self) -> bool:
+        return self._store is not None
+
+    def _open(self) -> concurrent.futures.Future[Any]:
+        if self._store is None:
+            self._store = self._pool.submit(self._opener)
+        return self._store
 
     def call_sync(self, fn: Callable[[Any], T]) -> T:
         """Run `fn(store)` on the audit thread and wait (CLI use, no event loop)."""
-        return self._pool.submit(lambda: fn(self._store.result())).result()
+        store = self._open()
+        return self._pool.submit(lambda: fn(store.result())).result()
 
     async def call(self, fn: Callable[[Any], T]) -> T:
         """Run `fn(store)` on the audit thread without blocking the event loop."""
-        future = self._pool.submit(lambda: fn(self._store.result()))
+        store = self._open()
+        future = self._pool.submit(lambda: fn(store.result()))
         return await asyncio.wrap_future(future)
 
     async def append(self, event: Any) -> Any:
@@ -42,6 +50,9 @@ class Journal:
         def shut(store: Any) -> None:
             store.close()
 
-        if self._store.done() and self._store.exception() is None:
-            self._pool.submit(lambda: shut(self._store.result())).result()
+        store = self._store
+        if store is not None:
+            concurrent.futures.wait([store])
+            if store.exception() is None:
+                self._pool.submit(lambda: shut(store.result())).result()
         self._pool.shutdown(wait=True)

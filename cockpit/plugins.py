@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any
 
 from cockpit.connector import Connector, contract_problems
 from cockpit.errors import PluginError
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 GROUP = "cockpit.connectors"
 
@@ -19,8 +23,33 @@ class PluginInfo:
     version: str
 
 
+# The demo needs no discovery: `cockpit` with no config starts without scanning every
+# installed distribution's metadata (tens of milliseconds on a big environment).
+BUILTIN = {"demo": "connectors.demo:DemoConnector"}
+
+
+class Builtin:
+    """A connector of ours, addressed like an entry point without reading any metadata."""
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name, self.value = name, value
+
+    def load(self) -> Any:
+        module, _, attr = self.value.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+def for_types(names: set[str]) -> dict[str, Any]:
+    """Entry points covering `names`; scans installed metadata only when it must."""
+    if names and names <= BUILTIN.keys():
+        return {n: Builtin(n, BUILTIN[n]) for n in names}
+    return installed()
+
+
 def installed() -> dict[str, EntryPoint]:
     """Entry points by connector type name. Imports nothing; the last duplicate wins."""
+    from importlib.metadata import entry_points
+
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
@@ -34,7 +63,7 @@ def info(ep: EntryPoint) -> PluginInfo:
     )
 
 
-def load(name: str, eps: dict[str, EntryPoint] | None = None) -> type[Connector]:
+def load(name: str, eps: dict[str, Any] | None = None) -> type[Connector]:
     """Import one connector class and check it against the contract.
 
     Raises PluginError (naming the plugin and the cause) when the module fails to import or

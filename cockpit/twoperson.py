@@ -60,6 +60,9 @@ class TwoPersonConnector(Connector):
         return self._actions.get(request_id)
 
     async def approvals(self) -> Sequence[PendingApproval]:
+        journal = self.options.journal
+        if not journal.opened:
+            return ()  # the app opens the log right after its first frame; next poll reads it
         from cockpit.audit import EventType
 
         since = self.clock.now() - OPEN_FOR
@@ -70,7 +73,7 @@ class TwoPersonConnector(Connector):
             EventType.ACTION_REQUESTED,
             EventType.ACTION_REFUSED,
         ]
-        records = await self.options.journal.call(lambda store: list(store.records(since=since, event_types=kinds)))
+        records = await journal.call(lambda store: list(store.records(since=since, event_types=kinds)))
         return self.pending(records)
 
     def pending(self, records: Sequence[Any]) -> list[PendingApproval]:

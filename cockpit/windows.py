@@ -28,6 +28,9 @@ class WindowState:
     windows: tuple[str, ...] = ()  # the windows that decide the current state
 
 
+NO_WINDOWS = WindowState(True, "open (no change windows)", "", None)
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -97,7 +100,7 @@ def state(windows: Iterable[ChangeWindow], environment: str, now: datetime) -> W
     """Whether `environment` is open for changes at `now`, and until when."""
     relevant = [w for w in windows if applies(w, environment)]
     if not relevant:
-        return WindowState(True, "open (no change windows)", "", None)
+        return NO_WINDOWS
     is_open, deciding, reason = _is_open(relevant, now)
     flip = _next_flip(relevant, now, is_open)
     names = tuple(w.name for w in deciding)

@@ -2,21 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import ConnectorSpec, Settings
-from cockpit.executor import Executor
 from cockpit.hub import ClientFactory, Hub, default_client
 from cockpit.journal import Journal
-from cockpit.policy import Policy, operator_for
 from cockpit.twoperson import TWO_PERSON_SOURCE, TwoPersonConnector, TwoPersonOptions
+
+if TYPE_CHECKING:
+    from cockpit.executor import Executor
 
 
 def open_journal(settings: Settings, clock: Clock) -> Journal:
-    from cockpit.audit import open_store
+    def opener() -> Any:
+        # Imported and opened on the audit thread, while the UI starts.
+        from cockpit.audit import open_store
 
-    return Journal(lambda: open_store(settings.audit.path, clock=clock))
+        return open_store(settings.audit.path, clock=clock)
+
+    return Journal(opener)
+
+
+def wire_hub(
+    settings: Settings,
+    *,
+    clock: Clock,
+    client_factory: ClientFactory = default_client,
+    journal: Journal | None = None,
+) -> tuple[Hub, Journal]:
+    """The hub (every configured connector plus the two-person queue) and the journal."""
+    journal = journal or open_journal(settings, clock)
+    two_person = ConnectorSpec(
+        TWO_PERSON_SOURCE, "two-person", TwoPersonConnector, TwoPersonOptions(journal), 3.0, 10.0, 60.0
+    )
+    hub = Hub(
+        [*settings.connectors, two_person], settings.environments, clock=clock, client_factory=client_factory
+    )
+    return hub, journal
+
+
+def make_executor(
+    settings: Settings, hub: Hub, journal: Journal, *, actor: Any, clock: Clock, read_only: bool = False
+) -> Executor:
+    from cockpit.executor import Executor
+    from cockpit.policy import Policy, operator_for
+
+    policy = Policy(
+        settings.policy,
+        production=[e.name for e in settings.environments if e.production],
+        read_only=read_only,
+        read_only_envs=settings.read_only_envs,
+    )
+    return Executor(hub, policy, journal, actor=actor, operator=operator_for(actor.user), clock=clock)
 
 
 def wire(
@@ -27,21 +65,8 @@ def wire(
     read_only: bool = False,
     client_factory: ClientFactory = default_client,
     journal: Journal | None = None,
-    hub: Hub | None = None,
 ) -> tuple[Hub, Executor, Journal]:
     clock = clock or SystemClock()
-    journal = journal or open_journal(settings, clock)
-    two_person = ConnectorSpec(
-        TWO_PERSON_SOURCE, "two-person", TwoPersonConnector, TwoPersonOptions(journal), 3.0, 10.0, 60.0
-    )
-    hub = hub or Hub(
-        [*settings.connectors, two_person], settings.environments, clock=clock, client_factory=client_factory
-    )
-    policy = Policy(
-        settings.policy,
-        production=[e.name for e in settings.environments if e.production],
-        read_only=read_only,
-        read_only_envs=settings.read_only_envs,
-    )
-    executor = Executor(hub, policy, journal, actor=actor, operator=operator_for(actor.user), clock=clock)
+    hub, journal = wire_hub(settings, clock=clock, client_factory=client_factory, journal=journal)
+    executor = make_executor(settings, hub, journal, actor=actor, clock=clock, read_only=read_only)
     return hub, executor, journal

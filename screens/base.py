@@ -14,14 +14,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input
 
 from cockpit import targets
 from cockpit.keys import ACTION_KEYS, SCREEN_KEYS
 from cockpit.model import ActionKind
 from cockpit.snapshot import FleetSnapshot
 from screens.table import LiveTable
-from screens.widgets import TopBar
+from screens.widgets import KeyBar, TopBar
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
@@ -79,15 +79,15 @@ class FleetScreen(Screen[None]):
         yield TopBar(id="topbar")
         with Vertical(id="body"):
             yield from self.compose_body()
-        yield Static(id="notice", classes="notice")
-        yield FilterBar(placeholder="filter (Enter keeps it, Esc clears)", id="filter")
-        yield Footer()
+        yield KeyBar(id="keybar")
 
     def compose_body(self) -> ComposeResult:
         yield from ()
 
     def on_screen_resume(self) -> None:
         self.show(self.cockpit.snapshot, force=True)
+        self._key_states = ()
+        self._refresh_keys()
 
     # Live updates --------------------------------------------------------------
     def show(self, snapshot: FleetSnapshot, force: bool = False) -> None:
@@ -103,11 +103,24 @@ class FleetScreen(Screen[None]):
     _key_states: tuple[object, ...] = ()
 
     def _refresh_keys(self) -> None:
-        """Re-draw the footer only when an action's availability changed (it is costly)."""
+        """Re-draw the key bar when an action's availability changed."""
         states = tuple(self.check_action(spec.action, ()) for spec in ACTION_KEYS)
         if states != self._key_states:
             self._key_states = states
             self.refresh_bindings()
+            self.call_later(self._draw_keys)
+
+    def _draw_keys(self) -> None:
+        shown = []
+        seen = set()
+        for key, active in self.active_bindings.items():
+            binding = active.binding
+            if not binding.show or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            shown.append((self.app.get_key_display(binding), binding.description, active.enabled))
+        for bar in self.query(KeyBar):
+            bar.show_keys(shown)
 
     def refresh_header(self, snapshot: FleetSnapshot) -> None:
         self.query_one(TopBar).show(
@@ -123,16 +136,16 @@ class FleetScreen(Screen[None]):
         needle = self.filter_text.lower()
         return any(needle in str(f).lower() for f in fields)
 
-    def notice(self, text: str) -> None:
-        from rich.text import Text
-
-        self.query_one("#notice", Static).update(Text(text))
-
     # Keys ------------------------------------------------------------------------
     def action_filter(self) -> None:
         if not self.FILTERABLE:
             return
-        bar = self.query_one(FilterBar)
+        found = self.query(FilterBar)
+        if found:
+            bar = found.first(FilterBar)
+        else:  # mounted on first use: most sessions never filter
+            bar = FilterBar(placeholder="filter (Enter keeps it, Esc clears)", id="filter")
+            self.mount(bar, before=self.query_one(KeyBar))
         bar.add_class("-open")
         bar.focus()
 
@@ -147,8 +160,8 @@ class FleetScreen(Screen[None]):
 
     def action_back(self) -> None:
         if self.filter_text:
-            bar = self.query_one(FilterBar)
-            bar.value = ""
+            for bar in self.query(FilterBar):
+                bar.value = ""
             self.filter_text = ""
             self.show(self.cockpit.snapshot, force=True)
             return

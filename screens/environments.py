@@ -7,7 +7,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static, Tab, Tabs
+from textual.widgets import Static
 
 from cockpit.clock import ago
 from cockpit import targets
@@ -70,38 +70,34 @@ class EnvironmentsScreen(FleetScreen):
         self.environment = ""
 
     def compose_body(self) -> ComposeResult:
-        yield Tabs(id="env-tabs")
+        yield Static(id="env-tabs")
         yield Static(id="protection")
         yield LiveTable(COLUMNS, id="deployments")
 
-    def _ensure_tabs(self, snapshot: FleetSnapshot) -> None:
-        tabs = self.query_one(Tabs)
+    def _draw_tabs(self, snapshot: FleetSnapshot) -> None:
         names = [e.name for e in snapshot.environments]
-        if [str(t.id) for t in tabs.query(Tab)] != [f"env-{n}" for n in names]:
-            tabs.clear()
-            for env in snapshot.environments:
-                label = Text(env.name.upper() if env.production else env.name)
-                tabs.add_tab(Tab(label, id=f"env-{env.name}"))
-        if not self.environment and names:
+        if self.environment not in names and names:
             self.environment = names[0]
-
-    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
-        if event.tab is None or event.tab.id is None:
-            return
-        name = event.tab.id.removeprefix("env-")
-        if name != self.environment:
-            self.environment = name
-            self.show(self.cockpit.snapshot, force=True)
+        line = Text()
+        for env in snapshot.environments:
+            label = env.name.upper() if env.production else env.name
+            active = env.name == self.environment
+            style = ("bold reverse " if active else "") + ("red" if env.production else "")
+            line.append(f" {label} ", style=style.strip() or None)
+            line.append(" ")
+        line.append("  [ ] switch", style="dim")
+        self.query_one("#env-tabs", Static).update(line)
 
     def action_tab(self, step: int) -> None:
-        tabs = self.query_one(Tabs)
-        if step > 0:
-            tabs.action_next_tab()
-        else:
-            tabs.action_previous_tab()
+        names = [e.name for e in self.cockpit.snapshot.environments]
+        if not names:
+            return
+        index = names.index(self.environment) if self.environment in names else 0
+        self.environment = names[(index + step) % len(names)]
+        self.show(self.cockpit.snapshot, force=True)
 
     def render_fleet(self, snapshot: FleetSnapshot, full: bool) -> None:
-        self._ensure_tabs(snapshot)
+        self._draw_tabs(snapshot)
         now = self.cockpit.now()
         env = self.environment
         info = [i for i in snapshot.environment_info if i.name == env]

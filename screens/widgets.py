@@ -103,6 +103,26 @@ class TopBar(Static):
         self.update(line, layout=False)  # one line, always: no need to lay out the screen again
 
 
+class KeyBar(Static):
+    """The keys of this view, one line; greyed keys are disabled here (press them to hear why).
+
+    Textual's Footer builds a widget per key; a single line of text starts much faster.
+    """
+
+    DEFAULT_CSS = """
+    KeyBar { dock: bottom; height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def show_keys(self, keys: list[tuple[str, str, bool]]) -> None:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        for key, description, enabled in keys:
+            line.append(f" {key} ", style="bold reverse" if enabled else "dim strike")
+            line.append(f" {description}  ", style="" if enabled else "dim")
+        line.append(" ctrl+p ", style="bold reverse")
+        line.append(" palette", style="")
+        self.update(line, layout=False)
+
+
 SPARK = " ▁▂▃▄▅▆▇█"
 
 
