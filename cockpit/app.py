@@ -22,6 +22,7 @@ from cockpit.journal import Journal
 from cockpit.keys import APP_KEYS, VIEWS
 from cockpit.model import Action
 from cockpit.snapshot import FleetSnapshot
+from cockpit.autopilot import AUTO_ACTOR, AutoPilot, Proposal
 from cockpit.wiring import make_executor, open_journal, wire_hub
 from screens.base import FleetScreen
 
@@ -95,6 +96,8 @@ class CockpitApp(App[int]):
         self.clock = clock or SystemClock()
         self.poll = poll
         self.read_only = read_only
+        self.autopilot = AutoPilot(settings.policy)
+        self.banner: Text | None = None  # a failing canary waiting for a human
         self.theme = settings.ui.theme
         from cockpit.identity import current_actor
 
@@ -219,6 +222,77 @@ class CockpitApp(App[int]):
 
     def on_fleet_updated(self, message: FleetUpdated) -> None:
         self._show()
+        snap = self.hub.snapshot
+        if snap.changes.other or snap.changes.everything:
+            for proposal in self.autopilot.review(snap):
+                if proposal.automatic:
+                    self.run_worker(self._auto_rollback(proposal), group="auto-rollback")
+                else:
+                    self.notify(
+                        f"{proposal.summary}. Press B to roll back.",
+                        title=f"Canary {proposal.service} in {proposal.environment} fails",
+                        severity="error",
+                        timeout=30,
+                    )
+            banner = self._banner(snap)
+            if banner != self.banner:
+                self.banner = banner
+                screen = self.screen
+                if isinstance(screen, FleetScreen):
+                    screen.refresh_header(snap)
+
+    def _banner(self, snap: FleetSnapshot) -> Text | None:
+        failing = [p for p in self.autopilot.failing(snap) if not p.automatic]
+        if not failing:
+            return None
+        first = failing[0]
+        text = Text(" ⚠ CANARY FAILING ", style="bold reverse red")
+        text.append(f" {first.service} {first.canary_version} in {first.environment}", style="bold")
+        text.append(" · press B to roll back · ", style="bold")
+        if len(failing) > 1:
+            text.append(f"(+{len(failing) - 1} more) ")
+        text.append(first.summary)
+        text.truncate(200, overflow="ellipsis")
+        return text
+
+    async def _auto_rollback(self, proposal: Proposal) -> None:
+        from dataclasses import replace
+
+        from cockpit import targets
+        from cockpit.policy import BREAK_GLASS, Operator
+
+        built = targets.rollback(self.hub.snapshot, proposal.service, proposal.environment)
+        if isinstance(built, str):
+            self.notify(f"automatic rollback impossible: {built}", severity="error", timeout=30)
+            return
+        actor = replace(self.actor, user=AUTO_ACTOR)  # type: ignore[type-var]
+        operator = Operator(AUTO_ACTOR)
+        plan = replace(self.executor.plan(built, operator=operator), evidence_extra=proposal.evidence())
+        await self.executor.record_verdict(plan, actor, proposal.summary)
+        outcome = await self.executor.submit(
+            plan,
+            reason=proposal.reason(),
+            break_glass=plan.decision.outcome == BREAK_GLASS,
+            actor=actor,
+            operator=operator,
+        )
+        self.notify(
+            f"{proposal.summary} → {outcome.status}: {outcome.message}",
+            title=f"Automatic rollback of {proposal.service} in {proposal.environment}",
+            severity="information" if outcome.status == "succeeded" else "error",
+            timeout=30,
+        )
+        await self.hub.refresh()
+
+    def action_rollback_failing(self) -> None:
+        from cockpit import targets
+
+        failing = self.autopilot.failing(self.hub.snapshot)
+        if not failing:
+            self.notify("No canary is failing.", timeout=4)
+            return
+        first = failing[0]
+        self.request_action(targets.rollback(self.hub.snapshot, first.service, first.environment))
 
     def _tick(self) -> None:
         """Once a second: clocks, ages and staleness move even when no data does."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cockpit import options as opt
+from cockpit.analysis import CanaryConfig
 from cockpit.connector import Connector
 from cockpit.errors import ConfigError, PluginError
 from cockpit.model import ChangeWindow, Environment
@@ -132,6 +133,7 @@ class ConfigFile:
     ui: UiConfig = field(default_factory=UiConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
+    canary: CanaryConfig = field(default_factory=CanaryConfig)
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,7 @@ class Settings:
     problems: tuple[str, ...] = ()  # plugins that failed to load and were skipped
     read_only_envs: frozenset[str] = frozenset()
     policy: PolicyConfig = field(default_factory=PolicyConfig)
+    canary: CanaryConfig = field(default_factory=CanaryConfig)
 
     @property
     def demo(self) -> bool:
@@ -227,7 +230,10 @@ def read_yaml(path: Path) -> tuple[Any, LineMap]:
 
 
 def demo_file(seed: int, scale: int) -> ConfigFile:
+    # The demo rolls a failing prod canary back on its own, to show the whole path.
+    policy = PolicyConfig(environments={"prod": EnvironmentPolicy(auto_rollback=True)})
     return ConfigFile(
+        policy=policy,
         connectors=[
             ConnectorConfig(
                 name="demo",
@@ -355,6 +361,7 @@ def build(
         problems=tuple(problems),
         read_only_envs=frozenset(e.name for e in raw.environments if e.read_only and e.name in env_names),
         policy=raw.policy,
+        canary=raw.canary,
     )
 
 

@@ -46,9 +46,11 @@ class Plan:
     digest: str
     warnings: tuple[str, ...] = ()
     approval: PendingApproval | None = None
+    evidence_extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. a canary verdict
 
     def evidence(self) -> dict[str, Any]:
         out: dict[str, Any] = {
+            **self.evidence_extra,
             "gates": [{"name": g.name, "status": g.status.value, "evidence": g.evidence} for g in self.decision.gates],
             "window": self.decision.window.label if self.decision.window else None,
         }
@@ -172,7 +174,8 @@ class Executor:
         operator: Operator | None,
     ) -> Outcome:
         actor = actor or self.actor
-        fresh = self.plan(plan.action, operator=operator)  # the world may have moved on
+        # The world may have moved on: decide again, keeping the evidence that prompted it.
+        fresh = replace(self.plan(plan.action, operator=operator), evidence_extra=plan.evidence_extra)
         decision = fresh.decision
         problems: list[str] = []
         if len(reason) < decision.reason_min_length:
@@ -277,6 +280,12 @@ class Executor:
         if data is None:
             raise LookupError("the two-person request's action is not known")
         return data  # type: ignore[no-any-return]
+
+    async def record_verdict(self, plan: Plan, actor: Actor, summary: str) -> None:
+        """The judge's verdict that prompts an action, as its own record (R-A14)."""
+        await self._record(
+            _event("VERDICT_RECORDED"), plan, actor, "fail", summary, "", uuid.uuid4().hex, plan.decision, False
+        )
 
     async def record_refusal(self, plan: Plan) -> None:
         """An attempt the policy refused before any dialog: audited like any other."""

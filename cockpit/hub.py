@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from cockpit.analysis import Analyst
 from cockpit.clock import Clock
 from cockpit.config import ConnectorSpec
 from cockpit.connector import Connector
@@ -80,8 +81,10 @@ class Hub:
         clock: Clock,
         client_factory: ClientFactory = default_client,
         rng: random.Random | None = None,
+        analyst: Analyst | None = None,
     ) -> None:
         self.clock = clock
+        self.analyst = analyst or Analyst()
         self._specs = list(specs)
         self._client_factory = client_factory
         self._rng = rng or random.Random()
@@ -232,7 +235,8 @@ class Hub:
                 spec.stale_after,
                 latency=self.clock.monotonic() - started,
             )
-            self._publish(self.snapshot.with_observation(obs, state, self.clock.now()))
+            merged = self.snapshot.with_observation(obs, state, self.clock.now())
+            self._publish(self.analyst.apply(merged))
             return spec.interval
 
     def _publish(self, snapshot: FleetSnapshot) -> None:

@@ -37,6 +37,9 @@ APP_KEYS: tuple[KeySpec, ...] = (
     ),
     KeySpec("help", "question_mark", "app.help", "Help", "app"),
     KeySpec("refresh", "ctrl+r", "app.refresh_now", "Refresh", "app", show=False),
+    KeySpec(
+        "canary.rollback", "B", "app.rollback_failing", "Roll back failing canary", "app", show=False, mutating=True
+    ),
     KeySpec("quit", "q", "app.quit", "Quit", "app"),
 )
 

@@ -234,6 +234,10 @@ class MetricSeries:
     tolerance: float | None = None
     min: float | None = None  # absolute thresholds the canary's values must stay within
     max: float | None = None
+    # Effect-size gates (mean ratio canary/baseline): a significant shift smaller than this
+    # is not a failure. None: any significant shift in the bad direction counts.
+    allowed_increase: float | None = None
+    allowed_decrease: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cockpit.analysis import Analyst
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import ConnectorSpec, Settings
 from cockpit.hub import ClientFactory, Hub, default_client
@@ -37,7 +38,11 @@ def wire_hub(
         TWO_PERSON_SOURCE, "two-person", TwoPersonConnector, TwoPersonOptions(journal), 3.0, 10.0, 60.0
     )
     hub = Hub(
-        [*settings.connectors, two_person], settings.environments, clock=clock, client_factory=client_factory
+        [*settings.connectors, two_person],
+        settings.environments,
+        clock=clock,
+        client_factory=client_factory,
+        analyst=Analyst(settings.canary),
     )
     return hub, journal
 

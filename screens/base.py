@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from cockpit import targets
 from cockpit.keys import ACTION_KEYS, SCREEN_KEYS
@@ -77,6 +77,7 @@ class FleetScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
+        yield Static(id="banner")
         with Vertical(id="body"):
             yield from self.compose_body()
         yield KeyBar(id="keybar")
@@ -126,6 +127,11 @@ class FleetScreen(Screen[None]):
         self.query_one(TopBar).show(
             snapshot, self.TITLE_TEXT, self.cockpit.now(), self.cockpit.header_extra()
         )
+        banner = self.query_one("#banner", Static)
+        text = self.cockpit.banner
+        banner.display = text is not None
+        if text is not None:
+            banner.update(text)
 
     def render_fleet(self, snapshot: FleetSnapshot, full: bool) -> None:
         """Draw the body; `full` means reconcile everything, else apply snapshot.changes."""

@@ -32,14 +32,14 @@ def cell_text(cell: Cell, snapshot: FleetSnapshot, now: datetime) -> Text:
         out.append_text(txt(dep.version, limit=14))
         out.append(f" {glyph}", style=style)
     if cell.canary is not None and cell.canary.phase.active:
-        paused = "⏸" if cell.canary.phase.value == "paused" else ""
+        paused = "‖" if cell.canary.phase.value == "paused" else ""
         out.append(f" ⇢{cell.canary.weight}%{paused}", style="cyan bold")
     if cell.drift is not None and cell.drift.items:
         out.append(f" ≠{len(cell.drift.items)}", style="yellow bold")
     firing = cell.firing
     if firing:
         critical = any(a.severity is Severity.CRITICAL for a in firing)
-        out.append(f" {'‼' if critical else '!'}{len(firing)}", style="red bold" if critical else "yellow")
+        out.append(f" {'!!' if critical else '!'}{len(firing)}", style="red bold" if critical else "yellow")
     if any(
         (s := snapshot.sources.get(name)) is not None and s.stale(now) for name in cell.sources
     ):

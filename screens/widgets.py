@@ -23,7 +23,7 @@ __all__ = ["LiveTable", "SortText", "TopBar", "txt", "status_text", "health_text
 STATUS_STYLE: dict[Status, tuple[str, str]] = {
     Status.QUEUED: ("…", "dim"),
     Status.RUNNING: ("↻", "cyan"),
-    Status.WAITING: ("⏸", "yellow bold"),
+    Status.WAITING: ("‖", "yellow bold"),
     Status.SUCCEEDED: ("✓", "green"),
     Status.FAILED: ("✗", "red bold"),
     Status.CANCELLED: ("⊘", "dim"),

@@ -78,6 +78,8 @@ CANARY_WEIGHTS = (5, 10, 25, 50, 75, 100)
 CANARY_STEP_TICKS = 60
 METRIC_POINTS = 90
 METRIC_EVERY = 2  # ticks between metric samples
+DEGRADE_AFTER = 240  # seconds of canary age before a degrading canary's errors climb
+ALLOWED_INCREASE = 1.10  # a shift under 10% of the baseline mean is noise, not a failure
 HISTORY = 20000  # finished runs kept per fleet at most (scaled below)
 
 
@@ -319,24 +321,29 @@ class Fleet:
         self._enter_stage(run, target_stage, t)
 
     def _initial_canary(self, start: datetime) -> None:
-        svc = self.services[0]
-        dep = self.deployments[(svc, self.prod)]
+        """Two canaries in prod: a healthy one mid-way, and one that starts to degrade a
+        minute after start-up (the judge fails it; the policy rolls it back or proposes to)."""
         staging = self.envs[-2] if len(self.envs) > 1 else self.prod
-        candidate = self.deployments[(svc, staging)].version
-        state = CanaryState(
-            service=svc,
-            environment=self.prod,
-            baseline=dep.version,
-            candidate=candidate,
-            step=2,
-            phase=CanaryPhase.PROGRESSING,
-            started_at=start - timedelta(seconds=METRIC_POINTS * METRIC_EVERY),
-        )
-        for name in ("error_rate", "latency_p99", "cpu"):
-            state.series[name] = ([], [])
-        for k in range(METRIC_POINTS, 0, -1):
-            self._sample(state, start - timedelta(seconds=k * METRIC_EVERY))
-        self.canaries[(svc, self.prod)] = state
+        picks = [(self.services[0], False, 2, METRIC_POINTS * METRIC_EVERY)]
+        if len(self.services) > 1:
+            picks.append((self.services[1], True, 1, DEGRADE_AFTER - 60))
+        for svc, degrade, step, age in picks:
+            dep = self.deployments[(svc, self.prod)]
+            state = CanaryState(
+                service=svc,
+                environment=self.prod,
+                baseline=dep.version,
+                candidate=self.deployments[(svc, staging)].version,
+                step=step,
+                phase=CanaryPhase.PROGRESSING,
+                started_at=start - timedelta(seconds=age),
+                degrade=degrade,
+            )
+            for name in ("error_rate", "latency_p99", "cpu"):
+                state.series[name] = ([], [])
+            for k in range(METRIC_POINTS, 0, -1):
+                self._sample(state, start - timedelta(seconds=k * METRIC_EVERY))
+            self.canaries[(svc, self.prod)] = state
 
     def _initial_drift_and_alerts(self, start: datetime) -> None:
         staging = self.envs[-2] if len(self.envs) > 1 else self.envs[0]
@@ -527,11 +534,12 @@ class Fleet:
     def _sample(self, state: CanaryState, when: datetime) -> None:
         rng = self.rng
         age = (when - state.started_at).total_seconds()
-        worse = max(0.0, age - 240) / 60 if state.degrade else 0.0
+        worse = max(0.0, age - DEGRADE_AFTER) / 60 if state.degrade else 0.0
+        # Baseline and canary come from the same distributions unless the canary degrades.
         values = {
-            "error_rate": (rng.gauss(0.40, 0.06), rng.gauss(0.41 + 0.25 * worse, 0.06)),
-            "latency_p99": (rng.gauss(182, 9), rng.gauss(184 + 12 * worse, 9)),
-            "cpu": (rng.gauss(41, 3), rng.gauss(42, 3)),
+            "error_rate": (rng.gauss(0.40, 0.06), rng.gauss(0.40 + 0.30 * worse, 0.06)),
+            "latency_p99": (rng.gauss(182, 9), rng.gauss(182 + 15 * worse, 9)),
+            "cpu": (rng.gauss(41, 3), rng.gauss(41, 3)),
         }
         state.times.append(when)
         for name, (base, can) in values.items():
@@ -636,6 +644,7 @@ class Fleet:
                         direction="increase",
                         critical=name == "error_rate",
                         group={"cpu": "saturation"}.get(name, "golden"),
+                        allowed_increase=ALLOWED_INCREASE,
                     )
                     for name, (b, c) in state.series.items()
                 ),

@@ -105,15 +105,15 @@ async def test_roll_back_a_service_to_its_previous_version(tmp_path: Path) -> No
     app = app_with(tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         matrix = app.screen.query_one("#matrix", LiveTable)
-        matrix.move_cursor(row=matrix.keys.index("payments"), column=3)
-        before = app.hub.snapshot.cell("payments", "prod").deployment
+        matrix.move_cursor(row=matrix.keys.index("cart"), column=3)
+        before = app.hub.snapshot.cell("cart", "prod").deployment
         assert before is not None
         await pilot.press("b")
         await pilot.pause()
         assert isinstance(app.screen, ActionDialog)
         assert app.screen.plan.to_version == before.history[0].version
-        await fill_and_confirm(pilot, app, "error budget burning since deploy", "payments")
-        after = app.hub.snapshot.cell("payments", "prod").deployment
+        await fill_and_confirm(pilot, app, "error budget burning since deploy", "cart")
+        after = app.hub.snapshot.cell("cart", "prod").deployment
         assert after is not None and after.version == before.history[0].version
     done = [r for r in records(app) if r.event_type == EventType.ACTION_SUCCEEDED]
     assert len(done) == 1 and done[0].action == "rollback" and done[0].target.from_version == before.version
@@ -241,10 +241,10 @@ async def test_audit_view_shows_the_records_and_the_verify_status(tmp_path: Path
     app = app_with(tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         matrix = app.screen.query_one("#matrix", LiveTable)
-        matrix.move_cursor(row=matrix.keys.index("payments"), column=3)
+        matrix.move_cursor(row=matrix.keys.index("cart"), column=3)
         await pilot.press("b")
         await pilot.pause()
-        await fill_and_confirm(pilot, app, "error budget burning since deploy", "payments")
+        await fill_and_confirm(pilot, app, "error budget burning since deploy", "cart")
         await pilot.press("7")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -190,7 +190,7 @@ async def test_the_tui_shows_deployments_and_rollouts_canaries(tmp_path: Path) -
         assert {"web", "checkout", "payments", "api-gateway"} <= set(matrix.keys)
         snap = app.snapshot
         assert "2.4.7 ✓" in cell_text(snap.cell("web", "prod"), snap, NOW).plain
-        assert "⇢20%⏸" in cell_text(snap.cell("payments", "prod"), snap, NOW).plain
+        assert "⇢20%‖" in cell_text(snap.cell("payments", "prod"), snap, NOW).plain
         assert "2.4.7" in app.export_screenshot()  # on screen, not only in the model
         await pilot.press("4")
         canaries = app.screen.query_one("#canaries", LiveTable)

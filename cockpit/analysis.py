@@ -1,0 +1,141 @@
+"""Canary analysis in the hub: attach metric series to canaries and judge them.
+
+Any canary, from any rollout source, is judged by the cockpit's own judge: with its own
+series (the demo, Argo Rollouts analysis charts) or with the series a metrics source
+(Prometheus) reports for the same service and environment. Verdicts are cached by the
+series they rest on, so an unchanged canary is never judged twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from cockpit.model import Canary, MetricSeries, MetricVerdict, Verdict
+from cockpit.snapshot import FleetSnapshot
+
+NODATA = "nodata"  # not enough evidence to act on, either way
+ERROR = "error"
+
+
+@dataclass
+class CanaryConfig:
+    """How canaries are judged (the `canary:` section of the config file)."""
+
+    marginal: float = 75.0
+    passing: float = 95.0
+    min_points: int = 50
+    confidence: float = 0.98
+    tolerance: float = 0.25
+    groups: dict[str, float] = field(default_factory=dict)  # weights; others share the rest
+
+    def validate(self) -> None:
+        if not 0 <= self.marginal <= self.passing <= 100:
+            raise ValueError("need 0 <= marginal <= passing <= 100")
+        if self.min_points < 1:
+            raise ValueError("min_points must be at least 1")
+
+
+def decision_of(verdict: Verdict) -> str:
+    """The verdict's decision, except that a canary mostly without data is "nodata":
+    the judge fails it (fail closed), but nobody should roll back on missing evidence."""
+    if verdict.decision not in ("fail", "marginal"):
+        return verdict.decision
+    nodata = [m for m in verdict.metrics if m.classification in ("Nodata", "NodataFailMetric")]
+    if verdict.metrics and 2 * len(nodata) >= len(verdict.metrics):
+        return NODATA
+    return verdict.decision
+
+
+class Analyst:
+    def __init__(self, config: CanaryConfig | None = None) -> None:
+        self.config = config or CanaryConfig()
+        self._cache: dict[tuple[object, ...], Verdict] = {}
+
+    def apply(self, snap: FleetSnapshot) -> FleetSnapshot:
+        """The snapshot with every active canary carrying its series and its verdict."""
+        if not snap.canaries or not (snap.changes.other or snap.changes.everything):
+            return snap
+        extra = {(m.service, m.environment): m.metrics for m in snap.metrics if m.metrics}
+        judged: list[Canary] = []
+        touched: dict[tuple[str, str], Canary] = {}
+        for canary in snap.canaries:
+            series = canary.metrics or extra.get(canary.key, ())
+            if not canary.phase.active or not series:
+                judged.append(canary)
+                continue
+            verdict = self.verdict(canary, series)
+            new = replace(canary, metrics=series, verdict=verdict)
+            judged.append(new)
+            touched[canary.key] = new
+        if not touched:
+            return snap
+        cells = dict(snap.cells)
+        for key, canary in touched.items():
+            cell = cells.get(key)
+            if cell is not None and cell.canary is not canary:
+                cells[key] = replace(cell, canary=canary)
+        changes = replace(snap.changes, cells=snap.changes.cells | frozenset(touched))
+        return replace(snap, canaries=tuple(judged), cells=MappingProxyType(cells), changes=changes)
+
+    def verdict(self, canary: Canary, series: Sequence[MetricSeries]) -> Verdict:
+        key = (canary.service, canary.environment, canary.canary_version, tuple(id(s) for s in series))
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._judge(canary, series)
+            if len(self._cache) > 256:  # canaries come and go; keep the recent ones
+                self._cache.clear()
+            self._cache[key] = cached
+        return cached
+
+    def _judge(self, canary: Canary, series: Sequence[MetricSeries]) -> Verdict:
+        from cockpit.judge import JudgeConfig, MetricInput, judge
+
+        cfg = self.config
+        weights: dict[str, float] = dict(cfg.groups)
+        for s in series:
+            if s.weight is not None and s.group:
+                weights.setdefault(s.group, s.weight)
+        try:
+            result = judge(
+                [
+                    MetricInput(
+                        name=s.name,
+                        baseline=s.baseline,
+                        canary=s.canary,
+                        direction=s.direction,
+                        critical=s.critical,
+                        group=s.group or "default",
+                        unit=s.unit,
+                        allowed_increase=s.allowed_increase,
+                        allowed_decrease=s.allowed_decrease,
+                    )
+                    for s in series
+                ],
+                JudgeConfig(
+                    groups=weights,
+                    marginal=cfg.marginal,
+                    passing=cfg.passing,
+                    tolerance=cfg.tolerance,
+                    confidence=cfg.confidence,
+                    min_points=cfg.min_points,
+                    run_id=f"{canary.service}/{canary.environment}/{canary.canary_version}",
+                ),
+            )
+        except ValueError as exc:  # a canary config the judge refuses: say so, never pass
+            return Verdict(0.0, ERROR, cfg.marginal, cfg.passing, reason=f"cannot judge: {exc}")
+        return result.to_verdict()
+
+
+def summarise(verdict: Verdict) -> str:
+    """One line for banners and audit reasons: decision, score and the worst metric."""
+    worst: MetricVerdict | None = next(
+        (m for m in verdict.metrics if m.critical and m.classification not in ("Pass",)),
+        next((m for m in verdict.metrics if m.classification in ("High", "Low")), None),
+    )
+    text = f"{verdict.decision} (score {verdict.score:.0f})"
+    if worst is not None:
+        text += f": {worst.name} {worst.reason}"
+    return text
+
