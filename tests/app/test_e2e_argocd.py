@@ -1,0 +1,210 @@
+"""End to end from the keyboard: Argo CD drift item by item, sync and rollback, audited.
+
+Each test configures the connector as an operator would, against its fake, drives the TUI
+with key presses, confirms the action dialog with a reason, then checks the exact request
+the fake received, the audit records the executor wrote, and the next snapshot where the
+fake reflects the change.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cockpit.app import CockpitApp
+from cockpit.audit import EventType
+from screens.widgets import LiveTable
+from tests.app.e2e_kit import (
+    SIZE,
+    action_records,
+    cells,
+    connector_app,
+    fill_and_confirm,
+    open_dialog,
+    select,
+    select_cell,
+)
+from tests.connectors.test_argocd_fake import TOKEN, FakeArgoCD
+
+# A Tuesday morning: inside shop's allow window (weekdays from 09:00 UTC) and past the
+# payments project's weekend freeze, which closes the whole prod environment until Monday 12:00 UTC.
+ARGO_NOW = datetime(2026, 8, 25, 9, 31, tzinfo=UTC)
+ARGOCD = {
+    "name": "argocd",
+    "type": "argocd",
+    "options": {
+        "url": "https://argocd.example.com",
+        "token": "env:ARGOCD_TOKEN",
+        "projects": ["shop", "payments", "data"],
+        "environments": {"production": "prod", "search-prd": "prod"},
+    },
+}
+SHOP_DRIFT = [
+    ["Deployment/shop/web", "spec.replicas", "4", "6"],
+    [
+        "Deployment/shop/web",
+        "spec.template.spec.containers[web].image",
+        "registry.example.com/acme/web:2.3.9",
+        "registry.example.com/acme/web:2.3.9-hotfix1",
+    ],
+    [
+        "Deployment/shop/web",
+        "spec.template.spec.containers[web].env[LOG_LEVEL].value",
+        "info",
+        "debug",
+    ],
+    [
+        "Deployment/shop/web",
+        "spec.template.spec.containers[web].env[DEBUG_PPROF]",
+        "(absent)",
+        '{"name":"DEBUG_PPROF","value":"1"}',
+    ],
+    ["ConfigMap/shop/web-flags", "(resource)", "(present)", "(absent)"],
+    [
+        "ConfigMap/shop/legacy-banner",
+        "(resource)",
+        "(absent)",
+        "(present: not in Git, pruning deletes it)",
+    ],
+]
+APP_PATH = "/api/v1/applications/shop-prod"
+
+
+def argocd_app(tmp_path: Path, fake: FakeArgoCD) -> CockpitApp:
+    return connector_app(
+        tmp_path,
+        [ARGOCD],
+        {"argocd": fake.transport},
+        now=ARGO_NOW,
+        env={"ARGOCD_TOKEN": TOKEN},
+    )
+
+
+def argo_writes(fake: FakeArgoCD) -> list[tuple[str, str, Any]]:
+    return [(r.method, r.path, r.body) for r in fake.requests if r.method == "POST"]
+
+
+async def test_argocd_drift_item_by_item_then_sync(tmp_path: Path) -> None:
+    fake = FakeArgoCD()
+    app = argocd_app(tmp_path, fake)
+    reason = "hotfix image drifted, restore Git state"
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        reports = app.screen.query_one("#reports", LiveTable)
+        assert reports.keys == ["batch/dev", "shop/prod", "reports/staging"]
+        await select(pilot, reports, "shop/prod")
+        items = app.screen.query_one("#items", LiveTable)
+        assert [cells(items, key) for key in items.keys] == SHOP_DRIFT
+        dialog = await open_dialog(pilot, app, "s")
+        assert dialog.plan.action.kind.value == "sync" and dialog.plan.decision.production
+        await fill_and_confirm(pilot, app, reason, "shop")
+    assert argo_writes(fake) == [
+        (
+            "POST",
+            APP_PATH + "/sync",
+            {
+                "name": "shop-prod",
+                "revision": "main",
+                "prune": False,
+                "dryRun": False,
+                "strategy": {"hook": {}},
+                "infos": [
+                    {"name": "Reason", "value": reason},
+                    {"name": "Requested by", "value": "alice"},
+                ],
+                "appNamespace": "argocd",
+            },
+        )
+    ]
+    got = action_records(app, "sync")
+    assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
+    for record in got.values():
+        assert record.reason == reason and record.target is not None
+        assert (record.target.service, record.target.environment, record.target.source) == (
+            "shop",
+            "prod",
+            "argocd",
+        )
+    done = got[EventType.ACTION_SUCCEEDED]
+    assert (
+        done.target is not None and done.target.remote_id == done.extra["remote_id"] == "shop-prod"
+    )
+    assert done.extra["result"] == "sync of shop-prod to main started"
+
+
+async def test_argocd_rollback_to_the_previous_history_entry(tmp_path: Path) -> None:
+    fake = FakeArgoCD()  # shop-prod: auto-sync off, history 40, 41 and 42 (running)
+    app = argocd_app(tmp_path, fake)
+    reason = "2.3.9 leaks memory, back to 41"
+    async with app.run_test(size=SIZE) as pilot:
+        await select_cell(pilot, app, "shop", "prod")
+        dialog = await open_dialog(pilot, app, "b")
+        assert dialog.plan.title == "Rollback shop 2.3.9 → 1a2b3c4 in PROD (production)"
+        assert any("auto-sync" in w for w in dialog.plan.warnings)
+        await fill_and_confirm(pilot, app, reason, "shop")
+    assert argo_writes(fake) == [
+        (
+            "POST",
+            APP_PATH + "/rollback",
+            {"name": "shop-prod", "id": 41, "prune": False, "appNamespace": "argocd"},
+        )
+    ]
+    got = action_records(app, "rollback")
+    assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
+    done = got[EventType.ACTION_SUCCEEDED]
+    assert done.reason == reason and done.target is not None
+    assert (
+        done.target.service,
+        done.target.environment,
+        done.target.from_version,
+        done.target.to_version,
+    ) == (
+        "shop",
+        "prod",
+        "2.3.9",
+        "1a2b3c4",
+    )
+    assert done.target.remote_id == done.extra["remote_id"] == "41"
+    assert done.extra["result"].startswith("rollback of shop-prod to 1a2b3c4 (history 41) started.")
+
+
+async def test_argocd_rollback_with_auto_sync_on_fails_clearly(tmp_path: Path) -> None:
+    fake = FakeArgoCD()
+    fake.apps["shop-prod"]["spec"]["syncPolicy"] = {"automated": {"prune": True, "selfHeal": True}}
+    app = argocd_app(tmp_path, fake)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await select_cell(pilot, app, "shop", "prod")
+        await open_dialog(pilot, app, "b")
+        await fill_and_confirm(pilot, app, "2.3.9 leaks memory, back to 41", "shop")
+        messages = [n.message for n in app._notifications]
+    assert argo_writes(fake) == [], "refused before anything is sent"
+    got = action_records(app, "rollback")
+    assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_FAILED}
+    error = got[EventType.ACTION_FAILED].extra["error"]
+    assert error.startswith(
+        "Rejected: argocd: Argo CD refuses to roll back shop-prod while its auto-sync is on"
+    )
+    assert any("turn auto-sync off for it first" in m for m in messages)
+
+
+async def test_argocd_refusing_a_rollback_is_a_failed_action_with_argocds_words(
+    tmp_path: Path,
+) -> None:
+    """Auto-sync switched on between the cockpit's check and the POST: Argo CD says no."""
+    fake = FakeArgoCD()
+    fake.fail(
+        APP_PATH + "/rollback", (400, "rollback cannot be initiated when auto-sync is enabled")
+    )
+    app = argocd_app(tmp_path, fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await select_cell(pilot, app, "shop", "prod")
+        await open_dialog(pilot, app, "b")
+        await fill_and_confirm(pilot, app, "2.3.9 leaks memory, back to 41", "shop")
+    assert [(m, p) for m, p, _ in argo_writes(fake)] == [("POST", APP_PATH + "/rollback")]
+    got = action_records(app, "rollback")
+    assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_FAILED}
+    assert (
+        "rollback cannot be initiated when auto-sync is enabled"
+        in got[EventType.ACTION_FAILED].extra["error"]
+    )

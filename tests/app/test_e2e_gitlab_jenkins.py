@@ -1,0 +1,195 @@
+"""End to end from the keyboard: GitLab deployment approvals and manual jobs, Jenkins inputs.
+
+Each test configures the connector as an operator would, against its fake, drives the TUI
+with key presses, confirms the action dialog with a reason, then checks the exact request
+the fake received, the audit records the executor wrote, and the next snapshot where the
+fake reflects the change.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cockpit.audit import EventType
+from screens.widgets import LiveTable
+from tests.app.e2e_kit import (
+    SIZE,
+    action_records,
+    cells,
+    connector_app,
+    fill_and_confirm,
+    open_dialog,
+    select,
+    select_cell,
+)
+from tests.fixtures.gitlab.fake import NOW as GL_NOW
+from tests.fixtures.gitlab.fake import TOKEN as GL_TOKEN
+from tests.fixtures.gitlab.fake import GitLabFake
+from tests.fixtures.jenkins.fake import BASE as JENKINS_URL
+from tests.fixtures.jenkins.fake import NOW as JK_NOW
+from tests.fixtures.jenkins.fake import TOKEN as JK_TOKEN
+from tests.fixtures.jenkins.fake import JenkinsFake
+
+GITLAB = {
+    "name": "gitlab",
+    "type": "gitlab",
+    "options": {
+        "base_url": "https://gitlab.example.com",
+        "token": "env:GITLAB_TOKEN",
+        "projects": ["acme/shop", {"project": "acme/payments-api", "service": "payments"}],
+    },
+}
+JENKINS = {
+    "name": "jenkins",
+    "type": "jenkins",
+    "options": {
+        "url": JENKINS_URL,
+        "username": "release-cockpit",
+        "api_token": "env:JENKINS_TOKEN",
+        "jobs": ["shop-release", "payments/api-deploy"],
+        "services": {"shop-release": "shop", "payments/api-deploy": "payments"},
+    },
+}
+
+# GitLab ------------------------------------------------------------------------------------
+
+
+def gitlab_app(tmp_path: Path, fake: GitLabFake):  # type: ignore[no-untyped-def]
+    return connector_app(
+        tmp_path, [GITLAB], {"gitlab": fake.transport}, now=GL_NOW, env={"GITLAB_TOKEN": GL_TOKEN}
+    )
+
+
+async def test_gitlab_approve_a_deployment_approval(tmp_path: Path) -> None:
+    fake = GitLabFake()
+    app = gitlab_app(tmp_path, fake)
+    reason = "second approval after CAB review"
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        runs = app.screen.query_one("#runs", LiveTable)
+        assert cells(runs, "acme/shop#1874410")[1].endswith(" waiting")
+        await pilot.press("6")
+        table = app.screen.query_one("#approvals", LiveTable)
+        assert table.keys == ["gitlab:deployment:4201"]
+        assert cells(table, "gitlab:deployment:4201")[4] == "1/2"
+        await select(pilot, table, "gitlab:deployment:4201")
+        dialog = await open_dialog(pilot, app, "a")
+        assert dialog.plan.title == "Approve shop 416d8ea1 → a91957a8 in PROD (production)"
+        await fill_and_confirm(pilot, app, reason, "shop")
+    assert fake.writes() == [
+        (
+            "POST",
+            "/api/v4/projects/acme%2Fshop/deployments/4201/approval",
+            {"status": "approved", "comment": reason},
+        )
+    ]
+    got = action_records(app, "approve")
+    assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
+    for record in got.values():
+        assert record.reason == reason and record.target is not None
+        assert (record.target.service, record.target.environment, record.target.source) == (
+            "shop",
+            "prod",
+            "gitlab",
+        )
+        assert record.target.remote_id == "deployment:4201"
+        assert record.target.to_version == "a91957a8"
+    assert (
+        got[EventType.ACTION_SUCCEEDED].extra["result"] == "approved deployment 4201 of acme/shop"
+    )
+
+
+async def test_gitlab_promote_plays_the_manual_deploy_job(tmp_path: Path) -> None:
+    """Promote shop from staging to prod: the waiting manual job deploy_production is played."""
+    fake = GitLabFake()
+    app = gitlab_app(tmp_path, fake)
+    reason = "promote the staging build to prod"
+    async with app.run_test(size=SIZE) as pilot:
+        await select_cell(pilot, app, "shop", "prod")
+        dialog = await open_dialog(pilot, app, "p")
+        assert dialog.plan.title == "Promote shop 416d8ea1 → a91957a8 in PROD (production)"
+        await fill_and_confirm(pilot, app, reason, "shop")
+    # GitLab's play endpoint takes no comment: the reason lives in the cockpit's audit log.
+    assert fake.writes() == [("POST", "/api/v4/projects/acme%2Fshop/jobs/99172/play", None)]
+    got = action_records(app, "promote")
+    assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
+    done = got[EventType.ACTION_SUCCEEDED]
+    assert done.reason == reason and done.target is not None
+    assert (
+        done.target.service,
+        done.target.environment,
+        done.target.from_version,
+        done.target.to_version,
+    ) == (
+        "shop",
+        "prod",
+        "416d8ea1",
+        "a91957a8",
+    )
+    assert done.target.remote_id == "job:99172" and done.extra["remote_id"] == "job:99172"
+    assert done.extra["result"] == "played deploy_production (job 99172) of acme/shop: pending"
+
+
+# Jenkins -----------------------------------------------------------------------------------
+
+DEPLOY_INPUT = "jenkins:input:shop-release/16/Deploy-prod"
+PROMOTE_INPUT = "jenkins:input:payments/api-deploy/8/Promote"
+
+
+def jenkins_app(tmp_path: Path, fake: JenkinsFake):  # type: ignore[no-untyped-def]
+    return connector_app(
+        tmp_path,
+        [JENKINS],
+        {"jenkins": fake.transport},
+        now=JK_NOW,
+        env={"JENKINS_TOKEN": JK_TOKEN},
+    )
+
+
+async def test_jenkins_approve_proceeds_the_input_with_the_reason(tmp_path: Path) -> None:
+    fake = JenkinsFake()
+    app = jenkins_app(tmp_path, fake)
+    reason = "CAB-2291 approved, deploy now"
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("6")
+        table = app.screen.query_one("#approvals", LiveTable)
+        assert table.keys == [DEPLOY_INPUT, PROMOTE_INPUT]
+        await select(pilot, table, DEPLOY_INPUT)
+        await open_dialog(pilot, app, "a")
+        await fill_and_confirm(pilot, app, reason, "shop")
+        assert [a.id for a in app.hub.snapshot.approvals] == [PROMOTE_INPUT]
+        assert table.keys == [PROMOTE_INPUT]
+    ((path, form),) = fake.posts()
+    assert path == "/jenkins/job/shop-release/16/input/Deploy-prod/proceed"
+    assert json.loads(form["json"][0]) == {"parameter": [{"name": "REASON", "value": reason}]}
+    got = action_records(app, "approve")
+    assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
+    for record in got.values():
+        assert record.reason == reason and record.target is not None
+        assert (record.target.service, record.target.environment) == ("shop", "prod")
+        assert record.target.remote_id == "input:shop-release/16/Deploy-prod"
+    assert (
+        got[EventType.ACTION_SUCCEEDED].extra["result"]
+        == "proceeded input Deploy-prod of shop-release #16"
+    )
+
+
+async def test_jenkins_reject_aborts_the_input(tmp_path: Path) -> None:
+    fake = JenkinsFake()
+    app = jenkins_app(tmp_path, fake)
+    reason = "api 1.9.0 fails the load test"
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("6")
+        await select(pilot, app.screen.query_one("#approvals", LiveTable), PROMOTE_INPUT)
+        await open_dialog(pilot, app, "x")
+        await fill_and_confirm(pilot, app, reason, "payments")
+        assert [a.id for a in app.hub.snapshot.approvals] == [DEPLOY_INPUT]
+    # Jenkins' abort takes no comment: the reason lives in the cockpit's audit log.
+    assert fake.posts() == [("/jenkins/job/payments/job/api-deploy/8/input/Promote/abort", {})]
+    got = action_records(app, "reject")
+    assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
+    done = got[EventType.ACTION_SUCCEEDED]
+    assert done.reason == reason and done.target is not None
+    assert (done.target.service, done.target.environment) == ("payments", "prod")
+    assert done.target.remote_id == done.extra["remote_id"] == "input:payments/api-deploy/8/Promote"
