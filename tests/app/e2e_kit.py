@@ -30,6 +30,8 @@ __all__ = [
     "open_dialog",
     "select",
     "select_cell",
+    "target_of",
+    "versions_of",
 ]
 
 SIZE = (120, 36)
@@ -101,6 +103,19 @@ async def open_dialog(pilot: Pilot[Any], app: CockpitApp, key: str) -> ActionDia
 def cells(table: LiveTable, key: str) -> list[str]:
     """The plain text of one row as the table shows it."""
     return [cell.plain for cell in table._cells[key]]  # LiveTable has no public row reader
+
+
+def target_of(record: AuditRecord) -> tuple[str, str, str, str]:
+    """(service, environment, source, remote id) of what an audit record is about."""
+    t = record.target
+    assert t is not None, f"{record.event_type.value} has no target"
+    return (t.service, t.environment, t.source, t.remote_id)
+
+
+def versions_of(record: AuditRecord) -> tuple[str, str]:
+    t = record.target
+    assert t is not None, f"{record.event_type.value} has no target"
+    return (t.from_version, t.to_version)
 
 
 def action_records(app: CockpitApp, action: str) -> dict[EventType, AuditRecord]:

@@ -24,6 +24,8 @@ from tests.app.e2e_kit import (
     open_dialog,
     select,
     select_cell,
+    target_of,
+    versions_of,
 )
 from tests.connectors.test_argocd_fake import TOKEN, FakeArgoCD
 
@@ -120,16 +122,11 @@ async def test_argocd_drift_item_by_item_then_sync(tmp_path: Path) -> None:
     got = action_records(app, "sync")
     assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
     for record in got.values():
-        assert record.reason == reason and record.target is not None
-        assert (record.target.service, record.target.environment, record.target.source) == (
-            "shop",
-            "prod",
-            "argocd",
-        )
+        assert record.reason == reason
+        assert target_of(record)[:3] == ("shop", "prod", "argocd")
     done = got[EventType.ACTION_SUCCEEDED]
-    assert (
-        done.target is not None and done.target.remote_id == done.extra["remote_id"] == "shop-prod"
-    )
+    assert target_of(done) == ("shop", "prod", "argocd", "shop-prod")
+    assert done.extra["remote_id"] == "shop-prod"
     assert done.extra["result"] == "sync of shop-prod to main started"
 
 
@@ -153,19 +150,9 @@ async def test_argocd_rollback_to_the_previous_history_entry(tmp_path: Path) -> 
     got = action_records(app, "rollback")
     assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
     done = got[EventType.ACTION_SUCCEEDED]
-    assert done.reason == reason and done.target is not None
-    assert (
-        done.target.service,
-        done.target.environment,
-        done.target.from_version,
-        done.target.to_version,
-    ) == (
-        "shop",
-        "prod",
-        "2.3.9",
-        "1a2b3c4",
-    )
-    assert done.target.remote_id == done.extra["remote_id"] == "41"
+    assert done.reason == reason and done.extra["remote_id"] == "41"
+    assert target_of(done) == ("shop", "prod", "argocd", "41")
+    assert versions_of(done) == ("2.3.9", "1a2b3c4")
     assert done.extra["result"].startswith("rollback of shop-prod to 1a2b3c4 (history 41) started.")
 
 

@@ -21,6 +21,8 @@ from tests.app.e2e_kit import (
     fill_and_confirm,
     open_dialog,
     select,
+    target_of,
+    versions_of,
 )
 from tests.fixtures.github.fake import NOW, TOKEN, FakeGitHub
 
@@ -36,7 +38,8 @@ GITHUB = {
     },
 }
 SHOP_RUN = "acme/shop#10512344871"
-SHOP_APPROVAL = "acme/shop/run:10512344871/env:161171787"
+SHOP_REMOTE = "run:10512344871/env:161171787"
+SHOP_APPROVAL = "acme/shop/" + SHOP_REMOTE
 SHOP_REVIEW = "/repos/acme/shop/actions/runs/10512344871/pending_deployments"
 
 
@@ -90,15 +93,10 @@ async def test_github_approve_a_pending_deployment_from_the_approvals_view(tmp_p
     assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
     for record in got.values():
         assert record.reason == reason and record.actor.user == "alice"
-        assert record.target is not None
-        assert (record.target.service, record.target.environment, record.target.source) == (
-            "shop",
-            "prod",
-            "github",
-        )
-        assert record.target.remote_id == "run:10512344871/env:161171787"
+        assert target_of(record) == ("shop", "prod", "github", SHOP_REMOTE)
+        assert versions_of(record) == ("v2.3.1", "7c1f0e9")
     done = got[EventType.ACTION_SUCCEEDED]
-    assert done.extra["remote_id"] == "run:10512344871/env:161171787"
+    assert done.extra["remote_id"] == SHOP_REMOTE
     assert (
         done.extra["result"]
         == "approved acme/shop run 10512344871 for environment 161171787; deployment 1890000005"
@@ -125,12 +123,8 @@ async def test_github_approve_the_run_waiting_in_the_pipelines_view(tmp_path: Pa
         )
     ]
     done = action_records(app, "approve")[EventType.ACTION_SUCCEEDED]
-    assert done.reason == reason and done.target is not None
-    assert (done.target.service, done.target.environment, done.target.remote_id) == (
-        "shop",
-        "prod",
-        "run:10512344871/env:161171787",
-    )
+    assert done.reason == reason
+    assert target_of(done) == ("shop", "prod", "github", SHOP_REMOTE)
 
 
 async def test_github_reject_a_pending_deployment(tmp_path: Path) -> None:
@@ -156,7 +150,8 @@ async def test_github_reject_a_pending_deployment(tmp_path: Path) -> None:
     got = action_records(app, "reject")
     assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
     done = got[EventType.ACTION_SUCCEEDED]
-    assert done.reason == reason and done.extra["remote_id"] == "run:10512344871/env:161171787"
+    assert done.reason == reason and done.extra["remote_id"] == SHOP_REMOTE
+    assert target_of(done) == ("shop", "prod", "github", SHOP_REMOTE)
     assert done.extra["result"].startswith("rejected acme/shop run 10512344871")
 
 

@@ -22,6 +22,8 @@ from tests.app.e2e_kit import (
     open_dialog,
     select,
     select_cell,
+    target_of,
+    versions_of,
 )
 from tests.fixtures.gitlab.fake import NOW as GL_NOW
 from tests.fixtures.gitlab.fake import TOKEN as GL_TOKEN
@@ -87,14 +89,9 @@ async def test_gitlab_approve_a_deployment_approval(tmp_path: Path) -> None:
     got = action_records(app, "approve")
     assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
     for record in got.values():
-        assert record.reason == reason and record.target is not None
-        assert (record.target.service, record.target.environment, record.target.source) == (
-            "shop",
-            "prod",
-            "gitlab",
-        )
-        assert record.target.remote_id == "deployment:4201"
-        assert record.target.to_version == "a91957a8"
+        assert record.reason == reason
+        assert target_of(record) == ("shop", "prod", "gitlab", "deployment:4201")
+        assert versions_of(record) == ("416d8ea1", "a91957a8")
     assert (
         got[EventType.ACTION_SUCCEEDED].extra["result"] == "approved deployment 4201 of acme/shop"
     )
@@ -115,19 +112,10 @@ async def test_gitlab_promote_plays_the_manual_deploy_job(tmp_path: Path) -> Non
     got = action_records(app, "promote")
     assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
     done = got[EventType.ACTION_SUCCEEDED]
-    assert done.reason == reason and done.target is not None
-    assert (
-        done.target.service,
-        done.target.environment,
-        done.target.from_version,
-        done.target.to_version,
-    ) == (
-        "shop",
-        "prod",
-        "416d8ea1",
-        "a91957a8",
-    )
-    assert done.target.remote_id == "job:99172" and done.extra["remote_id"] == "job:99172"
+    assert done.reason == reason
+    assert target_of(done) == ("shop", "prod", "gitlab", "job:99172")
+    assert versions_of(done) == ("416d8ea1", "a91957a8")
+    assert done.extra["remote_id"] == "job:99172"
     assert done.extra["result"] == "played deploy_production (job 99172) of acme/shop: pending"
 
 
@@ -153,22 +141,26 @@ async def test_jenkins_approve_proceeds_the_input_with_the_reason(tmp_path: Path
     reason = "CAB-2291 approved, deploy now"
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("6")
-        table = app.screen.query_one("#approvals", LiveTable)
-        assert table.keys == [DEPLOY_INPUT, PROMOTE_INPUT]
-        await select(pilot, table, DEPLOY_INPUT)
-        await open_dialog(pilot, app, "a")
+        assert app.screen.query_one("#approvals", LiveTable).keys == [DEPLOY_INPUT, PROMOTE_INPUT]
+        await pilot.press("2")  # the run waiting at its input, approved from the Pipelines view
+        runs = app.screen.query_one("#runs", LiveTable)
+        status, stage = cells(runs, "shop-release#16")[1:3]
+        assert (status.split()[-1], stage) == ("waiting", "Approve prod")
+        await select(pilot, runs, "shop-release#16")
+        dialog = await open_dialog(pilot, app, "a")
+        assert dialog.plan.action.approval_id == DEPLOY_INPUT
         await fill_and_confirm(pilot, app, reason, "shop")
         assert [a.id for a in app.hub.snapshot.approvals] == [PROMOTE_INPUT]
-        assert table.keys == [PROMOTE_INPUT]
+        await pilot.press("6")
+        assert app.screen.query_one("#approvals", LiveTable).keys == [PROMOTE_INPUT]
     ((path, form),) = fake.posts()
     assert path == "/jenkins/job/shop-release/16/input/Deploy-prod/proceed"
     assert json.loads(form["json"][0]) == {"parameter": [{"name": "REASON", "value": reason}]}
     got = action_records(app, "approve")
     assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
     for record in got.values():
-        assert record.reason == reason and record.target is not None
-        assert (record.target.service, record.target.environment) == ("shop", "prod")
-        assert record.target.remote_id == "input:shop-release/16/Deploy-prod"
+        assert record.reason == reason
+        assert target_of(record) == ("shop", "prod", "jenkins", "input:shop-release/16/Deploy-prod")
     assert (
         got[EventType.ACTION_SUCCEEDED].extra["result"]
         == "proceeded input Deploy-prod of shop-release #16"
@@ -190,6 +182,6 @@ async def test_jenkins_reject_aborts_the_input(tmp_path: Path) -> None:
     got = action_records(app, "reject")
     assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
     done = got[EventType.ACTION_SUCCEEDED]
-    assert done.reason == reason and done.target is not None
-    assert (done.target.service, done.target.environment) == ("payments", "prod")
-    assert done.target.remote_id == done.extra["remote_id"] == "input:payments/api-deploy/8/Promote"
+    remote = "input:payments/api-deploy/8/Promote"
+    assert done.reason == reason and done.extra["remote_id"] == remote
+    assert target_of(done) == ("payments", "prod", "jenkins", remote)

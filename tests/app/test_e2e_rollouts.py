@@ -23,6 +23,8 @@ from tests.app.e2e_kit import (
     fill_and_confirm,
     open_dialog,
     select,
+    target_of,
+    versions_of,
 )
 from tests.fixtures.kubernetes.fakeapi import FakeKubeAPI
 from tests.fixtures.kubernetes.kit import NOW, ROLLOUTS, TOKEN, cluster, eventually
@@ -97,14 +99,9 @@ async def test_rollouts_promote_a_paused_canary_step(tmp_path: Path) -> None:
     got = action_records(app, "promote")
     assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
     for record in got.values():
-        assert record.reason == reason and record.target is not None
-        assert (record.target.service, record.target.environment, record.target.source) == (
-            "payments",
-            "prod",
-            "rollouts",
-        )
-        assert (record.target.from_version, record.target.to_version) == ("3.2.0", "3.3.0")
-        assert record.target.remote_id == "shop/payments"
+        assert record.reason == reason
+        assert target_of(record) == ("payments", "prod", "rollouts", "shop/payments")
+        assert versions_of(record) == ("3.2.0", "3.3.0")
     assert got[EventType.ACTION_SUCCEEDED].extra["result"] == "rollout shop/payments promoted"
 
 
@@ -129,7 +126,6 @@ async def test_rollouts_abort_a_canary(tmp_path: Path) -> None:
     got = action_records(app, "abort")
     assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_SUCCEEDED}
     done = got[EventType.ACTION_SUCCEEDED]
-    assert done.reason == reason and done.target is not None
-    assert (done.target.service, done.target.environment) == ("api-gateway", "prod")
-    assert done.target.remote_id == done.extra["remote_id"] == "shop/api-gateway"
+    assert done.reason == reason and done.extra["remote_id"] == "shop/api-gateway"
+    assert target_of(done) == ("api-gateway", "prod", "rollouts", "shop/api-gateway")
     assert done.extra["result"] == "rollout shop/api-gateway aborted"
