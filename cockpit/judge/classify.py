@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 
 from cockpit.judge import deviations as dev
@@ -24,11 +25,12 @@ def seed_for(run_id: str, metric: str) -> str:
     return hashlib.sha256(f"{run_id}\0{metric}".encode()).hexdigest()[:16]
 
 
-def mean(values: list[float]) -> float:
+def mean(values: Sequence[float]) -> float:
+    """Correctly rounded (fsum), so it never depends on the order of summation."""
     return math.fsum(values) / len(values)
 
 
-def mean_ratio(canary: list[float], baseline: list[float]) -> float:
+def mean_ratio(canary: Sequence[float], baseline: Sequence[float]) -> float:
     """mean(canary) / mean(baseline); NaN when either mean is 0, as Kayenta defines it."""
     c, b = mean(canary), mean(baseline)
     return math.nan if c == 0.0 or b == 0.0 else c / b
@@ -73,20 +75,25 @@ def classify(metric: MetricInput, config: JudgeConfig) -> MetricResult:
     counter = ShiftCounter(canary, baseline)
     at_zero = counter.at(0.0)
     test = p_value(at_zero.u, len(canary), len(baseline), at_zero.ties)
-    ratio = mean_ratio(canary, baseline)
+    ratio = mean_ratio(canary.tolist(), baseline.tolist())
     effect = ratio if metric.effect_measure == "meanRatio" else at_zero.u / counter.n / counter.m
     base = replace(
         base, u=test.u, p_value=test.p_value, p_method=test.method, effect=effect, mean_ratio=ratio
     )
-    if canary == baseline:
+    if len(canary) == len(baseline) and (canary == baseline).all():
         return replace(base, classification="Pass", reason=words.identical())
-    if canary[0] == canary[-1] == baseline[0] == baseline[-1]:
-        return replace(base, classification="Pass", reason=words.constant(canary[0]))
-    if canary[0] == canary[-1] and baseline[0] == baseline[-1]:
+    c_first, c_last, b_first, b_last = map(
+        float, (canary[0], canary[-1], baseline[0], baseline[-1])
+    )
+    if c_first == c_last == b_first == b_last:
+        return replace(base, classification="Pass", reason=words.constant(c_first))
+    if c_first == c_last and b_first == b_last:
         # Two different constants: Kayenta adds tiny noise so an interval exists at all.
         rng = random.Random(int(base.seed, 16))
-        sds = (abs(canary[0]) * NOISE_SCALE, abs(baseline[0]) * NOISE_SCALE)
-        counter = ShiftCounter(add_noise(canary, sds[0], rng), add_noise(baseline, sds[1], rng))
+        sds = (abs(c_first) * NOISE_SCALE, abs(b_first) * NOISE_SCALE)
+        counter = ShiftCounter(
+            add_noise(canary.tolist(), sds[0], rng), add_noise(baseline.tolist(), sds[1], rng)
+        )
         base = replace(base, noise_sd=sds, deviations=(dev.SEEDED_NOISE,))
     try:
         interval = kayenta_interval(counter, config.confidence)

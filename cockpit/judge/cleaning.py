@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    import numpy as np
+    import numpy.typing as npt
+
+    # A series as given (any sequence of numbers) or as the judge converted it.
+    Series: TypeAlias = Sequence[float] | npt.NDArray[np.float64]
 
 NAN_STRATEGIES = ("remove", "replace")
 OUTLIER_STRATEGIES = ("keep", "remove")
@@ -42,21 +50,21 @@ class Cleaning:
         }
 
 
-def percentile(ordered: Sequence[float], pct: float) -> float:
+def percentile(ordered: Sequence[float] | npt.NDArray[Any], pct: float) -> float:
     """numpy.percentile's default (R type 7, linear) on an ascending, non-empty sequence."""
     q = pct / 100
     index = (len(ordered) - 1) * q
     below = math.floor(index)
     above = min(below + 1, len(ordered) - 1)
     gamma = index - below
-    a, b = ordered[below], ordered[above]
+    a, b = float(ordered[below]), float(ordered[above])
     # numpy interpolates from the nearer end, which keeps monotonicity in floating point
     if gamma >= 0.5:
         return b - (b - a) * (1 - gamma)
     return a + (b - a) * gamma
 
 
-def iqr_fences(ordered: Sequence[float], factor: float) -> tuple[float, float]:
+def iqr_fences(ordered: Sequence[float] | npt.NDArray[Any], factor: float) -> tuple[float, float]:
     """Kayenta's IQR fences with reduced sensitivity: never inside the 1st/99th percentiles."""
     q1, q3 = percentile(ordered, 25), percentile(ordered, 75)
     iqr = q3 - q1
@@ -65,26 +73,51 @@ def iqr_fences(ordered: Sequence[float], factor: float) -> tuple[float, float]:
     return low, high
 
 
+def floats(values: Series) -> npt.NDArray[np.float64]:
+    """The values as a new float64 array (None, like null in a document, reads as NaN)."""
+    import numpy as np  # loaded on first use: `import cockpit.judge` stays light
+
+    return np.array(values, dtype=np.float64)
+
+
+def ascending(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Sorted exactly as Python's sorted() would sort the floats.
+
+    Equal floats are indistinguishable except 0.0 and -0.0, whose order only a stable sort
+    keeps; the (several times faster) default sort is used when they cannot both occur.
+    """
+    import numpy as np
+
+    ordered = np.sort(values)
+    zeros = ordered[ordered.searchsorted(0.0) : ordered.searchsorted(0.0, "right")]
+    if len(zeros) > 1 and np.signbit(zeros).any():
+        return np.sort(values, kind="stable")
+    return ordered
+
+
 def clean(
-    values: Sequence[float], nan_strategy: str, outlier_strategy: str, outlier_factor: float
-) -> tuple[list[float], Cleaning]:
-    """The cleaned series (ascending) and the record of what was done."""
+    values: Series, nan_strategy: str, outlier_strategy: str, outlier_factor: float
+) -> tuple[npt.NDArray[np.float64], Cleaning]:
+    """The cleaned series (ascending, float64) and the record of what was done."""
+    import numpy as np
+
     if nan_strategy not in NAN_STRATEGIES:
         raise ValueError(f"nan_strategy must be one of {', '.join(NAN_STRATEGIES)}")
     if outlier_strategy not in OUTLIER_STRATEGIES:
         raise ValueError(f"outliers must be one of {', '.join(OUTLIER_STRATEGIES)}")
-    raw = list(map(float, values))
-    kept = [v for v in raw if v == v] if any(map(math.isnan, raw)) else raw
-    nans = len(raw) - len(kept)
+    raw = floats(values)
+    missing = np.isnan(raw)
+    nans = int(np.count_nonzero(missing))
+    kept = raw[~missing] if nans else raw
     if nans and nan_strategy == "replace":
-        kept.extend([0.0] * nans)
-    kept = sorted(kept)
-    infinite = bisect_right(kept, -math.inf) + len(kept) - bisect_left(kept, math.inf)
+        kept = np.concatenate((kept, np.zeros(nans)))
+    kept = ascending(kept)
+    infinite = int(np.count_nonzero(np.isinf(kept)))
     fence_low = fence_high = None
     outliers = 0
-    if outlier_strategy == "remove" and kept and not infinite:
+    if outlier_strategy == "remove" and len(kept) and not infinite:
         fence_low, fence_high = iqr_fences(kept, outlier_factor)
-        inside = [v for v in kept if fence_low <= v <= fence_high]
+        inside = kept[(fence_low <= kept) & (kept <= fence_high)]
         outliers = len(kept) - len(inside)
         kept = inside
     record = Cleaning(

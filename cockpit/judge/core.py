@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from cockpit.judge.canonical import canonical_json, digest_text
-from cockpit.judge.classify import classify
+from cockpit.judge.canonical import canonical_json, digest_text, input_digests
+from cockpit.judge.cleaning import floats
 from cockpit.judge.inputs import JudgeConfig, MetricInput
 from cockpit.judge.result import JudgeResult
 from cockpit.judge.scoring import decide, resolve_weights
 
 # Bump when any rule, default or statistic changes what a verdict says for the same input.
-JUDGE_VERSION = "1.0.0"
+JUDGE_VERSION = "1.1.0"
 
 
 def validate(metrics: Sequence[MetricInput], config: JudgeConfig) -> None:
@@ -36,16 +37,23 @@ def judge(metrics: Sequence[MetricInput], config: JudgeConfig | None = None) -> 
 
     Deterministic: the same metrics and config give a byte-identical to_json().
     """
+    # numpy comes with the statistics: loading a document or a config never pays for it
+    from cockpit.judge.classify import classify
+
     config = config or JudgeConfig()
     validate(metrics, config)
     weights = resolve_weights(config.groups, [m.group for m in metrics])
-    results = tuple(classify(m, config) for m in metrics)
+    # each series is converted once, for cleaning and for the digest
+    series = [(m.name, floats(m.baseline), floats(m.canary)) for m in metrics]
+    results = tuple(
+        classify(replace(m, baseline=baseline, canary=canary), config)
+        for m, (_, baseline, canary) in zip(metrics, series, strict=True)
+    )
     outcome = decide(results, weights, config.marginal, config.passing)
-    config_json = canonical_json(config.settings())
-    settings_json = canonical_json([m.settings() for m in metrics])
-    series_json = canonical_json([{"name": m.name, **m.series()} for m in metrics])
-    # Splice the parts rather than serialise the series twice; keys are already in order.
-    inputs_json = f'{{"config":{config_json},"metrics":{settings_json},"series":{series_json}}}'
+    settings_json = canonical_json(
+        {"config": config.settings(), "metrics": [m.settings() for m in metrics]}
+    )
+    series_digest, inputs_digest = input_digests(series, settings_json)
     return JudgeResult(
         score=outcome.score,
         decision=outcome.decision,
@@ -54,9 +62,9 @@ def judge(metrics: Sequence[MetricInput], config: JudgeConfig | None = None) -> 
         groups=outcome.groups,
         marginal=float(config.marginal),
         passing=float(config.passing),
-        digest=digest_text(inputs_json),
-        series_digest=digest_text(series_json),
-        config_digest=digest_text(f'{{"config":{config_json},"metrics":{settings_json}}}'),
+        digest=inputs_digest,
+        series_digest=series_digest,
+        config_digest=digest_text(settings_json),
         judge_version=JUDGE_VERSION,
         confidence=float(config.confidence),
         tolerance=float(config.tolerance),

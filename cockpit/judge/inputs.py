@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.judge.cleaning import NAN_STRATEGIES, OUTLIER_STRATEGIES
+
+if TYPE_CHECKING:
+    from cockpit.judge.cleaning import Series
 
 DIRECTIONS = ("increase", "decrease", "either")
 EFFECT_MEASURES = ("meanRatio", "cles")
@@ -20,8 +23,8 @@ class MetricInput:
     """One metric: baseline and canary series and how to judge the difference."""
 
     name: str
-    baseline: Sequence[float]
-    canary: Sequence[float]
+    baseline: Series
+    canary: Series
     direction: str = "either"  # which shift is bad: increase, decrease or either
     critical: bool = False
     group: str = "default"
@@ -84,12 +87,6 @@ class MetricInput:
             "critical_increase": self.gate("critical_increase"),
             "critical_decrease": self.gate("critical_decrease"),
             "unit": self.unit,
-        }
-
-    def series(self) -> dict[str, list[float]]:
-        return {
-            "baseline": [float(v) for v in self.baseline],
-            "canary": [float(v) for v in self.canary],
         }
 
 

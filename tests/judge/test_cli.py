@@ -96,3 +96,24 @@ def test_help_lists_the_document_format() -> None:
     run = cockpit("--help")
     assert run.returncode == 0
     assert "--input FILE" in run.stdout and "exit codes: 0 pass" in run.stdout
+
+
+def test_numpy_is_loaded_only_when_judging() -> None:
+    """`cockpit --help` and importing the judge's names never pay for numpy; judging does."""
+    code = """
+import contextlib, io, sys
+import cockpit, cockpit.judge, cockpit.judge.cli
+from cockpit.cli import main
+from cockpit.judge import JudgeConfig, MetricInput, load_document
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    main(["--help"])
+before = "numpy" in sys.modules
+from cockpit.judge import judge
+judge([MetricInput("m", [1.0, 2.0], [1.0, 3.0])], JudgeConfig(min_points=2))
+print(before, "numpy" in sys.modules)
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["False", "True"]

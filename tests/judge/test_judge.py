@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
+import struct
 from pathlib import Path
 
 import pytest
 
 from cockpit.judge import JUDGE_VERSION, JudgeConfig, MetricInput, judge, load_document
-from cockpit.judge.canonical import canonical_json, digest
+from cockpit.judge.canonical import canonical_json, digest, input_digests
 from cockpit.model import Verdict
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "judge"
@@ -53,14 +55,39 @@ def test_evidence_in_the_verdict() -> None:
     assert data["decision"] == "fail" and data["score"] == 45.0
 
 
-def test_digest_is_the_canonical_json_of_inputs_and_config() -> None:
+def _encoding(metrics: list[MetricInput]) -> bytes:
+    """The documented series encoding, written independently with struct."""
+    out = [b"cockpit.judge series v1\n", struct.pack(">Q", len(metrics))]
+    for m in metrics:
+        name = m.name.encode("utf-8")
+        out += [struct.pack(">Q", len(name)), name]
+        for values in (m.baseline, m.canary):
+            out.append(struct.pack(">Q", len(values)))
+            out += [
+                struct.pack(">d", v) if v == v else bytes.fromhex("7ff8000000000000")
+                for v in values
+            ]
+    return b"".join(out)
+
+
+def _sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def test_digests_follow_the_documented_encoding() -> None:
     metrics, config = _document("canary_pass.json")
     result = judge(metrics, config)
-    settings = {"config": config.settings(), "metrics": [m.settings() for m in metrics]}
-    series = [{"name": m.name, **m.series()} for m in metrics]
-    assert result.digest == digest({**settings, "series": series})
-    assert result.series_digest == digest(series)
-    assert result.config_digest == digest(settings)
+    settings = canonical_json(
+        {"config": config.settings(), "metrics": [m.settings() for m in metrics]}
+    ).encode("ascii")
+    series = _encoding(metrics)
+    assert result.series_digest == _sha(series)
+    assert (
+        result.config_digest
+        == _sha(settings)
+        == digest({"config": config.settings(), "metrics": [m.settings() for m in metrics]})
+    )
+    assert result.digest == _sha(series + struct.pack(">Q", len(settings)) + settings)
 
 
 def test_digest_changes_with_any_input() -> None:
@@ -74,6 +101,53 @@ def test_digest_changes_with_any_input() -> None:
     changed = judge(metrics, other)
     assert changed.config_digest != base.config_digest
     assert changed.series_digest == base.series_digest
+
+
+def _with(metric: MetricInput, **changes: object) -> MetricInput:
+    return MetricInput(**{**metric.__dict__, **changes})
+
+
+def test_one_ulp_changes_the_digest() -> None:
+    metrics, config = _document("canary_pass.json")
+    base = judge(metrics, config)
+    canary = list(metrics[0].canary)
+    canary[7] = math.nextafter(canary[7], math.inf)
+    nudged = judge([_with(metrics[0], canary=canary), *metrics[1:]], config)
+    assert nudged.series_digest != base.series_digest and nudged.digest != base.digest
+    assert nudged.config_digest == base.config_digest
+
+
+def test_zero_signs_are_different_inputs() -> None:
+    signed = [_series_digest([0.0] * 3), _series_digest([-0.0, 0.0, 0.0])]
+    assert signed[0] != signed[1]
+
+
+def test_nan_payloads_are_canonical() -> None:
+    """Every NaN digests alike: a missing point is missing, whatever bits carried it."""
+    payloads = ["7ff8000000000000", "fff8000000000000", "7ff0000000000001", "7ff8dead00000000"]
+    nans = [struct.unpack(">d", bytes.fromhex(h))[0] for h in payloads]
+    assert all(math.isnan(v) for v in nans)
+    assert len({struct.pack(">d", v) for v in nans}) > 1  # really different bit patterns
+    digests = {_series_digest([1.0, v, 2.0]) for v in [*nans, math.nan, None]}
+    assert len(digests) == 1
+    assert _series_digest([1.0, math.inf, 2.0]) not in digests
+
+
+def test_lengths_frame_the_series() -> None:
+    """Moving a point from the baseline to the canary, or a character between names, changes it."""
+    a = series_digest_of([("ab", [1.0, 2.0], [3.0])])
+    assert a != series_digest_of([("ab", [1.0], [2.0, 3.0])])
+    assert series_digest_of([("a", [1.0], [2.0]), ("b", [3.0], [4.0])]) != series_digest_of(
+        [("ab", [1.0], [2.0]), ("", [3.0], [4.0])]
+    )
+
+
+def series_digest_of(series: list[tuple[str, list[float], list[float]]]) -> str:
+    return input_digests(series, "{}")[0]
+
+
+def _series_digest(canary: list) -> str:
+    return series_digest_of([("m", [1.0], canary)])
 
 
 def test_non_finite_numbers_are_spelled_out() -> None:
