@@ -64,7 +64,14 @@ FirstPaint(settings).run(headless=True)
 def _time_process(code: str, env: dict[str, str]) -> float:
     """Seconds from spawning the interpreter to the app's first paint (it prints when)."""
     start = time.time()
-    out = subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     painted = next(line for line in out.stdout.splitlines() if line.startswith("PAINTED "))
     return float(painted.split()[1]) - start
 
@@ -83,7 +90,10 @@ def startup(runs: int = 7) -> None:
         cockpit.append(_time_process(COCKPIT_APP, env))
     b, c = statistics.median(bare), statistics.median(cockpit)
     verdict = "OK" if c <= 1.3 * b else "OVER"
-    print(f"startup: bare Textual app {b * 1000:.0f} ms, cockpit first overview {c * 1000:.0f} ms, ratio {c / b:.2f} (target <= 1.30) {verdict}")
+    print(
+        f"startup: bare Textual app {b * 1000:.0f} ms, cockpit first overview {c * 1000:.0f} ms, "
+        f"ratio {c / b:.2f} (target <= 1.30) {verdict}"
+    )
 
 
 async def _scale(services: int, iterations: int) -> None:
@@ -101,7 +111,10 @@ async def _scale(services: int, iterations: int) -> None:
         await pilot.pause()
         screen = app.screen
         runs = len(app.hub.snapshot.runs)
-        print(f"scale: {services} services x {len(settings.environments)} environments, {runs} pipeline runs, built in {time.perf_counter() - built:.1f} s")
+        print(
+            f"scale: {services} services x {len(settings.environments)} environments, "
+            f"{runs} pipeline runs, built in {time.perf_counter() - built:.1f} s"
+        )
         from textual.geometry import Region
 
         table = screen.query_one("#matrix")
@@ -110,8 +123,8 @@ async def _scale(services: int, iterations: int) -> None:
             t0 = time.perf_counter()
             await app.hub.refresh(name="demo")
             t1 = time.perf_counter()
-            while screen.generation != app.hub.snapshot.generation:  # type: ignore[attr-defined]
-                await asyncio.sleep(0)
+            while screen.generation != app.hub.snapshot.generation:  # type: ignore[attr-defined]  # noqa: ASYNC110
+                await asyncio.sleep(0)  # let the app's message loop apply the snapshot
             # Paint: every visible line of the overview table, as the compositor would.
             table.render_lines(Region(0, 0, table.size.width, table.size.height))
             t2 = time.perf_counter()
@@ -170,10 +183,17 @@ def idle(seconds: float = 20.0) -> None:
     home = tempfile.mkdtemp(prefix="cockpit-bench-")
     env = {**os.environ, "XDG_DATA_HOME": home, "XDG_CONFIG_HOME": home}
     out = subprocess.run(
-        [sys.executable, "-c", IDLE_APP, str(seconds)], check=True, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", IDLE_APP, str(seconds)],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     percent = float(out.stdout.strip().splitlines()[-1])
-    print(f"idle: {percent:.2f}% of one core over {seconds:g} s of polling with no changes (target < 2%) {'OK' if percent < 2 else 'OVER'}")
+    print(
+        f"idle: {percent:.2f}% of one core over {seconds:g} s of polling with no changes (target < 2%) {'OK' if percent < 2 else 'OVER'}"
+    )
 
 
 async def _fanout(connectors: int, latency: float) -> None:
@@ -181,12 +201,20 @@ async def _fanout(connectors: int, latency: float) -> None:
     from cockpit.config import ConnectorSpec
     from cockpit.hub import Hub
     from cockpit.model import Environment
-    from connectors.demo import DemoConnector, DemoOptions
     from cockpit.options import Duration
+    from connectors.demo import DemoConnector, DemoOptions
 
     envs = (Environment("dev", 0), Environment("staging", 1), Environment("prod", 2, True))
     specs = [
-        ConnectorSpec(f"slow-{i}", "demo", DemoConnector, DemoOptions(seed=i, services=3, latency=Duration(latency)), 10, 5, 30)
+        ConnectorSpec(
+            f"slow-{i}",
+            "demo",
+            DemoConnector,
+            DemoOptions(seed=i, services=3, latency=Duration(latency)),
+            10,
+            5,
+            30,
+        )
         for i in range(connectors)
     ]
     hub = Hub(specs, envs, clock=SystemClock())

@@ -33,7 +33,9 @@ ID_ACTIONS = {
 
 def add_parsers(sub: Any, common: Any) -> None:
     for name, text in {**CELL_ACTIONS, **ID_ACTIONS}.items():
-        p = sub.add_parser(name, help=text, description=text.capitalize() + ". Audited; needs --yes.")
+        p = sub.add_parser(
+            name, help=text, description=text.capitalize() + ". Audited; needs --yes."
+        )
         common(p)
         if name in CELL_ACTIONS:
             p.add_argument("service")
@@ -46,9 +48,19 @@ def add_parsers(sub: Any, common: Any) -> None:
             p.add_argument("--to", metavar="VERSION", help="the earlier version to roll back to")
         p.add_argument("--reason", required=True, help="why (required; recorded in the audit log)")
         p.add_argument("--ticket", default="", help="change ticket, e.g. CHG-1234")
-        p.add_argument("--break-glass", action="store_true", help="override a closed window or failed gate where policy allows; reported")
-        p.add_argument("--confirm", metavar="SERVICE", help="the service name, where policy asks for a typed confirmation")
-        p.add_argument("--yes", action="store_true", help="really do it (without it, only the plan is shown)")
+        p.add_argument(
+            "--break-glass",
+            action="store_true",
+            help="override a closed window or failed gate where policy allows; reported",
+        )
+        p.add_argument(
+            "--confirm",
+            metavar="SERVICE",
+            help="the service name, where policy asks for a typed confirmation",
+        )
+        p.add_argument(
+            "--yes", action="store_true", help="really do it (without it, only the plan is shown)"
+        )
         p.add_argument("--read-only", action="store_true", help=argparse.SUPPRESS)
 
 
@@ -61,13 +73,15 @@ def run(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, usage: int) -> int:
     from cockpit import __version__, targets
-    from cockpit.wiring import wire
     from cockpit.executor import PENDING, REFUSED, SUCCEEDED
     from cockpit.identity import current_actor
     from cockpit.sanitize import clean
+    from cockpit.wiring import wire
 
     actor = current_actor(__version__)
-    hub, executor, journal = wire(settings, actor=actor, read_only=getattr(args, "read_only", False))
+    hub, executor, journal = wire(
+        settings, actor=actor, read_only=getattr(args, "read_only", False)
+    )
     try:
         await hub.refresh()
         snap = hub.snapshot
@@ -84,8 +98,12 @@ async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, us
         elif kind is ActionKind.RERUN:
             built = targets.rerun(snap, args.id)
         else:
-            approval = next((a for a in snap.approvals if a.id == args.id or a.remote_id == args.id), None)
-            built = targets.decide(approval, kind) if approval else f"no pending approval {args.id!r}"
+            approval = next(
+                (a for a in snap.approvals if a.id == args.id or a.remote_id == args.id), None
+            )
+            built = (
+                targets.decide(approval, kind) if approval else f"no pending approval {args.id!r}"
+            )
         if isinstance(built, str):
             print(f"cockpit: {clean(built)}", file=sys.stderr)
             return usage
@@ -101,16 +119,32 @@ async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, us
             return usage
         confirmation = args.confirm if plan.decision.typed_confirmation else None
         if plan.decision.typed_confirmation and confirmation is None:
-            print(f"cockpit: {args.environment if hasattr(args, 'environment') else 'this environment'} asks for a typed confirmation: add --confirm {plan.action.service}", file=sys.stderr)
+            print(
+                f"cockpit: {plan.action.environment or 'this environment'} asks for a typed "
+                f"confirmation: add --confirm {plan.action.service}",
+                file=sys.stderr,
+            )
             await executor.record_refusal(plan)
             return EXIT_REFUSED
         outcome = await executor.submit(
-            plan, reason=args.reason, ticket=args.ticket, break_glass=args.break_glass, confirmation=confirmation
+            plan,
+            reason=args.reason,
+            ticket=args.ticket,
+            break_glass=args.break_glass,
+            confirmation=confirmation,
         )
         stream = sys.stdout if outcome.status in (SUCCEEDED, PENDING) else sys.stderr
         message = clean(outcome.message)
-        print(message if message.startswith(outcome.status) else f"{outcome.status}: {message}", file=stream)
-        return {SUCCEEDED: ok, REFUSED: EXIT_REFUSED, PENDING: EXIT_PENDING, "approved": EXIT_PENDING}.get(outcome.status, failed)
+        print(
+            message if message.startswith(outcome.status) else f"{outcome.status}: {message}",
+            file=stream,
+        )
+        return {
+            SUCCEEDED: ok,
+            REFUSED: EXIT_REFUSED,
+            PENDING: EXIT_PENDING,
+            "approved": EXIT_PENDING,
+        }.get(outcome.status, failed)
     finally:
         await hub.stop()
         journal.close()

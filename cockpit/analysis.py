@@ -80,7 +80,12 @@ class Analyst:
         return replace(snap, canaries=tuple(judged), cells=MappingProxyType(cells), changes=changes)
 
     def verdict(self, canary: Canary, series: Sequence[MetricSeries]) -> Verdict:
-        key = (canary.service, canary.environment, canary.canary_version, tuple(id(s) for s in series))
+        key = (
+            canary.service,
+            canary.environment,
+            canary.canary_version,
+            tuple(id(s) for s in series),
+        )
         cached = self._cache.get(key)
         if cached is None:
             cached = self._judge(canary, series)
@@ -138,4 +143,3 @@ def summarise(verdict: Verdict) -> str:
     if worst is not None:
         text += f": {worst.name} {worst.reason}"
     return text
-

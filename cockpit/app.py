@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from cockpit import __version__
+from cockpit.autopilot import AUTO_ACTOR, AutoPilot, Proposal
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import Settings
 from cockpit.hub import ClientFactory, Hub, default_client
@@ -22,7 +23,6 @@ from cockpit.journal import Journal
 from cockpit.keys import APP_KEYS, VIEWS
 from cockpit.model import Action
 from cockpit.snapshot import FleetSnapshot
-from cockpit.autopilot import AUTO_ACTOR, AutoPilot, Proposal
 from cockpit.wiring import make_executor, open_journal, wire_hub
 from screens.base import FleetScreen
 
@@ -43,12 +43,14 @@ def _lazy_screen(target: str) -> Callable[[], Screen[object]]:
         import importlib
 
         module, _, name = target.partition(":")
-        return getattr(importlib.import_module(module), name)()  # type: ignore[no-any-return]
+        screen: Screen[object] = getattr(importlib.import_module(module), name)()
+        return screen
 
     return make
 
 
 if TYPE_CHECKING:
+    from cockpit.audit import Actor
     from cockpit.executor import Executor
     from cockpit.policy import Policy
 
@@ -72,7 +74,7 @@ class CockpitApp(App[int]):
     TITLE = "Release Cockpit"
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it
     ENABLE_COMMAND_PALETTE = True
-    MODES = {name: _lazy_screen(target) for name, target in VIEW_SCREENS.items()}  # type: ignore[misc]
+    MODES = {name: _lazy_screen(target) for name, target in VIEW_SCREENS.items()}
     BINDINGS = [
         Binding(k.key, k.action.removeprefix("app."), k.description, show=k.show, id=k.id)
         for k in APP_KEYS
@@ -89,7 +91,7 @@ class CockpitApp(App[int]):
         read_only: bool = False,
         client_factory: ClientFactory = default_client,
         journal: Journal | None = None,
-        actor: object | None = None,
+        actor: Actor | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -101,7 +103,7 @@ class CockpitApp(App[int]):
         self.theme = settings.ui.theme
         from cockpit.identity import current_actor
 
-        self.actor = actor or current_actor(__version__)
+        self.actor: Actor = actor or current_actor(__version__)
         if hub is not None:
             self.hub, self.journal = hub, journal or open_journal(settings, self.clock)
         else:
@@ -120,7 +122,11 @@ class CockpitApp(App[int]):
     async def on_mount(self) -> None:
         if self.settings.keys:
             self.set_keymap(dict(self.settings.keys))
-        self.hub.subscribe(lambda snap: self.post_message(FleetUpdated(snap)))
+
+        def forward(snapshot: FleetSnapshot) -> None:
+            self.post_message(FleetUpdated(snapshot))
+
+        self.hub.subscribe(forward)
         for problem in (*self.settings.problems, *self.hub.problems):
             self.notify(problem, title="Connector skipped", severity="error", timeout=20)
         if self.poll:
@@ -154,16 +160,25 @@ class CockpitApp(App[int]):
         extra = {"config": self.settings.file or "(built-in demo)", "read_only": self.read_only}
         try:
             await self.journal.append(
-                AuditEvent(EventType(kind), self.actor, None, kind, "info", extra=extra)  # type: ignore[arg-type]
+                AuditEvent(EventType(kind), self.actor, None, kind, "info", extra=extra)
             )
         except Exception as exc:  # the cockpit must say so, loudly, but still show the fleet
-            self.notify(f"audit log unavailable: {exc}", title="Audit", severity="error", timeout=30)
+            self.notify(
+                f"audit log unavailable: {exc}", title="Audit", severity="error", timeout=30
+            )
 
     async def record_audit_read(self) -> None:
         from cockpit.audit import AuditEvent, EventType
 
         await self.journal.append(
-            AuditEvent(EventType.AUDIT_READ, self.actor, None, "audit.read", "info", extra={"view": "audit"})  # type: ignore[arg-type]
+            AuditEvent(
+                EventType.AUDIT_READ,
+                self.actor,
+                None,
+                "audit.read",
+                "info",
+                extra={"view": "audit"},
+            )
         )
 
     # Actions -----------------------------------------------------------------------
@@ -171,7 +186,12 @@ class CockpitApp(App[int]):
     def executor(self) -> Executor:
         """Policy and executor, built on first use (start-up does not need them)."""
         return make_executor(
-            self.settings, self.hub, self.journal, actor=self.actor, clock=self.clock, read_only=self.read_only
+            self.settings,
+            self.hub,
+            self.journal,
+            actor=self.actor,
+            clock=self.clock,
+            read_only=self.read_only,
         )
 
     @property
@@ -214,16 +234,21 @@ class CockpitApp(App[int]):
             break_glass=confirmed.break_glass,
             confirmation=confirmed.confirmation,
         )
-        severity = {"succeeded": "information", "pending": "warning", "failed": "error", "refused": "error"}.get(
-            outcome.status, "information"
-        )
+        severity = {
+            "succeeded": "information",
+            "pending": "warning",
+            "failed": "error",
+            "refused": "error",
+        }.get(outcome.status, "information")
         self.notify(outcome.message, title=plan.title, severity=severity, timeout=10)  # type: ignore[arg-type]
         await self.hub.refresh()
 
     def on_fleet_updated(self, message: FleetUpdated) -> None:
         self._show()
+        # Coalesced messages skip snapshots, so look at the canaries of the newest one
+        # whatever its own changes were (reviewing is a walk over a few canaries).
         snap = self.hub.snapshot
-        if snap.changes.other or snap.changes.everything:
+        if snap.canaries:
             for proposal in self.autopilot.review(snap):
                 if proposal.automatic:
                     self.run_worker(self._auto_rollback(proposal), group="auto-rollback")
@@ -234,12 +259,12 @@ class CockpitApp(App[int]):
                         severity="error",
                         timeout=30,
                     )
-            banner = self._banner(snap)
-            if banner != self.banner:
-                self.banner = banner
-                screen = self.screen
-                if isinstance(screen, FleetScreen):
-                    screen.refresh_header(snap)
+        banner = self._banner(snap)
+        if banner != self.banner:
+            self.banner = banner
+            screen = self.screen
+            if isinstance(screen, FleetScreen):
+                screen.refresh_header(snap)
 
     def _banner(self, snap: FleetSnapshot) -> Text | None:
         failing = [p for p in self.autopilot.failing(snap) if not p.automatic]
@@ -265,9 +290,11 @@ class CockpitApp(App[int]):
         if isinstance(built, str):
             self.notify(f"automatic rollback impossible: {built}", severity="error", timeout=30)
             return
-        actor = replace(self.actor, user=AUTO_ACTOR)  # type: ignore[type-var]
+        actor = replace(self.actor, user=AUTO_ACTOR)
         operator = Operator(AUTO_ACTOR)
-        plan = replace(self.executor.plan(built, operator=operator), evidence_extra=proposal.evidence())
+        plan = replace(
+            self.executor.plan(built, operator=operator), evidence_extra=proposal.evidence()
+        )
         await self.executor.record_verdict(plan, actor, proposal.summary)
         outcome = await self.executor.submit(
             plan,
@@ -341,9 +368,20 @@ class CockpitApp(App[int]):
             await self.switch_mode(name)
 
     def action_help(self) -> None:
+        from cockpit.keys import ACTION_KEYS
+        from screens.base import ACTION_OF
         from screens.help import HelpScreen
 
-        self.push_screen(HelpScreen(dict(self.settings.keys)))
+        disabled = {}
+        screen = self.screen
+        if isinstance(screen, FleetScreen):
+            for spec in ACTION_KEYS:
+                kind = ACTION_OF[spec.action]
+                if kind in screen.ACTIONS_HERE:
+                    why = screen.why_disabled(kind)
+                    if why:
+                        disabled[spec.id] = why
+        self.push_screen(HelpScreen(dict(self.settings.keys), disabled))
 
     def action_refresh_now(self) -> None:
         self.hub.poke()
@@ -368,10 +406,16 @@ class CockpitApp(App[int]):
         for name, key, title in VIEWS:
             if name in VIEW_SCREENS:
                 yield SystemCommand(
-                    f"View: {title}", f"Switch to the {title} view (key {key})", lambda n=name: self.run_action(f"view('{n}')")
+                    f"View: {title}",
+                    f"Switch to the {title} view (key {key})",
+                    lambda n=name: self.run_action(f"view('{n}')"),
                 )
-        yield SystemCommand("Refresh now", "Poll every connector now (ctrl+r)", self.action_refresh_now)
+        yield SystemCommand(
+            "Refresh now", "Poll every connector now (ctrl+r)", self.action_refresh_now
+        )
         yield SystemCommand("Help: keys", "Every key binding and its id (?)", self.action_help)
         if isinstance(screen, FleetScreen) and screen.FILTERABLE:
-            yield SystemCommand("Filter this view", "Type to narrow the rows (/)", screen.action_filter)
+            yield SystemCommand(
+                "Filter this view", "Type to narrow the rows (/)", screen.action_filter
+            )
         yield from super().get_system_commands(screen)

@@ -47,7 +47,12 @@ class Proposal:
                 "pass": f"{v.passing:g}",
                 "digest": v.digest,
                 "metrics": [
-                    {"name": m.name, "classification": m.classification, "critical": m.critical, "reason": m.reason}
+                    {
+                        "name": m.name,
+                        "classification": m.classification,
+                        "critical": m.critical,
+                        "reason": m.reason,
+                    }
                     for m in v.metrics
                 ],
             },

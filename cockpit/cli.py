@@ -38,7 +38,12 @@ action exit codes: 0 succeeded, 1 failed, 2 usage, 3 refused by policy, 4 waitin
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-c", "--config", metavar="FILE", help="config file (default: $COCKPIT_CONFIG, then the user config dir)")
+    p.add_argument(
+        "-c",
+        "--config",
+        metavar="FILE",
+        help="config file (default: $COCKPIT_CONFIG, then the user config dir)",
+    )
     p.add_argument("--seed", type=int, default=7, help="demo fleet seed (default 7)")
     p.add_argument("--demo-scale", type=int, metavar="N", help="grow the demo fleet to N services")
 
@@ -52,7 +57,9 @@ def parser() -> argparse.ArgumentParser:
     )
     root.add_argument("--version", action="version", version=f"cockpit {__version__}")
     _common(root)
-    root.add_argument("--read-only", action="store_true", help="disable every mutating key (say why on screen)")
+    root.add_argument(
+        "--read-only", action="store_true", help="disable every mutating key (say why on screen)"
+    )
     sub = root.add_subparsers(dest="command", metavar="COMMAND")
 
     status = sub.add_parser(
@@ -65,13 +72,17 @@ def parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="check the configuration or show where it is")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    check = config_sub.add_parser("check", help="validate the config without starting the UI (exit 2 if bad)")
+    check = config_sub.add_parser(
+        "check", help="validate the config without starting the UI (exit 2 if bad)"
+    )
     _common(check)
     check.add_argument("--no-secrets", action="store_true", help="do not resolve secret references")
     path = config_sub.add_parser("path", help="print the config file that would be used")
     _common(path)
 
-    connectors = sub.add_parser("connectors", help="list installed connector types and their capabilities")
+    connectors = sub.add_parser(
+        "connectors", help="list installed connector types and their capabilities"
+    )
     connectors.add_argument("--json", action="store_true", help="machine-readable output")
 
     from cockpit.audit.cli import add_parser as add_audit_parser
@@ -134,7 +145,9 @@ def load_settings(args: argparse.Namespace, resolve_secrets: bool = True):  # ty
         from cockpit.errors import ConfigError
 
         raise ConfigError("--demo-scale must be at least 1", file="(command line)")
-    settings = config.load(args.config, seed=args.seed, scale=args.demo_scale, resolve_secrets=resolve_secrets)
+    settings = config.load(
+        args.config, seed=args.seed, scale=args.demo_scale, resolve_secrets=resolve_secrets
+    )
     for problem in settings.problems:
         print(f"cockpit: warning: {problem} (skipped)", file=sys.stderr)
     return settings
@@ -149,11 +162,15 @@ def _config(args: argparse.Namespace) -> int:
         return EXIT_OK
     settings = load_settings(args, resolve_secrets=not args.no_secrets)
     where = settings.file or "(built-in demo)"
-    envs = ", ".join(e.name + (" [production]" if e.production else "") for e in settings.environments)
+    envs = ", ".join(
+        e.name + (" [production]" if e.production else "") for e in settings.environments
+    )
     print(f"{where}: OK")
     print(f"  environments: {envs}")
     for spec in settings.connectors:
-        print(f"  connector {spec.name} ({spec.type}): every {spec.interval:g}s, timeout {spec.timeout:g}s, stale after {spec.stale_after:g}s")
+        print(
+            f"  connector {spec.name} ({spec.type}): every {spec.interval:g}s, timeout {spec.timeout:g}s, stale after {spec.stale_after:g}s"
+        )
     if settings.problems:
         return EXIT_FAILED
     return EXIT_OK

@@ -7,6 +7,7 @@ one `ConfigError` naming file, line and field.
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -142,7 +143,7 @@ class ConnectorSpec:
 
     name: str
     type: str
-    cls: type[Connector]
+    cls: builtins.type[Connector]
     options: Any
     interval: float
     timeout: float
@@ -199,7 +200,7 @@ def read_yaml(path: Path) -> tuple[Any, LineMap]:
         raise ConfigError(f"cannot read: {exc}", file=name) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -242,7 +243,7 @@ def demo_file(seed: int, scale: int) -> ConfigFile:
                 timeout=Duration(5),
                 options={"seed": seed, "services": scale},
             )
-        ]
+        ],
     )
 
 
@@ -283,7 +284,8 @@ def build(
     for i, e in enumerate(raw.environments):
         if e.name in seen:
             raise lines.error(
-                ("environments", i), f"duplicate environment {e.name!r} (first at item {seen[e.name]})"
+                ("environments", i),
+                f"duplicate environment {e.name!r} (first at item {seen[e.name]})",
             )
         seen[e.name] = i
         production = e.production if e.production is not None else e.name in PRODUCTION_NAMES
@@ -299,7 +301,8 @@ def build(
         where = ("connectors", i)
         if c.name in names:
             raise lines.error(
-                (*where, "name"), f"duplicate connector name {c.name!r} (first at item {names[c.name]})"
+                (*where, "name"),
+                f"duplicate connector name {c.name!r} (first at item {names[c.name]})",
             )
         names[c.name] = i
         if c.type not in eps:
@@ -316,12 +319,20 @@ def build(
         except PluginError as exc:
             problems.append(str(exc))
             continue
-        options = opt.parse(cls.Options, c.options, path=(*where, "options"), lines=lines, env=env)
+        options: Any = opt.parse(
+            cls.Options, c.options, path=(*where, "options"), lines=lines, env=env
+        )
         if resolve_secrets:
             _resolve(options, lines, (*where, "options"), env)
-        stale = c.stale_after if c.stale_after is not None else max(3 * c.interval, c.interval + c.timeout)
+        stale = (
+            c.stale_after
+            if c.stale_after is not None
+            else max(3 * c.interval, c.interval + c.timeout)
+        )
         specs.append(
-            ConnectorSpec(c.name, c.type, cls, options, float(c.interval), float(c.timeout), float(stale))
+            ConnectorSpec(
+                c.name, c.type, cls, options, float(c.interval), float(c.timeout), float(stale)
+            )
         )
 
     env_names = set(seen)
@@ -336,21 +347,27 @@ def build(
     for name in raw.policy.environments:
         if name not in env_names:
             hint = opt._suggest(name, sorted(env_names))
-            raise lines.error(("policy", "environments", name), f"unknown environment {name!r}{hint}")
+            raise lines.error(
+                ("policy", "environments", name), f"unknown environment {name!r}{hint}"
+            )
     for i, w in enumerate(raw.policy.windows):
         for name in w.environments:
             if name not in env_names:
-                raise lines.error(("policy", "windows", i, "environments"), f"unknown environment {name!r}")
+                raise lines.error(
+                    ("policy", "windows", i, "environments"), f"unknown environment {name!r}"
+                )
     roles = set(raw.policy.roles)
-    perm_sources = [(("policy", "permissions"), raw.policy.permissions)] + [
-        (("policy", "environments", n, "permissions"), p.permissions) for n, p in raw.policy.environments.items()
+    perm_sources: list[tuple[opt.Path, Mapping[Any, list[str]]]] = [
+        (("policy", "permissions"), raw.policy.permissions)
     ]
-    for where, perms in perm_sources:
+    for n, p in raw.policy.environments.items():
+        perm_sources.append((("policy", "environments", n, "permissions"), p.permissions))
+    for place, perms in perm_sources:
         for action, allowed in perms.items():
             for role in allowed:
                 if role not in roles and role != "*":
                     hint = opt._suggest(role, sorted(roles))
-                    raise lines.error((*where, action), f"unknown role {role!r}{hint}")
+                    raise lines.error((*place, action), f"unknown role {role!r}{hint}")
     return Settings(
         file=None if demo else lines.file,
         environments=tuple(environments),
@@ -359,7 +376,9 @@ def build(
         ui=raw.ui,
         audit=raw.audit,
         problems=tuple(problems),
-        read_only_envs=frozenset(e.name for e in raw.environments if e.read_only and e.name in env_names),
+        read_only_envs=frozenset(
+            e.name for e in raw.environments if e.read_only and e.name in env_names
+        ),
         policy=raw.policy,
         canary=raw.canary,
     )

@@ -51,10 +51,15 @@ class Plan:
     def evidence(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             **self.evidence_extra,
-            "gates": [{"name": g.name, "status": g.status.value, "evidence": g.evidence} for g in self.decision.gates],
+            "gates": [
+                {"name": g.name, "status": g.status.value, "evidence": g.evidence}
+                for g in self.decision.gates
+            ],
             "window": self.decision.window.label if self.decision.window else None,
         }
-        verdict = [g for g in self.decision.gates if g.name == "canary" and "verdict sha256:" in g.evidence]
+        verdict = [
+            g for g in self.decision.gates if g.name == "canary" and "verdict sha256:" in g.evidence
+        ]
         if verdict:
             out["verdict_digest"] = verdict[0].evidence.rsplit("verdict ", 1)[-1]
         return out
@@ -116,7 +121,11 @@ class Executor:
         from_version = action.from_version or current
         to_version = action.version
         digest = action.digest
-        if action.kind in (ActionKind.PROMOTE, ActionKind.ABORT, ActionKind.PAUSE, ActionKind.RESUME) and cell.canary:
+        if (
+            action.kind
+            in (ActionKind.PROMOTE, ActionKind.ABORT, ActionKind.PAUSE, ActionKind.RESUME)
+            and cell.canary
+        ):
             from_version = from_version or cell.canary.baseline_version
             to_version = to_version or cell.canary.canary_version
             digest = digest or cell.canary.canary_digest
@@ -126,7 +135,11 @@ class Executor:
         connector = self.hub.connector(action.source)
         warnings = tuple(connector.warnings(action)) if connector is not None else ()
         env = snap.environment(action.environment)
-        where = action.environment.upper() + " (production)" if env and env.production else action.environment
+        where = (
+            action.environment.upper() + " (production)"
+            if env and env.production
+            else action.environment
+        )
         verb = action.kind.value.capitalize()
         versions = f"{from_version or '?'} → {to_version}" if to_version else (from_version or "")
         title = f"{verb} {action.service} {versions} in {where}".replace("  ", " ")
@@ -154,12 +167,21 @@ class Executor:
         operator: Operator | None = None,
     ) -> Outcome:
         action = plan.action
-        key = (action.kind.value, action.source, action.service, action.environment, action.approval_id, action.version)
+        key = (
+            action.kind.value,
+            action.source,
+            action.service,
+            action.environment,
+            action.approval_id,
+            action.version,
+        )
         if key in self._in_flight:
             return Outcome(DUPLICATE, "already running; ignored the repeated request")
         self._in_flight.add(key)
         try:
-            return await self._submit(plan, reason.strip(), ticket.strip(), break_glass, confirmation, actor, operator)
+            return await self._submit(
+                plan, reason.strip(), ticket.strip(), break_glass, confirmation, actor, operator
+            )
         finally:
             self._in_flight.discard(key)
 
@@ -175,12 +197,20 @@ class Executor:
     ) -> Outcome:
         actor = actor or self.actor
         # The world may have moved on: decide again, keeping the evidence that prompted it.
-        fresh = replace(self.plan(plan.action, operator=operator), evidence_extra=plan.evidence_extra)
+        fresh = replace(
+            self.plan(plan.action, operator=operator), evidence_extra=plan.evidence_extra
+        )
         decision = fresh.decision
         problems: list[str] = []
         if len(reason) < decision.reason_min_length:
-            problems.append(f"a reason of at least {decision.reason_min_length} characters is required")
-        if decision.typed_confirmation and confirmation is not None and confirmation != plan.action.service:
+            problems.append(
+                f"a reason of at least {decision.reason_min_length} characters is required"
+            )
+        if (
+            decision.typed_confirmation
+            and confirmation is not None
+            and confirmation != plan.action.service
+        ):
             problems.append(f"the typed confirmation does not match {plan.action.service!r}")
         if decision.outcome == REFUSED:
             problems.extend(decision.reasons)
@@ -188,21 +218,62 @@ class Executor:
             problems.extend(r + " (break-glass needed)" for r in decision.reasons)
         request_id = uuid.uuid4().hex
         if problems:
-            await self._record(_event("ACTION_REFUSED"), fresh, actor, "refused", reason, ticket, request_id, decision, break_glass, {"refusal": problems})
-            return Outcome(REFUSED, "refused: " + "; ".join(problems), request_id, reasons=tuple(problems))
+            await self._record(
+                _event("ACTION_REFUSED"),
+                fresh,
+                actor,
+                "refused",
+                reason,
+                ticket,
+                request_id,
+                decision,
+                break_glass,
+                {"refusal": problems},
+            )
+            return Outcome(
+                REFUSED, "refused: " + "; ".join(problems), request_id, reasons=tuple(problems)
+            )
         glass = decision.outcome == BREAK_GLASS
         if glass:
-            await self._record(_event("BREAKGLASS_USED"), fresh, actor, "allowed", reason, ticket, request_id, decision, True)
+            await self._record(
+                _event("BREAKGLASS_USED"),
+                fresh,
+                actor,
+                "allowed",
+                reason,
+                ticket,
+                request_id,
+                decision,
+                True,
+            )
 
         if fresh.action.source == TWO_PERSON_SOURCE:
-            return await self._decide_two_person(fresh, actor, reason, ticket, request_id, decision, glass)
+            return await self._decide_two_person(
+                fresh, actor, reason, ticket, request_id, decision, glass
+            )
         if decision.outcome == NEEDS_APPROVAL:
             await self._record(
-                _event("APPROVAL_PENDING"), fresh, actor, "pending", reason, ticket, request_id, decision, glass,
-                {"action": action_to_data(fresh.action), "required": decision.approvals_required, "title": fresh.title},
+                _event("APPROVAL_PENDING"),
+                fresh,
+                actor,
+                "pending",
+                reason,
+                ticket,
+                request_id,
+                decision,
+                glass,
+                {
+                    "action": action_to_data(fresh.action),
+                    "required": decision.approvals_required,
+                    "title": fresh.title,
+                },
             )
             self.hub.poke(TWO_PERSON_SOURCE)
-            return Outcome(PENDING, f"waiting for {decision.approvals_required} approval(s) from another operator", request_id)
+            return Outcome(
+                PENDING,
+                f"waiting for {decision.approvals_required} approval(s) from another operator",
+                request_id,
+            )
         return await self._execute(fresh, actor, reason, ticket, request_id, decision, glass)
 
     async def _execute(
@@ -219,32 +290,83 @@ class Executor:
         action = replace(plan.action, reason=reason, ticket=ticket, actor=actor.user)
         connector = self.hub.connector(action.source)
         base = dict(extra or {})
-        await self._record(_event("ACTION_REQUESTED"), plan, actor, "requested", reason, ticket, request_id, decision, glass, extra)
+        await self._record(
+            _event("ACTION_REQUESTED"),
+            plan,
+            actor,
+            "requested",
+            reason,
+            ticket,
+            request_id,
+            decision,
+            glass,
+            extra,
+        )
         try:
             if connector is None:
                 raise LookupError(f"connector {action.source!r} is not running")
             result: ActionResult = await asyncio.wait_for(connector.execute(action), self.timeout)
         except TimeoutError:
             message = f"{action.source} did not answer within {self.timeout:g}s; the outcome is unknown, check before retrying"
-            await self._record(_event("ACTION_FAILED"), plan, actor, "failed", reason, ticket, request_id, decision, glass, {**base, "error": message})
+            await self._record(
+                _event("ACTION_FAILED"),
+                plan,
+                actor,
+                "failed",
+                reason,
+                ticket,
+                request_id,
+                decision,
+                glass,
+                {**base, "error": message},
+            )
             return Outcome(FAILED, message, request_id)
         except Exception as exc:  # a connector's failure, of any kind, is a failed attempt
             message = clean(f"{type(exc).__name__}: {exc}", limit=300)
-            await self._record(_event("ACTION_FAILED"), plan, actor, "failed", reason, ticket, request_id, decision, glass, {**base, "error": message})
+            await self._record(
+                _event("ACTION_FAILED"),
+                plan,
+                actor,
+                "failed",
+                reason,
+                ticket,
+                request_id,
+                decision,
+                glass,
+                {**base, "error": message},
+            )
             self.hub.poke(action.source)
             return Outcome(FAILED, message, request_id)
         status = SUCCEEDED if result.ok else FAILED
         await self._record(
             _event("ACTION_SUCCEEDED") if result.ok else _event("ACTION_FAILED"),
-            plan, actor, status, reason, ticket, request_id, decision, glass,
-            {**base, "result": clean(result.message, limit=300), **({"remote_id": result.remote_id} if result.remote_id else {})},
+            plan,
+            actor,
+            status,
+            reason,
+            ticket,
+            request_id,
+            decision,
+            glass,
+            {
+                **base,
+                "result": clean(result.message, limit=300),
+                **({"remote_id": result.remote_id} if result.remote_id else {}),
+            },
             remote_id=result.remote_id,
         )
         self.hub.poke(action.source)
         return Outcome(status, clean(result.message, limit=300), request_id, result.remote_id)
 
     async def _decide_two_person(
-        self, plan: Plan, actor: Actor, reason: str, ticket: str, request_id: str, decision: Decision, glass: bool
+        self,
+        plan: Plan,
+        actor: Actor,
+        reason: str,
+        ticket: str,
+        request_id: str,
+        decision: Decision,
+        glass: bool,
     ) -> Outcome:
         approval = plan.approval
         if approval is None:
@@ -252,25 +374,68 @@ class Executor:
         original = action_from_data(self._pending_action(approval))
         pending_id = approval.remote_id
         if plan.action.kind is ActionKind.REJECT:
-            await self._record(_event("APPROVAL_REJECTED"), plan, actor, "rejected", reason, ticket, pending_id, decision, glass)
+            await self._record(
+                _event("APPROVAL_REJECTED"),
+                plan,
+                actor,
+                "rejected",
+                reason,
+                ticket,
+                pending_id,
+                decision,
+                glass,
+            )
             self.hub.poke(TWO_PERSON_SOURCE)
             return Outcome(SUCCEEDED, f"rejected: {approval.title}", pending_id)
-        await self._record(_event("APPROVAL_GRANTED"), plan, actor, "granted", reason, ticket, pending_id, decision, glass)
+        await self._record(
+            _event("APPROVAL_GRANTED"),
+            plan,
+            actor,
+            "granted",
+            reason,
+            ticket,
+            pending_id,
+            decision,
+            glass,
+        )
         approvers = [*approval.approvals, actor.user]
         if len(approvers) < approval.required:
             self.hub.poke(TWO_PERSON_SOURCE)
-            return Outcome(APPROVED, f"approved ({len(approvers)}/{approval.required}); waiting for more", pending_id)
+            return Outcome(
+                APPROVED,
+                f"approved ({len(approvers)}/{approval.required}); waiting for more",
+                pending_id,
+            )
         # Enough people agreed: run the original action, evaluated again without the two-person step.
         target = self.plan(original)
         inner = target.decision
         if inner.outcome == NEEDS_APPROVAL:
             inner = replace(inner, outcome=ALLOWED, reasons=())
         if inner.outcome == REFUSED:
-            await self._record(_event("ACTION_REFUSED"), target, actor, "refused", reason, ticket, pending_id, inner, glass, {"refusal": list(inner.reasons)})
-            return Outcome(REFUSED, "approved, but now refused: " + "; ".join(inner.reasons), pending_id)
+            await self._record(
+                _event("ACTION_REFUSED"),
+                target,
+                actor,
+                "refused",
+                reason,
+                ticket,
+                pending_id,
+                inner,
+                glass,
+                {"refusal": list(inner.reasons)},
+            )
+            return Outcome(
+                REFUSED, "approved, but now refused: " + "; ".join(inner.reasons), pending_id
+            )
         self.hub.poke(TWO_PERSON_SOURCE)
         return await self._execute(
-            target, actor, approval_reason(approval, reason), ticket, pending_id, inner, glass or inner.outcome == BREAK_GLASS,
+            target,
+            actor,
+            approval_reason(approval, reason),
+            ticket,
+            pending_id,
+            inner,
+            glass or inner.outcome == BREAK_GLASS,
             {"initiator": approval.requested_by, "approvers": approvers},
         )
 
@@ -279,24 +444,40 @@ class Executor:
         data = connector.action_for(approval.remote_id) if connector is not None else None  # type: ignore[attr-defined]
         if data is None:
             raise LookupError("the two-person request's action is not known")
-        return data  # type: ignore[no-any-return]
+        return data
 
     async def record_verdict(self, plan: Plan, actor: Actor, summary: str) -> None:
         """The judge's verdict that prompts an action, as its own record (R-A14)."""
         await self._record(
-            _event("VERDICT_RECORDED"), plan, actor, "fail", summary, "", uuid.uuid4().hex, plan.decision, False
+            _event("VERDICT_RECORDED"),
+            plan,
+            actor,
+            "fail",
+            summary,
+            "",
+            uuid.uuid4().hex,
+            plan.decision,
+            False,
         )
 
     async def record_refusal(self, plan: Plan) -> None:
         """An attempt the policy refused before any dialog: audited like any other."""
         await self._record(
-            _event("ACTION_REFUSED"), plan, self.actor, "refused", "", "", uuid.uuid4().hex, plan.decision, False,
+            _event("ACTION_REFUSED"),
+            plan,
+            self.actor,
+            "refused",
+            "",
+            "",
+            uuid.uuid4().hex,
+            plan.decision,
+            False,
             {"refusal": list(plan.decision.reasons)},
         )
 
     async def _record(
         self,
-        event_type: EventType,  # type: ignore[name-defined]
+        event_type: EventType,
         plan: Plan,
         actor: Actor,
         outcome: str,
@@ -322,7 +503,9 @@ class Executor:
                 to_version=plan.to_version,
                 digest=plan.digest,
                 source=action.source,
-                remote_id=remote_id or action.remote_id or (plan.approval.remote_id if plan.approval else ""),
+                remote_id=remote_id
+                or action.remote_id
+                or (plan.approval.remote_id if plan.approval else ""),
             ),
             action=action.kind.value,
             outcome=outcome,

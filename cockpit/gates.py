@@ -25,7 +25,11 @@ def _run_for(snapshot: FleetSnapshot, service: str, version: str) -> PipelineRun
 def pipeline_gate(snapshot: FleetSnapshot, service: str, version: str) -> Gate:
     run = _run_for(snapshot, service, version)
     if run is None:
-        return Gate("pipeline", GateStatus.UNKNOWN, f"no pipeline run reported for {service} {version or '?'}")
+        return Gate(
+            "pipeline",
+            GateStatus.UNKNOWN,
+            f"no pipeline run reported for {service} {version or '?'}",
+        )
     built = [s for s in run.stages if not s.environment]  # build/test/scan, not the deploy stages
     failed = [s.name for s in built if s.status is Status.FAILED]
     if failed:
@@ -65,9 +69,7 @@ def canary_gate(snapshot: FleetSnapshot, service: str, environment: str) -> Gate
 
 def alerts_gate(snapshot: FleetSnapshot, service: str, environment: str) -> Gate:
     firing = [
-        a
-        for a in snapshot.cell(service, environment).firing
-        if a.severity is Severity.CRITICAL
+        a for a in snapshot.cell(service, environment).firing if a.severity is Severity.CRITICAL
     ]
     if firing:
         names = ", ".join(sorted({a.name for a in firing}))
@@ -75,7 +77,9 @@ def alerts_gate(snapshot: FleetSnapshot, service: str, environment: str) -> Gate
     return Gate("alerts", GateStatus.PASS, "no critical alert firing")
 
 
-def checklist(snapshot: FleetSnapshot, action: Action, required: list[str] | None) -> tuple[Gate, ...]:
+def checklist(
+    snapshot: FleetSnapshot, action: Action, required: list[str] | None
+) -> tuple[Gate, ...]:
     """The gates that apply to `action`, in a stable order. `required` None means all."""
     service, env = action.service, action.environment
     version = action.version

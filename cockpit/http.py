@@ -193,7 +193,13 @@ class Api:
         self.rate.update(resp.headers)
         if resp.status_code == 304 and cached is not None:
             self.stats.not_modified += 1
-            return Response(304, cached.body, cached.headers, from_cache=True, links=parse_link(cached.headers.get("link")))
+            return Response(
+                304,
+                cached.body,
+                cached.headers,
+                from_cache=True,
+                links=parse_link(cached.headers.get("link")),
+            )
         if resp.status_code >= 400 and resp.status_code not in accept:
             self.stats.errors += 1
             raise self._error(method, url, resp)
@@ -208,7 +214,11 @@ class Api:
                 ) from None
         elif not expect_json:
             body = resp.text
-        kept = {k.lower(): v for k, v in resp.headers.items() if k.lower() in ("link", "etag", "x-total", "x-next-page")}
+        kept = {
+            k.lower(): v
+            for k, v in resp.headers.items()
+            if k.lower() in ("link", "etag", "x-total", "x-next-page")
+        }
         etag = resp.headers.get("etag")
         if method == "GET" and conditional and etag:
             self._etags[cache_key] = Cached(etag, body, kept)
@@ -258,7 +268,9 @@ class Api:
     async def get(self, path: str, **kw: Any) -> Any:
         return (await self.request("GET", path, **kw)).body
 
-    async def pages(self, path: str, *, params: Mapping[str, Any] | None = None, limit: int = 10) -> AsyncIterator[Response]:
+    async def pages(
+        self, path: str, *, params: Mapping[str, Any] | None = None, limit: int = 10
+    ) -> AsyncIterator[Response]:
         """Each page of a Link-paginated collection, at most `limit` pages.
 
         Without a `rel="next"` link, a non-empty `x-next-page` header (GitLab, where a
@@ -276,7 +288,14 @@ class Api:
             if url is None and next_page:
                 url, query = path, {**(params or {}), "page": next_page}
 
-    async def collect(self, path: str, *, key: str | None = None, params: Mapping[str, Any] | None = None, limit: int = 10) -> list[Any]:
+    async def collect(
+        self,
+        path: str,
+        *,
+        key: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        limit: int = 10,
+    ) -> list[Any]:
         """Every item of a paginated collection; `key` picks the list out of an envelope."""
         items: list[Any] = []
         async for page in self.pages(path, params=params, limit=limit):
@@ -297,13 +316,21 @@ class Api:
         wait = retry_after(resp.headers, self._clock())
         limited = status == 429 or (
             status == 403
-            and (resp.headers.get("x-ratelimit-remaining") == "0" or "retry-after" in resp.headers or "rate limit" in detail.lower())
+            and (
+                resp.headers.get("x-ratelimit-remaining") == "0"
+                or "retry-after" in resp.headers
+                or "rate limit" in detail.lower()
+            )
         )
         if limited:
             when = f"; retry in {wait:.0f}s" if wait is not None else ""
             return RateLimited(f"{where}: rate limited{when}", retry_after=wait)
         if status in (401, 403):
-            hint = "credentials refused" if status == 401 else "forbidden (missing scope or permission)"
+            hint = (
+                "credentials refused"
+                if status == 401
+                else "forbidden (missing scope or permission)"
+            )
             return Unauthorized(f"{where}: {hint}{': ' + detail if detail else ''}")
         if status >= 500:
             return Unreachable(f"{where}: server error{': ' + detail if detail else ''}")

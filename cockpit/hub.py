@@ -8,7 +8,9 @@ overlap; each poll has its own timeout, and failures back off exponentially with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import functools
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -112,7 +114,7 @@ class Hub:
                 self.problems.append(msg)
                 log.error(msg)
                 continue
-            connector._on_change = lambda name=spec.name: self.poke(name)
+            connector._on_change = functools.partial(self.poke, spec.name)
             self._instances[spec.name] = Instance(spec, connector, client)
             sources[spec.name] = SourceState(
                 spec.name, spec.type, None, None, None, "", 0, spec.stale_after
@@ -148,14 +150,14 @@ class Hub:
             if inst.client is not None:
                 await inst.client.aclose()
 
-    async def first_data(self, timeout: float) -> bool:
-        """Wait until some connector has reported facts, at most `timeout` seconds."""
+    async def first_data(self, wait: float) -> bool:
+        """Wait until some connector has reported facts, at most `wait` seconds."""
         if self.snapshot.services:
             return True
         arrived = asyncio.Event()
         self._listeners.append(lambda snap: arrived.set() if snap.services else None)
         try:
-            await asyncio.wait_for(arrived.wait(), timeout)
+            await asyncio.wait_for(arrived.wait(), wait)
         except TimeoutError:
             return False
         finally:
@@ -183,10 +185,8 @@ class Hub:
             delay = await self._poll(inst)
             if inst.failures:
                 inst.wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(inst.wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
 
     async def _poll(self, inst: Instance) -> float:
         """Poll one connector once; returns how long to wait before the next poll."""

@@ -19,7 +19,9 @@ class Journal:
     """Async access to an AuditStore opened by `opener` on a private thread."""
 
     def __init__(self, opener: Callable[[], Any]) -> None:
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="audit"
+        )
         self._opener = opener
         self._store: concurrent.futures.Future[Any] | None = None  # opened on first use
 

@@ -38,7 +38,13 @@ APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("help", "question_mark", "app.help", "Help", "app"),
     KeySpec("refresh", "ctrl+r", "app.refresh_now", "Refresh", "app", show=False),
     KeySpec(
-        "canary.rollback", "B", "app.rollback_failing", "Roll back failing canary", "app", show=False, mutating=True
+        "canary.rollback",
+        "B",
+        "app.rollback_failing",
+        "Roll back failing canary",
+        "app",
+        show=False,
+        mutating=True,
     ),
     KeySpec("quit", "q", "app.quit", "Quit", "app"),
 )
@@ -53,7 +59,15 @@ ACTION_KEYS: tuple[KeySpec, ...] = (
     KeySpec("action.approve", "a", "approve", "Approve", "actions", mutating=True),
     KeySpec("action.reject", "x", "reject", "Reject", "actions", mutating=True),
     KeySpec("action.promote", "p", "promote", "Promote", "actions", mutating=True),
-    KeySpec("action.promote_full", "P", "promote_full", "Promote 100%", "actions", show=False, mutating=True),
+    KeySpec(
+        "action.promote_full",
+        "P",
+        "promote_full",
+        "Promote 100%",
+        "actions",
+        show=False,
+        mutating=True,
+    ),
     KeySpec("action.rollback", "b", "rollback", "Rollback", "actions", mutating=True),
     KeySpec("action.pause", "z", "pause", "Pause", "actions", show=False, mutating=True),
     KeySpec("action.resume", "u", "resume", "Resume", "actions", show=False, mutating=True),

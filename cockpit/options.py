@@ -8,6 +8,7 @@ YAML line, and importing pydantic would cost more start-up time than the whole c
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import os
@@ -155,7 +156,7 @@ def _type_name(tp: object) -> str:
         return "a secret reference (env:VAR or keyring:service/name)"
     names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
     if tp in names:
-        return names[tp]  # type: ignore[index]
+        return names[tp]
     origin = get_origin(tp)
     if origin is list or origin is tuple:
         return "a list"
@@ -215,10 +216,8 @@ class _Parser:
                 # A whole scalar from the environment is read as YAML would read it.
                 import yaml
 
-                try:
+                with contextlib.suppress(yaml.YAMLError):
                     value = yaml.safe_load(value) if value.strip() else value
-                except yaml.YAMLError:
-                    pass
         if tp is Any or tp is object:
             return value
         if origin is Literal:
@@ -369,4 +368,3 @@ def describe_fields(cls: type) -> list[tuple[str, str, str]]:
             default = "(required)"
         rows.append((f.name, _type_name(hints[f.name]), default))
     return rows
-

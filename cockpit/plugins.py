@@ -80,4 +80,5 @@ def load(name: str, eps: dict[str, Any] | None = None) -> type[Connector]:
     problems = contract_problems(cls)
     if problems:
         raise PluginError(f"connector {name!r} ({ep.value}) refused: " + "; ".join(problems))
-    return cls  # type: ignore[no-any-return]
+    connector: type[Connector] = cls
+    return connector

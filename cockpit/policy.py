@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from cockpit import gates as gates_mod
 from cockpit import windows as windows_mod
@@ -17,7 +18,12 @@ from cockpit.config import EnvironmentPolicy, PolicyConfig
 from cockpit.model import Action, ActionKind, ChangeWindow, Gate, GateStatus, PendingApproval
 from cockpit.snapshot import FleetSnapshot
 
-ALLOWED, REFUSED, BREAK_GLASS, NEEDS_APPROVAL = "allowed", "refused", "break_glass", "needs_approval"
+ALLOWED, REFUSED, BREAK_GLASS, NEEDS_APPROVAL = (
+    "allowed",
+    "refused",
+    "break_glass",
+    "needs_approval",
+)
 DEFAULT_TWO_PERSON: tuple[str, ...] = ()
 
 
@@ -108,7 +114,11 @@ class Policy:
         out = set()
         for role, members in self.config.roles.items():
             for m in members:
-                if m == "*" or m == operator.name or (m.startswith("@") and m[1:] in operator.groups):
+                if (
+                    m == "*"
+                    or m == operator.name
+                    or (m.startswith("@") and m[1:] in operator.groups)
+                ):
                     out.add(role)
         return out
 
@@ -116,16 +126,18 @@ class Policy:
         """Roles that may take `kind` here; None means everyone."""
         for perms in (self.env(environment).permissions, self.config.permissions):
             if kind.value in perms:
-                return list(perms[kind.value])  # type: ignore[index]
+                return list(perms[kind.value])
             if "*" in perms:
-                return list(perms["*"])  # type: ignore[index]
+                return list(perms["*"])
         return None
 
     def break_glass_actions(self, environment: str) -> set[str]:
         listed = self.env(environment).break_glass
         return set(listed if listed is not None else self.config.break_glass)
 
-    def window_state(self, environment: str, now, extra: Sequence[ChangeWindow] = ()):  # type: ignore[no-untyped-def]
+    def window_state(
+        self, environment: str, now: datetime, extra: Sequence[ChangeWindow] = ()
+    ) -> windows_mod.WindowState:
         return windows_mod.state((*self.windows, *extra), environment, now)
 
     def read_only_reason(self, environment: str) -> str:
@@ -141,7 +153,7 @@ class Policy:
         action: Action,
         operator: Operator,
         snapshot: FleetSnapshot,
-        now,  # type: ignore[no-untyped-def]
+        now: datetime,
         *,
         approval: PendingApproval | None = None,
         capable: bool = True,
@@ -153,19 +165,31 @@ class Policy:
         refused: list[str] = []
         glass: list[str] = []
         notes: list[str] = []
-        common = dict(
-            production=production,
-            typed_confirmation=env.typed_confirmation if env.typed_confirmation is not None else production,
-            reason_min_length=self.config.reason_min_length,
-            approvals_required=env.approvals,
-            signed_approvals=env.signed_approvals,
-        )
+        typed = env.typed_confirmation if env.typed_confirmation is not None else production
+
+        window = self.window_state(env_name, now, snapshot.windows)
+
+        def decision(outcome: str, reasons: list[str], gates: tuple[Gate, ...]) -> Decision:
+            return Decision(
+                outcome,
+                tuple(reasons),
+                gates,
+                window,
+                production=production,
+                typed_confirmation=typed,
+                reason_min_length=self.config.reason_min_length,
+                approvals_required=env.approvals,
+                signed_approvals=env.signed_approvals,
+                notes=tuple(notes),
+            )
 
         why = self.read_only_reason(env_name)
         if why:
             refused.append(why)
         if not capable:
-            refused.append(f"no connector here can {action.kind.value} {action.service} in {env_name}")
+            refused.append(
+                f"no connector here can {action.kind.value} {action.service} in {env_name}"
+            )
 
         roles = self.allowed_roles(action.kind, env_name)
         if roles is not None and "*" not in roles and not (self.roles_of(operator) & set(roles)):
@@ -177,33 +201,43 @@ class Policy:
         if action.kind in (ActionKind.APPROVE, ActionKind.REJECT) and approval is not None:
             refused.extend(self._segregation(operator, approval, approved_by))
 
-        window = self.window_state(env_name, now, [w for w in snapshot.windows])
         if not window.open and action.kind not in (ActionKind.APPROVE, ActionKind.REJECT):
             text = f"{env_name} is closed for changes: {window.reason}; {window.label}"
-            (glass if action.kind.value in self.break_glass_actions(env_name) else refused).append(text)
+            (glass if action.kind.value in self.break_glass_actions(env_name) else refused).append(
+                text
+            )
 
         checklist: tuple[Gate, ...] = ()
         if action.kind is ActionKind.PROMOTE:
             checklist = gates_mod.checklist(snapshot, action, env.gates)
             block_unknown = (env.unknown_gates or ("block" if production else "warn")) == "block"
             for gate in checklist:
-                if gate.status is GateStatus.FAIL or (gate.status is GateStatus.UNKNOWN and block_unknown):
+                if gate.status is GateStatus.FAIL or (
+                    gate.status is GateStatus.UNKNOWN and block_unknown
+                ):
                     text = f"gate {gate.name} is {gate.status.value}: {gate.evidence}"
-                    (glass if "promote" in self.break_glass_actions(env_name) else refused).append(text)
+                    (glass if "promote" in self.break_glass_actions(env_name) else refused).append(
+                        text
+                    )
                 elif gate.status is GateStatus.UNKNOWN:
                     notes.append(f"gate {gate.name} is unknown: {gate.evidence}")
 
         if refused:
-            return Decision(REFUSED, tuple(refused + glass), checklist, window, notes=tuple(notes), **common)  # type: ignore[arg-type]
+            return decision(REFUSED, refused + glass, checklist)
         if action.kind.value in env.two_person and len(approved_by) < env.approvals:
-            reasons = [f"{env_name} needs {env.approvals} approval(s) from another operator before {action.kind.value}"]
-            return Decision(NEEDS_APPROVAL, tuple(reasons + glass), checklist, window, notes=tuple(notes), **common)  # type: ignore[arg-type]
+            needed = (
+                f"{env_name} needs {env.approvals} approval(s) from another operator "
+                f"before {action.kind.value}"
+            )
+            return decision(NEEDS_APPROVAL, [needed, *glass], checklist)
         if glass:
-            return Decision(BREAK_GLASS, tuple(glass), checklist, window, notes=tuple(notes), **common)  # type: ignore[arg-type]
-        return Decision(ALLOWED, (), checklist, window, notes=tuple(notes), **common)  # type: ignore[arg-type]
+            return decision(BREAK_GLASS, glass, checklist)
+        return decision(ALLOWED, [], checklist)
 
     @staticmethod
-    def _segregation(operator: Operator, approval: PendingApproval, approved_by: Sequence[str]) -> list[str]:
+    def _segregation(
+        operator: Operator, approval: PendingApproval, approved_by: Sequence[str]
+    ) -> list[str]:
         out = []
         if approval.requested_by and approval.requested_by == operator.name:
             out.append(

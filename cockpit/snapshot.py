@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
 from cockpit.model import (
     Alert,
@@ -212,10 +213,10 @@ class FleetSnapshot:
         removed_runs: frozenset[str] = frozenset()
         if old is None or old.runs is not obs.runs:
             before, after = old_index.runs, index.runs
-            if old is not None and _delta_applies(obs, old):
-                _, hinted, gone = obs.runs_delta  # type: ignore[misc]
+            if old is not None and obs.runs_delta is not None and _delta_applies(obs, old):
+                _, hinted, dropped = obs.runs_delta
                 changed_runs = frozenset(hinted & after.keys())
-                removed_runs = frozenset(gone & before.keys())
+                removed_runs = frozenset(dropped & before.keys())
             else:
                 changed_runs = frozenset(
                     rid
@@ -233,7 +234,16 @@ class FleetSnapshot:
 
         other = old is None or any(
             getattr(old, name) != getattr(obs, name)
-            for name in ("canaries", "metrics", "windows", "drift", "alerts", "approvals", "gates", "environments")
+            for name in (
+                "canaries",
+                "metrics",
+                "windows",
+                "drift",
+                "alerts",
+                "approvals",
+                "gates",
+                "environments",
+            )
         )
         lists = _collect(order, observations) if other else None
         return FleetSnapshot(
@@ -284,7 +294,11 @@ class ObsIndex:
     @staticmethod
     def of(obs: Observation, previous: ObsIndex | None, old: Observation | None) -> ObsIndex:
         def reuse(name: str, build):  # type: ignore[no-untyped-def]
-            if previous is not None and old is not None and getattr(old, name) is getattr(obs, name):
+            if (
+                previous is not None
+                and old is not None
+                and getattr(old, name) is getattr(obs, name)
+            ):
                 return getattr(previous, name)
             return build(getattr(obs, name))
 
@@ -304,7 +318,9 @@ def _delta_applies(obs: Observation, old: Observation | None) -> bool:
     return old is not None and obs.runs_delta is not None and obs.runs_delta[0] == old.observed_at
 
 
-def _runs_index(obs: Observation, previous: ObsIndex | None, old: Observation | None) -> Mapping[str, PipelineRun]:
+def _runs_index(
+    obs: Observation, previous: ObsIndex | None, old: Observation | None
+) -> Mapping[str, PipelineRun]:
     if previous is not None and old is not None:
         if old.runs is obs.runs:
             return previous.runs
@@ -373,10 +389,21 @@ def _merge_cell(key: Key, order: list[str], indexes: Mapping[str, ObsIndex]) -> 
     return Cell(key[0], key[1], deployment, canary, drift, tuple(alerts), tuple(sources))
 
 
-def _collect(order: list[str], observations: Mapping[str, Observation]) -> dict[str, tuple]:  # type: ignore[type-arg]
-    out: dict[str, list] = {  # type: ignore[type-arg]
+def _collect(
+    order: list[str], observations: Mapping[str, Observation]
+) -> dict[str, tuple[Any, ...]]:
+    out: dict[str, list[Any]] = {
         n: []
-        for n in ("canaries", "metrics", "windows", "drift", "alerts", "approvals", "gates", "environments")
+        for n in (
+            "canaries",
+            "metrics",
+            "windows",
+            "drift",
+            "alerts",
+            "approvals",
+            "gates",
+            "environments",
+        )
     }
     for name in order:
         obs = observations.get(name)

@@ -30,7 +30,13 @@ def _deployment(d: Deployment) -> dict[str, Any]:
         "source": d.source,
         "observed_at": iso(d.observed_at),
         "history": [
-            {"version": r.version, "digest": r.digest, "deployed_at": iso(r.deployed_at), "deployed_by": r.deployed_by, "id": r.id}
+            {
+                "version": r.version,
+                "digest": r.digest,
+                "deployed_at": iso(r.deployed_at),
+                "deployed_by": r.deployed_by,
+                "id": r.id,
+            }
             for r in d.history
         ],
     }
@@ -52,7 +58,11 @@ def _canary(c: Canary) -> dict[str, Any]:
         "metrics": [m.name for m in c.metrics],
     }
     if c.verdict is not None:
-        out["verdict"] = {"decision": c.verdict.decision, "score": c.verdict.score, "digest": c.verdict.digest}
+        out["verdict"] = {
+            "decision": c.verdict.decision,
+            "score": c.verdict.score,
+            "digest": c.verdict.digest,
+        }
     return out
 
 
@@ -66,7 +76,11 @@ def snapshot_json(snap: FleetSnapshot, now: datetime, config: str | None) -> dic
             if cell.deployment is not None:
                 entry["deployment"] = _deployment(cell.deployment)
             if cell.canary is not None:
-                entry["canary"] = {"step": cell.canary.step, "weight": cell.canary.weight, "phase": cell.canary.phase.value}
+                entry["canary"] = {
+                    "step": cell.canary.step,
+                    "weight": cell.canary.weight,
+                    "phase": cell.canary.phase.value,
+                }
             if cell.drift is not None:
                 entry["drift_items"] = len(cell.drift.items)
             if cell.alerts:
@@ -119,7 +133,10 @@ def snapshot_json(snap: FleetSnapshot, now: datetime, config: str | None) -> dic
                 "service": d.service,
                 "environment": d.environment,
                 "revision": d.revision,
-                "items": [{"resource": i.resource, "path": i.path, "desired": i.desired, "live": i.live} for i in d.items],
+                "items": [
+                    {"resource": i.resource, "path": i.path, "desired": i.desired, "live": i.live}
+                    for i in d.items
+                ],
                 "source": d.source,
             }
             for d in snap.drift
@@ -138,7 +155,8 @@ def snapshot_json(snap: FleetSnapshot, now: datetime, config: str | None) -> dic
             for a in snap.alerts
         ],
         "environment_protection": [
-            {"environment": i.name, "source": i.source, "rules": list(i.protection)} for i in snap.environment_info
+            {"environment": i.name, "source": i.source, "rules": list(i.protection)}
+            for i in snap.environment_info
         ],
         "change_windows": [
             {
@@ -201,10 +219,15 @@ def snapshot_table(snap: FleetSnapshot, now: datetime) -> str:
     active = [r for r in runs if not r.status.terminal]
     lines += ["", f"pipelines: {len(runs)} runs, {len(active)} active"]
     for a in snap.approvals:
-        lines.append(f"waiting for approval: {clean(a.title)} (by {clean(a.requested_by)}, {ago(a.requested_at, now)})")
-    for a in snap.alerts:
-        if a.firing:
-            lines.append(f"alert firing: {clean(a.name)} {clean(a.service)}/{clean(a.environment)} [{a.severity.value}] {clean(a.summary)}")
+        lines.append(
+            f"waiting for approval: {clean(a.title)} (by {clean(a.requested_by)}, {ago(a.requested_at, now)})"
+        )
+    for alert in snap.alerts:
+        if alert.firing:
+            lines.append(
+                f"alert firing: {clean(alert.name)} {clean(alert.service)}/"
+                f"{clean(alert.environment)} [{alert.severity.value}] {clean(alert.summary)}"
+            )
     return "\n".join(lines)
 
 
@@ -245,7 +268,12 @@ def run_connectors(args: argparse.Namespace) -> int:
     broken = 0
     for name, ep in sorted(plugins.installed().items()):
         info = plugins.info(ep)
-        row: dict[str, Any] = {"type": name, "target": info.target, "distribution": info.distribution, "version": info.version}
+        row: dict[str, Any] = {
+            "type": name,
+            "target": info.target,
+            "distribution": info.distribution,
+            "version": info.version,
+        }
         try:
             cls = plugins.load(name)
         except PluginError as exc:
@@ -256,7 +284,9 @@ def run_connectors(args: argparse.Namespace) -> int:
             row["capabilities"] = sorted(c.value for c in cls.CAPABILITIES)
             row["actions"] = sorted(a.value for a in cls.ACTIONS)
             row["description"] = cls.DESCRIPTION
-            row["options"] = [{"key": k, "type": t, "default": d} for k, t, d in describe_fields(cls.Options)]
+            row["options"] = [
+                {"key": k, "type": t, "default": d} for k, t, d in describe_fields(cls.Options)
+            ]
         rows.append(row)
     if args.json:
         json.dump(rows, sys.stdout, indent=2)

@@ -20,7 +20,9 @@ def _previous_env(snapshot: FleetSnapshot, environment: str) -> str | None:
     return None
 
 
-def promote(snapshot: FleetSnapshot, service: str, environment: str, *, full: bool = False) -> Built:
+def promote(
+    snapshot: FleetSnapshot, service: str, environment: str, *, full: bool = False
+) -> Built:
     cell = snapshot.cell(service, environment)
     canary = cell.canary
     if canary is not None and canary.phase.active:
@@ -56,7 +58,9 @@ def promote(snapshot: FleetSnapshot, service: str, environment: str, *, full: bo
     )
 
 
-def rollback(snapshot: FleetSnapshot, service: str, environment: str, revision: Revision | str | None = None) -> Built:
+def rollback(
+    snapshot: FleetSnapshot, service: str, environment: str, revision: Revision | str | None = None
+) -> Built:
     cell = snapshot.cell(service, environment)
     canary = cell.canary
     if revision is None and canary is not None and canary.phase.active:
@@ -94,7 +98,9 @@ def rollback(snapshot: FleetSnapshot, service: str, environment: str, revision: 
     )
 
 
-def canary_action(snapshot: FleetSnapshot, kind: ActionKind, service: str, environment: str) -> Built:
+def canary_action(
+    snapshot: FleetSnapshot, kind: ActionKind, service: str, environment: str
+) -> Built:
     canary = snapshot.cell(service, environment).canary
     if canary is None or not canary.phase.active:
         return f"no active canary for {service} in {environment}"
@@ -116,7 +122,9 @@ def canary_action(snapshot: FleetSnapshot, kind: ActionKind, service: str, envir
 
 def sync(snapshot: FleetSnapshot, service: str, environment: str) -> Built:
     cell = snapshot.cell(service, environment)
-    source = cell.drift.source if cell.drift else (cell.deployment.source if cell.deployment else "")
+    source = (
+        cell.drift.source if cell.drift else (cell.deployment.source if cell.deployment else "")
+    )
     if not source:
         return f"nothing reports {service} in {environment}"
     version = cell.drift.revision if cell.drift else ""
@@ -136,7 +144,9 @@ def decide(approval: PendingApproval, kind: ActionKind) -> Action:
     )
 
 
-def approval_for(snapshot: FleetSnapshot, service: str, environment: str, run_id: str = "") -> PendingApproval | str:
+def approval_for(
+    snapshot: FleetSnapshot, service: str, environment: str, run_id: str = ""
+) -> PendingApproval | str:
     for a in snapshot.approvals:
         if run_id and a.run_id == run_id:
             return a
@@ -152,4 +162,6 @@ def rerun(snapshot: FleetSnapshot, run_id: str) -> Built:
         return f"run {run_id} is no longer reported"
     if run.status.value not in ("failed", "cancelled"):
         return f"{run_id} has not failed: nothing to re-run"
-    return Action(ActionKind.RERUN, run.service, "", source=run.source, version=run.version, remote_id=run.id)
+    return Action(
+        ActionKind.RERUN, run.service, "", source=run.source, version=run.version, remote_id=run.id
+    )

@@ -54,7 +54,15 @@ EXPECTED_TYPES: dict[Capability, type] = {
     Capability.GATES: Gate,
     Capability.WINDOWS: ChangeWindow,
 }
-SOURCE_STAMPED = (PipelineRun, Deployment, Canary, CanaryMetrics, DriftReport, Alert, PendingApproval)
+SOURCE_STAMPED = (
+    PipelineRun,
+    Deployment,
+    Canary,
+    CanaryMetrics,
+    DriftReport,
+    Alert,
+    PendingApproval,
+)
 
 
 class ConnectorContract:
@@ -88,7 +96,9 @@ class ConnectorContract:
         if self.connector_class.USES_HTTP:
             import httpx
 
-            client = httpx.AsyncClient(transport=transport or self.transport(), base_url="http://contract.invalid")
+            client = httpx.AsyncClient(
+                transport=transport or self.transport(), base_url="http://contract.invalid"
+            )
         options = self.parsed_options()
         for secret in opt.secrets_of(options):
             secret._value = self.env.get(secret.ref.partition(":")[2], "contract-secret")
@@ -166,12 +176,16 @@ class ConnectorContract:
             except ConnectorError:
                 continue
             except Exception as exc:
-                raise AssertionError(f"HTTP {status} raised {type(exc).__name__}, not a ConnectorError") from exc
+                raise AssertionError(
+                    f"HTTP {status} raised {type(exc).__name__}, not a ConnectorError"
+                ) from exc
             # A connector may legitimately treat a 404 as "nothing there".
             assert status == 404, f"HTTP {status} did not raise"
 
     def test_module_does_not_import_textual(self) -> None:
         module = self.connector_class.__module__
         code = f"import sys, {module}; print('textual' in sys.modules)"
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
         assert out.stdout.strip() == "False", f"{module} imports textual"

@@ -73,7 +73,9 @@ class TwoPersonConnector(Connector):
             EventType.ACTION_REQUESTED,
             EventType.ACTION_REFUSED,
         ]
-        records = await journal.call(lambda store: list(store.records(since=since, event_types=kinds)))
+        records = await journal.call(
+            lambda store: list(store.records(since=since, event_types=kinds))
+        )
         return self.pending(records)
 
     def pending(self, records: Sequence[Any]) -> list[PendingApproval]:

@@ -72,7 +72,9 @@ def occurrence(window: ChangeWindow, now: datetime) -> tuple[datetime, datetime]
 
     tz = zone(window.timezone)
     # get_prev from just after `now` so an occurrence starting exactly now counts.
-    start = croniter(window.schedule, (now + timedelta(seconds=1)).astimezone(tz)).get_prev(datetime)
+    start = croniter(window.schedule, (now + timedelta(seconds=1)).astimezone(tz)).get_prev(
+        datetime
+    )
     end = start + timedelta(minutes=window.duration_minutes)
     return (start, end) if start <= now < end else None
 
@@ -81,7 +83,9 @@ def applies(window: ChangeWindow, environment: str) -> bool:
     return not window.environments or environment in window.environments
 
 
-def _is_open(windows: Sequence[ChangeWindow], now: datetime) -> tuple[bool, list[ChangeWindow], str]:
+def _is_open(
+    windows: Sequence[ChangeWindow], now: datetime
+) -> tuple[bool, list[ChangeWindow], str]:
     allows = [w for w in windows if w.kind == "allow"]
     denies = [w for w in windows if w.kind == "deny"]
     active_denies = [w for w in denies if occurrence(w, now)]

@@ -35,7 +35,13 @@ def wire_hub(
     """The hub (every configured connector plus the two-person queue) and the journal."""
     journal = journal or open_journal(settings, clock)
     two_person = ConnectorSpec(
-        TWO_PERSON_SOURCE, "two-person", TwoPersonConnector, TwoPersonOptions(journal), 3.0, 10.0, 60.0
+        TWO_PERSON_SOURCE,
+        "two-person",
+        TwoPersonConnector,
+        TwoPersonOptions(journal),
+        3.0,
+        10.0,
+        60.0,
     )
     hub = Hub(
         [*settings.connectors, two_person],
@@ -48,7 +54,13 @@ def wire_hub(
 
 
 def make_executor(
-    settings: Settings, hub: Hub, journal: Journal, *, actor: Any, clock: Clock, read_only: bool = False
+    settings: Settings,
+    hub: Hub,
+    journal: Journal,
+    *,
+    actor: Any,
+    clock: Clock,
+    read_only: bool = False,
 ) -> Executor:
     from cockpit.executor import Executor
     from cockpit.policy import Policy, operator_for
@@ -59,7 +71,9 @@ def make_executor(
         read_only=read_only,
         read_only_envs=settings.read_only_envs,
     )
-    return Executor(hub, policy, journal, actor=actor, operator=operator_for(actor.user), clock=clock)
+    return Executor(
+        hub, policy, journal, actor=actor, operator=operator_for(actor.user), clock=clock
+    )
 
 
 def wire(

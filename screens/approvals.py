@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from cockpit.clock import ago
 from cockpit import targets
+from cockpit.clock import ago
 from cockpit.model import ActionKind, PendingApproval
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
@@ -72,7 +72,9 @@ class ApprovalsScreen(FleetScreen):
         detail = self.query_one("#approval-detail", Static)
         chosen = self.selected()
         if chosen is None:
-            detail.update(Text("Nothing is waiting for approval." if not items else "", style="dim"))
+            detail.update(
+                Text("Nothing is waiting for approval." if not items else "", style="dim")
+            )
             return
         out = Text("\n")
         out.append_text(txt(chosen.title, "bold"))

@@ -99,9 +99,13 @@ class AuditScreen(FleetScreen):
             await self.cockpit.record_audit_read()
             result = await journal.call(lambda store: store.verify())
             style = "green bold" if result.ok else "red bold"
-            self.verify_text = Text(("✓ " if result.ok else "✗ ") + clean(result.describe(), limit=200), style=style)
+            self.verify_text = Text(
+                ("✓ " if result.ok else "✗ ") + clean(result.describe(), limit=200), style=style
+            )
             self.query_one("#audit-verify", Static).update(self.verify_text)
-        self.records = await journal.call(lambda store: list(store.records(newest_first=True, limit=SHOWN)))
+        self.records = await journal.call(
+            lambda store: list(store.records(newest_first=True, limit=SHOWN))
+        )
         self.render_fleet(self.cockpit.snapshot, True)
 
     def render_fleet(self, snapshot: FleetSnapshot, full: bool) -> None:
@@ -137,9 +141,16 @@ class AuditScreen(FleetScreen):
         out = Text()
         out.append(f"#{record.seq} ", style="bold")
         out.append_text(txt(record.event_type.value, "bold"))
-        out.append(f"  request {clean(record.request_id[:12]) or '-'}  hash {record.hash[:16]}…  prev {record.prev_hash[:16]}…\n", style="dim")
+        out.append(
+            f"  request {clean(record.request_id[:12]) or '-'}  hash {record.hash[:16]}…  prev {record.prev_hash[:16]}…\n",
+            style="dim",
+        )
         out.append("actor ")
-        out.append_text(txt(f"{record.actor.user}@{record.actor.host} pid {record.actor.pid} {record.actor.ssh_client or 'local'}"))
+        out.append_text(
+            txt(
+                f"{record.actor.user}@{record.actor.host} pid {record.actor.pid} {record.actor.ssh_client or 'local'}"
+            )
+        )
         if record.ticket:
             out.append("  ticket ")
             out.append_text(txt(record.ticket, "bold"))

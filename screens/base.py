@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from cockpit import targets
-from cockpit.keys import ACTION_KEYS, SCREEN_KEYS
+from cockpit.keys import ACTION_KEYS, SCREEN_KEYS, KeySpec
 from cockpit.model import ActionKind
 from cockpit.snapshot import FleetSnapshot
 from screens.table import LiveTable
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from cockpit.app import CockpitApp
 
 
-def bindings(specs: tuple, scope: str | None = None) -> list[Binding]:  # type: ignore[type-arg]
+def bindings(specs: tuple[KeySpec, ...], scope: str | None = None) -> list[BindingType]:
     return [
         Binding(s.key, s.action, s.description, show=s.show, id=s.id)
         for s in specs
@@ -52,9 +52,7 @@ class FilterBar(Input):
         self.screen.focus_next()
 
 
-ACTION_OF = {
-    spec.action: ActionKind(spec.action.removesuffix("_full")) for spec in ACTION_KEYS
-}
+ACTION_OF = {spec.action: ActionKind(spec.action.removesuffix("_full")) for spec in ACTION_KEYS}
 
 
 class FleetScreen(Screen[None]):
@@ -114,7 +112,7 @@ class FleetScreen(Screen[None]):
     def _draw_keys(self) -> None:
         shown = []
         seen = set()
-        for key, active in self.active_bindings.items():
+        for active in self.active_bindings.values():
             binding = active.binding
             if not binding.show or binding.action in seen:
                 continue
@@ -204,7 +202,9 @@ class FleetScreen(Screen[None]):
             if kind is not None and event.key == binding.binding.key and not binding.enabled:
                 why = self.why_disabled(kind)
                 if why:
-                    self.notify(f"{binding.binding.description}: {why}", severity="warning", timeout=6)
+                    self.notify(
+                        f"{binding.binding.description}: {why}", severity="warning", timeout=6
+                    )
                     event.stop()
                 return
 

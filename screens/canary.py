@@ -6,15 +6,20 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from cockpit.clock import ago
 from cockpit import targets
+from cockpit.clock import ago
 from cockpit.model import ActionKind, Canary, MetricSeries, Verdict
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
 from screens.widgets import PHASE_STYLE, LiveTable, SortText, sparkline, txt
 
-DECISION_STYLE = {"pass": "green bold", "marginal": "yellow bold", "fail": "red bold", "nodata": "yellow"}
+DECISION_STYLE = {
+    "pass": "green bold",
+    "marginal": "yellow bold",
+    "fail": "red bold",
+    "nodata": "yellow",
+}
 CLASS_STYLE = {"Pass": "green", "High": "red bold", "Low": "red bold", "Nodata": "yellow"}
 
 
@@ -41,7 +46,9 @@ def verdict_text(verdict: Verdict | None) -> Text:
         return out
     out.append("verdict ")
     out.append(verdict.decision.upper(), style=DECISION_STYLE.get(verdict.decision, "bold"))
-    out.append(f"  score {verdict.score:.1f}  (marginal {verdict.marginal:g}, pass {verdict.passing:g})")
+    out.append(
+        f"  score {verdict.score:.1f}  (marginal {verdict.marginal:g}, pass {verdict.passing:g})"
+    )
     # A bar from 0 to 100 with the two thresholds marked.
     width = 40
     bar = ["─"] * (width + 1)
@@ -76,7 +83,10 @@ def metric_block(series: MetricSeries, verdict: Verdict | None, width: int, rows
     lo, hi = min(values), max(values)
     out.append(f"  scale {lo:.3g}–{hi:.3g}", style="dim")
     chart_w = max(width - 8 - 26, 10)
-    for label, data, style in (("base", series.baseline, "blue"), ("canary", series.canary, "magenta")):
+    for label, data, style in (
+        ("base", series.baseline, "blue"),
+        ("canary", series.canary, "magenta"),
+    ):
         clean_data = [v for v in data if v == v]
         mean = sum(clean_data) / len(clean_data) if clean_data else float("nan")
         last = data[-1] if data else float("nan")
@@ -93,7 +103,13 @@ class CanaryScreen(FleetScreen):
     VIEW = "canary"
     TITLE_TEXT = "Canary"
     ACTIONS_HERE = frozenset(
-        {ActionKind.PROMOTE, ActionKind.ROLLBACK, ActionKind.PAUSE, ActionKind.RESUME, ActionKind.ABORT}
+        {
+            ActionKind.PROMOTE,
+            ActionKind.ROLLBACK,
+            ActionKind.PAUSE,
+            ActionKind.RESUME,
+            ActionKind.ABORT,
+        }
     )
 
     def __init__(self) -> None:
@@ -129,7 +145,9 @@ class CanaryScreen(FleetScreen):
     def render_fleet(self, snapshot: FleetSnapshot, full: bool) -> None:
         table = self.query_one("#canaries", LiveTable)
         canaries = [
-            c for c in snapshot.canaries if self.matches(c.service, c.environment, c.canary_version, c.phase.value)
+            c
+            for c in snapshot.canaries
+            if self.matches(c.service, c.environment, c.canary_version, c.phase.value)
         ]
         canaries.sort(key=lambda c: (not c.phase.active, c.service, c.environment))
         table.reconcile((f"{c.service}/{c.environment}", canary_row(c)) for c in canaries)
@@ -184,4 +202,6 @@ class CanaryScreen(FleetScreen):
         canary = self.current(self.cockpit.snapshot)
         if canary is not None:
             snap = self.cockpit.snapshot
-            self.cockpit.request_action(targets.promote(snap, canary.service, canary.environment, full=True))
+            self.cockpit.request_action(
+                targets.promote(snap, canary.service, canary.environment, full=True)
+            )

@@ -69,7 +69,9 @@ def plan_text(plan: Plan) -> Text:
             out.append_text(txt(gate.evidence, "dim", limit=90))
             out.append("\n")
     out.append("\nPolicy: ", style="bold")
-    style = {REFUSED: "red bold", BREAK_GLASS: "yellow bold", NEEDS_APPROVAL: "yellow"}.get(d.outcome, "green bold")
+    style = {REFUSED: "red bold", BREAK_GLASS: "yellow bold", NEEDS_APPROVAL: "yellow"}.get(
+        d.outcome, "green bold"
+    )
     out.append(d.summary().split(":")[0], style=style)
     for reason in d.reasons:
         out.append("\n  • ")
@@ -100,18 +102,34 @@ class ActionDialog(ModalScreen[Confirmed | None]):
             with VerticalScroll(id="dialog-body"):
                 yield Static(plan_text(self.plan), id="dialog-plan")
             if not refused:
-                yield Input(placeholder=f"reason (required, at least {d.reason_min_length} characters)", id="reason")
+                yield Input(
+                    placeholder=f"reason (required, at least {d.reason_min_length} characters)",
+                    id="reason",
+                )
                 yield Input(placeholder="change ticket (optional), e.g. CHG-1234", id="ticket")
                 if d.typed_confirmation:
-                    yield Input(placeholder=f"type {self.plan.action.service} to confirm", id="confirm")
+                    yield Input(
+                        placeholder=f"type {self.plan.action.service} to confirm", id="confirm"
+                    )
                 if d.outcome == BREAK_GLASS:
-                    yield Checkbox("Break glass: override the above; recorded and reported", id="glass")
+                    yield Checkbox(
+                        "Break glass: override the above; recorded and reported", id="glass"
+                    )
             yield Static(id="dialog-why")
             with Horizontal(id="dialog-buttons"):
                 yield Button("Close" if refused else "Cancel", id="cancel", variant="default")
                 if not refused:
-                    verb = "Request approval" if d.outcome == NEEDS_APPROVAL else self.plan.action.kind.value.capitalize()
-                    yield Button(verb, id="confirm-button", variant="error" if d.production else "primary", disabled=True)
+                    verb = (
+                        "Request approval"
+                        if d.outcome == NEEDS_APPROVAL
+                        else self.plan.action.kind.value.capitalize()
+                    )
+                    yield Button(
+                        verb,
+                        id="confirm-button",
+                        variant="error" if d.production else "primary",
+                        disabled=True,
+                    )
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -136,7 +154,9 @@ class ActionDialog(ModalScreen[Confirmed | None]):
 
     def _validate(self) -> None:
         if self.plan.decision.outcome == REFUSED:
-            self.query_one("#dialog-why", Static).update(Text("This action is refused; nothing will run.", style="red"))
+            self.query_one("#dialog-why", Static).update(
+                Text("This action is refused; nothing will run.", style="red")
+            )
             return
         problems = self.problems()
         self.query_one("#confirm-button", Button).disabled = bool(problems)
@@ -166,6 +186,8 @@ class ActionDialog(ModalScreen[Confirmed | None]):
                 reason=self._value("#reason").strip(),
                 ticket=self._value("#ticket").strip(),
                 break_glass=bool(boxes and boxes.first(Checkbox).value),
-                confirmation=self._value("#confirm") if self.plan.decision.typed_confirmation else None,
+                confirmation=self._value("#confirm")
+                if self.plan.decision.typed_confirmation
+                else None,
             )
         )

@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from cockpit.clock import ago
 from cockpit import targets
+from cockpit.clock import ago
 from cockpit.model import ActionKind, DriftReport
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
@@ -29,12 +29,23 @@ class DriftScreen(FleetScreen):
 
     def compose_body(self) -> ComposeResult:
         yield LiveTable(
-            [("service", "Service", 20), ("env", "Env", 10), ("revision", "Revision", 14), ("items", "Items", 6), ("seen", "Seen", None)],
+            [
+                ("service", "Service", 20),
+                ("env", "Env", 10),
+                ("revision", "Revision", 14),
+                ("items", "Items", 6),
+                ("seen", "Seen", None),
+            ],
             id="reports",
         )
         yield Static(id="drift-title")
         yield LiveTable(
-            [("resource", "Resource", 30), ("path", "Path", 26), ("desired", "Desired (Git)", 22), ("live", "Live", None)],
+            [
+                ("resource", "Resource", 30),
+                ("path", "Path", 26),
+                ("desired", "Desired (Git)", 22),
+                ("live", "Live", None),
+            ],
             id="items",
         )
 
@@ -71,7 +82,11 @@ class DriftScreen(FleetScreen):
         title = self.query_one("#drift-title", Static)
         items = self.query_one("#items", LiveTable)
         if report is None:
-            title.update(Text("No drift: every reported deployment matches its desired state.", style="green"))
+            title.update(
+                Text(
+                    "No drift: every reported deployment matches its desired state.", style="green"
+                )
+            )
             items.reconcile([])
             return
         head = Text("\n")
@@ -83,11 +98,15 @@ class DriftScreen(FleetScreen):
         rows = []
         for i, item in enumerate(report.items):
             resource = SortText(clean(item.resource, limit=60))
-            resource.sort_key = i
             rows.append(
                 (
                     f"{i}",
-                    [resource, txt(item.path, limit=60), txt(item.desired, "green", limit=80), txt(item.live, "red", limit=80)],
+                    [
+                        resource,
+                        txt(item.path, limit=60),
+                        txt(item.desired, "green", limit=80),
+                        txt(item.live, "red", limit=80),
+                    ],
                 )
             )
         items.reconcile(rows)

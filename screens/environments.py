@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from cockpit.clock import ago
 from cockpit import targets
+from cockpit.clock import ago
 from cockpit.model import ActionKind, Deployment
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
@@ -60,6 +60,7 @@ class EnvironmentsScreen(FleetScreen):
         if service is None:
             return "select a deployment first"
         return cell_action(self.cockpit.snapshot, kind, service, self.environment)
+
     BINDINGS = [
         Binding("left_square_bracket", "tab(-1)", "Prev env", show=False, id="env.prev"),
         Binding("right_square_bracket", "tab(1)", "Next env", show=False, id="env.next"),
@@ -126,7 +127,9 @@ class EnvironmentsScreen(FleetScreen):
         rows = []
         for service in snapshot.services:
             dep = snapshot.cell(service, env).deployment
-            if dep is not None and self.matches(service, dep.version, dep.deployed_by, dep.health.value):
+            if dep is not None and self.matches(
+                service, dep.version, dep.deployed_by, dep.health.value
+            ):
                 rows.append((service, deployment_row(dep, now)))
         table.reconcile(rows)
 

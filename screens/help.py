@@ -20,24 +20,27 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, keymap: dict[str, str], disabled: dict[str, str] | None = None) -> None:
         super().__init__()
         self.keymap = keymap
-        self.disabled = disabled or {}
+        self.disabled_keys = disabled or {}  # binding id -> why it does nothing here
 
     def compose(self) -> ComposeResult:
         text = Text()
         text.append("Keys", style="bold")
         text.append("   (remap in config: keys: {<id>: <key>})\n\n", style="dim")
         scope = ""
+        width = max(len(s.description) for s in ALL_KEYS) + 2
         for spec in ALL_KEYS:
             if spec.scope != scope:
                 scope = spec.scope
-                title = {"app": "Everywhere", "list": "In a view", "actions": "Actions (audited)"}[scope]
+                title = {"app": "Everywhere", "list": "In a view", "actions": "Actions (audited)"}[
+                    scope
+                ]
                 text.append(f"{title}\n", style="bold underline")
             key = display(self.keymap.get(spec.id, spec.key))
             text.append(f"  {key:<10}", style="bold")
-            text.append(f"{spec.description:<16}")
+            text.append(f"{spec.description:<{width}}")
             text.append(f"{spec.id}", style="dim")
-            if spec.id in self.disabled:
-                text.append(f"  (disabled: {self.disabled[spec.id]})", style="yellow")
+            if spec.id in self.disabled_keys:
+                text.append(f"  (disabled here: {self.disabled_keys[spec.id]})", style="yellow")
             text.append("\n")
         text.append("\n  [ ]       previous/next environment (Environments)\n")
         text.append("  ctrl+p    command palette: every view and action\n")

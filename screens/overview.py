@@ -39,10 +39,10 @@ def cell_text(cell: Cell, snapshot: FleetSnapshot, now: datetime) -> Text:
     firing = cell.firing
     if firing:
         critical = any(a.severity is Severity.CRITICAL for a in firing)
-        out.append(f" {'!!' if critical else '!'}{len(firing)}", style="red bold" if critical else "yellow")
-    if any(
-        (s := snapshot.sources.get(name)) is not None and s.stale(now) for name in cell.sources
-    ):
+        out.append(
+            f" {'!!' if critical else '!'}{len(firing)}", style="red bold" if critical else "yellow"
+        )
+    if any((s := snapshot.sources.get(name)) is not None and s.stale(now) for name in cell.sources):
         out.append(" ?stale", style="yellow")
     return out
 
@@ -65,7 +65,13 @@ class OverviewScreen(FleetScreen):
     def _ensure_columns(self, snapshot: FleetSnapshot) -> None:
         table = self.table
         wanted = [("service", Text("Service", style="bold"), None)] + [
-            (e.name, Text(e.name.upper(), style="bold red") if e.production else Text(e.name, style="bold"), None)
+            (
+                e.name,
+                Text(e.name.upper(), style="bold red")
+                if e.production
+                else Text(e.name, style="bold"),
+                None,
+            )
             for e in snapshot.environments
         ]
         if table.column_keys != [c[0] for c in wanted]:

@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from cockpit.clock import ago, duration
 from cockpit import targets
+from cockpit.clock import ago, duration
 from cockpit.model import ActionKind, PipelineRun, Status
 from cockpit.sanitize import clean, first_line
 from cockpit.snapshot import FleetSnapshot
@@ -80,7 +80,9 @@ class PipelinesScreen(FleetScreen):
             runs = [
                 r
                 for r in runs
-                if self.matches(r.id, r.service, r.status.value, r.author, r.commit, r.message, r.branch)
+                if self.matches(
+                    r.id, r.service, r.status.value, r.author, r.commit, r.message, r.branch
+                )
             ]
         return runs
 
@@ -128,7 +130,13 @@ class RunScreen(FleetScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="run-head")
         yield LiveTable(
-            [("stage", "Stage", 18), ("status", "Status", 14), ("env", "Env", 9), ("started", "Started", 9), ("took", "Took", 8)],
+            [
+                ("stage", "Stage", 18),
+                ("status", "Status", 14),
+                ("env", "Env", 9),
+                ("started", "Started", 9),
+                ("took", "Took", 8),
+            ],
             id="stages",
         )
         yield Static(id="run-message")
@@ -148,7 +156,7 @@ class RunScreen(FleetScreen):
         head.append_text(txt(run.branch))
         head.append("  version ")
         head.append_text(txt(run.version or "-", "bold"))
-        head.append(f"\nauthor ")
+        head.append("\nauthor ")
         head.append_text(txt(run.author))
         head.append("  commit ")
         head.append_text(txt(run.commit[:12]))
@@ -173,7 +181,6 @@ class RunScreen(FleetScreen):
             if stage.started_at is not None:
                 took = ((stage.finished_at or now) - stage.started_at).total_seconds()
             name = SortText(clean(label))
-            name.sort_key = i
             rows.append(
                 (
                     f"{i}:{stage.name}",

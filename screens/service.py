@@ -43,9 +43,17 @@ class ServiceScreen(FleetScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(id="svc-head")
-            yield Static(Text("History (select a row, b rolls back to it)", style="dim"), id="hist-label")
+            yield Static(
+                Text("History (select a row, b rolls back to it)", style="dim"), id="hist-label"
+            )
             yield LiveTable(
-                [("version", "Version", 14), ("when", "Deployed", 9), ("by", "By", 12), ("digest", "Digest", 16), ("note", "", None)],
+                [
+                    ("version", "Version", 14),
+                    ("when", "Deployed", 9),
+                    ("by", "By", 12),
+                    ("digest", "Digest", 16),
+                    ("note", "", None),
+                ],
                 id="history",
             )
             yield Static(id="svc-detail")
@@ -87,9 +95,8 @@ class ServiceScreen(FleetScreen):
 
         rows = []
         if dep is not None:
-            for i, rev in enumerate(dep.history):
+            for rev in dep.history:
                 version = SortText(clean(rev.version, limit=14))
-                version.sort_key = i
                 rows.append(
                     (
                         rev.version,
@@ -109,17 +116,29 @@ class ServiceScreen(FleetScreen):
         if canary is not None:
             detail.append("\nCanary ", style="bold")
             detail.append_text(txt(f"{canary.baseline_version} → {canary.canary_version}"))
-            detail.append(f"  step {canary.step}/{canary.steps}  weight {canary.weight}%  {canary.phase.value}")
+            detail.append(
+                f"  step {canary.step}/{canary.steps}  weight {canary.weight}%  {canary.phase.value}"
+            )
             if canary.verdict is not None:
                 detail.append(f"  verdict {canary.verdict.decision} ({canary.verdict.score:.0f})")
         if cell.drift is not None and cell.drift.items:
             detail.append(f"\nDrift: {len(cell.drift.items)} item(s)", style="yellow bold")
             for item in cell.drift.items:
                 detail.append("\n  ")
-                detail.append_text(txt(f"{item.resource} {item.path}: desired {item.desired!s} live {item.live!s}", limit=200))
+                detail.append_text(
+                    txt(
+                        f"{item.resource} {item.path}: desired {item.desired!s} live {item.live!s}",
+                        limit=200,
+                    )
+                )
         for alert in cell.alerts:
             detail.append("\nAlert ", style="red bold" if alert.firing else "dim")
-            detail.append_text(txt(f"{alert.name} [{alert.severity.value}, {alert.state}] {alert.summary}", limit=200))
+            detail.append_text(
+                txt(
+                    f"{alert.name} [{alert.severity.value}, {alert.state}] {alert.summary}",
+                    limit=200,
+                )
+            )
         gates = snapshot.gates_for(self.service, self.environment)
         if gates:
             detail.append("\nGates", style="bold")

@@ -63,7 +63,9 @@ class LiveTable(ScrollView, can_focus=True):
     class Selected(Highlighted):
         pass
 
-    def __init__(self, columns: Sequence[Column], *, cursor_type: str = "row", **kwargs: object) -> None:
+    def __init__(
+        self, columns: Sequence[Column], *, cursor_type: str = "row", **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._columns: list[Column] = list(columns)
         self.cursor_type = cursor_type
@@ -81,7 +83,9 @@ class LiveTable(ScrollView, can_focus=True):
         self._columns = list(columns)
         if cursor_type is not None:
             self.cursor_type = cursor_type
-            self.cursor_column = 0 if cursor_type == "row" else min(max(self.cursor_column, 1), len(columns) - 1)
+            self.cursor_column = (
+                0 if cursor_type == "row" else min(max(self.cursor_column, 1), len(columns) - 1)
+            )
         self._order, self._index, self._cells = [], {}, {}
         self._relayout()
 
@@ -95,7 +99,7 @@ class LiveTable(ScrollView, can_focus=True):
             if fixed is not None:
                 widths.append(fixed)
                 continue
-            width = Text.from_markup(label).cell_len if isinstance(label, str) else label.cell_len  # type: ignore[attr-defined]
+            width = Text(label).cell_len if isinstance(label, str) else label.cell_len
             for cells in self._cells.values():
                 if i < len(cells):
                     width = max(width, cells[i].cell_len)
@@ -155,7 +159,11 @@ class LiveTable(ScrollView, can_focus=True):
                 changed = True
                 # Columns only grow here; a full reconcile measures them afresh.
                 for i, cell in enumerate(new):
-                    if i < len(widths) and self._columns[i][2] is None and cell.cell_len > widths[i]:
+                    if (
+                        i < len(widths)
+                        and self._columns[i][2] is None
+                        and cell.cell_len > widths[i]
+                    ):
                         widths[i] = cell.cell_len
         if changed:
             self._relayout(widths)
@@ -180,7 +188,14 @@ class LiveTable(ScrollView, can_focus=True):
         lowest = 0 if self.cursor_type == "row" else min(1, len(self._columns) - 1)
         self.cursor_column = max(lowest, min(self.cursor_column, len(self._columns) - 1))
 
-    def move_cursor(self, *, row: int | None = None, column: int | None = None, animate: bool = False, scroll: bool = True) -> None:
+    def move_cursor(
+        self,
+        *,
+        row: int | None = None,
+        column: int | None = None,
+        animate: bool = False,
+        scroll: bool = True,
+    ) -> None:
         if row is not None:
             self.cursor_row = row
         if column is not None:
@@ -206,7 +221,10 @@ class LiveTable(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self, *now))
 
     def action_move(self, rows: int, columns: int) -> None:
-        self.move_cursor(row=self.cursor_row + rows, column=self.cursor_column + columns if self.cursor_type == "cell" else None)
+        self.move_cursor(
+            row=self.cursor_row + rows,
+            column=self.cursor_column + columns if self.cursor_type == "cell" else None,
+        )
 
     def action_page(self, direction: int) -> None:
         self.move_cursor(row=self.cursor_row + direction * max(self.size.height - 2, 1))
@@ -230,7 +248,9 @@ class LiveTable(ScrollView, can_focus=True):
                 column = i
                 break
         if row < len(self._order):
-            self.move_cursor(row=row, column=column if self.cursor_type == "cell" else None, scroll=False)
+            self.move_cursor(
+                row=row, column=column if self.cursor_type == "cell" else None, scroll=False
+            )
             if event.chain >= 2:
                 self.action_select()
 
@@ -264,7 +284,9 @@ class LiveTable(ScrollView, can_focus=True):
         scroll_x = int(self.scroll_x)
         if y == 0:
             header = self.get_component_rich_style("livetable--header")
-            labels = [Text(label) if isinstance(label, str) else label for _, label, _ in self._columns]
+            labels = [
+                Text(label) if isinstance(label, str) else label for _, label, _ in self._columns
+            ]
             text = self._row_text(labels, None, None)
             strip = Strip(text.render(self.app.console), text.cell_len).apply_style(base + header)
             return strip.crop_extend(scroll_x, scroll_x + width, base + header)
@@ -287,4 +309,3 @@ class LiveTable(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._scroll_to_cursor()
-

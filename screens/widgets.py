@@ -18,7 +18,7 @@ from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from screens.table import LiveTable, SortText
 
-__all__ = ["LiveTable", "SortText", "TopBar", "txt", "status_text", "health_text", "sparkline"]
+__all__ = ["LiveTable", "SortText", "TopBar", "health_text", "sparkline", "status_text", "txt"]
 
 STATUS_STYLE: dict[Status, tuple[str, str]] = {
     Status.QUEUED: ("…", "dim"),
@@ -75,7 +75,9 @@ class TopBar(Static):
     TopBar { height: 1; background: $panel; color: $text; padding: 0 1; }
     """
 
-    def show(self, snapshot: FleetSnapshot, view: str, now: datetime, extra: Text | None = None) -> None:
+    def show(
+        self, snapshot: FleetSnapshot, view: str, now: datetime, extra: Text | None = None
+    ) -> None:
         line = Text()
         line.append("Release Cockpit", style="bold")
         line.append(f" · {view}", style="bold")
@@ -126,7 +128,9 @@ class KeyBar(Static):
 SPARK = " ▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: Sequence[float], lo: float, hi: float, width: int, rows: int = 1) -> list[str]:
+def sparkline(
+    values: Sequence[float], lo: float, hi: float, width: int, rows: int = 1
+) -> list[str]:
     """Values as `rows` lines of block characters on a shared [lo, hi] scale, newest right."""
     if width <= 0:
         return [""] * rows

@@ -89,6 +89,9 @@ def entry_points_with_fakes() -> dict[str, EntryPoint]:
     from cockpit import plugins
 
     eps = {ep.name: ep for ep in entry_points(group=plugins.GROUP)}
-    for name, target in (("fake-secret", "tests.fakes:SecretConnector"), ("scripted", "tests.fakes:ScriptedConnector")):
+    for name, target in (
+        ("fake-secret", "tests.fakes:SecretConnector"),
+        ("scripted", "tests.fakes:ScriptedConnector"),
+    ):
         eps[name] = EntryPoint(name=name, value=target, group=plugins.GROUP)
     return eps

@@ -178,7 +178,10 @@ class DemoConnector(Connector):
             elif kind is ActionKind.RESUME:
                 canary.phase, canary.message = CanaryPhase.PROGRESSING, ""
             else:
-                canary.phase, canary.message = CanaryPhase.ABORTED, "aborted: traffic back on stable"
+                canary.phase, canary.message = (
+                    CanaryPhase.ABORTED,
+                    "aborted: traffic back on stable",
+                )
             canary.frozen = None
             return ActionResult(True, f"{kind.value}d canary of {action.service}", canary.service)
 
@@ -186,7 +189,9 @@ class DemoConnector(Connector):
             if canary is not None and canary.phase.active:
                 full = action.param("full") == "true"
                 if full or canary.step >= len(CANARY_WEIGHTS) - 1:
-                    fleet._deploy(canary.service, canary.environment, canary.candidate, "cockpit", now)
+                    fleet._deploy(
+                        canary.service, canary.environment, canary.candidate, "cockpit", now
+                    )
                     canary.step = len(CANARY_WEIGHTS) - 1
                     canary.phase, canary.message = CanaryPhase.PROMOTED, "fully promoted"
                     canary.frozen = None
@@ -219,12 +224,16 @@ class DemoConnector(Connector):
             known = {r.version for r in dep.history}
             if action.version not in known:
                 raise Rejected(f"{action.version!r} is not in {action.service}'s history")
-            fleet._deploy(action.service, action.environment, action.version, "cockpit", now, rollback=True)
+            fleet._deploy(
+                action.service, action.environment, action.version, "cockpit", now, rollback=True
+            )
             return ActionResult(True, f"{action.service} rolled back to {action.version}")
 
         if kind is ActionKind.SYNC:
             if key not in fleet.drift:
-                return ActionResult(True, f"{action.service} in {action.environment} already in sync")
+                return ActionResult(
+                    True, f"{action.service} in {action.environment} already in sync"
+                )
             del fleet.drift[key]
             return ActionResult(True, f"synced {action.service} in {action.environment}")
         raise Rejected(f"demo cannot {kind.value}")

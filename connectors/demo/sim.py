@@ -191,7 +191,11 @@ class Fleet:
                 self._finished_run(svc, queued)
             # Versions per environment come from the successful runs: dev has the newest,
             # staging the one before, prod the one before that.
-            built = [r.version for r in self.runs.values() if r.service == svc and r.status is Status.SUCCEEDED]
+            built = [
+                r.version
+                for r in self.runs.values()
+                if r.service == svc and r.status is Status.SUCCEEDED
+            ]
             built.reverse()
             while len(built) < len(self.envs) + 4:
                 built.append(self._version(svc, patch - len(built)))
@@ -376,7 +380,9 @@ class Fleet:
                 source=self.source,
                 observed_at=start,
             )
-        alerted = "search" if "search" in self.services else self.services[min(3, len(self.services) - 1)]
+        alerted = (
+            "search" if "search" in self.services else self.services[min(3, len(self.services) - 1)]
+        )
         self.alerts.append(
             Alert(
                 name="HighErrorRate",
@@ -421,7 +427,7 @@ class Fleet:
         self._trim()
 
     def _enter_stage(self, run: RunState, idx: int, now: datetime) -> None:
-        name, lo, hi, _, _ = STAGES[idx]
+        _, lo, hi, _, _ = STAGES[idx]
         run.stage_index = idx
         run.stage_started[idx] = now
         if idx == APPROVAL_STAGE:
@@ -488,7 +494,9 @@ class Fleet:
             self.active.remove(run.id)
         self.approvals_cache = None
 
-    def _deploy(self, svc: str, env: str, version: str, who: str, now: datetime, rollback: bool = False) -> None:
+    def _deploy(
+        self, svc: str, env: str, version: str, who: str, now: datetime, rollback: bool = False
+    ) -> None:
         old = self.deployments[(svc, env)]
         if old.version == version:
             return
@@ -659,7 +667,10 @@ class Fleet:
             out = []
             for run_id in self.active:
                 run = self.runs[run_id]
-                if run.stage_index == APPROVAL_STAGE and run.stage_status[APPROVAL_STAGE] is Status.WAITING:
+                if (
+                    run.stage_index == APPROVAL_STAGE
+                    and run.stage_status[APPROVAL_STAGE] is Status.WAITING
+                ):
                     if run.approval is None:
                         run.approval = self._approval(run)
                     out.append(run.approval)
@@ -700,7 +711,13 @@ class Fleet:
         # One service (the last) carries a dependency with a disallowed licence.
         licence_ok = svc != self.services[-1]
         return (
-            Gate("security scan", status, f"{run.id} security-scan {scan.value} for {run.version}", service=svc, source=self.source),
+            Gate(
+                "security scan",
+                status,
+                f"{run.id} security-scan {scan.value} for {run.version}",
+                service=svc,
+                source=self.source,
+            ),
             Gate(
                 "licence check",
                 GateStatus.PASS if licence_ok else GateStatus.FAIL,

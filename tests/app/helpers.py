@@ -13,7 +13,12 @@ T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 
 def demo_app(
-    *, seed: int = 7, scale: int = 12, keys: dict[str, str] | None = None, clock: FixedClock | None = None, **kw: object
+    *,
+    seed: int = 7,
+    scale: int = 12,
+    keys: dict[str, str] | None = None,
+    clock: FixedClock | None = None,
+    **kw: object,
 ) -> CockpitApp:
     settings = config.load(None, seed=seed, scale=scale, env={})
     if keys:

@@ -21,11 +21,19 @@ def actor(user: str) -> Actor:
     return Actor(user=user, host="testhost", ssh_client="", pid=4242, version="test")
 
 
-def app_with(tmp_path: Path, policy: dict | None = None, user: str = "alice", **kw: object) -> CockpitApp:
+def app_with(
+    tmp_path: Path, policy: dict | None = None, user: str = "alice", **kw: object
+) -> CockpitApp:
     settings = config.load(None, seed=7, scale=12, env={})
-    pol = options.parse(PolicyConfig, policy or {"environments": {"prod": {"unknown_gates": "warn"}}})
-    settings = replace(settings, policy=pol, audit=config.AuditConfig(str(tmp_path / "audit.sqlite3")))
-    app = CockpitApp(settings, clock=kw.pop("clock", FixedClock(T0)), poll=False, actor=actor(user), **kw)  # type: ignore[arg-type]
+    pol = options.parse(
+        PolicyConfig, policy or {"environments": {"prod": {"unknown_gates": "warn"}}}
+    )
+    settings = replace(
+        settings, policy=pol, audit=config.AuditConfig(str(tmp_path / "audit.sqlite3"))
+    )
+    app = CockpitApp(
+        settings, clock=kw.pop("clock", FixedClock(T0)), poll=False, actor=actor(user), **kw
+    )  # type: ignore[arg-type]
     app.animation_level = "none"
     return app
 
@@ -72,7 +80,12 @@ async def test_promote_the_demo_canary_from_the_keyboard(tmp_path: Path) -> None
         assert dialog.query_one("#confirm-button", Button).disabled
         plan = dialog.plan
         assert plan.title == "Promote checkout 1.5.11 → 1.5.12 in PROD (production)"
-        assert [g.name for g in plan.decision.gates][:4] == ["pipeline", "tests", "canary", "alerts"]
+        assert [g.name for g in plan.decision.gates][:4] == [
+            "pipeline",
+            "tests",
+            "canary",
+            "alerts",
+        ]
         await fill_and_confirm(pilot, app, "metrics look clean after 30m", "checkout")
         canary = app.hub.snapshot.cell("checkout", "prod").canary
         assert canary is not None and (canary.step, canary.weight) == (4, 50)
@@ -82,14 +95,22 @@ async def test_promote_the_demo_canary_from_the_keyboard(tmp_path: Path) -> None
     assert (EventType.ACTION_REQUESTED, "promote", "requested") in kinds
     assert (EventType.ACTION_SUCCEEDED, "promote", "succeeded") in kinds
     assert kinds[-1][0] == EventType.APP_EXIT
-    done = [r for r in records(app) if r.event_type == EventType.ACTION_SUCCEEDED][0]
-    requested = [r for r in records(app) if r.event_type == EventType.ACTION_REQUESTED][0]
+    done = next(r for r in records(app) if r.event_type == EventType.ACTION_SUCCEEDED)
+    requested = next(r for r in records(app) if r.event_type == EventType.ACTION_REQUESTED)
     assert done.request_id == requested.request_id
     assert done.reason == "metrics look clean after 30m"
     assert done.actor.user == "alice" and done.actor.host == "testhost"
     assert done.target is not None
-    assert (done.target.service, done.target.environment, done.target.from_version, done.target.to_version) == (
-        "checkout", "prod", "1.5.11", "1.5.12",
+    assert (
+        done.target.service,
+        done.target.environment,
+        done.target.from_version,
+        done.target.to_version,
+    ) == (
+        "checkout",
+        "prod",
+        "1.5.11",
+        "1.5.12",
     )
     assert done.target.digest.startswith("sha256:")
     assert {g["name"] for g in done.evidence["gates"]} >= {"pipeline", "tests", "canary", "alerts"}
@@ -116,7 +137,11 @@ async def test_roll_back_a_service_to_its_previous_version(tmp_path: Path) -> No
         after = app.hub.snapshot.cell("cart", "prod").deployment
         assert after is not None and after.version == before.history[0].version
     done = [r for r in records(app) if r.event_type == EventType.ACTION_SUCCEEDED]
-    assert len(done) == 1 and done[0].action == "rollback" and done[0].target.from_version == before.version
+    assert (
+        len(done) == 1
+        and done[0].action == "rollback"
+        and done[0].target.from_version == before.version
+    )
 
 
 async def test_cancel_runs_nothing(tmp_path: Path) -> None:
@@ -141,7 +166,10 @@ async def test_a_refused_action_says_why_and_is_audited(tmp_path: Path) -> None:
         assert isinstance(dialog, ActionDialog)
         assert dialog.plan.decision.refused
         assert not dialog.query("#confirm-button")
-        assert "mallory may not promote in prod: needs one of the roles captain" in dialog.plan.decision.reasons
+        assert (
+            "mallory may not promote in prod: needs one of the roles captain"
+            in dialog.plan.decision.reasons
+        )
         await pilot.press("escape")
     refused = [r for r in records(app) if r.event_type == EventType.ACTION_REFUSED]
     assert len(refused) == 1
@@ -233,7 +261,9 @@ async def test_self_approval_of_a_two_person_request_is_refused(tmp_path: Path) 
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, ActionDialog) and dialog.plan.decision.refused
-        assert dialog.plan.decision.reasons[0].startswith("alice requested this change and cannot approve it")
+        assert dialog.plan.decision.reasons[0].startswith(
+            "alice requested this change and cannot approve it"
+        )
     assert [r.event_type for r in records(app)].count(EventType.ACTION_REFUSED) == 1
 
 

@@ -31,7 +31,9 @@ async def test_a_failing_canary_is_rolled_back_automatically_and_audited(tmp_pat
     app = app_with(tmp_path, AUTO, clock=clock)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         canary = app.hub.snapshot.cell("payments", "prod").canary
-        assert canary is not None and canary.verdict is not None and canary.verdict.decision == "pass"
+        assert (
+            canary is not None and canary.verdict is not None and canary.verdict.decision == "pass"
+        )
         await degrade(app, clock, pilot)
         canary = app.hub.snapshot.cell("payments", "prod").canary
         assert canary is not None and canary.phase is CanaryPhase.ABORTED
@@ -45,7 +47,9 @@ async def test_a_failing_canary_is_rolled_back_automatically_and_audited(tmp_pat
     record = done[0]
     assert record.actor.user == AUTO_ACTOR
     assert record.action == "rollback" and record.target.service == "payments"
-    assert record.reason.startswith("automatic rollback: canary 2.7.13 verdict fail (score 0): error_rate")
+    assert record.reason.startswith(
+        "automatic rollback: canary 2.7.13 verdict fail (score 0): error_rate"
+    )
     assert record.evidence["verdict"]["decision"] == "fail"
     assert record.evidence["verdict_digest"] == verdicts[0].evidence["verdict_digest"]
     assert record.evidence["verdict_digest"].startswith("sha256:")
@@ -57,7 +61,10 @@ async def test_without_auto_rollback_a_banner_proposes_it_on_one_key(tmp_path: P
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await degrade(app, clock, pilot)
         assert app.banner is not None
-        assert "payments 2.7.13 in prod" in app.banner.plain and "press B to roll back" in app.banner.plain
+        assert (
+            "payments 2.7.13 in prod" in app.banner.plain
+            and "press B to roll back" in app.banner.plain
+        )
         canary = app.hub.snapshot.cell("payments", "prod").canary
         assert canary is not None and canary.phase.active, "nothing happens on its own"
         assert not [r for r in records(app) if r.event_type == EventType.ACTION_REQUESTED]
@@ -65,7 +72,9 @@ async def test_without_auto_rollback_a_banner_proposes_it_on_one_key(tmp_path: P
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, ActionDialog)
-        assert dialog.plan.action.kind.value == "rollback" and dialog.plan.action.service == "payments"
+        assert (
+            dialog.plan.action.kind.value == "rollback" and dialog.plan.action.service == "payments"
+        )
         await fill_and_confirm(pilot, app, "canary error rate is climbing", "payments")
         assert app.hub.snapshot.cell("payments", "prod").canary.phase is CanaryPhase.ABORTED  # type: ignore[union-attr]
         assert app.banner is None

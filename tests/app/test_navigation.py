@@ -21,7 +21,14 @@ async def test_number_keys_switch_views() -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         assert app.current_mode == "overview"
         assert len(table(app, "#matrix").keys) == 12
-        for key, mode in (("2", "pipelines"), ("3", "environments"), ("4", "canary"), ("5", "drift"), ("6", "approvals"), ("1", "overview")):
+        for key, mode in (
+            ("2", "pipelines"),
+            ("3", "environments"),
+            ("4", "canary"),
+            ("5", "drift"),
+            ("6", "approvals"),
+            ("1", "overview"),
+        ):
             await pilot.press(key)
             assert app.current_mode == mode
             assert isinstance(app.screen, FleetScreen)

@@ -36,7 +36,10 @@ def test_env_var_points_at_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "environments: [qa, live]\n")
     settings = config.load(None, env={"COCKPIT_CONFIG": path})
     assert settings.file == path
-    assert [(e.name, e.production) for e in settings.environments] == [("qa", False), ("live", True)]
+    assert [(e.name, e.production) for e in settings.environments] == [
+        ("qa", False),
+        ("live", True),
+    ]
 
 
 def test_a_valid_file_with_connector_options_and_interpolation(tmp_path: Path) -> None:
@@ -61,7 +64,9 @@ connectors:
     assert settings.read_only_envs == {"prod"}
 
 
-def test_seed_interpolated_as_a_string_is_refused_where_an_integer_is_needed(tmp_path: Path) -> None:
+def test_seed_interpolated_as_a_string_is_refused_where_an_integer_is_needed(
+    tmp_path: Path,
+) -> None:
     err = load_error(
         tmp_path,
         "connectors:\n  - name: d\n    type: demo\n    options:\n      seed: ${SEED}\n",
@@ -153,18 +158,27 @@ def test_unknown_key_binding_id(tmp_path: Path) -> None:
 
 
 def test_demo_option_validation(tmp_path: Path) -> None:
-    err = load_error(tmp_path, "connectors:\n  - name: d\n    type: demo\n    options:\n      services: 0\n")
+    err = load_error(
+        tmp_path, "connectors:\n  - name: d\n    type: demo\n    options:\n      services: 0\n"
+    )
     assert "services must be between" in err.message and err.field == "connectors[0].options"
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cockpit", *args], capture_output=True, text=True, cwd=cwd, timeout=60
+        [sys.executable, "-m", "cockpit", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
     )
 
 
 def test_config_check_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
-    path = write(tmp_path, "environments: [dev]\nconnectors:\n  - name: d\n    type: demo\n    interval: never\n")
+    path = write(
+        tmp_path,
+        "environments: [dev]\nconnectors:\n  - name: d\n    type: demo\n    interval: never\n",
+    )
     out = cli("config", "check", "--config", path, cwd=tmp_path)
     assert out.returncode == 2
     assert "Traceback" not in out.stderr

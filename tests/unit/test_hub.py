@@ -16,9 +16,22 @@ from tests.fakes import ScriptedConnector, ScriptOptions
 ENVS = (Environment("dev", 0), Environment("prod", 1, True))
 
 
-def spec(name: str, mode: str = "ok", *, interval: float = 10, timeout: float = 0.2, services: list[str] | None = None) -> ConnectorSpec:
+def spec(
+    name: str,
+    mode: str = "ok",
+    *,
+    interval: float = 10,
+    timeout: float = 0.2,
+    services: list[str] | None = None,
+) -> ConnectorSpec:
     return ConnectorSpec(
-        name, "scripted", ScriptedConnector, ScriptOptions(mode=mode, services=services or [name]), interval, timeout, 3 * interval
+        name,
+        "scripted",
+        ScriptedConnector,
+        ScriptOptions(mode=mode, services=services or [name]),
+        interval,
+        timeout,
+        3 * interval,
     )
 
 
@@ -38,9 +51,13 @@ async def test_a_hanging_connector_does_not_delay_the_others(clock: FixedClock) 
     loop = asyncio.get_running_loop()
     started = loop.time()
     fast_done: list[float] = []
-    hub.subscribe(lambda snap: fast_done.append(loop.time() - started) if snap.sources["fast"].ok else None)
+    hub.subscribe(
+        lambda snap: fast_done.append(loop.time() - started) if snap.sources["fast"].ok else None
+    )
     snap = await hub.refresh()
-    assert fast_done and fast_done[0] < 0.1, "the fast source published before the slow one timed out"
+    assert fast_done and fast_done[0] < 0.1, (
+        "the fast source published before the slow one timed out"
+    )
     assert snap.sources["fast"].ok is True
     assert snap.sources["slow"].ok is False
     assert snap.sources["slow"].error == "timed out after 0.3s"
@@ -48,7 +65,12 @@ async def test_a_hanging_connector_does_not_delay_the_others(clock: FixedClock) 
 
 
 async def test_failures_back_off_and_rate_limits_wait_for_retry_after(clock: FixedClock) -> None:
-    hub = Hub([spec("broken", "fail"), spec("limited", "ratelimit")], ENVS, clock=clock, rng=random.Random(0))
+    hub = Hub(
+        [spec("broken", "fail"), spec("limited", "ratelimit")],
+        ENVS,
+        clock=clock,
+        rng=random.Random(0),
+    )
     await hub.refresh()
     broken = hub.snapshot.sources["broken"]
     limited = hub.snapshot.sources["limited"]

@@ -15,6 +15,7 @@ from cockpit.model import (
     Canary,
     CanaryPhase,
     Deployment,
+    Environment,
     Gate,
     GateStatus,
     Health,
@@ -29,7 +30,6 @@ from cockpit.model import (
 )
 from cockpit.policy import ALLOWED, BREAK_GLASS, NEEDS_APPROVAL, REFUSED, Operator, Policy
 from cockpit.snapshot import FleetSnapshot, SourceState
-from cockpit.model import Environment
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # Thursday 11:00 CET
 ALICE = Operator("alice", frozenset({"release"}))
@@ -38,36 +38,101 @@ MALLORY = Operator("mallory")
 
 POLICY = {
     "roles": {"captain": ["alice", "@release"], "oncall": ["@sre"]},
-    "permissions": {"promote": ["captain"], "approve": ["captain", "oncall"], "rollback": ["captain", "oncall"]},
+    "permissions": {
+        "promote": ["captain"],
+        "approve": ["captain", "oncall"],
+        "rollback": ["captain", "oncall"],
+    },
     "environments": {
         "prod": {"two_person": ["promote"], "approvals": 1},
     },
     "windows": [
-        {"name": "business-hours", "schedule": "0 9 * * 1-5", "duration": "9h", "timezone": "Europe/Berlin", "environments": ["prod"]}
+        {
+            "name": "business-hours",
+            "schedule": "0 9 * * 1-5",
+            "duration": "9h",
+            "timezone": "Europe/Berlin",
+            "environments": ["prod"],
+        }
     ],
 }
 
 
 def policy(data: dict | None = None, **kw: object) -> Policy:
-    return Policy(opt.parse(PolicyConfig, data if data is not None else POLICY), production={"prod"}, **kw)  # type: ignore[arg-type]
+    return Policy(
+        opt.parse(PolicyConfig, data if data is not None else POLICY), production={"prod"}, **kw
+    )  # type: ignore[arg-type]
 
 
-def snapshot(*, verdict: str = "pass", alert: bool = False, tests_failed: int = 0, gate: GateStatus = GateStatus.PASS) -> FleetSnapshot:
+def snapshot(
+    *,
+    verdict: str = "pass",
+    alert: bool = False,
+    tests_failed: int = 0,
+    gate: GateStatus = GateStatus.PASS,
+) -> FleetSnapshot:
     envs = (Environment("staging", 0), Environment("prod", 1, True))
     run = PipelineRun(
-        id="web#7", service="web", pipeline="release", number=7, status=Status.SUCCEEDED,
-        stages=(Stage("build", Status.SUCCEEDED), Stage("test", Status.SUCCEEDED), Stage("deploy", Status.SUCCEEDED, environment="prod")),
-        author="carol", commit="abc1234def", message="m", branch="main", queued_at=NOW - timedelta(hours=1),
-        source="ci", observed_at=NOW, tests=TestSummary(100 - tests_failed, tests_failed), version="2.0.0",
+        id="web#7",
+        service="web",
+        pipeline="release",
+        number=7,
+        status=Status.SUCCEEDED,
+        stages=(
+            Stage("build", Status.SUCCEEDED),
+            Stage("test", Status.SUCCEEDED),
+            Stage("deploy", Status.SUCCEEDED, environment="prod"),
+        ),
+        author="carol",
+        commit="abc1234def",
+        message="m",
+        branch="main",
+        queued_at=NOW - timedelta(hours=1),
+        source="ci",
+        observed_at=NOW,
+        tests=TestSummary(100 - tests_failed, tests_failed),
+        version="2.0.0",
     )
-    dep = Deployment("web", "prod", "1.9.0", "sha256:1", NOW - timedelta(days=1), "carol", Status.SUCCEEDED, Health.HEALTHY, "cd", NOW)
+    dep = Deployment(
+        "web",
+        "prod",
+        "1.9.0",
+        "sha256:1",
+        NOW - timedelta(days=1),
+        "carol",
+        Status.SUCCEEDED,
+        Health.HEALTHY,
+        "cd",
+        NOW,
+    )
     canary = Canary(
-        "web", "prod", "1.9.0", "2.0.0", 3, 6, 25, CanaryPhase.PROGRESSING, NOW - timedelta(minutes=30), "cd", NOW,
-        verdict=Verdict(98.0 if verdict == "pass" else 40.0, verdict, 75, 95, digest="sha256:verdict"),
+        "web",
+        "prod",
+        "1.9.0",
+        "2.0.0",
+        3,
+        6,
+        25,
+        CanaryPhase.PROGRESSING,
+        NOW - timedelta(minutes=30),
+        "cd",
+        NOW,
+        verdict=Verdict(
+            98.0 if verdict == "pass" else 40.0, verdict, 75, 95, digest="sha256:verdict"
+        ),
     )
-    alerts = (Alert("HighErrorRate", "web", "prod", Severity.CRITICAL, "firing", "5xx", NOW, "am", NOW),) if alert else ()
+    alerts = (
+        (Alert("HighErrorRate", "web", "prod", Severity.CRITICAL, "firing", "5xx", NOW, "am", NOW),)
+        if alert
+        else ()
+    )
     obs = Observation(
-        "cd", NOW, deployments=(dep,), runs=(run,), canaries=(canary,), alerts=alerts,
+        "cd",
+        NOW,
+        deployments=(dep,),
+        runs=(run,),
+        canaries=(canary,),
+        alerts=alerts,
         gates=(Gate("security scan", gate, "scan of 2.0.0", service="web", source="cd"),),
     )
     state = SourceState("cd", "x", True, NOW, NOW, "", 0, 60)
@@ -76,7 +141,9 @@ def snapshot(*, verdict: str = "pass", alert: bool = False, tests_failed: int = 
 
 PROMOTE = Action(ActionKind.PROMOTE, "web", "prod", source="cd", version="2.0.0")
 ROLLBACK = Action(ActionKind.ROLLBACK, "web", "prod", source="cd", version="1.8.0")
-APPROVAL = PendingApproval("cd:1", "web", "prod", "deployment", "Deploy web 2.0.0", "carol", NOW, "cd", NOW)
+APPROVAL = PendingApproval(
+    "cd:1", "web", "prod", "deployment", "Deploy web 2.0.0", "carol", NOW, "cd", NOW
+)
 APPROVE = Action(ActionKind.APPROVE, "web", "prod", source="cd", approval_id="cd:1")
 
 
@@ -85,7 +152,12 @@ def test_allowed_with_every_gate_green() -> None:
     assert d.outcome == ALLOWED, d.reasons
     assert [g.name for g in d.gates] == ["pipeline", "tests", "canary", "alerts", "security scan"]
     assert all(g.status is GateStatus.PASS for g in d.gates)
-    assert d.production and d.typed_confirmation and d.window and d.window.label == "open until 18:00 CET"
+    assert (
+        d.production
+        and d.typed_confirmation
+        and d.window
+        and d.window.label == "open until 18:00 CET"
+    )
 
 
 def test_role_refusal_names_the_needed_roles() -> None:
@@ -108,7 +180,10 @@ def test_two_person_rule_needs_an_approval_first() -> None:
 @pytest.mark.parametrize(
     ("snap", "reason"),
     [
-        (snapshot(verdict="fail"), "gate canary is fail: fail (score 40.0; pass >= 95) verdict sha256:verdict"),
+        (
+            snapshot(verdict="fail"),
+            "gate canary is fail: fail (score 40.0; pass >= 95) verdict sha256:verdict",
+        ),
         (snapshot(alert=True), "gate alerts is fail: critical alert firing: HighErrorRate"),
         (snapshot(tests_failed=3), "gate tests is fail: 3 of 100 failed in web#7"),
         (snapshot(gate=GateStatus.FAIL), "gate security scan is fail: scan of 2.0.0"),
@@ -144,7 +219,10 @@ def test_closed_window_refuses_promote_but_rollback_is_break_glass() -> None:
     night = NOW + timedelta(hours=10)  # 21:00 CET
     d = policy().evaluate(PROMOTE, ALICE, snapshot(), night, approved_by=["bob"])
     assert d.outcome == REFUSED
-    assert "prod is closed for changes: outside every allowed change window; closed, opens in 12h00m" in d.reasons
+    assert (
+        "prod is closed for changes: outside every allowed change window; closed, opens in 12h00m"
+        in d.reasons
+    )
     r = policy().evaluate(ROLLBACK, ALICE, snapshot(), night)
     assert r.outcome == BREAK_GLASS and r.reasons[0].startswith("prod is closed for changes")
 
@@ -170,13 +248,30 @@ def test_segregation_of_duties_author_cannot_approve() -> None:
     carol = Operator("carol", frozenset({"release"}))
     d = policy().evaluate(APPROVE, carol, snapshot(), NOW, approval=APPROVAL)
     assert d.outcome == REFUSED
-    assert d.reasons[0] == "carol requested this change and cannot approve it (segregation of duties: someone else must)"
+    assert (
+        d.reasons[0]
+        == "carol requested this change and cannot approve it (segregation of duties: someone else must)"
+    )
 
 
 def test_segregation_of_duties_no_double_approval() -> None:
-    approval = PendingApproval("cd:1", "web", "prod", "two-person", "t", "carol", NOW, "cockpit", NOW, approvals=("alice",), required=2)
+    approval = PendingApproval(
+        "cd:1",
+        "web",
+        "prod",
+        "two-person",
+        "t",
+        "carol",
+        NOW,
+        "cockpit",
+        NOW,
+        approvals=("alice",),
+        required=2,
+    )
     d = policy().evaluate(APPROVE, ALICE, snapshot(), NOW, approval=approval)
-    assert d.outcome == REFUSED and "alice has already approved this; another person must" in d.reasons
+    assert (
+        d.outcome == REFUSED and "alice has already approved this; another person must" in d.reasons
+    )
 
 
 def test_approvals_are_not_blocked_by_windows() -> None:
@@ -200,7 +295,9 @@ def test_config_rejects_unknown_roles_and_environments(tmp_path) -> None:  # typ
     from cockpit.errors import ConfigError
 
     path = tmp_path / "c.yaml"
-    path.write_text("policy:\n  roles: {captain: [alice]}\n  permissions:\n    promote: [captian]\n")
+    path.write_text(
+        "policy:\n  roles: {captain: [alice]}\n  permissions:\n    promote: [captian]\n"
+    )
     with pytest.raises(ConfigError, match="unknown role 'captian'; did you mean 'captain'"):
         config.load(str(path), env={})
     path.write_text("policy:\n  environments:\n    production: {approvals: 2}\n")

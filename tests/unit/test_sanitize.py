@@ -51,7 +51,11 @@ def test_known_attacks_become_visible_and_inert() -> None:
 
 
 def test_markup_in_data_is_shown_literally_never_parsed() -> None:
-    for value in ("[@click=app.quit]see details[/]", "[link=https://evil.example]docs[/link]", "[/]"):
+    for value in (
+        "[@click=app.quit]see details[/]",
+        "[link=https://evil.example]docs[/link]",
+        "[/]",
+    ):
         text, styles = rendered(value)
         assert text == value
         assert not any("click" in s or "link" in s for s in styles)
@@ -68,7 +72,22 @@ def test_first_line_and_limit() -> None:
         st.one_of(
             st.text(max_size=12),
             st.sampled_from(NASTY),
-            st.sampled_from(["\x1b", "\x9b", "\x07", "\x1b]8;;", "]8;;", "\u202e", "\x85", "\x00", "[", "]", "[/", "@click="]),
+            st.sampled_from(
+                [
+                    "\x1b",
+                    "\x9b",
+                    "\x07",
+                    "\x1b]8;;",
+                    "]8;;",
+                    "\u202e",
+                    "\x85",
+                    "\x00",
+                    "[",
+                    "]",
+                    "[/",
+                    "@click=",
+                ]
+            ),
         ),
         max_size=8,
     ).map("".join)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from cockpit.model import ChangeWindow
 from cockpit.windows import occurrence, state, validate
 
-BUSINESS = ChangeWindow("business-hours", "0 9 * * 1-5", 9 * 60, "Europe/Berlin", "allow", ("prod",))
+BUSINESS = ChangeWindow(
+    "business-hours", "0 9 * * 1-5", 9 * 60, "Europe/Berlin", "allow", ("prod",)
+)
 
 
 def at(*args: int) -> datetime:
