@@ -126,6 +126,9 @@ async def test_argocd_drift_item_by_item_then_sync(tmp_path: Path) -> None:
         assert target_of(record)[:3] == ("shop", "prod", "argocd")
     done = got[EventType.ACTION_SUCCEEDED]
     assert target_of(done) == ("shop", "prod", "argocd", "shop-prod")
+    # The record names the Git revision the drift was measured against; Argo CD syncs the
+    # branch the application tracks ("main" above), as its own Sync button does.
+    assert versions_of(done) == ("2.3.9", "9f1c2ab")
     assert done.extra["remote_id"] == "shop-prod"
     assert done.extra["result"] == "sync of shop-prod to main started"
 

@@ -14,6 +14,7 @@ from typing import Any
 from cockpit.app import CockpitApp
 from cockpit.audit import EventType
 from cockpit.model import CanaryPhase
+from connectors.kube import client
 from screens.widgets import LiveTable
 from tests.app.e2e_kit import (
     SIZE,
@@ -60,7 +61,7 @@ def patches(fake: FakeKubeAPI) -> list[tuple[str, str, Any]]:
 async def mirrored(app: CockpitApp, fake: FakeKubeAPI, name: str) -> None:
     """Wait until the connector's watch has brought the fake's latest `name`, then refresh."""
     connector: Any = app.hub.connector("rollouts")
-    (informer,) = connector.informers[connector.watched()[0]]
+    (informer,) = connector.informers[client.ROLLOUTS]
     wanted = fake.get(ROLLOUTS, "shop", name)["metadata"]["resourceVersion"]
     await eventually(
         lambda: informer.items[f"shop/{name}"]["metadata"]["resourceVersion"] == wanted
@@ -117,6 +118,7 @@ async def test_rollouts_abort_a_canary(tmp_path: Path) -> None:
         assert dialog.plan.action.kind.value == "abort"
         await fill_and_confirm(pilot, app, reason, "api-gateway")
         await mirrored(app, fake, "api-gateway")
+        await pilot.pause()  # the view takes the new snapshot
         canary = app.hub.snapshot.cell("api-gateway", "prod").canary
         assert canary is not None and canary.phase is CanaryPhase.ABORTED
         assert cells(table, "api-gateway/prod")[5] == "aborted"
