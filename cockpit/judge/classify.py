@@ -15,7 +15,8 @@ from cockpit.judge.interval import AllTiedError, ShiftInterval, kayenta_interval
 from cockpit.judge.mannwhitney import p_value
 from cockpit.judge.reasons import Wording
 from cockpit.judge.result import MetricResult
-from cockpit.judge.shift import ShiftCounter, hodges_lehmann
+from cockpit.judge.selection import hodges_lehmann
+from cockpit.judge.shift import ShiftCounter
 
 NOISE_SCALE = 1e-5  # Kayenta's sd for tie-breaking noise, relative to the constant value
 

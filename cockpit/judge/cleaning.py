@@ -81,18 +81,16 @@ def floats(values: Series) -> npt.NDArray[np.float64]:
 
 
 def ascending(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Sorted exactly as Python's sorted() would sort the floats.
+    """Sorted exactly as Python's sorted() would sort the floats (a new array).
 
-    Equal floats are indistinguishable except 0.0 and -0.0, whose order only a stable sort
-    keeps; the (several times faster) default sort is used when they cannot both occur.
+    Equal floats are indistinguishable except -0.0 and 0.0, and numpy's fast default sort
+    may even turn -0.0 into 0.0; the stable sort keeps both, in Python's order.
     """
     import numpy as np
 
-    ordered = np.sort(values)
-    zeros = ordered[ordered.searchsorted(0.0) : ordered.searchsorted(0.0, "right")]
-    if len(zeros) > 1 and np.signbit(zeros).any():
+    if np.signbit(values[values == 0]).any():
         return np.sort(values, kind="stable")
-    return ordered
+    return np.sort(values)
 
 
 def clean(

@@ -52,10 +52,12 @@ class _Gap:
     xs: Floats
     ys: Floats
     keep: Mask | None = None  # applied on first use: most gaps are never entered
+    drop: bool = False  # keep the pairs where `keep` is False instead
 
     def pairs(self) -> tuple[Floats, Floats]:
         if self.keep is not None:
-            self.xs, self.ys, self.keep = self.xs[self.keep], self.ys[self.keep], None
+            keep = ~self.keep if self.drop else self.keep
+            self.xs, self.ys, self.keep = self.xs[keep], self.ys[keep], None
         return self.xs, self.ys
 
 
@@ -95,15 +97,19 @@ class ShiftCounter:
         point = None
         if 0 < i < len(self._shifts):
             below, above = self._shifts[i - 1], self._shifts[i]
-            gap = self._gaps.pop(below, None)
             floor, ceiling = self._points[above], self._points[below]
-            if gap is None and ceiling.sum_high - floor.sum_low <= PAIR_LIMIT:
+            undecided = ceiling.sum_high - floor.sum_low
+            if not undecided:  # no pair can change order (or tie) in between
+                return self._insert(mu, ShiftPoint(floor.sum_low, floor.sum_low, self.base_ties))
+            gap = self._gaps.pop(below, None)
+            if gap is None and undecided <= PAIR_LIMIT:
                 assert floor.low is not None and ceiling.high is not None
                 gap = _Gap(*self.pairs_between(floor.low, ceiling.high))
             if gap is not None:
                 point = self._count_pairs(mu, gap, floor.sum_low, below)
-        if point is None:
-            point = self._count_points(mu)
+        return self._insert(mu, point or self._count_points(mu))
+
+    def _insert(self, mu: float, point: ShiftPoint) -> ShiftPoint:
         self._points[mu] = point
         insort(self._shifts, mu)
         return point
@@ -112,9 +118,24 @@ class ShiftCounter:
         """Every shift evaluated so far, ascending."""
         return [(mu, self._points[mu]) for mu in self._shifts]
 
+    def undecided(self, below: float, above: float) -> tuple[Floats, Floats]:
+        """The pairs (x, y) whose order can change between two neighbouring evaluated shifts.
+
+        Every other pair is decided: y < x - above already at `above`, or y > x - below
+        still at `below`.
+        """
+        floor, ceiling = self._points[above], self._points[below]
+        if ceiling.sum_high == floor.sum_low:
+            return self.xs[:0], self.ys[:0]
+        gap = self._gaps.get(below)
+        if gap is not None:
+            return gap.pairs()
+        assert floor.low is not None and ceiling.high is not None
+        return self.pairs_between(floor.low, ceiling.high)
+
     def pairs_between(self, start: Counts, stop: Counts) -> tuple[Floats, Floats]:
         """Every pair (x_i, y_j) with start[i] <= j < stop[i], canary point by canary point."""
-        width = np.maximum(stop - start, 0)
+        width = stop - start
         offsets = np.cumsum(width) - width
         index = np.arange(int(offsets[-1] + width[-1])) + np.repeat(start - offsets, width)
         return np.repeat(self.xs, width), self.ys[index]
@@ -140,7 +161,7 @@ class ShiftCounter:
         n_low, n_high = int(np.count_nonzero(lower)), int(np.count_nonzero(at_or_lower))
         # The gap splits at mu: pairs not below x - mu stay undecided on the left, the rest
         # on the right (per canary point these are the floor..ceiling ranges again).
-        self._gaps[below] = _Gap(xs, ys, ~lower)
+        self._gaps[below] = _Gap(xs, ys, lower, drop=True)
         self._gaps[mu] = _Gap(xs, ys, at_or_lower)
         ties = self.base_ties
         if n_high != n_low:
@@ -171,78 +192,3 @@ class ShiftCounter:
 def _tie_term(ordered: Floats) -> float:
     """sorted_tie_term, skipping the conversion when no neighbours are equal."""
     return sorted_tie_term(ordered.tolist()) if (ordered[1:] == ordered[:-1]).any() else 0.0
-
-
-def select_differences(counter: ShiftCounter, ranks: Sequence[int]) -> list[float]:
-    """The k-th smallest pairwise differences x - y (0-based ranks), never all of them.
-
-    Shifts the counter already evaluated bracket the ranks; more shifts are evaluated
-    (interpolating on the counts) until few differences lie in between. Only those are
-    computed, with a rounding margin, and counted exactly against the ones outside.
-    """
-    n_pairs = counter.n * counter.m
-    kmin, kmax = min(ranks), max(ranks)
-    if kmin < 0 or kmax >= n_pairs:
-        raise ValueError("rank out of range")
-    lo_v, hi_v = counter.lowest, counter.highest
-    limit = max(4 * counter.n, 4096)
-    for _ in range(64):
-        lo_v, hi_v, lo_count, hi_count = _bracket(counter, kmin, kmax, lo_v, hi_v)
-        if hi_count - lo_count <= limit or not lo_v < hi_v:
-            break
-        target = (kmin + kmax) / 2
-        guess = lo_v + (hi_v - lo_v) * (target - lo_count) / max(hi_count - lo_count, 1)
-        mid = (lo_v + hi_v) / 2
-        # interpolation when it lands well inside, bisection when it hugs an end
-        inside = lo_v + (hi_v - lo_v) / 16 < guess < hi_v - (hi_v - lo_v) / 16
-        counter.at(guess if inside else mid)
-    found = _window(counter, ranks, lo_v, hi_v)
-    if found is None:  # rounding fooled the approximate counts: fall back to every pair
-        found = _window(counter, ranks, counter.lowest, counter.highest)
-    assert found is not None
-    return found
-
-
-def _bracket(
-    counter: ShiftCounter, kmin: int, kmax: int, lo_v: float, hi_v: float
-) -> tuple[float, float, int, int]:
-    """Tightest evaluated shifts with (approximately) kmin..kmax between them."""
-    n_pairs = counter.n * counter.m
-    lo_count, hi_count = 0, n_pairs
-    for mu, point in counter.evaluated():
-        below = n_pairs - point.sum_high  # differences below mu
-        at_or_below = n_pairs - point.sum_low
-        if below <= kmin and mu >= lo_v:
-            lo_v, lo_count = mu, below
-        if at_or_below > kmax and mu <= hi_v:
-            hi_v, hi_count = mu, at_or_below
-            break
-    return lo_v, hi_v, lo_count, hi_count
-
-
-def _window(
-    counter: ShiftCounter, ranks: Sequence[int], lo_v: float, hi_v: float
-) -> list[float] | None:
-    """The ranked differences if they all lie in [lo_v, hi_v]; None when they do not."""
-    xs, ys = counter.xs, counter.ys
-    scale = max(abs(xs[0]), abs(xs[-1])) + max(abs(ys[0]), abs(ys[-1]))
-    # Several ulps of the largest magnitude involved: more than two roundings can move a key.
-    margin = 8 * math.ulp(max(float(scale), abs(lo_v), abs(hi_v)))
-    # j < start: x - y > hi_v for sure; j >= end: x - y < lo_v for sure
-    starts = np.searchsorted(ys, xs - hi_v - margin, "left")
-    ends = np.searchsorted(ys, xs - lo_v + margin, "right")
-    left, right = counter.pairs_between(starts, ends)
-    window = left - right
-    # stable, as Python's sorted: 0.0 and -0.0 keep their order
-    kept = np.sort(window[(lo_v <= window) & (window <= hi_v)], kind="stable")
-    below = counter.n * counter.m - int(ends.sum()) + int(np.count_nonzero(window < lo_v))
-    if not all(below <= k < below + len(kept) for k in ranks):
-        return None
-    return [float(kept[k - below]) for k in ranks]
-
-
-def hodges_lehmann(counter: ShiftCounter) -> float:
-    """Median of all pairwise differences canary - baseline (the two-sample HL estimator)."""
-    n_pairs = counter.n * counter.m
-    middle = select_differences(counter, [(n_pairs - 1) // 2, n_pairs // 2])
-    return (middle[0] + middle[1]) / 2

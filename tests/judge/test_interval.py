@@ -15,7 +15,8 @@ from cockpit.judge.interval import (
     kayenta_interval,
 )
 from cockpit.judge.mannwhitney import average_ranks
-from cockpit.judge.shift import ShiftCounter, hodges_lehmann, select_differences
+from cockpit.judge.selection import hodges_lehmann, select_differences
+from cockpit.judge.shift import ShiftCounter
 from cockpit.judge.zeroin import zeroin
 
 

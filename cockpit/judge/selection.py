@@ -1,0 +1,139 @@
+"""The k-th smallest differences canary - baseline, and Hodges-Lehmann, without forming them all.
+
+A pair whose baseline value is below x - high at an evaluated shift `high` has
+x - y >= high once rounded; one above x - low at an evaluated `low` has x - y <= low.
+So the differences strictly between two evaluated shifts are exactly those of the pairs
+still undecided between them, which the counter keeps (few, once the shifts are close):
+only those are subtracted and sorted.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Sequence
+
+import numpy as np
+
+from cockpit.judge.shift import ShiftCounter
+
+# Undecided pairs worth sorting; beyond this, evaluating one more shift is cheaper.
+WINDOW = 4096
+
+
+def select_differences(counter: ShiftCounter, ranks: Sequence[int]) -> list[float]:
+    """The k-th smallest pairwise differences x - y (0-based ranks), as sorting them all would.
+
+    Shifts the counter already evaluated bracket the ranks; more shifts are evaluated
+    (interpolating on the counts) until few pairs are undecided in between. If a rank's
+    difference turns out to lie on or beyond a bracketing shift, the bracket widens to the
+    next evaluated shift (and past the extremes, where every difference lies inside).
+    """
+    n_pairs = counter.n * counter.m
+    kmin, kmax = min(ranks), max(ranks)
+    if kmin < 0 or kmax >= n_pairs:
+        raise ValueError("rank out of range")
+    low, high = counter.lowest, counter.highest
+    counter.at(low)
+    counter.at(high)
+    for _ in range(64):
+        low, high, low_count, high_count = _bracket(counter, kmin, kmax, low, high)
+        if high_count - low_count <= WINDOW or not low < high:
+            break
+        target = (kmin + kmax) / 2
+        guess = low + (high - low) * (target - low_count) / max(high_count - low_count, 1)
+        mid = (low + high) / 2
+        # interpolation when it lands well inside, bisection when it hugs an end
+        inside = low + (high - low) / 16 < guess < high - (high - low) / 16
+        counter.at(guess if inside else mid)
+    while True:
+        found = _between(counter, ranks, low, high)
+        if not isinstance(found, int):
+            return found
+        if found < 0:
+            low = _next(counter, low, -math.inf)
+        else:
+            high = _next(counter, high, math.inf)
+
+
+def hodges_lehmann(counter: ShiftCounter) -> float:
+    """Median of all pairwise differences canary - baseline (the two-sample HL estimator)."""
+    n_pairs = counter.n * counter.m
+    middle = select_differences(counter, [(n_pairs - 1) // 2, n_pairs // 2])
+    return (middle[0] + middle[1]) / 2
+
+
+def _bracket(
+    counter: ShiftCounter, kmin: int, kmax: int, low: float, high: float
+) -> tuple[float, float, int, int]:
+    """Tightest evaluated shifts with (approximately) ranks kmin..kmax between them."""
+    n_pairs = counter.n * counter.m
+    low_count, high_count = 0, n_pairs
+    for mu, point in counter.evaluated():
+        below = n_pairs - point.sum_high  # differences below mu
+        at_or_below = n_pairs - point.sum_low
+        if below <= kmin and mu >= low:
+            low, low_count = mu, below
+        if at_or_below > kmax and mu <= high:
+            high, high_count = mu, at_or_below
+            break
+    return low, high, low_count, high_count
+
+
+def _next(counter: ShiftCounter, shift: float, towards: float) -> float:
+    """The evaluated shift after `shift` towards -inf or +inf, evaluating one past the end."""
+    shifts = [mu for mu, _ in counter.evaluated()]
+    i = bisect_left(shifts, shift) + (1 if towards > 0 else -1)
+    if 0 <= i < len(shifts):
+        return shifts[i]
+    beyond = math.nextafter(shift, towards)  # every difference lies strictly inside
+    counter.at(beyond)
+    return beyond
+
+
+def _between(
+    counter: ShiftCounter, ranks: Sequence[int], low: float, high: float
+) -> list[float] | int:
+    """The ranked differences when they all lie strictly between the evaluated shifts low and
+    high; otherwise -1 (a rank lies at or below low) or 1 (at or above high)."""
+    shifts = [mu for mu, _ in counter.evaluated()]
+    start, stop = bisect_left(shifts, low), bisect_left(shifts, high)
+    parts = []
+    for below, above in zip(shifts[start:stop], shifts[start + 1 : stop + 1], strict=True):
+        xs, ys = counter.undecided(below, above)
+        if above != high and len(xs):
+            # pairs tied at `above` are undecided on both sides of it: count them once
+            tied = ys == xs - above
+            xs, ys = xs[~tied], ys[~tied]
+        parts.append(xs - ys)
+    differences = np.concatenate(parts) if parts else np.empty(0)
+    n_pairs = counter.n * counter.m
+    below_low = n_pairs - counter.at(low).sum_high + int(np.count_nonzero(differences <= low))
+    inside = differences[(low < differences) & (differences < high)]
+    if min(ranks) < below_low:
+        return -1
+    if max(ranks) >= below_low + len(inside):
+        return 1
+    kept = np.sort(inside)
+    if np.signbit(inside[inside == 0]).any():
+        _order_zeros(counter, kept)
+    return [float(kept[k - below_low]) for k in ranks]
+
+
+def _order_zeros(counter: ShiftCounter, ordered: np.ndarray) -> None:
+    """Put the zero differences back as sorting every difference, row by row, lists them.
+
+    Equal floats are indistinguishable except -0.0 and 0.0: -0.0 - 0.0 is the only pair
+    giving -0.0, a stable sort of all differences (ascending canary, then baseline) keeps
+    them in that order, and numpy's default sort may even turn -0.0 into 0.0.
+    """
+    zeros = slice(ordered.searchsorted(0.0), ordered.searchsorted(0.0, "right"))
+    xs, ys = counter.xs, counter.ys
+    starts, stops = ys.searchsorted(xs).tolist(), ys.searchsorted(xs, "right").tolist()
+    in_order = [
+        x - y
+        for x, start, stop in zip(xs.tolist(), starts, stops, strict=True)
+        for y in ys[start:stop].tolist()
+    ]
+    assert len(in_order) == zeros.stop - zeros.start
+    ordered[zeros] = in_order

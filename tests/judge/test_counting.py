@@ -1,0 +1,124 @@
+"""The counting behind the interval and Hodges-Lehmann, exact against brute force."""
+
+from __future__ import annotations
+
+import math
+import random
+import struct
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from cockpit.judge.cleaning import ascending, clean
+from cockpit.judge.selection import hodges_lehmann, select_differences
+from cockpit.judge.shift import ShiftCounter
+
+
+def bits(values: list[float]) -> list[bytes]:
+    """Exact identity of floats, sign of zero included."""
+    return [struct.pack(">d", v) for v in values]
+
+
+def sample(rng: random.Random, kind: int, size: int) -> list[float]:
+    if kind == 0:
+        return [rng.gauss(100, 15) for _ in range(size)]
+    if kind == 1:
+        return [float(rng.randint(0, 12)) for _ in range(size)]
+    return [round(rng.lognormvariate(0, 1), 2) for _ in range(size)]
+
+
+def brute(xs: np.ndarray, ys: np.ndarray, mu: float) -> tuple[int, int, float]:
+    """(pairs with y < x - mu, pairs with y <= x - mu, tie term of x - mu joined with y)."""
+    keys = xs - mu
+    low = int((ys[None, :] < keys[:, None]).sum())
+    high = int((ys[None, :] <= keys[:, None]).sum())
+    groups = Counter([*keys.tolist(), *ys.tolist()]).values()
+    return low, high, float(sum(t**3 - t for t in groups))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_counts_match_brute_force_in_any_order(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shifts far apart (a search per canary point), close together (the undecided pairs)
+    and between equal counts (nothing to compare) all give the exact counts."""
+    used: Counter[str] = Counter()
+    for name in ("_count_points", "_count_pairs"):
+        method = getattr(ShiftCounter, name)
+        monkeypatch.setattr(
+            ShiftCounter,
+            name,
+            lambda self, *a, _m=method, _n=name: used.update([_n]) or _m(self, *a),
+        )
+    rng = random.Random(seed)
+    kind = seed % 3
+    x, y = sample(rng, kind, rng.randint(60, 250)), sample(rng, kind, rng.randint(60, 250))
+    counter = ShiftCounter(sorted(x), sorted(y))
+    xs, ys = counter.xs, counter.ys
+    centre = float(np.median(xs)) - float(np.median(ys))
+    shifts = [counter.lowest, counter.highest, 0.0]
+    shifts += [rng.uniform(counter.lowest, counter.highest) for _ in range(20)]
+    shifts += [centre + rng.gauss(0, 0.05) for _ in range(20)]
+    exact = [rng.choice(x) - rng.choice(y) for _ in range(15)]  # where ties happen
+    shifts += exact + [math.nextafter(d, rng.choice((-math.inf, math.inf))) for d in exact]
+    rng.shuffle(shifts)
+    for mu in shifts:
+        point = counter.at(mu)
+        assert (point.sum_low, point.sum_high, point.ties) == brute(xs, ys, mu), mu
+    assert used["_count_points"] and used["_count_pairs"]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_selected_differences_match_sorting_them_all(seed: int) -> None:
+    rng = random.Random(50 + seed)
+    kind = seed % 3
+    x, y = sample(rng, kind, rng.randint(1, 90)), sample(rng, kind, rng.randint(1, 90))
+    everything = sorted(a - b for a in sorted(x) for b in sorted(y))
+    last = len(everything) - 1
+    ranks = sorted({0, 1 % (last + 1), last // 3, last // 2, (last + 1) // 2, last - 1, last})
+    ranks = [k for k in ranks if 0 <= k <= last]
+    expected = bits([everything[k] for k in ranks])
+    assert bits(select_differences(ShiftCounter(x, y), ranks)) == expected
+    warm = ShiftCounter(x, y)
+    for mu in (0.0, everything[last // 2], rng.uniform(everything[0], everything[-1])):
+        warm.at(mu)  # shifts already evaluated, even exactly at a difference
+    assert bits(select_differences(warm, ranks)) == expected
+
+
+def test_signed_zeros_keep_the_order_of_sorting_every_difference() -> None:
+    """-0.0 - 0.0 is the only pair giving -0.0; which ranks carry the sign follows a stable
+    sort of all differences, canary point by canary point."""
+    x = [-0.0, 0.0, -0.0, 1.0, -1.0]
+    y = [0.0, -0.0, 0.0, 2.0]
+    everything = sorted(a - b for a in sorted(x) for b in sorted(y))
+    assert {struct.pack(">d", v) for v in everything if v == 0} == set(bits([0.0, -0.0]))
+    ranks = list(range(len(everything)))
+    assert bits(select_differences(ShiftCounter(x, y), ranks)) == bits(everything)
+    # the middle difference of three zeros: its sign follows the canary's input order
+    assert bits([hodges_lehmann(ShiftCounter([-0.0, -0.0, 0.0], [0.0]))]) == bits([-0.0])
+    assert bits([hodges_lehmann(ShiftCounter([-0.0, 0.0, -0.0], [0.0]))]) == bits([0.0])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_signed_zeros_among_many_ties(seed: int) -> None:
+    """Large enough for numpy's vectorised sort, which on its own would turn -0.0 into 0.0."""
+    rng = random.Random(300 + seed)
+    pool = (0.0, -0.0, 1.0, -1.0, 0.5)
+    x = [rng.choice(pool) for _ in range(rng.randint(10, 40))]
+    y = [rng.choice(pool) for _ in range(rng.randint(10, 40))]
+    everything = sorted(a - b for a in sorted(x) for b in sorted(y))
+    ranks = list(range(len(everything)))
+    assert bits(select_differences(ShiftCounter(x, y), ranks)) == bits(everything)
+    middle = (everything[(len(everything) - 1) // 2] + everything[len(everything) // 2]) / 2
+    assert bits([hodges_lehmann(ShiftCounter(x, y))]) == bits([middle])
+
+
+def test_ascending_sorts_like_python_even_with_signed_zeros() -> None:
+    rng = random.Random(3)
+    for size in (0, 1, 5, 40, 300):
+        for _ in range(20):
+            values = [rng.choice((0.0, -0.0, 1.5, -2.0, rng.random())) for _ in range(size)]
+            assert bits(ascending(np.array(values)).tolist()) == bits(sorted(values))
+    for values in ([-0.0, 0.0] * 50 + [1.0, -1.0] * 10, [-0.0] * 100 + [1.0] * 20):
+        assert bits(ascending(np.array(values)).tolist()) == bits(sorted(values))
+    kept, _ = clean([0.0, -0.0, math.nan, 0.0], "replace", "keep", 3.0)
+    assert bits(kept.tolist()) == bits(sorted([0.0, -0.0, 0.0, 0.0]))
