@@ -51,7 +51,7 @@ def decision_of(verdict: Verdict) -> str:
 class Analyst:
     def __init__(self, config: CanaryConfig | None = None) -> None:
         self.config = config or CanaryConfig()
-        self._cache: dict[tuple[object, ...], Verdict] = {}
+        self._cache: dict[tuple[str, str, str], tuple[tuple[MetricSeries, ...], Verdict]] = {}
 
     def apply(self, snap: FleetSnapshot) -> FleetSnapshot:
         """The snapshot with every active canary carrying its series and its verdict."""
@@ -80,19 +80,21 @@ class Analyst:
         return replace(snap, canaries=tuple(judged), cells=MappingProxyType(cells), changes=changes)
 
     def verdict(self, canary: Canary, series: Sequence[MetricSeries]) -> Verdict:
-        key = (
-            canary.service,
-            canary.environment,
-            canary.canary_version,
-            tuple(id(s) for s in series),
-        )
+        key = (canary.service, canary.environment, canary.canary_version)
         cached = self._cache.get(key)
-        if cached is None:
-            cached = self._judge(canary, series)
-            if len(self._cache) > 256:  # canaries come and go; keep the recent ones
-                self._cache.clear()
-            self._cache[key] = cached
-        return cached
+        # The same series objects (identity, cheap) mean the same verdict. The entry keeps
+        # them alive, so an id can never be reused by different data while it is cached.
+        if (
+            cached is not None
+            and len(cached[0]) == len(series)
+            and all(a is b for a, b in zip(cached[0], series, strict=True))
+        ):
+            return cached[1]
+        verdict = self._judge(canary, series)
+        if len(self._cache) > 256:  # canaries come and go; keep the recent ones
+            self._cache.clear()
+        self._cache[key] = (tuple(series), verdict)
+        return verdict
 
     def _judge(self, canary: Canary, series: Sequence[MetricSeries]) -> Verdict:
         from cockpit.judge import JudgeConfig, MetricInput, judge

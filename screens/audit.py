@@ -39,9 +39,9 @@ def record_row(r: Any) -> list[Text]:
         SortText(str(r.seq)),
         Text(r.ts.strftime("%m-%d %H:%M:%S")),
         txt(r.event_type.value),
-        txt(r.actor.user, limit=12),
-        txt(where, limit=26),
-        txt(versions, "dim", limit=22),
+        txt(r.actor.user, limit=14),
+        txt(where, limit=20),
+        txt(versions, "dim", limit=15),
         Text(r.outcome + glass, style="bold red" if glass else OUTCOME_STYLE.get(r.outcome, "")),
         txt(r.reason, limit=60),
     ]
@@ -60,12 +60,12 @@ class AuditScreen(FleetScreen):
         yield Static(self.verify_text, id="audit-verify")
         yield LiveTable(
             [
-                ("seq", "#", 7),
-                ("ts", "UTC", 15),
-                ("event", "Event", 18),
-                ("actor", "Actor", 12),
-                ("target", "Target", 26),
-                ("versions", "Versions", 22),
+                ("seq", "#", 6),
+                ("ts", "UTC", 14),
+                ("event", "Event", 17),
+                ("actor", "Actor", 14),
+                ("target", "Target", 20),
+                ("versions", "Versions", 15),
                 ("outcome", "Outcome", 10),
                 ("reason", "Reason", None),
             ],
@@ -73,9 +73,17 @@ class AuditScreen(FleetScreen):
         )
         yield Static(id="audit-detail")
 
+    _access_recorded = False
+
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
-        self.run_worker(self._load(record_access=True), group="audit")
+        # One audit.read per visit: Textual may resume a screen more than once on the way in.
+        first = not self._access_recorded
+        self._access_recorded = True
+        self.run_worker(self._load(record_access=first), group="audit")
+
+    def on_screen_suspend(self) -> None:
+        self._access_recorded = False
 
     def refresh_header(self, snapshot: FleetSnapshot) -> None:
         super().refresh_header(snapshot)

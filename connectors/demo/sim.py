@@ -319,6 +319,9 @@ class Fleet:
             run.stage_status[idx] = Status.SUCCEEDED
             if idx == 1:
                 run.tests = self._tests(run)
+            env = STAGES[idx][4]
+            if env and idx != APPROVAL_STAGE and (run.service, env) in self.deployments:
+                self._deploy(run.service, env, run.version, run.author, t)
         run.stage_index = target_stage
         if target_stage > 2:
             self._scanned(run)

@@ -79,7 +79,7 @@ async def test_promote_the_demo_canary_from_the_keyboard(tmp_path: Path) -> None
         assert dialog.has_class("production")
         assert dialog.query_one("#confirm-button", Button).disabled
         plan = dialog.plan
-        assert plan.title == "Promote checkout 1.5.11 → 1.5.12 in PROD (production)"
+        assert plan.title == "Promote checkout 1.5.11 → 1.5.14 in PROD (production)"
         assert [g.name for g in plan.decision.gates][:4] == [
             "pipeline",
             "tests",
@@ -110,7 +110,7 @@ async def test_promote_the_demo_canary_from_the_keyboard(tmp_path: Path) -> None
         "checkout",
         "prod",
         "1.5.11",
-        "1.5.12",
+        "1.5.14",
     )
     assert done.target.digest.startswith("sha256:")
     assert {g["name"] for g in done.evidence["gates"]} >= {"pipeline", "tests", "canary", "alerts"}

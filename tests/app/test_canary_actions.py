@@ -22,7 +22,9 @@ async def degrade(app: Any, clock: FixedClock, pilot: Any, minutes: int = 5) -> 
     for _ in range(minutes * 2):
         clock.advance(30)
         await app.hub.refresh()
-        await pilot.pause()
+        # The app must have taken in this snapshot before time moves on again.
+        while getattr(app.screen, "generation", None) != app.hub.snapshot.generation:
+            await pilot.pause()
         await app.workers.wait_for_complete()
 
 
@@ -48,7 +50,7 @@ async def test_a_failing_canary_is_rolled_back_automatically_and_audited(tmp_pat
     assert record.actor.user == AUTO_ACTOR
     assert record.action == "rollback" and record.target.service == "payments"
     assert record.reason.startswith(
-        "automatic rollback: canary 2.7.13 verdict fail (score 0): error_rate"
+        "automatic rollback: canary 2.7.15 verdict fail (score 0): error_rate"
     )
     assert record.evidence["verdict"]["decision"] == "fail"
     assert record.evidence["verdict_digest"] == verdicts[0].evidence["verdict_digest"]
@@ -62,7 +64,7 @@ async def test_without_auto_rollback_a_banner_proposes_it_on_one_key(tmp_path: P
         await degrade(app, clock, pilot)
         assert app.banner is not None
         assert (
-            "payments 2.7.13 in prod" in app.banner.plain
+            "payments 2.7.15 in prod" in app.banner.plain
             and "press B to roll back" in app.banner.plain
         )
         canary = app.hub.snapshot.cell("payments", "prod").canary
