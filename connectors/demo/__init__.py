@@ -229,6 +229,14 @@ class DemoConnector(Connector):
             )
             return ActionResult(True, f"{action.service} rolled back to {action.version}")
 
+        if kind is ActionKind.RERUN:
+            run_id = action.remote_id
+            old = fleet.runs.get(run_id)
+            if old is None or old.status not in (Status.FAILED, Status.CANCELLED):
+                raise Rejected(f"{run_id!r} has not failed: nothing to re-run")
+            again = fleet.rerun(old, now)
+            return ActionResult(True, f"re-running {old.id} as {again.id}", again.id)
+
         if kind is ActionKind.SYNC:
             if key not in fleet.drift:
                 return ActionResult(

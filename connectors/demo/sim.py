@@ -279,6 +279,13 @@ class Fleet:
         self.dirty_runs.add(run.id)
         return run
 
+    def rerun(self, failed: RunState, now: datetime) -> RunState:
+        """A new attempt at the same commit (as CI systems re-run failed jobs)."""
+        run = self._new_run(failed.service, now)
+        run.commit, run.author, run.message = failed.commit, failed.author, failed.message
+        run.fail_at = -1  # the flaky step passes this time
+        return run
+
     def _finished_run(self, svc: str, queued: datetime) -> None:
         run = self._new_run(svc, queued)
         t = queued + timedelta(seconds=5)

@@ -161,10 +161,12 @@ class JenkinsConnector(Connector):
         return ActionResult(True, f"proceeded input {input_id} of {job} #{build}", answer)
 
     def _value(self, action: Action, name: str) -> str:
-        """An input parameter's value: given with the action, or the reason for its field."""
+        """An input parameter's value: given with the action, or the reason or ticket field."""
         if action.param(name):
             return action.param(name)
-        return action.reason if name == self.options.reason_parameter else ""
+        if name == self.options.reason_parameter:
+            return action.reason
+        return action.ticket if name == self.options.ticket_parameter else ""
 
     def _input(self, remote: str) -> tuple[str, str, str]:
         """ "input:<job>/<build>/<input id>" -> its parts, for a configured job only."""

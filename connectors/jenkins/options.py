@@ -30,7 +30,8 @@ class JenkinsOptions:
     default_environment: str = "prod"
     runs_per_job: int = 10
     crumb: bool = False
-    reason_parameter: str = "REASON"
+    reason_parameter: str = "REASON"  # an input parameter that receives the operator's reason
+    ticket_parameter: str = "TICKET"  # ... and the change ticket
     concurrency: int = 8
 
     def validate(self) -> None:

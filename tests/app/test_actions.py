@@ -286,3 +286,28 @@ async def test_audit_view_shows_the_records_and_the_verify_status(tmp_path: Path
         await pilot.press("slash", *"rollback")
         shown = [r for r in screen.records if str(r.seq) in table.keys]  # type: ignore[attr-defined]
         assert shown and all(r.action == "rollback" for r in shown)
+
+
+async def test_rerun_a_failed_run_from_the_pipelines_view(tmp_path: Path) -> None:
+    app = app_with(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2")
+        runs = app.screen.query_one("#runs", LiveTable)
+        failed = next(k for k in runs.keys if app.hub.snapshot.runs[k].status.value == "failed")
+        runs.move_cursor(row=runs.keys.index(failed))
+        await pilot.press("R")
+        await pilot.pause()
+        assert isinstance(app.screen, ActionDialog)
+        await fill_and_confirm(pilot, app, "flaky integration test, retry", None)
+        again = [
+            r
+            for r in app.hub.snapshot.runs.values()
+            if r.commit == app.hub.snapshot.runs[failed].commit
+        ]
+        assert len(again) == 2, "a new run of the same commit"
+    requested = next(r for r in records(app) if r.event_type == EventType.ACTION_REQUESTED)
+    done = next(r for r in records(app) if r.event_type == EventType.ACTION_SUCCEEDED)
+    assert requested.action == "rerun" and requested.target.remote_id == failed
+    assert done.target.remote_id != failed and done.target.remote_id.startswith(
+        failed.split("#")[0]
+    )

@@ -107,7 +107,7 @@ async def test_missing_canary_series_is_no_data(canary_prometheus: CanaryData) -
 async def test_judge_passes_healthy_fails_raised_and_never_passes_missing(
     canary_prometheus: CanaryData,
 ) -> None:
-    judge = pytest.importorskip("cockpit.judge", reason="the canary judge is not installed")
+    import cockpit.judge as judge
     decisions = {}
     for service, result in (await measured(canary_prometheus)).items():
         inputs = [judge_input(judge, series) for series in result.metrics]
