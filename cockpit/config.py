@@ -125,6 +125,17 @@ class PolicyConfig:
 
 
 @dataclass
+class IdentityConfig:
+    """SSH-signed approvals (where policy asks for them): whose key, checked against what."""
+
+    signing_key: str | None = None  # a public key whose private half is in ssh-agent, or a key file
+    allowed_signers: str | None = None  # ssh-keygen's allowed_signers file
+    principal: str | None = None  # the principal to verify as; default: the OS user
+    namespace: str = "release-approval@cockpit"
+    revoked: str | None = None  # a KRL or revoked-keys file
+
+
+@dataclass
 class ConfigFile:
     environments: list[EnvironmentConfig] = field(
         default_factory=lambda: [EnvironmentConfig(n) for n in ("dev", "staging", "prod")]
@@ -135,6 +146,7 @@ class ConfigFile:
     audit: AuditConfig = field(default_factory=AuditConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     canary: CanaryConfig = field(default_factory=CanaryConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
 
 
 @dataclass(frozen=True)
@@ -164,6 +176,7 @@ class Settings:
     read_only_envs: frozenset[str] = frozenset()
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     canary: CanaryConfig = field(default_factory=CanaryConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
 
     @property
     def demo(self) -> bool:
@@ -381,6 +394,7 @@ def build(
         ),
         policy=raw.policy,
         canary=raw.canary,
+        identity=raw.identity,
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from cockpit.clock import Clock
+from cockpit.config import IdentityConfig
 from cockpit.hub import Hub
 from cockpit.model import Action, ActionKind, ActionResult, PendingApproval
 from cockpit.policy import ALLOWED, BREAK_GLASS, NEEDS_APPROVAL, REFUSED, Decision, Operator, Policy
@@ -85,6 +86,7 @@ class Executor:
         operator: Operator,
         clock: Clock,
         timeout: float = 30.0,
+        identity: IdentityConfig | None = None,
     ) -> None:
         self.hub = hub
         self.policy = policy
@@ -93,6 +95,7 @@ class Executor:
         self.operator = operator
         self.clock = clock
         self.timeout = timeout
+        self.identity = identity or IdentityConfig()
         self._in_flight: set[tuple[str, ...]] = set()
 
     # Planning ----------------------------------------------------------------------
@@ -233,6 +236,28 @@ class Executor:
             return Outcome(
                 REFUSED, "refused: " + "; ".join(problems), request_id, reasons=tuple(problems)
             )
+        signed_extra: dict[str, Any] = {}
+        if decision.signed_approvals and fresh.action.kind in (
+            ActionKind.APPROVE,
+            ActionKind.REJECT,
+        ):
+            try:
+                actor, signed_extra = await self._sign(fresh, actor)
+            except Exception as exc:  # no key, agent refused, bad signature: all refuse
+                why = f"{fresh.action.environment} requires a signed approval: {clean(exc, limit=200)}"
+                await self._record(
+                    _event("ACTION_REFUSED"),
+                    fresh,
+                    actor,
+                    "refused",
+                    reason,
+                    ticket,
+                    request_id,
+                    decision,
+                    break_glass,
+                    {"refusal": [why]},
+                )
+                return Outcome(REFUSED, "refused: " + why, request_id, reasons=(why,))
         glass = decision.outcome == BREAK_GLASS
         if glass:
             await self._record(
@@ -249,7 +274,7 @@ class Executor:
 
         if fresh.action.source == TWO_PERSON_SOURCE:
             return await self._decide_two_person(
-                fresh, actor, reason, ticket, request_id, decision, glass
+                fresh, actor, reason, ticket, request_id, decision, glass, signed_extra
             )
         if decision.outcome == NEEDS_APPROVAL:
             await self._record(
@@ -274,7 +299,50 @@ class Executor:
                 f"waiting for {decision.approvals_required} approval(s) from another operator",
                 request_id,
             )
-        return await self._execute(fresh, actor, reason, ticket, request_id, decision, glass)
+        return await self._execute(
+            fresh, actor, reason, ticket, request_id, decision, glass, first_extra=signed_extra
+        )
+
+    async def _sign(self, plan: Plan, actor: Actor) -> tuple[Actor, dict[str, Any]]:
+        """Sign this approval with the operator's SSH key and verify it (R-B6)."""
+        from cockpit.audit import Target, sshsig
+
+        ident = self.identity
+        if not ident.signing_key or not ident.allowed_signers:
+            raise ValueError("set identity.signing_key and identity.allowed_signers in the config")
+        action = plan.action
+        target = Target(
+            service=action.service,
+            environment=action.environment,
+            to_version=plan.to_version,
+            digest=plan.digest,
+            source=action.source,
+            remote_id=action.remote_id,
+        )
+        head = await self.audit.call(lambda store: store.head())
+        prev = head.hash if head is not None else "0" * 64
+        now = self.clock.now()
+        payload = sshsig.approval_payload(
+            action=action.kind.value, target=target, prev_hash=prev, time=now
+        )
+        signature = await asyncio.to_thread(
+            sshsig.sign, payload, key=ident.signing_key, namespace=ident.namespace
+        )
+        signed = await asyncio.to_thread(
+            lambda: sshsig.verify_approval(
+                payload,
+                signature,
+                principal=ident.principal or actor.user,
+                allowed_signers=ident.allowed_signers or "",
+                now=now,
+                nonce_used=lambda n: self.audit.call_sync(lambda store: store.nonce_used(n)),
+                action=action.kind.value,
+                target=target,
+                namespace=ident.namespace,
+                revoked=ident.revoked,
+            )
+        )
+        return signed.actor(actor), signed.extra()
 
     async def _execute(
         self,
@@ -286,6 +354,7 @@ class Executor:
         decision: Decision,
         glass: bool,
         extra: Mapping[str, Any] | None = None,
+        first_extra: Mapping[str, Any] | None = None,
     ) -> Outcome:
         action = replace(plan.action, reason=reason, ticket=ticket, actor=actor.user)
         connector = self.hub.connector(action.source)
@@ -300,7 +369,7 @@ class Executor:
             request_id,
             decision,
             glass,
-            extra,
+            {**base, **(first_extra or {})},  # a signed approval's nonce is stored once
         )
         try:
             if connector is None:
@@ -367,6 +436,7 @@ class Executor:
         request_id: str,
         decision: Decision,
         glass: bool,
+        signed_extra: Mapping[str, Any] | None = None,
     ) -> Outcome:
         approval = plan.approval
         if approval is None:
@@ -384,6 +454,7 @@ class Executor:
                 pending_id,
                 decision,
                 glass,
+                signed_extra,
             )
             self.hub.poke(TWO_PERSON_SOURCE)
             return Outcome(SUCCEEDED, f"rejected: {approval.title}", pending_id)
@@ -397,6 +468,7 @@ class Executor:
             pending_id,
             decision,
             glass,
+            signed_extra,
         )
         approvers = [*approval.approvals, actor.user]
         if len(approvers) < approval.required:

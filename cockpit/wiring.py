@@ -72,7 +72,13 @@ def make_executor(
         read_only_envs=settings.read_only_envs,
     )
     return Executor(
-        hub, policy, journal, actor=actor, operator=operator_for(actor.user), clock=clock
+        hub,
+        policy,
+        journal,
+        actor=actor,
+        operator=operator_for(actor.user),
+        clock=clock,
+        identity=settings.identity,
     )
 
 
