@@ -29,7 +29,19 @@ _WHERE = {
     "open_store": "store",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "Actor",
+    "AuditError",
+    "AuditEvent",
+    "AuditRecord",
+    "AuditStore",
+    "Checkpoint",
+    "EventType",
+    "Target",
+    "VerifyResult",
+    "default_path",
+    "open_store",
+]
 
 
 def __getattr__(name: str) -> Any:
