@@ -90,11 +90,17 @@ async def test_without_a_key_a_required_signature_refuses(tmp_path: Path) -> Non
     assert not [r for r in records(app) if r.event_type == EventType.ACTION_REQUESTED]
 
 
-async def test_a_key_not_in_allowed_signers_refuses(
-    tmp_path: Path, ssh_key: tuple[str, str]
-) -> None:
+@pytest.fixture
+def nobody_allowed(ssh_key: tuple[str, str]) -> tuple[str, str]:
     key, signers = ssh_key
-    Path(signers).write_text("")  # nobody is allowed
+    Path(signers).write_text("")
+    return key, signers
+
+
+async def test_a_key_not_in_allowed_signers_refuses(
+    tmp_path: Path, nobody_allowed: tuple[str, str]
+) -> None:
+    key, signers = nobody_allowed
     app = signed_app(tmp_path, IdentityConfig(signing_key=key, allowed_signers=signers))
     async with app.run_test(size=(120, 36)) as pilot:
         await approve_first(app, pilot)
