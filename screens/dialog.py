@@ -134,6 +134,16 @@ class ActionDialog(ModalScreen[Confirmed | None]):
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
         self._validate()
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Let the plan scroll so the inputs and buttons always fit on screen."""
+        fixed = 2 + 1 + 2 * len(self.query("Input, Checkbox")) + 2 + 2
+        body = self.query_one("#dialog-body", VerticalScroll)
+        body.styles.max_height = max(self.size.height - fixed, 3)
 
     def _value(self, selector: str) -> str:
         found = self.query(selector)

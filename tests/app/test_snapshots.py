@@ -58,3 +58,31 @@ def test_approvals(snap_compare: Any) -> None:
 def test_help(snap_compare: Any) -> None:
     """Every key with its id for remapping."""
     assert snap_compare(demo_app(), terminal_size=WIDE, press=["question_mark"])
+
+
+def test_promote_dialog_in_production(snap_compare: Any, tmp_path: Any) -> None:
+    """The confirmation dialog for promoting checkout's canary in PROD: red border and
+    PRODUCTION banner, versions and digest, the go/no-go checklist with evidence, the
+    policy decision, reason/ticket/typed-confirmation inputs, focus on Cancel."""
+    from tests.app.test_actions import app_with
+
+    assert snap_compare(app_with(tmp_path), terminal_size=WIDE, press=["4", "p"])
+
+
+def test_promote_dialog_small_terminal(snap_compare: Any, tmp_path: Any) -> None:
+    """The same dialog at 80x24: the checklist scrolls, inputs and buttons stay visible."""
+    from tests.app.test_actions import app_with
+
+    assert snap_compare(app_with(tmp_path), terminal_size=(80, 24), press=["4", "p"])
+
+
+def test_audit_view(snap_compare: Any, tmp_path: Any) -> None:
+    """The Audit view after start-up: the verify status line and the first records."""
+    from tests.app.test_actions import app_with
+
+    async def settle(pilot: Any) -> None:
+        await pilot.press("7")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app_with(tmp_path), terminal_size=WIDE, run_before=settle)
