@@ -127,7 +127,7 @@ async def test_known_attacks_are_shown_inert(tmp_path: Path) -> None:
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     st.lists(
-        st.sampled_from(NASTY + ["\x07", "\x00", "\u2066", "\x85", "]8;;", "[", "]"]),
+        st.sampled_from([*NASTY, "\x07", "\x00", "\u2066", "\x85", "]8;;", "[", "]"]),
         min_size=1,
         max_size=4,
     ).map("".join)

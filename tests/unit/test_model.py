@@ -9,7 +9,7 @@ import pytest
 
 from cockpit.model import Action, ActionKind, Deployment, Health, Status
 
-NAIVE = datetime(2026, 1, 1, 12, 0)  # noqa: DTZ001 - the point of the test
+NAIVE = datetime(2026, 1, 1, 12, 0)
 AWARE = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
