@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from cockpit.model import Canary, MetricSeries, MetricVerdict, Verdict
+from cockpit.model import Canary, CanaryMetrics, MetricSeries, MetricVerdict, Verdict
 from cockpit.snapshot import FleetSnapshot
 
 NODATA = "nodata"  # not enough evidence to act on, either way
@@ -58,6 +58,7 @@ class Analyst:
         if not snap.canaries or not (snap.changes.other or snap.changes.everything):
             return snap
         extra = {(m.service, m.environment): m.metrics for m in snap.metrics if m.metrics}
+        burns = {(m.service, m.environment): m for m in snap.metrics if m.burn and m.slo}
         judged: list[Canary] = []
         touched: dict[tuple[str, str], Canary] = {}
         for canary in snap.canaries:
@@ -66,6 +67,11 @@ class Analyst:
                 judged.append(canary)
                 continue
             verdict = self.verdict(canary, series)
+            burn = burns.get(canary.key)
+            if burn is not None:
+                verdict = with_burn(
+                    verdict, burn, (snap.taken_at - canary.started_at).total_seconds()
+                )
             new = replace(canary, metrics=series, verdict=verdict)
             judged.append(new)
             touched[canary.key] = new
@@ -135,6 +141,29 @@ class Analyst:
         return result.to_verdict()
 
 
+def with_burn(verdict: Verdict, metrics: CanaryMetrics, canary_age: float) -> Verdict:
+    """The multi-window burn-rate rule over the canary's error budget (SRE workbook):
+    a page-tier trip fails the canary (roll back), a ticket-tier trip holds it (marginal:
+    no promotion without a human). Windows older than the canary are skipped."""
+    from cockpit.judge.burnrate import Window, evaluate
+
+    assert metrics.slo is not None
+    windows = {w.seconds: Window(w.errors, w.total) for w in metrics.burn}
+    decision = evaluate(windows, slo=metrics.slo, canary_age=canary_age)
+    tripped = [p for p in decision.pairs if p.status == "tripped"]
+    detail = ", ".join(
+        f"{p.pair.severity} {p.long_rate:.1f}x/{p.short_rate:.1f}x over {p.threshold:g}x"
+        for p in tripped
+    )
+    if decision.action == "rollback":
+        return replace(
+            verdict, decision="fail", score=0.0, reason=f"error budget burning fast: {detail}"
+        )
+    if decision.action == "hold" and verdict.decision == "pass":
+        return replace(verdict, decision="marginal", reason=f"error budget burning: {detail}")
+    return verdict
+
+
 def summarise(verdict: Verdict) -> str:
     """One line for banners and audit reasons: decision, score and the worst metric."""
     worst: MetricVerdict | None = next(
@@ -142,6 +171,8 @@ def summarise(verdict: Verdict) -> str:
         next((m for m in verdict.metrics if m.classification in ("High", "Low")), None),
     )
     text = f"{verdict.decision} (score {verdict.score:.0f})"
+    if verdict.reason.startswith("error budget"):
+        return f"{text}: {verdict.reason}"
     if worst is not None:
         text += f": {worst.name} {worst.reason}"
     return text

@@ -289,6 +289,15 @@ class Canary:
 
 
 @dataclass(frozen=True, slots=True)
+class BurnWindow:
+    """Requests and errors of the canary over one trailing window (SLO burn-rate input)."""
+
+    seconds: float
+    errors: float
+    total: float
+
+
+@dataclass(frozen=True, slots=True)
 class CanaryMetrics:
     """Metric series for one canary from a metrics source (Prometheus), to be judged.
 
@@ -304,6 +313,10 @@ class CanaryMetrics:
     baseline_version: str = ""
     canary_version: str = ""
     error: str = ""  # why some series could not be fetched (no data is not an error)
+    # The SLO's error-budget burn over trailing windows (5m, 30m, 1h, 6h, 3d, ...), when the
+    # source is configured for it; the multi-window rule trips a rollback (page) or a hold.
+    slo: float | None = None
+    burn: tuple[BurnWindow, ...] = ()
 
     def __post_init__(self) -> None:
         _check_aware(self)
