@@ -375,23 +375,14 @@ class Executor:
             if connector is None:
                 raise LookupError(f"connector {action.source!r} is not running")
             result: ActionResult = await asyncio.wait_for(connector.execute(action), self.timeout)
-        except TimeoutError:
-            message = f"{action.source} did not answer within {self.timeout:g}s; the outcome is unknown, check before retrying"
-            await self._record(
-                _event("ACTION_FAILED"),
-                plan,
-                actor,
-                "failed",
-                reason,
-                ticket,
-                request_id,
-                decision,
-                glass,
-                {**base, "error": message},
-            )
-            return Outcome(FAILED, message, request_id)
         except Exception as exc:  # a connector's failure, of any kind, is a failed attempt
-            message = clean(f"{type(exc).__name__}: {exc}", limit=300)
+            if isinstance(exc, TimeoutError):
+                message = (
+                    f"{action.source} did not answer within {self.timeout:g}s; "
+                    "the outcome is unknown, check before retrying"
+                )
+            else:
+                message = clean(f"{type(exc).__name__}: {exc}", limit=300)
             await self._record(
                 _event("ACTION_FAILED"),
                 plan,

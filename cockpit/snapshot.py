@@ -29,6 +29,9 @@ from cockpit.model import (
 
 Key = tuple[str, str]  # (service, environment)
 
+# Observation fields kept as one merged list across sources (not per cell or per run).
+LISTED = ("canaries", "metrics", "windows", "drift", "alerts", "approvals", "gates", "environments")
+
 
 @dataclass(frozen=True, slots=True)
 class SourceState:
@@ -232,19 +235,7 @@ class FleetSnapshot:
                     merged[rid] = after[rid]
                 runs = MappingProxyType(merged)
 
-        other = old is None or any(
-            getattr(old, name) != getattr(obs, name)
-            for name in (
-                "canaries",
-                "metrics",
-                "windows",
-                "drift",
-                "alerts",
-                "approvals",
-                "gates",
-                "environments",
-            )
-        )
+        other = old is None or any(getattr(old, name) != getattr(obs, name) for name in LISTED)
         lists = _collect(order, observations) if other else None
         return FleetSnapshot(
             generation=self.generation + 1,
@@ -392,19 +383,7 @@ def _merge_cell(key: Key, order: list[str], indexes: Mapping[str, ObsIndex]) -> 
 def _collect(
     order: list[str], observations: Mapping[str, Observation]
 ) -> dict[str, tuple[Any, ...]]:
-    out: dict[str, list[Any]] = {
-        n: []
-        for n in (
-            "canaries",
-            "metrics",
-            "windows",
-            "drift",
-            "alerts",
-            "approvals",
-            "gates",
-            "environments",
-        )
-    }
+    out: dict[str, list[Any]] = {n: [] for n in LISTED}
     for name in order:
         obs = observations.get(name)
         if obs is None:

@@ -6,10 +6,25 @@ Each builder returns an Action, or a sentence saying why that action does not ap
 
 from __future__ import annotations
 
-from cockpit.model import Action, ActionKind, PendingApproval, Revision
+from cockpit.model import Action, ActionKind, Canary, PendingApproval, Revision
 from cockpit.snapshot import FleetSnapshot
 
 Built = Action | str
+
+
+def _on_canary(kind: ActionKind, canary: Canary, **extra: object) -> Action:
+    """An action on a running canary: from its baseline to its candidate, by its source."""
+    return Action(
+        kind,
+        canary.service,
+        canary.environment,
+        source=canary.source,
+        version=canary.canary_version,
+        from_version=canary.baseline_version,
+        digest=canary.canary_digest,
+        remote_id=canary.remote_id,
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def _previous_env(snapshot: FleetSnapshot, environment: str) -> str | None:
@@ -26,17 +41,7 @@ def promote(
     cell = snapshot.cell(service, environment)
     canary = cell.canary
     if canary is not None and canary.phase.active:
-        return Action(
-            ActionKind.PROMOTE,
-            service,
-            environment,
-            source=canary.source,
-            version=canary.canary_version,
-            from_version=canary.baseline_version,
-            digest=canary.canary_digest,
-            remote_id=canary.remote_id,
-            params=(("full", "true"),) if full else (),
-        )
+        return _on_canary(ActionKind.PROMOTE, canary, params=(("full", "true"),) if full else ())
     previous = _previous_env(snapshot, environment)
     if previous is None:
         return f"{environment} is the first environment: nothing to promote from"
@@ -108,16 +113,7 @@ def canary_action(
         return f"the canary of {service} is already paused"
     if kind is ActionKind.RESUME and canary.phase.value != "paused":
         return f"the canary of {service} is not paused"
-    return Action(
-        kind,
-        service,
-        environment,
-        source=canary.source,
-        version=canary.canary_version,
-        from_version=canary.baseline_version,
-        digest=canary.canary_digest,
-        remote_id=canary.remote_id,
-    )
+    return _on_canary(kind, canary)
 
 
 def sync(snapshot: FleetSnapshot, service: str, environment: str) -> Built:
