@@ -1,8 +1,8 @@
 """The canary judge: Mann-Whitney classification of each metric, scoring and a decision.
 
-Plain Python (no numpy or scipy at run time), deterministic, and failing closed where
-Kayenta's NetflixACAJudge would pass a canary on missing or broken evidence. Names are
-loaded on first use so `cockpit --help` (which registers `canary judge`) stays fast.
+Deterministic, and failing closed where Kayenta's NetflixACAJudge would pass a canary on
+missing or broken evidence. Names are loaded on first use so `cockpit --help` (which
+registers `canary judge`) stays fast; numpy (no scipy) loads only when judging starts.
 """
 
 from __future__ import annotations
