@@ -1,4 +1,4 @@
-"""Range queries through prometheus-api-client, run off the event loop, errors mapped.
+"""Range and instant queries through prometheus-api-client, off the event loop, errors mapped.
 
 The client is `PrometheusConnect` from prometheus-api-client, as the issue asks. It is
 synchronous and built on requests, so every query runs in `asyncio.to_thread` and never
@@ -12,7 +12,9 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
+import math
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -38,8 +40,8 @@ class QueryProblem(Rejected):
     """
 
 
-class RangeQueries:
-    """One Prometheus server, asked for one series per range query."""
+class Queries:
+    """One Prometheus server, asked for one series per query."""
 
     def __init__(
         self,
@@ -70,24 +72,35 @@ class RangeQueries:
 
     async def series(self, query: str, start: datetime, end: datetime, step: float) -> Points:
         """The samples of the query's only series; empty when it has no data."""
-        async with self._limit:
-            result = await asyncio.to_thread(self._fetch, query, start, end, step)
-        return self._one_series(result)
+
+        def fetch() -> Any:
+            return self._prom.custom_query_range(
+                query, start_time=start, end_time=end, step=f"{step:g}", params=self._params()
+            )
+
+        return self._one_series(await self._run("query_range", fetch))
+
+    async def value(self, query: str, at: datetime) -> float | None:
+        """The query's only value at `at` (NaN kept); None when it has no data."""
+        params = {**self._params(), "time": unix(at)}
+        result = await self._run("query", lambda: self._prom.custom_query(query, params=params))
+        return self._one_value(result)
 
     def close(self) -> None:
         self._prom.close()
 
-    def _fetch(self, query: str, start: datetime, end: datetime, step: float) -> Any:
-        where = f"{self.name}: /api/v1/query_range"
+    def _params(self) -> dict[str, str]:
+        # Prometheus abandons the evaluation too, instead of finishing it for nobody.
+        return {"timeout": f"{self.timeout:g}s"}
+
+    async def _run(self, endpoint: str, fetch: Callable[[], Any]) -> Any:
+        async with self._limit:
+            return await asyncio.to_thread(self._fetch, endpoint, fetch)
+
+    def _fetch(self, endpoint: str, fetch: Callable[[], Any]) -> Any:
+        where = f"{self.name}: /api/v1/{endpoint}"
         try:
-            return self._prom.custom_query_range(
-                query,
-                start_time=start,
-                end_time=end,
-                step=f"{step:g}",
-                # Prometheus abandons the evaluation too, instead of finishing it for nobody.
-                params={"timeout": f"{self.timeout:g}s"},
-            )
+            return fetch()
         except PrometheusApiClientException as exc:
             raise self._http_error(where, str(exc)) from None
         except requests.exceptions.JSONDecodeError:
@@ -163,3 +176,31 @@ class RangeQueries:
             return [(float(ts), float(value)) for ts, value in item["values"]]
         except (TypeError, ValueError):
             raise Unreachable(f"{self.name}: query_range returned a malformed sample") from None
+
+    def _one_value(self, result: Any) -> float | None:
+        if not isinstance(result, list):
+            raise Unreachable(f"{self.name}: query result is not a list")
+        if len(result) == 2 and isinstance(result[1], str):
+            sample = result  # a scalar result is a bare [time, "value"]
+        elif not result:
+            return None
+        elif len(result) > 1:
+            raise QueryProblem(
+                f"returned {len(result)} series; aggregate it to one (sum, avg, max...)"
+            )
+        elif isinstance(result[0], dict) and "value" in result[0]:
+            sample = result[0]["value"]
+        elif isinstance(result[0], dict) and "histogram" in result[0]:
+            raise QueryProblem("returned a native histogram; use histogram_count() or sum()")
+        else:
+            raise Unreachable(f"{self.name}: query returned a series without a value")
+        try:
+            return float(sample[1])
+        except (TypeError, ValueError, IndexError):
+            raise Unreachable(f"{self.name}: query returned a malformed sample") from None
+
+
+def unix(at: datetime) -> str:
+    """An instant as Unix seconds for the API, to the millisecond, without trailing zeros."""
+    seconds = math.floor(at.timestamp() * 1000) / 1000
+    return f"{seconds:.3f}".rstrip("0").rstrip(".")

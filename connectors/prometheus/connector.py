@@ -1,4 +1,4 @@
-"""The Prometheus connector: baseline and canary metric series for the canary judge."""
+"""The Prometheus connector: baseline and canary series for the judge, and SLO burn windows."""
 
 from __future__ import annotations
 
@@ -9,9 +9,14 @@ from datetime import UTC, datetime
 
 from cockpit.clock import Clock
 from cockpit.connector import Capability, Connector
-from cockpit.model import Canary, CanaryMetrics, MetricSeries
-from connectors.prometheus.client import Points, QueryProblem, RangeQueries
-from connectors.prometheus.options import CanaryOptions, MetricOptions, PrometheusOptions
+from cockpit.model import BurnWindow, Canary, CanaryMetrics, MetricSeries
+from connectors.prometheus.client import Points, Queries, QueryProblem
+from connectors.prometheus.options import (
+    BurnOptions,
+    CanaryOptions,
+    MetricOptions,
+    PrometheusOptions,
+)
 
 NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600)
 TARGET_POINTS = 150  # with NICE_STEPS at most 2.5 apart, a window gets 60 to 150 points
@@ -88,7 +93,7 @@ class PrometheusConnector(Connector):
         elif options.username is not None and options.password is not None:
             password = options.password.reveal()
             auth, secrets = (options.username, password), (password,)
-        self.queries = RangeQueries(
+        self.queries = Queries(
             options.url,
             name=name,
             timeout=float(options.timeout),
@@ -114,9 +119,13 @@ class PrometheusConnector(Connector):
     async def _measure(self, target: CanaryOptions, now: datetime) -> CanaryMetrics:
         canary = self._known(target)
         start, end, step = window(now, canary.started_at if canary else None, self.options)
-        results = await asyncio.gather(
-            *(self._series(target, m, canary, start, end, step) for m in target.metrics)
+        (burn, burn_problems), results = await asyncio.gather(
+            self._burn(target, target.burn, canary, now),
+            asyncio.gather(
+                *(self._series(target, m, canary, start, end, step) for m in target.metrics)
+            ),
         )
+        problems = [problem for _, problem in results if problem] + burn_problems
         return CanaryMetrics(
             service=target.service,
             environment=target.environment,
@@ -125,7 +134,9 @@ class PrometheusConnector(Connector):
             observed_at=now,
             baseline_version=canary.baseline_version if canary else "",
             canary_version=canary.canary_version if canary else "",
-            error="; ".join(problem for _, problem in results if problem),
+            error="; ".join(problems),
+            slo=target.burn.slo if target.burn else None,
+            burn=burn,
         )
 
     async def _series(
@@ -150,3 +161,41 @@ class PrometheusConnector(Connector):
         except QueryProblem as exc:
             return join(metric, [], []), f"{metric.name}: {exc}"
         return join(metric, baseline, canary_points), ""
+
+    async def _burn(
+        self, target: CanaryOptions, burn: BurnOptions | None, canary: Canary | None, now: datetime
+    ) -> tuple[tuple[BurnWindow, ...], list[str]]:
+        """Errors and total per window, at `now`. A window without both numbers is left out,
+        which the burn-rate rule reads as inconclusive, never as a healthy canary."""
+        if burn is None:
+            return (), []
+        versions = (canary.baseline_version, canary.canary_version) if canary else ("", "")
+        if target.burn_uses_versions(burn) and not all(versions):
+            return (), ["burn: no canary versions known yet"]
+        answers = await asyncio.gather(
+            *(
+                asyncio.gather(
+                    *(self._count(q, now) for q in target.burn_queries(burn, w, *versions))
+                )
+                for w in burn.windows
+            )
+        )
+        windows = []
+        problems: dict[str, None] = {}  # one line per distinct problem, in order
+        for seconds, ((errors, why_errors), (total, why_total)) in zip(
+            burn.windows, answers, strict=True
+        ):
+            for kind, why in (("errors", why_errors), ("total", why_total)):
+                if why:
+                    problems[f"burn {kind}: {why}"] = None
+            if errors is not None and total is not None:
+                windows.append(BurnWindow(float(seconds), errors, total))
+        return tuple(windows), list(problems)
+
+    async def _count(self, query: str, now: datetime) -> tuple[float | None, str]:
+        """One finite number, or None (no data, NaN, an infinity) and why it was refused."""
+        try:
+            value = await self.queries.value(query, now)
+        except QueryProblem as exc:  # a bad template spoils the burn check, not the poll
+            return None, str(exc)
+        return (value if value is not None and math.isfinite(value) else None), ""

@@ -18,6 +18,9 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 VERSION_KEYS = frozenset({"version", "baseline_version", "canary_version"})
 SELECTOR_KEYS = frozenset({"service", "environment"}) | VERSION_KEYS
 QUERY_KEYS = SELECTOR_KEYS | {"selector"}
+BURN_KEYS = QUERY_KEYS | {"window"}
+# Every window the SRE workbook's burn-rate pairs use: 1h/5m, 6h/30m (page), 3d/6h (ticket).
+BURN_WINDOWS = ("5m", "30m", "1h", "6h", "3d")
 TIMEOUT = Duration(5)
 LOOKBACK = Duration(30 * 60)
 MAX_WINDOW = Duration(6 * 3600)
@@ -42,6 +45,14 @@ def quote(value: str) -> str:
 
 def render(template: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def range_duration(seconds: float) -> str:
+    """Whole seconds as a PromQL range duration in its largest exact unit: 300 -> 5m."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
 
 
 @dataclass
@@ -76,6 +87,40 @@ class MetricOptions:
 
 
 @dataclass
+class BurnOptions:
+    """The canary's SLO error budget: error and request counts over trailing windows."""
+
+    slo: float  # the objective as a fraction: 0.999 for 99.9 %
+    errors: str  # PromQL template: failed events of the canary over {window}
+    total: str  # PromQL template: all events of the canary over {window}
+    windows: list[Duration] = field(
+        default_factory=lambda: [Duration.parse(w) for w in BURN_WINDOWS]
+    )
+
+    def validate(self) -> None:
+        if not 0 < self.slo < 1:
+            raise ValueError(
+                f"slo must be a fraction between 0 and 1 (0.999 for 99.9 %), got {self.slo:g}"
+            )
+        for key in ("errors", "total"):
+            template = getattr(self, key)
+            try:
+                check_template(template, BURN_KEYS)
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
+            if "window" not in placeholders(template):
+                # Without it every window would ask the same question.
+                raise ValueError(f"{key}: the query must use {{window}}, e.g. [{{window}}]")
+        if not self.windows:
+            raise ValueError("windows: give at least one window, or leave it out")
+        for w in self.windows:
+            if w < 1 or w != int(w):
+                raise ValueError(f"windows: {w:g}s is not a whole number of seconds")
+        if len(set(self.windows)) != len(self.windows):
+            raise ValueError("windows: each window may be given only once")
+
+
+@dataclass
 class CanaryOptions:
     """Where one service's canary is measured, and with which metrics."""
 
@@ -84,6 +129,7 @@ class CanaryOptions:
     metrics: list[MetricOptions]
     baseline_selector: str = 'track="baseline"'
     canary_selector: str = 'track="canary"'
+    burn: BurnOptions | None = None
 
     def validate(self) -> None:
         check_template(self.baseline_selector, SELECTOR_KEYS)
@@ -121,11 +167,33 @@ class CanaryOptions:
             rendered.append(render(metric.query, values))
         return rendered[0], rendered[1]
 
+    def burn_queries(
+        self, burn: BurnOptions, window: float, baseline: str, canary: str
+    ) -> tuple[str, str]:
+        """The errors and total PromQL of one window, over the canary's own series."""
+        values = {
+            "service": quote(self.service),
+            "environment": quote(self.environment),
+            "baseline_version": quote(baseline),
+            "canary_version": quote(canary),
+            "version": quote(canary),
+        }
+        values["selector"] = render(self.canary_selector, values)
+        values["window"] = range_duration(window)
+        return render(burn.errors, values), render(burn.total, values)
+
     def uses_versions(self, metric: MetricOptions) -> bool:
         """Whether the metric's queries need the canary's versions (a known canary)."""
         used = placeholders(metric.query)
         if "selector" in used:
             used |= placeholders(self.baseline_selector) | placeholders(self.canary_selector)
+        return bool(used & VERSION_KEYS)
+
+    def burn_uses_versions(self, burn: BurnOptions) -> bool:
+        """Whether the burn queries need the canary's versions (they use only its selector)."""
+        used = placeholders(burn.errors) | placeholders(burn.total)
+        if "selector" in used:
+            used |= placeholders(self.canary_selector)
         return bool(used & VERSION_KEYS)
 
 

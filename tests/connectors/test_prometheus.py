@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,19 +20,34 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from cockpit import config as cockpit_config
 from cockpit import options as opt
 from cockpit.clock import FixedClock
 from cockpit.errors import ConfigError, Rejected, Unauthorized, Unreachable
-from cockpit.model import Canary, CanaryMetrics, CanaryPhase
+from cockpit.model import BurnWindow, Canary, CanaryMetrics, CanaryPhase
 from cockpit.testing import ConnectorContract
 from connectors.prometheus import PrometheusConnector, PrometheusOptions
 from connectors.prometheus.connector import MAX_POINTS, auto_step, window
+from connectors.prometheus.options import range_duration
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "prometheus"
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 TOKEN = "prom-t0ken-s3cret"
 ERROR_RATIO = 'sum(rate(http_requests_total{service="{service}",code=~"5..",{selector}}[1m]))'
 LATENCY = 'histogram_quantile(0.99, sum by (le) (rate(x_bucket{version="{version}"}[1m])))'
+BURN = {
+    "slo": 0.999,
+    "errors": 'sum(increase(http_errors_total{service="{service}",{selector}}[{window}]))',
+    "total": 'sum(increase(http_requests_total{service="{service}",{selector}}[{window}]))',
+}
+# The recorded counts (tests/fixtures/prometheus/instant): a canary failing 2 % of requests.
+COUNTS = {
+    300: (23.0768, 1187.9554),
+    1800: (146.0812, 7142.3977),
+    3600: (291.3343, 14390.0417),
+    21600: (1720.8866, 86011.4012),
+    259200: (1768.0, 88214.0),
+}
 
 Answer = tuple[int, bytes]
 
@@ -46,12 +62,29 @@ def by_track(params: dict[str, str]) -> Answer:
     return recorded(f"matrix_{side}.json")
 
 
+def window_of(params: dict[str, str]) -> str:
+    found = re.search(r"\[(\w+)\]\)\)\Z", params["query"])
+    assert found, params["query"]
+    return found.group(1)
+
+
+def kind_of(params: dict[str, str]) -> str:
+    return "errors" if "http_errors_total" in params["query"] else "total"
+
+
+def by_window(params: dict[str, str]) -> Answer:
+    """The recorded instant answer of an errors or total query, by the window it asks for."""
+    return recorded(f"instant/{kind_of(params)}_{window_of(params)}.json")
+
+
 class FakePrometheus:
     """A loopback HTTP server answering /api/v1/query_range with what a test chooses."""
 
     def __init__(self) -> None:
-        self.answer: Callable[[dict[str, str]], Answer] = by_track
+        self.answer: Callable[[dict[str, str]], Answer] = by_track  # /api/v1/query_range
+        self.instant: Callable[[dict[str, str]], Answer] = by_window  # /api/v1/query
         self.requests: list[tuple[dict[str, str], dict[str, str]]] = []
+        self.instants: list[dict[str, str]] = []  # the params of each /api/v1/query
         self.release = threading.Event()  # lets a deliberately slow answer finish
         fake = self
 
@@ -60,10 +93,13 @@ class FakePrometheus:
                 parts = urlsplit(self.path)
                 params = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 fake.requests.append((params, dict(self.headers)))
-                if parts.path != "/api/v1/query_range":
-                    status, body = 404, b"404 page not found\n"
-                else:
+                if parts.path == "/api/v1/query_range":
                     status, body = fake.answer(params)
+                elif parts.path == "/api/v1/query":
+                    fake.instants.append(params)
+                    status, body = fake.instant(params)
+                else:
+                    status, body = 404, b"404 page not found\n"
                 if status == 0:  # a server that never answers in time
                     fake.release.wait(10)
                     status, body = 200, b"{}"
@@ -367,12 +403,188 @@ class TestPrometheusContract(ConnectorContract):
 
 
 def test_recorded_payloads_use_the_api_envelope() -> None:
-    for path in FIXTURES.glob("*.json"):
+    paths = sorted(FIXTURES.glob("**/*.json"))
+    assert len(paths) > 20
+    for path in paths:
         body = json.loads(path.read_text())
         assert body["status"] in ("success", "error"), path.name
         if body["status"] == "error":
             assert body["errorType"] in ("bad_data", "execution", "timeout") and body["error"]
+            continue
+        data = body["data"]
+        if path.parent.name == "instant":  # /api/v1/query: a vector, or a bare scalar
+            assert data["resultType"] in ("vector", "scalar"), path.name
+            samples = (
+                [data["result"]]
+                if data["resultType"] == "scalar"
+                else [s["value"] for s in data["result"]]
+            )
         else:
-            assert body["data"]["resultType"] == "matrix", path.name
-            for series in body["data"]["result"]:
-                assert all(isinstance(v, str) for _, v in series["values"]), path.name
+            assert data["resultType"] == "matrix", path.name
+            samples = [v for s in data["result"] for v in s["values"]]
+        assert all(isinstance(t, int | float) and isinstance(v, str) for t, v in samples), path
+
+
+# SLO burn windows -------------------------------------------------------------------------
+def burning(url: str, **burn: Any) -> dict[str, Any]:
+    data = config(url)
+    data["canaries"][0]["burn"] = {**BURN, **burn}
+    return data
+
+
+async def test_burn_windows_are_counted_at_the_poll_instant(prom: FakePrometheus) -> None:
+    result = await measure(connector(burning(prom.url, slo=0.995)))
+    assert result.slo == 0.995 and result.error == ""
+    assert result.burn == tuple(BurnWindow(s, e, t) for s, (e, t) in COUNTS.items())
+    assert len(result.metrics) == 2 and len(result.metrics[0].canary) == 8, "series as before"
+    sent = sorted(p["query"] for p in prom.instants)
+    assert len(sent) == 10
+    for span in ("5m", "30m", "1h", "6h", "3d"):
+        for counter in ("http_errors_total", "http_requests_total"):
+            query = f'sum(increase({counter}{{service="checkout",track="canary"}}[{span}]))'
+            assert query in sent
+    # Every window at the same instant, the clock's now, with Prometheus's own timeout.
+    assert {(p["time"], p["timeout"]) for p in prom.instants} == {("1768478400", "5s")}
+
+
+async def test_configured_windows_and_version_selectors_are_rendered(
+    prom: FakePrometheus,
+) -> None:
+    data = burning(prom.url, windows=["1h", "90m", 300])
+    data["canaries"][0]["canary_selector"] = 'version="{canary_version}"'
+    prom.instant = lambda p: (
+        recorded("instant/empty.json") if window_of(p) == "90m" else by_window(p)
+    )
+    result = await measure(connector(data))
+    assert sorted(p["query"] for p in prom.instants if kind_of(p) == "errors") == [
+        f'sum(increase(http_errors_total{{service="checkout",version="1.5.0"}}[{w}]))'
+        for w in ("1h", "5m", "90m")
+    ]
+    assert [w.seconds for w in result.burn] == [3600, 300], "90m had no data: left out"
+
+
+async def test_a_window_without_data_is_left_out(prom: FakePrometheus) -> None:
+    prom.instant = lambda p: (
+        recorded("instant/empty.json")
+        if window_of(p) == "6h" and kind_of(p) == "errors"
+        else by_window(p)
+    )
+    result = await measure(connector(burning(prom.url)))
+    assert [w.seconds for w in result.burn] == [300, 1800, 3600, 259200]
+    assert result.error == "", "no data is not an error"
+
+
+@pytest.mark.parametrize("fixture", ["nan.json", "inf.json"])
+async def test_nan_or_infinite_counts_are_left_out(prom: FakePrometheus, fixture: str) -> None:
+    prom.instant = lambda p: (
+        recorded(f"instant/{fixture}")
+        if window_of(p) == "5m" and kind_of(p) == "total"
+        else by_window(p)
+    )
+    result = await measure(connector(burning(prom.url)))
+    assert [w.seconds for w in result.burn] == [1800, 3600, 21600, 259200]
+
+
+async def test_a_scalar_answer_is_a_count(prom: FakePrometheus) -> None:
+    prom.instant = lambda p: recorded("instant/scalar.json")
+    result = await measure(connector(burning(prom.url, windows=["1h"])))
+    assert result.burn == (BurnWindow(3600, 14390.0417, 14390.0417),)
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (
+            recorded("bad_data.json", 400),
+            'query refused (400): bad_data: invalid parameter "query"',
+        ),
+        (recorded("execution.json", 422), "query refused (422): execution: query processing"),
+        (recorded("instant/two_series.json"), "returned 2 series; aggregate it to one"),
+    ],
+)
+async def test_a_refused_burn_query_spoils_the_burn_check_only(
+    prom: FakePrometheus, answer: Answer, said: str
+) -> None:
+    prom.instant = lambda p: answer if kind_of(p) == "errors" else by_window(p)
+    result = await measure(connector(burning(prom.url)))
+    assert result.burn == () and result.slo == 0.999, "no window without its errors"
+    assert result.error.startswith(f"burn errors: {said}")
+    assert result.error.count("burn errors") == 1, "said once, not once per window"
+    assert len(result.metrics[0].canary) == 8, "the series are still reported"
+
+
+async def test_a_failing_server_fails_the_poll_from_a_burn_query(prom: FakePrometheus) -> None:
+    prom.instant = lambda p: recorded("timeout.json", 503)
+    with pytest.raises(Unreachable, match=r"prom: /api/v1/query -> 503: server error: timeout"):
+        await measure(connector(burning(prom.url)))
+
+
+async def test_burn_queries_needing_versions_wait_for_a_known_canary(
+    prom: FakePrometheus,
+) -> None:
+    data = burning(prom.url, errors=BURN["errors"].replace("{selector}", 'v="{version}"'))
+    c = connector(data)
+    c.known_canaries = ()
+    (result,) = await c.metrics()
+    await c.aclose()
+    assert result.burn == () and result.error.endswith("; burn: no canary versions known yet")
+    assert prom.instants == []
+
+
+async def test_without_a_burn_section_nothing_changes(prom: FakePrometheus) -> None:
+    result = await measure(connector(config(prom.url)))
+    assert (result.slo, result.burn, prom.instants) == (None, (), [])
+
+
+def test_range_durations_use_the_largest_exact_unit() -> None:
+    cases = {300: "5m", 1800: "30m", 3600: "1h", 5400: "90m", 21600: "6h", 259200: "3d", 90: "90s"}
+    assert {s: range_duration(s) for s in cases} == cases
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (
+            {"errors": "sum(increase(e{{selector}}[{windw}]))"},
+            "errors: unknown placeholder {windw}",
+        ),
+        ({"total": "sum(increase(r{{selector}}[5m]))"}, "total: the query must use {window}"),
+        ({"slo": 99.9}, "slo must be a fraction between 0 and 1"),
+        ({"slo": 1}, "slo must be a fraction between 0 and 1"),
+        ({"windows": ["5m", "300s"]}, "each window may be given only once"),
+        ({"windows": ["1500ms"]}, "1.5s is not a whole number of seconds"),
+        ({"windows": []}, "give at least one window"),
+        ({"window": ["5m"]}, "unknown key 'window'; did you mean 'windows'?"),
+    ],
+)
+def test_bad_burn_sections_are_refused_at_load(change: dict[str, Any], said: str) -> None:
+    data = burning("http://p:9090", **change)
+    with pytest.raises(ConfigError, match=r"canaries\[0\]\.burn") as caught:
+        opt.parse(PrometheusOptions, data)
+    assert said in str(caught.value)
+
+
+def test_a_bad_burn_template_names_file_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "cockpit.yaml"
+    path.write_text(
+        "environments: [prod]\n"
+        "connectors:\n"
+        "  - name: prom\n"
+        "    type: prometheus\n"
+        "    options:\n"
+        "      url: http://prometheus:9090\n"
+        "      canaries:\n"
+        "        - service: checkout\n"
+        "          environment: prod\n"
+        "          metrics: [{name: errors, query: 'e{{selector}}'}]\n"
+        "          burn:\n"
+        "            slo: 0.999\n"
+        "            errors: sum(increase(e{{selector}}[{window}]))\n"
+        "            total: sum(increase(r{{selector}}[{windw}]))\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        cockpit_config.load(str(path), env={})
+    error = caught.value
+    assert (error.file, error.line) == (str(path), 11)  # the `burn:` mapping
+    assert error.field == "connectors[0].options.canaries[0].burn"
+    assert error.message.startswith("total: unknown placeholder {windw}")
