@@ -35,11 +35,9 @@ NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 TOKEN = "prom-t0ken-s3cret"
 ERROR_RATIO = 'sum(rate(http_requests_total{service="{service}",code=~"5..",{selector}}[1m]))'
 LATENCY = 'histogram_quantile(0.99, sum by (le) (rate(x_bucket{version="{version}"}[1m])))'
-BURN = {
-    "slo": 0.999,
-    "errors": 'sum(increase(http_errors_total{service="{service}",{selector}}[{window}]))',
-    "total": 'sum(increase(http_requests_total{service="{service}",{selector}}[{window}]))',
-}
+ERRORS = 'sum(increase(http_errors_total{service="{service}",{selector}}[{window}]))'
+TOTAL = 'sum(increase(http_requests_total{service="{service}",{selector}}[{window}]))'
+BURN: dict[str, Any] = {"slo": 0.999, "errors": ERRORS, "total": TOTAL}
 # The recorded counts (tests/fixtures/prometheus/instant): a canary failing 2 % of requests.
 COUNTS = {
     300: (23.0768, 1187.9554),
@@ -522,7 +520,7 @@ async def test_a_failing_server_fails_the_poll_from_a_burn_query(prom: FakeProme
 async def test_burn_queries_needing_versions_wait_for_a_known_canary(
     prom: FakePrometheus,
 ) -> None:
-    data = burning(prom.url, errors=BURN["errors"].replace("{selector}", 'v="{version}"'))
+    data = burning(prom.url, errors=ERRORS.replace("{selector}", 'v="{version}"'))
     c = connector(data)
     c.known_canaries = ()
     (result,) = await c.metrics()

@@ -2,7 +2,8 @@
 
 `prometheus_server` is reusable: give it OpenMetrics text (see promserver.openmetrics) and
 it returns a started PrometheusServer, stopped at the end of the test. `canary_prometheus`
-is one session-wide server with the canary data set below.
+is one session-wide server with the canary data set below; `burn_prometheus` another, with
+two hours of request and error counters for the SLO burn-rate rule.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.integration.promserver import Labels, PrometheusServer, Samples, openmetrics
+
+# (family, service, track) -> (unix seconds, value) samples, in time order
+SampleSets = dict[tuple[str, str, str], list[tuple[int, float]]]
 
 SPACING = 15  # seconds between samples, a common scrape interval
 HISTORY = 30 * 60  # the canary's age, and how far back the samples go
@@ -31,6 +35,12 @@ ERROR_RATIO = {
 }
 LATENCY_P99 = {key: (0.250, 0.020) for key in ERROR_RATIO}
 
+BURN_HISTORY = 2 * 3600  # past the 1h long window of the first page pair, short of 6h
+# The share of the canary's requests that fail, per service; every baseline fails 0.01 %.
+CANARY_ERRORS = {"cart": 0.02, "ledger": 0.0001}
+BASELINE_ERRORS = 0.0001
+REQUESTS = {"canary": (130, 170), "baseline": (400, 500)}  # per SPACING: ~10 and ~30 req/s
+
 
 @dataclass(frozen=True)
 class CanaryData:
@@ -38,15 +48,13 @@ class CanaryData:
 
     url: str
     now: datetime
-    samples: dict[tuple[str, str, str], list[tuple[int, float]]]  # (gauge, service, track)
+    samples: SampleSets
 
 
-def canary_samples(
-    now: int, seed: int = SEED
-) -> dict[tuple[str, str, str], list[tuple[int, float]]]:
+def canary_samples(now: int, seed: int = SEED) -> SampleSets:
     """Gaussian samples every SPACING seconds over [now - HISTORY, now], clipped at zero."""
     rng = random.Random(seed)
-    out: dict[tuple[str, str, str], list[tuple[int, float]]] = {}
+    out: SampleSets = {}
     instants = range(now - HISTORY, now + 1, SPACING)
     for gauge, shapes in (
         ("http_error_ratio", ERROR_RATIO),
@@ -56,6 +64,56 @@ def canary_samples(
             out[(gauge, service, track)] = [
                 (t, round(max(0.0, rng.gauss(mean, sd)), 6)) for t in instants
             ]
+    return out
+
+
+@dataclass(frozen=True)
+class BurnData:
+    """A started Prometheus, its newest instant, and every counter and gauge sample."""
+
+    url: str
+    now: datetime
+    counters: SampleSets
+    gauges: SampleSets
+
+    def increase(self, family: str, service: str, seconds: int) -> float:
+        """The canary's events over the trailing window, counted from the samples."""
+        values = dict(self.counters[(family, service, "canary")])
+        end = int(self.now.timestamp())
+        return values[end] - values[end - seconds]
+
+
+def burn_samples(now: int, seed: int = SEED) -> tuple[SampleSets, SampleSets]:
+    """Request and error counters (each request fails with its track's probability) and a
+    latency gauge alike on both tracks, every SPACING seconds over [now - BURN_HISTORY, now]."""
+    rng = random.Random(seed)
+    instants = range(now - BURN_HISTORY, now + 1, SPACING)
+    counters: SampleSets = {}
+    gauges: SampleSets = {}
+    for service, canary_errors in CANARY_ERRORS.items():
+        for track, p in (("baseline", BASELINE_ERRORS), ("canary", canary_errors)):
+            requests = errors = 0
+            counters[("http_requests", service, track)] = req = []
+            counters[("http_errors", service, track)] = err = []
+            for i, t in enumerate(instants):
+                if i:  # a counter's first sample is its start; events come in between
+                    n = rng.randint(*REQUESTS[track])
+                    requests += n
+                    errors += sum(rng.random() < p for _ in range(n))
+                req.append((t, float(requests)))
+                err.append((t, float(errors)))
+            gauges[("http_latency_p99_seconds", service, track)] = [
+                (t, round(max(0.0, rng.gauss(0.250, 0.020)), 6)) for t in instants
+            ]
+    return counters, gauges
+
+
+def families(samples: SampleSets) -> dict[str, dict[Labels, Samples]]:
+    """Samples grouped as openmetrics() takes them, labelled with service, prod and track."""
+    out: dict[str, dict[Labels, Samples]] = {}
+    for (family, service, track), points in samples.items():
+        labels = (("service", service), ("environment", "prod"), ("track", track))
+        out.setdefault(family, {})[labels] = points
     return out
 
 
@@ -83,13 +141,24 @@ def canary_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cana
     # `now`; whole minutes keep every sample on its 15 s query grid.
     now = int(time.time()) // 60 * 60
     samples = canary_samples(now)
-    gauges: dict[str, dict[Labels, Samples]] = {}
-    for (gauge, service, track), points in samples.items():
-        labels = (("service", service), ("environment", "prod"), ("track", track))
-        gauges.setdefault(gauge, {})[labels] = points
-    server = PrometheusServer(tmp_path_factory.mktemp("canary-prometheus"), openmetrics(gauges))
+    text = openmetrics(families(samples))
+    server = PrometheusServer(tmp_path_factory.mktemp("canary-prometheus"), text)
     server.start()
     try:
         yield CanaryData(server.url, datetime.fromtimestamp(now, UTC), samples)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def burn_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BurnData]:
+    # As for canary_prometheus: the last two hours of real time, on whole minutes.
+    now = int(time.time()) // 60 * 60
+    counters, gauges = burn_samples(now)
+    text = openmetrics(families(gauges), families(counters))
+    server = PrometheusServer(tmp_path_factory.mktemp("burn-prometheus"), text)
+    server.start()
+    try:
+        yield BurnData(server.url, datetime.fromtimestamp(now, UTC), counters, gauges)
     finally:
         server.stop()

@@ -40,14 +40,20 @@ def binary(name: str) -> str:
     pytest.skip(reason)
 
 
-def openmetrics(gauges: Mapping[str, Mapping[Labels, Samples]]) -> str:
-    """OpenMetrics text of gauge families: {family: {labels: samples}}, in time order."""
+def openmetrics(
+    gauges: Mapping[str, Mapping[Labels, Samples]],
+    counters: Mapping[str, Mapping[Labels, Samples]] | None = None,
+) -> str:
+    """OpenMetrics text of gauge and counter families: {family: {labels: samples}}, in time
+    order. A counter family is named without `_total`; its samples carry the suffix."""
     lines = []
-    for family, series in gauges.items():
-        lines.append(f"# TYPE {family} gauge")
-        for labels, samples in series.items():
-            selector = ",".join(f'{k}="{v}"' for k, v in labels)
-            lines.extend(f"{family}{{{selector}}} {number(value)} {ts}" for ts, value in samples)
+    for kind, families, suffix in (("gauge", gauges, ""), ("counter", counters or {}, "_total")):
+        for family, series in families.items():
+            lines.append(f"# TYPE {family} {kind}")
+            name = family + suffix
+            for labels, samples in series.items():
+                selector = ",".join(f'{k}="{v}"' for k, v in labels)
+                lines.extend(f"{name}{{{selector}}} {number(value)} {ts}" for ts, value in samples)
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
 
