@@ -73,12 +73,13 @@ def join(metric: MetricOptions, baseline: Points, canary: Points) -> MetricSerie
 
 
 class PrometheusConnector(Connector):
-    """Range queries per configured canary metric, baseline and canary side by side."""
+    """Range queries per configured canary metric, baseline and canary side by side, and
+    instant error and request counts per burn window when the canary has an SLO."""
 
     CAPABILITIES = frozenset({Capability.METRICS})
     Options = PrometheusOptions
     USES_HTTP = False  # prometheus-api-client brings its own (requests) session
-    DESCRIPTION = "Prometheus: canary metric series (baseline vs canary) for the judge"
+    DESCRIPTION = "Prometheus: canary metric series (baseline vs canary) and SLO burn windows"
 
     def __init__(
         self, name: str, options: PrometheusOptions, *, client: object, clock: Clock

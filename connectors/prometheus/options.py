@@ -151,12 +151,7 @@ class CanaryOptions:
 
     def queries(self, metric: MetricOptions, baseline: str, canary: str) -> tuple[str, str]:
         """The metric's PromQL for the baseline and for the canary, given their versions."""
-        common = {
-            "service": quote(self.service),
-            "environment": quote(self.environment),
-            "baseline_version": quote(baseline),
-            "canary_version": quote(canary),
-        }
+        common = self._values(baseline, canary)
         rendered = []
         for selector, version in (
             (self.baseline_selector, baseline),
@@ -171,16 +166,18 @@ class CanaryOptions:
         self, burn: BurnOptions, window: float, baseline: str, canary: str
     ) -> tuple[str, str]:
         """The errors and total PromQL of one window, over the canary's own series."""
-        values = {
+        values = {**self._values(baseline, canary), "version": quote(canary)}
+        values["selector"] = render(self.canary_selector, values)
+        values["window"] = range_duration(window)
+        return render(burn.errors, values), render(burn.total, values)
+
+    def _values(self, baseline: str, canary: str) -> dict[str, str]:
+        return {
             "service": quote(self.service),
             "environment": quote(self.environment),
             "baseline_version": quote(baseline),
             "canary_version": quote(canary),
-            "version": quote(canary),
         }
-        values["selector"] = render(self.canary_selector, values)
-        values["window"] = range_duration(window)
-        return render(burn.errors, values), render(burn.total, values)
 
     def uses_versions(self, metric: MetricOptions) -> bool:
         """Whether the metric's queries need the canary's versions (a known canary)."""

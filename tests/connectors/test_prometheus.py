@@ -586,3 +586,21 @@ def test_a_bad_burn_template_names_file_line_and_field(tmp_path: Path) -> None:
     assert (error.file, error.line) == (str(path), 11)  # the `burn:` mapping
     assert error.field == "connectors[0].options.canaries[0].burn"
     assert error.message.startswith("total: unknown placeholder {windw}")
+
+
+def test_the_documented_example_loads(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs/connectors/prometheus.md").read_text()
+    (example,) = re.findall(r"```yaml\n(.*?)```", doc, re.S)
+    path = tmp_path / "cockpit.yaml"
+    path.write_text(example)
+    settings = cockpit_config.load(str(path), env={}, resolve_secrets=False)
+    (spec,) = settings.connectors
+    checkout, payments = spec.options.canaries
+    assert checkout.burn is not None and payments.burn is None
+    assert checkout.burn.slo == 0.999 and checkout.burn.windows == [300, 1800, 3600, 21600, 259200]
+    errors, total = checkout.burn_queries(checkout.burn, 300, "1.4.2", "1.5.0")
+    assert errors == (
+        'sum(increase(http_requests_total{service="checkout",code=~"5..",track="canary"}[5m]))'
+        " or vector(0)"
+    )
+    assert total == 'sum(increase(http_requests_total{service="checkout",track="canary"}[5m]))'
