@@ -108,6 +108,7 @@ async def test_judge_passes_healthy_fails_raised_and_never_passes_missing(
     canary_prometheus: CanaryData,
 ) -> None:
     import cockpit.judge as judge
+
     decisions = {}
     for service, result in (await measured(canary_prometheus)).items():
         inputs = [judge_input(judge, series) for series in result.metrics]
