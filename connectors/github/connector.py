@@ -27,7 +27,7 @@ from cockpit.model import (
 )
 from cockpit.sanitize import clean
 from connectors.github import mapping
-from connectors.github.fetch import Fetcher, RepoFacts
+from connectors.github.fetch import Fetcher, RepoFacts, RunFacts
 from connectors.github.options import GitHubOptions, Repository
 from connectors.github.tasks import gather
 
@@ -80,6 +80,7 @@ class GitHubConnector(Connector):
             runs_per_repo=options.runs_per_repo,
             workflows=options.workflows,
             branch=options.branch,
+            backfill_cap=options.concurrency,
         )
         self._last: Observation | None = None
         self._lock = asyncio.Lock()
@@ -92,6 +93,7 @@ class GitHubConnector(Connector):
             repos = self.options.repositories
             try:
                 facts = await gather(self._repo(r) for r in repos)
+                await self._backfill(repos, facts)
             except RateLimited as exc:
                 if exc.retry_after:
                     self._blocked_until = self._epoch() + exc.retry_after
@@ -137,6 +139,18 @@ class GitHubConnector(Connector):
     async def _repo(self, repo: Repository) -> RepoFacts:
         try:
             return await self.fetcher.repo(repo.repo)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._shape_error(repo, exc) from None
+
+    async def _backfill(self, repos: Sequence[Repository], facts: Sequence[RepoFacts]) -> None:
+        """Read some of the finished runs' jobs the first poll left for later."""
+        by_name = {r.repo: r for r in repos}
+        picked = self.fetcher.backfill([r.repo for r in repos], facts)
+        await gather(self._fill(by_name[name], run) for name, run in picked)
+
+    async def _fill(self, repo: Repository, run: RunFacts) -> None:
+        try:
+            await self.fetcher.fill(repo.repo, run)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._shape_error(repo, exc) from None
 

@@ -1,6 +1,10 @@
 """Per-repository fetching: which GitHub endpoints one poll reads, concurrently, cached.
 
-Every GET is conditional (a 304 costs no rate limit), and between full checks a poll
+Every GET is conditional (a 304 costs no rate limit). A first poll reads the current
+state: both lists, the jobs of runs not finished and of runs that failed, the pending
+deployments of waiting runs, the latest status of each environment's newest deployment,
+and the environments. The jobs of other finished runs (shown only in a run's detail pane)
+follow in later polls at up to BACKFILL_RATE reads a second. Between full checks a poll
 re-reads only what can have changed: the run and deployment lists, jobs of runs whose
 `updated_at` moved or that are in progress, and statuses of deployments not yet settled.
 GitHub's secondary limit (900 points a minute) makes that matter for many repositories.
@@ -16,18 +20,16 @@ from urllib.parse import quote
 
 from cockpit.errors import Unreachable
 from cockpit.http import Api
-from cockpit.model import Stage
+from cockpit.model import Stage, Status
 from connectors.github import mapping
+from connectors.github.deployments import Deployments, EnvFacts, Statuses, created, list_of
 from connectors.github.tasks import gather, most_telling
 
 Json = Mapping[str, Any]
 RunKey = tuple[int, int, str]  # run id, attempt, updated_at
 
-DEPLOYMENT_PAGES = 2  # of 100; older deployments are fetched per environment if needed
-HISTORY = 10  # earlier deployments kept per environment
-INACTIVE_WALK = 3  # how far back to look past deployments marked inactive
 FULL_CHECK = 300.0  # seconds between polls that re-read everything (still conditionally)
-SETTLED = {"success", "failure", "error", "inactive"}
+BACKFILL_RATE = 5.0  # deferred job reads a second: a third of the secondary limit
 
 
 @dataclass
@@ -35,14 +37,7 @@ class RunFacts:
     raw: Json
     stages: tuple[Stage, ...]
     pending: Sequence[Json] = ()
-
-
-@dataclass
-class EnvFacts:
-    name: str  # GitHub's environment name
-    deployments: list[Json]  # newest first
-    live: int = 0  # index of the newest deployment that is not inactive; -1: none
-    status: Json | None = None  # its latest status
+    deferred: bool = False  # a finished run whose jobs are not read yet
 
 
 @dataclass
@@ -57,23 +52,13 @@ class _Memory:
     """What the previous polls of one repository learnt."""
 
     runs: dict[RunKey, RunFacts] = field(default_factory=dict)
-    statuses: dict[int, tuple[str, Json | None]] = field(default_factory=dict)
+    statuses: Statuses = field(default_factory=dict)
     environments: list[Json] = field(default_factory=list)
     checked_at: float | None = None  # last full check
 
 
-def _list(body: object, what: str) -> list[Json]:
-    if not isinstance(body, list) or not all(isinstance(x, Mapping) for x in body):
-        raise Unreachable(f"{what} did not return a list of objects")
-    return body
-
-
 def _run_key(raw: Json) -> RunKey:
     return (int(raw["id"]), int(raw.get("run_attempt") or 1), str(raw.get("updated_at")))
-
-
-def _created(item: Json) -> tuple[str, int]:
-    return (str(item.get("created_at") or ""), int(item.get("id") or 0))
 
 
 class Fetcher:
@@ -88,6 +73,7 @@ class Fetcher:
         runs_per_repo: int,
         workflows: Sequence[str],
         branch: str,
+        backfill_cap: int,
     ) -> None:
         self.api = api
         self.environment = environment
@@ -95,27 +81,40 @@ class Fetcher:
         self.runs_per_repo = runs_per_repo
         self.workflows = list(workflows)
         self.branch = branch
+        self.backfill_cap = backfill_cap  # deferred reads per poll: one round trip's worth
+        self.backlog = 0  # finished runs whose jobs are still to be read
+        self._backfill_from: float | None = None
+        self.deploys = Deployments(api)
         self._memory: dict[str, _Memory] = {}
 
     async def repo(self, repo: str) -> RepoFacts:
         memory = self._memory.setdefault(repo, _Memory())
         started = self.now()
         full = memory.checked_at is None or started - memory.checked_at >= FULL_CHECK
+        envs: asyncio.Task[list[Json]] | None = None
+
+        async def env_names() -> set[str]:
+            listed = await envs if envs is not None else memory.environments
+            return {str(e.get("name")) for e in listed}
+
+        # Both chains start at once, lists first: a run's jobs wait for the runs list
+        # and a deployment's status for the deployments, never for each other.
         try:
             async with asyncio.TaskGroup() as group:
                 runs = group.create_task(self.runs(repo, memory, full))
-                page = group.create_task(self.deployment_pages(repo))
+                deployments = group.create_task(
+                    self.deploys.read(repo, memory.statuses, full, env_names)
+                )
                 if full:
                     # Protection rules change rarely: read them on full checks only.
                     envs = group.create_task(self.environments(repo))
         except BaseExceptionGroup as failures:
             raise most_telling(failures) from None
-        if full:
+        if envs is not None:
             memory.environments = envs.result()
-        deployments = await self.deployments(repo, page.result(), memory, full)
-        if full:
             memory.checked_at = started
-        return RepoFacts(runs.result(), deployments, memory.environments)
+        envs_facts, memory.statuses = deployments.result()
+        return RepoFacts(runs.result(), envs_facts, memory.environments)
 
     # Runs, their jobs and pending reviews -----------------------------------------------
     async def runs(self, repo: str, memory: _Memory, full: bool) -> list[RunFacts]:
@@ -128,10 +127,11 @@ class Fetcher:
         pages = await gather(
             self._newest_runs(p, params) for p in paths or [f"/repos/{repo}/actions/runs"]
         )
-        raws = _list([r for page in pages for r in page], "workflow runs")
-        raws = sorted(raws, key=_created, reverse=True)[: self.runs_per_repo]
-        facts = await gather(self._run(repo, raw, memory, full) for raw in raws)
-        memory.runs = {_run_key(f.raw): f for f in facts}
+        raws = list_of([r for page in pages for r in page], "workflow runs")
+        raws = sorted(raws, key=created, reverse=True)[: self.runs_per_repo]
+        watched = {key[0] for key in memory.runs}
+        facts = await gather(self._run(repo, raw, memory, full, watched) for raw in raws)
+        memory.runs = {_run_key(f.raw): f for f in facts if not f.deferred}
         return facts
 
     async def _newest_runs(self, path: str, params: Mapping[str, Any]) -> list[Any]:
@@ -146,7 +146,9 @@ class Fetcher:
                 break
         return runs
 
-    async def _run(self, repo: str, raw: Json, memory: _Memory, full: bool) -> RunFacts:
+    async def _run(
+        self, repo: str, raw: Json, memory: _Memory, full: bool, watched: set[int]
+    ) -> RunFacts:
         known = memory.runs.get(_run_key(raw))
         state = raw.get("status")
         # A finished run's jobs never change; an unchanged queued or waiting run's jobs
@@ -154,21 +156,27 @@ class Fetcher:
         if known is not None and (state == "completed" or (not full and state != "in_progress")):
             return RunFacts(raw, known.stages, known.pending)
         run_id = int(raw["id"])
-        jobs_path = f"/repos/{repo}/actions/runs/{run_id}/jobs"
+        failed = mapping.status(state, raw.get("conclusion")) is Status.FAILED
+        if state == "completed" and not failed and run_id not in watched:
+            # Only the run's detail pane shows these stages: read them later, spread out.
+            return RunFacts(raw, (), deferred=True)
         if state == "waiting":
             jobs, pending = await gather(
                 [
-                    self.api.collect(jobs_path, key="jobs", params={"per_page": 100}),
+                    self._jobs(repo, run_id),
                     self.api.get(f"/repos/{repo}/actions/runs/{run_id}/pending_deployments"),
                 ]
             )
-            pending = _list(pending, "pending deployments")
+            pending = list_of(pending, "pending deployments")
         else:
-            jobs = await self.api.collect(jobs_path, key="jobs", params={"per_page": 100})
-            pending = []
-        return RunFacts(raw, self._stages(_list(jobs, "jobs"), pending), pending)
+            jobs, pending = await self._jobs(repo, run_id), []
+        return RunFacts(raw, self._stages(list_of(jobs, "jobs"), pending), pending)
 
-    def _stages(self, jobs: list[Json], pending: list[Json]) -> tuple[Stage, ...]:
+    async def _jobs(self, repo: str, run_id: int) -> list[Any]:
+        path = f"/repos/{repo}/actions/runs/{run_id}/jobs"
+        return await self.api.collect(path, key="jobs", params={"per_page": 100})
+
+    def _stages(self, jobs: list[Json], pending: Sequence[Json]) -> tuple[Stage, ...]:
         """Jobs as stages; a job held by an environment's reviewers names that environment."""
         envs = [str((p.get("environment") or {}).get("name") or "") for p in pending]
         waiting = [j for j in jobs if j.get("status") == "waiting"]
@@ -181,88 +189,37 @@ class Fetcher:
                 return self.environment(named[0])
             return self.environment(envs[0]) if len(envs) == 1 and len(waiting) == 1 else ""
 
-        return tuple(mapping.stage(job, target(job)) for job in sorted(jobs, key=_created))
+        return tuple(mapping.stage(job, target(job)) for job in sorted(jobs, key=created))
 
-    # Deployments and their latest status --------------------------------------------------
-    async def deployment_pages(self, repo: str) -> tuple[list[Json], bool]:
-        """The newest deployments (a few pages), and whether older ones remain unread."""
-        found: list[Json] = []
-        more = False
-        async for page in self.api.pages(
-            f"/repos/{repo}/deployments", params={"per_page": 100}, limit=DEPLOYMENT_PAGES
-        ):
-            found += _list(page.body, "deployments")
-            more = "next" in page.links
-        return found, more
+    # Deferred jobs of finished runs ---------------------------------------------------------
+    def backfill(
+        self, repos: Sequence[str], facts: Sequence[RepoFacts]
+    ) -> list[tuple[str, RunFacts]]:
+        """The deferred runs this poll reads: none in the first poll, then at BACKFILL_RATE."""
+        pairs = zip(repos, facts, strict=True)
+        deferred = [(r, run) for r, f in pairs for run in f.runs if run.deferred]
+        self.backlog = len(deferred)
+        now = self.now()
+        if self._backfill_from is None:
+            self._backfill_from = now  # the first poll shows the current state first
+            return []
+        budget = min(int((now - self._backfill_from) * BACKFILL_RATE), self.backfill_cap)
+        deferred.sort(key=lambda item: created(item[1].raw), reverse=True)  # newest first
+        picked = deferred[:budget]
+        if picked:
+            self._backfill_from = now
+            self.backlog -= len(picked)
+        return picked
 
-    async def deployments(
-        self, repo: str, page: tuple[list[Json], bool], memory: _Memory, full: bool
-    ) -> list[EnvFacts]:
-        listed, more = page
-        by_env: dict[str, list[Json]] = {}
-        for dep in listed:
-            by_env.setdefault(str(dep.get("environment") or "production"), []).append(dep)
-        if more:
-            # A busy environment can crowd a quiet one (production) off the pages read:
-            # every environment short of a full history is asked for on its own.
-            names = {str(e.get("name")) for e in memory.environments} | set(by_env)
-            thin = sorted(n for n in names if len(by_env.get(n, [])) <= HISTORY)
-            found = await gather(self._env_deployments(repo, name) for name in thin)
-            for name, deps in zip(thin, found, strict=True):
-                seen = {d.get("id") for d in by_env.get(name, [])}
-                by_env.setdefault(name, []).extend(d for d in deps if d.get("id") not in seen)
-            by_env = {n: d for n, d in by_env.items() if d}
-        envs = [
-            EnvFacts(name, sorted(deps, key=_created, reverse=True)[: HISTORY + 1])
-            for name, deps in by_env.items()
-        ]
-        known, memory.statuses = memory.statuses, {}
-        await gather(self._live(repo, env, known, memory.statuses, full) for env in envs)
-        return envs
-
-    async def _env_deployments(self, repo: str, name: str) -> list[Json]:
-        body = await self.api.get(
-            f"/repos/{repo}/deployments", params={"environment": name, "per_page": HISTORY + 1}
-        )
-        return _list(body, "deployments")
-
-    async def _live(
-        self,
-        repo: str,
-        env: EnvFacts,
-        known: dict[int, tuple[str, Json | None]],
-        learnt: dict[int, tuple[str, Json | None]],
-        full: bool,
-    ) -> None:
-        """Find the newest deployment not marked inactive, and its latest status."""
-        for index, dep in enumerate(env.deployments[: INACTIVE_WALK + 1]):
-            dep_id, updated = int(dep["id"]), str(dep.get("updated_at"))
-            cached = known.get(dep_id)
-            latest: Json | None
-            if (
-                not full
-                and cached
-                and cached[0] == updated
-                and cached[1] is not None
-                and (cached[1].get("state") in SETTLED)
-            ):
-                latest = cached[1]
-            else:
-                body = await self.api.get(
-                    f"/repos/{repo}/deployments/{dep_id}/statuses", params={"per_page": 100}
-                )
-                statuses = _list(body, "deployment statuses")
-                # The list order is not documented; the highest id is the latest status.
-                latest = max(statuses, key=lambda s: int(s.get("id") or 0), default=None)
-            learnt[dep_id] = (updated, latest)
-            if latest is None or latest.get("state") != "inactive":
-                env.live, env.status = index, latest
-                return
-        env.live = -1  # every recent deployment was taken down
+    async def fill(self, repo: str, run: RunFacts) -> None:
+        """Read a deferred run's jobs; a finished run's are remembered for good."""
+        run.stages = self._stages(list_of(await self._jobs(repo, int(run.raw["id"])), "jobs"), ())
+        run.deferred = False
+        self._memory[repo].runs[_run_key(run.raw)] = run
 
     # Environments ---------------------------------------------------------------------------
     async def environments(self, repo: str) -> list[Json]:
-        return _list(
+        return list_of(
             await self.api.collect(
                 f"/repos/{repo}/environments", key="environments", params={"per_page": 100}
             ),

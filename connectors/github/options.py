@@ -45,7 +45,7 @@ class GitHubOptions:
     workflows: list[str] = field(default_factory=list)  # workflow file names or ids; all if empty
     branch: str = ""  # only runs of this branch; all if empty
     runs_per_repo: int = 20
-    concurrency: int = 10
+    concurrency: int = 50  # GitHub allows 100 in flight per user or app: leave room for others
 
     def validate(self) -> None:
         if not self.repositories:
