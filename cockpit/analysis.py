@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from cockpit.model import Canary, CanaryMetrics, MetricSeries, MetricVerdict, Verdict
-from cockpit.snapshot import FleetSnapshot
+from cockpit.snapshot import Changes, FleetSnapshot
 
 NODATA = "nodata"  # not enough evidence to act on, either way
 ERROR = "error"
@@ -53,37 +53,70 @@ class Analyst:
         self.config = config or CanaryConfig()
         self._cache: dict[tuple[str, str, str], tuple[tuple[MetricSeries, ...], Verdict]] = {}
 
-    def apply(self, snap: FleetSnapshot) -> FleetSnapshot:
-        """The snapshot with every active canary carrying its series and its verdict."""
-        if not snap.canaries or not (snap.changes.other or snap.changes.everything):
-            return snap
+    def _series(self, snap: FleetSnapshot) -> list[tuple[Canary, tuple[MetricSeries, ...]]]:
+        """Each active canary with the series it is judged on (its own, or a metric source's)."""
         extra = {(m.service, m.environment): m.metrics for m in snap.metrics if m.metrics}
-        burns = {(m.service, m.environment): m for m in snap.metrics if m.burn and m.slo}
-        judged: list[Canary] = []
-        touched: dict[tuple[str, str], Canary] = {}
+        out = []
         for canary in snap.canaries:
             series = canary.metrics or extra.get(canary.key, ())
-            if not canary.phase.active or not series:
-                judged.append(canary)
-                continue
-            verdict = self.verdict(canary, series)
-            burn = burns.get(canary.key)
-            if burn is not None:
-                verdict = with_burn(
-                    verdict, burn, (snap.taken_at - canary.started_at).total_seconds()
+            if canary.phase.active and series:
+                out.append((canary, tuple(series)))
+        return out
+
+    def pending(self, snap: FleetSnapshot) -> bool:
+        """Whether some canary's series are not judged yet (judging may take a while)."""
+        return any(not self._fresh(c, s) for c, s in self._series(snap))
+
+    def apply(self, snap: FleetSnapshot, *, judge: bool = True) -> FleetSnapshot:
+        """The snapshot with every active canary carrying its series and its verdict.
+
+        With `judge=False` nothing is computed: canaries keep the last verdict given for
+        their version (cheap, for the frame shown while judging runs elsewhere).
+        """
+        if not snap.canaries:
+            return snap
+        burns = {(m.service, m.environment): m for m in snap.metrics if m.burn and m.slo}
+        touched: dict[tuple[str, str], Canary] = {}
+        for canary, series in self._series(snap):
+            if judge:
+                verdict: Verdict | None = self.verdict(canary, series)
+            else:
+                cached = self._cache.get(
+                    (canary.service, canary.environment, canary.canary_version)
                 )
+                verdict = cached[1] if cached is not None else None
+            if verdict is not None and (burn := burns.get(canary.key)) is not None:
+                age = (snap.taken_at - canary.started_at).total_seconds()
+                verdict = with_burn(verdict, burn, age)
             new = replace(canary, metrics=series, verdict=verdict)
-            judged.append(new)
-            touched[canary.key] = new
+            if new != canary:
+                touched[canary.key] = new
         if not touched:
             return snap
+        judged = tuple(touched.get(c.key, c) if c.phase.active else c for c in snap.canaries)
         cells = dict(snap.cells)
         for key, canary in touched.items():
             cell = cells.get(key)
             if cell is not None and cell.canary is not canary:
                 cells[key] = replace(cell, canary=canary)
+        if judge:  # a later frame than `snap`: screens apply it as the next generation
+            return replace(
+                snap,
+                generation=snap.generation + 1,
+                canaries=judged,
+                cells=MappingProxyType(cells),
+                changes=Changes(cells=frozenset(touched), other=True),
+            )
         changes = replace(snap.changes, cells=snap.changes.cells | frozenset(touched))
-        return replace(snap, canaries=tuple(judged), cells=MappingProxyType(cells), changes=changes)
+        return replace(snap, canaries=judged, cells=MappingProxyType(cells), changes=changes)
+
+    def _fresh(self, canary: Canary, series: Sequence[MetricSeries]) -> bool:
+        cached = self._cache.get((canary.service, canary.environment, canary.canary_version))
+        return (
+            cached is not None
+            and len(cached[0]) == len(series)
+            and all(a is b for a, b in zip(cached[0], series, strict=True))
+        )
 
     def verdict(self, canary: Canary, series: Sequence[MetricSeries]) -> Verdict:
         key = (canary.service, canary.environment, canary.canary_version)

@@ -130,6 +130,7 @@ class CockpitApp(App[int]):
         for problem in (*self.settings.problems, *self.hub.problems):
             self.notify(problem, title="Connector skipped", severity="error", timeout=20)
         if self.poll:
+            self.hub.judging = False  # verdicts (and numpy) wait for the first frame
             await self.hub.start()
             self.set_interval(1.0, self._tick)
             # Give fast sources (the demo, a warm cache) a moment so the first frame has data;
@@ -143,11 +144,14 @@ class CockpitApp(App[int]):
         if self.poll:
             # The log opens (and records the start) once the first frame is up; its writes
             # run on the audit thread and keep their order.
-            self.call_after_refresh(
-                lambda: self.run_worker(self._audit_lifecycle("app.start"), group="audit-lifecycle")
-            )
+            self.call_after_refresh(self._after_first_frame)
         for problem in self.hub.problems:
             self.notify(problem, title="Connector skipped", severity="error", timeout=20)
+
+    def _after_first_frame(self) -> None:
+        self.run_worker(self._audit_lifecycle("app.start"), group="audit-lifecycle")
+        self.hub.judging = True
+        self.run_worker(self.hub.judge_now(), group="judge")
 
     async def on_unmount(self) -> None:
         await self.hub.stop()

@@ -87,6 +87,8 @@ class Hub:
     ) -> None:
         self.clock = clock
         self.analyst = analyst or Analyst()
+        self._merging = asyncio.Lock()
+        self.judging = True  # the app holds judging back until its first frame is up
         self._specs = list(specs)
         self._client_factory = client_factory
         self._rng = rng or random.Random()
@@ -164,6 +166,12 @@ class Hub:
             self._listeners.pop()
         return True
 
+    async def judge_now(self) -> None:
+        """Judge whatever canaries wait for a verdict, without polling anyone."""
+        async with self._merging:
+            if self.analyst.pending(self.snapshot):
+                self._publish(await asyncio.to_thread(self.analyst.apply, self.snapshot))
+
     def poke(self, name: str | None = None) -> None:
         """Poll now instead of waiting for the interval (after an action, on user request)."""
         for inst in self._instances.values():
@@ -220,7 +228,8 @@ class Hub:
                     retry_in=delay,
                     latency=self.clock.monotonic() - started,
                 )
-                self._publish(self.snapshot.with_source(state, self.clock.now()))
+                async with self._merging:
+                    self._publish(self.snapshot.with_source(state, self.clock.now()))
                 log.warning("%s: %s (retry in %.0fs)", spec.name, message, delay)
                 return delay
             inst.failures = 0
@@ -235,8 +244,14 @@ class Hub:
                 spec.stale_after,
                 latency=self.clock.monotonic() - started,
             )
-            merged = self.snapshot.with_observation(obs, state, self.clock.now())
-            self._publish(self.analyst.apply(merged))
+            async with self._merging:  # snapshots are built one after another
+                merged = self.snapshot.with_observation(obs, state, self.clock.now())
+                shown = self.analyst.apply(merged, judge=False)
+                self._publish(shown)
+                if self.judging and self.analyst.pending(shown):
+                    # Judging can take tens of milliseconds: off the event loop, then the
+                    # verdicts follow as the next frame.
+                    self._publish(await asyncio.to_thread(self.analyst.apply, shown))
             return spec.interval
 
     def _publish(self, snapshot: FleetSnapshot) -> None:
