@@ -1,10 +1,10 @@
 """Per-repository fetching: which GitHub endpoints one poll reads, concurrently, cached.
 
 Every GET is conditional (a 304 costs no rate limit). A first poll reads the current
-state: both lists, the jobs of runs not finished and of runs that failed, the pending
-deployments of waiting runs, the latest status of each environment's newest deployment,
-and the environments. The jobs of other finished runs (shown only in a run's detail pane)
-follow in later polls at up to BACKFILL_RATE reads a second. Between full checks a poll
+state: both lists, the jobs of runs not finished, of runs that failed and of the newest
+run of each version, the pending deployments of waiting runs, the latest status of each
+environment's newest deployment, and the environments. The jobs of other finished runs
+(shown only in a run's detail pane) follow in later polls at up to BACKFILL_RATE a second. Between full checks a poll
 re-reads only what can have changed: the run and deployment lists, jobs of runs whose
 `updated_at` moved or that are in progress, and statuses of deployments not yet settled.
 GitHub's secondary limit (900 points a minute) makes that matter for many repositories.
@@ -129,8 +129,16 @@ class Fetcher:
         )
         raws = list_of([r for page in pages for r in page], "workflow runs")
         raws = sorted(raws, key=created, reverse=True)[: self.runs_per_repo]
-        watched = {key[0] for key in memory.runs}
-        facts = await gather(self._run(repo, raw, memory, full, watched) for raw in raws)
+        # Runs read at once even when finished: those seen before, and the newest run
+        # of each version (the pipeline gate judges a version by it).
+        at_once = {key[0] for key in memory.runs}
+        versions: set[str] = set()
+        for raw in raws:
+            version = mapping.version(str(raw.get("head_sha") or ""), raw.get("head_branch"))
+            if version not in versions:
+                versions.add(version)
+                at_once.add(int(raw["id"]))
+        facts = await gather(self._run(repo, raw, memory, full, at_once) for raw in raws)
         memory.runs = {_run_key(f.raw): f for f in facts if not f.deferred}
         return facts
 
@@ -147,7 +155,7 @@ class Fetcher:
         return runs
 
     async def _run(
-        self, repo: str, raw: Json, memory: _Memory, full: bool, watched: set[int]
+        self, repo: str, raw: Json, memory: _Memory, full: bool, at_once: set[int]
     ) -> RunFacts:
         known = memory.runs.get(_run_key(raw))
         state = raw.get("status")
@@ -157,8 +165,9 @@ class Fetcher:
             return RunFacts(raw, known.stages, known.pending)
         run_id = int(raw["id"])
         failed = mapping.status(state, raw.get("conclusion")) is Status.FAILED
-        if state == "completed" and not failed and run_id not in watched:
-            # Only the run's detail pane shows these stages: read them later, spread out.
+        if state == "completed" and not failed and run_id not in at_once:
+            # A finished run a newer one of its version supersedes: only its detail pane
+            # shows these stages (a failed one's show in the runs list), so read them later.
             return RunFacts(raw, (), deferred=True)
         if state == "waiting":
             jobs, pending = await gather(

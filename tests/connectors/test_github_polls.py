@@ -3,25 +3,97 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
 
+from cockpit import config
 from cockpit import options as opt
 from cockpit.clock import FixedClock
+from cockpit.gates import pipeline_gate
+from cockpit.hub import Hub
 from cockpit.model import Status
 from connectors.github import GitHubConnector, mapping
 from connectors.github.fetch import BACKFILL_RATE
 from tests.fixtures.github.fake import NOW, OPTIONS, TOKEN, FakeGitHub, connected
 
-# Finished runs that did not fail: only a run's detail pane shows their stages.
+HUB_CONFIG = """\
+environments: [dev, staging, prod]
+connectors:
+  - name: github
+    type: github
+    options:
+      token: env:GITHUB_TOKEN
+      repositories: [acme/shop, {repo: acme/payments, service: payments-api}]
+"""
+SHOP, PAYMENTS = "/repos/acme/shop", "/repos/acme/payments"
+# Finished runs a newer run of the same version supersedes (see `superseded`): only a
+# run's detail pane shows their stages, so a first poll leaves them for later.
 DEFERRED = {
-    "acme/shop#10511800001": "/repos/acme/shop/actions/runs/10511800001/jobs",
-    "acme/shop#10511700002": "/repos/acme/shop/actions/runs/10511700002/jobs",
-    "acme/payments#10512100100": "/repos/acme/payments/actions/runs/10512100100/jobs",
+    "acme/shop#10512300001": f"{SHOP}/actions/runs/10512300001/jobs",
+    "acme/shop#10512300002": f"{SHOP}/actions/runs/10512300002/jobs",
+    "acme/payments#10512100050": f"{PAYMENTS}/actions/runs/10512100050/jobs",
 }
+# What a first poll of the recorded repositories reads: every run there is unfinished,
+# failed, or the newest of its version.
+FIRST_POLL = [
+    *(f"{repo}/{what}" for repo in (SHOP, PAYMENTS) for what in ("actions/runs", "deployments")),
+    *(f"{repo}/environments" for repo in (SHOP, PAYMENTS)),
+    f"{SHOP}/actions/runs/10512344871/jobs",  # waiting for a review
+    f"{SHOP}/actions/runs/10512344871/pending_deployments",
+    f"{SHOP}/actions/runs/10512211032/jobs",  # running
+    f"{SHOP}/actions/runs/10512400990/jobs",  # queued
+    f"{SHOP}/actions/runs/10511987345/jobs",  # failed: the runs list shows where
+    f"{SHOP}/actions/runs/10511800001/jobs",  # succeeded, the newest run of v2.3.1
+    f"{SHOP}/actions/runs/10511700002/jobs",  # cancelled, the newest run of 0f1e2d3
+    f"{PAYMENTS}/actions/runs/10512350500/jobs",  # waiting for a review
+    f"{PAYMENTS}/actions/runs/10512350500/pending_deployments",
+    f"{PAYMENTS}/actions/runs/10512100100/jobs",  # succeeded, the newest run of beef567
+    # Only each environment's live deployment's status.
+    f"{SHOP}/deployments/1883004121/statuses",
+    f"{SHOP}/deployments/1883001777/statuses",
+    f"{SHOP}/deployments/1882990010/statuses",
+    f"{PAYMENTS}/deployments/1882000555/statuses",
+]
+
+
+def superseded(fake: FakeGitHub) -> FakeGitHub:
+    """Add finished runs that a newer run of the same commit supersedes.
+
+    Copies of recorded runs and jobs under new ids: CI of acme/shop's 7c1f0e9 (one run
+    cancelled, then one that succeeded) before Deploy #412 of that commit, and an earlier
+    Release of acme/payments' beef567.
+    """
+    plan = [
+        ("acme/shop", 10512300001, 10512344871, "2026-08-24T09:05:00Z", "success", 10511800001),
+        ("acme/shop", 10512300002, 10512344871, "2026-08-24T09:00:00Z", "cancelled", 10511700002),
+        ("acme/payments", 10512100050, 10512100100, "2026-08-21T12:50:00Z", "success", 10512100100),
+    ]
+    for repo, run_id, of, created, conclusion, jobs_like in plan:
+        data = fake.repos[repo]
+        commit = next(r for r in data.runs if r["id"] == of)
+        ci = next((r for r in data.runs if r["name"] == "CI"), commit)
+        run = copy.deepcopy(ci)
+        run.update(
+            {k: commit[k] for k in ("head_sha", "head_branch", "head_commit", "display_title")},
+            id=run_id,
+            run_number=run["run_number"] + run_id % 100,
+            status="completed",
+            conclusion=conclusion,
+            created_at=created,
+            run_started_at=created,
+            updated_at=created.replace(":00Z", ":59Z"),
+        )
+        data.runs.append(run)
+        jobs = copy.deepcopy(data.jobs[jobs_like])
+        for n, job in enumerate(jobs):
+            job.update(id=run_id * 10 + n, run_id=run_id)
+        data.jobs[run_id] = jobs
+    return fake
 
 
 @pytest.fixture
@@ -51,42 +123,39 @@ def expected_stages(fake: FakeGitHub, run_id: str) -> list[tuple[str, Status]]:
 async def test_the_first_poll_reads_the_current_state_and_defers_history(
     clock: FixedClock,
 ) -> None:
-    fake = FakeGitHub()
+    plain = FakeGitHub()
+    async with connected(plain, clock) as connector:
+        await connector.poll()
+        assert connector.fetcher.backlog == 0
+    assert sorted(r.path for r in plain.requests) == sorted(FIRST_POLL)
+    fake = superseded(FakeGitHub())
     async with connected(fake, clock) as connector:
         obs = await connector.poll()
         assert connector.fetcher.backlog == len(DEFERRED)
-    shop, payments = "/repos/acme/shop", "/repos/acme/payments"
-    assert sorted(r.path for r in fake.requests) == sorted(
-        [
-            *(f"{repo}/{what}" for repo in (shop, payments) for what in ("actions/runs",)),
-            *(f"{repo}/{what}" for repo in (shop, payments) for what in ("deployments",)),
-            *(f"{repo}/environments" for repo in (shop, payments)),
-            f"{shop}/actions/runs/10512344871/jobs",  # waiting for a review
-            f"{shop}/actions/runs/10512344871/pending_deployments",
-            f"{shop}/actions/runs/10512211032/jobs",  # running
-            f"{shop}/actions/runs/10512400990/jobs",  # queued
-            f"{shop}/actions/runs/10511987345/jobs",  # failed: the runs list shows where
-            f"{payments}/actions/runs/10512350500/jobs",  # waiting for a review
-            f"{payments}/actions/runs/10512350500/pending_deployments",
-            # Only each environment's live deployment's status.
-            f"{shop}/deployments/1883004121/statuses",
-            f"{shop}/deployments/1883001777/statuses",
-            f"{shop}/deployments/1882990010/statuses",
-            f"{payments}/deployments/1882000555/statuses",
-        ]
-    )
+    assert sorted(r.path for r in fake.requests) == sorted(FIRST_POLL), "nothing more"
     runs = {r.id: r for r in obs.runs}
-    assert len(runs) == 8, "every run is shown, with its status and conclusion"
+    assert len(runs) == 8 + len(DEFERRED), "every run is shown, with status and conclusion"
     for run_id in DEFERRED:
-        assert runs[run_id].stages == ()
+        assert runs[run_id].stages == () and runs[run_id].current_stage is None
         assert runs[run_id].status in (Status.SUCCEEDED, Status.CANCELLED)
-        assert runs[run_id].finished_at is not None and runs[run_id].current_stage is None
+        assert runs[run_id].finished_at is not None
+
+
+async def test_a_failed_run_is_read_at_once_even_when_superseded(clock: FixedClock) -> None:
+    fake = superseded(FakeGitHub())
+    run = next(r for r in fake.repos["acme/shop"].runs if r["id"] == 10512300002)
+    run["conclusion"] = "timed_out"
+    async with connected(fake, clock) as connector:
+        obs = await connector.poll()
+    assert DEFERRED["acme/shop#10512300002"] in {r.path for r in fake.requests}
+    failed = next(r for r in obs.runs if r.id == "acme/shop#10512300002")
+    assert failed.status is Status.FAILED and failed.stages
 
 
 async def test_later_polls_fill_in_what_was_deferred_and_nothing_is_lost(
     clock: FixedClock,
 ) -> None:
-    fake = FakeGitHub()
+    fake = superseded(FakeGitHub())
     async with connected(fake, clock) as connector:
         first = await connector.poll()
         sent = len(fake.requests)
@@ -112,7 +181,7 @@ async def test_later_polls_fill_in_what_was_deferred_and_nothing_is_lost(
 async def test_deferred_reads_are_spread_out_newest_first(
     clock: FixedClock,
 ) -> None:
-    fake = FakeGitHub()
+    fake = superseded(FakeGitHub())
     async with connected(fake, clock, concurrency=1) as connector:
         await connector.poll()
 
@@ -123,11 +192,11 @@ async def test_deferred_reads_are_spread_out_newest_first(
             return [r.path for r in fake.requests[sent:] if r.status == 200]
 
         # At most one round trip's worth (the concurrency) per poll, newest run first.
-        assert await poll_after(10) == [DEFERRED["acme/payments#10512100100"]]
+        assert await poll_after(10) == [DEFERRED["acme/shop#10512300001"]]
         # A poll right after (as after an action) reads none: BACKFILL_RATE a second.
         assert await poll_after(0.5 / BACKFILL_RATE) == []
-        assert await poll_after(0.5 / BACKFILL_RATE) == [DEFERRED["acme/shop#10511800001"]]
-        assert await poll_after(10) == [DEFERRED["acme/shop#10511700002"]]
+        assert await poll_after(0.5 / BACKFILL_RATE) == [DEFERRED["acme/shop#10512300002"]]
+        assert await poll_after(10) == [DEFERRED["acme/payments#10512100050"]]
         assert await poll_after(10) == [] and connector.fetcher.backlog == 0
 
 
@@ -183,8 +252,35 @@ async def test_one_bounded_fan_out_across_repositories(clock: FixedClock) -> Non
         assert connector.options.concurrency == 50, "the default: half GitHub's cap of 100"
         await connector.poll()
         assert most == 50, "requests of all repositories share one bound, and fill it"
-        assert len(fake.requests) == 20 * 11, "11 requests per copy of acme/shop"
+        assert len(fake.requests) == 20 * 13, "13 requests per copy of acme/shop"
         most, sent = 0, len(fake.requests)
         await connector.poll()
     assert len(fake.requests) - sent == 20 * 3 and most <= 50
     assert {r.status for r in fake.requests[sent:]} == {304}
+
+
+async def test_the_pipeline_gate_judges_the_same_before_and_after_the_backfill(
+    tmp_path: Path,
+) -> None:
+    fake = superseded(FakeGitHub())
+    clock = FixedClock(NOW)
+    path = tmp_path / "cockpit.yaml"
+    path.write_text(HUB_CONFIG)
+    conf = config.load(str(path), env={"GITHUB_TOKEN": TOKEN})
+    hub = Hub(
+        conf.connectors,
+        conf.environments,
+        clock=clock,
+        client_factory=lambda spec: httpx.AsyncClient(transport=fake.transport()),
+    )
+    try:
+        before = await hub.refresh()
+        clock.advance(10)
+        after = await hub.refresh()
+    finally:
+        await hub.stop()
+    assert before.runs != after.runs, "the deferred stages arrived"
+    versions = {(r.service, r.version) for r in after.runs.values()}
+    assert len(versions) == 7
+    for service, version in sorted(versions):
+        assert pipeline_gate(before, service, version) == pipeline_gate(after, service, version)
