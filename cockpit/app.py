@@ -343,12 +343,13 @@ class CockpitApp(App[int]):
             parts.append(" READ-ONLY ", style="reverse bold")
         if self.settings.demo:
             parts.append(" demo fleet ", style="reverse")
-        for env in self.snapshot.environments:
-            if env.production:
-                state = self.window_state(env.name)
-                if state.label != "open (no change windows)":
-                    parts.append(f" {env.name} ", style="bold")
-                    parts.append(state.label, style="green" if state.open else "yellow bold")
+        if self.settings.policy.windows or self.snapshot.windows:
+            for env in self.snapshot.environments:
+                if env.production:
+                    state = self.window_state(env.name)
+                    if state.windows or not state.open:
+                        parts.append(f" {env.name} ", style="bold")
+                        parts.append(state.label, style="green" if state.open else "yellow bold")
         return parts or None
 
     def window_state(self, environment: str):  # type: ignore[no-untyped-def]

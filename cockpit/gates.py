@@ -34,7 +34,11 @@ def pipeline_gate(snapshot: FleetSnapshot, service: str, version: str) -> Gate:
     failed = [s.name for s in built if s.status is Status.FAILED]
     if failed:
         return Gate("pipeline", GateStatus.FAIL, f"{run.id} failed at {', '.join(failed)}")
-    if all(s.status is Status.SUCCEEDED for s in built) or run.status is Status.SUCCEEDED:
+    # A run with no build stages reported yet (queued, or cancelled before any job ran)
+    # proves nothing: only its own success, or every reported stage succeeding, is a pass.
+    if (
+        built and all(s.status is Status.SUCCEEDED for s in built)
+    ) or run.status is Status.SUCCEEDED:
         return Gate("pipeline", GateStatus.PASS, f"{run.id} built {run.version} ({run.commit[:7]})")
     return Gate("pipeline", GateStatus.UNKNOWN, f"{run.id} still {run.status.value}")
 

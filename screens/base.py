@@ -84,7 +84,9 @@ class FleetScreen(Screen[None]):
         yield from ()
 
     def on_screen_resume(self) -> None:
-        self.show(self.cockpit.snapshot, force=True)
+        snapshot = self.cockpit.snapshot
+        # Coming back after a modal or another view: redraw fully only if anything moved.
+        self.show(snapshot, force=snapshot.generation != self.generation)
         self._key_states = ()
         self._refresh_keys()
 

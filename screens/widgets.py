@@ -101,7 +101,8 @@ class TopBar(Static):
             line.append_text(extra)
             line.append("  ")
         line.append(now.strftime("%H:%M:%S %Z"), style="dim")
-        line.truncate(max(self.size.width - 2, 20), overflow="ellipsis")
+        # No width needed here: the line is cut with an ellipsis wherever it is drawn.
+        line.no_wrap, line.overflow = True, "ellipsis"
         self.update(line, layout=False)  # one line, always: no need to lay out the screen again
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -306,3 +307,17 @@ def test_config_rejects_unknown_roles_and_environments(tmp_path) -> None:  # typ
     path.write_text("policy:\n  permissions:\n    promte: ['*']\n")
     with pytest.raises(ConfigError, match="did you mean 'promote'"):
         config.load(str(path), env={})
+
+
+def test_a_run_without_stages_is_not_a_green_pipeline() -> None:
+    from cockpit.gates import pipeline_gate
+
+    snap = snapshot()
+    run = snap.runs["web#7"]
+    bare = dataclasses.replace(run, stages=(), status=Status.CANCELLED)
+    obs = Observation("cd", NOW, runs=(bare,))
+    snap2 = FleetSnapshot.empty(snap.environments, NOW).with_observation(
+        obs, SourceState("cd", "x", True, NOW, NOW, "", 0, 60), NOW
+    )
+    gate = pipeline_gate(snap2, "web", "2.0.0")
+    assert gate.status is GateStatus.UNKNOWN, gate
