@@ -101,9 +101,7 @@ class CockpitApp(App[int]):
         self.autopilot = AutoPilot(settings.policy)
         self.banner: Text | None = None  # a failing canary waiting for a human
         self.theme = settings.ui.theme
-        from cockpit.identity import current_actor
-
-        self.actor: Actor = actor or current_actor(__version__)
+        self._actor = actor
         if hub is not None:
             self.hub, self.journal = hub, journal or open_journal(settings, self.clock)
         else:
@@ -186,6 +184,15 @@ class CockpitApp(App[int]):
         )
 
     # Actions -----------------------------------------------------------------------
+    @cached_property
+    def actor(self) -> Actor:
+        """Who is at the keyboard; looked up when first recorded, after the first frame."""
+        if self._actor is not None:
+            return self._actor
+        from cockpit.identity import current_actor
+
+        return current_actor(__version__)
+
     @cached_property
     def executor(self) -> Executor:
         """Policy and executor, built on first use (start-up does not need them)."""
