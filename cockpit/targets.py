@@ -152,6 +152,14 @@ def approval_for(
     return f"nothing waits for approval for {what}"
 
 
+def restart(snapshot: FleetSnapshot, service: str, environment: str) -> Built:
+    """Restart what runs in a cell (a Kubernetes rollout restart), by its reporting source."""
+    dep = snapshot.cell(service, environment).deployment
+    if dep is None:
+        return f"{service} is not deployed in {environment}"
+    return Action(ActionKind.RERUN, service, environment, source=dep.source, version=dep.version)
+
+
 def rerun(snapshot: FleetSnapshot, run_id: str) -> Built:
     run = snapshot.runs.get(run_id)
     if run is None:

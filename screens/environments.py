@@ -51,7 +51,9 @@ def short_digest(digest: str) -> str:
 class EnvironmentsScreen(FleetScreen):
     VIEW = "environments"
     TITLE_TEXT = "Environments"
-    ACTIONS_HERE = frozenset({ActionKind.PROMOTE, ActionKind.ROLLBACK, ActionKind.SYNC})
+    ACTIONS_HERE = frozenset(
+        {ActionKind.PROMOTE, ActionKind.ROLLBACK, ActionKind.SYNC, ActionKind.RERUN}
+    )
 
     def build(self, kind: ActionKind) -> targets.Built:
         from screens.overview import cell_action

@@ -50,7 +50,7 @@ def cell_text(cell: Cell, snapshot: FleetSnapshot, now: datetime) -> Text:
 class OverviewScreen(FleetScreen):
     VIEW = "overview"
     TITLE_TEXT = "Overview"
-    ACTIONS_HERE = frozenset(ActionKind) - {ActionKind.RERUN}
+    ACTIONS_HERE = frozenset(ActionKind)
 
     _stale: frozenset[str] = frozenset()
 
@@ -158,4 +158,6 @@ def cell_action(snapshot: FleetSnapshot, kind: ActionKind, service: str, env: st
     if kind in (ActionKind.APPROVE, ActionKind.REJECT):
         approval = targets.approval_for(snapshot, service, env)
         return approval if isinstance(approval, str) else targets.decide(approval, kind)
+    if kind is ActionKind.RERUN:
+        return targets.restart(snapshot, service, env)
     return f"{kind.value} does not apply to a service cell"

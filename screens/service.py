@@ -22,7 +22,7 @@ class ServiceScreen(FleetScreen):
 
     TITLE_TEXT = "Service"
     FILTERABLE = False
-    ACTIONS_HERE = frozenset(ActionKind) - {ActionKind.RERUN}
+    ACTIONS_HERE = frozenset(ActionKind)
 
     def build(self, kind: ActionKind) -> targets.Built:
         from screens.overview import cell_action

@@ -229,6 +229,12 @@ class DemoConnector(Connector):
             )
             return ActionResult(True, f"{action.service} rolled back to {action.version}")
 
+        if kind is ActionKind.RERUN and not action.remote_id:
+            dep = fleet.deployments.get(key)
+            if dep is None:
+                raise Rejected(f"{action.service} is not deployed in {action.environment}")
+            return ActionResult(True, f"restarted {action.service} in {action.environment}")
+
         if kind is ActionKind.RERUN:
             run_id = action.remote_id
             old = fleet.runs.get(run_id)
