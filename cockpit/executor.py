@@ -220,22 +220,24 @@ class Executor:
         elif decision.outcome == BREAK_GLASS and not break_glass:
             problems.extend(r + " (break-glass needed)" for r in decision.reasons)
         request_id = uuid.uuid4().hex
-        if problems:
+
+        async def refuse(why: list[str]) -> Outcome:
             await self._record(
                 _event("ACTION_REFUSED"),
                 fresh,
-                actor,
+                actor or self.actor,
                 "refused",
                 reason,
                 ticket,
                 request_id,
                 decision,
                 break_glass,
-                {"refusal": problems},
+                {"refusal": why},
             )
-            return Outcome(
-                REFUSED, "refused: " + "; ".join(problems), request_id, reasons=tuple(problems)
-            )
+            return Outcome(REFUSED, "refused: " + "; ".join(why), request_id, reasons=tuple(why))
+
+        if problems:
+            return await refuse(problems)
         signed_extra: dict[str, Any] = {}
         if decision.signed_approvals and fresh.action.kind in (
             ActionKind.APPROVE,
@@ -244,20 +246,8 @@ class Executor:
             try:
                 actor, signed_extra = await self._sign(fresh, actor)
             except Exception as exc:  # no key, agent refused, bad signature: all refuse
-                why = f"{fresh.action.environment} requires a signed approval: {clean(exc, limit=200)}"
-                await self._record(
-                    _event("ACTION_REFUSED"),
-                    fresh,
-                    actor,
-                    "refused",
-                    reason,
-                    ticket,
-                    request_id,
-                    decision,
-                    break_glass,
-                    {"refusal": [why]},
-                )
-                return Outcome(REFUSED, "refused: " + why, request_id, reasons=(why,))
+                env = fresh.action.environment
+                return await refuse([f"{env} requires a signed approval: {clean(exc, limit=200)}"])
         glass = decision.outcome == BREAK_GLASS
         if glass:
             await self._record(
