@@ -430,4 +430,33 @@ class CockpitApp(App[int]):
             yield SystemCommand(
                 "Filter this view", "Type to narrow the rows (/)", screen.action_filter
             )
+        if isinstance(screen, FleetScreen):
+            yield from self._action_commands(screen)
         yield from super().get_system_commands(screen)
+
+    def _action_commands(self, screen: FleetScreen) -> Iterable[SystemCommand]:
+        """Every action this view offers on its selection, or why it does nothing here."""
+        from cockpit.keys import ACTION_KEYS, display
+        from screens.base import ACTION_OF
+
+        for spec in ACTION_KEYS:
+            kind = ACTION_OF[spec.action]
+            if kind not in screen.ACTIONS_HERE:
+                continue
+            key = display(self.settings.keys.get(spec.id, spec.key))
+            built = screen.build(kind)
+            why = screen.why_disabled(kind)
+            if why or isinstance(built, str):
+                title = f"Action: {spec.description} (not here)"
+                text = f"{why or built} (key {key})"
+            else:
+                target = (
+                    f"{built.service} in {built.environment}"
+                    if built.environment
+                    else built.service
+                )
+                title = f"Action: {spec.description} {target}"
+                text = f"Audited; opens the confirmation dialog (key {key})"
+            run = getattr(screen, f"action_{spec.action}", None)
+            if run is not None:  # e.g. "promote 100%" exists only where canaries are shown
+                yield SystemCommand(title, text, run)

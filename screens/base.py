@@ -114,9 +114,13 @@ class FleetScreen(Screen[None]):
     def _draw_keys(self) -> None:
         shown = []
         seen = set()
+        # Views with a handful of actions show them all; the overview keeps its bar short.
+        offered = len(self.ACTIONS_HERE) <= 5
         for active in self.active_bindings.values():
             binding = active.binding
-            if not binding.show or binding.action in seen:
+            kind = ACTION_OF.get(binding.action)
+            listed = binding.show or (offered and kind is not None and kind in self.ACTIONS_HERE)
+            if not listed or binding.action in seen:
                 continue
             seen.add(binding.action)
             shown.append((self.app.get_key_display(binding), binding.description, active.enabled))
@@ -193,7 +197,7 @@ class FleetScreen(Screen[None]):
         kind = ACTION_OF.get(action)
         if kind is None:
             return True
-        if kind not in self.ACTIONS_HERE:
+        if kind not in self.ACTIONS_HERE or not hasattr(self, f"action_{action}"):
             return False
         return None if self.why_disabled(kind) else True
 

@@ -26,9 +26,9 @@ CLASS_STYLE = {"Pass": "green", "High": "red bold", "Low": "red bold", "Nodata":
 def canary_row(c: Canary) -> list[Text]:
     verdict = c.verdict
     return [
-        SortText(clean(c.service, limit=18)),
-        txt(c.environment, limit=10),
-        txt(f"{c.baseline_version} → {c.canary_version}", limit=24),
+        SortText(clean(c.service, limit=16)),
+        txt(c.environment, limit=8),
+        txt(f"{c.baseline_version} → {c.canary_version}", limit=20),
         Text(f"{c.step}/{c.steps}"),
         Text(f"{c.weight}%"),
         Text(c.phase.value, style=PHASE_STYLE[c.phase]),
@@ -119,9 +119,9 @@ class CanaryScreen(FleetScreen):
     def compose_body(self) -> ComposeResult:
         yield LiveTable(
             [
-                ("service", "Service", 18),
-                ("env", "Env", 10),
-                ("versions", "Baseline → canary", 24),
+                ("service", "Service", 16),
+                ("env", "Env", 8),
+                ("versions", "Baseline → canary", 20),
                 ("step", "Step", 5),
                 ("weight", "Weight", 6),
                 ("phase", "Phase", 11),
@@ -151,7 +151,8 @@ class CanaryScreen(FleetScreen):
         ]
         canaries.sort(key=lambda c: (not c.phase.active, c.service, c.environment))
         table.reconcile((f"{c.service}/{c.environment}", canary_row(c)) for c in canaries)
-        table.styles.height = min(len(canaries), 4) + 1
+        # Header, rows, and a line for the horizontal scrollbar on narrow terminals.
+        table.styles.height = min(len(canaries), 4) + 2
         if self.selected is not None:
             key = f"{self.selected[0]}/{self.selected[1]}"
             if key in table.keys:

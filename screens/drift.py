@@ -76,7 +76,7 @@ class DriftScreen(FleetScreen):
             )
             for r in reports
         )
-        table.styles.height = min(max(len(reports), 1), 8) + 1
+        table.styles.height = min(max(len(reports), 1), 8) + 2  # + a scrollbar line
         key = table.current_key()
         report = next((r for r in reports if f"{r.service}/{r.environment}" == key), None)
         title = self.query_one("#drift-title", Static)

@@ -107,3 +107,20 @@ async def test_q_quits() -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("q")
     assert not app.is_running
+
+
+async def test_the_palette_offers_the_views_actions_and_says_why_not() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("4")
+        titles = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert "Action: Promote checkout in prod" in titles
+        assert "Action: Abort canary checkout in prod" in titles
+        assert titles["Action: Resume (not here)"].startswith(
+            "the canary of checkout is not paused"
+        )
+        assert "View: Audit" in titles and "Filter this view" in titles
+        await pilot.press("5")
+        titles = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert "Action: Sync inventory in staging" in titles
+        assert not any("Promote" in t for t in titles)
