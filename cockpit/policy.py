@@ -221,6 +221,12 @@ class Policy:
                     )
                 elif gate.status is GateStatus.UNKNOWN:
                     notes.append(f"gate {gate.name} is unknown: {gate.evidence}")
+        elif action.kind is ActionKind.APPROVE and action.version:
+            # An approver sees the same evidence; it informs the decision but does not block.
+            checklist = gates_mod.checklist(snapshot, action, env.gates)
+            for gate in checklist:
+                if gate.status is not GateStatus.PASS:
+                    notes.append(f"gate {gate.name} is {gate.status.value}: {gate.evidence}")
 
         if refused:
             return decision(REFUSED, refused + glass, checklist)

@@ -321,3 +321,13 @@ def test_a_run_without_stages_is_not_a_green_pipeline() -> None:
     )
     gate = pipeline_gate(snap2, "web", "2.0.0")
     assert gate.status is GateStatus.UNKNOWN, gate
+
+
+def test_an_approver_sees_the_gates_without_being_blocked_by_them() -> None:
+    approve = Action(
+        ActionKind.APPROVE, "web", "prod", source="cd", version="2.0.0", approval_id="cd:1"
+    )
+    d = policy().evaluate(approve, ALICE, snapshot(gate=GateStatus.FAIL), NOW, approval=APPROVAL)
+    assert d.outcome == ALLOWED
+    assert "security scan" in [g.name for g in d.gates]
+    assert "gate security scan is fail: scan of 2.0.0" in d.notes
