@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from cockpit.options import parse, secrets_of
 from cockpit.snapshot import FleetSnapshot
 from connectors.argocd import ArgoCDConnector, ArgoCDOptions
 from screens.widgets import LiveTable
+from tests.cli import status_json
 from tests.connectors.test_argocd_fake import FIXTURES, TOKEN, FakeArgoCD
 
 T0 = datetime(2026, 8, 24, 9, 31, tzinfo=UTC)
@@ -142,13 +141,7 @@ def test_cockpit_status_json_shows_applications_with_drift(config_file: Path) ->
             "ARGOCD_TOKEN": TOKEN,
             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
         }
-        out = subprocess.run(
-            [sys.executable, "-m", "cockpit", "status", "--json", "-c", str(config_file)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-        )
+        out = status_json(config_file, env=env)
     assert out.returncode == 0, out.stderr
     status = json.loads(out.stdout)
     (argocd,) = status["connectors"]

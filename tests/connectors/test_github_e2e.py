@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -16,6 +14,7 @@ from cockpit.app import CockpitApp
 from cockpit.clock import FixedClock
 from cockpit.hub import Hub
 from screens.widgets import LiveTable
+from tests.cli import status_json
 from tests.fixtures.github.fake import NOW, TOKEN, FakeGitHub
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,15 +95,7 @@ def test_cockpit_status_json_against_a_loopback_fake(tmp_path: Path) -> None:
         path = tmp_path / "cockpit.yaml"
         path.write_text(CONFIG.format(url=url))
         env = {**os.environ, "GITHUB_TOKEN": TOKEN}
-        out = subprocess.run(
-            [sys.executable, "-m", "cockpit", "status", "--json", "-c", str(path)],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=60,
-            check=False,
-        )
+        out = status_json(path, env=env, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert TOKEN not in out.stdout + out.stderr
     data = json.loads(out.stdout)

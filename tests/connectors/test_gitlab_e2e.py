@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -17,6 +15,7 @@ from cockpit.clock import FixedClock
 from cockpit.hub import Hub
 from cockpit.model import Status
 from screens.widgets import LiveTable
+from tests.cli import status_json
 from tests.fixtures.gitlab.fake import NOW, TOKEN, GitLabFake, loopback
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,15 +103,7 @@ def test_cockpit_status_json_against_a_loopback_fake(tmp_path: Path) -> None:
     with loopback(fake.handle) as url:
         path = tmp_path / "cockpit.yaml"
         path.write_text(CONFIG.format(url=url))
-        out = subprocess.run(
-            [sys.executable, "-m", "cockpit", "status", "--json", "-c", str(path)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "GITLAB_TOKEN": TOKEN},
-            cwd=ROOT,
-            timeout=60,
-            check=False,
-        )
+        out = status_json(path, env={**os.environ, "GITLAB_TOKEN": TOKEN}, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert TOKEN not in out.stdout + out.stderr
     data = json.loads(out.stdout)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from connectors.kubernetes import KubernetesConnector
 from connectors.rollouts import ArgoRolloutsConnector
 from screens.overview import cell_text
 from screens.widgets import LiveTable
+from tests.cli import status_json
 from tests.fixtures.kubernetes.fakeapi import FakeKubeAPI
 from tests.fixtures.kubernetes.kit import DEPLOYMENTS, ENV, NOW, OPTIONS, TOKEN, cluster, eventually
 from tests.fixtures.kubernetes.loopback import LoopbackServer
@@ -148,14 +147,7 @@ def test_cockpit_status_json_shows_deployments_and_canaries(tmp_path: Path) -> N
             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
         }
         env.pop("KUBECONFIG", None)
-        out = subprocess.run(
-            [sys.executable, "-m", "cockpit", "status", "--json", "-c", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-            cwd=tmp_path,
-        )
+        out = status_json(path, env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert [(c["name"], c["ok"]) for c in report["connectors"]] == [

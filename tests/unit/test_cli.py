@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-
-def cockpit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cockpit", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
+from tests.cli import cockpit, status_json
 
 
 def test_help_lists_the_commands_and_exits_0(tmp_path: Path) -> None:
@@ -63,14 +56,7 @@ def test_status_exits_1_when_a_connector_fails(tmp_path: Path) -> None:
         "      base_url: http://127.0.0.1:9\n      token: env:TOKEN_FOR_CLI_TEST\n      repositories: [acme/shop]\n"
     )
     env_token = {"TOKEN_FOR_CLI_TEST": "not-a-real-token"}
-    out = subprocess.run(
-        [sys.executable, "-m", "cockpit", "status", "--json", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-        env={**__import__("os").environ, **env_token},
-    )
+    out = status_json(config, env={**os.environ, **env_token}, cwd=tmp_path)
     assert out.returncode == 1
     data = json.loads(out.stdout)
     assert data["ok"] is False and data["connectors"][0]["error"]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from cockpit import config
 from cockpit.errors import ConfigError
+from tests.cli import cockpit
 
 
 def write(tmp_path: Path, text: str) -> str:
@@ -164,22 +163,12 @@ def test_demo_option_validation(tmp_path: Path) -> None:
     assert "services must be between" in err.message and err.field == "connectors[0].options"
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cockpit", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=60,
-    )
-
-
 def test_config_check_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "environments: [dev]\nconnectors:\n  - name: d\n    type: demo\n    interval: never\n",
     )
-    out = cli("config", "check", "--config", path, cwd=tmp_path)
+    out = cockpit("config", "check", "--config", path, cwd=tmp_path)
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert out.stderr.strip().count("\n") == 0
@@ -188,6 +177,6 @@ def test_config_check_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> 
 
 def test_config_check_ok(tmp_path: Path) -> None:
     path = write(tmp_path, "environments: [dev, prod]\nconnectors:\n  - name: d\n    type: demo\n")
-    out = cli("config", "check", "--config", path, cwd=tmp_path)
+    out = cockpit("config", "check", "--config", path, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "OK" in out.stdout and "prod [production]" in out.stdout
