@@ -145,10 +145,11 @@ class FleetSnapshot:
         return None
 
     def runs_newest_first(self) -> list[PipelineRun]:
-        return sorted(self.runs.values(), key=lambda r: (r.queued_at, r.id), reverse=True)
+        return _newest_first(self.runs.values())
 
     def runs_for(self, service: str) -> list[PipelineRun]:
-        return [r for r in self.runs_newest_first() if r.service == service]
+        # Filter before sorting: a large fleet has tens of thousands of runs.
+        return _newest_first(r for r in self.runs.values() if r.service == service)
 
     def gates_for(self, service: str, environment: str) -> tuple[Gate, ...]:
         return tuple(
@@ -303,6 +304,10 @@ class ObsIndex:
 
 
 EMPTY_INDEX = ObsIndex({}, {}, {}, {}, {})
+
+
+def _newest_first(runs: Iterable[PipelineRun]) -> list[PipelineRun]:
+    return sorted(runs, key=lambda r: (r.queued_at, r.id), reverse=True)
 
 
 def _delta_applies(obs: Observation, old: Observation | None) -> bool:
