@@ -213,7 +213,7 @@ class KubernetesConnector(KubeConnector):
         return await kube.get(DEPLOYMENTS.item(namespace, name)), namespace, name
 
     async def _rollback(self, action: Action) -> ActionResult:
-        """`kubectl rollout undo [--to-revision=N]`: N from a revision number or image tag."""
+        """`kubectl rollout undo [--to-revision=N]`: N from the history row, a number or a tag."""
         dep, namespace, name = await self._fresh(action)
         require(
             not (dep.get("spec") or {}).get("paused"),
@@ -226,7 +226,12 @@ class KubernetesConnector(KubeConnector):
         )
         uid = meta(dep).get("uid")
         sets = [rs for rs in (listed or {}).get("items") or [] if controller_uid(rs) == uid]
-        wanted = target_revision(action.version, sets, REVISION, self.options.container)
+        # The plan names the history row's revision; by hand, a version or revision number.
+        wanted = (
+            int(action.remote_id)
+            if action.remote_id.isdigit()
+            else target_revision(action.version, sets, REVISION, self.options.container)
+        )
         rs = pick_revision(sets, REVISION, wanted)
         if rs is None:
             raise Rejected(

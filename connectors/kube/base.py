@@ -182,20 +182,24 @@ class KubeConnector(Connector):
         return env or namespace
 
     def find(self, resource: Resource, action: Action) -> Obj:
-        """The object an action is about: by remote_id (namespace/name), else by its cell."""
+        """The object an action is about: by remote_id (namespace/name), else by its cell.
+
+        A rollback's remote_id names the history row (a revision number), not the object.
+        """
+        named = "/" in action.remote_id
         found = [
             obj
             for obj in self.objects(resource)
             if (
                 ident(obj) == action.remote_id
-                if action.remote_id
+                if named
                 else (self.service_of(obj), self.environment_of(obj))
                 == (action.service, action.environment)
             )
         ]
         if len(found) == 1:
             return found[0]
-        what = action.remote_id or f"{action.service} in {action.environment}"
+        what = action.remote_id if named else f"{action.service} in {action.environment}"
         if not found:
             raise Rejected(f"{self.name}: no {resource.plural} for {what}")
         raise Rejected(

@@ -23,9 +23,18 @@ from connectors.kubernetes import KubernetesConnector
 from connectors.rollouts import ArgoRolloutsConnector
 from screens.overview import cell_text
 from screens.widgets import LiveTable
-from tests.cli import status_json
+from tests.cli import cockpit, status_json
 from tests.fixtures.kubernetes.fakeapi import FakeKubeAPI
-from tests.fixtures.kubernetes.kit import DEPLOYMENTS, ENV, NOW, OPTIONS, TOKEN, cluster, eventually
+from tests.fixtures.kubernetes.kit import (
+    DEPLOYMENTS,
+    ENV,
+    NOW,
+    OPTIONS,
+    REPLICASETS,
+    TOKEN,
+    cluster,
+    eventually,
+)
 from tests.fixtures.kubernetes.loopback import LoopbackServer
 
 ENVS = (Environment("staging", 0), Environment("prod", 1, True))
@@ -203,3 +212,38 @@ def test_the_documented_example_configs_are_valid(tmp_path: Path) -> None:
         path.write_text(block)
         settings = config.load(str(path), env={"KUBE_TOKEN": "x"}, resolve_secrets=False)
         assert {s.type for s in settings.connectors} <= {"kubernetes", "argo-rollouts", "flagger"}
+
+
+def test_cockpit_rollback_undoes_a_deployment_to_the_named_revision(tmp_path: Path) -> None:
+    """`cockpit rollback web prod --to 2.4.5`: the plan names revision 7 of three."""
+    fake = cluster()
+    rs = copy.deepcopy(fake.get(REPLICASETS, "shop", "web-5c4d8f7b6"))
+    template = rs["spec"]["template"]
+    del template["metadata"]["labels"]["pod-template-hash"]
+    with LoopbackServer(fake) as server:
+        path = write_config(tmp_path, server.url)
+        cfg = yaml.safe_load(path.read_text())
+        cfg["audit"] = {"path": str(tmp_path / "audit.sqlite3")}
+        cfg["policy"] = {"environments": {"prod": {"unknown_gates": "warn"}}}
+        path.write_text(yaml.safe_dump(cfg))
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        }
+        env.pop("KUBECONFIG", None)
+        out = cockpit(
+            *("rollback", "web", "prod", "--to", "2.4.5", "--reason", "2.4.6 leaks memory"),
+            *("--confirm", "web", "--yes", "-c", str(path)),
+            env=env,
+            cwd=tmp_path,
+        )
+    assert out.returncode == 0, out.stderr
+    assert "rolled back to revision 7 (2.4.5)" in out.stdout
+    (sent,) = [s for s in fake.seen if s.method == "PATCH"]
+    assert (sent.path, sent.content_type) == (
+        "/apis/apps/v1/namespaces/shop/deployments/web",
+        "application/json-patch+json",
+    )
+    assert sent.json[0] == {"op": "replace", "path": "/spec/template", "value": template}
+    assert sent.json[1]["value"]["kubernetes.io/change-cause"] == "release 2.4.5"
