@@ -61,7 +61,6 @@ def add_parsers(sub: Any, common: Any) -> None:
         p.add_argument(
             "--yes", action="store_true", help="really do it (without it, only the plan is shown)"
         )
-        p.add_argument("--read-only", action="store_true", help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,9 +78,7 @@ async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, us
     from cockpit.wiring import wire
 
     actor = current_actor(__version__)
-    hub, executor, journal = wire(
-        settings, actor=actor, read_only=getattr(args, "read_only", False)
-    )
+    hub, executor, journal = wire(settings, actor=actor, read_only=args.read_only)
     try:
         await hub.refresh()
         snap = hub.snapshot

@@ -37,15 +37,37 @@ action exit codes: 0 succeeded, 1 failed, 2 usage, 3 refused by policy, 4 waitin
 """
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+# The options every fleet command shares. They are defined once, on the root parser and on
+# each subcommand, with SUPPRESS as the subcommand default: argparse copies a subcommand's
+# namespace over the root's, so a real default there would overwrite `cockpit -c FILE rollback`.
+SHARED_DEFAULTS = {"config": None, "seed": 7, "demo_scale": None, "read_only": False}
+
+
+def shared_options(p: argparse.ArgumentParser) -> None:
+    """Add -c, --seed, --demo-scale and --read-only to `p`, given before or after a command."""
     p.add_argument(
         "-c",
         "--config",
         metavar="FILE",
+        default=argparse.SUPPRESS,
         help="config file (default: $COCKPIT_CONFIG, then the user config dir)",
     )
-    p.add_argument("--seed", type=int, default=7, help="demo fleet seed (default 7)")
-    p.add_argument("--demo-scale", type=int, metavar="N", help="grow the demo fleet to N services")
+    p.add_argument(
+        "--seed", type=int, default=argparse.SUPPRESS, help="demo fleet seed (default 7)"
+    )
+    p.add_argument(
+        "--demo-scale",
+        type=int,
+        metavar="N",
+        default=argparse.SUPPRESS,
+        help="grow the demo fleet to N services",
+    )
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="disable every mutating key and action (say why)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -56,10 +78,8 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     root.add_argument("--version", action="version", version=f"cockpit {__version__}")
-    _common(root)
-    root.add_argument(
-        "--read-only", action="store_true", help="disable every mutating key (say why on screen)"
-    )
+    shared_options(root)
+    root.set_defaults(**SHARED_DEFAULTS)
     sub = root.add_subparsers(dest="command", metavar="COMMAND")
 
     status = sub.add_parser(
@@ -67,7 +87,7 @@ def parser() -> argparse.ArgumentParser:
         help="poll every connector once and print the fleet",
         description="Poll every connector once, print the fleet snapshot, exit 1 if any connector failed.",
     )
-    _common(status)
+    shared_options(status)
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
     config = sub.add_parser("config", help="check the configuration or show where it is")
@@ -75,10 +95,10 @@ def parser() -> argparse.ArgumentParser:
     check = config_sub.add_parser(
         "check", help="validate the config without starting the UI (exit 2 if bad)"
     )
-    _common(check)
+    shared_options(check)
     check.add_argument("--no-secrets", action="store_true", help="do not resolve secret references")
     path = config_sub.add_parser("path", help="print the config file that would be used")
-    _common(path)
+    shared_options(path)
 
     connectors = sub.add_parser(
         "connectors", help="list installed connector types and their capabilities"
@@ -97,7 +117,7 @@ def parser() -> argparse.ArgumentParser:
 
     from cockpit.actions_cli import add_parsers as add_action_parsers
 
-    add_action_parsers(sub, _common)
+    add_action_parsers(sub, shared_options)
     return root
 
 
