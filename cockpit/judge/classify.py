@@ -151,22 +151,24 @@ def _compare(
 def _no_data(base: MetricResult, metric: MetricInput, reason: str) -> MetricResult:
     # Kayenta also says Nodata for an empty series, but compares any non-empty one, and
     # passes an empty one under nanStrategy=replace: those are where this judge differs.
-    differs = (base.n_canary and base.n_baseline) or metric.nan_strategy == "replace"
+    # A short series is evidence Kayenta would have scored (maybe as High), so it counts
+    # against its group: left out as Nodata, it would raise the group's score instead.
+    short = bool(base.n_canary and base.n_baseline)
+    differs = short or metric.nan_strategy == "replace"
     deviations = (*base.deviations, dev.TOO_FEW_POINTS_IS_NODATA) if differs else base.deviations
-    if metric.must_have_data and not metric.critical:
+    if metric.critical:
+        return replace(
+            base, classification="Nodata", reason=reason, critical=True, deviations=deviations
+        )
+    if metric.must_have_data or short:
+        why = "the metric must have data" if metric.must_have_data else "it counts as a failure"
         return replace(
             base,
             classification="NodataFailMetric",
-            reason=f"{reason}; the metric must have data",
+            reason=f"{reason}; {why}",
             deviations=deviations,
         )
-    return replace(
-        base,
-        classification="Nodata",
-        reason=reason,
-        critical=metric.critical,
-        deviations=deviations,
-    )
+    return replace(base, classification="Nodata", reason=reason, deviations=deviations)
 
 
 def _error(base: MetricResult, metric: MetricInput, reason: str) -> MetricResult:

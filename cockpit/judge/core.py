@@ -12,7 +12,7 @@ from cockpit.judge.result import JudgeResult
 from cockpit.judge.scoring import decide, resolve_weights
 
 # Bump when any rule, default or statistic changes what a verdict says for the same input.
-JUDGE_VERSION = "1.1.0"
+JUDGE_VERSION = "1.2.0"
 
 
 def validate(metrics: Sequence[MetricInput], config: JudgeConfig) -> None:

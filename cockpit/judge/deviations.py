@@ -43,7 +43,8 @@ DEVIATIONS = (
     Deviation(
         TOO_FEW_POINTS_IS_NODATA,
         "any non-empty series is compared; an empty series with nanStrategy=replace passes",
-        "fewer than min_points (default 50) after cleaning is Nodata, never Pass",
+        "fewer than min_points (default 50) after cleaning is never Pass: it counts as a "
+        "failure in its group (NodataFailMetric); an empty series or a critical metric is Nodata",
         "a handful of points gives an interval too wide to mean anything",
     ),
     Deviation(

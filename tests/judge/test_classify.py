@@ -124,8 +124,9 @@ def test_cles_effect_measure() -> None:
 def test_too_few_points_is_nodata_never_pass() -> None:
     baseline, canary = _samples(0, n=49)
     result = classify(MetricInput("m", baseline, canary), JudgeConfig())
-    assert result.classification == "Nodata"
+    assert result.classification == "NodataFailMetric" and not result.critical
     assert "only 49 canary and 49 baseline points" in result.reason
+    assert result.reason.endswith("it counts as a failure")
     assert dev.TOO_FEW_POINTS_IS_NODATA in result.deviations
     must = classify(MetricInput("m", baseline, canary, must_have_data=True), JudgeConfig())
     assert must.classification == "NodataFailMetric" and not must.critical
@@ -145,7 +146,7 @@ def test_nan_is_cleaned_before_counting_points() -> None:
     baseline, canary = _samples(0, n=55)
     canary[:10] = [math.nan] * 10
     result = classify(MetricInput("m", baseline, canary), JudgeConfig())
-    assert result.classification == "Nodata" and result.canary_cleaning.nans == 10
+    assert result.classification == "NodataFailMetric" and result.canary_cleaning.nans == 10
 
 
 def test_identical_and_constant_data_pass() -> None:

@@ -185,16 +185,38 @@ def test_deviation_empty_group_scores_zero() -> None:
 
 
 def test_deviation_too_few_points_is_nodata() -> None:
-    """Kayenta compares any non-empty series; here fewer than min_points is Nodata."""
+    """Kayenta compares any non-empty series; here fewer than min_points is never Pass: it
+    counts as a failure in its group (NodataFailMetric), so it can only lower the score."""
     rng = random.Random(3)
     metric = MetricInput(
         "m", [rng.random() for _ in range(10)], [rng.random() + 5 for _ in range(10)]
     )
     verdict = judge([metric])
-    assert verdict.metrics[0].classification == "Nodata"
+    assert verdict.metrics[0].classification == "NodataFailMetric"
     assert verdict.decision == "fail"
     assert dev.TOO_FEW_POINTS_IS_NODATA in verdict.deviations
     assert judge([metric], JudgeConfig(min_points=10)).metrics[0].classification == "High"
+
+
+def test_too_few_points_never_raise_the_score() -> None:
+    """2 Pass + 1 High on 30 points: Kayenta scores 66.67 (FAIL). Dropping the short
+    metric from its group would make it 100 (PASS); counting it against the group must not."""
+    rng = random.Random(5)
+    same = [[rng.gauss(100, 5) for _ in range(60)] for _ in range(4)]
+    short_baseline = [rng.gauss(100, 5) for _ in range(30)]
+    short_canary = [rng.gauss(150, 5) for _ in range(30)]
+    metrics = [
+        MetricInput("a", same[0], same[1]),
+        MetricInput("b", same[2], same[3]),
+        MetricInput("short", short_baseline, short_canary),
+    ]
+    kayenta_like = judge(metrics, JudgeConfig(min_points=1))
+    assert [m.classification for m in kayenta_like.metrics] == ["Pass", "Pass", "High"]
+    assert (kayenta_like.score, kayenta_like.decision) == (66.67, "fail")
+    verdict = judge(metrics)
+    assert verdict.metrics[2].classification == "NodataFailMetric"
+    assert verdict.score <= kayenta_like.score
+    assert verdict.decision == "fail"
 
 
 def test_deviation_seeded_noise() -> None:
