@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.model import ActionKind
+
+if TYPE_CHECKING:
+    from cockpit.policy import Decision
 
 EXIT_REFUSED, EXIT_PENDING = 3, 4
 
@@ -63,10 +66,25 @@ def add_parsers(sub: Any, common: Any) -> None:
         )
 
 
+def final_decision(decision: Decision, why: list[str]) -> str:
+    """The decision in words, once the operator's answers (`why` they refuse) are counted."""
+    if why:
+        return "refused: " + "; ".join(why)
+    if decision.needs_break_glass:
+        return "allowed as break-glass: " + "; ".join(decision.glass_reasons)
+    return decision.summary()
+
+
 def run(args: argparse.Namespace) -> int:
     from cockpit.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_settings
+    from cockpit.sanitize import clean
 
     settings = load_settings(args)
+    # First line: the fleet this acts on, so a wrong or missing -c is seen before --yes.
+    print(
+        "acts on: "
+        + (f"config {clean(settings.file)}" if settings.file else "the built-in demo fleet")
+    )
     return asyncio.run(_run(args, settings, EXIT_OK, EXIT_FAILED, EXIT_USAGE))
 
 
@@ -105,30 +123,31 @@ async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, us
             print(f"cockpit: {clean(built)}", file=sys.stderr)
             return usage
         plan = executor.plan(built)
+        # The decision printed is the one --yes would meet: policy, the connector's own
+        # checks, the reason rule and the typed confirmation, never "allowed" then refused.
+        why = plan.refusal_for(args.reason, args.confirm, args.break_glass)
         print(clean(plan.title))
         for gate in plan.decision.gates:
             print(f"  {gate.status.value:<8} {clean(gate.name)}: {clean(gate.evidence)}")
-        print(f"policy: {clean(plan.decision.summary())}")
+        print(f"policy: {clean(final_decision(plan.decision, why))}")
         for warning in plan.warnings:
             print(f"warning: {clean(warning)}")
-        if not args.yes:
-            print("nothing done: add --yes to execute", file=sys.stderr)
-            return usage
-        confirmation = args.confirm if plan.decision.typed_confirmation else None
-        if plan.decision.typed_confirmation and confirmation is None:
+        if plan.decision.typed_confirmation and args.confirm is None:
             print(
-                f"cockpit: {plan.action.environment or 'this environment'} asks for a typed "
-                f"confirmation: add --confirm {plan.action.service}",
+                f"cockpit: {clean(plan.action.environment) or 'this environment'} asks for a "
+                f"typed confirmation: add --confirm {plan.confirmation_word}",
                 file=sys.stderr,
             )
-            await executor.record_refusal(plan)
-            return EXIT_REFUSED
+        if not args.yes:
+            print("nothing done: add --yes to execute", file=sys.stderr)
+            return EXIT_REFUSED if why else ok
+        # Refused or not, the attempt goes to the executor, which audits the refusal too.
         outcome = await executor.submit(
             plan,
             reason=args.reason,
             ticket=args.ticket,
             break_glass=args.break_glass,
-            confirmation=confirmation,
+            confirmation=args.confirm,
         )
         stream = sys.stdout if outcome.status in (SUCCEEDED, PENDING) else sys.stderr
         message = clean(outcome.message)
