@@ -38,6 +38,8 @@ from cockpit.model import (
 if TYPE_CHECKING:
     import httpx
 
+    from cockpit.snapshot import FleetSnapshot
+
 API_VERSION = 1
 """The contract version this cockpit speaks. A connector declaring another is refused."""
 
@@ -142,6 +144,15 @@ class Connector:
     def warnings(self, action: Action) -> Sequence[str]:
         """Plain-words consequences the confirmation dialog shows before `action` runs."""
         return ()
+
+    def precheck(self, action: Action, snapshot: FleetSnapshot) -> str | None:
+        """Why the remote system would refuse `action` now, in words; None when it would not.
+
+        The plan calls it, so a refusal shows before anyone fills in the dialog. It reads
+        what the connector already knows (no I/O: planning never waits); `execute` still
+        checks again, because the world may move in between.
+        """
+        return None
 
     async def execute(self, action: Action) -> ActionResult:
         """Carry out a mutation. Only the cockpit's executor calls this."""

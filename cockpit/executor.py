@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +18,10 @@ from cockpit.clock import Clock
 from cockpit.config import IdentityConfig
 from cockpit.hub import Hub
 from cockpit.model import Action, ActionKind, ActionResult, PendingApproval
-from cockpit.policy import ALLOWED, BREAK_GLASS, NEEDS_APPROVAL, REFUSED, Decision, Operator, Policy
+from cockpit.plan import Plan, blockers, refused
+from cockpit.policy import NEEDS_APPROVAL, REFUSED, Decision, Operator, Policy
 from cockpit.sanitize import clean
-from cockpit.twoperson import TWO_PERSON_SOURCE, action_from_data, action_to_data
+from cockpit.twoperson import TWO_PERSON_SOURCE, TwoPersonRequest, action_to_data
 
 if TYPE_CHECKING:
     from cockpit.audit import Actor, EventType
@@ -35,35 +36,8 @@ SUCCEEDED, FAILED, PENDING, DUPLICATE, APPROVED, CANCELLED = (
 )
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What would happen: shown in the dialog before anyone confirms."""
-
-    action: Action
-    decision: Decision
-    title: str
-    from_version: str
-    to_version: str
-    digest: str
-    warnings: tuple[str, ...] = ()
-    approval: PendingApproval | None = None
-    evidence_extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. a canary verdict
-
-    def evidence(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            **self.evidence_extra,
-            "gates": [
-                {"name": g.name, "status": g.status.value, "evidence": g.evidence}
-                for g in self.decision.gates
-            ],
-            "window": self.decision.window.label if self.decision.window else None,
-        }
-        verdict = [
-            g for g in self.decision.gates if g.name == "canary" and "verdict sha256:" in g.evidence
-        ]
-        if verdict:
-            out["verdict_digest"] = verdict[0].evidence.rsplit("verdict ", 1)[-1]
-        return out
+class AuditUnavailable(Exception):
+    """A record could not be written; what it would have preceded does not happen."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +79,14 @@ class Executor:
         connector = self.hub.connector(action.source)
         return connector is not None and action.kind in connector.ACTIONS
 
-    def plan(self, action: Action, *, operator: Operator | None = None) -> Plan:
+    def plan(
+        self,
+        action: Action,
+        *,
+        operator: Operator | None = None,
+        approved_by: Sequence[str] | None = None,
+    ) -> Plan:
+        """The final decision on `action` now: policy, then what refuses it whatever policy says."""
         snap = self.hub.snapshot
         approval = None
         if action.approval_id:
@@ -117,8 +98,10 @@ class Executor:
             self.clock.now(),
             approval=approval,
             capable=self.capable(action),
-            approved_by=self._approved_by(action),
+            approved_by=self._approved_by(action) if approved_by is None else approved_by,
         )
+        connector = self.hub.connector(action.source)
+        decision = refused(decision, blockers(action, snap, connector))
         cell = snap.cell(action.service, action.environment)
         current = cell.deployment.version if cell.deployment else ""
         from_version = action.from_version or current
@@ -132,10 +115,11 @@ class Executor:
             from_version = from_version or cell.canary.baseline_version
             to_version = to_version or cell.canary.canary_version
             digest = digest or cell.canary.canary_digest
+        if action.kind is ActionKind.ROLLBACK and cell.canary and cell.canary.phase.active:
+            from_version = cell.canary.canary_version  # rolling back aborts the canary
         if approval is not None:
             to_version = to_version or approval.version
             digest = digest or approval.digest
-        connector = self.hub.connector(action.source)
         warnings = tuple(connector.warnings(action)) if connector is not None else ()
         env = snap.environment(action.environment)
         where = (
@@ -185,6 +169,8 @@ class Executor:
             return await self._submit(
                 plan, reason.strip(), ticket.strip(), break_glass, confirmation, actor, operator
             )
+        except AuditUnavailable as exc:  # "requested" comes first: nothing was run
+            return Outcome(FAILED, f"nothing was run: the audit log is unavailable ({exc})")
         finally:
             self._in_flight.discard(key)
 
@@ -204,21 +190,7 @@ class Executor:
             self.plan(plan.action, operator=operator), evidence_extra=plan.evidence_extra
         )
         decision = fresh.decision
-        problems: list[str] = []
-        if len(reason) < decision.reason_min_length:
-            problems.append(
-                f"a reason of at least {decision.reason_min_length} characters is required"
-            )
-        if (
-            decision.typed_confirmation
-            and confirmation is not None
-            and confirmation != plan.action.service
-        ):
-            problems.append(f"the typed confirmation does not match {plan.action.service!r}")
-        if decision.outcome == REFUSED:
-            problems.extend(decision.reasons)
-        elif decision.outcome == BREAK_GLASS and not break_glass:
-            problems.extend(r + " (break-glass needed)" for r in decision.reasons)
+        problems = fresh.refusal_for(reason, confirmation, break_glass)
         request_id = uuid.uuid4().hex
 
         async def refuse(why: list[str]) -> Outcome:
@@ -248,7 +220,9 @@ class Executor:
             except Exception as exc:  # no key, agent refused, bad signature: all refuse
                 env = fresh.action.environment
                 return await refuse([f"{env} requires a signed approval: {clean(exc, limit=200)}"])
-        glass = decision.outcome == BREAK_GLASS
+        # Break-glass is used when asked for, also by a two-person request: the approver
+        # then approves an override that is already on the record.
+        glass = decision.needs_break_glass
         if glass:
             await self._record(
                 _event("BREAKGLASS_USED"),
@@ -373,40 +347,29 @@ class Executor:
                 )
             else:
                 message = clean(f"{type(exc).__name__}: {exc}", limit=300)
+            status, remote_id, after = FAILED, "", {**base, "error": message}
+        else:
+            status = SUCCEEDED if result.ok else FAILED
+            message, remote_id = clean(result.message, limit=300), result.remote_id
+            after = {**base, "result": message, **({"remote_id": remote_id} if remote_id else {})}
+        self.hub.poke(action.source)
+        try:
             await self._record(
-                _event("ACTION_FAILED"),
+                _event("ACTION_SUCCEEDED" if status == SUCCEEDED else "ACTION_FAILED"),
                 plan,
                 actor,
-                "failed",
+                status,
                 reason,
                 ticket,
                 request_id,
                 decision,
                 glass,
-                {**base, "error": message},
+                after,
+                remote_id=remote_id,
             )
-            self.hub.poke(action.source)
-            return Outcome(FAILED, message, request_id)
-        status = SUCCEEDED if result.ok else FAILED
-        await self._record(
-            _event("ACTION_SUCCEEDED") if result.ok else _event("ACTION_FAILED"),
-            plan,
-            actor,
-            status,
-            reason,
-            ticket,
-            request_id,
-            decision,
-            glass,
-            {
-                **base,
-                "result": clean(result.message, limit=300),
-                **({"remote_id": result.remote_id} if result.remote_id else {}),
-            },
-            remote_id=result.remote_id,
-        )
-        self.hub.poke(action.source)
-        return Outcome(status, clean(result.message, limit=300), request_id, result.remote_id)
+        except AuditUnavailable as exc:  # it ran: say so, and that the log lacks its outcome
+            message += f" (but its outcome could not be recorded in the audit log: {exc})"
+        return Outcome(status, message, request_id, remote_id)
 
     async def _decide_two_person(
         self,
@@ -422,7 +385,7 @@ class Executor:
         approval = plan.approval
         if approval is None:
             return Outcome(FAILED, "that request is no longer pending", request_id)
-        original = action_from_data(self._pending_action(approval))
+        original = self._pending(approval).action
         pending_id = approval.remote_id
         if plan.action.kind is ActionKind.REJECT:
             await self._record(
@@ -459,12 +422,21 @@ class Executor:
                 f"approved ({len(approvers)}/{approval.required}); waiting for more",
                 pending_id,
             )
-        # Enough people agreed: run the original action, evaluated again without the two-person step.
-        target = self.plan(original)
+        # Enough people agreed: decide the original action again, now and as approved. What
+        # changed since the request (a window closed, a gate failed) refuses it here.
+        target = self.plan(original, approved_by=approvers)
         inner = target.decision
-        if inner.outcome == NEEDS_APPROVAL:
-            inner = replace(inner, outcome=ALLOWED, reasons=())
-        if inner.outcome == REFUSED:
+        if inner.outcome == NEEDS_APPROVAL:  # the policy now asks for more approvers
+            self.hub.poke(TWO_PERSON_SOURCE)
+            return Outcome(APPROVED, f"approved; {inner.reasons[0]}", pending_id)
+        why = list(inner.reasons) if inner.refused else []
+        if inner.needs_break_glass and not self._pending(approval).break_glass:
+            why = [
+                f"{r} (break-glass needed: request it again with break-glass)"
+                for r in inner.glass_reasons
+            ]
+        if why:
+            inner = refused(inner, why)
             await self._record(
                 _event("ACTION_REFUSED"),
                 target,
@@ -488,16 +460,16 @@ class Executor:
             ticket,
             pending_id,
             inner,
-            glass or inner.outcome == BREAK_GLASS,
+            inner.needs_break_glass,
             {"initiator": approval.requested_by, "approvers": approvers},
         )
 
-    def _pending_action(self, approval: PendingApproval) -> Mapping[str, Any]:
+    def _pending(self, approval: PendingApproval) -> TwoPersonRequest:
         connector = self.hub.connector(TWO_PERSON_SOURCE)
-        data = connector.action_for(approval.remote_id) if connector is not None else None  # type: ignore[attr-defined]
-        if data is None:
+        found = connector.request_for(approval.remote_id) if connector is not None else None  # type: ignore[attr-defined]
+        if found is None:
             raise LookupError("the two-person request's action is not known")
-        return data
+        return found
 
     async def record_verdict(self, plan: Plan, actor: Actor, summary: str) -> None:
         """The judge's verdict that prompts an action, as its own record (R-A14)."""
@@ -570,7 +542,10 @@ class Executor:
             break_glass=break_glass,
             extra=dict(extra or {}),
         )
-        await self.audit.append(event)
+        try:
+            await self.audit.append(event)
+        except Exception as exc:  # read-only file, full disk, a trigger: any write failure
+            raise AuditUnavailable(clean(f"{type(exc).__name__}: {exc}", limit=300)) from exc
 
 
 def _event(name: str) -> EventType:

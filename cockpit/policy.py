@@ -61,6 +61,13 @@ class Decision:
     approvals_required: int = 1
     signed_approvals: bool = False
     notes: tuple[str, ...] = field(default=())  # warnings that do not block (unknown gates)
+    # What only break-glass overrides: kept when approval is needed first, so the request
+    # itself must tick break-glass (the approver's click must not quietly skip it).
+    glass_reasons: tuple[str, ...] = ()
+
+    @property
+    def needs_break_glass(self) -> bool:
+        return self.outcome in (BREAK_GLASS, NEEDS_APPROVAL) and bool(self.glass_reasons)
 
     @property
     def allowed(self) -> bool:
@@ -181,6 +188,7 @@ class Policy:
                 approvals_required=env.approvals,
                 signed_approvals=env.signed_approvals,
                 notes=tuple(notes),
+                glass_reasons=tuple(glass),
             )
 
         why = self.read_only_reason(env_name)

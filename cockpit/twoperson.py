@@ -38,6 +38,14 @@ def action_from_data(data: Mapping[str, Any]) -> Action:
     return Action(**kw)
 
 
+@dataclass(frozen=True)
+class TwoPersonRequest:
+    """An open request: the action to run once approved, and whether break-glass was asked."""
+
+    action: Action
+    break_glass: bool
+
+
 @dataclass
 class TwoPersonOptions:
     journal: Any = None  # a cockpit.journal.Journal; set by the app, not from config
@@ -54,10 +62,10 @@ class TwoPersonConnector(Connector):
 
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
-        self._actions: dict[str, Mapping[str, Any]] = {}
+        self._requests: dict[str, TwoPersonRequest] = {}
 
-    def action_for(self, request_id: str) -> Mapping[str, Any] | None:
-        return self._actions.get(request_id)
+    def request_for(self, request_id: str) -> TwoPersonRequest | None:
+        return self._requests.get(request_id)
 
     async def approvals(self) -> Sequence[PendingApproval]:
         journal = self.options.journal
@@ -96,7 +104,9 @@ class TwoPersonConnector(Connector):
         for rid, entry in open_.items():
             first = entry["record"]
             extra = first.extra
-            self._actions[rid] = extra["action"]
+            self._requests[rid] = TwoPersonRequest(
+                action_from_data(extra["action"]), bool(first.break_glass)
+            )
             target = first.target
             out.append(
                 PendingApproval(

@@ -80,13 +80,22 @@ def rollback_request(
     """POST .../rollback to a history id; refused here first when Argo CD would refuse it."""
     name = mapping.name_of(app)
     entry = _entry(app, action)
-    if mapping.automated(app):
-        raise Rejected(
-            f"{source}: Argo CD refuses to roll back {name} while its auto-sync is on; turn "
-            "auto-sync off for it first (re-enabling it later redeploys the revision in Git)"
-        )
+    why = rollback_refusal(app, source)
+    if why:
+        raise Rejected(why)
     history_id = entry.get("id")
     body = _namespaced({"name": name, "id": history_id, "prune": False}, app)
     version = mapping.short(mapping.entry_revision(entry))
     message = f"rollback of {name} to {version} (history {history_id}) started. {ROLLBACK_WARNING}"
     return body, ActionResult(True, message, str(history_id))
+
+
+def rollback_refusal(app: Mapping[str, Any], source: str) -> str | None:
+    """Why Argo CD would refuse to roll `app` back now (the plan shows it before the dialog)."""
+    if mapping.automated(app):
+        return (
+            f"{source}: Argo CD refuses to roll back {mapping.name_of(app)} while its auto-sync "
+            "is on; turn auto-sync off for it first (re-enabling it later redeploys the "
+            "revision in Git)"
+        )
+    return None

@@ -24,6 +24,7 @@ from cockpit.model import (
     DriftReport,
     Observation,
 )
+from cockpit.snapshot import FleetSnapshot
 from connectors.argocd import actions, mapping
 from connectors.argocd.apps import Applications
 from connectors.argocd.auth import Auth, TokenCache
@@ -201,6 +202,14 @@ class ArgoCDConnector(Connector):
     # Actions ------------------------------------------------------------------------------
     def warnings(self, action: Action) -> Sequence[str]:
         return (self.ROLLBACK_WARNING,) if action.kind is ActionKind.ROLLBACK else ()
+
+    def precheck(self, action: Action, snapshot: FleetSnapshot) -> str | None:
+        if action.kind is not ActionKind.ROLLBACK:
+            return None
+        for app, dep in self._mapped.values():
+            if dep.key == (action.service, action.environment):
+                return actions.rollback_refusal(app, self.name)
+        return None  # not listed yet: execute lists and checks again
 
     async def execute(self, action: Action) -> ActionResult:
         if action.kind not in self.ACTIONS:

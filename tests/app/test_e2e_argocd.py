@@ -159,23 +159,26 @@ async def test_argocd_rollback_to_the_previous_history_entry(tmp_path: Path) -> 
     assert done.extra["result"].startswith("rollback of shop-prod to 1a2b3c4 (history 41) started.")
 
 
-async def test_argocd_rollback_with_auto_sync_on_fails_clearly(tmp_path: Path) -> None:
+async def test_argocd_rollback_with_auto_sync_on_is_refused_in_the_plan(tmp_path: Path) -> None:
+    """The dialog shows Argo CD's refusal before anyone fills it in, and cannot confirm."""
     fake = FakeArgoCD()
     fake.apps["shop-prod"]["spec"]["syncPolicy"] = {"automated": {"prune": True, "selfHeal": True}}
     app = argocd_app(tmp_path, fake)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await select_cell(pilot, app, "shop", "prod")
-        await open_dialog(pilot, app, "b")
-        await fill_and_confirm(pilot, app, "2.3.9 leaks memory, back to 41", "shop")
-        messages = [n.message for n in app._notifications]
+        dialog = await open_dialog(pilot, app, "b")
+        assert dialog.plan.decision.refused
+        assert dialog.plan.decision.reasons == (
+            "argocd: Argo CD refuses to roll back shop-prod while its auto-sync is on; turn "
+            "auto-sync off for it first (re-enabling it later redeploys the revision in Git)",
+        )
+        assert not dialog.query("#confirm-button"), "nothing to confirm"
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
     assert argo_writes(fake) == [], "refused before anything is sent"
     got = action_records(app, "rollback")
-    assert set(got) == {EventType.ACTION_REQUESTED, EventType.ACTION_FAILED}
-    error = got[EventType.ACTION_FAILED].extra["error"]
-    assert error.startswith(
-        "Rejected: argocd: Argo CD refuses to roll back shop-prod while its auto-sync is on"
-    )
-    assert any("turn auto-sync off for it first" in m for m in messages)
+    assert set(got) == {EventType.ACTION_REFUSED}
+    assert "auto-sync is on" in got[EventType.ACTION_REFUSED].extra["refusal"][0]
 
 
 async def test_argocd_refusing_a_rollback_is_a_failed_action_with_argocds_words(

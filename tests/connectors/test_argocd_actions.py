@@ -170,7 +170,7 @@ def test_rollback_warns_sends_the_history_id_and_is_audited(cli: Cli) -> None:
     assert done.extra["result"].endswith(ArgoCDConnector.ROLLBACK_WARNING)
 
 
-def test_a_rollback_argo_cd_would_refuse_is_audited_as_failed(cli: Cli) -> None:
+def test_a_rollback_argo_cd_would_refuse_is_refused_by_the_plan(cli: Cli) -> None:
     out = cli(
         "rollback",
         "shop",
@@ -181,12 +181,10 @@ def test_a_rollback_argo_cd_would_refuse_is_audited_as_failed(cli: Cli) -> None:
         "canary of 2.4.0 is bad",
         "--yes",
     )
-    assert out.returncode == 1
+    assert out.returncode == 3, "refused by policy and pre-checks, like any refusal"
+    assert "policy: refused: argocd: Argo CD refuses to roll back" in out.stdout
     assert "auto-sync is on" in out.stderr
     assert posts(cli.fake) == []
-    requested, failed = cli.records()
-    assert (requested.event_type, failed.event_type) == (
-        EventType.ACTION_REQUESTED,
-        EventType.ACTION_FAILED,
-    )
-    assert "Rejected" in failed.extra["error"] and "auto-sync" in failed.extra["error"]
+    (refused,) = cli.records()
+    assert refused.event_type == EventType.ACTION_REFUSED
+    assert "auto-sync is on" in refused.extra["refusal"][0]

@@ -1,0 +1,182 @@
+"""The executor enforces the final decision itself: plan, refusals, break-glass, audit first."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cockpit import config, options, targets
+from cockpit.audit import Actor, EventType, open_store
+from cockpit.clock import FixedClock
+from cockpit.config import PolicyConfig
+from cockpit.executor import Executor
+from cockpit.model import Action, ActionKind
+from cockpit.policy import Operator
+from cockpit.wiring import wire
+
+THURSDAY_3AM = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # outside business hours
+THURSDAY_10AM = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # inside
+BUSINESS_HOURS = {
+    "name": "business-hours",
+    "schedule": "0 9 * * 1-5",
+    "duration": "8h",
+    "environments": ["prod"],
+}
+TWO_PERSON_ROLLBACK: dict[str, Any] = {
+    "windows": [BUSINESS_HOURS],
+    "environments": {"prod": {"two_person": ["rollback"], "unknown_gates": "warn"}},
+}
+
+
+class Desk:
+    """One operator's cockpit without a screen: hub, executor and journal on a shared log."""
+
+    def __init__(self, folder: Path, policy: dict[str, Any], user: str, clock: FixedClock):
+        settings = config.load(None, seed=7, scale=12, env={})
+        settings = replace(
+            settings,
+            policy=options.parse(PolicyConfig, policy),
+            audit=config.AuditConfig(str(folder / "audit.sqlite3")),
+        )
+        who = Actor(user=user, host="testhost", ssh_client="", pid=4242, version="test")
+        self.hub, self.executor, self.journal = wire(settings, actor=who, clock=clock)
+        self.executor.operator = Operator(user)  # no OS group lookup for test users
+        self.path = folder / "audit.sqlite3"
+        self.clock = clock
+
+    @property
+    def ex(self) -> Executor:
+        return self.executor
+
+    def version(self, service: str, environment: str = "prod") -> str:
+        dep = self.hub.snapshot.cell(service, environment).deployment
+        assert dep is not None
+        return dep.version
+
+    def rollback(self, service: str = "cart", to: str | None = None) -> Action:
+        built = targets.rollback(self.hub.snapshot, service, "prod", to)
+        assert isinstance(built, Action), built
+        return built
+
+    def records(self) -> list[Any]:
+        store = open_store(str(self.path), clock=self.clock, create=False)
+        try:
+            return list(store.records())
+        finally:
+            store.close()
+
+
+OpenDesk = Callable[..., Any]
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[OpenDesk]:
+    opened: list[Desk] = []
+
+    async def open_desk(
+        policy: dict[str, Any] | None = None,
+        user: str = "alice",
+        clock: FixedClock | None = None,
+    ) -> Desk:
+        d = Desk(
+            tmp_path,
+            policy or {"environments": {"prod": {"unknown_gates": "warn"}}},
+            user,
+            clock or FixedClock(THURSDAY_3AM),
+        )
+        await d.journal.call(lambda store: store.head())  # as the app does after its first frame
+        await d.hub.refresh()
+        opened.append(d)
+        return d
+
+    yield open_desk
+    for d in opened:
+        await d.hub.stop()
+        d.journal.close()
+
+
+def events(records: list[Any]) -> list[tuple[str, str]]:
+    return [(r.event_type.value, r.actor.user) for r in records if r.event_type.value != "audit.init"]
+
+
+# Two-person rule and break-glass ------------------------------------------------------
+async def test_two_person_request_in_a_closed_window_needs_break_glass_when_requested(
+    desk: OpenDesk,
+) -> None:
+    alice = await desk(TWO_PERSON_ROLLBACK)
+    plan = alice.ex.plan(alice.rollback())
+    assert plan.decision.outcome == "needs_approval" and plan.decision.needs_break_glass
+
+    unticked = await alice.ex.submit(plan, reason="error budget burning", confirmation="cart")
+    assert unticked.status == "refused"
+    assert "prod is closed for changes" in unticked.message and "break-glass" in unticked.message
+    assert not alice.hub.snapshot.approvals or all(
+        a.source != "cockpit" for a in alice.hub.snapshot.approvals
+    )
+
+    ticked = await alice.ex.submit(
+        plan, reason="error budget burning", confirmation="cart", break_glass=True
+    )
+    assert ticked.status == "pending"
+    log = alice.records()
+    glass = [r for r in log if r.event_type == EventType.BREAKGLASS_USED]
+    pending = [r for r in log if r.event_type == EventType.APPROVAL_PENDING]
+    assert [g.actor.user for g in glass] == ["alice"], "recorded when requested"
+    assert pending[0].break_glass and pending[0].request_id == glass[0].request_id
+
+
+async def test_approving_a_break_glass_request_runs_it_as_break_glass(desk: OpenDesk) -> None:
+    alice = await desk(TWO_PERSON_ROLLBACK)
+    was = alice.version("cart")
+    asked = await alice.ex.submit(
+        alice.ex.plan(alice.rollback()),
+        reason="error budget burning",
+        confirmation="cart",
+        break_glass=True,
+    )
+    assert asked.status == "pending"
+
+    bob = await desk(TWO_PERSON_ROLLBACK, user="bob")
+    pending = next(a for a in bob.hub.snapshot.approvals if a.source == "cockpit")
+    approve = bob.ex.plan(targets.decide(pending, ActionKind.APPROVE))
+    done = await bob.ex.submit(approve, reason="checked the error budget", confirmation="cart")
+    assert done.status == "succeeded", done.message
+    await bob.hub.refresh()
+    assert bob.version("cart") != was
+
+    ran = next(r for r in bob.records() if r.event_type == EventType.ACTION_SUCCEEDED)
+    assert ran.policy["decision"] == "break_glass" and ran.break_glass
+    assert ran.extra["initiator"] == "alice" and ran.extra["approvers"] == ["bob"]
+
+
+async def test_approval_rechecks_the_window_when_the_second_person_approves(
+    desk: OpenDesk,
+) -> None:
+    clock = FixedClock(THURSDAY_10AM)
+    alice = await desk(TWO_PERSON_ROLLBACK, clock=clock)
+    was = alice.version("cart")
+    plan = alice.ex.plan(alice.rollback())
+    assert plan.decision.outcome == "needs_approval" and not plan.decision.needs_break_glass
+    asked = await alice.ex.submit(plan, reason="error budget burning", confirmation="cart")
+    assert asked.status == "pending"
+
+    clock.set(THURSDAY_3AM.replace(day=27))  # Friday 03:00: the window has closed since
+    bob = await desk(TWO_PERSON_ROLLBACK, user="bob", clock=clock)
+    pending = next(a for a in bob.hub.snapshot.approvals if a.source == "cockpit")
+    approve = bob.ex.plan(targets.decide(pending, ActionKind.APPROVE))
+    done = await bob.ex.submit(approve, reason="checked the error budget", confirmation="cart")
+
+    assert done.status == "refused"
+    assert "prod is closed for changes" in done.message and "break-glass" in done.message
+    assert bob.version("cart") == was, "nothing ran"
+    log = bob.records()
+    assert not [r for r in log if r.event_type == EventType.ACTION_REQUESTED]
+    refusal = [r for r in log if r.event_type == EventType.ACTION_REFUSED]
+    assert len(refusal) == 1 and refusal[0].actor.user == "bob"
+    assert "break-glass needed" in refusal[0].extra["refusal"][0]
