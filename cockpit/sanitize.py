@@ -54,3 +54,9 @@ def first_line(text: object, limit: int | None = None) -> str:
     """The first line of a (commit) message, cleaned."""
     s = "" if text is None else str(text)
     return clean(s.split("\n", 1)[0].rstrip("\r"), limit=limit)
+
+
+def inert_json(text: str) -> str:
+    """JSON text (from json.dumps) with DEL, C1 and bidi or zero-width characters written
+    as \\u escapes: the same data for a parser, inert bytes for a terminal (`status --json`)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
