@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import cached_property
@@ -12,7 +13,9 @@ from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from cockpit import __version__
 from cockpit.autopilot import AUTO_ACTOR, AutoPilot, Proposal
@@ -22,6 +25,7 @@ from cockpit.hub import ClientFactory, Hub, default_client
 from cockpit.journal import Journal
 from cockpit.keys import APP_KEYS, VIEWS
 from cockpit.model import Action
+from cockpit.sanitize import clean, literal_markup
 from cockpit.snapshot import FleetSnapshot
 from cockpit.wiring import make_executor, open_journal, wire_hub
 from screens.base import FleetScreen
@@ -55,6 +59,8 @@ if TYPE_CHECKING:
     from cockpit.policy import Policy
 
 FIRST_FRAME_WAIT = 0.15  # seconds
+
+log = logging.getLogger(__name__)
 
 
 class FleetUpdated(Message):
@@ -147,9 +153,11 @@ class CockpitApp(App[int]):
             self.notify(problem, title="Connector skipped", severity="error", timeout=20)
 
     def _after_first_frame(self) -> None:
-        self.run_worker(self._audit_lifecycle("app.start"), group="audit-lifecycle")
+        self.run_worker(
+            self._audit_lifecycle("app.start"), group="audit-lifecycle", exit_on_error=False
+        )
         self.hub.judging = True
-        self.run_worker(self.hub.judge_now(), group="judge")
+        self.run_worker(self.hub.judge_now(), group="judge", exit_on_error=False)
 
     async def on_unmount(self) -> None:
         await self.hub.stop()
@@ -227,7 +235,7 @@ class CockpitApp(App[int]):
         if isinstance(built, str):
             self.notify(built, severity="warning", timeout=6)
             return
-        self.run_worker(self._act(built), group="actions", exclusive=False)
+        self.run_worker(self._act(built), group="actions", exclusive=False, exit_on_error=False)
 
     async def _act(self, action: Action) -> None:
         plan = self.executor.plan(action)
@@ -254,6 +262,42 @@ class CockpitApp(App[int]):
         self.notify(outcome.message, title=plan.title, severity=severity, timeout=10)  # type: ignore[arg-type]
         await self.hub.refresh()
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast, ours or a screen's, shows its text literally.
+
+        Messages carry connector and server text (a 422's body, a service name): parsed as
+        markup, a `[/]` would raise and exit the app, and `[@click=...]` would be live.
+        """
+        super().notify(
+            clean(message, multiline=True),
+            title=clean(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed worker is reported and the cockpit keeps running (workers never exit it)."""
+        worker = event.worker
+        if event.state != WorkerState.ERROR or worker.error is None:
+            return
+        error = worker.error
+        log.error("worker %s failed: %s: %s", worker.group, type(error).__name__, clean(error))
+        self.notify(
+            f"{type(error).__name__}: {error}",
+            title=f"Internal error in {worker.group}; the cockpit keeps running",
+            severity="error",
+            timeout=30,
+        )
+
     def on_fleet_updated(self, message: FleetUpdated) -> None:
         self._show()
         # Coalesced messages skip snapshots, so look at the canaries of the newest one
@@ -262,7 +306,9 @@ class CockpitApp(App[int]):
         if snap.canaries:
             for proposal in self.autopilot.review(snap):
                 if proposal.automatic:
-                    self.run_worker(self._auto_rollback(proposal), group="auto-rollback")
+                    self.run_worker(
+                        self._auto_rollback(proposal), group="auto-rollback", exit_on_error=False
+                    )
                 else:
                     self.notify(
                         f"{proposal.summary}. Press B to roll back.",
@@ -448,14 +494,14 @@ class CockpitApp(App[int]):
             why = screen.why_disabled(kind)
             if why or isinstance(built, str):
                 title = f"Action: {spec.description} (not here)"
-                text = f"{why or built} (key {key})"
+                text = literal_markup(f"{why or built} (key {key})")
             else:
                 target = (
                     f"{built.service} in {built.environment}"
                     if built.environment
                     else built.service
                 )
-                title = f"Action: {spec.description} {target}"
+                title = literal_markup(f"Action: {spec.description} {target}")
                 text = f"Audited; opens the confirmation dialog (key {key})"
             run = getattr(screen, f"action_{spec.action}", None)
             if run is not None:  # e.g. "promote 100%" exists only where canaries are shown

@@ -7,6 +7,7 @@ Modules are imported per command so `cockpit status` never loads textual.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -122,7 +123,22 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+    except BrokenPipeError:
+        # `cockpit status | head`: the reader has gone. Python's own recipe: point stdout at
+        # /dev/null so the final flush at exit is quiet too, and stop.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = parser().parse_args(argv)
+    if args.command is not None:
+        _one_shot_logging()
     from cockpit.errors import ConfigError
 
     try:
@@ -156,6 +172,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def _one_shot_logging() -> None:
+    """A command reports every failure itself, once; the hub's log lines ("retry in 5s")
+    are for the long-running cockpit, so only errors reach stderr, on one line each."""
+    import logging
+
+    from cockpit.sanitize import clean
+
+    class OneLine(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return "cockpit: " + clean(record.getMessage())
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(OneLine())
+    logging.basicConfig(level=logging.ERROR, handlers=[handler])
 
 
 def load_settings(args: argparse.Namespace, resolve_secrets: bool = True):  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from cockpit.config import ConnectorSpec
 from cockpit.connector import Connector
 from cockpit.errors import ConnectorError, RateLimited
 from cockpit.model import Environment, Observation
-from cockpit.sanitize import clean
+from cockpit.sanitize import clean, inert
 from cockpit.snapshot import FleetSnapshot, SourceState
 
 if TYPE_CHECKING:
@@ -207,6 +207,8 @@ class Hub:
                 obs = await asyncio.wait_for(inst.connector.poll(), timeout=spec.timeout)
                 if not isinstance(obs, Observation):
                     raise TypeError(f"poll() returned {type(obs).__name__}, not Observation")
+                # The one place connector text enters the snapshot: made inert here, once.
+                obs = inert(obs)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -279,6 +279,8 @@ class Canary:
     canary_digest: str = ""
     message: str = ""  # pause reason, abort message
     remote_id: str = ""
+    # Paused only by a pause step of its own, which ends by itself: an operator may hold it.
+    at_pause_step: bool = False
 
     def __post_init__(self) -> None:
         _check_aware(self)

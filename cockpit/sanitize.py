@@ -9,6 +9,13 @@ ESC, C1 CSI and bidi overrides would otherwise reach the terminal.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass, replace
+from datetime import datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # Unicode format characters that reorder or hide text ("Trojan Source"), plus the
 # zero-width ones that can hide a difference between two names.
@@ -54,3 +61,85 @@ def first_line(text: object, limit: int | None = None) -> str:
     """The first line of a (commit) message, cleaned."""
     s = "" if text is None else str(text)
     return clean(s.split("\n", 1)[0].rstrip("\r"), limit=limit)
+
+
+def inert_json(text: str) -> str:
+    """JSON text (from json.dumps) with DEL, C1 and bidi or zero-width characters written
+    as \\u escapes: the same data for a parser, inert bytes for a terminal (`status --json`)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def literal_markup(text: object) -> str:
+    """Untrusted text for a sink that only takes Textual markup (palette hits and help).
+
+    Cleaned, then every `[` escaped: Textual's own `escape` leaves `[$var]` and `[B]` live,
+    and a stray `[/]` raises MarkupError, which would take the app down.
+    """
+    return clean(text, multiline=True).replace("[", "\\[")
+
+
+# How `_inert` treats each type, worked out once per type: a dispatch by exact type is
+# several times faster than isinstance chains over the ~10,000 values of a large poll.
+_PLAIN, _STR, _SEQ, _MAP = "plain", "str", "seq", "map"
+_KINDS: dict[type, str | tuple[str, ...]] = {
+    int: _PLAIN,
+    float: _PLAIN,
+    bool: _PLAIN,
+    datetime: _PLAIN,
+    type(None): _PLAIN,
+    str: _STR,
+    tuple: _SEQ,
+    frozenset: _SEQ,
+}
+
+
+def _kind(cls: type) -> str | tuple[str, ...]:
+    kind = _KINDS.get(cls)
+    if kind is None:
+        if issubclass(cls, Enum):
+            kind = _PLAIN
+        elif issubclass(cls, Mapping):
+            kind = _MAP
+        elif is_dataclass(cls):
+            kind = tuple(f.name for f in fields(cls) if f.init)
+        else:
+            kind = _PLAIN
+        _KINDS[cls] = kind
+    return kind
+
+
+def inert(value: T) -> T:
+    """`value` with every string in it cleaned, keeping newlines (frozen dataclasses, tuples,
+    frozensets and mappings are rebuilt only where something changed).
+
+    The hub runs every observation through this once, so a name with ESC or a bidi override
+    is inert everywhere it is shown; objects that were already clean are returned as they
+    are, so the snapshot's identity-based reuse of unchanged parts keeps working.
+    """
+    return _inert(value)  # type: ignore[no-any-return]
+
+
+def _inert(value: Any) -> Any:
+    kind = _KINDS.get(type(value)) or _kind(type(value))
+    if kind is _PLAIN:
+        return value
+    if kind is _STR:
+        out = clean(value, multiline=True)
+        return value if out == value else out
+    if kind is _SEQ:
+        items = [_inert(v) for v in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return type(value)(items)
+    if kind is _MAP:
+        pairs = [(_inert(k), _inert(v)) for k, v in value.items()]
+        if all(k is a and v is b for (k, v), (a, b) in zip(pairs, value.items(), strict=True)):
+            return value
+        return type(value)(dict(pairs))
+    changed = {}
+    for name in kind:
+        old = getattr(value, name)
+        new = _inert(old)
+        if new is not old:
+            changed[name] = new
+    return replace(value, **changed) if changed else value

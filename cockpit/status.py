@@ -7,12 +7,12 @@ import asyncio
 import json
 import sys
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 from cockpit.clock import SystemClock, ago
 from cockpit.model import Canary, Deployment
-from cockpit.sanitize import clean
-from cockpit.snapshot import FleetSnapshot
+from cockpit.sanitize import clean, inert_json
+from cockpit.snapshot import FleetSnapshot, SourceState
 
 
 def iso(when: datetime | None) -> str | None:
@@ -66,6 +66,19 @@ def _canary(c: Canary) -> dict[str, Any]:
     return out
 
 
+def write_json(data: object, out: TextIO) -> None:
+    """Indented JSON; names stay readable, control and bidi characters are escaped."""
+    out.write(inert_json(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
+
+
+def source_state(s: SourceState, now: datetime) -> str:
+    """ok, stale, error, connecting, or unreachable: failing and never answered, so it has
+    no facts that could have gone stale."""
+    if s.ok is False and s.last_success is None:
+        return "unreachable"
+    return s.label(now)
+
+
 def snapshot_json(snap: FleetSnapshot, now: datetime, config: str | None) -> dict[str, Any]:
     services = []
     for name in snap.services:
@@ -101,8 +114,9 @@ def snapshot_json(snap: FleetSnapshot, now: datetime, config: str | None) -> dic
                 "type": s.type,
                 "ok": bool(s.ok),
                 "error": s.error or None,
+                "state": source_state(s, now),
                 "last_success": iso(s.last_success),
-                "stale": s.stale(now),
+                "stale": s.last_success is not None and s.stale(now),
                 "latency_ms": round(s.latency * 1000, 1) if s.latency is not None else None,
             }
             for s in snap.sources.values()
@@ -193,7 +207,7 @@ def snapshot_json(snap: FleetSnapshot, now: datetime, config: str | None) -> dic
 def snapshot_table(snap: FleetSnapshot, now: datetime) -> str:
     lines = []
     for s in snap.sources.values():
-        state = s.label(now)
+        state = source_state(s, now)
         detail = f": {s.error}" if s.error else ""
         lines.append(f"connector {clean(s.name)} ({clean(s.type)}): {state}{clean(detail)}")
     envs = [e.name for e in snap.environments]
@@ -248,13 +262,13 @@ def run_status(args: argparse.Namespace) -> int:
     snap = asyncio.run(once())
     now = clock.now()
     if args.json:
-        json.dump(snapshot_json(snap, now, settings.file), sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        write_json(snapshot_json(snap, now, settings.file), sys.stdout)
     else:
         print(snapshot_table(snap, now))
     failed = [s for s in snap.sources.values() if not s.ok]
     for s in failed:
-        print(f"cockpit: connector {clean(s.name)} failed: {clean(s.error)}", file=sys.stderr)
+        # The error itself is in the output above; stderr only says which failed.
+        print(f"cockpit: connector {clean(s.name)} failed", file=sys.stderr)
     return EXIT_FAILED if failed or settings.problems else EXIT_OK
 
 
@@ -289,8 +303,7 @@ def run_connectors(args: argparse.Namespace) -> int:
             ]
         rows.append(row)
     if args.json:
-        json.dump(rows, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_json(rows, sys.stdout)
     else:
         for row in rows:
             print(f"{row['type']}  ({row['distribution']} {row['version']}, {row['target']})")

@@ -109,7 +109,7 @@ def canary_action(
     canary = snapshot.cell(service, environment).canary
     if canary is None or not canary.phase.active:
         return f"no active canary for {service} in {environment}"
-    if kind is ActionKind.PAUSE and canary.phase.value == "paused":
+    if kind is ActionKind.PAUSE and canary.phase.value == "paused" and not canary.at_pause_step:
         return f"the canary of {service} is already paused"
     if kind is ActionKind.RESUME and canary.phase.value != "paused":
         return f"the canary of {service} is not paused"

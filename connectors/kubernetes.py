@@ -34,6 +34,7 @@ from connectors.kube.objects import (
     container_image,
     controller_uid,
     ident,
+    last_manager,
     meta,
     parse_time,
     pick_revision,
@@ -87,18 +88,6 @@ def rollout_status(obj: Obj) -> tuple[Status, Health, str]:
     else:
         return Status.SUCCEEDED, Health.HEALTHY, "successfully rolled out"
     return Status.RUNNING, Health.PROGRESSING, f"waiting for rollout to finish: {why}"
-
-
-def last_manager(obj: Obj) -> str:
-    """Who last changed the spec: the newest field manager that was not a status write."""
-    entries = [
-        e
-        for e in meta(obj).get("managedFields") or []
-        if not e.get("subresource") and e.get("manager")
-    ]
-    if not entries:
-        return ""
-    return str(max(entries, key=lambda e: str(e.get("time", ""))).get("manager", ""))
 
 
 class KubernetesConnector(KubeConnector):

@@ -11,6 +11,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
+from textual.worker import Worker
 
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
@@ -80,7 +81,7 @@ class AuditScreen(FleetScreen):
         # One audit.read per visit: Textual may resume a screen more than once on the way in.
         first = not self._access_recorded
         self._access_recorded = True
-        self.run_worker(self._load(record_access=first), group="audit")
+        self.run_worker(self._load(record_access=first), group="audit", exit_on_error=False)
 
     def on_screen_suspend(self) -> None:
         self._access_recorded = False
@@ -89,9 +90,13 @@ class AuditScreen(FleetScreen):
         super().refresh_header(snapshot)
         # New records arrive from any cockpit sharing the store; look again now and then.
         if self.is_current and snapshot.generation % 5 == 0 and not self._loading:
-            self.run_worker(self._load(record_access=False), group="audit")
+            self.run_worker(self._load(record_access=False), group="audit", exit_on_error=False)
 
     _loading = False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker state messages do not bubble: hand failures to the app's one reporter.
+        self.cockpit.on_worker_state_changed(event)
 
     async def _load(self, record_access: bool) -> None:
         self._loading = True

@@ -86,6 +86,18 @@ def without_label(template: Obj, label: str) -> Obj:
     return out
 
 
+def last_manager(obj: Obj) -> str:
+    """Who last changed the spec: the newest field manager that was not a status write."""
+    entries = [
+        e
+        for e in meta(obj).get("managedFields") or []
+        if not e.get("subresource") and e.get("manager")
+    ]
+    if not entries:
+        return ""
+    return str(max(entries, key=lambda e: str(e.get("time", ""))).get("manager", ""))
+
+
 def condition(obj: Obj, kind: str) -> Obj | None:
     for cond in (obj.get("status") or {}).get("conditions") or []:
         if cond.get("type") == kind:

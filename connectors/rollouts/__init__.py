@@ -1,6 +1,7 @@
 """Argo Rollouts (through the Kubernetes API): Rollouts as canaries, the plugin's actions.
 
-Rollouts, their ReplicaSets and AnalysisRuns are mirrored by list-then-watch. Promote
+Rollouts, their ReplicaSets and AnalysisRuns are mirrored by list-then-watch. Each
+Rollout is a canary and a deployment (its stable version and revision history). Promote
 (step, or full with param full=true), abort, retry (re-run), pause, resume and undo
 (rollback) send exactly what `kubectl argo rollouts` sends (see patches.py).
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 from cockpit.connector import Capability
 from cockpit.errors import Rejected
-from cockpit.model import Action, ActionKind, ActionResult, Canary
+from cockpit.model import Action, ActionKind, ActionResult, Canary, Deployment, Revision
 from connectors.kube.base import KubeConnector, KubeOptions, Memo, stamp
 from connectors.kube.client import (
     ANALYSISRUNS,
@@ -31,7 +32,9 @@ from connectors.kube.objects import (
     container_image,
     controller_uid,
     ident,
+    last_manager,
     meta,
+    parse_time,
     pick_revision,
     revision,
     target_revision,
@@ -46,8 +49,11 @@ from connectors.rollouts.canary import (
     analysis_runs,
     analysis_series,
     analysis_text,
+    at_pause_step,
+    pause_reasons,
     pause_text,
     phase_of,
+    rollout_state,
     set_weight,
     started_at,
     step_index,
@@ -65,7 +71,7 @@ class RolloutsOptions(KubeOptions):
 class ArgoRolloutsConnector(KubeConnector):
     """Argo Rollouts canaries with promote, abort, retry, pause, resume and undo."""
 
-    CAPABILITIES = frozenset({Capability.CANARY})
+    CAPABILITIES = frozenset({Capability.CANARY, Capability.ENVIRONMENTS})
     ACTIONS = frozenset(
         {
             ActionKind.PROMOTE,
@@ -85,6 +91,7 @@ class ArgoRolloutsConnector(KubeConnector):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._memo: Memo[Canary] = Memo()
+        self._deployments: Memo[Deployment] = Memo()
 
     def watched(self) -> tuple[Resource, ...]:
         return self.WATCHES if self.options.analysis else (ROLLOUTS, REPLICASETS)
@@ -113,6 +120,68 @@ class ArgoRolloutsConnector(KubeConnector):
             )
         self._memo.done()
         return tuple(out)
+
+    async def deployments(self) -> Sequence[Deployment]:
+        """What each Rollout runs for sure: its stable ReplicaSet, and the revisions before."""
+        await self.sync()
+        owned: dict[str, list[Obj]] = {}
+        for rs in self.objects(REPLICASETS):
+            owned.setdefault(controller_uid(rs), []).append(rs)
+        out = []
+        for ro in self.objects(ROLLOUTS):
+            sets = owned.get(str(meta(ro).get("uid", "")), [])
+            out.append(
+                self._deployments.get(
+                    ident(ro), stamp(ro, *sets), partial(self._to_deployment, ro, sets)
+                )
+            )
+        self._deployments.done()
+        return tuple(out)
+
+    def _to_deployment(self, ro: Obj, sets: list[Obj]) -> Deployment:
+        container = self.options.container
+        stable_hash = str((ro.get("status") or {}).get("stableRS") or "")
+        stable = next(
+            (rs for rs in sets if (meta(rs).get("labels") or {}).get(HASH_LABEL) == stable_hash),
+            None,
+        )
+        template = ((stable or ro).get("spec") or {}).get("template") or {}
+        version, digest = version_of(container_image(template, container))
+        current = revision(stable, REVISION) if stable is not None else None
+        history = []
+        for rs in sorted(sets, key=lambda rs: revision(rs, REVISION) or 0, reverse=True):
+            rev = revision(rs, REVISION)
+            if rev and current and rev < current:
+                rs_template = (rs.get("spec") or {}).get("template") or {}
+                rs_version, rs_digest = version_of(container_image(rs_template, container))
+                history.append(
+                    Revision(
+                        version=rs_version,
+                        digest=rs_digest,
+                        deployed_at=parse_time(meta(rs).get("creationTimestamp")),
+                        deployed_by="",
+                        id=str(rev),
+                    )
+                )
+        status, health, message = rollout_state(ro)
+        created = parse_time(meta(ro).get("creationTimestamp"))
+        return Deployment(
+            service=self.service_of(ro),
+            environment=self.environment_of(ro),
+            version=version,
+            digest=digest,
+            deployed_at=parse_time(meta(stable).get("creationTimestamp"), created)
+            if stable is not None
+            else created,
+            deployed_by=last_manager(ro),
+            status=status,
+            health=health,
+            source=self.name,
+            observed_at=self.clock.now(),
+            history=tuple(history),
+            remote_id=ident(ro),
+            message=message,
+        )
 
     def _to_canary(
         self, ro: Obj, sets: dict[tuple[object, object], Obj], runs: dict[str, Obj]
@@ -161,6 +230,7 @@ class ArgoRolloutsConnector(KubeConnector):
             canary_digest=canary_digest,
             message="; ".join(str(n) for n in notes if n),
             remote_id=ident(ro),
+            at_pause_step=at_pause_step(ro),
         )
 
     # Actions -------------------------------------------------------------------------
@@ -174,15 +244,17 @@ class ArgoRolloutsConnector(KubeConnector):
         kube = await self.kube()
         ro = await kube.get(ROLLOUTS.item(namespace, name))
         if kind is ActionKind.ROLLBACK:
-            return await self._undo(ro, action.version)
+            return await self._undo(ro, action)
         full = kind is ActionKind.PROMOTE and action.param("full") == "true"
         plan = {
             ActionKind.PROMOTE: lambda: patches.promote_full(ro) if full else patches.promote(ro),
             ActionKind.ABORT: patches.abort,
             ActionKind.RERUN: patches.retry,
             ActionKind.PAUSE: patches.pause,
-            ActionKind.RESUME: patches.resume,
+            ActionKind.RESUME: lambda: patches.resume(ro),
         }[kind]()
+        if kind is ActionKind.RESUME and plan.spec is None and plan.status is None:
+            raise Rejected(f"rollout {namespace}/{name} is not paused: nothing to resume")
         await self._send(namespace, name, plan)
         done = {
             ActionKind.PROMOTE: "fully promoted" if full else "promoted",
@@ -191,6 +263,11 @@ class ArgoRolloutsConnector(KubeConnector):
             ActionKind.PAUSE: "paused",
             ActionKind.RESUME: "resumed",
         }[kind]
+        if kind is ActionKind.RESUME:
+            done += ": lifted " + " and ".join(
+                (["the operator's pause"] if plan.spec else [])
+                + [f"the {reason} pause" for reason in pause_reasons(ro) if plan.status]
+            )
         return ActionResult(True, f"rollout {namespace}/{name} {done}", f"{namespace}/{name}")
 
     async def _send(self, namespace: str, name: str, plan: patches.Plan) -> None:
@@ -205,8 +282,9 @@ class ArgoRolloutsConnector(KubeConnector):
         if spec is not None:
             await kube.patch(ROLLOUTS.item(namespace, name), spec, MERGE_PATCH)
 
-    async def _undo(self, ro: Obj, version: str) -> ActionResult:
-        """`kubectl argo rollouts undo [--to-revision=N]` (N from a number or an image tag)."""
+    async def _undo(self, ro: Obj, action: Action) -> ActionResult:
+        """`kubectl argo rollouts undo [--to-revision=N]`: N from the history row, a number or
+        an image tag."""
         namespace, name = str(meta(ro)["namespace"]), str(meta(ro)["name"])
         kube = await self.kube()
         listed = await kube.get(
@@ -218,7 +296,11 @@ class ArgoRolloutsConnector(KubeConnector):
             for rs in (listed or {}).get("items") or []
             if controller_uid(rs) == meta(ro).get("uid")
         ]
-        wanted = target_revision(version, sets, REVISION, self.options.container)
+        wanted = (
+            int(action.remote_id)
+            if action.remote_id.isdigit()
+            else target_revision(action.version, sets, REVISION, self.options.container)
+        )
         rs = pick_revision(sets, REVISION, wanted)
         if rs is None:
             raise Rejected(

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
-from cockpit.model import CanaryPhase, MetricSeries
+from cockpit.model import CanaryPhase, Health, MetricSeries, Status
 from connectors.kube.objects import Obj, condition, meta, parse_time
 
 HASH_LABEL = "rollouts-pod-template-hash"
@@ -68,10 +68,32 @@ def phase_of(ro: Obj) -> CanaryPhase:
     return CanaryPhase.PROGRESSING
 
 
+def at_pause_step(ro: Obj) -> bool:
+    """Waiting at a pause step (or inconclusive analysis) with no operator's pause on top."""
+    return bool((ro.get("status") or {}).get("pauseConditions")) and not (
+        (ro.get("spec") or {}).get("paused")
+    )
+
+
+def pause_reasons(ro: Obj) -> list[str]:
+    return [str(p.get("reason", "")) for p in (ro.get("status") or {}).get("pauseConditions") or []]
+
+
+def rollout_state(ro: Obj) -> tuple[Status, Health, str]:
+    """What runs, as Argo CD judges a Rollout's health: aborted or degraded, paused, moving."""
+    status = ro.get("status") or {}
+    phase = phase_of(ro)
+    if phase in (CanaryPhase.ABORTED, CanaryPhase.FAILED):
+        return Status.FAILED, Health.DEGRADED, str(status.get("message") or "rollout degraded")
+    if phase is CanaryPhase.PAUSED:
+        return Status.WAITING, Health.SUSPENDED, pause_text(ro)
+    if phase is CanaryPhase.SUCCEEDED:
+        return Status.SUCCEEDED, Health.HEALTHY, "rollout healthy"
+    return Status.RUNNING, Health.PROGRESSING, str(status.get("message") or "rollout progressing")
+
+
 def pause_text(ro: Obj) -> str:
-    reasons = [
-        str(p.get("reason", "")) for p in (ro.get("status") or {}).get("pauseConditions") or []
-    ]
+    reasons = pause_reasons(ro)
     if (ro.get("spec") or {}).get("paused"):
         reasons.insert(0, "paused by an operator")
     return "paused: " + ", ".join(r for r in reasons if r) if reasons else ""

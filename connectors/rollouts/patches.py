@@ -95,10 +95,13 @@ def pause() -> Plan:
     return Plan(spec={"spec": {"paused": True}})
 
 
-def resume() -> Plan:
-    """The inverse of pause (as Argo CD's Rollout resume action): a canary step's own pause
-    stays until it is promoted."""
-    return Plan(spec={"spec": {"paused": False}})
+def resume(ro: Obj) -> Plan:
+    """Lift every pause, as Argo CD's Rollout resume action does: the operator's
+    (spec.paused) and the step's own (status.pauseConditions); the step index stays."""
+    spec = {"spec": {"paused": False}} if (ro.get("spec") or {}).get("paused") else None
+    paused_at_step = bool((ro.get("status") or {}).get("pauseConditions"))
+    status = {"status": {"pauseConditions": None}} if paused_at_step else None
+    return Plan(spec, status, {**(spec or {}), **status} if status else None)
 
 
 def undo(template: Obj) -> list[Patch]:

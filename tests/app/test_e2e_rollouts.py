@@ -15,6 +15,7 @@ from cockpit.app import CockpitApp
 from cockpit.audit import EventType
 from cockpit.model import CanaryPhase
 from connectors.kube import client
+from screens.overview import cell_text
 from screens.widgets import LiveTable
 from tests.app.e2e_kit import (
     SIZE,
@@ -131,3 +132,44 @@ async def test_rollouts_abort_a_canary(tmp_path: Path) -> None:
     assert done.reason == reason and done.extra["remote_id"] == "shop/api-gateway"
     assert target_of(done) == ("api-gateway", "prod", "rollouts", "shop/api-gateway")
     assert done.extra["result"] == "rollout shop/api-gateway aborted"
+
+
+async def test_rollouts_pause_a_canary_waiting_at_a_pause_step_holds_it(tmp_path: Path) -> None:
+    """A step pause ends on its own (or on promote); pausing holds it, as the plugin does."""
+    fake = cluster()
+    app = rollouts_app(tmp_path, fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await select(pilot, app.screen.query_one("#canaries", LiveTable), "payments/prod")
+        await open_dialog(pilot, app, "z")
+        await fill_and_confirm(pilot, app, "hold for the payments freeze", "payments")
+    assert patches(fake) == [(f"{ROLLOUT_PATH}/payments", MERGE, {"spec": {"paused": True}})]
+    done = action_records(app, "pause")[EventType.ACTION_SUCCEEDED]
+    assert done.extra["result"] == "rollout shop/payments paused"
+
+
+async def test_rollouts_resume_lifts_the_step_pause_and_says_so(tmp_path: Path) -> None:
+    fake = cluster()
+    app = rollouts_app(tmp_path, fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await select(pilot, app.screen.query_one("#canaries", LiveTable), "payments/prod")
+        await open_dialog(pilot, app, "u")
+        await fill_and_confirm(pilot, app, "metrics reviewed", "payments")
+        await mirrored(app, fake, "payments")
+        canary = app.hub.snapshot.cell("payments", "prod").canary
+        assert canary is not None and "CanaryPauseStep" not in canary.message
+    assert patches(fake) == [
+        (f"{ROLLOUT_PATH}/payments/status", MERGE, {"status": {"pauseConditions": None}})
+    ]
+    done = action_records(app, "resume")[EventType.ACTION_SUCCEEDED]
+    assert done.extra["result"] == "rollout shop/payments resumed: lifted the CanaryPauseStep pause"
+
+
+async def test_a_rollout_only_service_shows_its_version_in_the_overview(tmp_path: Path) -> None:
+    app = rollouts_app(tmp_path, cluster())
+    async with app.run_test(size=SIZE):
+        snap = app.snapshot
+        assert cell_text(snap.cell("catalog", "prod"), snap, NOW).plain == "1.12.3 ✓"
+        assert cell_text(snap.cell("payments", "prod"), snap, NOW).plain.startswith("3.2.0 ")
+        assert "1.12.3" in app.export_screenshot()

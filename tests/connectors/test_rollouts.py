@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from cockpit.errors import Rejected
-from cockpit.model import Action, ActionKind, CanaryPhase
+from cockpit.model import Action, ActionKind, CanaryPhase, Health, Status
 from cockpit.testing import ConnectorContract
 from connectors.rollouts import ArgoRolloutsConnector, patches
-from connectors.rollouts.canary import measurement_value, phase_of, set_weight
+from connectors.rollouts.canary import REVISION, measurement_value, phase_of, set_weight
 from tests.fixtures.kubernetes.fakeapi import FakeKubeAPI
 from tests.fixtures.kubernetes.kit import ENV, OPTIONS, ROLLOUTS, cluster, connected
 
@@ -61,6 +61,61 @@ async def test_rollouts_are_canaries_with_steps_weights_versions_and_analysis() 
     done = canaries["catalog"]
     assert (done.phase, done.step, done.steps, done.weight) == (CanaryPhase.SUCCEEDED, 7, 7, 100)
     assert done.baseline_version == done.canary_version == "1.12.3"
+
+
+async def test_a_rollout_reports_what_runs_as_a_deployment_with_its_revision_history() -> None:
+    """A service deployed only by a Rollout still has a version: the stable ReplicaSet's."""
+    fake = cluster()
+    older = copy.deepcopy(fake.get(("apis/apps/v1", "replicasets"), "shop", "catalog-85f6c7d9b8"))
+    older["metadata"].update(name="catalog-7a6b5c4d3", annotations={REVISION: "5"})
+    older["metadata"]["labels"]["rollouts-pod-template-hash"] = "7a6b5c4d3"
+    older["spec"]["template"]["spec"]["containers"][0]["image"] = "reg.example/catalog:1.12.2"
+    fake.put(("apis/apps/v1", "replicasets"), older, quiet=True)
+    async with connected(ArgoRolloutsConnector, fake) as r:
+        obs = await r.poll()
+    deps = {d.service: d for d in obs.deployments}
+    assert set(deps) == {"payments", "api-gateway", "ledger", "catalog"}
+    pay = deps["payments"]
+    assert (pay.environment, pay.version, pay.health, pay.status) == (
+        "prod",
+        "3.2.0",
+        Health.SUSPENDED,
+        Status.WAITING,
+    )
+    assert pay.remote_id == "shop/payments" and pay.source == "k8s"
+    assert pay.deployed_at.isoformat() == "2026-08-12T10:00:00+00:00"  # the stable ReplicaSet
+    ledger = deps["ledger"]
+    assert (ledger.version, ledger.health, ledger.status) == (
+        "1.9.8",
+        Health.DEGRADED,
+        Status.FAILED,
+    )
+    assert ledger.message.startswith("RolloutAborted")
+    catalog = deps["catalog"]
+    assert (catalog.version, catalog.health, catalog.status) == (
+        "1.12.3",
+        Health.HEALTHY,
+        Status.SUCCEEDED,
+    )
+    assert [(h.version, h.id) for h in catalog.history] == [("1.12.2", "5")]
+    assert deps["api-gateway"].health is Health.PROGRESSING
+
+
+async def test_rollback_to_a_history_row_undoes_to_that_revision_not_the_newest_of_its_tag() -> (
+    None
+):
+    fake = cluster()
+    # Revision 3 ran the same image as revision 4, with another setting.
+    rs3 = copy.deepcopy(fake.get(("apis/apps/v1", "replicasets"), "shop", "payments-5c4d8f7b6"))
+    rs3["metadata"].update(name="payments-4b3c2d1e0", annotations={REVISION: "3"})
+    rs3["metadata"]["labels"]["rollouts-pod-template-hash"] = "4b3c2d1e0"
+    rs3["spec"]["template"]["metadata"]["labels"]["rollouts-pod-template-hash"] = "4b3c2d1e0"
+    rs3["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "POOL", "value": "8"}]
+    fake.put(("apis/apps/v1", "replicasets"), rs3, quiet=True)
+    action = Action(ActionKind.ROLLBACK, "payments", "prod", version="3.2.0", remote_id="3")
+    ((path, _, body),) = await run(fake, action)
+    assert path == f"{BASE}/payments"
+    assert body[0]["value"]["spec"]["containers"][0]["env"] == [{"name": "POOL", "value": "8"}]
 
 
 async def test_analysis_measurements_can_be_charted_as_canary_series() -> None:
@@ -214,15 +269,32 @@ async def test_abort_and_retry_patch_the_status_subresource(
     assert await run(cluster(), act(kind, "ledger")) == [(f"{BASE}/ledger/status", MERGE, body)]
 
 
-@pytest.mark.parametrize(
-    ("kind", "body"),
-    [
-        (ActionKind.PAUSE, {"spec": {"paused": True}}),
-        (ActionKind.RESUME, {"spec": {"paused": False}}),
-    ],
-)
-async def test_pause_and_resume_patch_the_spec(kind: ActionKind, body: dict[str, Any]) -> None:
-    assert await run(cluster(), act(kind)) == [(f"{BASE}/payments", MERGE, body)]
+async def test_pause_sets_spec_paused_even_at_a_pause_step() -> None:
+    assert await run(cluster(), act(ActionKind.PAUSE)) == [
+        (f"{BASE}/payments", MERGE, {"spec": {"paused": True}})
+    ]
+
+
+async def test_resume_lifts_the_operators_pause_and_the_steps_and_says_which() -> None:
+    fake = cluster()
+    tweak(fake, "payments", spec={"paused": True})
+    async with connected(ArgoRolloutsConnector, fake) as r:
+        result = await r.execute(act(ActionKind.RESUME))
+    assert result.message == (
+        "rollout shop/payments resumed: lifted the operator's pause and the CanaryPauseStep pause"
+    )
+    assert sent(fake) == [
+        (f"{BASE}/payments/status", MERGE, {"status": {"pauseConditions": None}}),
+        (f"{BASE}/payments", MERGE, {"spec": {"paused": False}}),
+    ]
+
+
+async def test_resume_of_a_rollout_that_is_not_paused_is_refused() -> None:
+    fake = cluster()
+    async with connected(ArgoRolloutsConnector, fake) as r:
+        with pytest.raises(Rejected, match="not paused: nothing to resume"):
+            await r.execute(act(ActionKind.RESUME, "api-gateway"))
+    assert sent(fake) == []
 
 
 @pytest.mark.parametrize(

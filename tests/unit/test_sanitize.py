@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
 
-from cockpit.sanitize import clean, first_line
+from cockpit.sanitize import clean, first_line, inert, literal_markup
 from screens.widgets import txt
 
 NASTY = [
@@ -104,3 +105,58 @@ def test_markup_variables_in_content_are_not_parsed() -> None:
     text = Text.assemble("pipeline ", txt("[bold]x[/bold] \x1b[31m"))
     assert text.plain == "pipeline [bold]x[/bold] ^[[31m"
     assert not text.spans or all("bold" not in str(s.style) for s in text.spans[1:])
+
+
+def test_literal_markup_shows_every_bracket_literally_in_textual_markup() -> None:
+    from textual.content import Content
+
+    for value in [*NASTY, "[$accent]x[/]", "[B]x[/B]", "a\\", "\\[b]x", "[[b]]"]:
+        content = Content.from_markup(literal_markup(value))
+        assert content.plain == clean(value, multiline=True)
+        assert not content.spans
+
+
+async def test_hub_makes_connector_text_inert_where_it_enters_the_snapshot() -> None:
+    from cockpit.clock import FixedClock
+    from cockpit.config import ConnectorSpec
+    from cockpit.hub import Hub
+    from cockpit.model import Environment
+    from tests.app.helpers import T0
+    from tests.fakes import ScriptedConnector, ScriptOptions
+
+    hostile = "svc\x1b[2J\u202e"
+    options = ScriptOptions(services=[hostile, "web"], version="1.0\x9b31m")
+    spec = ConnectorSpec("s", "scripted", ScriptedConnector, options, 10, 1, 30)
+    hub = Hub([spec], (Environment("prod", 0, True),), clock=FixedClock(T0))
+    snap = await hub.refresh()
+    assert snap.services == ("svc^[[2J<U+202E>", "web")
+    assert snap.cell("svc^[[2J<U+202E>", "prod").deployment.version == "1.0\\x9b31m"  # type: ignore[union-attr]
+
+
+def test_inert_keeps_clean_objects_as_they_are_and_newlines_in_messages() -> None:
+    from datetime import timedelta
+
+    from cockpit.model import Observation, PipelineRun, Stage, Status
+    from tests.app.helpers import T0
+
+    run = PipelineRun(
+        id="1",
+        service="web",
+        pipeline="ci",
+        number=1,
+        status=Status.FAILED,
+        stages=(Stage("build", Status.FAILED),),
+        author="ann",
+        commit="abc1234",
+        message="fix: thing\n\nbody",
+        branch="main",
+        queued_at=T0 - timedelta(minutes=1),
+        source="s",
+        observed_at=T0,
+    )
+    obs = Observation("s", T0, runs=(run,))
+    assert inert(obs) is obs  # nothing to clean: the snapshot can reuse it by identity
+    dirty = Observation("s", T0, runs=(run, replace(run, id="2", author="x\x1b]52;c;ZQ==\x07")))
+    cleaned = inert(dirty)
+    assert cleaned.runs[0] is run and cleaned.runs[1].author == "x^[]52;c;ZQ==^G"
+    assert cleaned.runs[1].message == "fix: thing\n\nbody"
