@@ -29,7 +29,7 @@ examples:
   cockpit                          the live cockpit (demo fleet without a config)
   cockpit --read-only              the same, with every mutating key disabled
   cockpit status --json            poll every connector once, print the fleet as JSON
-  cockpit config check -c prod.yaml
+  cockpit config check -c examples/prod.yaml
   cockpit connectors               installed connector types and their capabilities
   cockpit rollback payments prod --reason "5xx since 2.7.12" --confirm payments --yes
   cockpit audit verify             prove the audit log is intact
