@@ -17,6 +17,7 @@ from cockpit.snapshot import Changes, FleetSnapshot
 
 NODATA = "nodata"  # not enough evidence to act on, either way
 ERROR = "error"
+UNKNOWN = "unknown"  # the evidence's source is failing or stale: no decision either way
 
 
 @dataclass
@@ -54,11 +55,13 @@ class Analyst:
         self._cache: dict[tuple[str, str, str], tuple[tuple[MetricSeries, ...], Verdict]] = {}
 
     def _series(self, snap: FleetSnapshot) -> list[tuple[Canary, tuple[MetricSeries, ...]]]:
-        """Each active canary with the series it is judged on (its own, or a metric source's)."""
-        extra = {(m.service, m.environment): m.metrics for m in snap.metrics if m.metrics}
+        """Each active canary with the series it is judged on: a configured metrics
+        source's when there is one (an operator's own queries beat a rollout's built-in
+        series), else the canary's own."""
         out = []
         for canary in snap.canaries:
-            series = canary.metrics or extra.get(canary.key, ())
+            measured = metrics_for(snap, canary)
+            series = measured.metrics if measured else canary.metrics
             if canary.phase.active and series:
                 out.append((canary, tuple(series)))
         return out
@@ -88,6 +91,9 @@ class Analyst:
             if verdict is not None and (burn := burns.get(canary.key)) is not None:
                 age = (snap.taken_at - canary.started_at).total_seconds()
                 verdict = with_burn(verdict, burn, age)
+            problem = snap.source_problem(*evidence_sources(snap, canary))
+            if verdict is not None and problem:
+                verdict = unsound(verdict, problem)
             new = replace(canary, metrics=series, verdict=verdict)
             if new != canary:
                 touched[canary.key] = new
@@ -130,6 +136,8 @@ class Analyst:
         ):
             return cached[1]
         verdict = self._judge(canary, series)
+        sampled = [s.times[-1] for s in series if s.times]
+        verdict = replace(verdict, observed_at=max(sampled, default=canary.observed_at))
         if len(self._cache) > 256:  # canaries come and go; keep the recent ones
             self._cache.clear()
         self._cache[key] = (tuple(series), verdict)
@@ -172,6 +180,27 @@ class Analyst:
         except ValueError as exc:  # a canary config the judge refuses: say so, never pass
             return Verdict(0.0, ERROR, cfg.marginal, cfg.passing, reason=f"cannot judge: {exc}")
         return result.to_verdict()
+
+
+def metrics_for(snap: FleetSnapshot, canary: Canary) -> CanaryMetrics | None:
+    """The series a metrics source reports for this canary's service and environment."""
+    return next((m for m in snap.metrics if m.key == canary.key and m.metrics), None)
+
+
+def evidence_sources(snap: FleetSnapshot, canary: Canary) -> tuple[str, ...]:
+    """The sources a canary's verdict rests on: the rollout's, and the metrics source's."""
+    measured = metrics_for(snap, canary)
+    return (canary.source, measured.source) if measured else (canary.source,)
+
+
+def unsound(verdict: Verdict, problem: str) -> Verdict:
+    """The verdict as unknown: its evidence's source is failing or stale, so the last
+    answer may no longer hold, whichever way it went (no promotion, no automatic rollback)."""
+    return replace(
+        verdict,
+        decision=UNKNOWN,
+        reason=f"evidence not current: {problem}; last verdict {summarise(verdict)}",
+    )
 
 
 def with_burn(verdict: Verdict, metrics: CanaryMetrics, canary_age: float) -> Verdict:

@@ -7,6 +7,9 @@ report (security scan, licence check, ...). Every gate says pass, fail or unknow
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from cockpit.analysis import UNKNOWN, evidence_sources
 from cockpit.model import Action, Gate, GateStatus, PipelineRun, Severity, Status
 from cockpit.snapshot import FleetSnapshot
 
@@ -30,6 +33,8 @@ def pipeline_gate(snapshot: FleetSnapshot, service: str, version: str) -> Gate:
             GateStatus.UNKNOWN,
             f"no pipeline run reported for {service} {version or '?'}",
         )
+    if problem := snapshot.source_problem(run.source):
+        return Gate("pipeline", GateStatus.UNKNOWN, f"{run.id}: {problem}")
     built = [s for s in run.stages if not s.environment]  # build/test/scan, not the deploy stages
     failed = [s.name for s in built if s.status is Status.FAILED]
     if failed:
@@ -47,6 +52,8 @@ def tests_gate(snapshot: FleetSnapshot, service: str, version: str) -> Gate:
     run = _run_for(snapshot, service, version)
     if run is None or run.tests is None:
         return Gate("tests", GateStatus.UNKNOWN, "no test summary reported")
+    if problem := snapshot.source_problem(run.source):
+        return Gate("tests", GateStatus.UNKNOWN, f"{run.id}: {problem}")
     t = run.tests
     if t.failed:
         return Gate("tests", GateStatus.FAIL, f"{t.failed} of {t.total} failed in {run.id}")
@@ -60,6 +67,11 @@ def canary_gate(snapshot: FleetSnapshot, service: str, environment: str) -> Gate
     verdict = canary.verdict
     if verdict is None:
         return Gate("canary", GateStatus.UNKNOWN, "canary not judged yet")
+    # Checked here too: the source may have gone stale since the verdict was last shown.
+    if problem := snapshot.source_problem(*evidence_sources(snapshot, canary)):
+        return Gate("canary", GateStatus.UNKNOWN, f"evidence not current: {problem}")
+    if verdict.decision == UNKNOWN:
+        return Gate("canary", GateStatus.UNKNOWN, verdict.reason)
     evidence = f"{verdict.decision} (score {verdict.score:.1f}; pass >= {verdict.passing:g})"
     if verdict.digest:
         evidence += f" verdict {verdict.digest[:19]}"
@@ -78,6 +90,12 @@ def alerts_gate(snapshot: FleetSnapshot, service: str, environment: str) -> Gate
     if firing:
         names = ", ".join(sorted({a.name for a in firing}))
         return Gate("alerts", GateStatus.FAIL, f"critical alert firing: {names}")
+    # Silence proves nothing unless every alert source is answering.
+    watchers = [s.name for s in snapshot.sources.values() if "alerts" in s.capabilities]
+    if not watchers:
+        return Gate("alerts", GateStatus.UNKNOWN, "no alert source configured")
+    if problem := snapshot.source_problem(*watchers):
+        return Gate("alerts", GateStatus.UNKNOWN, f"cannot tell: {problem}")
     return Gate("alerts", GateStatus.PASS, "no critical alert firing")
 
 
@@ -97,10 +115,21 @@ def checklist(
         canary_gate(snapshot, service, env),
         alerts_gate(snapshot, service, env),
     ]
-    named = [g for g in snapshot.gates_for(service, env) if g.name not in BUILTIN]
+    named = [
+        _current(snapshot, g) for g in snapshot.gates_for(service, env) if g.name not in BUILTIN
+    ]
     out = []
     for gate in gates + named:
         builtin = gate.name in BUILTIN
         if wanted is None or gate.name in wanted or (not builtin and "*" in wanted):
             out.append(gate)
     return tuple(out)
+
+
+def _current(snapshot: FleetSnapshot, gate: Gate) -> Gate:
+    """A connector's gate, or unknown while the connector that reported it fails or is stale."""
+    problem = snapshot.source_problem(gate.source) if gate.source else ""
+    if not problem:
+        return gate
+    evidence = f"{problem}; last said {gate.status.value}: {gate.evidence}"
+    return replace(gate, status=GateStatus.UNKNOWN, evidence=evidence)

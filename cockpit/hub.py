@@ -119,7 +119,15 @@ class Hub:
             connector._on_change = functools.partial(self.poke, spec.name)
             self._instances[spec.name] = Instance(spec, connector, client)
             sources[spec.name] = SourceState(
-                spec.name, spec.type, None, None, None, "", 0, spec.stale_after
+                spec.name,
+                spec.type,
+                None,
+                None,
+                None,
+                "",
+                0,
+                spec.stale_after,
+                capabilities=_capabilities(spec),
             )
         self.snapshot = dataclasses.replace(self.snapshot, sources=MappingProxyType(sources))
 
@@ -229,9 +237,12 @@ class Hub:
                     spec.stale_after,
                     retry_in=delay,
                     latency=self.clock.monotonic() - started,
+                    capabilities=_capabilities(spec),
                 )
                 async with self._merging:
-                    self._publish(self.snapshot.with_source(state, self.clock.now()))
+                    # Re-applied so verdicts resting on this source turn unknown at once.
+                    failed = self.snapshot.with_source(state, self.clock.now())
+                    self._publish(self.analyst.apply(failed, judge=False))
                 log.warning("%s: %s (retry in %.0fs)", spec.name, message, delay)
                 return delay
             inst.failures = 0
@@ -245,6 +256,7 @@ class Hub:
                 0,
                 spec.stale_after,
                 latency=self.clock.monotonic() - started,
+                capabilities=_capabilities(spec),
             )
             async with self._merging:  # snapshots are built one after another
                 merged = self.snapshot.with_observation(obs, state, self.clock.now())
@@ -263,6 +275,10 @@ class Hub:
                 listener(snapshot)
             except Exception:  # a listener's bug must not stop the polling
                 log.exception("snapshot listener failed")
+
+
+def _capabilities(spec: ConnectorSpec) -> frozenset[str]:
+    return frozenset(str(c) for c in spec.cls.CAPABILITIES)
 
 
 def _describe(exc: BaseException, timeout: float) -> str:

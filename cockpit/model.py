@@ -259,6 +259,7 @@ class Verdict:
     metrics: tuple[MetricVerdict, ...] = ()
     digest: str = ""
     reason: str = ""
+    observed_at: datetime | None = None  # the newest sample it rests on: its evidence's age
 
 
 @dataclass(frozen=True, slots=True)

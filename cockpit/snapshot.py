@@ -12,6 +12,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from cockpit.clock import ago
 from cockpit.model import (
     Alert,
     Canary,
@@ -47,12 +48,24 @@ class SourceState:
     stale_after: float
     retry_in: float | None = None  # seconds until the next attempt after a failure
     latency: float | None = None
+    capabilities: frozenset[str] = frozenset()  # which kinds of facts it reports
 
     def stale(self, now: datetime) -> bool:
         """Past its staleness bound: the facts it reported may no longer hold."""
         if self.last_success is None:
             return self.ok is False
         return (now - self.last_success).total_seconds() > self.stale_after
+
+    def problem(self, now: datetime) -> str:
+        """Why its facts cannot be trusted now (failing, stale, never answered), or ""."""
+        since = f"last success {ago(self.last_success, now)} ago" if self.last_success else ""
+        if self.ok is None:
+            return f"{self.name} has not answered yet"
+        if not self.ok:
+            return f"{self.name} failing ({since or 'never succeeded'}): {self.error}"
+        if self.stale(now):
+            return f"{self.name} stale ({since})"
+        return ""
 
     def label(self, now: datetime) -> str:
         if self.ok is None:
@@ -161,6 +174,18 @@ class FleetSnapshot:
 
     def stale_sources(self) -> list[str]:
         return [s.name for s in self.sources.values() if s.stale(self.taken_at)]
+
+    def source_problem(self, *names: str) -> str:
+        """Why evidence from these sources is not to be trusted now, or "" if all are sound.
+
+        A source the hub has no state for is unsound too: evidence of unknown health
+        must never pass a gate."""
+        for name in dict.fromkeys(names):
+            state = self.sources.get(name)
+            problem = state.problem(self.taken_at) if state else f"{name} is not a known source"
+            if problem:
+                return problem
+        return ""
 
     def with_source(self, state: SourceState, taken_at: datetime) -> FleetSnapshot:
         """A new snapshot where only a source's health changed (a failed poll)."""

@@ -89,7 +89,7 @@ def snapshot(
         message="m",
         branch="main",
         queued_at=NOW - timedelta(hours=1),
-        source="ci",
+        source="cd",
         observed_at=NOW,
         tests=TestSummary(100 - tests_failed, tests_failed),
         version="2.0.0",
@@ -136,7 +136,8 @@ def snapshot(
         alerts=alerts,
         gates=(Gate("security scan", gate, "scan of 2.0.0", service="web", source="cd"),),
     )
-    state = SourceState("cd", "x", True, NOW, NOW, "", 0, 60)
+    # One healthy source reports everything, alerts included (no alert source: unknown).
+    state = SourceState("cd", "x", True, NOW, NOW, "", 0, 60, capabilities=frozenset({"alerts"}))
     return FleetSnapshot.empty(envs, NOW).with_observation(obs, state, NOW)
 
 
