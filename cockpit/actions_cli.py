@@ -96,7 +96,8 @@ async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, us
     from cockpit.wiring import wire
 
     actor = current_actor(__version__)
-    hub, executor, journal = wire(settings, actor=actor, read_only=args.read_only)
+    # One refresh, then one action: a plain poll, no streams or watches left open.
+    hub, executor, journal = wire(settings, actor=actor, read_only=args.read_only, live=False)
     try:
         await hub.refresh()
         snap = hub.snapshot

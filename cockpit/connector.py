@@ -104,6 +104,9 @@ class Connector:
         """The canaries other sources report, set by the hub before each poll (metrics
         connectors use it for a canary's versions and lifetime)."""
         self._on_change: Callable[[], None] = lambda: None
+        self.live = True
+        """False for a one-shot refresh (`cockpit status`, the action commands): answer with
+        a plain poll and open no watch or stream, which would outlive the command's need."""
 
     def changed(self) -> None:
         """Tell the hub that new facts are ready now (watch and stream connectors call it)."""

@@ -84,8 +84,10 @@ class Hub:
         client_factory: ClientFactory = default_client,
         rng: random.Random | None = None,
         analyst: Analyst | None = None,
+        live: bool = True,
     ) -> None:
         self.clock = clock
+        self.live = live  # False: one-shot refreshes, so connectors open no streams
         self.analyst = analyst or Analyst()
         self._merging = asyncio.Lock()
         self.judging = True  # the app holds judging back until its first frame is up
@@ -117,6 +119,7 @@ class Hub:
                 log.error(msg)
                 continue
             connector._on_change = functools.partial(self.poke, spec.name)
+            connector.live = self.live
             self._instances[spec.name] = Instance(spec, connector, client)
             sources[spec.name] = SourceState(
                 spec.name,

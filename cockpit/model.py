@@ -433,6 +433,7 @@ class ChangeWindow:
     kind: str = "allow"  # allow or deny
     environments: tuple[str, ...] = ()
     source: str = "config"
+    exempt: tuple[str, ...] = ()  # action kinds it does not govern (a deploy freeze: rerun)
 
 
 @dataclass(frozen=True, slots=True)

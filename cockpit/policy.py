@@ -174,7 +174,8 @@ class Policy:
         notes: list[str] = []
         typed = env.typed_confirmation if env.typed_confirmation is not None else production
 
-        window = self.window_state(env_name, now, snapshot.windows)
+        governing = [w for w in snapshot.windows if action.kind.value not in w.exempt]
+        window = self.window_state(env_name, now, governing)
 
         def decision(outcome: str, reasons: list[str], gates: tuple[Gate, ...]) -> Decision:
             return Decision(

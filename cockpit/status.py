@@ -253,7 +253,7 @@ def run_status(args: argparse.Namespace) -> int:
     clock = SystemClock()
 
     async def once() -> FleetSnapshot:
-        hub = Hub(settings.connectors, settings.environments, clock=clock)
+        hub = Hub(settings.connectors, settings.environments, clock=clock, live=False)
         try:
             return await hub.refresh()
         finally:

@@ -31,6 +31,7 @@ def wire_hub(
     clock: Clock,
     client_factory: ClientFactory = default_client,
     journal: Journal | None = None,
+    live: bool = True,
 ) -> tuple[Hub, Journal]:
     """The hub (every configured connector plus the two-person queue) and the journal."""
     journal = journal or open_journal(settings, clock)
@@ -49,6 +50,7 @@ def wire_hub(
         clock=clock,
         client_factory=client_factory,
         analyst=Analyst(settings.canary),
+        live=live,
     )
     return hub, journal
 
@@ -90,8 +92,11 @@ def wire(
     read_only: bool = False,
     client_factory: ClientFactory = default_client,
     journal: Journal | None = None,
+    live: bool = True,
 ) -> tuple[Hub, Executor, Journal]:
     clock = clock or SystemClock()
-    hub, journal = wire_hub(settings, clock=clock, client_factory=client_factory, journal=journal)
+    hub, journal = wire_hub(
+        settings, clock=clock, client_factory=client_factory, journal=journal, live=live
+    )
     executor = make_executor(settings, hub, journal, actor=actor, clock=clock, read_only=read_only)
     return hub, executor, journal

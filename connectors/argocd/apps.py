@@ -48,10 +48,11 @@ class Applications:
                 name, self._open_stream, self._on_event, self._on_live, self._relogin
             )
 
-    async def current(self) -> list[App]:
+    async def current(self, live: bool = True) -> list[App]:
+        """The applications now; `live` starts the stream (a one-shot caller only lists)."""
         if self.stream is None or not self.stream.live or self._resync:
             await self._list()
-        if self.stream is not None:
+        if self.stream is not None and live:
             self.stream.start()
         return list(self._apps.values())
 

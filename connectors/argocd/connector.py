@@ -74,7 +74,7 @@ class ArgoCDConnector(Connector):
     # Facts ------------------------------------------------------------------------------
     async def poll(self) -> Observation:
         async with self._lock:
-            apps = await self.apps.current()
+            apps = await self.apps.current(live=self.live)
             now = self.clock.now()
             deployments = self._map(apps, now)
             drift = await self._drift_reports(apps, deployments, now)

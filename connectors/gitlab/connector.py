@@ -146,7 +146,8 @@ class GitLabConnector(Connector):
         }
         if "runs" in kinds and raw.pipelines is not None:
             facts.runs = [
-                mapping.run(path, service, p, jobs, ctx, deploy_jobs) for p, jobs in raw.pipelines
+                mapping.run(path, service, p, jobs, ctx, deploy_jobs, raw.tests.get(int(p["id"])))
+                for p, jobs in raw.pipelines
             ]
             self.seen.remember_runs(path, raw.pipelines, ctx, deploy_jobs)
         if raw.deployments is not None:

@@ -27,6 +27,7 @@ class Raw:
     """What one project answered in one poll; None where the piece was not asked for."""
 
     pipelines: list[tuple[Json, list[Json]]] | None = None
+    tests: dict[int, Json] = field(default_factory=dict)  # pipeline id -> test report summary
     environments: list[Json] | None = None
     deployments: list[Json] | None = None
     blocked: list[Json] = field(default_factory=list)  # full GETs of blocked deployments
@@ -41,9 +42,9 @@ class Fetcher:
     def __init__(self, api: Api, options: GitLabOptions) -> None:
         self.api = api
         self.options = options
-        # (project, pipeline id) -> (updated_at, jobs) of finished pipelines: a finished
-        # pipeline's jobs only change when the pipeline does (a retry touches updated_at).
-        self._jobs: dict[tuple[str, int], tuple[str, list[Json]]] = {}
+        # (project, pipeline id) -> (updated_at, jobs, test report summary) of finished
+        # pipelines: they only change when the pipeline does (a retry touches updated_at).
+        self._done: dict[tuple[str, int], tuple[str, list[Json], Json | None]] = {}
 
     async def _list(self, path: str, *, want: int = PER_PAGE, **params: Any) -> list[Json]:
         """Up to `want` items, page after page (a server may send fewer than asked for)."""
@@ -78,7 +79,9 @@ class Fetcher:
         if "freezes" in pieces:
             jobs["freezes"] = self._list(f"{base}/freeze_periods", want=1000)
         results = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
-        raw.pipelines = results.get("pipelines")
+        if "pipelines" in results:
+            raw.pipelines = [(p, jobs) for p, jobs, _ in results["pipelines"]]
+            raw.tests = {int(p["id"]): t for p, _, t in results["pipelines"] if t is not None}
         raw.environments = results.get("environments")
         raw.deployments = results.get("deployments")
         raw.freezes = results.get("freezes")
@@ -91,28 +94,40 @@ class Fetcher:
             )
         return raw
 
-    async def pipelines(self, project: str) -> list[tuple[Json, list[Json]]]:
+    async def pipelines(self, project: str) -> list[tuple[Json, list[Json], Json | None]]:
+        """The newest pipelines, each with its jobs and its test report summary."""
         base = project_path(project)
         items = await self._list(
             f"{base}/pipelines", want=self.options.pipelines_per_project, order_by="id", sort="desc"
         )
-        jobs = await asyncio.gather(*(self._pipeline_jobs(project, p) for p in items))
+        details = await asyncio.gather(*(self._details(project, p) for p in items))
         current = {(project, int(p["id"])) for p in items}
-        for key in [k for k in self._jobs if k[0] == project and k not in current]:
-            del self._jobs[key]
-        return list(zip(items, jobs, strict=True))
+        for key in [k for k in self._done if k[0] == project and k not in current]:
+            del self._done[key]
+        return [(p, jobs, tests) for p, (jobs, tests) in zip(items, details, strict=True)]
 
-    async def _pipeline_jobs(self, project: str, pipeline: Json) -> list[Json]:
+    async def _details(self, project: str, pipeline: Json) -> tuple[list[Json], Json | None]:
         key = (project, int(pipeline["id"]))
         updated = str(pipeline.get("updated_at") or "")
-        cached = self._jobs.get(key)
+        cached = self._done.get(key)
         if cached is not None and cached[0] == updated:
-            return cached[1]
-        path = f"{project_path(project)}/pipelines/{key[1]}/jobs"
-        jobs = await self._list(path, want=1000)
+            return cached[1], cached[2]
+        path = f"{project_path(project)}/pipelines/{key[1]}"
+        jobs, tests = await asyncio.gather(
+            self._list(f"{path}/jobs", want=1000), self._test_summary(f"{path}/test_report_summary")
+        )
         if STATUS.get(str(pipeline.get("status")), None) in _FINISHED and updated:
-            self._jobs[key] = (updated, jobs)
-        return jobs
+            self._done[key] = (updated, jobs, tests)
+        return jobs, tests
+
+    async def _test_summary(self, path: str) -> Json | None:
+        """The pipeline's test report totals; None where this GitLab has no such endpoint."""
+        resp = await self.api.request("GET", path, accept=(404,))
+        if resp.status == 404:
+            return None
+        if not isinstance(resp.body, dict):
+            raise Unreachable(f"{self.api.name}: {path} did not return an object")
+        return resp.body
 
     async def protected(self, base: str) -> tuple[list[Json] | None, str]:
         """Protected environments, or None and why this GitLab or token cannot read them."""

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from cockpit.model import ChangeWindow
+from cockpit.model import ActionKind, ChangeWindow
 from connectors.gitlab.mapping import Json
 
 
@@ -43,7 +43,8 @@ def wall_minutes(start: datetime, end: datetime) -> int:
 
 
 def window(project: str, period: Json, now: datetime, source: str) -> ChangeWindow:
-    """One freeze period as a deny window over every environment."""
+    """One freeze period as a deny window over every environment, for every change but a
+    CI re-run."""
     start_cron, end_cron = str(period["freeze_start"]), str(period["freeze_end"])
     zone_name = str(period.get("cron_timezone") or "UTC")
     for cron in (start_cron, end_cron):
@@ -64,4 +65,6 @@ def window(project: str, period: Json, now: datetime, source: str) -> ChangeWind
         kind="deny",
         environments=(),
         source=source,
+        # GitLab freezes deployments (deploy jobs read CI_DEPLOY_FREEZE), not pipelines.
+        exempt=(ActionKind.RERUN.value,),
     )

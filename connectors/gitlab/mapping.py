@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cockpit.model import Deployment, Health, PipelineRun, Revision, Stage, Status
+from cockpit.model import Deployment, Health, PipelineRun, Revision, Stage, Status, TestSummary
 
 Json = dict[str, Any]
 
@@ -39,11 +39,13 @@ DEPLOYMENT_STATUS = {
     "skipped": Status.SKIPPED,
 }
 
-# GitLab knows nothing of health; the newest deployment attempt is the best signal.
+# GitLab knows nothing of health; the newest deployment attempt is the best signal. One
+# blocked on approval is suspended: the environment waits on people, it is not done.
 _HEALTH = {
     Status.SUCCEEDED: Health.HEALTHY,
     Status.RUNNING: Health.PROGRESSING,
     Status.QUEUED: Health.PROGRESSING,
+    Status.WAITING: Health.SUSPENDED,
     Status.FAILED: Health.DEGRADED,
 }
 
@@ -148,6 +150,18 @@ def stages(jobs: Sequence[Json], ctx: Context, deploy_jobs: Mapping[int, str]) -
     return tuple(out)
 
 
+def test_summary(summary: Json | None) -> TestSummary | None:
+    """A test_report_summary's totals; errored tests count as failed. No tests: None."""
+    total = (summary or {}).get("total") or {}
+    if not int(total.get("count") or 0):
+        return None
+    return TestSummary(
+        passed=int(total.get("success") or 0),
+        failed=int(total.get("failed") or 0) + int(total.get("error") or 0),
+        skipped=int(total.get("skipped") or 0),
+    )
+
+
 def run(
     project: str,
     service: str,
@@ -155,6 +169,7 @@ def run(
     jobs: Sequence[Json],
     ctx: Context,
     deploy_jobs: Mapping[int, str],
+    tests: Json | None = None,
 ) -> PipelineRun:
     status = STATUS.get(pipeline["status"], Status.UNKNOWN)
     first = min(jobs, key=lambda j: int(j["id"]), default={})
@@ -177,6 +192,7 @@ def run(
         observed_at=ctx.now,
         started_at=min(starts) if starts else None,
         finished_at=max(ends) if ends and status.terminal else None,
+        tests=test_summary(tests),
         version=short(pipeline["sha"]),
         url=str(pipeline.get("web_url") or ""),
     )

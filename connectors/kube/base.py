@@ -149,7 +149,7 @@ class KubeConnector(Connector):
                 ]
         for informers in self.informers.values():
             for informer in informers:
-                await informer.sync()
+                await informer.sync(watch=self.live)
         for informers in self.informers.values():
             for informer in informers:
                 # One drop is routine (the watch resumes); a failed reconnect is news.

@@ -75,11 +75,11 @@ class Informer:
     def synced(self) -> bool:
         return self.lists > 0
 
-    async def sync(self) -> None:
-        """First list (raising its failure), then keep watching in the background."""
+    async def sync(self, watch: bool = True) -> None:
+        """First list (raising its failure), then keep watching in the background if `watch`."""
         if not self.synced:
             await self._list()
-        if self._task is None or self._task.done():
+        if watch and (self._task is None or self._task.done()):
             self._task = asyncio.create_task(self._run(), name=f"watch:{self.path}")
 
     async def close(self) -> None:

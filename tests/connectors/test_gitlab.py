@@ -103,7 +103,7 @@ async def test_deployments_per_environment_with_history_and_the_blocked_one_note
     }
     prod = deployments[("shop", "prod")]
     assert prod.version == "416d8ea1"  # the newest success still runs
-    assert prod.status is Status.WAITING and prod.health is Health.HEALTHY
+    assert prod.status is Status.WAITING and prod.health is Health.SUSPENDED  # blocked
     assert prod.message == "deployment 4201 of a91957a8: blocked"
     assert prod.deployed_by == "dev-ana"
     assert prod.remote_id == "deployment:4113"

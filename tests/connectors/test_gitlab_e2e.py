@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from textual.widgets import Static
 
-from cockpit import config
+from cockpit import config, gates, options
 from cockpit.app import CockpitApp
 from cockpit.clock import FixedClock
+from cockpit.config import PolicyConfig
 from cockpit.hub import Hub
-from cockpit.model import Status
+from cockpit.model import Action, ActionKind, GateStatus, Status
+from cockpit.policy import ALLOWED, Operator, Policy
+from screens.overview import cell_text
 from screens.widgets import LiveTable
 from tests.cli import status_json
 from tests.fixtures.gitlab.fake import NOW, TOKEN, GitLabFake, loopback
@@ -174,3 +178,57 @@ def test_the_documented_example_config_is_valid(tmp_path: Path) -> None:
     path.write_text(example)
     conf = config.load(str(path), env={}, resolve_secrets=False)
     assert conf.connectors and {s.type for s in conf.connectors} == {"gitlab"}
+
+
+async def test_the_tests_gate_reads_each_pipelines_test_report_summary(tmp_path: Path) -> None:
+    """GET /projects/:id/pipelines/:id/test_report_summary: its totals are the tests gate."""
+    fake = GitLabFake()
+    fake.fail("/pipelines/1874300/test_report_summary", 404, {"message": "404 Not found"})
+    hub = hub_on(fake, settings(tmp_path), FixedClock(NOW))
+    try:
+        snap = await hub.refresh()
+    finally:
+        await hub.stop()
+    release = snap.runs["acme/shop#1874410"].tests
+    assert release is not None and (release.passed, release.failed, release.skipped) == (410, 0, 2)
+    failed = snap.runs["acme/shop#1874377"].tests  # 2 failures and 1 error
+    assert failed is not None and (failed.passed, failed.failed) == (395, 3)
+    assert snap.runs["acme/shop#1874322"].tests is None  # no test report: proves nothing
+    assert snap.runs["acme/shop#1874300"].tests is None  # an older GitLab: no such endpoint
+    gate = gates.tests_gate(snap, "shop", "a91957a8")
+    assert (gate.status, gate.evidence) == (
+        GateStatus.PASS,
+        "410 passed, 2 skipped in acme/shop#1874410",
+    )
+    assert gates.tests_gate(snap, "shop", "b71c2d3e").status is GateStatus.FAIL
+
+
+async def test_a_deploy_freeze_blocks_deployments_but_not_ci_reruns(tmp_path: Path) -> None:
+    """GitLab freezes deployments (CI_DEPLOY_FREEZE for deploy jobs), not pipelines."""
+    hub = hub_on(GitLabFake(), settings(tmp_path), FixedClock(NOW))
+    try:
+        snap = await hub.refresh()
+    finally:
+        await hub.stop()
+    saturday = datetime(2026, 8, 29, 10, 0, tzinfo=UTC)  # inside Friday 23:00 to Monday 08:00
+    policy = Policy(options.parse(PolicyConfig, {}), production={"prod"})
+    alice = Operator("alice")
+    rerun = Action(ActionKind.RERUN, "shop", "prod", source="gitlab", remote_id="acme/shop#1874377")
+    decision = policy.evaluate(rerun, alice, snap, saturday)
+    assert decision.outcome == ALLOWED, decision.reasons
+    rollback = Action(ActionKind.ROLLBACK, "shop", "prod", source="gitlab", version="9f8e7d6c")
+    refused = policy.evaluate(rollback, alice, snap, saturday)
+    assert refused.outcome != ALLOWED
+    assert "blackout GitLab deploy freeze acme/shop #1" in refused.reasons[0]
+
+
+async def test_a_deployment_blocked_on_approval_shows_waiting_in_the_overview(
+    tmp_path: Path,
+) -> None:
+    hub = hub_on(GitLabFake(), settings(tmp_path), FixedClock(NOW))
+    try:
+        snap = await hub.refresh()
+    finally:
+        await hub.stop()
+    assert cell_text(snap.cell("shop", "prod"), snap, NOW).plain == "416d8ea1 ‖"
+    assert cell_text(snap.cell("shop", "staging"), snap, NOW).plain == "a91957a8 ✓"
