@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from urllib.parse import quote
@@ -13,7 +14,7 @@ import httpx
 
 from cockpit.clock import Clock
 from cockpit.connector import Capability, Connector
-from cockpit.errors import Rejected, Unreachable
+from cockpit.errors import Rejected, Unauthorized, Unreachable
 from cockpit.http import Api
 from cockpit.model import (
     Action,
@@ -29,6 +30,14 @@ from connectors.jenkins.mapping import Json
 from connectors.jenkins.options import JenkinsOptions, job_path
 
 WAITING = "PAUSED_PENDING_INPUT"
+_HEAD = re.compile(r"<head\b.*?</head>", re.S | re.I)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def page_text(html: object) -> str:
+    """The words of a Jenkins error page (its <head> and tags dropped), short and clean."""
+    text = _TAG.sub(" ", _HEAD.sub(" ", str(html or "")))
+    return clean(" ".join(text.split()), limit=200)
 
 
 class JenkinsConnector(Connector):
@@ -201,6 +210,21 @@ class JenkinsConnector(Connector):
         self, path: str, headers: dict[str, str], form: dict[str, str] | None = None
     ) -> None:
         # Jenkins answers these with an empty 200 or a redirect to an HTML page, never JSON.
-        await self.api.request(
-            "POST", path, data=form, headers=headers, conditional=False, expect_json=False
+        resp = await self.api.request(
+            "POST",
+            path,
+            data=form,
+            headers=headers,
+            conditional=False,
+            expect_json=False,
+            accept=(403,),
         )
+        if resp.status != 403:
+            return
+        why = page_text(resp.body)
+        if "crumb" not in why.lower():
+            raise Unauthorized(f"{self.name}: POST {path} -> 403: {why or 'forbidden'}")
+        if not self.options.crumb:
+            raise Unauthorized(f"{self.name}: CSRF crumb required: set `crumb: true`")
+        # A crumb was sent and refused: it is bound to a session a proxy may not keep.
+        raise Unauthorized(f"{self.name}: Jenkins refused the CSRF crumb: {why}")

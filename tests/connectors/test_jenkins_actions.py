@@ -73,11 +73,24 @@ async def test_with_crumbs_on_every_post_carries_the_crumb_and_its_session() -> 
     assert SESSION in post.headers["cookie"]
 
 
-async def test_a_jenkins_that_wants_a_crumb_says_so_when_none_is_sent() -> None:
+async def test_a_jenkins_that_wants_a_crumb_says_which_option_to_set_not_its_html() -> None:
     fake = JenkinsFake(require_crumb=True)
     async with jk.connector(fake) as c:
-        with pytest.raises(Unauthorized, match="No valid crumb was included in the request"):
+        with pytest.raises(Unauthorized) as refused:
             await c.execute(act(ActionKind.APPROVE, PROMOTE, reason=REASON))
+    assert str(refused.value) == "jenkins: CSRF crumb required: set `crumb: true`"
+
+
+async def test_other_refusals_of_an_input_say_forbidden_without_jenkins_html() -> None:
+    fake = JenkinsFake()
+    fake.fail(
+        "/input/Promote/proceedEmpty", 403, "release-cockpit is missing the Job/Build permission"
+    )
+    async with jk.connector(fake) as c:
+        with pytest.raises(Unauthorized) as refused:
+            await c.execute(act(ActionKind.APPROVE, PROMOTE, reason=REASON))
+    assert "<" not in str(refused.value)
+    assert str(refused.value).endswith("403: release-cockpit is missing the Job/Build permission")
 
 
 async def test_a_jenkins_without_csrf_protection_gets_no_crumb() -> None:
