@@ -204,6 +204,9 @@ def snapshot_json(snap: FleetSnapshot, now: datetime, config: str | None) -> dic
     }
 
 
+SERVICE_WIDTH, CELL_WIDTH = 24, 22
+
+
 def snapshot_table(snap: FleetSnapshot, now: datetime) -> str:
     lines = []
     for s in snap.sources.values():
@@ -211,8 +214,11 @@ def snapshot_table(snap: FleetSnapshot, now: datetime) -> str:
         detail = f": {s.error}" if s.error else ""
         lines.append(f"connector {clean(s.name)} ({clean(s.type)}): {state}{clean(detail)}")
     envs = [e.name for e in snap.environments]
-    width = max([len(s) for s in snap.services] + [7])
-    header = f"{'SERVICE':<{width}}  " + "  ".join(f"{e.upper():<22}" for e in envs)
+    # Capped: one long service name or commit-sha version must not push every column away.
+    width = min(max([len(s) for s in snap.services] + [7]), SERVICE_WIDTH)
+    header = f"{'SERVICE':<{width}}  " + "  ".join(
+        f"{clean(e.upper(), limit=CELL_WIDTH):<{CELL_WIDTH}}" for e in envs
+    )
     lines += ["", header]
     for name in snap.services:
         cols = []
@@ -227,8 +233,8 @@ def snapshot_table(snap: FleetSnapshot, now: datetime) -> str:
                 text += f" drift:{len(cell.drift.items)}"
             if cell.firing:
                 text += f" alerts:{len(cell.firing)}"
-            cols.append(f"{clean(text):<22}")
-        lines.append(f"{clean(name):<{width}}  " + "  ".join(cols))
+            cols.append(f"{clean(text, limit=CELL_WIDTH):<{CELL_WIDTH}}")
+        lines.append(f"{clean(name, limit=width):<{width}}  " + "  ".join(cols))
     runs = snap.runs_newest_first()
     active = [r for r in runs if not r.status.terminal]
     lines += ["", f"pipelines: {len(runs)} runs, {len(active)} active"]
