@@ -1,8 +1,9 @@
 """`cockpit audit ...`: verify, checkpoint, show, tail, export and report the audit log.
 
-Exit codes: 0 success (verify: intact), 1 the log (or a checkpoint) failed a check,
-2 bad usage or no log. Reading or exporting the log through these commands is itself
-recorded (PCI DSS 10.2.1.3); when the log cannot be written the command warns and goes on.
+Exit codes: 0 success (verify: intact), 1 the log (or a checkpoint) failed a check or the
+file is damaged, 2 bad usage or no usable log (missing, empty, not a database). Reading or
+exporting the log is itself recorded (PCI DSS 10.2.1.3), after the read succeeded and never
+into a log verify found not intact; when the log cannot take it the command warns, goes on.
 """
 
 from __future__ import annotations
@@ -134,11 +135,14 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from cockpit.audit import commands
-    from cockpit.audit.records import AuditError
+    from cockpit.audit.records import AuditError, DamagedLog
     from cockpit.sanitize import clean
 
     try:
         return commands.dispatch(args)
+    except DamagedLog as exc:  # the file or a record in it is damaged: a failed check
+        print(f"cockpit audit: {clean(str(exc))}", file=sys.stderr)
+        return EXIT_FAILED
     except AuditError as exc:
         print(f"cockpit audit: {clean(str(exc))}", file=sys.stderr)
         return EXIT_USAGE

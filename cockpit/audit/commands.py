@@ -13,7 +13,7 @@ from cockpit import __version__
 from cockpit.audit.checkpoint import Checkpoint
 from cockpit.audit.cli import EXIT_FAILED, EXIT_OK
 from cockpit.audit.events import AuditEvent, EventType
-from cockpit.audit.records import AuditError, VerifyResult
+from cockpit.audit.records import AuditError, DamagedLog, VerifyResult
 from cockpit.audit.sqlite import SqliteStore
 from cockpit.audit.store import default_path
 from cockpit.clock import Clock, SystemClock
@@ -33,8 +33,9 @@ class Context:
             os.path.expanduser(configured) if configured else str(default_path())
         )
 
-    def store(self) -> SqliteStore:
-        return SqliteStore(self.path, clock=self.clock, create=False)
+    def reader(self) -> SqliteStore:
+        """The log opened read-only: reading or verifying it never changes a byte of it."""
+        return SqliteStore(self.path, clock=self.clock, read_only=True)
 
     def production(self) -> Callable[[str], bool]:
         chosen = getattr(self.args, "environments", None)
@@ -46,14 +47,18 @@ class Context:
 
         return PRODUCTION_NAMES.__contains__
 
-    def record(self, store: SqliteStore, event_type: EventType, outcome: str, **extra: Any) -> None:
-        """Log this access to the log; a log that cannot take it gets a warning, not a stop."""
+    def record(self, event_type: EventType, outcome: str, **extra: Any) -> None:
+        """Log this access to the log; a log that cannot take it gets a warning, not a stop.
+
+        Callers record only after reading the log succeeded (verify: only an intact log).
+        """
         action = f"audit.{self.args.audit_command}"
         event = AuditEvent(
             event_type, current_actor(__version__), None, action, outcome, extra=extra
         )
         try:
-            store.append(event)
+            with SqliteStore(self.path, clock=self.clock, create=False) as store:
+                store.append(event)
         except AuditError as exc:
             print(f"cockpit audit: warning: this access was not recorded: {exc}", file=sys.stderr)
 
@@ -94,30 +99,36 @@ def verify(ctx: Context) -> int:
         if args.checkpoint
         else None
     )
-    if anchor is not None and anchor.size > 0 and not Path(ctx.path).exists():
-        print(f"audit log NOT intact: record 1: missing: no log at {clean(ctx.path)}")
-        return EXIT_FAILED
-    with ctx.store() as store:
+    try:
+        store = ctx.reader()
+    except AuditError as exc:
+        # A damaged file fails the check; so does an unusable one a checkpoint says had records.
+        if isinstance(exc, DamagedLog) or (anchor is not None and anchor.size > 0):
+            where = "" if isinstance(exc, DamagedLog) else "record 1: missing: "
+            print(clean(f"audit log NOT intact: {where}{exc}"))
+            return EXIT_FAILED
+        raise
+    with store:
         progress = _progress if sys.stderr.isatty() else None
         result = store.verify(anchor, progress=progress, deep=args.deep)
-        if result.ok and anchor is not None and args.allowed_signers:
-            result = _check_signature(anchor, args, result)
-        print(clean(result.describe()))
-        if anchor is not None and result.ok:
-            print(clean(f"checkpoint {anchor.origin} at {anchor.size} records: consistent"))
-            if anchor.signature and not args.allowed_signers:
-                print("checkpoint signature not checked: give --allowed-signers and --principal")
-        ctx.record(
-            store,
-            EventType.AUDIT_VERIFIED,
-            "success" if result.ok else "failure",
-            records=result.count,
-            head_hash=result.head_hash,
-            first_bad_seq=result.first_bad_seq or 0,
-            problem=result.problem,
-            checkpoint_size=anchor.size if anchor else -1,
-        )
-    return EXIT_OK if result.ok else EXIT_FAILED
+    if result.ok and anchor is not None and args.allowed_signers:
+        result = _check_signature(anchor, args, result)
+    print(clean(result.describe()))
+    if not result.ok:
+        return EXIT_FAILED  # recording the check would append to a log that is not intact
+    if anchor is not None:
+        print(clean(f"checkpoint {anchor.origin} at {anchor.size} records: consistent"))
+        if anchor.signature and not args.allowed_signers:
+            print("checkpoint signature not checked: give --allowed-signers and --principal")
+    ctx.record(
+        EventType.AUDIT_VERIFIED,
+        "success",
+        records=result.count,
+        head_hash=result.head_hash,
+        deep=bool(args.deep),
+        checkpoint_size=anchor.size if anchor else -1,
+    )
+    return EXIT_OK
 
 
 def _check_signature(
@@ -136,29 +147,28 @@ def _check_signature(
 
 def checkpoint(ctx: Context) -> int:
     args = ctx.args
-    with ctx.store() as store:
+    with ctx.reader() as store:
         result = store.verify()
-        if not result.ok:
-            print(clean(result.describe()), file=sys.stderr)
-            print("no checkpoint written: it would anchor a damaged log", file=sys.stderr)
-            return EXIT_FAILED
-        cp = Checkpoint(store.origin, result.count, result.head_hash, ctx.clock.now())
-        if args.sign_key or args.sign_agent:
-            cp = cp.sign(args.sign_key)
-        text = cp.serialize()
-        if args.output:
-            _write_durably(Path(args.output), text)
-        else:
-            sys.stdout.write(text)
-        ctx.record(
-            store,
-            EventType.AUDIT_CHECKPOINT,
-            "success",
-            size=cp.size,
-            head_hash=cp.head_hash,
-            signed=bool(cp.signature),
-            output=args.output or "(stdout)",
-        )
+    if not result.ok:
+        print(clean(f"no checkpoint written (it would anchor a damaged log): {result.describe()}"),
+              file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
+    cp = Checkpoint(store.origin, result.count, result.head_hash, ctx.clock.now())
+    if args.sign_key or args.sign_agent:
+        cp = cp.sign(args.sign_key)
+    text = cp.serialize()
+    if args.output:
+        _write_durably(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    ctx.record(
+        EventType.AUDIT_CHECKPOINT,
+        "success",
+        size=cp.size,
+        head_hash=cp.head_hash,
+        signed=bool(cp.signature),
+        output=args.output or "(stdout)",
+    )
     return EXIT_OK
 
 

@@ -50,14 +50,14 @@ def _emit(records: Iterator[AuditRecord], as_json: bool) -> int:
 def show(ctx: Context) -> int:
     args = ctx.args
     now = ctx.clock.now()
-    with ctx.store() as store:
+    with ctx.reader() as store:
         if args.seq is not None:
             found = [r for r in store.records(after_seq=args.seq - 1, limit=1) if r.seq == args.seq]
             if not found:
                 print(f"cockpit audit: no record {args.seq}", file=sys.stderr)
                 return EXIT_FAILED
             print(found[0].to_json() if args.json else detail(found[0]))
-            ctx.record(store, EventType.AUDIT_READ, "success", seq=args.seq, records=1)
+            ctx.record(EventType.AUDIT_READ, "success", seq=args.seq, records=1)
             return EXIT_OK
         filters = {
             "since": resolve_when(args.since, now),
@@ -67,17 +67,17 @@ def show(ctx: Context) -> int:
             "environment": args.environment,
         }
         n = _emit(store.records(**filters, limit=args.limit), args.json)
-        ctx.record(store, EventType.AUDIT_READ, "success", records=n, filters=filters)
+        ctx.record(EventType.AUDIT_READ, "success", records=n, filters=filters)
     return EXIT_OK
 
 
 def tail(ctx: Context) -> int:
     args = ctx.args
-    with ctx.store() as store:
+    with ctx.reader() as store:
         newest = list(store.records(newest_first=True, limit=args.limit))[::-1]
         _emit(iter(newest), args.json)
         last = newest[-1].seq if newest else 0
-        ctx.record(store, EventType.AUDIT_READ, "success", records=len(newest), follow=args.follow)
+        ctx.record(EventType.AUDIT_READ, "success", records=len(newest), follow=args.follow)
         try:
             while args.follow:
                 fresh = list(store.records(after_seq=last))
@@ -103,13 +103,12 @@ def export_cmd(ctx: Context) -> int:
     args = ctx.args
     now = ctx.clock.now()
     since, until = resolve_when(args.since, now), resolve_when(args.until, now)
-    with ctx.store() as store, _output(args.output) as out:
+    with ctx.reader() as store, _output(args.output) as out:
         writer = export.HashingWriter(out)
         write = export.write_jsonl if args.format == "jsonl" else export.write_csv
         n = write(store.records(since=since, until=until), writer)
         out.flush()
         ctx.record(
-            store,
             EventType.AUDIT_EXPORTED,
             "success",
             format=args.format,
@@ -127,7 +126,7 @@ def report_cmd(ctx: Context) -> int:
     now = ctx.clock.now()
     since = resolve_when(args.since, now) or now - timedelta(days=30)
     until = resolve_when(args.until, now) or now
-    with ctx.store() as store:
+    with ctx.reader() as store:
         verified = store.verify()
         built = report.build(
             store.records(since=since, until=until),
@@ -146,18 +145,18 @@ def report_cmd(ctx: Context) -> int:
                     report.to_json(built) if args.format == "json" else report_html.to_html(built)
                 )
             out.flush()
-        ctx.record(
-            store,
-            EventType.AUDIT_EXPORTED,
-            "success",
-            format=f"report-{args.format}",
-            since=built.since,
-            until=built.until,
-            changes=len(built.changes),
-            break_glass=len(built.break_glass),
-            sha256=writer.digest(),
-            output=args.output or "(stdout)",
-        )
-    if not verified.ok:
-        print(clean(f"warning: {verified.describe()}"), file=sys.stderr)
+    if not verified.ok:  # not recorded: nothing is appended to a log that is not intact
+        print(clean(f"warning (report not recorded): {verified.describe()}"), file=sys.stderr)
+        return EXIT_OK
+    ctx.record(
+        EventType.AUDIT_EXPORTED,
+        "success",
+        format=f"report-{args.format}",
+        since=built.since,
+        until=built.until,
+        changes=len(built.changes),
+        break_glass=len(built.break_glass),
+        sha256=writer.digest(),
+        output=args.output or "(stdout)",
+    )
     return EXIT_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,10 +47,15 @@ ACTOR_SCHEMA: dict[str, type | tuple[type, ...]] = {
 TARGET_SCHEMA = dict.fromkeys(
     ("service", "environment", "from_version", "to_version", "digest", "source", "remote_id"), str
 )
+TS_FORMAT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")  # what utc_text writes
 
 
 class AuditError(CockpitError):
     """The audit log cannot be written or read safely; the message says why."""
+
+
+class DamagedLog(AuditError):
+    """The log exists but its file or a record in it is damaged: a failed check, not a usage error."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,13 +141,19 @@ def check_schema(data: Mapping[str, Any]) -> None:
         raise AuditError(f"event_type {data['event_type']!r} is not a known event type")
     if not data["outcome"]:
         raise AuditError("field outcome is empty")
+    if not TS_FORMAT.fullmatch(data["ts"]):
+        raise AuditError("field ts is not YYYY-MM-DDTHH:MM:SS.mmmZ")
+    try:
+        c.parse_utc(data["ts"])
+    except ValueError:
+        raise AuditError(f"field ts {data['ts']!r} is not a real time") from None
 
 
 def parse(body: bytes, prev_hash: bytes, hash_: bytes) -> AuditRecord:
     """The record stored as `body`; AuditError when it is not a valid record."""
     try:
         data = json.loads(body)
-    except ValueError:  # malformed JSON or UTF-8
+    except (ValueError, RecursionError):  # malformed JSON or UTF-8, or nested beyond reason
         raise AuditError("record body is not JSON") from None
     if not isinstance(data, dict):
         raise AuditError("record body is not a JSON object")

@@ -2,6 +2,7 @@
 
 Appends take the write lock up front (BEGIN IMMEDIATE), chain onto the head they read
 inside it, and return only after the commit is synced, so several processes can append.
+Verification always reads through a read-only connection, so it never changes the file.
 """
 
 from __future__ import annotations
@@ -17,9 +18,26 @@ from typing import Any
 from cockpit.audit import canonical as c
 from cockpit.audit.checkpoint import Checkpoint
 from cockpit.audit.events import AuditEvent, EventType
-from cockpit.audit.records import AuditError, AuditRecord, VerifyResult, body_of, parse
-from cockpit.audit.sqlite_file import TRIGGERS, connect, prepare, schema_statements
-from cockpit.audit.verify import Progress, verify_rows
+from cockpit.audit.records import (
+    AuditError,
+    AuditRecord,
+    DamagedLog,
+    VerifyResult,
+    body_of,
+    parse,
+)
+from cockpit.audit.sqlite_file import (
+    REPLACE_GUARD_KEY,
+    add_replace_guards,
+    connect,
+    connect_read_only,
+    explain,
+    missing_guard,
+    prepare,
+    probe,
+    schema_statements,
+)
+from cockpit.audit.verify import Progress, ts_of, verify_rows
 from cockpit.clock import Clock
 
 _BATCH = 500
@@ -28,14 +46,29 @@ _BATCH = 500
 class SqliteStore:
     """The embedded AuditStore. Thread-safe; several processes may append at once."""
 
-    def __init__(self, path: str, *, clock: Clock, create: bool = True) -> None:
-        prepare(path, create)
+    def __init__(
+        self, path: str, *, clock: Clock, create: bool = True, read_only: bool = False
+    ) -> None:
+        """`read_only` opens an existing log for reading (verify, show, export) only."""
         self.path = path
         self._clock = clock
         self._lock = threading.RLock()
-        self._conn, self._refusal = connect(path)
-        self._init_schema(create)
-        self.origin = self._meta("origin")
+        if read_only:
+            self._conn, self._refusal = connect_read_only(path), "it was opened read-only"
+        else:
+            prepare(path, create)
+            if not create:
+                probe(path)
+            try:
+                self._conn, self._refusal = connect(path)
+            except sqlite3.Error as exc:
+                raise explain(exc, path) from None
+        try:
+            self._init_schema(create and not read_only)
+            self.origin = self._meta("origin")
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise explain(exc, path) from None
 
     def __enter__(self) -> SqliteStore:
         return self
@@ -46,7 +79,9 @@ class SqliteStore:
     def _init_schema(self, create: bool) -> None:
         conn = self._conn
         if self._tables() and not self._refusal:
-            self._refusal = self._missing_triggers(conn)
+            self._refusal = missing_guard(conn)
+            if not self._refusal and not self._meta(REPLACE_GUARD_KEY):
+                self._migrate()
             return
         if not self._tables() and self._refusal:
             raise AuditError(f"refusing to create the audit log: {self._refusal}")
@@ -65,7 +100,22 @@ class SqliteStore:
                 conn.execute(
                     "INSERT INTO audit_meta VALUES ('format', ?)", (str(c.FORMAT_VERSION),)
                 )
+                conn.execute(
+                    "INSERT INTO audit_meta VALUES (?, ?)",
+                    (REPLACE_GUARD_KEY, c.utc_text(self._clock.now())),
+                )
                 self._insert(_init_event())
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _migrate(self) -> None:
+        """Add the REPLACE guard to a log made before it existed (recorded in audit_meta)."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            add_replace_guards(conn, c.utc_text(self._clock.now()))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -77,12 +127,6 @@ class SqliteStore:
             " WHERE type = 'table' AND name IN ('audit_log', 'audit_meta')"
         ).fetchone()
         return bool(row[0] == 2)
-
-    @staticmethod
-    def _missing_triggers(conn: sqlite3.Connection) -> str:
-        rows = conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall()
-        missing = sorted(set(TRIGGERS) - {r[0] for r in rows})
-        return f"the append-only trigger {missing[0]} is missing" if missing else ""
 
     def _meta(self, key: str) -> str:
         row = self._conn.execute("SELECT value FROM audit_meta WHERE key = ?", (key,)).fetchone()
@@ -116,10 +160,13 @@ class SqliteStore:
     def _insert(self, event: AuditEvent) -> AuditRecord:
         """Chain the event onto the head; the caller holds the write transaction."""
         row = self._conn.execute(
-            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+            "SELECT seq, hash, CAST(body AS BLOB) FROM audit_log ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         seq, prev = (row[0] + 1, bytes(row[1])) if row else (1, c.GENESIS)
-        body = body_of(event, seq, self._clock.now())
+        now, last = self._clock.now(), ts_of(bytes(row[2])).decode() if row else ""
+        if last and c.utc_text(now) < last:  # the clock stepped back: time in the log never does
+            now = c.parse_utc(last)
+        body = body_of(event, seq, now)
         hash_ = c.chain_hash(prev, body)
         self._conn.execute(
             "INSERT INTO audit_log (seq, prev_hash, hash, body) VALUES (?, ?, ?, ?)",
@@ -129,13 +176,14 @@ class SqliteStore:
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
         with self._lock:
-            return self._conn.execute(sql, tuple(args)).fetchall()
+            try:
+                return self._conn.execute(sql, tuple(args)).fetchall()
+            except sqlite3.Error as exc:
+                raise explain(exc, self.path) from None
 
     def head(self) -> AuditRecord | None:
-        rows = self._query(
-            "SELECT CAST(body AS BLOB), prev_hash, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
-        )
-        return parse(bytes(rows[0][0]), bytes(rows[0][1]), bytes(rows[0][2])) if rows else None
+        rows = self._query(f"{_RECORD} ORDER BY seq DESC LIMIT 1")
+        return _record(*rows[0]) if rows else None
 
     def count(self) -> int:
         return int(self._query("SELECT count(*) FROM audit_log")[0][0])
@@ -177,13 +225,12 @@ class SqliteStore:
         while remaining is None or remaining > 0:
             page = _BATCH if remaining is None else min(_BATCH, remaining)
             conds = [*where, cursor_cond] if cursor is not None else where
-            sql = "SELECT seq, CAST(body AS BLOB), prev_hash, hash FROM audit_log"
-            sql += (" WHERE " + " AND ".join(conds)) if conds else ""
+            sql = _RECORD + ((" WHERE " + " AND ".join(conds)) if conds else "")
             sql += f" ORDER BY seq {order} LIMIT {page}"
             rows = self._query(sql, [*args, cursor] if cursor is not None else args)
-            for seq, body, prev, hash_ in rows:
-                yield parse(bytes(body), bytes(prev), bytes(hash_))
-                cursor = seq
+            for row in rows:
+                yield _record(*row)
+                cursor = row[0]
             if remaining is not None:
                 remaining -= len(rows)
             if len(rows) < page:
@@ -196,13 +243,21 @@ class SqliteStore:
         *,
         deep: bool = False,
     ) -> VerifyResult:
-        """Check the whole chain from a fresh connection, inside one read snapshot."""
+        """Check the file (SQLite's own check; all of it when `deep`), then the whole chain,
+        from a fresh read-only connection inside one read snapshot."""
         if checkpoint is not None and checkpoint.origin != self.origin:
             problem = f"the checkpoint is for log {checkpoint.origin}, not {self.origin}"
             return VerifyResult(False, 0, c.GENESIS.hex(), None, problem)
-        conn, _ = connect(self.path)
+        conn = connect_read_only(self.path)
         try:
             conn.execute("BEGIN")
+            # quick_check reads every page, O(N); integrity_check also matches indexes to rows.
+            check = "integrity_check" if deep else "quick_check"
+            found = [str(r[0]) for r in conn.execute(f"PRAGMA {check}(2)")]
+            if found != ["ok"]:
+                lines = [ln for r in found for ln in r.splitlines() if not ln.startswith("***")]
+                why = f"the database file is damaged: SQLite {check}: {lines[0] if lines else ''}"
+                return VerifyResult(False, 0, c.GENESIS.hex(), None, why)
             total = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
             rows = conn.execute(
                 "SELECT seq, prev_hash, hash, CAST(body AS BLOB) FROM audit_log ORDER BY seq"
@@ -210,8 +265,10 @@ class SqliteStore:
             result = verify_rows(
                 rows, total=total, checkpoint=checkpoint, progress=progress, deep=deep
             )
-            missing = self._missing_triggers(conn)
-            conn.execute("COMMIT")
+            missing = missing_guard(conn)
+        except sqlite3.DatabaseError as exc:
+            problem = f"the database file is damaged: {exc}"
+            return VerifyResult(False, 0, c.GENESIS.hex(), None, problem)
         finally:
             conn.close()
         if result.ok and missing:
@@ -227,6 +284,21 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+_RECORD = (
+    "SELECT seq, CAST(body AS BLOB), CAST(prev_hash AS BLOB), CAST(hash AS BLOB) FROM audit_log"
+)
+
+
+def _record(seq: int, body: bytes, prev: bytes, hash_: bytes) -> AuditRecord:
+    """A stored row as a record; a row that is not one is damage, named by its seq."""
+    try:
+        return parse(body, prev, hash_)
+    except AuditError as exc:
+        raise DamagedLog(
+            f"record {seq} is not a valid record: {exc} (see audit verify --deep)"
+        ) from None
 
 
 def _init_event() -> AuditEvent:

@@ -1,7 +1,8 @@
 """Opening the SQLite audit file safely: local disk, private modes, WAL + FULL, the schema.
 
 Only `seq`, `prev_hash`, `hash` and the canonical `body` are stored; every other column is
-generated from the body, so no column can be edited without breaking a hash.
+generated from the body, so no column can be edited without breaking a hash. Readers (verify,
+show, export) open the file read-only, after checking it is an SQLite file at all.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from cockpit.audit.records import AuditError
+from cockpit.audit.records import AuditError, DamagedLog
 
 BUSY_TIMEOUT = 30.0  # seconds an append waits for another writer
 NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "afs", "ncpfs"}
@@ -20,6 +21,26 @@ TRIGGERS = (
     "audit_meta_no_update",
     "audit_meta_no_delete",
 )
+# INSERT OR REPLACE deletes the conflicting row without firing DELETE triggers (unless
+# recursive_triggers is on), and an explicit OR REPLACE overrides a column's ON CONFLICT
+# ABORT; so a BEFORE INSERT trigger refuses any insert that would collide. Logs made before
+# these existed get them when next opened for writing; audit_meta `replace_guard` records
+# when, and from then on their absence is tampering.
+REPLACE_GUARD_KEY = "replace_guard"
+REPLACE_GUARDS = {
+    "audit_log_no_replace": """CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+    WHEN EXISTS (SELECT 1 FROM audit_log
+                 WHERE seq = NEW.seq OR prev_hash = NEW.prev_hash OR hash = NEW.hash)
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: this seq, prev_hash or hash is taken (INSERT OR REPLACE refused)'); END""",
+    "audit_log_nonce_once": """CREATE TRIGGER audit_log_nonce_once BEFORE INSERT ON audit_log
+    WHEN EXISTS (SELECT 1 FROM audit_log
+                 WHERE approval_nonce = json_extract(NEW.body, '$.extra.approval_nonce'))
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: this approval nonce is already logged (replay)'); END""",
+    "audit_meta_no_replace": """CREATE TRIGGER audit_meta_no_replace BEFORE INSERT ON audit_meta
+    WHEN EXISTS (SELECT 1 FROM audit_meta WHERE key = NEW.key)
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: INSERT OR REPLACE refused'); END""",
+}
+SQLITE_HEADER = b"SQLite format 3\x00"
 SCHEMA = """
 CREATE TABLE audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -73,6 +94,25 @@ def network_filesystem(path: str, mounts: str | None = None) -> str | None:
     return kind if kind in NETWORK_FILESYSTEMS else None
 
 
+def missing_guard(conn: sqlite3.Connection) -> str:
+    """Which append-only trigger is gone ('' when none): refuse to write, fail verify."""
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    wanted = set(TRIGGERS)
+    if conn.execute("SELECT 1 FROM audit_meta WHERE key = ?", (REPLACE_GUARD_KEY,)).fetchone():
+        wanted |= set(REPLACE_GUARDS)
+    missing = sorted(wanted - names)
+    return f"the append-only trigger {missing[0]} is missing" if missing else ""
+
+
+def add_replace_guards(conn: sqlite3.Connection, now: str) -> None:
+    """Give a log made before the REPLACE guard its triggers; the caller holds the write lock."""
+    if conn.execute("SELECT 1 FROM audit_meta WHERE key = ?", (REPLACE_GUARD_KEY,)).fetchone():
+        return  # another process migrated it first
+    for sql in REPLACE_GUARDS.values():
+        conn.execute(sql)
+    conn.execute("INSERT INTO audit_meta VALUES (?, ?)", (REPLACE_GUARD_KEY, now))
+
+
 def connect(path: str) -> tuple[sqlite3.Connection, str]:
     """A connection set to WAL + synchronous=FULL, and why it must not write ('' if fine)."""
     conn = sqlite3.connect(
@@ -84,6 +124,66 @@ def connect(path: str) -> tuple[sqlite3.Connection, str]:
     if str(mode).lower() != "wal" or sync != 2:
         return conn, f"journal_mode={mode} synchronous={sync} (need wal and 2, FULL)"
     return conn, ""
+
+
+def connect_read_only(path: str) -> sqlite3.Connection:
+    """A connection that cannot write the log, its -wal, or checkpoint on close."""
+    if path == ":memory:":
+        raise AuditError("an in-memory audit log cannot be opened again to be read")
+    probe(path)
+    uri = Path(path).absolute().as_uri() + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, isolation_level=None)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        raise explain(exc, path) from None
+    return conn
+
+
+def probe(path: str) -> None:
+    """Raise AuditError unless `path` looks like an intact SQLite file, without opening it.
+
+    SQLite would turn an empty file into a new database, and any open of a log in WAL mode
+    creates a -wal next to it, so an unusable or truncated file is turned away first.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise AuditError(f"no audit log at {path}")
+    if not file.is_file():
+        raise AuditError(f"{path} is not a file, so not a cockpit audit log")
+    try:
+        with file.open("rb") as f:
+            header = f.read(100)
+        size = file.stat().st_size
+        wal = Path(f"{path}-wal")
+        wal_size = wal.stat().st_size if wal.exists() else 0
+    except OSError as exc:
+        raise AuditError(f"cannot read the audit log {path}: {exc.strerror}") from None
+    if not header:
+        raise AuditError(f"{path} is empty, not a cockpit audit log")
+    if len(header) < 100 or not header.startswith(SQLITE_HEADER):
+        raise AuditError(f"{path} is not an SQLite database, so not a cockpit audit log")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count is only valid when the change counter matches "version valid for"; a
+    # -wal with content may legitimately hold pages the main file does not have yet.
+    counted = header[24:28] == header[92:96]
+    if not wal_size and counted and page_size and size < pages * page_size:
+        raise DamagedLog(
+            f"the audit log {path} is damaged: it has {size} bytes but its header says "
+            f"{pages * page_size} (truncated)"
+        )
+
+
+def explain(exc: sqlite3.Error, path: str) -> AuditError:
+    """The one-line error for an SQLite failure reading the log: damaged, or unusable."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith("SQLITE_CORRUPT"):
+        return DamagedLog(f"the audit log {path} is damaged: {exc}")
+    if name == "SQLITE_NOTADB":
+        return AuditError(f"{path} is not an SQLite database, so not a cockpit audit log")
+    return AuditError(f"cannot read the audit log {path}: {exc}")
 
 
 def prepare(path: str, create: bool) -> None:
@@ -110,4 +210,5 @@ def prepare(path: str, create: bool) -> None:
 
 def schema_statements() -> list[str]:
     """The CREATE statements one by one (executescript would commit the open transaction)."""
-    return [statement.strip() for statement in SCHEMA.split(";\n\n") if statement.strip()]
+    statements = [statement.strip() for statement in SCHEMA.split(";\n\n")]
+    return [s for s in statements if s] + list(REPLACE_GUARDS.values())

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cockpit.audit import canonical as c
-from cockpit.audit.records import AuditError, VerifyResult, parse
+from cockpit.audit.records import TS_FORMAT, AuditError, VerifyResult, parse
 
 if TYPE_CHECKING:
     from cockpit.audit.checkpoint import Checkpoint
@@ -29,10 +29,12 @@ def verify_rows(
 ) -> VerifyResult:
     """Check every link of the chain; with `checkpoint`, also that it is a prefix of this log.
 
-    The fast path hashes the stored bytes only. `deep` also parses every record and checks
-    its schema, its evidence digest and that the bytes are in canonical form.
+    The fast path hashes the stored bytes and checks that record times never go back. `deep`
+    also parses every record and checks its schema, its evidence digest and that the bytes
+    are in canonical form.
     """
     prev = c.GENESIS
+    prev_ts = b""
     expected = 1
     sha256 = hashlib.sha256
     domain = c.DOMAIN
@@ -61,6 +63,16 @@ def verify_rows(
             problem = _deep_problem(body, prev_hash, hash_)
             if problem:
                 return _bad(seq - 1, prev, seq, problem)
+        ts = ts_of(body)
+        if not ts:
+            return _bad(seq - 1, prev, seq, "has no ts of the form YYYY-MM-DDTHH:MM:SS.mmmZ")
+        if ts < prev_ts:
+            why = (
+                f"its time {ts.decode()} is earlier than record {seq - 1}'s "
+                f"({prev_ts.decode()}): records were reordered or the writer's clock went back"
+            )
+            return _bad(seq - 1, prev, seq, why)
+        prev_ts = ts
         if seq == anchor_size and hash_ != anchor_hash:
             why = (
                 f"does not match the checkpoint (hash {hash_.hex()[:16]}..., checkpoint has "
@@ -90,10 +102,22 @@ def _bad(count: int, prev: bytes, seq: int | None, problem: str) -> VerifyResult
     return VerifyResult(False, count, prev.hex(), first_bad_seq=seq, problem=problem)
 
 
+def ts_of(body: bytes) -> bytes:
+    """The record's ts, without parsing (b"" when there is none of the right form).
+
+    Keys are sorted and only the integer `v` follows `ts`, so the last `"ts":"` in a body
+    is the top-level one (a quote inside a string is always escaped).
+    """
+    at = body.rfind(b'"ts":"')
+    ts = body[at + 6 : at + 30]
+    closed = at >= 0 and body[at + 30 : at + 31] == b'"'
+    return ts if closed and TS_FORMAT.fullmatch(ts.decode("latin-1")) else b""
+
+
 def _moved(seq: int, body: bytes) -> str:
     try:
         inner = json.loads(body).get("seq")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return "is not a JSON object"
     return "" if inner == seq else f"has seq {inner} in its content: moved or renumbered"
 
@@ -104,8 +128,23 @@ def _deep_problem(body: bytes, prev_hash: bytes, hash_: bytes) -> str:
     except AuditError as exc:
         return f"is not a valid record: {exc}"
     data = {k: v for k, v in record.to_dict().items() if k not in ("prev_hash", "hash")}
+    if not _integers_only(data):
+        return "holds a number that is not an integer within ±(2^53 - 1)"
     if c.canonical(data) != body:
         return "is not in canonical form (key order, spacing or escapes differ)"
     if c.digest(record.evidence) != record.evidence_digest:
         return "evidence_digest does not match its evidence"
     return ""
+
+
+def _integers_only(value: Any) -> bool:
+    """Canonical rule 5: the writer stores floats and big integers as strings."""
+    if isinstance(value, float):
+        return False
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -c.MAX_INT <= value <= c.MAX_INT
+    if isinstance(value, dict):
+        return all(_integers_only(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_integers_only(v) for v in value)
+    return True
