@@ -50,9 +50,17 @@ def resolve_weights(configured: Mapping[str, float], groups: Sequence[str]) -> d
     return {g: weights[g] for g in present}
 
 
-def round_half_up(value: Fraction, places: int = 2) -> float:
+# Kayenta adds the weighted group scores in doubles, in a hash map's order, and rounds the
+# sum half up: an exact half such as 94.995 comes out a few ulps either side there (94.99
+# or 95.00, by the order). The exact sum is rounded here, halves toward failing; the slack
+# (far above any double rounding error) keeps every score at or below Kayenta's.
+HALF_SLACK = Fraction(1, 10**9)
+
+
+def round_score(value: Fraction, places: int = 2) -> float:
+    """`value` (>= 0) to `places` decimals: half up, except on a half (within HALF_SLACK)."""
     scale = 10**places
-    return float(Fraction(math.floor(value * scale + Fraction(1, 2)), scale))
+    return float(Fraction(math.floor((value - HALF_SLACK) * scale + Fraction(1, 2)), scale))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +118,7 @@ def decide(
     missing = sum(1 for r in scored if r.classification == "Nodata")
     if 2 * missing >= len(scored):
         return done(0.0, "fail", f"canary failed: {missing} of {len(scored)} metrics have no data")
-    score = round_half_up(summary)
+    score = round_score(summary)
     bad = [f"{r.name} ({r.classification})" for r in scored if r.classification != "Pass"]
     listing = f"; not passing: {', '.join(bad[:4])}{', ...' if len(bad) > 4 else ''}" if bad else ""
     errors = [r for r in scored if r.classification == "Error"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import pytest
@@ -13,7 +14,7 @@ from cockpit.judge.cleaning import clean
 from cockpit.judge.core import judge
 from cockpit.judge.inputs import JudgeConfig, MetricInput
 from cockpit.judge.result import JudgeResult, MetricResult
-from cockpit.judge.scoring import decide, resolve_weights, round_half_up
+from cockpit.judge.scoring import Score, decide, resolve_weights, round_score
 
 _, CLEAN = clean([1.0], "remove", "keep", 3.0)
 _NAMES = itertools.count()
@@ -77,11 +78,50 @@ def test_weights_are_exact_decimals() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(Fraction(200, 3), 66.67), (Fraction(1, 8), 0.13), (Fraction(-1, 8), -0.12),
-     (Fraction(94995, 1000), 95.0), (Fraction(7499, 100), 74.99)],
+    [(Fraction(200, 3), 66.67), (Fraction(1, 8), 0.12), (Fraction(94995, 1000), 94.99),
+     (Fraction(94995, 1000) + Fraction(1, 10**10), 94.99),
+     (Fraction(94995, 1000) + Fraction(1, 10**8), 95.0), (Fraction(7499, 100), 74.99),
+     (Fraction(0), 0.0), (Fraction(100), 100.0)],
 )  # fmt: skip
-def test_half_up_rounding(value: Fraction, expected: float) -> None:
-    assert round_half_up(value) == expected
+def test_score_rounding_takes_halves_toward_failing(value: Fraction, expected: float) -> None:
+    assert round_score(value) == expected
+
+
+def _kayenta_summary(groups: list[tuple[int, int, float]]) -> float:
+    """WeightedSumScorer's arithmetic: (pass / total) * 100 * (weight / 100) summed in
+    doubles, then commons-math Precision.round(sum, 2): half up on Double.toString."""
+    total = 0.0
+    for passed, counted, weight in groups:
+        total += (passed / float(counted)) * 100 * (weight / 100)
+    return float(Decimal(repr(total)).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def _outcome(groups: list[tuple[int, int, float]]) -> Score:
+    results, weights = [], {}
+    for i, (passed, counted, weight) in enumerate(groups):
+        results += [result("Pass", f"g{i}") for _ in range(passed)]
+        results += [result("High", f"g{i}") for _ in range(counted - passed)]
+        weights[f"g{i}"] = weight
+    return score(results, weights)
+
+
+def test_summary_rounds_like_kayenta_and_never_above_it() -> None:
+    """Kayenta sums in doubles: 1 Pass at weight 28.5 and 93 of 100 at 71.5 is exactly
+    94.995, which it scores 94.99 (MARGINAL). Rounding the exact sum half up gave 95 (PASS)."""
+    outcome = _outcome([(1, 1, 28.5), (93, 100, 71.5)])
+    assert _kayenta_summary([(1, 1, 28.5), (93, 100, 71.5)]) == 94.99
+    assert (outcome.score, outcome.decision) == (94.99, "marginal")
+    # a two-group grid: equal to Kayenta's score in either summation order, or (only on an
+    # exact half, where the order decides there) lower, never higher
+    for d1, d2 in itertools.product(range(1, 7), repeat=2):
+        for p1, p2, weight in itertools.product(range(d1 + 1), range(d2 + 1), (12.5, 28.5, 35, 50)):
+            groups = [(p1, d1, float(weight)), (p2, d2, 100 - weight)]
+            ours = _outcome(groups).score
+            kayenta = (_kayenta_summary(groups), _kayenta_summary(groups[::-1]))
+            assert ours <= min(kayenta), groups
+            exact = sum(Fraction(100 * p, d) * Fraction(str(w)) / 100 for p, d, w in groups)
+            on_half = (exact * 200).denominator == 1 and (exact * 200) % 2 == 1
+            assert ours == min(kayenta) or on_half, groups
 
 
 def test_summary_is_weighted_and_rounded() -> None:
