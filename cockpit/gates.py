@@ -99,6 +99,17 @@ def alerts_gate(snapshot: FleetSnapshot, service: str, environment: str) -> Gate
     return Gate("alerts", GateStatus.PASS, "no critical alert firing")
 
 
+def stale_evidence(snapshot: FleetSnapshot, action: Action) -> list[str]:
+    """Why what an action's dialog shows may be out of date: each failing or stale source
+    that reports on its service and environment, its canary, runs or execution."""
+    cell = snapshot.cell(action.service, action.environment)
+    names = [*cell.sources, action.source, *(r.source for r in snapshot.runs_for(action.service))]
+    if cell.canary is not None:
+        names += evidence_sources(snapshot, cell.canary)
+    known = [snapshot.sources[n] for n in dict.fromkeys(names) if n in snapshot.sources]
+    return [p for s in known if (p := s.problem(snapshot.taken_at))]
+
+
 def checklist(
     snapshot: FleetSnapshot, action: Action, required: list[str] | None
 ) -> tuple[Gate, ...]:

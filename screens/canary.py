@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
@@ -19,6 +21,7 @@ DECISION_STYLE = {
     "marginal": "yellow bold",
     "fail": "red bold",
     "nodata": "yellow",
+    "unknown": "yellow bold",
 }
 CLASS_STYLE = {"Pass": "green", "High": "red bold", "Low": "red bold", "Nodata": "yellow"}
 
@@ -39,7 +42,7 @@ def canary_row(c: Canary) -> list[Text]:
     ]
 
 
-def verdict_text(verdict: Verdict | None) -> Text:
+def verdict_text(verdict: Verdict | None, now: datetime) -> Text:
     out = Text()
     if verdict is None:
         out.append("verdict: not judged yet", style="dim")
@@ -58,6 +61,9 @@ def verdict_text(verdict: Verdict | None) -> Text:
     out.append("  0")
     out.append("".join(bar), style=DECISION_STYLE.get(verdict.decision, ""))
     out.append("100")
+    if verdict.observed_at is not None:
+        # How old the evidence is: a verdict is only as current as its newest sample.
+        out.append(f"  on data from {ago(verdict.observed_at, now)} ago", style="dim")
     if verdict.reason:
         out.append("\n")
         out.append_text(txt(verdict.reason, "dim", limit=200))
@@ -181,7 +187,7 @@ class CanaryScreen(FleetScreen):
             out.append("  ")
             out.append_text(txt(canary.message, "yellow", limit=80))
         out.append("\n")
-        out.append_text(verdict_text(canary.verdict))
+        out.append_text(verdict_text(canary.verdict, now))
         rows = 1
         for series in canary.metrics:
             out.append("\n")

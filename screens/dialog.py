@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from cockpit.executor import Plan
+from cockpit.gates import stale_evidence
 from cockpit.policy import BREAK_GLASS, NEEDS_APPROVAL, REFUSED
 from screens.widgets import GATE_STYLE, txt
 
@@ -99,6 +100,9 @@ class ActionDialog(ModalScreen[Confirmed | None]):
         refused = d.outcome == REFUSED
         with Vertical(id="dialog"):
             yield Label(Text(self.plan.action.kind.value.upper(), style="bold"), id="dialog-title")
+            if stale := stale_evidence(self.app.snapshot, self.plan.action):  # type: ignore[attr-defined]
+                banner = txt("STALE DATA: " + "; ".join(stale), "bold yellow", limit=300)
+                yield Static(banner, id="dialog-stale")
             with VerticalScroll(id="dialog-body"):
                 yield Static(plan_text(self.plan), id="dialog-plan")
             if not refused:
