@@ -26,6 +26,8 @@ CELL_ACTIONS = {
     "resume": "resume a paused canary",
     "abort": "abort a canary: all traffic back to stable",
     "sync": "sync a drifted deployment to its desired state",
+    "restart": "restart a deployment's pods (Kubernetes `rollout restart`)",
+    "retry": "retry an aborted canary rollout",
 }
 ID_ACTIONS = {
     "approve": "approve a pending approval (ids: `cockpit status --json`, approvals[].id)",
@@ -109,6 +111,10 @@ async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, us
                 built = targets.rollback(snap, args.service, args.environment, args.to)
             elif kind is ActionKind.SYNC:
                 built = targets.sync(snap, args.service, args.environment)
+            elif kind is ActionKind.RESTART:
+                built = targets.restart(snap, args.service, args.environment)
+            elif kind is ActionKind.RETRY:
+                built = targets.retry(snap, args.service, args.environment)
             else:
                 built = targets.canary_action(snap, kind, args.service, args.environment)
         elif kind is ActionKind.RERUN:

@@ -87,7 +87,18 @@ class WindowConfig:
 
 
 ACTION_NAMES = Literal[
-    "approve", "reject", "promote", "rollback", "pause", "resume", "abort", "sync", "rerun", "*"
+    "approve",
+    "reject",
+    "promote",
+    "rollback",
+    "pause",
+    "resume",
+    "abort",
+    "sync",
+    "rerun",
+    "restart",
+    "retry",
+    "*",
 ]
 
 

@@ -125,10 +125,12 @@ class Executor:
         where = (
             action.environment.upper() + " (production)"
             if env and env.production
-            else action.environment
+            else action.environment or "CI (no deploy environment reported)"
         )
         verb = action.kind.value.capitalize()
-        versions = f"{from_version or '?'} → {to_version}" if to_version else (from_version or "")
+        # Only a real change of version is an arrow; an unknown side is left out, not "?".
+        moves = from_version and to_version and from_version != to_version
+        versions = f"{from_version} → {to_version}" if moves else (to_version or from_version)
         title = f"{verb} {action.service} {versions} in {where}".replace("  ", " ")
         return Plan(action, decision, title, from_version, to_version, digest, warnings, approval)
 

@@ -126,15 +126,35 @@ def checklist(
         canary_gate(snapshot, service, env),
         alerts_gate(snapshot, service, env),
     ]
-    named = [
-        _current(snapshot, g) for g in snapshot.gates_for(service, env) if g.name not in BUILTIN
-    ]
+    named = [_current(snapshot, g) for g in _judging(snapshot, service, env, version)]
     out = []
     for gate in gates + named:
         builtin = gate.name in BUILTIN
         if wanted is None or gate.name in wanted or (not builtin and "*" in wanted):
             out.append(gate)
     return tuple(out)
+
+
+def _judging(snapshot: FleetSnapshot, service: str, env: str, version: str) -> list[Gate]:
+    """The connectors' named gates as evidence about `version` itself.
+
+    A scan or licence check of another version (or of no named version) says nothing about
+    this one: such a gate stands in the checklist as unknown, with what was reported.
+    """
+    reported = [g for g in snapshot.gates_for(service, env) if g.name not in BUILTIN]
+    out = []
+    for name in dict.fromkeys(g.name for g in reported):
+        same = [g for g in reported if g.name == name]
+        exact = [g for g in same if version and g.version == version]
+        if exact:
+            out.extend(exact)
+            continue
+        seen = sorted({f"{g.status.value} for {g.version}" for g in same if g.version})
+        evidence = f"no evidence for {service} {version or '(no version)'} " + (
+            f"(reported: {', '.join(seen)})" if seen else "(the report names no version)"
+        )
+        out.append(Gate(name, GateStatus.UNKNOWN, evidence, service, env, same[0].source, version))
+    return out
 
 
 def _current(snapshot: FleetSnapshot, gate: Gate) -> Gate:

@@ -73,7 +73,11 @@ ACTION_KEYS: tuple[KeySpec, ...] = (
     KeySpec("action.resume", "u", "resume", "Resume", "actions", show=False, mutating=True),
     KeySpec("action.abort", "k", "abort", "Abort canary", "actions", show=False, mutating=True),
     KeySpec("action.sync", "s", "sync", "Sync", "actions", show=False, mutating=True),
-    KeySpec("action.rerun", "R", "rerun", "Re-run / restart", "actions", show=False, mutating=True),
+    KeySpec(
+        "action.rerun", "R", "rerun", "Re-run failed jobs", "actions", show=False, mutating=True
+    ),
+    KeySpec("action.restart", "T", "restart", "Restart", "actions", show=False, mutating=True),
+    KeySpec("action.retry", "Y", "retry", "Retry canary", "actions", show=False, mutating=True),
 )
 
 ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + SCREEN_KEYS + ACTION_KEYS

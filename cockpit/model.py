@@ -95,7 +95,11 @@ class ActionKind(StrEnum):
     RESUME = "resume"
     ABORT = "abort"
     SYNC = "sync"
+    # Three permissions, not one: re-running CI is routine, restarting or retrying what
+    # serves production traffic is not.
     RERUN = "rerun"  # re-run a pipeline's failed jobs
+    RESTART = "restart"  # restart a deployment's pods (kubectl rollout restart)
+    RETRY = "retry"  # retry an aborted canary rollout (kubectl argo rollouts retry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,6 +390,7 @@ class Gate:
     service: str = ""
     environment: str = ""
     source: str = ""
+    version: str = ""  # the artifact version judged; a promote counts only its own version's
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,22 @@ from cockpit.config import EnvironmentPolicy, PolicyConfig
 from cockpit.model import Action, ActionKind, ChangeWindow, Gate, GateStatus, PendingApproval
 from cockpit.snapshot import FleetSnapshot
 
+# Restart and retry were once part of `rerun`: a config written then that names `rerun`
+# but not them still governs them, so upgrading never loosens a rule.
+_LEGACY = {ActionKind.RESTART: "rerun", ActionKind.RETRY: "rerun"}
+
+
+def _names(kind: ActionKind) -> tuple[str, ...]:
+    """The config names that govern `kind`, most specific first."""
+    legacy = _LEGACY.get(kind)
+    return (kind.value, legacy) if legacy else (kind.value,)
+
+
+def _listed(kind: ActionKind, names: Iterable[str]) -> bool:
+    """Is `kind` in a list of action names (two_person, break_glass)?"""
+    return not set(names).isdisjoint(_names(kind))
+
+
 ALLOWED, REFUSED, BREAK_GLASS, NEEDS_APPROVAL = (
     "allowed",
     "refused",
@@ -132,15 +148,17 @@ class Policy:
     def allowed_roles(self, kind: ActionKind, environment: str) -> list[str] | None:
         """Roles that may take `kind` here; None means everyone."""
         for perms in (self.env(environment).permissions, self.config.permissions):
-            if kind.value in perms:
-                return list(perms[kind.value])
-            if "*" in perms:
-                return list(perms["*"])
+            for name in (*_names(kind), "*"):
+                if name in perms:
+                    return list(perms[name])  # type: ignore[index]
         return None
 
     def break_glass_actions(self, environment: str) -> set[str]:
         listed = self.env(environment).break_glass
         return set(listed if listed is not None else self.config.break_glass)
+
+    def may_break_glass(self, kind: ActionKind, environment: str) -> bool:
+        return _listed(kind, self.break_glass_actions(environment))
 
     def window_state(
         self, environment: str, now: datetime, extra: Sequence[ChangeWindow] = ()
@@ -212,9 +230,7 @@ class Policy:
 
         if not window.open and action.kind not in (ActionKind.APPROVE, ActionKind.REJECT):
             text = f"{env_name} is closed for changes: {window.reason}; {window.label}"
-            (glass if action.kind.value in self.break_glass_actions(env_name) else refused).append(
-                text
-            )
+            (glass if self.may_break_glass(action.kind, env_name) else refused).append(text)
 
         checklist: tuple[Gate, ...] = ()
         if action.kind is ActionKind.PROMOTE:
@@ -239,7 +255,7 @@ class Policy:
 
         if refused:
             return decision(REFUSED, refused + glass, checklist)
-        if action.kind.value in env.two_person and len(approved_by) < env.approvals:
+        if _listed(action.kind, env.two_person) and len(approved_by) < env.approvals:
             needed = (
                 f"{env_name} needs {env.approvals} approval(s) from another operator "
                 f"before {action.kind.value}"

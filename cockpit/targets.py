@@ -6,7 +6,16 @@ Each builder returns an Action, or a sentence saying why that action does not ap
 
 from __future__ import annotations
 
-from cockpit.model import Action, ActionKind, Canary, PendingApproval, Revision
+from cockpit.model import (
+    Action,
+    ActionKind,
+    Canary,
+    CanaryPhase,
+    PendingApproval,
+    PipelineRun,
+    Revision,
+    Status,
+)
 from cockpit.snapshot import FleetSnapshot
 
 Built = Action | str
@@ -68,7 +77,10 @@ def rollback(
 ) -> Built:
     cell = snapshot.cell(service, environment)
     canary = cell.canary
-    if revision is None and canary is not None and canary.phase.active:
+    wanted = revision.version if isinstance(revision, Revision) else revision
+    # During a canary, rolling back to its stable version is aborting it; any other version
+    # is refused by the plan ("abort the canary first").
+    if canary is not None and canary.phase.active and wanted in (None, canary.baseline_version):
         return Action(
             ActionKind.ROLLBACK,
             service,
@@ -157,7 +169,37 @@ def restart(snapshot: FleetSnapshot, service: str, environment: str) -> Built:
     dep = snapshot.cell(service, environment).deployment
     if dep is None:
         return f"{service} is not deployed in {environment}"
-    return Action(ActionKind.RERUN, service, environment, source=dep.source, version=dep.version)
+    return Action(
+        ActionKind.RESTART,
+        service,
+        environment,
+        source=dep.source,
+        version=dep.version,
+        from_version=dep.version,
+        digest=dep.digest,
+        remote_id=dep.remote_id,
+    )
+
+
+def retry(snapshot: FleetSnapshot, service: str, environment: str) -> Built:
+    """Retry an aborted canary rollout: the candidate gets traffic again, step by step."""
+    canary = snapshot.cell(service, environment).canary
+    if canary is None or canary.phase not in (CanaryPhase.ABORTED, CanaryPhase.FAILED):
+        return f"no aborted canary of {service} in {environment} to retry"
+    return _on_canary(ActionKind.RETRY, canary)
+
+
+def _deploys_to(snapshot: FleetSnapshot, run: PipelineRun) -> str:
+    """Where re-running `run` deploys: the furthest environment of a stage yet to succeed.
+
+    Furthest, because a re-run goes on through every later stage: prod's roles and windows
+    must apply when prod is among them.
+    """
+    ahead = {
+        s.environment for s in run.stages if s.environment and s.status is not Status.SUCCEEDED
+    }
+    known = [e.name for e in snapshot.environments if e.name in ahead]
+    return known[-1] if known else min(ahead, default="")
 
 
 def rerun(snapshot: FleetSnapshot, run_id: str) -> Built:
@@ -167,5 +209,11 @@ def rerun(snapshot: FleetSnapshot, run_id: str) -> Built:
     if run.status.value not in ("failed", "cancelled"):
         return f"{run_id} has not failed: nothing to re-run"
     return Action(
-        ActionKind.RERUN, run.service, "", source=run.source, version=run.version, remote_id=run.id
+        ActionKind.RERUN,
+        run.service,
+        _deploys_to(snapshot, run),
+        source=run.source,
+        version=run.version,
+        digest=run.digest,
+        remote_id=run.id,
     )

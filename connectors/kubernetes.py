@@ -3,7 +3,7 @@
 Deployments (and, for history, their ReplicaSets) are mirrored by list-then-watch. The
 actions are kubectl's own API calls: rollback is `kubectl rollout undo` (a JSON patch
 of the template and annotations, from kubectl's polymorphichelpers/rollback.go) and
-re-run is `kubectl rollout restart` (a strategic merge patch of the restartedAt
+restart is `kubectl rollout restart` (a strategic merge patch of the restartedAt
 annotation).
 """
 
@@ -91,10 +91,10 @@ def rollout_status(obj: Obj) -> tuple[Status, Health, str]:
 
 
 class KubernetesConnector(KubeConnector):
-    """Deployments as deployments; rollback (rollout undo) and re-run (rollout restart)."""
+    """Deployments as deployments; rollback (rollout undo) and restart (rollout restart)."""
 
     CAPABILITIES = frozenset({Capability.ENVIRONMENTS})
-    ACTIONS = frozenset({ActionKind.ROLLBACK, ActionKind.RERUN})
+    ACTIONS = frozenset({ActionKind.ROLLBACK, ActionKind.RESTART})
     Options = KubernetesOptions
     WATCHES = (DEPLOYMENTS, REPLICASETS)
     DESCRIPTION = "Kubernetes Deployments: versions, rollout status, rollback and restart"
@@ -190,7 +190,7 @@ class KubernetesConnector(KubeConnector):
     async def execute(self, action: Action) -> ActionResult:
         if action.kind is ActionKind.ROLLBACK:
             return await self._rollback(action)
-        if action.kind is ActionKind.RERUN:
+        if action.kind is ActionKind.RESTART:
             return await self._restart(action)
         raise Rejected(f"{self.name} cannot {action.kind.value}")
 

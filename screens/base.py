@@ -244,6 +244,12 @@ class FleetScreen(Screen[None]):
     def action_rerun(self) -> None:
         self._run(ActionKind.RERUN)
 
+    def action_restart(self) -> None:
+        self._run(ActionKind.RESTART)
+
+    def action_retry(self) -> None:
+        self._run(ActionKind.RETRY)
+
     def on_live_table_highlighted(self) -> None:
         self._refresh_keys()
 

@@ -52,7 +52,7 @@ class EnvironmentsScreen(FleetScreen):
     VIEW = "environments"
     TITLE_TEXT = "Environments"
     ACTIONS_HERE = frozenset(
-        {ActionKind.PROMOTE, ActionKind.ROLLBACK, ActionKind.SYNC, ActionKind.RERUN}
+        {ActionKind.PROMOTE, ActionKind.ROLLBACK, ActionKind.SYNC, ActionKind.RESTART}
     )
 
     def build(self, kind: ActionKind) -> targets.Built:

@@ -158,6 +158,8 @@ def cell_action(snapshot: FleetSnapshot, kind: ActionKind, service: str, env: st
     if kind in (ActionKind.APPROVE, ActionKind.REJECT):
         approval = targets.approval_for(snapshot, service, env)
         return approval if isinstance(approval, str) else targets.decide(approval, kind)
-    if kind is ActionKind.RERUN:
+    if kind is ActionKind.RESTART:
         return targets.restart(snapshot, service, env)
+    if kind is ActionKind.RETRY:
+        return targets.retry(snapshot, service, env)
     return f"{kind.value} does not apply to a service cell"

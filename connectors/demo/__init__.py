@@ -229,7 +229,7 @@ class DemoConnector(Connector):
             )
             return ActionResult(True, f"{action.service} rolled back to {action.version}")
 
-        if kind is ActionKind.RERUN and not action.remote_id:
+        if kind is ActionKind.RESTART:
             dep = fleet.deployments.get(key)
             if dep is None:
                 raise Rejected(f"{action.service} is not deployed in {action.environment}")

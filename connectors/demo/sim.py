@@ -727,6 +727,7 @@ class Fleet:
                 f"{run.id} security-scan {scan.value} for {run.version}",
                 service=svc,
                 source=self.source,
+                version=run.version,
             ),
             Gate(
                 "licence check",
@@ -734,5 +735,6 @@ class Fleet:
                 f"{run.id}: {'no' if licence_ok else '1'} disallowed licence(s)",
                 service=svc,
                 source=self.source,
+                version=run.version,
             ),
         )

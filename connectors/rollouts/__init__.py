@@ -76,7 +76,7 @@ class ArgoRolloutsConnector(KubeConnector):
         {
             ActionKind.PROMOTE,
             ActionKind.ABORT,
-            ActionKind.RERUN,
+            ActionKind.RETRY,
             ActionKind.PAUSE,
             ActionKind.RESUME,
             ActionKind.ROLLBACK,
@@ -249,7 +249,7 @@ class ArgoRolloutsConnector(KubeConnector):
         plan = {
             ActionKind.PROMOTE: lambda: patches.promote_full(ro) if full else patches.promote(ro),
             ActionKind.ABORT: patches.abort,
-            ActionKind.RERUN: patches.retry,
+            ActionKind.RETRY: patches.retry,
             ActionKind.PAUSE: patches.pause,
             ActionKind.RESUME: lambda: patches.resume(ro),
         }[kind]()
@@ -259,7 +259,7 @@ class ArgoRolloutsConnector(KubeConnector):
         done = {
             ActionKind.PROMOTE: "fully promoted" if full else "promoted",
             ActionKind.ABORT: "aborted",
-            ActionKind.RERUN: "retried",
+            ActionKind.RETRY: "retried",
             ActionKind.PAUSE: "paused",
             ActionKind.RESUME: "resumed",
         }[kind]

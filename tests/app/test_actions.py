@@ -298,7 +298,10 @@ async def test_rerun_a_failed_run_from_the_pipelines_view(tmp_path: Path) -> Non
         await pilot.press("R")
         await pilot.pause()
         assert isinstance(app.screen, ActionDialog)
-        await fill_and_confirm(pilot, app, "flaky integration test, retry", None)
+        # The run goes on to deploy to prod, so prod's typed confirmation applies.
+        assert app.screen.plan.action.environment == "prod"
+        service = app.hub.snapshot.runs[failed].service
+        await fill_and_confirm(pilot, app, "flaky integration test, retry", service)
         again = [
             r
             for r in app.hub.snapshot.runs.values()

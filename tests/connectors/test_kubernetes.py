@@ -229,7 +229,7 @@ async def test_paused_deployments_are_neither_rolled_back_nor_restarted() -> Non
             await k.execute(rollback(remote_id="shop/legacy-cron"))
         with pytest.raises(Rejected, match="can't restart paused deployment"):
             await k.execute(
-                Action(ActionKind.RERUN, "legacy-cron", "prod", remote_id="shop/legacy-cron")
+                Action(ActionKind.RESTART, "legacy-cron", "prod", remote_id="shop/legacy-cron")
             )
     assert patches(fake) == []
 
@@ -245,10 +245,10 @@ async def test_restart_sends_kubectls_strategic_merge_patch(
     clock = FixedClock(datetime(2026, 8, 24, 10, 15, 2, 250000, tzinfo=UTC))
     try:
         async with connected(KubernetesConnector, fake, clock) as k:
-            result = await k.execute(Action(ActionKind.RERUN, "web", "prod", source="k8s"))
+            result = await k.execute(Action(ActionKind.RESTART, "web", "prod", source="k8s"))
             assert result.ok and result.remote_id == "shop/web"
             with pytest.raises(Rejected, match="within this second"):
-                await k.execute(Action(ActionKind.RERUN, "web", "prod", source="k8s"))
+                await k.execute(Action(ActionKind.RESTART, "web", "prod", source="k8s"))
     finally:
         monkeypatch.undo()
         time.tzset()
@@ -276,7 +276,7 @@ async def test_an_ambiguous_cell_asks_for_a_namespace_and_name() -> None:
     fake.put(DEPLOYMENTS, twin, quiet=True)
     async with connected(KubernetesConnector, fake) as k:
         with pytest.raises(Rejected, match="2 deployments match web in prod"):
-            await k.execute(Action(ActionKind.RERUN, "web", "prod"))
+            await k.execute(Action(ActionKind.RESTART, "web", "prod"))
 
 
 @pytest.mark.parametrize(

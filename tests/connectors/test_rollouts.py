@@ -260,7 +260,7 @@ async def test_promote_full_of_a_finished_rollout_sends_nothing() -> None:
     ("kind", "body"),
     [
         (ActionKind.ABORT, {"status": {"abort": True}}),
-        (ActionKind.RERUN, {"status": {"abort": False}}),
+        (ActionKind.RETRY, {"status": {"abort": False}}),
     ],
 )
 async def test_abort_and_retry_patch_the_status_subresource(

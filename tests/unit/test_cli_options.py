@@ -26,7 +26,7 @@ COMMANDS = {
     ("config", "path"): [],
     **{
         (name,): ["payments", "prod", "--reason", "because of reasons"]
-        for name in ("promote", "rollback", "pause", "resume", "abort", "sync")
+        for name in ("promote", "rollback", "pause", "resume", "abort", "sync", "restart", "retry")
     },
     **{(name,): ["demo:payments#282", "--reason", "because"] for name in ("approve", "reject")},
     ("rerun",): ["demo:payments#282", "--reason", "because"],

@@ -134,7 +134,11 @@ def snapshot(
         runs=(run,),
         canaries=(canary,),
         alerts=alerts,
-        gates=(Gate("security scan", gate, "scan of 2.0.0", service="web", source="cd"),),
+        gates=(
+            Gate(
+                "security scan", gate, "scan of 2.0.0", service="web", source="cd", version="2.0.0"
+            ),
+        ),
     )
     # One healthy source reports everything, alerts included (no alert source: unknown).
     state = SourceState("cd", "x", True, NOW, NOW, "", 0, 60, capabilities=frozenset({"alerts"}))
