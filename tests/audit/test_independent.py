@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -49,21 +50,26 @@ def encode(value: object) -> str:
 def verify_db(path: Path, checkpoint: str | None = None) -> tuple[bool, int, str]:
     """Section 9: (ok, records checked, problem)."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+        return False, 0, "the file is damaged"
     origin = db.execute("SELECT value FROM audit_meta WHERE key = 'origin'").fetchone()[0]
     hashes: dict[int, bytes] = {}
-    prev, expected = GENESIS, 1
+    prev, expected, last_ts = GENESIS, 1, ""
     rows = db.execute("SELECT seq, prev_hash, hash, CAST(body AS BLOB) FROM audit_log ORDER BY seq")
     for seq, prev_hash, hash_, body in rows:
         if seq != expected:
             return False, expected, f"record {expected} missing"
-        if json.loads(body)["seq"] != seq:
+        record = json.loads(body)
+        if record["seq"] != seq:
             return False, seq, f"record {seq} moved"
         if prev_hash != prev:
             return False, seq, f"record {seq}: broken link"
         if hashlib.sha256(DOMAIN + prev_hash + body).digest() != hash_:
             return False, seq, f"record {seq} edited"
+        if record["ts"] < last_ts:
+            return False, seq, f"record {seq}: time goes back"
         hashes[seq] = hash_
-        prev, expected = hash_, expected + 1
+        prev, expected, last_ts = hash_, expected + 1, record["ts"]
     db.close()
     if checkpoint is not None:
         cp_origin, size, head, _time = checkpoint.split("\n")[:4]
@@ -95,6 +101,19 @@ def test_the_documented_verifier_agrees_with_the_cockpit(db: Path, clock: FixedC
     assert verify_db(db) == (False, 9, "record 9 edited")
     with SqliteStore(str(db), clock=clock) as store:
         assert store.verify().first_bad_seq == 9
+
+
+def test_the_documented_triggers_are_the_ones_a_new_log_has(db: Path, clock: FixedClock) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "audit-format.md").read_text(encoding="utf-8")
+    documented = {
+        " ".join(sql.split()) for sql in re.findall(r"^CREATE TRIGGER .*?END;", doc, re.M | re.S)
+    }
+    with SqliteStore(str(db), clock=clock):
+        pass
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    stored = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    conn.close()
+    assert documented == {" ".join(sql.split()) + ";" for (sql,) in stored}
 
 
 def test_the_documented_encoder_reproduces_every_body(db: Path, clock: FixedClock) -> None:
