@@ -162,8 +162,8 @@ class Analyst:
                         critical=s.critical,
                         group=s.group or "default",
                         unit=s.unit,
-                        allowed_increase=s.allowed_increase,
-                        allowed_decrease=s.allowed_decrease,
+                        allowed_increase=_allowed(s.allowed_increase, s.tolerance, +1),
+                        allowed_decrease=_allowed(s.allowed_decrease, s.tolerance, -1),
                     )
                     for s in series
                 ],
@@ -179,7 +179,49 @@ class Analyst:
             )
         except ValueError as exc:  # a canary config the judge refuses: say so, never pass
             return Verdict(0.0, ERROR, cfg.marginal, cfg.passing, reason=f"cannot judge: {exc}")
-        return result.to_verdict()
+        return with_bounds(result.to_verdict(), series)
+
+
+def _allowed(gate: float | None, tolerance: float | None, sign: int) -> float | None:
+    """A metric's effect-size gate: as given, else from its tolerance (the relative
+    deviation of the canary's mean allowed before High or Low: 0.1 is 10 %)."""
+    if gate is not None or tolerance is None:
+        return gate
+    return max(0.0, 1.0 + sign * tolerance)
+
+
+def with_bounds(verdict: Verdict, series: Sequence[MetricSeries]) -> Verdict:
+    """A canary value outside a metric's configured [min, max] fails that metric: on a
+    critical metric the canary fails (score 0), otherwise it is marginal at best (a
+    human decides). Missing points (NaN) are no evidence either way and are skipped."""
+    breaches: dict[str, tuple[str, str, bool]] = {}
+    for s in series:
+        values = [v for v in s.canary if v == v]
+        unit = f" {s.unit}" if s.unit else ""
+        if s.max is not None and values and max(values) > s.max:
+            why = f"canary reached {max(values):.4g}{unit}, above max {s.max:g}{unit}"
+            breaches[s.name] = ("High", why, s.critical)
+        elif s.min is not None and values and min(values) < s.min:
+            why = f"canary fell to {min(values):.4g}{unit}, below min {s.min:g}{unit}"
+            breaches[s.name] = ("Low", why, s.critical)
+    if not breaches:
+        return verdict
+    metrics = tuple(
+        replace(m, classification=b[0], reason=b[1], critical=b[2])
+        if (b := breaches.get(m.name))
+        else m
+        for m in verdict.metrics
+    )
+    detail = "; ".join(f"{name}: {b[1]}" for name, b in breaches.items())
+    if any(b[2] for b in breaches.values()):
+        return replace(
+            verdict, metrics=metrics, decision="fail", score=0.0, reason=f"out of bounds: {detail}"
+        )
+    if verdict.decision == "pass":
+        return replace(
+            verdict, metrics=metrics, decision="marginal", reason=f"out of bounds: {detail}"
+        )
+    return replace(verdict, metrics=metrics)
 
 
 def metrics_for(snap: FleetSnapshot, canary: Canary) -> CanaryMetrics | None:
