@@ -37,6 +37,9 @@ class EnvironmentConfig:
         return cls(name=value)
 
 
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+
 @dataclass
 class ConnectorConfig:
     name: str
@@ -44,6 +47,8 @@ class ConnectorConfig:
     interval: Duration = Duration(10)
     timeout: Duration = Duration(10)
     stale_after: Duration | None = None  # default: three missed intervals
+    # Bodies past this are refused as they stream: a broken server cannot exhaust memory.
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     enabled: bool = True
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -171,6 +176,7 @@ class ConnectorSpec:
     interval: float
     timeout: float
     stale_after: float
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
 
 @dataclass(frozen=True)
@@ -336,6 +342,8 @@ def build(
             raise lines.error((*where, "interval"), "the poll interval must be positive")
         if c.timeout <= 0:
             raise lines.error((*where, "timeout"), "the timeout must be positive")
+        if c.max_response_bytes < 1024:
+            raise lines.error((*where, "max_response_bytes"), "must be at least 1024 bytes")
         if not c.enabled:
             continue
         try:
@@ -355,7 +363,14 @@ def build(
         )
         specs.append(
             ConnectorSpec(
-                c.name, c.type, cls, options, float(c.interval), float(c.timeout), float(stale)
+                c.name,
+                c.type,
+                cls,
+                options,
+                float(c.interval),
+                float(c.timeout),
+                float(stale),
+                c.max_response_bytes,
             )
         )
 

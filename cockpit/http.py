@@ -7,13 +7,17 @@
 - sends `If-None-Match` for GETs it has seen before and serves the cached body on 304
   (GitHub does not count a 304 against the rate limit);
 - tracks rate-limit headers and slows down before exhaustion (`throttle()`);
-- follows `Link: <...>; rel="next"` pagination;
+- follows `Link: <...>; rel="next"` pagination and same-origin redirects, and refuses a
+  link or redirect to another scheme, host or port (the token is for its origin only);
+- caps response bodies (`CappedTransport`, the common `max_response_bytes` option),
+  reading them as they stream and stopping at the cap;
 - bounds concurrency so polling many repositories is parallel but polite.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -29,6 +33,76 @@ from cockpit.errors import RateLimited, Rejected, Unauthorized, Unreachable
 from cockpit.sanitize import clean
 
 _LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?')
+MAX_REDIRECTS = 5
+# A request with this extension set is a long-lived stream (watch, server-sent events):
+# its total size grows for as long as it stays open, so the cap does not apply.
+UNCAPPED = "cockpit.uncapped"
+
+
+class ResponseTooLarge(httpx.TransportError):
+    """A response body went past the connector's `max_response_bytes`."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"response larger than {_size(limit)}")
+        self.limit = limit
+
+
+def _size(n: int) -> str:
+    for unit, factor in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= factor and n % factor == 0:
+            return f"{n // factor} {unit}"
+    return f"{n} bytes"
+
+
+class _CappedStream(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream, limit: int) -> None:
+        self._inner = inner
+        self._limit = limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        seen = 0
+        async for chunk in self._inner:
+            seen += len(chunk)
+            if seen > self._limit:
+                raise ResponseTooLarge(self._limit)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class CappedTransport(httpx.AsyncBaseTransport):
+    """Wraps a transport so no response body grows past `limit` bytes.
+
+    A declared Content-Length over the cap is refused before any of the body is read;
+    otherwise the body is counted as it arrives and the connection dropped at the cap,
+    so a hostile or broken server cannot make the cockpit buffer gigabytes.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, limit: int) -> None:
+        self.inner = inner
+        self.limit = limit
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.extensions.get(UNCAPPED):
+            return response
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.limit:
+            await response.aclose()
+            raise ResponseTooLarge(self.limit)
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _CappedStream(response.stream, self.limit)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def origin(url: httpx.URL) -> str:
+    """scheme://host:port, with the scheme's default port spelled out."""
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
+    return f"{url.scheme}://{url.host}:{port}"
 
 
 def parse_link(header: str | None) -> dict[str, str]:
@@ -141,11 +215,42 @@ class Api:
         self._sem = asyncio.Semaphore(concurrency)
         self._secrets = tuple(s for s in secrets if s)
         self._clock = clock
+        self.origin = origin(httpx.URL(self.base_url))
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
             return path
         return f"{self.base_url}/{path.lstrip('/')}"
+
+    def _same_origin(self, method: str, url: str, how: str) -> None:
+        """The auth headers go to the configured origin only: refuse anything else by name."""
+        there = origin(httpx.URL(url))
+        if there != self.origin:
+            raise Unreachable(
+                self.redact(
+                    f"{self.name}: {method} {self._path(url)}: {how} {there} refused; "
+                    f"credentials are only sent to {self.origin}"
+                )
+            )
+
+    async def _send(
+        self, method: str, url: str, *, stream: bool = False, **kw: Any
+    ) -> httpx.Response:
+        """Send, following same-origin redirects itself; a cross-origin one raises."""
+        self._same_origin(method, url, "a link to")
+        for _ in range(MAX_REDIRECTS + 1):
+            request = self.client.build_request(method, url, **kw)
+            if stream:
+                request.extensions[UNCAPPED] = True
+            resp = await self.client.send(request, stream=stream, follow_redirects=False)
+            location = resp.headers.get("location")
+            if not (resp.is_redirect and location):
+                return resp
+            await resp.aclose()
+            url = str(resp.url.join(location))
+            self._same_origin(method, url, "a redirect to")
+            kw.pop("params", None)  # the Location carries its own query
+        raise Unreachable(f"{self.name}: {method} {self._path(url)}: too many redirects")
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -179,9 +284,12 @@ class Api:
                 await asyncio.sleep(min(left / max(self.rate.remaining or 1, 1), 5.0))
             try:
                 self.stats.requests += 1
-                resp = await self.client.request(
+                resp = await self._send(
                     method, url, params=params, json=json_body, data=data, headers=hdrs
                 )
+            except ResponseTooLarge as exc:
+                self.stats.errors += 1
+                raise Unreachable(self._too_large(method, url, exc)) from None
             except httpx.TimeoutException:
                 self.stats.errors += 1
                 raise Unreachable(f"{self.name}: {method} {self._path(url)} timed out") from None
@@ -249,7 +357,8 @@ class Api:
             )
         self.stats.requests += 1
         try:
-            async with self.client.stream("GET", url, params=params, headers=hdrs, **kw) as resp:
+            resp = await self._send("GET", url, stream=True, params=params, headers=hdrs, **kw)
+            async with contextlib.aclosing(resp):
                 self.rate.update(resp.headers)
                 if resp.status_code >= 400 and resp.status_code not in accept:
                     self.stats.errors += 1
@@ -305,6 +414,12 @@ class Api:
                 raise Unreachable(f"{self.name}: {path} did not return a list")
             items.extend(chunk)
         return items
+
+    def _too_large(self, method: str, url: str, exc: ResponseTooLarge) -> str:
+        return (
+            f"{self.name}: {method} {self._path(url)}: {exc}, refused "
+            f"(raise the connector's max_response_bytes if this is expected)"
+        )
 
     def _path(self, url: str) -> str:
         return self.redact(httpx.URL(url).path)

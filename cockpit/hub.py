@@ -51,13 +51,15 @@ def default_client(spec: ConnectorSpec) -> httpx.AsyncClient:
     import httpx
 
     from cockpit import __version__
+    from cockpit.http import CappedTransport
 
+    # A connector whose options say verify_tls: false talks to a self-signed server.
+    verify = getattr(spec.options, "verify_tls", True)
     return httpx.AsyncClient(
         timeout=httpx.Timeout(spec.timeout),
         headers={"User-Agent": f"release-cockpit/{__version__}"},
         follow_redirects=False,
-        # A connector whose options say verify_tls: false talks to a self-signed server.
-        verify=getattr(spec.options, "verify_tls", True),
+        transport=CappedTransport(httpx.AsyncHTTPTransport(verify=verify), spec.max_response_bytes),
     )
 
 

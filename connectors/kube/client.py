@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import httpx
 
 from cockpit.errors import Unauthorized, Unreachable
-from cockpit.http import Api
+from cockpit.http import Api, CappedTransport
 from connectors.kube.kubeconfig import Access
 
 T = TypeVar("T")
@@ -90,6 +90,9 @@ def http_client(
     """
     # httpx has no public accessor for a client's transport.
     transport = getattr(injected, "_transport", None)
+    cap = transport.limit if isinstance(transport, CappedTransport) else None
+    if cap is not None:  # the hub's body cap wraps the network transport; keep it
+        transport = transport.inner
     if injected is not None and not isinstance(transport, httpx.AsyncHTTPTransport):
         return injected, False
     timeout = injected.timeout if injected is not None else httpx.Timeout(10.0)
@@ -102,7 +105,12 @@ def http_client(
             raise Unreachable(
                 f"TLS setup for context {access.context!r} failed: {type(exc).__name__}"
             ) from None
-    client = httpx.AsyncClient(verify=verify, timeout=timeout, headers=headers)
+    network = httpx.AsyncHTTPTransport(verify=verify)
+    client = httpx.AsyncClient(
+        timeout=timeout,
+        headers=headers,
+        transport=network if cap is None else CappedTransport(network, cap),
+    )
     return client, True
 
 

@@ -122,8 +122,9 @@ async def test_verify_tls_false_reaches_the_hubs_http_client() -> None:
     insecure.options.verify_tls = False
     for one, mode in ((spec(), ssl.CERT_REQUIRED), (insecure, ssl.CERT_NONE)):
         client = default_client(one)
-        # httpx has no public accessor for the TLS context of its pool.
-        assert client._transport._pool._ssl_context.verify_mode == mode  # type: ignore[attr-defined]
+        # httpx has no public accessor for the TLS context of its pool (under the body cap).
+        pool = client._transport.inner._pool  # type: ignore[attr-defined]
+        assert pool._ssl_context.verify_mode == mode
         await client.aclose()
 
 
