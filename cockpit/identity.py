@@ -14,16 +14,27 @@ from cockpit.audit.events import Actor
 _SSHD_AGENT = re.compile(r"/ssh-[A-Za-z0-9]+/agent\.(\d+)$")
 
 
+UNRESOLVED_PREFIX = "uid:"  # no login name contains ":", so this cannot pass for one
+
+
 def os_user() -> str:
-    """The user of the real uid; $USER can be set to anything, the uid cannot."""
+    """The login of the real uid, or `uid:N` when it has none.
+
+    $USER and $LOGNAME can be set to anything, the uid cannot: a container started with an
+    arbitrary uid has no passwd entry, and its environment must not name the actor.
+    """
+    import pwd
+
+    uid = os.getuid()
     try:
-        import pwd
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"{UNRESOLVED_PREFIX}{uid}"
 
-        return pwd.getpwuid(os.getuid()).pw_name
-    except (ImportError, KeyError):
-        import getpass
 
-        return getpass.getuser()
+def unresolved_user(user: str) -> bool:
+    """Is this actor a bare uid (no passwd entry), so no role or group can be trusted?"""
+    return user.startswith(UNRESOLVED_PREFIX)
 
 
 def ssh_client(env: Mapping[str, str]) -> str:

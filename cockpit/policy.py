@@ -15,6 +15,7 @@ from datetime import datetime
 from cockpit import gates as gates_mod
 from cockpit import windows as windows_mod
 from cockpit.config import EnvironmentPolicy, PolicyConfig
+from cockpit.identity import unresolved_user
 from cockpit.model import Action, ActionKind, ChangeWindow, Gate, GateStatus, PendingApproval
 from cockpit.snapshot import FleetSnapshot
 
@@ -190,6 +191,11 @@ class Policy:
         refused: list[str] = []
         glass: list[str] = []
         notes: list[str] = []
+        if unresolved_user(operator.name):
+            # Lands in every record's policy notes: the auditor sees who could not be named.
+            notes.append(
+                f"actor {operator.name} has no passwd entry: $USER and $LOGNAME not trusted"
+            )
         typed = env.typed_confirmation if env.typed_confirmation is not None else production
 
         governing = [w for w in snapshot.windows if action.kind.value not in w.exempt]

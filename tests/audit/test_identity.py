@@ -7,7 +7,14 @@ import pwd
 import socket
 from pathlib import Path
 
-from cockpit.identity import agent_forwarded_suspected, current_actor, ssh_client
+import pytest
+
+from cockpit.identity import (
+    agent_forwarded_suspected,
+    current_actor,
+    ssh_client,
+    unresolved_user,
+)
 
 SSH = {"SSH_CONNECTION": "203.0.113.7 52144 10.0.0.5 22"}
 
@@ -46,3 +53,34 @@ def test_forwarded_agent_heuristic(tmp_path: Path) -> None:
     assert agent_forwarded_suspected(desktop, proc) is False
     not_ssh = {"SSH_AUTH_SOCK": "/tmp/ssh-XXXXa1B2c3/agent.3100"}  # a local login
     assert agent_forwarded_suspected(not_ssh, proc) is False
+
+
+def test_a_uid_without_a_passwd_entry_is_uid_n_never_user_or_logname(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a container run as an arbitrary uid, $USER and $LOGNAME are whatever was passed in."""
+
+    def missing(uid: int) -> pwd.struct_passwd:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr(pwd, "getpwuid", missing)
+    for name in ("USER", "LOGNAME", "LNAME", "USERNAME"):
+        monkeypatch.setenv(name, "release-admin")
+    actor = current_actor("0.1.0", env={"USER": "release-admin", "LOGNAME": "release-admin"})
+    assert actor.user == f"uid:{os.getuid()}"
+    assert unresolved_user(actor.user) and not unresolved_user("alice")
+
+
+def test_an_action_by_a_bare_uid_is_flagged_in_its_audit_record() -> None:
+    from datetime import UTC, datetime
+
+    from cockpit.config import PolicyConfig
+    from cockpit.model import Action, ActionKind, Environment
+    from cockpit.policy import Operator, Policy
+    from cockpit.snapshot import FleetSnapshot
+
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    snapshot = FleetSnapshot.empty((Environment("dev", 0),), now)
+    action = Action(ActionKind.SYNC, "web", "dev", source="cd")
+    decision = Policy(PolicyConfig()).evaluate(action, Operator("uid:1001"), snapshot, now)
+    assert "actor uid:1001 has no passwd entry" in " ".join(decision.as_record()["notes"])  # type: ignore[arg-type]
