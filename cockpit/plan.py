@@ -51,9 +51,7 @@ class Plan:
         if len(reason.strip()) < d.reason_min_length:
             out.append(f"a reason of at least {d.reason_min_length} characters is required")
         if d.typed_confirmation and clean(confirmation or "").strip() != self.confirmation_word:
-            out.append(
-                f"type {self.confirmation_word} to confirm (a typed confirmation is required)"
-            )
+            out.append(f"type {self.confirmation_word} to confirm")
         if d.needs_break_glass and not break_glass:
             out.extend(r + " (break-glass needed)" for r in d.glass_reasons)
         return out

@@ -113,9 +113,9 @@ class ActionDialog(ModalScreen[Confirmed | None]):
                 yield Input(placeholder="change ticket (optional), e.g. CHG-1234", id="ticket")
                 if d.typed_confirmation:
                     yield Input(
-                        placeholder=f"type {self.plan.action.service} to confirm", id="confirm"
+                        placeholder=f"type {self.plan.confirmation_word} to confirm", id="confirm"
                     )
-                if d.outcome == BREAK_GLASS:
+                if d.needs_break_glass:
                     yield Checkbox(
                         "Break glass: override the above; recorded and reported", id="glass"
                     )
@@ -153,18 +153,13 @@ class ActionDialog(ModalScreen[Confirmed | None]):
         found = self.query(selector)
         return found.first(Input).value if found else ""
 
+    def _glass(self) -> bool:
+        boxes = self.query("#glass")
+        return bool(boxes and boxes.first(Checkbox).value)
+
     def problems(self) -> list[str]:
-        d = self.plan.decision
-        out = []
-        if len(self._value("#reason").strip()) < d.reason_min_length:
-            out.append(f"reason: at least {d.reason_min_length} characters")
-        if d.typed_confirmation and self._value("#confirm") != self.plan.action.service:
-            out.append(f"type {self.plan.action.service!r} to confirm")
-        if d.outcome == BREAK_GLASS:
-            boxes = self.query("#glass")
-            if not boxes or not boxes.first(Checkbox).value:
-                out.append("tick break-glass to override")
-        return out
+        """What the executor would refuse with these answers, in its own words."""
+        return self.plan.refusal_for(self._value("#reason"), self._value("#confirm"), self._glass())
 
     def _validate(self) -> None:
         if self.plan.decision.outcome == REFUSED:
@@ -194,12 +189,11 @@ class ActionDialog(ModalScreen[Confirmed | None]):
     def _confirm(self) -> None:
         if self.problems() or self.plan.decision.outcome == REFUSED:
             return
-        boxes = self.query("#glass")
         self.dismiss(
             Confirmed(
                 reason=self._value("#reason").strip(),
                 ticket=self._value("#ticket").strip(),
-                break_glass=bool(boxes and boxes.first(Checkbox).value),
+                break_glass=self._glass(),
                 confirmation=self._value("#confirm")
                 if self.plan.decision.typed_confirmation
                 else None,

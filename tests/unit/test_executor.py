@@ -102,7 +102,9 @@ async def desk(tmp_path: Path) -> AsyncIterator[OpenDesk]:
 
 
 def events(records: list[Any]) -> list[tuple[str, str]]:
-    return [(r.event_type.value, r.actor.user) for r in records if r.event_type.value != "audit.init"]
+    return [
+        (r.event_type.value, r.actor.user) for r in records if r.event_type.value != "audit.init"
+    ]
 
 
 # Two-person rule and break-glass ------------------------------------------------------
@@ -180,3 +182,84 @@ async def test_approval_rechecks_the_window_when_the_second_person_approves(
     refusal = [r for r in log if r.event_type == EventType.ACTION_REFUSED]
     assert len(refusal) == 1 and refusal[0].actor.user == "bob"
     assert "break-glass needed" in refusal[0].extra["refusal"][0]
+
+
+# Typed confirmation -------------------------------------------------------------------
+async def test_executor_refuses_a_missing_typed_confirmation(desk: OpenDesk) -> None:
+    alice = await desk()
+    was = alice.version("cart")
+    plan = alice.ex.plan(alice.rollback())
+    assert plan.decision.typed_confirmation  # production's default
+    out = await alice.ex.submit(plan, reason="error budget burning", confirmation=None)
+    assert out.status == "refused" and "type cart to confirm" in out.message
+    await alice.hub.refresh()
+    assert alice.version("cart") == was
+    assert [e for e, _ in events(alice.records()) if e.startswith("action.")] == ["action.refused"]
+
+
+async def test_typed_confirmation_matches_the_service_name_as_displayed(desk: OpenDesk) -> None:
+    alice = await desk()
+    hostile = Action(ActionKind.ROLLBACK, "we\x1bb", "prod", source="demo", version="1.0.0")
+    plan = alice.ex.plan(hostile)
+    assert plan.confirmation_word == "we^[b"
+    out = await alice.ex.submit(plan, reason="a name with an escape in it", confirmation="we^[b")
+    assert "confirm" not in out.message, out.message
+    assert "action.requested" in [e for e, _ in events(alice.records())], "confirmation accepted"
+
+
+# Rollback during a canary ------------------------------------------------------------
+async def test_rollback_to_another_version_during_a_canary_is_refused_by_the_plan(
+    desk: OpenDesk,
+) -> None:
+    alice = await desk()
+    plan = alice.ex.plan(alice.rollback("checkout", to="1.5.10"))
+    assert plan.decision.refused
+    assert plan.decision.reasons[-1] == (
+        "checkout has an active canary in prod (1.5.11 → 1.5.14): abort the canary first, "
+        "then roll back to 1.5.10"
+    )
+    out = await alice.ex.submit(plan, reason="bad canary, go back", confirmation="checkout")
+    assert out.status == "refused"
+    await alice.hub.refresh()
+    canary = alice.hub.snapshot.cell("checkout", "prod").canary
+    assert canary is not None and canary.phase.active, "nothing ran"
+    (refused,) = [r for r in alice.records() if r.event_type.value.startswith("action.")]
+    assert refused.event_type == EventType.ACTION_REFUSED
+    assert (refused.target.from_version, refused.target.to_version) == ("1.5.14", "1.5.10")
+
+
+async def test_rollback_to_the_stable_version_during_a_canary_agrees_everywhere(
+    desk: OpenDesk,
+) -> None:
+    alice = await desk()
+    plan = alice.ex.plan(alice.rollback("checkout", to="1.5.11"))
+    assert plan.title == "Rollback checkout 1.5.14 → 1.5.11 in PROD (production)"
+    out = await alice.ex.submit(plan, reason="bad canary, go back", confirmation="checkout")
+    assert out.status == "succeeded" and "1.5.11 serves all traffic" in out.message
+    await alice.hub.refresh()
+    cell = alice.hub.snapshot.cell("checkout", "prod")
+    assert cell.canary is None or not cell.canary.phase.active
+    assert alice.version("checkout") == "1.5.11"
+    moved = [r for r in alice.records() if r.event_type.value.startswith("action.")]
+    assert [(r.target.from_version, r.target.to_version) for r in moved] == [
+        ("1.5.14", "1.5.11"),
+        ("1.5.14", "1.5.11"),
+    ]
+
+
+# The audit log first -----------------------------------------------------------------
+async def test_an_audit_log_that_cannot_be_written_runs_nothing(
+    desk: OpenDesk, tmp_path: Path
+) -> None:
+    open_store(str(tmp_path / "audit.sqlite3"), clock=FixedClock(THURSDAY_3AM)).close()
+    with sqlite3.connect(tmp_path / "audit.sqlite3") as conn:
+        conn.execute("DROP TRIGGER audit_log_no_update")  # the store now refuses to write
+    alice = await desk()
+    was = alice.version("cart")
+    out = await alice.ex.submit(
+        alice.ex.plan(alice.rollback()), reason="error budget burning", confirmation="cart"
+    )
+    assert out.status == "failed"
+    assert out.message.startswith("nothing was run: the audit log is unavailable (AuditError:")
+    await alice.hub.refresh()
+    assert alice.version("cart") == was, "the connector was never called"
