@@ -38,12 +38,12 @@ Listener = Callable[[FleetSnapshot], None]
 ClientFactory = Callable[[ConnectorSpec], "httpx.AsyncClient"]
 
 
-def backoff(interval: float, failures: int, rng: random.Random) -> float:
+def backoff(interval: float, failures: int, rng: random.Random, cap: float = MAX_BACKOFF) -> float:
     """Seconds to wait after `failures` consecutive failures: exponential, capped, jittered.
 
     The jitter keeps many cockpits (or many connectors) from retrying in lock-step.
     """
-    base = min(MAX_BACKOFF, interval * (2 ** max(failures - 1, 0)))
+    base = min(cap, interval * (2 ** max(failures - 1, 0)))
     return base * rng.uniform(0.5, 1.0)
 
 

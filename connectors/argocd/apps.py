@@ -56,6 +56,10 @@ class Applications:
             self.stream.start()
         return list(self._apps.values())
 
+    def resync(self) -> None:
+        """List over REST at the next poll, even while the stream is live."""
+        self._resync = True
+
     async def close(self) -> None:
         if self.stream is not None:
             await self.stream.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cockpit.errors import Unauthorized, Unreachable
@@ -76,6 +76,7 @@ class Auth:
         self._token: str | None = None
         self._lock = asyncio.Lock()
         self.logins = 0
+        self.on_refused: Callable[[], None] = lambda: None  # told of every final refusal
         if options.token is not None:
             self._use(options.token.reveal())
 
@@ -109,6 +110,13 @@ class Auth:
 
     async def request(self, method: str, path: str, **kw: Any) -> Response:
         """api.request with authentication; a 401 costs one re-login and one retry."""
+        try:
+            return await self._request(method, path, **kw)
+        except Unauthorized:
+            self.on_refused()
+            raise
+
+    async def _request(self, method: str, path: str, **kw: Any) -> Response:
         token = await self.ready()
         resp = await self.api.request(method, path, accept=(401,), **kw)
         if resp.status == 401:

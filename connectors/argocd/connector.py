@@ -60,6 +60,7 @@ class ArgoCDConnector(Connector):
         self.api = Api(client, options.url, name=name, secrets=(secret.reveal(),) if secret else ())
         self.auth = Auth(self.api, options, name, token_cache)
         self.apps = Applications(name, options, self.api, self.auth, self.changed)
+        self.auth.on_refused = self._refused
         self._deployments: dict[str, Deployment] = {}
         # app name -> (its resourceVersion when fetched, the report)
         self._drift: dict[str, tuple[str, DriftReport | None]] = {}
@@ -70,6 +71,12 @@ class ArgoCDConnector(Connector):
         self._windows_key: object = None
         self._windows_cache: tuple[ChangeWindow, ...] = ()
         self._lock = asyncio.Lock()
+
+    def _refused(self) -> None:
+        # An open stream outlives a revoked token, and while it is live polls send no
+        # REST request: list at once instead, so the source fails now, not at reconnect.
+        self.apps.resync()
+        self.changed()
 
     # Facts ------------------------------------------------------------------------------
     async def poll(self) -> Observation:

@@ -4,7 +4,8 @@
 `data: {"result": {"type": ..., "application": ...}}` messages, blank-line separated,
 and a `:` comment line as keep-alive every 15 s. On connect (without resourceVersion)
 the server first sends every application as ADDED. A dropped or failed stream is
-reopened with jittered exponential backoff; meanwhile the connector polls the list.
+reopened with jittered exponential backoff, never sooner than a 429's Retry-After;
+meanwhile the connector polls the list.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from cockpit.errors import ConnectorError, Unauthorized, Unreachable
+from cockpit.errors import ConnectorError, RateLimited, Unauthorized, Unreachable
+from cockpit.hub import backoff
 from cockpit.sanitize import clean
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,7 @@ class AppStream:
         failures = 0
         while True:
             received = False
+            wait = 0.0  # what a rate limit asks for, at the least
             try:
                 async with self._open() as lines:
                     self.connects += 1
@@ -118,12 +121,14 @@ class AppStream:
                 self.error = "closed by the server"
             except ConnectorError as exc:
                 self.error = str(exc)
+                if isinstance(exc, RateLimited):
+                    wait = exc.retry_after or 0.0
                 if isinstance(exc, Unauthorized):
                     with contextlib.suppress(ConnectorError):
                         await self._relogin()
             failures = 1 if received else failures + 1
             self._set_live(False)
-            delay = min(MAX_BACKOFF, 2.0 ** (failures - 1)) * self._rng.uniform(0.5, 1.0)
+            delay = max(backoff(1.0, failures, self._rng, cap=MAX_BACKOFF), wait)
             log.info(
                 "%s: application stream down (%s); reopening in %.1fs", self.name, self.error, delay
             )

@@ -25,7 +25,7 @@ import httpx
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "argocd"
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.argocd-api-token.sig"
 USER, PASSWORD = "cockpit", "correct-horse-battery"
-Outcome = int | str | tuple[int, str] | dict[str, Any]
+Outcome = int | str | tuple[int, str] | tuple[int, str, dict[str, str]] | dict[str, Any]
 
 
 def fixture(name: str) -> Any:
@@ -111,7 +111,7 @@ class FakeArgoCD:
 
     # Scripting ---------------------------------------------------------------------------
     def fail(self, path: str, *outcomes: Outcome) -> None:
-        """The next requests to `path` get these: a status (with a message), "timeout",
+        """The next requests to `path` get these: a status (with a message and headers), "timeout",
         "malformed" (broken JSON), or a dict (served as a 200 body)."""
         self.faults.setdefault(path, []).extend(outcomes)
 
@@ -220,8 +220,13 @@ class FakeArgoCD:
                     return httpx.Response(200, content=b'{"items": [{"metadata": ')
                 if isinstance(outcome, dict):
                     return httpx.Response(200, json=outcome)
-                status, message = outcome if isinstance(outcome, tuple) else (int(outcome), "")
-                return httpx.Response(status, json=grpc_error(message or "injected failure", 14))
+                status, message, *extra = (
+                    outcome if isinstance(outcome, tuple) else (int(outcome), "")
+                )
+                headers = extra[0] if extra else {}  # e.g. a 429's Retry-After
+                return httpx.Response(
+                    status, headers=headers, json=grpc_error(message or "injected failure", 14)
+                )
             if seen.path == "/api/v1/stream/applications":
                 if not self.authorized(seen):
                     return httpx.Response(401, json=grpc_error("no session information", 16))

@@ -285,3 +285,42 @@ async def test_without_streaming_every_poll_lists() -> None:
         await connector.aclose()
     assert connector.apps.lists == 2 and connector.apps.stream is None
     assert fake.seen("GET", "/api/v1/stream/applications") == []
+
+
+async def test_a_rate_limited_stream_waits_for_retry_after_before_reconnecting(
+    harness: Harness,
+) -> None:
+    h, fake, connector = harness, harness.fake, harness.connector
+    limited = (429, "too many requests", {"Retry-After": "20"})
+    fake.fail("/api/v1/stream/applications", limited, limited)
+    await connector.poll()
+    first = await asyncio.wait_for(h.sleeping.get(), 5)
+    assert "rate limited; retry in 20s" in h.stream.error
+    assert first >= 20  # not the 0.5-1 s of a first plain failure
+    h.gate.set()
+    second = await asyncio.wait_for(h.sleeping.get(), 5)
+    assert second >= 20
+    h.gate.set()
+    await h.connected()
+    # Two refusals, then the connection: never four attempts in ten seconds.
+    assert len(fake.seen("GET", "/api/v1/stream/applications")) == 3
+
+
+async def test_a_401_from_rest_while_the_stream_is_up_fails_the_source_at_once(
+    harness: Harness,
+) -> None:
+    h, fake, connector = harness, harness.fake, harness.connector
+    await connector.poll()
+    await h.connected()
+    obs = await connector.poll()  # the stream is live: this poll sent no REST request
+    await h.settle()
+    fake.tokens.clear()  # the token is revoked; the open stream does not notice
+    from cockpit.model import Action, ActionKind
+
+    deployment = obs.deployments[0]
+    action = Action(ActionKind.SYNC, deployment.service, deployment.environment, source="argocd")
+    with pytest.raises(Unauthorized):
+        await connector.execute(action)
+    await h.wake()  # the connector asked the hub to poll now, not in 90 s
+    with pytest.raises(Unauthorized, match="refused the token"):
+        await connector.poll()
