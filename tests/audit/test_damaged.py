@@ -87,22 +87,33 @@ def damage(db: Path, kind: str) -> Path:
 
 
 @pytest.fixture
-def live_broken(closed: Path) -> Iterator[Path]:
-    """A log with an edited record, and a writer still open, so the -wal holds records."""
+def live(closed: Path) -> Iterator[sqlite3.Connection]:
+    """A writer that stays open, so what it changes stays in the -wal during a verify."""
     conn = sqlite3.connect(closed, isolation_level=None)
-    conn.execute("PRAGMA wal_autocheckpoint = 0")  # keep the tampering in the -wal
-    conn.execute("DROP TRIGGER audit_log_no_update")
-    conn.execute("UPDATE audit_log SET body = replace(body, 'train 4', 'train 5') WHERE seq = 6")
-    assert Path(f"{closed}-wal").stat().st_size > 0
-    yield closed
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    yield conn
     conn.close()
 
 
-def test_verify_never_writes_to_a_broken_log_or_its_wal(live_broken: Path) -> None:
-    before = files(live_broken)
-    done = cockpit("audit", "verify", "--db", str(live_broken))
-    assert done.returncode == 1 and "record 6" in done.stdout, done.stdout + done.stderr
-    assert files(live_broken) == before  # no audit.verified appended to a log that is not intact
+@pytest.mark.parametrize("tampering", ["edited", "truncated tail"])
+def test_verify_never_writes_to_a_log_that_is_not_intact(
+    closed: Path, live: sqlite3.Connection, tmp_path: Path, clock: FixedClock, tampering: str
+) -> None:
+    anchor = tmp_path / "checkpoint.txt"
+    with SqliteStore(str(closed), clock=clock, create=False) as store:
+        anchor.write_text(store.checkpoint().serialize())
+    if tampering == "edited":
+        live.execute("DROP TRIGGER audit_log_no_update")
+        live.execute("UPDATE audit_log SET body = replace(body, 'train 4', 'x') WHERE seq = 6")
+    else:  # appending now would refill position 8, where the checkpoint expects the old record
+        live.execute("DROP TRIGGER audit_log_no_delete")
+        live.execute("DELETE FROM audit_log WHERE seq >= 8")
+    before = files(closed)
+    assert before["wal"]
+    done = cockpit("audit", "verify", "--db", str(closed), "--checkpoint", str(anchor))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert ("record 6" if tampering == "edited" else "truncated") in done.stdout
+    assert files(closed) == before  # no audit.verified appended to a log that is not intact
 
 
 @pytest.mark.parametrize(("kind", "code"), [("truncated", 1), ("empty", 2)])
