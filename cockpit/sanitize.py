@@ -116,7 +116,7 @@ def inert(value: T) -> T:
     is inert everywhere it is shown; objects that were already clean are returned as they
     are, so the snapshot's identity-based reuse of unchanged parts keeps working.
     """
-    return _inert(value)  # type: ignore[no-any-return]
+    return _inert(value)
 
 
 def _inert(value: Any) -> Any:

@@ -90,9 +90,9 @@ def http_client(
     """
     # httpx has no public accessor for a client's transport.
     transport = getattr(injected, "_transport", None)
-    cap = transport.limit if isinstance(transport, CappedTransport) else None
-    if cap is not None:  # the hub's body cap wraps the network transport; keep it
-        transport = transport.inner
+    cap = None
+    if isinstance(transport, CappedTransport):  # the hub's body cap: keep it
+        cap, transport = transport.limit, transport.inner
     if injected is not None and not isinstance(transport, httpx.AsyncHTTPTransport):
         return injected, False
     timeout = injected.timeout if injected is not None else httpx.Timeout(10.0)

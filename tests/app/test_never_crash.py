@@ -40,6 +40,7 @@ from cockpit.model import (
     Stage,
     Status,
 )
+from screens.base import FleetScreen
 from screens.dialog import ActionDialog
 from tests.app.helpers import T0
 
@@ -153,7 +154,7 @@ def live_app(tmp_path: Path) -> CockpitApp:
 
 def visible(app: CockpitApp) -> str:
     """Every character the current screen draws, widget by widget."""
-    out = []
+    out: list[str] = []
     for widget in app.screen.query(Widget):
         if widget.size.area and not widget.children:
             region = Region(0, 0, widget.size.width, widget.size.height)
@@ -209,6 +210,7 @@ async def test_hostile_names_and_errors_cross_every_view_palette_and_dialog(
 
         # The palette offers an action on the selected (hostile) service, shown literally.
         overview = app.screen
+        assert isinstance(overview, FleetScreen)
         for _ in HOSTILE_NAMES:
             await pilot.press("down")
             built = overview.build(ActionKind.SYNC)
