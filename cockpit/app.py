@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from cockpit import __version__
-from cockpit.autopilot import AUTO_ACTOR, AutoPilot, Proposal
+from cockpit.autopilot import AutoPilot, Proposal, roll_back
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import Settings
 from cockpit.hub import ClientFactory, Hub, default_client
@@ -338,28 +338,10 @@ class CockpitApp(App[int]):
         return text
 
     async def _auto_rollback(self, proposal: Proposal) -> None:
-        from dataclasses import replace
-
-        from cockpit import targets
-        from cockpit.policy import BREAK_GLASS, Operator
-
-        built = targets.rollback(self.hub.snapshot, proposal.service, proposal.environment)
-        if isinstance(built, str):
-            self.notify(f"automatic rollback impossible: {built}", severity="error", timeout=30)
+        outcome = await roll_back(self.executor, proposal, self.actor)
+        if isinstance(outcome, str):
+            self.notify(f"automatic rollback impossible: {outcome}", severity="error", timeout=30)
             return
-        actor = replace(self.actor, user=AUTO_ACTOR)
-        operator = Operator(AUTO_ACTOR)
-        plan = replace(
-            self.executor.plan(built, operator=operator), evidence_extra=proposal.evidence()
-        )
-        await self.executor.record_verdict(plan, actor, proposal.summary)
-        outcome = await self.executor.submit(
-            plan,
-            reason=proposal.reason(),
-            break_glass=plan.decision.outcome == BREAK_GLASS,
-            actor=actor,
-            operator=operator,
-        )
         self.notify(
             f"{proposal.summary} → {outcome.status}: {outcome.message}",
             title=f"Automatic rollback of {proposal.service} in {proposal.environment}",

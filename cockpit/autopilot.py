@@ -3,17 +3,24 @@
 Per environment, policy's `auto_rollback` decides: when true, the executor rolls the canary
 back on its own, as actor `cockpit:auto-rollback` with the verdict as evidence (audited like
 any action, refusals included); otherwise the operator sees a banner and rolls back with
-one key. A marginal verdict never promotes anything: it waits for a human.
+one key. It uses break-glass (a closed window) only where `policy.auto_rollback.break_glass`
+says so. A marginal verdict never promotes anything: it waits for a human.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
+from cockpit import targets
 from cockpit.analysis import decision_of, summarise
 from cockpit.config import PolicyConfig
 from cockpit.model import Canary, Verdict
 from cockpit.snapshot import FleetSnapshot
+
+if TYPE_CHECKING:
+    from cockpit.audit import Actor
+    from cockpit.executor import Executor, Outcome
 
 AUTO_ACTOR = "cockpit:auto-rollback"
 
@@ -96,3 +103,30 @@ class AutoPilot:
             verdict,
             self.automatic(canary.environment),
         )
+
+
+async def roll_back(executor: Executor, proposal: Proposal, actor: Actor) -> Outcome | str:
+    """Roll a failing canary back as `cockpit:auto-rollback`, under the policy decision.
+
+    Returns the outcome, or why no rollback applies. The decision (refusals included) is
+    in the audit record like any operator's; break-glass only where policy grants it.
+    """
+    from cockpit.policy import Operator
+
+    built = targets.rollback(executor.hub.snapshot, proposal.service, proposal.environment)
+    if isinstance(built, str):
+        return built
+    who = replace(actor, user=AUTO_ACTOR)
+    plan = replace(
+        executor.plan(built, operator=Operator(AUTO_ACTOR)), evidence_extra=proposal.evidence()
+    )
+    await executor.record_verdict(plan, who, proposal.summary)
+    return await executor.submit(
+        plan,
+        reason=proposal.reason(),
+        break_glass=executor.policy.config.auto_rollback.break_glass,
+        # Typing the name guards a person against the wrong row; the verdict names it here.
+        confirmation=plan.confirmation_word,
+        actor=who,
+        operator=Operator(AUTO_ACTOR),
+    )

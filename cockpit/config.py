@@ -127,6 +127,13 @@ class EnvironmentPolicy:
 
 
 @dataclass
+class AutoRollbackPolicy:
+    """How far an automatic rollback (a failing canary verdict) may go on its own."""
+
+    break_glass: bool = False  # may it override a closed window, as a person can with a reason?
+
+
+@dataclass
 class PolicyConfig:
     roles: dict[str, list[str]] = field(default_factory=dict)  # role -> users and @groups
     permissions: dict[ACTION_NAMES, list[str]] = field(default_factory=dict)
@@ -134,6 +141,7 @@ class PolicyConfig:
     windows: list[WindowConfig] = field(default_factory=list)
     reason_min_length: int = 10
     break_glass: list[ACTION_NAMES] = field(default_factory=lambda: ["rollback", "abort", "pause"])
+    auto_rollback: AutoRollbackPolicy = field(default_factory=AutoRollbackPolicy)
 
     def validate(self) -> None:
         if self.reason_min_length < 1:

@@ -13,6 +13,7 @@ import pytest
 
 from cockpit import config, options, targets
 from cockpit.audit import Actor, EventType, open_store
+from cockpit.autopilot import AUTO_ACTOR, Proposal, roll_back
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
 from cockpit.executor import Executor
@@ -103,7 +104,9 @@ async def desk(tmp_path: Path) -> AsyncIterator[OpenDesk]:
 
 def events(records: list[Any]) -> list[tuple[str, str]]:
     return [
-        (r.event_type.value, r.actor.user) for r in records if r.event_type.value != "audit.init"
+        (r.event_type.value, r.actor.user)
+        for r in records
+        if r.event_type != EventType.AUDIT_INITIALIZED
     ]
 
 
@@ -263,3 +266,49 @@ async def test_an_audit_log_that_cannot_be_written_runs_nothing(
     assert out.message.startswith("nothing was run: the audit log is unavailable (AuditError:")
     await alice.hub.refresh()
     assert alice.version("cart") == was, "the connector was never called"
+
+
+# Automatic rollback -------------------------------------------------------------------
+def failing(d: Desk) -> Proposal:
+    canary = d.hub.snapshot.cell("payments", "prod").canary
+    assert canary is not None and canary.verdict is not None
+    verdict = replace(canary.verdict, decision="fail")
+    return Proposal("payments", "prod", canary.canary_version, "verdict fail", verdict, True)
+
+
+CLOSED_AUTO: dict[str, Any] = {
+    "windows": [BUSINESS_HOURS],
+    "environments": {"prod": {"auto_rollback": True, "unknown_gates": "warn"}},
+}
+
+
+async def test_auto_rollback_in_a_closed_window_does_not_grant_itself_break_glass(
+    desk: OpenDesk,
+) -> None:
+    d = await desk(CLOSED_AUTO)
+    out = await roll_back(d.ex, failing(d), d.ex.actor)
+    assert not isinstance(out, str) and out.status == "refused"
+    await d.hub.refresh()
+    canary = d.hub.snapshot.cell("payments", "prod").canary
+    assert canary is not None and canary.phase.active
+    log = [r for r in d.records() if r.event_type != EventType.AUDIT_INITIALIZED]
+    assert [(r.event_type, r.actor.user) for r in log] == [
+        (EventType.VERDICT_RECORDED, AUTO_ACTOR),
+        (EventType.ACTION_REFUSED, AUTO_ACTOR),
+    ]
+    assert log[1].policy["decision"] == "break_glass" and log[1].policy["break_glass"] is False
+
+
+async def test_auto_rollback_breaks_glass_where_policy_says_so(desk: OpenDesk) -> None:
+    d = await desk({**CLOSED_AUTO, "auto_rollback": {"break_glass": True}})
+    out = await roll_back(d.ex, failing(d), d.ex.actor)
+    assert not isinstance(out, str) and out.status == "succeeded", out
+    log = [r for r in d.records() if r.event_type != EventType.AUDIT_INITIALIZED]
+    assert [r.event_type for r in log] == [
+        EventType.VERDICT_RECORDED,
+        EventType.BREAKGLASS_USED,
+        EventType.ACTION_REQUESTED,
+        EventType.ACTION_SUCCEEDED,
+    ]
+    assert {r.actor.user for r in log} == {AUTO_ACTOR}
+    assert log[-1].policy["decision"] == "break_glass" and log[-1].break_glass
