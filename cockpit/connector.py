@@ -112,6 +112,10 @@ class Connector:
         """Tell the hub that new facts are ready now (watch and stream connectors call it)."""
         self._on_change()
 
+    def retry_now(self) -> None:
+        """The operator asked for fresh facts (ctrl+r): a connector that reconnects in the
+        background (watches, streams) ends its backoff and tries again at once."""
+
     # Facts. Each returns every current fact of its kind, stamped with source=self.name.
     async def pipelines(self) -> Sequence[PipelineRun]:
         raise NotImplementedError

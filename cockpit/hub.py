@@ -189,6 +189,7 @@ class Hub:
         """Poll now instead of waiting for the interval (after an action, on user request)."""
         for inst in self._instances.values():
             if name is None or inst.spec.name == name:
+                inst.connector.retry_now()
                 inst.wake.set()
 
     async def refresh(self, name: str | None = None) -> FleetSnapshot:

@@ -18,7 +18,7 @@ import httpx
 
 from cockpit.clock import Clock
 from cockpit.connector import Connector
-from cockpit.errors import Rejected
+from cockpit.errors import Rejected, Unreachable
 from cockpit.model import Action
 from cockpit.options import Secret
 from connectors.kube import kubeconfig
@@ -144,6 +144,7 @@ class KubeConnector(Connector):
                         label_selector=self.label_selector(resource),
                         on_change=self.changed,
                         retry_after=self.retry_after,
+                        now=self.clock.now,
                     )
                     for ns in namespaces
                 ]
@@ -155,6 +156,13 @@ class KubeConnector(Connector):
                 # One drop is routine (the watch resumes); a failed reconnect is news.
                 if informer.error is not None and informer.failures >= 2:
                     raise informer.error
+                if self.live and (why := informer.stale()):
+                    raise Unreachable(why)
+
+    def retry_now(self) -> None:
+        for informers in self.informers.values():
+            for informer in informers:
+                informer.retry_now()
 
     def objects(self, resource: Resource) -> Iterator[Obj]:
         for informer in self.informers.get(resource, ()):

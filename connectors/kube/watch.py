@@ -4,20 +4,27 @@ The informer lists (in pages), remembers the list's resourceVersion, then watche
 it with bookmarks. ADDED/MODIFIED replace an object, DELETED removes it, BOOKMARK only
 moves the resume point. An ERROR 410 (or an HTTP 410) means the server no longer has
 that history: the informer re-lists from scratch and watches again. A dropped stream
-resumes from the last resourceVersion seen, after a jittered backoff. Resource versions
+resumes from the last resourceVersion seen, after a jittered backoff that only a good
+event or bookmark resets (a stream that opens and then fails is still failing). A watch
+with no event or bookmark within its timeout leaves the mirror stale. Resource versions
 are opaque: compared for equality only, never ordered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
 from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from cockpit.errors import ConnectorError, Rejected, Unreachable
+from cockpit.hub import backoff as hub_backoff
+from cockpit.model import EPOCH
 from cockpit.sanitize import clean
 from connectors.kube.client import Kube
 
@@ -31,9 +38,10 @@ def key_of(obj: Obj) -> str:
     return f"{meta.get('namespace', '')}/{meta.get('name', '')}"
 
 
-def backoff(failures: int) -> float:
-    """Seconds before reconnect attempt `failures`: 0.5s doubling to 30s, jittered."""
-    return min(30.0, 0.5 * 2 ** max(failures - 1, 0)) * random.uniform(0.5, 1.0)
+# Seconds before reconnect attempt `failures`: 1s doubling (to the hub's cap), jittered.
+backoff: Callable[[int], float] = partial(hub_backoff, 1.0, rng=random.Random())
+WATCH_SECONDS = 60  # the watch's timeoutSeconds: a server ends it (with a bookmark) by then
+GRACE = 15.0  # beyond the timeout, for the server's last bookmark and the network
 
 
 class Gone(Exception):
@@ -51,8 +59,9 @@ class Informer:
         label_selector: str = "",
         on_change: Callable[[], None] = lambda: None,
         page_size: int = 500,
-        watch_seconds: int = 300,
+        watch_seconds: int = WATCH_SECONDS,
         retry_after: Callable[[int], float] = backoff,
+        now: Callable[[], datetime] = lambda: EPOCH,
     ) -> None:
         self.kube = kube
         self.path = path
@@ -61,15 +70,36 @@ class Informer:
         self.page_size = page_size
         self.watch_seconds = watch_seconds
         self.retry_after = retry_after
+        self.now = now
+        self.heard = EPOCH  # the last list, event or bookmark: when the mirror was known good
         self.items: dict[str, Obj] = {}
         self.resource_version = ""
         self.generation = 0  # bumped on every change to items
         self.error: ConnectorError | None = None  # the last failure, until a success
         self.failures = 0  # consecutive failed attempts to list or watch
+        self.since_retry = 0  # of those, since the operator last asked to retry: the backoff
         self.lists = 0
         self.watches = 0
         self._task: asyncio.Task[None] | None = None
         self._since_list = 0  # events applied since the last list
+        self._retry = asyncio.Event()  # set to cut a backoff short
+
+    def stale(self) -> str:
+        """Why the mirror cannot be trusted now (nothing heard within the watch's timeout)."""
+        silent = self.now() - self.heard
+        if silent <= timedelta(seconds=self.watch_seconds + GRACE):
+            return ""
+        return (
+            f"{self.kube.name}: watch {self.path}: no event or bookmark for "
+            f"{silent.total_seconds():.0f}s"
+        )
+
+    def retry_now(self) -> None:
+        """Forget the backoff and reconnect at once (the operator asked for a refresh).
+
+        Still failing until a good event says otherwise: only the wait starts over."""
+        self.since_retry = 0
+        self._retry.set()
 
     @property
     def synced(self) -> bool:
@@ -113,6 +143,7 @@ class Informer:
             self.resource_version = str(meta.get("resourceVersion", ""))
             break
         self.items = items
+        self.heard = self.now()
         self.lists += 1
         self._since_list = 0
         self.generation += 1
@@ -143,7 +174,10 @@ class Informer:
                 self.failures += 1
                 log.exception("%s: watch %s", self.kube.name, self.path)
             if self.failures:
-                await asyncio.sleep(self.retry_after(self.failures))
+                self.since_retry += 1
+                self._retry.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._retry.wait(), self.retry_after(self.since_retry))
 
     async def _watch(self) -> int:
         """One watch request, until the server ends it; returns how many events came."""
@@ -156,13 +190,12 @@ class Informer:
         if self.label_selector:
             params["labelSelector"] = self.label_selector
         count = 0
-        idle = self.watch_seconds + 30.0
+        idle = self.watch_seconds + GRACE
         async with self.kube.stream(self.path, params, idle) as resp:
             if resp.status_code == 410:
                 raise Gone()
             self.watches += 1
             self.error = None
-            self.failures = 0
             async for line in resp.aiter_lines():
                 if line.strip():
                     count += 1
@@ -184,6 +217,8 @@ class Informer:
             raise Rejected(f"{self.kube.name}: watch {self.path} -> {code}: {message}")
         self.resource_version = rv
         self._since_list += 1
+        self.failures = self.since_retry = 0
+        self.heard = self.now()
         if kind == "BOOKMARK":
             return
         key = key_of(obj)

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import json
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
-from cockpit.errors import Unauthorized, Unreachable
-from cockpit.model import Health
+from cockpit import options as opt
+from cockpit.clock import FixedClock
+from cockpit.config import ConnectorSpec
+from cockpit.errors import ConnectorError, Unauthorized, Unreachable
+from cockpit.hub import Hub
+from cockpit.model import Environment, Health
 from connectors.kube.client import DEPLOYMENTS as DEPLOYMENTS_RESOURCE
-from connectors.kubernetes import KubernetesConnector
-from tests.fixtures.kubernetes.fakeapi import FakeKubeAPI
-from tests.fixtures.kubernetes.kit import DEPLOYMENTS, cluster, connected, eventually
+from connectors.kubernetes import KubernetesConnector, KubernetesOptions
+from tests.fixtures.kubernetes.fakeapi import FakeKubeAPI, Seen
+from tests.fixtures.kubernetes.kit import (
+    DEPLOYMENTS,
+    ENV,
+    NOW,
+    OPTIONS,
+    cluster,
+    connected,
+    eventually,
+)
 
 PATH = "/apis/apps/v1/namespaces/shop/deployments"
 
@@ -53,7 +70,7 @@ async def test_list_then_watch_from_the_lists_resource_version() -> None:
             "watch": "true",
             "resourceVersion": str(fake.rv),  # the list's metadata.resourceVersion
             "allowWatchBookmarks": "true",
-            "timeoutSeconds": "300",
+            "timeoutSeconds": "60",  # bookmarks at least this often, or the mirror is stale
         }
 
 
@@ -204,7 +221,9 @@ async def test_a_watch_that_cannot_reconnect_fails_the_poll_and_recovers() -> No
         with pytest.raises(Unreachable, match="503"):
             await k.poll()
         fake.fail_next.clear()
-        await eventually(lambda: informer.failures == 0 and len(fake.watches) == 1)
+        await eventually(lambda: len(fake.watches) == 1)
+        fake.bookmark()  # an open stream is not yet a working one: its first bookmark is
+        await eventually(lambda: informer.failures == 0)
         assert len((await k.poll()).deployments) == 5
 
 
@@ -221,3 +240,110 @@ async def test_a_malformed_watch_line_reconnects_from_the_last_good_resource_ver
         assert requests(fake, watch=True)[1]["resourceVersion"] == good
         assert informer.watches == 2 and informer.error is None  # recovered at once
         assert len(requests(fake, watch=False)) == 1
+
+
+def broken_watches(
+    fake: FakeKubeAPI, body: Callable[[], AsyncIterator[bytes]]
+) -> httpx.MockTransport:
+    """The fake, except that every watch answers 200 with `body` (lists still work)."""
+    inner = fake.transport()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("watch") == "true":
+            fake.seen.append(Seen("GET", request.url.path, dict(request.url.params), {}, b""))
+            return httpx.Response(200, content=body())
+        return await inner.handle_async_request(request)
+
+    return httpx.MockTransport(handler)
+
+
+def watching(
+    transport: httpx.MockTransport, clock: FixedClock, delays: list[int]
+) -> KubernetesConnector:
+    """A connector on `transport` that records each backoff it asks for (and waits none)."""
+    options: Any = opt.parse(KubernetesOptions, {**OPTIONS, "history": False}, env=ENV)
+    for secret in opt.secrets_of(options):
+        secret.resolve(ENV)
+    k = KubernetesConnector(
+        "k8s", options, client=httpx.AsyncClient(transport=transport), clock=clock
+    )
+    k.retry_after = lambda failures: delays.append(failures) or 0.0
+    return k
+
+
+async def garbage() -> AsyncIterator[bytes]:
+    yield b"<html><body>502 Bad Gateway</body></html>\n"
+
+
+async def error_event() -> AsyncIterator[bytes]:
+    status = {"kind": "Status", "status": "Failure", "message": "etcd leader changed", "code": 500}
+    yield json.dumps({"type": "ERROR", "object": status}).encode() + b"\n"
+
+
+@pytest.mark.parametrize("body", [garbage, error_event], ids=["garbage", "error-events"])
+async def test_a_watch_that_keeps_failing_backs_off_and_fails_the_poll(
+    body: Callable[[], AsyncIterator[bytes]],
+) -> None:
+    fake, delays = cluster(), []
+    k = watching(broken_watches(fake, body), FixedClock(NOW), delays)
+    try:
+        await k.poll()
+        await eventually(lambda: len(delays) >= 4)
+        assert delays[:4] == [1, 2, 3, 4]  # each retry waits longer, never the first delay again
+        with pytest.raises(ConnectorError, match=r"watch|malformed"):
+            await k.poll()
+    finally:
+        await k.aclose()
+
+
+async def silence() -> AsyncIterator[bytes]:
+    await asyncio.Event().wait()  # accepted, and never a byte more
+    yield b""
+
+
+async def test_a_watch_that_never_answers_goes_stale_after_its_timeout() -> None:
+    fake, clock = cluster(), FixedClock(NOW)
+    k = watching(broken_watches(fake, silence), clock, [])
+    try:
+        await k.poll()
+        await eventually(lambda: len(requests(fake, watch=True)) == 1)
+        clock.advance(60)
+        assert len((await k.poll()).deployments) == 5  # within the timeout: fine
+        clock.advance(20)
+        with pytest.raises(Unreachable, match="no event or bookmark for 80s"):
+            await k.poll()
+    finally:
+        await k.aclose()
+
+
+async def test_ctrl_r_ends_the_watch_backoff_and_retries_at_once() -> None:
+    fake = cluster()
+    spec = ConnectorSpec(
+        "k8s",
+        "kubernetes",
+        KubernetesConnector,
+        watching(fake.transport(), FixedClock(NOW), []).options,
+        3600.0,
+        10.0,
+        7200.0,
+    )
+    hub = Hub(
+        [spec],
+        (Environment("prod", 0, True),),
+        clock=FixedClock(NOW),
+        client_factory=lambda s: httpx.AsyncClient(transport=fake.transport()),
+    )
+    await hub.start()
+    try:
+        await eventually(lambda: len(fake.watches) == 1)
+        k: Any = hub.connector("k8s")
+        informers = [i for infs in k.informers.values() for i in infs]
+        for informer in informers:
+            informer.retry_after = lambda failures: 3600.0  # an hour's backoff
+        fake.drop()
+        await eventually(lambda: all(i.failures for i in informers))  # both backing off
+        before = len(requests(fake, watch=True))
+        hub.poke()  # what ctrl+r does
+        await eventually(lambda: len(requests(fake, watch=True)) > before)
+    finally:
+        await hub.stop()
