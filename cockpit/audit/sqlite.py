@@ -64,15 +64,10 @@ class SqliteStore:
             except sqlite3.Error as exc:
                 raise explain(exc, path) from None
         try:
-            if not read_only:
-                self._init_schema(create)
-            elif not self._tables():
-                raise AuditError(f"{path} is not a cockpit audit log")
+            self._init_schema(create and not read_only)
             self.origin = self._meta("origin")
-        except (sqlite3.Error, AuditError) as exc:
+        except sqlite3.Error as exc:
             self._conn.close()
-            if isinstance(exc, AuditError):
-                raise
             raise explain(exc, path) from None
 
     def __enter__(self) -> SqliteStore:

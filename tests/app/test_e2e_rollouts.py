@@ -25,6 +25,7 @@ from tests.app.e2e_kit import (
     fill_and_confirm,
     open_dialog,
     select,
+    select_cell,
     target_of,
     versions_of,
 )
@@ -173,3 +174,16 @@ async def test_a_rollout_only_service_shows_its_version_in_the_overview(tmp_path
         assert cell_text(snap.cell("catalog", "prod"), snap, NOW).plain == "1.12.3 ✓"
         assert cell_text(snap.cell("payments", "prod"), snap, NOW).plain.startswith("3.2.0 ")
         assert "1.12.3" in app.export_screenshot()
+
+
+async def test_rollouts_retry_an_aborted_canary_from_the_overview(tmp_path: Path) -> None:
+    fake = cluster()
+    app = rollouts_app(tmp_path, fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await select_cell(pilot, app, "ledger", "prod")
+        dialog = await open_dialog(pilot, app, "Y")
+        assert dialog.plan.action.remote_id == "shop/ledger"
+        await fill_and_confirm(pilot, app, "flaky metric fixed", "ledger")
+    assert patches(fake) == [(f"{ROLLOUT_PATH}/ledger/status", MERGE, {"status": {"abort": False}})]
+    done = action_records(app, "retry")[EventType.ACTION_SUCCEEDED]
+    assert done.extra["result"] == "rollout shop/ledger retried"
