@@ -64,10 +64,15 @@ class SqliteStore:
             except sqlite3.Error as exc:
                 raise explain(exc, path) from None
         try:
-            self._init_schema(create and not read_only)
+            if not read_only:
+                self._init_schema(create)
+            elif not self._tables():
+                raise AuditError(f"{path} is not a cockpit audit log")
             self.origin = self._meta("origin")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, AuditError) as exc:
             self._conn.close()
+            if isinstance(exc, AuditError):
+                raise
             raise explain(exc, path) from None
 
     def __enter__(self) -> SqliteStore:

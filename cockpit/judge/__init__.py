@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from cockpit.judge.core import JUDGE_VERSION, judge
     from cockpit.judge.document import load_document
     from cockpit.judge.inputs import JudgeConfig, MetricInput
+    from cockpit.judge.mannwhitney import mannwhitneyu
     from cockpit.judge.result import GroupResult, JudgeResult, MetricResult
 
 _WHERE = {
@@ -22,6 +23,7 @@ _WHERE = {
     "load_document": "cockpit.judge.document",
     "JudgeConfig": "cockpit.judge.inputs",
     "MetricInput": "cockpit.judge.inputs",
+    "mannwhitneyu": "cockpit.judge.mannwhitney",
     "GroupResult": "cockpit.judge.result",
     "JudgeResult": "cockpit.judge.result",
     "MetricResult": "cockpit.judge.result",
@@ -36,6 +38,7 @@ __all__ = [
     "MetricResult",
     "judge",
     "load_document",
+    "mannwhitneyu",
 ]
 
 

@@ -81,13 +81,17 @@ def classify(metric: MetricInput, config: JudgeConfig) -> MetricResult:
     base = replace(
         base, u=test.u, p_value=test.p_value, p_method=test.method, effect=effect, mean_ratio=ratio
     )
+    # Identical data is no deviation at all: Kayenta reports a ratio of 1 even for zeros.
+    unchanged = replace(base, classification="Pass", mean_ratio=1.0)
+    if metric.effect_measure == "meanRatio":
+        unchanged = replace(unchanged, effect=1.0)
     if len(canary) == len(baseline) and (canary == baseline).all():
-        return replace(base, classification="Pass", reason=words.identical())
+        return replace(unchanged, reason=words.identical())
     c_first, c_last, b_first, b_last = map(
         float, (canary[0], canary[-1], baseline[0], baseline[-1])
     )
     if c_first == c_last == b_first == b_last:
-        return replace(base, classification="Pass", reason=words.constant(c_first))
+        return replace(unchanged, reason=words.constant(c_first))
     if c_first == c_last and b_first == b_last:
         # Two different constants: Kayenta adds tiny noise so an interval exists at all.
         rng = random.Random(int(base.seed, 16))

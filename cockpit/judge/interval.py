@@ -68,14 +68,15 @@ def kayenta_interval(counter: ShiftCounter, confidence: float) -> ShiftInterval:
 
     low = root(-z)
     high = root(z)
-    # R drops the continuity correction for the estimate (`correct <- FALSE` before its
-    # uniroot); Kayenta's port keeps it, which moves the root by up to the tolerance.
+    # Kayenta keeps the continuity correction for the estimate; R drops it (`correct <-
+    # FALSE` before its uniroot). On mostly-zero series the two roots differ by more than
+    # the tolerance and can flip a label, so the estimate is Kayenta's.
     estimate = zeroin(
-        lambda mu: corrected_statistic(counter, mu, continuity=False),
+        lambda mu: corrected_statistic(counter, mu),
         lowest,
         highest,
-        corrected_statistic(counter, lowest, continuity=False),
-        corrected_statistic(counter, highest, continuity=False),
+        corrected_statistic(counter, lowest),
+        corrected_statistic(counter, highest),
         ROOT_TOLERANCE,
     )
     return ShiftInterval(low, high, estimate)

@@ -73,10 +73,16 @@ class ShiftCounter:
         self.ys: Floats = np.sort(np.asarray(ys, dtype=np.float64), kind="stable")
         self.n, self.m = len(self.xs), len(self.ys)
         self._ys_then_nan = np.append(self.ys, math.nan)  # index m (nothing below): unequal
-        # Tie groups inside each sample survive any shift; only canary-baseline ties vary.
-        # (Subtraction could round two distinct canary values together, but only for
-        # shifts some 1e16 times their spacing.)
+        # Tie groups inside the baseline survive any shift, and so do equal canary values.
+        # But x - mu is rounded, as in Kayenta's ranking: distinct canary values closer than
+        # an ulp of x - mu tie there (0.0333... one ulp apart, shifted by 5). That can only
+        # happen once the closest two are within 2^-51 (x + |mu|); below, no tie term moves.
         self.base_ties = _tie_term(self.xs) + _tie_term(self.ys)
+        self._baseline_ties = _tie_term(self.ys)
+        gaps = np.diff(self.xs)
+        gaps = gaps[gaps > 0]
+        self._closest = float(gaps.min()) if len(gaps) else math.inf
+        self._reach = float(max(abs(self.xs[0]), abs(self.xs[-1])))
         self._shifts: list[float] = []
         self._points: dict[float, ShiftPoint] = {}
         self._gaps: dict[float, _Gap] = {}  # by the lower shift of the gap
@@ -101,7 +107,8 @@ class ShiftCounter:
             floor, ceiling = self._points[above], self._points[below]
             undecided = ceiling.sum_high - floor.sum_low
             if not undecided:  # no pair can change order (or tie) in between
-                return self._insert(mu, ShiftPoint(floor.sum_low, floor.sum_low, self.base_ties))
+                ties = self.ties_without_pairs(mu)
+                return self._insert(mu, ShiftPoint(floor.sum_low, floor.sum_low, ties))
             gap = self._gaps.pop(below, None)
             if gap is None and undecided <= PAIR_LIMIT:
                 assert floor.low is not None and ceiling.high is not None
@@ -141,16 +148,23 @@ class ShiftCounter:
         index = np.arange(int(offsets[-1] + width[-1])) + np.repeat(start - offsets, width)
         return np.repeat(self.xs, width), self.ys[index]
 
+    def ties_without_pairs(self, mu: float, keys: Floats | None = None) -> float:
+        """Sum of t^3 - t at shift mu over the tie groups inside each sample (keys: xs - mu)."""
+        if self._closest > 2.0**-51 * (self._reach + abs(mu)):
+            return self.base_ties
+        return self._baseline_ties + _tie_term(self.xs - mu if keys is None else keys)
+
     def _count_points(self, mu: float) -> ShiftPoint:
         """A binary search per canary point; exact because x - mu is rounded as Kayenta does."""
         keys = self.xs - mu
         low = self.ys.searchsorted(keys, "left")
+        inside = self.ties_without_pairs(mu, keys)
         if not (self._ys_then_nan.take(low) == keys).any():
             total = int(low.sum())
-            return ShiftPoint(total, total, self.base_ties, low, low)
+            return ShiftPoint(total, total, inside, low, low)
         high = self.ys.searchsorted(keys, "right")
         tied = high != low
-        ties = self._ties_rows(keys[tied].tolist(), (high - low)[tied].tolist())
+        ties = inside + self._ties_rows(keys[tied].tolist(), (high - low)[tied].tolist())
         return ShiftPoint(int(low.sum()), int(high.sum()), ties, low, high)
 
     def _count_pairs(self, mu: float, gap: _Gap, floor: int, below: float) -> ShiftPoint:
@@ -164,9 +178,9 @@ class ShiftCounter:
         # on the right (per canary point these are the floor..ceiling ranges again).
         self._gaps[below] = _Gap(xs, ys, lower, drop=True)
         self._gaps[mu] = _Gap(xs, ys, at_or_lower)
-        ties = self.base_ties
+        ties = self.ties_without_pairs(mu)
         if n_high != n_low:
-            ties = self._ties_pairs(keys[at_or_lower & ~lower].tolist())
+            ties += self._ties_pairs(keys[at_or_lower & ~lower].tolist())
         return ShiftPoint(floor + n_low, floor + n_high, ties)
 
     def _ties_pairs(self, tied: list[float]) -> float:
@@ -179,15 +193,14 @@ class ShiftCounter:
         for a_times_b, b in zip(pairs.values(), equal.tolist(), strict=True):
             a = a_times_b // b
             extra += 3 * a * b * (a + b)
-        return self.base_ties + extra
+        return float(extra)
 
     def _ties_rows(self, keys: list[float], equal: list[int]) -> float:
         # A canary group of a equal values meeting b equal baseline values forms one group
         # of a + b: (a+b)^3 - (a+b) = (a^3 - a) + (b^3 - b) + 3ab(a+b).
         groups = Counter(keys)
         matched = dict(zip(keys, equal, strict=True))
-        extra = sum(3 * a * matched[v] * (a + matched[v]) for v, a in groups.items())
-        return self.base_ties + extra
+        return float(sum(3 * a * matched[v] * (a + matched[v]) for v, a in groups.items()))
 
 
 def _tie_term(ordered: Floats) -> float:

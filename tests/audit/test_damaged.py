@@ -78,6 +78,9 @@ def damage(db: Path, kind: str) -> Path:
         break_page(db, root_page(db, "audit_log"))
     elif kind == "not a database":
         db.write_bytes(b"PK\x03\x04 not an audit log at all" * 200)
+    elif kind == "another database":
+        db.unlink()
+        sqlite3.connect(db).execute("CREATE TABLE notes (text)").connection.close()
     elif kind == "empty":
         db.write_bytes(b"")
     elif kind == "a directory":
@@ -129,7 +132,14 @@ def test_verify_never_writes_to_a_truncated_or_empty_file(
 
 @pytest.mark.parametrize(
     ("kind", "code"),
-    [("truncated", 1), ("flipped", 1), ("not a database", 2), ("empty", 2), ("a directory", 2)],
+    [
+        ("truncated", 1),
+        ("flipped", 1),
+        ("not a database", 2),
+        ("another database", 2),
+        ("empty", 2),
+        ("a directory", 2),
+    ],
 )
 @pytest.mark.parametrize(
     "command",

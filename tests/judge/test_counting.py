@@ -122,3 +122,39 @@ def test_ascending_sorts_like_python_even_with_signed_zeros() -> None:
         assert bits(ascending(np.array(values)).tolist()) == bits(sorted(values))
     kept, _ = clean([0.0, -0.0, math.nan, 0.0], "replace", "keep", 3.0)
     assert bits(kept.tolist()) == bits(sorted([0.0, -0.0, 0.0, 0.0]))
+
+
+def _ulp_apart(rng: random.Random, size: int) -> list[float]:
+    """Values a few ulps apart around 1/30, as in Kayenta's 'Wilcoxon Diff Function' case."""
+    value = 1 / 30
+    out = []
+    for _ in range(size):
+        value = math.nextafter(value, math.inf) if rng.random() < 0.6 else value
+        out.append(value)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_canary_values_one_ulp_apart_tie_after_the_shift(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """x - mu is rounded as Kayenta's ranking rounds it, so canary values an ulp apart tie
+    once shifted (by 5, say): the tie term must count them as one group, in both paths."""
+    used: Counter[str] = Counter()
+    for name in ("_count_points", "_count_pairs"):
+        method = getattr(ShiftCounter, name)
+        monkeypatch.setattr(
+            ShiftCounter,
+            name,
+            lambda self, *a, _m=method, _n=name: used.update([_n]) or _m(self, *a),
+        )
+    rng = random.Random(seed)
+    x, y = _ulp_apart(rng, 120), _ulp_apart(rng, 100)
+    counter = ShiftCounter(sorted(x), sorted(y))
+    shifts = [5.0, -5.0, 0.5, -1 / 30, counter.lowest, counter.highest, 0.0]
+    shifts += [rng.uniform(counter.lowest, counter.highest) for _ in range(30)]
+    for mu in shifts:
+        point = counter.at(mu)
+        assert (point.sum_low, point.sum_high, point.ties) == brute(counter.xs, counter.ys, mu), mu
+    assert used["_count_points"] and used["_count_pairs"]
+    assert counter.at(5.0).ties != counter.at(0.0).ties  # the shift itself made ties

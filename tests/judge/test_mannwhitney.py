@@ -189,3 +189,12 @@ def test_bad_arguments_are_refused() -> None:
         mannwhitneyu([], [2])
     with pytest.raises(ValueError, match="nan_policy"):
         mannwhitneyu([1], [2], nan_policy="drop")  # type: ignore[arg-type]
+
+
+def test_mannwhitneyu_is_importable_from_the_package() -> None:
+    """docs/judge.md names `cockpit.judge.mannwhitneyu`; it must be there, lazily loaded."""
+    import cockpit.judge
+
+    assert "mannwhitneyu" in cockpit.judge.__all__
+    result = cockpit.judge.mannwhitneyu([19, 22, 16, 29, 24], [20, 11, 17, 12], method="exact")
+    assert (result.u, result.p_value) == (17, 0.1111111111111111)
