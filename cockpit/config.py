@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cockpit import options as opt
+from cockpit import people
 from cockpit.analysis import CanaryConfig
 from cockpit.connector import Connector
 from cockpit.errors import ConfigError, PluginError
 from cockpit.model import ChangeWindow, Environment
 from cockpit.options import Duration, LineMap, Secret
+from cockpit.people import PersonConfig
 
 PRODUCTION_NAMES = {"prod", "production", "prd", "live"}
 
@@ -120,6 +122,8 @@ class EnvironmentPolicy:
     typed_confirmation: bool | None = None  # default: production environments
     signed_approvals: bool = False
     auto_rollback: bool | None = None  # failing canary verdict: roll back (True) or banner
+    # A change's remote author that maps to no operator: refuse (production default) or warn.
+    unmapped_identity: Literal["refuse", "warn"] | None = None
 
     def validate(self) -> None:
         if self.approvals < 1:
@@ -142,6 +146,7 @@ class PolicyConfig:
     reason_min_length: int = 10
     break_glass: list[ACTION_NAMES] = field(default_factory=lambda: ["rollback", "abort", "pause"])
     auto_rollback: AutoRollbackPolicy = field(default_factory=AutoRollbackPolicy)
+    unmapped_identity: Literal["refuse", "warn"] | None = None  # default for every environment
 
     def validate(self) -> None:
         if self.reason_min_length < 1:
@@ -171,6 +176,7 @@ class ConfigFile:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     canary: CanaryConfig = field(default_factory=CanaryConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
+    identities: dict[str, PersonConfig] = field(default_factory=dict)  # OS user -> accounts
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,7 @@ class Settings:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     canary: CanaryConfig = field(default_factory=CanaryConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
+    identities: Mapping[str, PersonConfig] = field(default_factory=dict)
 
     @property
     def demo(self) -> bool:
@@ -415,6 +422,8 @@ def build(
                 if role not in roles and role != "*":
                     hint = opt._suggest(role, sorted(roles))
                     raise lines.error((*place, action), f"unknown role {role!r}{hint}")
+    for place, problem in people.problems(raw.identities):
+        raise lines.error(("identities", *place), problem)
     return Settings(
         file=None if demo else lines.file,
         environments=tuple(environments),
@@ -429,6 +438,7 @@ def build(
         policy=raw.policy,
         canary=raw.canary,
         identity=raw.identity,
+        identities=raw.identities,
     )
 
 

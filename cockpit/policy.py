@@ -8,7 +8,7 @@ go to the screen and into the audit record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,6 +17,7 @@ from cockpit import windows as windows_mod
 from cockpit.config import EnvironmentPolicy, PolicyConfig
 from cockpit.identity import unresolved_user
 from cockpit.model import Action, ActionKind, ChangeWindow, Gate, GateStatus, PendingApproval
+from cockpit.people import People, PersonConfig
 from cockpit.snapshot import FleetSnapshot
 
 # Restart and retry were once part of `rerun`: a config written then that names `rerun`
@@ -123,8 +124,11 @@ class Policy:
         production: Iterable[str] = (),
         read_only: bool = False,
         read_only_envs: Iterable[str] = (),
+        people: Mapping[str, PersonConfig] | None = None,
+        systems: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config
+        self.people = People(people or {}, systems or {})
         self.production = frozenset(production)
         self.read_only = read_only
         self.read_only_envs = frozenset(read_only_envs)
@@ -233,6 +237,14 @@ class Policy:
 
         if action.kind in (ActionKind.APPROVE, ActionKind.REJECT) and approval is not None:
             refused.extend(self._segregation(operator, approval, approved_by))
+            unmapped = self._unmapped(approval)
+            if unmapped:
+                warn_only = (
+                    env.unmapped_identity
+                    or self.config.unmapped_identity
+                    or ("refuse" if production else "warn")
+                ) == "warn"
+                (notes if warn_only else refused).append(unmapped)
 
         if not window.open and action.kind not in (ActionKind.APPROVE, ActionKind.REJECT):
             text = f"{env_name} is closed for changes: {window.reason}; {window.label}"
@@ -271,17 +283,33 @@ class Policy:
             return decision(BREAK_GLASS, glass, checklist)
         return decision(ALLOWED, [], checklist)
 
-    @staticmethod
     def _segregation(
-        operator: Operator, approval: PendingApproval, approved_by: Sequence[str]
+        self, operator: Operator, approval: PendingApproval, approved_by: Sequence[str]
     ) -> list[str]:
+        """The same person, under any of their mapped names, may not approve their own change
+        nor approve twice."""
         out = []
-        if approval.requested_by and approval.requested_by == operator.name:
+        me = self.people.operator(operator.name)
+        author = self.people.author(approval.requested_by, approval.source)
+        if approval.requested_by and me in (author, approval.requested_by):
             out.append(
                 f"{operator.name} requested this change and cannot approve it "
                 "(segregation of duties: someone else must)"
             )
-        already = set(approval.approvals) | set(approved_by)
-        if operator.name in already:
+        already = {self.people.author(a, approval.source) for a in approval.approvals}
+        already |= {self.people.operator(a) for a in approved_by}
+        if me in already or operator.name in approval.approvals:
             out.append(f"{operator.name} has already approved this; another person must")
         return out
+
+    def _unmapped(self, approval: PendingApproval) -> str:
+        """Why the change's author cannot be compared with the approver, or ""."""
+        system = self.people.system(approval.source)
+        if not approval.requested_by or not system:
+            return ""
+        if self.people.author(approval.requested_by, approval.source) is not None:
+            return ""
+        return (
+            f"{approval.requested_by} on {system} maps to no operator in identities:, so "
+            "segregation of duties cannot be checked"
+        )

@@ -72,6 +72,8 @@ def make_executor(
         production=[e.name for e in settings.environments if e.production],
         read_only=read_only,
         read_only_envs=settings.read_only_envs,
+        people=settings.identities,
+        systems={c.name: c.type for c in settings.connectors},
     )
     return Executor(
         hub,

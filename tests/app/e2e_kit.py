@@ -35,8 +35,11 @@ __all__ = [
 ]
 
 SIZE = (120, 36)
-# Gates a fake cannot speak for (tests, security scan...) must not block a production test.
-POLICY: dict[str, Any] = {"environments": {"prod": {"unknown_gates": "warn"}}}
+# Gates a fake cannot speak for (tests, security scan...) must not block a production test,
+# nor authors no `identities:` map names (tests/unit/test_identities.py covers that rule).
+POLICY: dict[str, Any] = {
+    "environments": {"prod": {"unknown_gates": "warn", "unmapped_identity": "warn"}}
+}
 
 
 def connector_app(
