@@ -142,7 +142,7 @@ class CockpitApp(App[int]):
             await self.hub.first_data(FIRST_FRAME_WAIT)
         else:  # tests and snapshots: one deterministic refresh, the log already open
             await self._audit_lifecycle("app.start")
-            await self.hub.refresh()
+            await self.hub.settle()
         start = self.settings.ui.start_view
         await self.switch_mode(start if start in VIEW_SCREENS else "overview")
         if self.poll:

@@ -199,6 +199,18 @@ class Hub:
         await asyncio.gather(*(self._poll(i) for i in insts))
         return self.snapshot
 
+    async def settle(self) -> FleetSnapshot:
+        """Poll every connector once, then the metrics sources again if canaries turned up.
+
+        Metrics sources query a canary over its lifetime and by its versions, which they
+        learn from the first round: a one-shot look (`cockpit status`) then judges the
+        same series as a running cockpit does from its second poll on."""
+        await self.refresh()
+        metrics = [i.spec.name for i in self._instances.values() if _measures(i.spec)]
+        if self.snapshot.canaries and metrics:
+            await asyncio.gather(*(self.refresh(name) for name in metrics))
+        return self.snapshot
+
     async def _loop(self, inst: Instance) -> None:
         while self._running:
             # Cleared before the poll: a wake-up during it (a watch event) means news the
@@ -285,6 +297,10 @@ class Hub:
 
 def _capabilities(spec: ConnectorSpec) -> frozenset[str]:
     return frozenset(str(c) for c in spec.cls.CAPABILITIES)
+
+
+def _measures(spec: ConnectorSpec) -> bool:
+    return "metrics" in _capabilities(spec)
 
 
 def _describe(exc: BaseException, timeout: float) -> str:

@@ -7,12 +7,15 @@ import asyncio
 import json
 import sys
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from cockpit.clock import SystemClock, ago
+from cockpit.clock import Clock, SystemClock, ago
 from cockpit.model import Canary, Deployment
 from cockpit.sanitize import clean, inert_json
 from cockpit.snapshot import FleetSnapshot, SourceState
+
+if TYPE_CHECKING:
+    from cockpit.config import Settings
 
 
 def iso(when: datetime | None) -> str | None:
@@ -251,21 +254,23 @@ def snapshot_table(snap: FleetSnapshot, now: datetime) -> str:
     return "\n".join(lines)
 
 
+async def fleet_snapshot(settings: Settings, clock: Clock) -> FleetSnapshot:
+    """One look at the fleet, judged as the TUI judges it (same hub, same canary config)."""
+    from cockpit.wiring import make_hub
+
+    hub = make_hub(settings, clock=clock, live=False)
+    try:
+        return await hub.settle()
+    finally:
+        await hub.stop()
+
+
 def run_status(args: argparse.Namespace) -> int:
     from cockpit.cli import EXIT_FAILED, EXIT_OK, load_settings
-    from cockpit.hub import Hub
 
     settings = load_settings(args)
     clock = SystemClock()
-
-    async def once() -> FleetSnapshot:
-        hub = Hub(settings.connectors, settings.environments, clock=clock, live=False)
-        try:
-            return await hub.refresh()
-        finally:
-            await hub.stop()
-
-    snap = asyncio.run(once())
+    snap = asyncio.run(fleet_snapshot(settings, clock))
     now = clock.now()
     if args.json:
         write_json(snapshot_json(snap, now, settings.file), sys.stdout)

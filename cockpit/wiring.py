@@ -25,6 +25,27 @@ def open_journal(settings: Settings, clock: Clock) -> Journal:
     return Journal(opener)
 
 
+def make_hub(
+    settings: Settings,
+    *,
+    clock: Clock,
+    client_factory: ClientFactory = default_client,
+    extra: tuple[ConnectorSpec, ...] = (),
+    live: bool = True,
+) -> Hub:
+    """The hub over the configured connectors, judging canaries with the config's
+    `canary:` section: the TUI, the controller and `cockpit status` all build it here,
+    so they give the same verdict for the same data."""
+    return Hub(
+        [*settings.connectors, *extra],
+        settings.environments,
+        clock=clock,
+        client_factory=client_factory,
+        analyst=Analyst(settings.canary),
+        live=live,
+    )
+
+
 def wire_hub(
     settings: Settings,
     *,
@@ -44,13 +65,8 @@ def wire_hub(
         10.0,
         60.0,
     )
-    hub = Hub(
-        [*settings.connectors, two_person],
-        settings.environments,
-        clock=clock,
-        client_factory=client_factory,
-        analyst=Analyst(settings.canary),
-        live=live,
+    hub = make_hub(
+        settings, clock=clock, client_factory=client_factory, extra=(two_person,), live=live
     )
     return hub, journal
 
