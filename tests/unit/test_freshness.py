@@ -14,6 +14,8 @@ from cockpit.connector import Capability, Connector
 from cockpit.errors import Unreachable
 from cockpit.hub import Hub
 from cockpit.model import (
+    Action,
+    ActionKind,
     Alert,
     Canary,
     CanaryMetrics,
@@ -242,3 +244,16 @@ async def test_a_critical_alert_still_fails_the_gate_whatever_the_source_health(
     snap = await h.refresh()
     assert gates.alerts_gate(snap, "web", "prod").status is GateStatus.FAIL
 
+
+async def test_named_gates_from_a_failing_source_are_unknown() -> None:
+    clock = FixedClock(NOW)
+    scan = Gate("security-scan", GateStatus.PASS, "0 criticals", "web", "prod", "scanner", "1.1")
+    h = hub(clock, spec("scanner", Facts, gates=(scan,)))
+    snap = await h.refresh()
+    action = Action(ActionKind.PROMOTE, "web", "prod", "scanner", version="1.1")
+    (named,) = [g for g in gates.checklist(snap, action, None) if g.name == "security-scan"]
+    assert named.status is GateStatus.PASS
+    fail(h, "scanner")
+    snap = await h.refresh()
+    (named,) = [g for g in gates.checklist(snap, action, None) if g.name == "security-scan"]
+    assert named.status is GateStatus.UNKNOWN and "scanner" in named.evidence
