@@ -20,8 +20,9 @@ T = TypeVar("T")
 # Unicode format characters that reorder or hide text ("Trojan Source"), plus the
 # zero-width ones that can hide a difference between two names.
 _BIDI = "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + "\u2028\u2029]")
-_UNSAFE_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f" + _BIDI + "\u2028\u2029]")
+# Lone surrogates (JSON may carry "\ud800") cannot be encoded for any terminal: shown too.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + "\u2028\u2029\ud800-\udfff]")
+_UNSAFE_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f" + _BIDI + "\u2028\u2029\ud800-\udfff]")
 
 
 def _visible(match: re.Match[str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -19,11 +20,15 @@ from cockpit.judge.selection import hodges_lehmann
 from cockpit.judge.shift import ShiftCounter
 
 NOISE_SCALE = 1e-5  # Kayenta's sd for tie-breaking noise, relative to the constant value
+# Shifts reach |x| + |y| and the three roots |x - mu| <= 2|x| + |y|: a quarter of the
+# largest binary64 keeps them finite. Means are sums of n values, so n times that again.
+LARGEST = sys.float_info.max / 4
 
 
 def seed_for(run_id: str, metric: str) -> str:
     """64-bit seed (hex) from sha256(run_id, metric name), NUL-separated so pairs can't collide."""
-    return hashlib.sha256(f"{run_id}\0{metric}".encode()).hexdigest()[:16]
+    # surrogatepass: a lone surrogate in a name (JSON allows "\ud800") is hashed, not refused
+    return hashlib.sha256(f"{run_id}\0{metric}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def mean(values: Sequence[float]) -> float:
@@ -73,6 +78,10 @@ def classify(metric: MetricInput, config: JudgeConfig) -> MetricResult:
         return _error(base, metric, words.infinite(canary_cleaning, baseline_cleaning))
     if min(len(canary), len(baseline)) < config.min_points:
         return _no_data(base, metric, words.too_few(len(canary), len(baseline)))
+    largest = max(abs(float(s[i])) for s in (canary, baseline) for i in (0, -1))
+    if largest > LARGEST / max(len(canary), len(baseline)):
+        reason = f"values up to {largest:.3g} are too large to compare without overflow"
+        return _error(base, metric, words.cannot_judge(reason))
     counter = ShiftCounter(canary, baseline)
     at_zero = counter.at(0.0)
     test = p_value(at_zero.u, len(canary), len(baseline), at_zero.ties)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     # A series as given (any sequence of numbers) or as the judge converted it.
     Series: TypeAlias = Sequence[float] | npt.NDArray[np.float64]
 
+OUT_OF_RANGE = "number out of range (binary64 holds at most about 1.8e308)"
 NAN_STRATEGIES = ("remove", "replace")
 OUTLIER_STRATEGIES = ("keep", "remove")
 
@@ -73,11 +74,20 @@ def iqr_fences(ordered: Sequence[float] | npt.NDArray[Any], factor: float) -> tu
     return low, high
 
 
-def floats(values: Series) -> npt.NDArray[np.float64]:
-    """The values as a new float64 array (None, like null in a document, reads as NaN)."""
+def floats(values: Series, path: str = "values") -> npt.NDArray[np.float64]:
+    """The values as a new float64 array (None, like null in a document, reads as NaN).
+
+    An integer too large for binary64 raises ValueError naming `path` and its index.
+    """
     import numpy as np  # loaded on first use: `import cockpit.judge` stays light
 
-    return np.array(values, dtype=np.float64)
+    try:
+        return np.array(values, dtype=np.float64)
+    except OverflowError:
+        for i, value in enumerate(values):
+            if isinstance(value, int) and abs(value) >= 2**1024:
+                raise ValueError(f"{path}[{i}]: {OUT_OF_RANGE}") from None
+        raise
 
 
 def ascending(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -46,11 +46,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return judge
 
 
+def _bare_constant(name: str) -> object:
+    # Python's json reads NaN and Infinity, which JSON does not have: a document that
+    # means them spells them as strings, so a bare one is a broken exporter.
+    raise ValueError(f'not JSON: {name} is not JSON (write "{name}")')
+
+
 def _read(path: str) -> object:
     if path == "-":
-        return json.load(sys.stdin)
+        return json.load(sys.stdin, parse_constant=_bare_constant)
     with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+        return json.load(handle, parse_constant=_bare_constant)
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -66,6 +72,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         print(f"cockpit: cannot read {clean(where)}: {clean(reason)}", file=sys.stderr)
+        return EXIT_INVALID
+    except RecursionError:
+        print(f"cockpit: {clean(where)}: not JSON: nested too deeply", file=sys.stderr)
         return EXIT_INVALID
     except json.JSONDecodeError as exc:
         print(

@@ -44,7 +44,14 @@ def judge(metrics: Sequence[MetricInput], config: JudgeConfig | None = None) -> 
     validate(metrics, config)
     weights = resolve_weights(config.groups, [m.group for m in metrics])
     # each series is converted once, for cleaning and for the digest
-    series = [(m.name, floats(m.baseline), floats(m.canary)) for m in metrics]
+    series = [
+        (
+            m.name,
+            floats(m.baseline, f"metrics[{i}].baseline"),
+            floats(m.canary, f"metrics[{i}].canary"),
+        )
+        for i, m in enumerate(metrics)
+    ]
     results = tuple(
         classify(replace(m, baseline=baseline, canary=canary), config)
         for m, (_, baseline, canary) in zip(metrics, series, strict=True)

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from cockpit.judge.canonical import member
+from cockpit.judge.cleaning import OUT_OF_RANGE
 from cockpit.judge.core import validate
 from cockpit.judge.inputs import JudgeConfig, MetricInput
 
@@ -60,7 +61,10 @@ def _check_keys(data: dict[str, Any], allowed: tuple[str, ...] | list[str], path
 def _number(value: object, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _problem(path, f"expected a number, got {_kind(value)}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer of some 309 digits or more
+        raise _problem(path, OUT_OF_RANGE) from None
 
 
 def _series(value: object, path: str) -> list[float]:
