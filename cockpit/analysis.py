@@ -230,9 +230,20 @@ def metrics_for(snap: FleetSnapshot, canary: Canary) -> CanaryMetrics | None:
 
 
 def evidence_sources(snap: FleetSnapshot, canary: Canary) -> tuple[str, ...]:
-    """The sources a canary's verdict rests on: the rollout's, and the metrics source's."""
+    """The sources a canary's verdict rests on: the rollout's, and the metrics source's.
+
+    Without measured series, every metrics source that has never answered counts too:
+    until it has, nobody knows whether it covers this canary, and its series would take
+    precedence over the canary's own (Prometheus down from start-up is no green canary)."""
     measured = metrics_for(snap, canary)
-    return (canary.source, measured.source) if measured else (canary.source,)
+    if measured:
+        return (canary.source, measured.source)
+    silent = tuple(
+        s.name
+        for s in snap.sources.values()
+        if "metrics" in s.capabilities and s.last_success is None
+    )
+    return (canary.source, *silent)
 
 
 def unsound(verdict: Verdict, problem: str) -> Verdict:

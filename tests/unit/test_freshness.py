@@ -257,3 +257,28 @@ async def test_named_gates_from_a_failing_source_are_unknown() -> None:
     snap = await h.refresh()
     (named,) = [g for g in gates.checklist(snap, action, None) if g.name == "security-scan"]
     assert named.status is GateStatus.UNKNOWN and "scanner" in named.evidence
+
+
+async def test_a_metrics_source_that_never_answered_holds_the_canary_unknown() -> None:
+    """Until a configured metrics source has answered once, nobody knows whether it covers
+    this canary, so the canary's own series (which it would take precedence over) must not
+    pass it: Prometheus down from start-up is not a green canary."""
+    clock = FixedClock(NOW)
+    h = hub(
+        clock,
+        spec("rollouts", Facts, canaries=(canary((series("errors", 0.0),)),)),
+        spec("prom", Metrics, fail=True),
+    )
+    await h.refresh("rollouts")
+    snap = await h.refresh("prom")
+    c = snap.cell("web", "prod").canary
+    assert c is not None and c.verdict is not None
+    assert c.verdict.decision == "unknown"
+    assert "prom" in c.verdict.reason
+    assert gates.canary_gate(snap, "web", "prod").status is GateStatus.UNKNOWN
+
+    h.connector("prom").options.fail = False  # type: ignore[union-attr]
+    clock.advance(5)
+    snap = await h.refresh("prom")  # answers, and covers another service only
+    c = snap.cell("web", "prod").canary
+    assert c is not None and c.verdict is not None and c.verdict.decision == "pass"
