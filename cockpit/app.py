@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -319,8 +319,7 @@ class CockpitApp(App[int]):
         banner = self._banner(snap)
         if banner != self.banner:
             self.banner = banner
-            screen = self.screen
-            if isinstance(screen, FleetScreen):
+            if (screen := self._fleet_screen()) is not None:
                 screen.refresh_header(snap)
 
     def _banner(self, snap: FleetSnapshot) -> Text | None:
@@ -362,15 +361,25 @@ class CockpitApp(App[int]):
 
     def _tick(self) -> None:
         """Once a second: clocks, ages and staleness move even when no data does."""
-        screen = self.screen
-        if isinstance(screen, FleetScreen) and screen.is_mounted:
+        if (screen := self._fleet_screen()) is not None:
             screen.refresh_header(self.hub.snapshot)
 
     def _show(self) -> None:
-        screen = self.screen
-        # Under a modal (a dialog, help) the view waits; it catches up on resume.
-        if isinstance(screen, FleetScreen):
+        if (screen := self._fleet_screen()) is not None:
             screen.show(self.hub.snapshot)
+
+    def _fleet_screen(self) -> FleetScreen | None:
+        """The view on top, mounted, or None: then an update waits for it to resume.
+
+        Under a modal (a dialog, help) the view catches up on resume. The stack is empty
+        while Textual shuts down (the hub and the tick still run) and a view switched to
+        is on it a moment before it is mounted: reading `self.screen` blindly would raise.
+        """
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return None
+        return screen if isinstance(screen, FleetScreen) and screen.is_mounted else None
 
     def header_extra(self) -> Text | None:
         parts = Text()
@@ -413,8 +422,7 @@ class CockpitApp(App[int]):
         from screens.help import HelpScreen
 
         disabled = {}
-        screen = self.screen
-        if isinstance(screen, FleetScreen):
+        if (screen := self._fleet_screen()) is not None:
             for spec in ACTION_KEYS:
                 kind = ACTION_OF[spec.action]
                 if kind in screen.ACTIONS_HERE:
