@@ -92,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, usage: int) -> int:
     from cockpit import __version__, targets
-    from cockpit.executor import PENDING, REFUSED, SUCCEEDED
     from cockpit.identity import current_actor
+    from cockpit.outcome import PENDING, SUCCEEDED
+    from cockpit.policy import REFUSED
     from cockpit.sanitize import clean
     from cockpit.wiring import wire
 

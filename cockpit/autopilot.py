@@ -20,7 +20,8 @@ from cockpit.snapshot import FleetSnapshot
 
 if TYPE_CHECKING:
     from cockpit.audit import Actor
-    from cockpit.executor import Executor, Outcome
+    from cockpit.executor import Executor
+    from cockpit.outcome import Outcome
 
 AUTO_ACTOR = "cockpit:auto-rollback"
 

@@ -11,42 +11,23 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from cockpit.action_record import ActionRecorder, AuditUnavailable, event
 from cockpit.clock import Clock
 from cockpit.config import IdentityConfig
 from cockpit.hub import Hub
-from cockpit.model import Action, ActionKind, ActionResult, PendingApproval
+from cockpit.model import Action, ActionKind, ActionResult
+from cockpit.outcome import DUPLICATE, FAILED, PENDING, SUCCEEDED, Outcome
 from cockpit.plan import Plan, blockers, refused
 from cockpit.policy import NEEDS_APPROVAL, REFUSED, Decision, Operator, Policy
 from cockpit.sanitize import clean
-from cockpit.twoperson import TWO_PERSON_SOURCE, TwoPersonRequest, action_to_data
+from cockpit.twoperson import TWO_PERSON_SOURCE, action_to_data
+from cockpit.twoperson_flow import TwoPersonFlow
 
 if TYPE_CHECKING:
-    from cockpit.audit import Actor, EventType
-
-SUCCEEDED, FAILED, PENDING, DUPLICATE, APPROVED, CANCELLED = (
-    "succeeded",
-    "failed",
-    "pending",
-    "duplicate",
-    "approved",
-    "cancelled",
-)
-
-
-class AuditUnavailable(Exception):
-    """A record could not be written; what it would have preceded does not happen."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str  # succeeded, failed, refused, pending, approved, duplicate, cancelled
-    message: str
-    request_id: str = ""
-    remote_id: str = ""
-    reasons: tuple[str, ...] = field(default=())
+    from cockpit.audit import Actor
 
 
 class Executor:
@@ -64,13 +45,18 @@ class Executor:
     ) -> None:
         self.hub = hub
         self.policy = policy
-        self.audit = audit
         self.actor = actor
         self.operator = operator
         self.clock = clock
         self.timeout = timeout
-        self.identity = identity or IdentityConfig()
         self._in_flight: set[tuple[str, ...]] = set()
+        self._recorder = ActionRecorder(audit, clock=clock, identity=identity or IdentityConfig())
+        self._two_person = TwoPersonFlow(
+            hub,
+            self._recorder,
+            replan=lambda action, approvers: self.plan(action, approved_by=approvers),
+            execute=self._execute,
+        )
 
     # Planning ----------------------------------------------------------------------
     def capable(self, action: Action) -> bool:
@@ -196,8 +182,8 @@ class Executor:
         request_id = uuid.uuid4().hex
 
         async def refuse(why: list[str]) -> Outcome:
-            await self._record(
-                _event("ACTION_REFUSED"),
+            await self._recorder.record(
+                event("ACTION_REFUSED"),
                 fresh,
                 actor or self.actor,
                 "refused",
@@ -218,7 +204,7 @@ class Executor:
             ActionKind.REJECT,
         ):
             try:
-                actor, signed_extra = await self._sign(fresh, actor)
+                actor, signed_extra = await self._recorder.sign(fresh, actor)
             except Exception as exc:  # no key, agent refused, bad signature: all refuse
                 env = fresh.action.environment
                 return await refuse([f"{env} requires a signed approval: {clean(exc, limit=200)}"])
@@ -226,8 +212,8 @@ class Executor:
         # then approves an override that is already on the record.
         glass = decision.needs_break_glass
         if glass:
-            await self._record(
-                _event("BREAKGLASS_USED"),
+            await self._recorder.record(
+                event("BREAKGLASS_USED"),
                 fresh,
                 actor,
                 "allowed",
@@ -239,12 +225,12 @@ class Executor:
             )
 
         if fresh.action.source == TWO_PERSON_SOURCE:
-            return await self._decide_two_person(
+            return await self._two_person.decide(
                 fresh, actor, reason, ticket, request_id, decision, glass, signed_extra
             )
         if decision.outcome == NEEDS_APPROVAL:
-            await self._record(
-                _event("APPROVAL_PENDING"),
+            await self._recorder.record(
+                event("APPROVAL_PENDING"),
                 fresh,
                 actor,
                 "pending",
@@ -269,47 +255,6 @@ class Executor:
             fresh, actor, reason, ticket, request_id, decision, glass, first_extra=signed_extra
         )
 
-    async def _sign(self, plan: Plan, actor: Actor) -> tuple[Actor, dict[str, Any]]:
-        """Sign this approval with the operator's SSH key and verify it (R-B6)."""
-        from cockpit.audit import Target, sshsig
-
-        ident = self.identity
-        if not ident.signing_key or not ident.allowed_signers:
-            raise ValueError("set identity.signing_key and identity.allowed_signers in the config")
-        action = plan.action
-        target = Target(
-            service=action.service,
-            environment=action.environment,
-            to_version=plan.to_version,
-            digest=plan.digest,
-            source=action.source,
-            remote_id=action.remote_id,
-        )
-        head = await self.audit.call(lambda store: store.head())
-        prev = head.hash if head is not None else "0" * 64
-        now = self.clock.now()
-        payload = sshsig.approval_payload(
-            action=action.kind.value, target=target, prev_hash=prev, time=now
-        )
-        signature = await asyncio.to_thread(
-            sshsig.sign, payload, key=ident.signing_key, namespace=ident.namespace
-        )
-        signed = await asyncio.to_thread(
-            lambda: sshsig.verify_approval(
-                payload,
-                signature,
-                principal=ident.principal or actor.user,
-                allowed_signers=ident.allowed_signers or "",
-                now=now,
-                nonce_used=lambda n: self.audit.call_sync(lambda store: store.nonce_used(n)),
-                action=action.kind.value,
-                target=target,
-                namespace=ident.namespace,
-                revoked=ident.revoked,
-            )
-        )
-        return signed.actor(actor), signed.extra()
-
     async def _execute(
         self,
         plan: Plan,
@@ -325,8 +270,8 @@ class Executor:
         action = replace(plan.action, reason=reason, ticket=ticket, actor=actor.user)
         connector = self.hub.connector(action.source)
         base = dict(extra or {})
-        await self._record(
-            _event("ACTION_REQUESTED"),
+        await self._recorder.record(
+            event("ACTION_REQUESTED"),
             plan,
             actor,
             "requested",
@@ -356,8 +301,8 @@ class Executor:
             after = {**base, "result": message, **({"remote_id": remote_id} if remote_id else {})}
         self.hub.poke(action.source)
         try:
-            await self._record(
-                _event("ACTION_SUCCEEDED" if status == SUCCEEDED else "ACTION_FAILED"),
+            await self._recorder.record(
+                event("ACTION_SUCCEEDED" if status == SUCCEEDED else "ACTION_FAILED"),
                 plan,
                 actor,
                 status,
@@ -373,110 +318,10 @@ class Executor:
             message += f" (but its outcome could not be recorded in the audit log: {exc})"
         return Outcome(status, message, request_id, remote_id)
 
-    async def _decide_two_person(
-        self,
-        plan: Plan,
-        actor: Actor,
-        reason: str,
-        ticket: str,
-        request_id: str,
-        decision: Decision,
-        glass: bool,
-        signed_extra: Mapping[str, Any] | None = None,
-    ) -> Outcome:
-        approval = plan.approval
-        if approval is None:
-            return Outcome(FAILED, "that request is no longer pending", request_id)
-        original = self._pending(approval).action
-        pending_id = approval.remote_id
-        if plan.action.kind is ActionKind.REJECT:
-            await self._record(
-                _event("APPROVAL_REJECTED"),
-                plan,
-                actor,
-                "rejected",
-                reason,
-                ticket,
-                pending_id,
-                decision,
-                glass,
-                signed_extra,
-            )
-            self.hub.poke(TWO_PERSON_SOURCE)
-            return Outcome(SUCCEEDED, f"rejected: {approval.title}", pending_id)
-        await self._record(
-            _event("APPROVAL_GRANTED"),
-            plan,
-            actor,
-            "granted",
-            reason,
-            ticket,
-            pending_id,
-            decision,
-            glass,
-            signed_extra,
-        )
-        approvers = [*approval.approvals, actor.user]
-        if len(approvers) < approval.required:
-            self.hub.poke(TWO_PERSON_SOURCE)
-            return Outcome(
-                APPROVED,
-                f"approved ({len(approvers)}/{approval.required}); waiting for more",
-                pending_id,
-            )
-        # Enough people agreed: decide the original action again, now and as approved. What
-        # changed since the request (a window closed, a gate failed) refuses it here.
-        target = self.plan(original, approved_by=approvers)
-        inner = target.decision
-        if inner.outcome == NEEDS_APPROVAL:  # the policy now asks for more approvers
-            self.hub.poke(TWO_PERSON_SOURCE)
-            return Outcome(APPROVED, f"approved; {inner.reasons[0]}", pending_id)
-        why = list(inner.reasons) if inner.refused else []
-        if inner.needs_break_glass and not self._pending(approval).break_glass:
-            why = [
-                f"{r} (break-glass needed: request it again with break-glass)"
-                for r in inner.glass_reasons
-            ]
-        if why:
-            inner = refused(inner, why)
-            await self._record(
-                _event("ACTION_REFUSED"),
-                target,
-                actor,
-                "refused",
-                reason,
-                ticket,
-                pending_id,
-                inner,
-                glass,
-                {"refusal": list(inner.reasons)},
-            )
-            return Outcome(
-                REFUSED, "approved, but now refused: " + "; ".join(inner.reasons), pending_id
-            )
-        self.hub.poke(TWO_PERSON_SOURCE)
-        return await self._execute(
-            target,
-            actor,
-            approval_reason(approval, reason),
-            ticket,
-            pending_id,
-            inner,
-            inner.needs_break_glass,
-            {"initiator": approval.requested_by, "approvers": approvers},
-        )
-
-    def _pending(self, approval: PendingApproval) -> TwoPersonRequest:
-        connector = self.hub.connector(TWO_PERSON_SOURCE)
-        found = connector.request_for(approval.remote_id) if connector is not None else None  # type: ignore[attr-defined]
-        if found is None:
-            raise LookupError("the two-person request's action is not known")
-        return found
-
     async def record_verdict(self, plan: Plan, actor: Actor, summary: str) -> None:
         """The judge's verdict that prompts an action, as its own record (R-A14)."""
-        await self._record(
-            _event("VERDICT_RECORDED"),
+        await self._recorder.record(
+            event("VERDICT_RECORDED"),
             plan,
             actor,
             "fail",
@@ -489,8 +334,8 @@ class Executor:
 
     async def record_refusal(self, plan: Plan) -> None:
         """An attempt the policy refused before any dialog: audited like any other."""
-        await self._record(
-            _event("ACTION_REFUSED"),
+        await self._recorder.record(
+            event("ACTION_REFUSED"),
             plan,
             self.actor,
             "refused",
@@ -501,61 +346,3 @@ class Executor:
             False,
             {"refusal": list(plan.decision.reasons)},
         )
-
-    async def _record(
-        self,
-        event_type: EventType,
-        plan: Plan,
-        actor: Actor,
-        outcome: str,
-        reason: str,
-        ticket: str,
-        request_id: str,
-        decision: Decision,
-        break_glass: bool,
-        extra: Mapping[str, Any] | None = None,
-        *,
-        remote_id: str = "",
-    ) -> None:
-        from cockpit.audit import AuditEvent, Target
-
-        action = plan.action
-        event = AuditEvent(
-            event_type=event_type,
-            actor=actor,
-            target=Target(
-                service=action.service,
-                environment=action.environment,
-                from_version=plan.from_version,
-                to_version=plan.to_version,
-                digest=plan.digest,
-                source=action.source,
-                remote_id=remote_id
-                or action.remote_id
-                or (plan.approval.remote_id if plan.approval else ""),
-            ),
-            action=action.kind.value,
-            outcome=outcome,
-            reason=reason,
-            ticket=ticket,
-            evidence=plan.evidence(),
-            policy=decision.as_record(break_glass),
-            request_id=request_id,
-            break_glass=break_glass,
-            extra=dict(extra or {}),
-        )
-        try:
-            await self.audit.append(event)
-        except Exception as exc:  # read-only file, full disk, a trigger: any write failure
-            raise AuditUnavailable(clean(f"{type(exc).__name__}: {exc}", limit=300)) from exc
-
-
-def _event(name: str) -> EventType:
-    # The audit package is imported on first use, off the start-up path.
-    from cockpit.audit import EventType
-
-    return EventType[name]
-
-
-def approval_reason(approval: PendingApproval, reason: str) -> str:
-    return f"{reason} (approving request by {approval.requested_by})"
