@@ -114,15 +114,17 @@ class FleetScreen(Screen[None]):
     def _draw_keys(self) -> None:
         shown = []
         seen = set()
-        # Views with a handful of actions show them all; the overview keeps its bar short.
-        offered = len(self.ACTIONS_HERE) <= 5
+        # Views with a handful of actions (the canary view's six) show them all; the overview
+        # keeps its bar short. One key per action kind: a variant (P, promote 100%) is in the
+        # help and the palette, so the bar still fits 120 columns.
+        offered = len(self.ACTIONS_HERE) <= 6
         for active in self.active_bindings.values():
             binding = active.binding
             kind = ACTION_OF.get(binding.action)
             listed = binding.show or (offered and kind is not None and kind in self.ACTIONS_HERE)
-            if not listed or binding.action in seen:
+            if not listed or (kind or binding.action) in seen:
                 continue
-            seen.add(binding.action)
+            seen.add(kind or binding.action)
             shown.append((self.app.get_key_display(binding), binding.description, active.enabled))
         for bar in self.query(KeyBar):
             bar.show_keys(shown)

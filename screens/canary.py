@@ -115,6 +115,7 @@ class CanaryScreen(FleetScreen):
             ActionKind.PAUSE,
             ActionKind.RESUME,
             ActionKind.ABORT,
+            ActionKind.RETRY,
         }
     )
 

@@ -187,3 +187,21 @@ async def test_rollouts_retry_an_aborted_canary_from_the_overview(tmp_path: Path
     assert patches(fake) == [(f"{ROLLOUT_PATH}/ledger/status", MERGE, {"status": {"abort": False}})]
     done = action_records(app, "retry")[EventType.ACTION_SUCCEEDED]
     assert done.extra["result"] == "rollout shop/ledger retried"
+
+
+async def test_rollouts_retry_an_aborted_canary_from_the_canary_view(tmp_path: Path) -> None:
+    fake = cluster()
+    app = rollouts_app(tmp_path, fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one("#canaries", LiveTable)
+        assert cells(table, "ledger/prod")[5] == "aborted"
+        await select(pilot, table, "ledger/prod")
+        assert app.screen.check_action("retry", ()) is True, "Y is offered on an aborted canary"
+        dialog = await open_dialog(pilot, app, "Y")
+        assert dialog.plan.action.kind.value == "retry"
+        assert dialog.plan.action.remote_id == "shop/ledger"
+        await fill_and_confirm(pilot, app, "flaky metric fixed", "ledger")
+    assert patches(fake) == [(f"{ROLLOUT_PATH}/ledger/status", MERGE, {"status": {"abort": False}})]
+    done = action_records(app, "retry")[EventType.ACTION_SUCCEEDED]
+    assert done.extra["result"] == "rollout shop/ledger retried"
