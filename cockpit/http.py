@@ -1,16 +1,16 @@
 """HTTP concerns every connector shares, written once: errors, ETags, rate limits, pages.
 
 `Api` wraps the connector's injected `httpx.AsyncClient`:
-- maps failures onto `cockpit.errors` (401 Unauthorized; 403/429 with rate-limit signs
-  RateLimited with retry-after; other 4xx Rejected; 5xx, timeouts and network errors
-  Unreachable; malformed JSON Unreachable), with messages that never carry secrets;
+- maps failures onto `cockpit.errors` through `cockpit.http_errors` (401 Unauthorized;
+  403/429 with rate-limit signs RateLimited with retry-after; other 4xx Rejected; 5xx,
+  timeouts and network errors Unreachable; malformed JSON Unreachable), with messages
+  that never carry secrets;
 - sends `If-None-Match` for GETs it has seen before and serves the cached body on 304
   (GitHub does not count a 304 against the rate limit);
 - tracks rate-limit headers and slows down before exhaustion (`throttle()`);
 - follows `Link: <...>; rel="next"` pagination and same-origin redirects, and refuses a
-  link or redirect to another scheme, host or port (the token is for its origin only);
-- caps response bodies (`CappedTransport`, the common `max_response_bytes` option),
-  reading them as they stream and stopping at the cap;
+  link or redirect to another scheme, host or port (the token is for its origin only;
+  the origin rule and the body cap live in `cockpit.http_safety`);
 - bounds concurrency so polling many repositories is parallel but polite.
 """
 
@@ -24,85 +24,16 @@ import time
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
-from cockpit.errors import RateLimited, Rejected, Unauthorized, Unreachable
-from cockpit.sanitize import clean
+from cockpit.errors import Unreachable
+from cockpit.http_errors import body_message, http_error, retry_after
+from cockpit.http_safety import UNCAPPED, ResponseTooLarge, origin
 
 _LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?')
 MAX_REDIRECTS = 5
-# A request with this extension set is a long-lived stream (watch, server-sent events):
-# its total size grows for as long as it stays open, so the cap does not apply.
-UNCAPPED = "cockpit.uncapped"
-
-
-class ResponseTooLarge(httpx.TransportError):
-    """A response body went past the connector's `max_response_bytes`."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"response larger than {_size(limit)}")
-        self.limit = limit
-
-
-def _size(n: int) -> str:
-    for unit, factor in (("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= factor and n % factor == 0:
-            return f"{n // factor} {unit}"
-    return f"{n} bytes"
-
-
-class _CappedStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, limit: int) -> None:
-        self._inner = inner
-        self._limit = limit
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        seen = 0
-        async for chunk in self._inner:
-            seen += len(chunk)
-            if seen > self._limit:
-                raise ResponseTooLarge(self._limit)
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-class CappedTransport(httpx.AsyncBaseTransport):
-    """Wraps a transport so no response body grows past `limit` bytes.
-
-    A declared Content-Length over the cap is refused before any of the body is read;
-    otherwise the body is counted as it arrives and the connection dropped at the cap,
-    so a hostile or broken server cannot make the cockpit buffer gigabytes.
-    """
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, limit: int) -> None:
-        self.inner = inner
-        self.limit = limit
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        if request.extensions.get(UNCAPPED):
-            return response
-        length = response.headers.get("content-length", "")
-        if length.isdigit() and int(length) > self.limit:
-            await response.aclose()
-            raise ResponseTooLarge(self.limit)
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _CappedStream(response.stream, self.limit)
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-def origin(url: httpx.URL) -> str:
-    """scheme://host:port, with the scheme's default port spelled out."""
-    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
-    return f"{url.scheme}://{url.host}:{port}"
 
 
 def parse_link(header: str | None) -> dict[str, str]:
@@ -110,32 +41,6 @@ def parse_link(header: str | None) -> dict[str, str]:
     if not header:
         return {}
     return {rel: url for url, rel in _LINK_RE.findall(header)}
-
-
-def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from Retry-After (seconds or HTTP date) or X-RateLimit-Reset (epoch)."""
-    now = time.time() if now is None else now
-    value = headers.get("retry-after")
-    if value:
-        value = value.strip()
-        if value.isdigit():
-            return float(value)
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-        except (TypeError, ValueError):
-            pass
-    for name in ("x-ratelimit-reset", "ratelimit-reset"):
-        reset = headers.get(name)
-        left = headers.get(name.replace("reset", "remaining"), "0").strip()
-        if left.isdigit() and int(left) > 0:
-            # Budget left: the reset does not explain this refusal (GitHub's secondary
-            # limits), so the caller picks its own wait.
-            continue
-        if reset and reset.strip().isdigit():
-            seconds = float(reset)
-            # GitHub sends an epoch; IETF drafts and GitLab's RateLimit-Reset may send delta.
-            return max(0.0, seconds - now) if seconds > 1e9 else seconds
-    return None
 
 
 @dataclass
@@ -425,51 +330,6 @@ class Api:
         return self.redact(httpx.URL(url).path)
 
     def _error(self, method: str, url: str, resp: httpx.Response) -> Exception:
-        status = resp.status_code
-        detail = self.redact(_message(resp))
-        where = f"{self.name}: {method} {self._path(url)} -> {status}"
+        where = f"{self.name}: {method} {self._path(url)} -> {resp.status_code}"
         wait = retry_after(resp.headers, self._clock())
-        limited = status == 429 or (
-            status == 403
-            and (
-                resp.headers.get("x-ratelimit-remaining") == "0"
-                or "retry-after" in resp.headers
-                or "rate limit" in detail.lower()
-            )
-        )
-        if limited:
-            when = f"; retry in {wait:.0f}s" if wait is not None else ""
-            return RateLimited(f"{where}: rate limited{when}", retry_after=wait)
-        if status in (401, 403):
-            hint = (
-                "credentials refused"
-                if status == 401
-                else "forbidden (missing scope or permission)"
-            )
-            return Unauthorized(f"{where}: {hint}{': ' + detail if detail else ''}")
-        if status >= 500:
-            return Unreachable(f"{where}: server error{': ' + detail if detail else ''}")
-        return Rejected(f"{where}{': ' + detail if detail else ''}")
-
-
-def _message(resp: httpx.Response) -> str:
-    """The human part of an error body, cleaned and short (bodies are untrusted)."""
-    try:
-        body = resp.json()
-    except ValueError:
-        return clean(resp.text.strip(), limit=200)
-    if isinstance(body, dict):
-        for key in ("message", "error", "error_description", "errorMessage"):
-            value = body.get(key)
-            if isinstance(value, str) and value:
-                # GitHub's validation errors say "Validation Failed"; the why is in errors[].
-                errors = body.get("errors")
-                why = [
-                    e["message"]
-                    for e in (errors if isinstance(errors, list) else [])
-                    if isinstance(e, dict) and isinstance(e.get("message"), str)
-                ]
-                return clean("; ".join([value, *why]), limit=200)
-            if isinstance(value, dict | list):
-                return clean(json.dumps(value), limit=200)
-    return clean(json.dumps(body), limit=200)
+        return http_error(where, resp, self.redact(body_message(resp)), wait)

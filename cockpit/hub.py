@@ -51,7 +51,7 @@ def default_client(spec: ConnectorSpec) -> httpx.AsyncClient:
     import httpx
 
     from cockpit import __version__
-    from cockpit.http import CappedTransport
+    from cockpit.http_safety import CappedTransport
 
     # A connector whose options say verify_tls: false talks to a self-signed server.
     verify = getattr(spec.options, "verify_tls", True)

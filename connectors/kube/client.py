@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 import httpx
 
 from cockpit.errors import Unauthorized, Unreachable
-from cockpit.http import Api, CappedTransport
+from cockpit.http import Api
+from cockpit.http_safety import CappedTransport
 from connectors.kube.kubeconfig import Access
 
 T = TypeVar("T")

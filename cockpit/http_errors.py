@@ -1,0 +1,84 @@
+"""A failed HTTP answer as a cockpit error: which kind, when to retry, and a short safe message."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from cockpit.errors import ConnectorError, RateLimited, Rejected, Unauthorized, Unreachable
+from cockpit.sanitize import clean
+
+
+def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait from Retry-After (seconds or HTTP date) or X-RateLimit-Reset (epoch)."""
+    now = time.time() if now is None else now
+    value = headers.get("retry-after")
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+        except (TypeError, ValueError):
+            pass
+    for name in ("x-ratelimit-reset", "ratelimit-reset"):
+        reset = headers.get(name)
+        left = headers.get(name.replace("reset", "remaining"), "0").strip()
+        if left.isdigit() and int(left) > 0:
+            # Budget left: the reset does not explain this refusal (GitHub's secondary
+            # limits), so the caller picks its own wait.
+            continue
+        if reset and reset.strip().isdigit():
+            seconds = float(reset)
+            # GitHub sends an epoch; IETF drafts and GitLab's RateLimit-Reset may send delta.
+            return max(0.0, seconds - now) if seconds > 1e9 else seconds
+    return None
+
+
+def http_error(where: str, resp: httpx.Response, detail: str, wait: float | None) -> ConnectorError:
+    """The error for a 4xx/5xx answer; `where` names the call, `detail` is the body's message."""
+    status = resp.status_code
+    limited = status == 429 or (
+        status == 403
+        and (
+            resp.headers.get("x-ratelimit-remaining") == "0"
+            or "retry-after" in resp.headers
+            or "rate limit" in detail.lower()
+        )
+    )
+    if limited:
+        when = f"; retry in {wait:.0f}s" if wait is not None else ""
+        return RateLimited(f"{where}: rate limited{when}", retry_after=wait)
+    if status in (401, 403):
+        hint = "credentials refused" if status == 401 else "forbidden (missing scope or permission)"
+        return Unauthorized(f"{where}: {hint}{': ' + detail if detail else ''}")
+    if status >= 500:
+        return Unreachable(f"{where}: server error{': ' + detail if detail else ''}")
+    return Rejected(f"{where}{': ' + detail if detail else ''}")
+
+
+def body_message(resp: httpx.Response) -> str:
+    """The human part of an error body, cleaned and short (bodies are untrusted)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return clean(resp.text.strip(), limit=200)
+    if isinstance(body, dict):
+        for key in ("message", "error", "error_description", "errorMessage"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                # GitHub's validation errors say "Validation Failed"; the why is in errors[].
+                errors = body.get("errors")
+                why = [
+                    e["message"]
+                    for e in (errors if isinstance(errors, list) else [])
+                    if isinstance(e, dict) and isinstance(e.get("message"), str)
+                ]
+                return clean("; ".join([value, *why]), limit=200)
+            if isinstance(value, dict | list):
+                return clean(json.dumps(value), limit=200)
+    return clean(json.dumps(body), limit=200)
