@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from cockpit.clock import Clock
-from cockpit.config import IdentityConfig
 from cockpit.plan import Plan
 from cockpit.policy import Decision
+from cockpit.policy_config import IdentityConfig
 from cockpit.sanitize import clean
 
 if TYPE_CHECKING:

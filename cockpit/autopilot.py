@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from cockpit import targets
 from cockpit.analysis import decision_of, summarise
-from cockpit.config import PolicyConfig
 from cockpit.model import Canary, Verdict
+from cockpit.policy_config import PolicyConfig
 from cockpit.snapshot import FleetSnapshot
 
 if TYPE_CHECKING:

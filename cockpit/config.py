@@ -12,16 +12,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from cockpit import options as opt
 from cockpit import people
 from cockpit.analysis import CanaryConfig
 from cockpit.connector import Connector
 from cockpit.errors import ConfigError, PluginError
-from cockpit.model import ChangeWindow, Environment
+from cockpit.model import Environment
 from cockpit.options import Duration, LineMap, Secret
 from cockpit.people import PersonConfig
+from cockpit.policy_config import EnvironmentPolicy, IdentityConfig, PolicyConfig, check_policy
 
 PRODUCTION_NAMES = {"prod", "production", "prd", "live"}
 
@@ -64,104 +65,6 @@ class UiConfig:
 @dataclass
 class AuditConfig:
     path: str | None = None  # default: audit.sqlite3 in the user data directory
-
-
-@dataclass
-class WindowConfig:
-    """A recurring allow window or blackout, as written in config."""
-
-    name: str
-    schedule: str  # cron, in `timezone`
-    duration: Duration
-    timezone: str = "UTC"
-    kind: Literal["allow", "deny"] = "allow"
-    environments: list[str] = field(default_factory=list)  # empty: every environment
-
-    def validate(self) -> None:
-        from cockpit import windows
-
-        windows.validate(self.window())
-
-    def window(self) -> ChangeWindow:
-        return ChangeWindow(
-            name=self.name,
-            schedule=self.schedule,
-            duration_minutes=max(int(self.duration // 60), 1) if self.duration else 0,
-            timezone=self.timezone,
-            kind=self.kind,
-            environments=tuple(self.environments),
-        )
-
-
-ACTION_NAMES = Literal[
-    "approve",
-    "reject",
-    "promote",
-    "rollback",
-    "pause",
-    "resume",
-    "abort",
-    "sync",
-    "rerun",
-    "restart",
-    "retry",
-    "*",
-]
-
-
-@dataclass
-class EnvironmentPolicy:
-    """Rules for one environment; unset fields fall back to the defaults described."""
-
-    permissions: dict[ACTION_NAMES, list[str]] = field(default_factory=dict)  # action -> roles
-    gates: list[str] | None = None  # required for promote; default: every gate
-    unknown_gates: Literal["block", "warn"] | None = None  # default: block in production
-    two_person: list[ACTION_NAMES] = field(default_factory=list)  # need another operator first
-    approvals: int = 1  # distinct approvers a two-person request needs
-    break_glass: list[ACTION_NAMES] | None = None  # may override a closed window / failed gate
-    typed_confirmation: bool | None = None  # default: production environments
-    signed_approvals: bool = False
-    auto_rollback: bool | None = None  # failing canary verdict: roll back (True) or banner
-    # A change's remote author that maps to no operator: refuse (production default) or warn.
-    unmapped_identity: Literal["refuse", "warn"] | None = None
-
-    def validate(self) -> None:
-        if self.approvals < 1:
-            raise ValueError("approvals must be at least 1")
-
-
-@dataclass
-class AutoRollbackPolicy:
-    """How far an automatic rollback (a failing canary verdict) may go on its own."""
-
-    break_glass: bool = False  # may it override a closed window, as a person can with a reason?
-
-
-@dataclass
-class PolicyConfig:
-    roles: dict[str, list[str]] = field(default_factory=dict)  # role -> users and @groups
-    permissions: dict[ACTION_NAMES, list[str]] = field(default_factory=dict)
-    environments: dict[str, EnvironmentPolicy] = field(default_factory=dict)
-    windows: list[WindowConfig] = field(default_factory=list)
-    reason_min_length: int = 10
-    break_glass: list[ACTION_NAMES] = field(default_factory=lambda: ["rollback", "abort", "pause"])
-    auto_rollback: AutoRollbackPolicy = field(default_factory=AutoRollbackPolicy)
-    unmapped_identity: Literal["refuse", "warn"] | None = None  # default for every environment
-
-    def validate(self) -> None:
-        if self.reason_min_length < 1:
-            raise ValueError("reason_min_length must be at least 1")
-
-
-@dataclass
-class IdentityConfig:
-    """SSH-signed approvals (where policy asks for them): whose key, checked against what."""
-
-    signing_key: str | None = None  # a public key whose private half is in ssh-agent, or a key file
-    allowed_signers: str | None = None  # ssh-keygen's allowed_signers file
-    principal: str | None = None  # the principal to verify as; default: the OS user
-    namespace: str = "release-approval@cockpit"
-    revoked: str | None = None  # a KRL or revoked-keys file
 
 
 @dataclass
@@ -398,30 +301,7 @@ def build(
             raise lines.error(("keys", binding_id), f"unknown key binding id {binding_id!r}{hint}")
         if not key.strip():
             raise lines.error(("keys", binding_id), "a key binding is a non-empty key name")
-    for name in raw.policy.environments:
-        if name not in env_names:
-            hint = opt._suggest(name, sorted(env_names))
-            raise lines.error(
-                ("policy", "environments", name), f"unknown environment {name!r}{hint}"
-            )
-    for i, w in enumerate(raw.policy.windows):
-        for name in w.environments:
-            if name not in env_names:
-                raise lines.error(
-                    ("policy", "windows", i, "environments"), f"unknown environment {name!r}"
-                )
-    roles = set(raw.policy.roles)
-    perm_sources: list[tuple[opt.Path, Mapping[Any, list[str]]]] = [
-        (("policy", "permissions"), raw.policy.permissions)
-    ]
-    for n, p in raw.policy.environments.items():
-        perm_sources.append((("policy", "environments", n, "permissions"), p.permissions))
-    for place, perms in perm_sources:
-        for action, allowed in perms.items():
-            for role in allowed:
-                if role not in roles and role != "*":
-                    hint = opt._suggest(role, sorted(roles))
-                    raise lines.error((*place, action), f"unknown role {role!r}{hint}")
+    check_policy(raw.policy, env_names, lines)
     for place, problem in people.problems(raw.identities):
         raise lines.error(("identities", *place), problem)
     return Settings(

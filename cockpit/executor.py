@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from cockpit.action_record import ActionRecorder, AuditUnavailable, event
 from cockpit.clock import Clock
-from cockpit.config import IdentityConfig
 from cockpit.hub import Hub
 from cockpit.model import Action, ActionKind, ActionResult
 from cockpit.outcome import DUPLICATE, FAILED, PENDING, SUCCEEDED, Outcome
 from cockpit.plan import Plan, blockers, refused
 from cockpit.policy import NEEDS_APPROVAL, REFUSED, Decision, Operator, Policy
+from cockpit.policy_config import IdentityConfig
 from cockpit.sanitize import clean
 from cockpit.twoperson import TWO_PERSON_SOURCE, action_to_data
 from cockpit.twoperson_flow import TwoPersonFlow
@@ -158,7 +158,8 @@ class Executor:
                 plan, reason.strip(), ticket.strip(), break_glass, confirmation, actor, operator
             )
         except AuditUnavailable as exc:  # "requested" comes first: nothing was run
-            return Outcome(FAILED, f"nothing was run: the audit log is unavailable ({exc})")
+            message = f"nothing was run: the audit log is unavailable ({exc})"
+            return Outcome(FAILED, message, audit_unavailable=True)
         finally:
             self._in_flight.discard(key)
 

@@ -14,10 +14,10 @@ from datetime import datetime
 
 from cockpit import gates as gates_mod
 from cockpit import windows as windows_mod
-from cockpit.config import EnvironmentPolicy, PolicyConfig
 from cockpit.identity import unresolved_user
 from cockpit.model import Action, ActionKind, ChangeWindow, Gate, GateStatus, PendingApproval
 from cockpit.people import People, PersonConfig
+from cockpit.policy_config import EnvironmentPolicy, PolicyConfig
 from cockpit.snapshot import FleetSnapshot
 
 # Restart and retry were once part of `rerun`: a config written then that names `rerun`
