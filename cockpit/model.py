@@ -2,30 +2,25 @@
 
 Every fact a connector returns names its `source` (the connector instance) and when it was
 `observed_at`; datetimes are always timezone-aware (`__post_init__` refuses naive ones).
+The canary's facts live in `cockpit.canary_model` and are named here too, so this stays
+the one import a connector needs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from cockpit.aware import check_aware
+from cockpit.canary_model import BurnWindow as BurnWindow
+from cockpit.canary_model import Canary, CanaryMetrics
+from cockpit.canary_model import CanaryPhase as CanaryPhase
+from cockpit.canary_model import MetricSeries as MetricSeries
+from cockpit.canary_model import MetricVerdict as MetricVerdict
+from cockpit.canary_model import Verdict as Verdict
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-_DATETIME_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _check_aware(obj: object) -> None:
-    cls = type(obj)
-    names = _DATETIME_FIELDS.get(cls)
-    if names is None:  # which fields can hold a datetime, worked out once per class
-        names = tuple(f.name for f in fields(cls) if "datetime" in str(f.type))  # type: ignore[arg-type]
-        _DATETIME_FIELDS[cls] = names
-    for name in names:
-        value = getattr(obj, name)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise ValueError(f"{cls.__name__}.{name} must be timezone-aware")
 
 
 class Status(StrEnum):
@@ -57,19 +52,6 @@ class Health(StrEnum):
     SUSPENDED = "suspended"
     MISSING = "missing"
     UNKNOWN = "unknown"
-
-
-class CanaryPhase(StrEnum):
-    PROGRESSING = "progressing"
-    PAUSED = "paused"
-    PROMOTED = "promoted"
-    ABORTED = "aborted"
-    FAILED = "failed"
-    SUCCEEDED = "succeeded"
-
-    @property
-    def active(self) -> bool:
-        return self in (CanaryPhase.PROGRESSING, CanaryPhase.PAUSED)
 
 
 class GateStatus(StrEnum):
@@ -127,7 +109,7 @@ class Revision:
     rollback: bool = False
 
     def __post_init__(self) -> None:
-        _check_aware(self)
+        check_aware(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +131,7 @@ class Deployment:
     message: str = ""
 
     def __post_init__(self) -> None:
-        _check_aware(self)
+        check_aware(self)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -179,7 +161,7 @@ class Stage:
     environment: str = ""  # the environment a deploy stage targets, if any
 
     def __post_init__(self) -> None:
-        _check_aware(self)
+        check_aware(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +187,7 @@ class PipelineRun:
     url: str = ""
 
     def __post_init__(self) -> None:
-        _check_aware(self)
+        check_aware(self)
 
     def duration(self, now: datetime) -> float | None:
         if self.started_at is None:
@@ -219,118 +201,6 @@ class PipelineRun:
             if not stage.status.terminal:
                 return stage
         return None
-
-
-@dataclass(frozen=True, slots=True)
-class MetricSeries:
-    """One canary metric: baseline and canary samples taken at the same instants."""
-
-    name: str
-    unit: str
-    times: tuple[datetime, ...]
-    baseline: tuple[float, ...]
-    canary: tuple[float, ...]
-    direction: str = "increase"  # which way is bad: increase, decrease, either
-    critical: bool = False
-    group: str = ""
-    # How a metrics source asks the judge to weigh this series (None: the judge's default).
-    weight: float | None = None  # the weight of this metric's group in the score
-    tolerance: float | None = None
-    min: float | None = None  # absolute thresholds the canary's values must stay within
-    max: float | None = None
-    # Effect-size gates (mean ratio canary/baseline): a significant shift smaller than this
-    # is not a failure. None: any significant shift in the bad direction counts.
-    allowed_increase: float | None = None
-    allowed_decrease: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class MetricVerdict:
-    name: str
-    classification: str  # Pass, High, Low, Nodata, NodataFailMetric, Error
-    reason: str
-    critical: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The canary judge's answer: a score against thresholds and a decision."""
-
-    score: float
-    decision: str  # pass, marginal, fail, nodata
-    marginal: float
-    passing: float
-    metrics: tuple[MetricVerdict, ...] = ()
-    digest: str = ""
-    reason: str = ""
-    observed_at: datetime | None = None  # the newest sample it rests on: its evidence's age
-
-
-@dataclass(frozen=True, slots=True)
-class Canary:
-    service: str
-    environment: str
-    baseline_version: str
-    canary_version: str
-    step: int  # 1-based index of the current step
-    steps: int
-    weight: int  # percent of traffic on the canary
-    phase: CanaryPhase
-    started_at: datetime
-    source: str
-    observed_at: datetime
-    metrics: tuple[MetricSeries, ...] = ()
-    verdict: Verdict | None = None
-    canary_digest: str = ""
-    message: str = ""  # pause reason, abort message
-    remote_id: str = ""
-    # Paused only by a pause step of its own, which ends by itself: an operator may hold it.
-    at_pause_step: bool = False
-
-    def __post_init__(self) -> None:
-        _check_aware(self)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.service, self.environment)
-
-
-@dataclass(frozen=True, slots=True)
-class BurnWindow:
-    """Requests and errors of the canary over one trailing window (SLO burn-rate input)."""
-
-    seconds: float
-    errors: float
-    total: float
-
-
-@dataclass(frozen=True, slots=True)
-class CanaryMetrics:
-    """Metric series for one canary from a metrics source (Prometheus), to be judged.
-
-    The hub attaches them to the canary that a rollout source (Argo Rollouts, the demo)
-    reports for the same (service, environment) when that canary carries none itself.
-    """
-
-    service: str
-    environment: str
-    metrics: tuple[MetricSeries, ...]
-    source: str
-    observed_at: datetime
-    baseline_version: str = ""
-    canary_version: str = ""
-    error: str = ""  # why some series could not be fetched (no data is not an error)
-    # The SLO's error-budget burn over trailing windows (5m, 30m, 1h, 6h, 3d, ...), when the
-    # source is configured for it; the multi-window rule trips a rollback (page) or a hold.
-    slo: float | None = None
-    burn: tuple[BurnWindow, ...] = ()
-
-    def __post_init__(self) -> None:
-        _check_aware(self)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.service, self.environment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +221,7 @@ class DriftReport:
     observed_at: datetime
 
     def __post_init__(self) -> None:
-        _check_aware(self)
+        check_aware(self)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -373,7 +243,7 @@ class Alert:
     labels: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
-        _check_aware(self)
+        check_aware(self)
 
     @property
     def firing(self) -> bool:
@@ -415,7 +285,7 @@ class PendingApproval:
     gates: tuple[Gate, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_aware(self)
+        check_aware(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,7 +333,7 @@ class Observation:
     runs_delta: tuple[datetime, frozenset[str], frozenset[str]] | None = None
 
     def __post_init__(self) -> None:
-        _check_aware(self)
+        check_aware(self)
 
 
 @dataclass(frozen=True, slots=True)
