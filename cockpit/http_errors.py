@@ -6,11 +6,15 @@ import json
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
 
 import httpx
 
 from cockpit.errors import ConnectorError, RateLimited, Rejected, Unauthorized, Unreachable
 from cockpit.sanitize import clean
+
+# An error page's title or first words are near its top; the rest is not parsed.
+_PAGE_READ = 64 * 1024
 
 
 def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
@@ -66,7 +70,10 @@ def body_message(resp: httpx.Response) -> str:
     try:
         body = resp.json()
     except ValueError:
-        return clean(resp.text.strip(), limit=200)
+        text = resp.text.strip()
+        if "html" in resp.headers.get("content-type", "").lower() or text.startswith("<"):
+            return page_summary(text)
+        return clean(text, limit=200)
     if isinstance(body, dict):
         for key in ("message", "error", "error_description", "errorMessage"):
             value = body.get(key)
@@ -82,3 +89,49 @@ def body_message(resp: httpx.Response) -> str:
             if isinstance(value, dict | list):
                 return clean(json.dumps(value), limit=200)
     return clean(json.dumps(body), limit=200)
+
+
+class _PageText(HTMLParser):
+    """An HTML page's title and visible text; scripts and styles are not text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.title: list[str] = []
+        self.text: list[str] = []
+        self._hidden = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._hidden += 1
+        elif tag == "title":
+            self._in_title = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._hidden = max(self._hidden - 1, 0)
+        elif tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+        elif not self._hidden:
+            self.text.append(data)
+
+
+def page_summary(page: str) -> str:
+    """An HTML error page (proxy, load balancer, Jenkins) as its title and first words of text.
+
+    Jenkins titles every error page "Error 403" and puts the why (the missing permission)
+    in the body, so the text is kept after the title unless it only repeats it.
+    """
+    parser = _PageText()
+    parser.feed(page[:_PAGE_READ])
+    parser.close()
+    title = " ".join("".join(parser.title).split())
+    text = " ".join(" ".join(parser.text).split())
+    if title and text.startswith(title):
+        text = text[len(title) :].lstrip()
+    summary = "HTML page" + (f" '{title}'" if title else "") + (f": {text}" if text else "")
+    return clean(summary, limit=200)

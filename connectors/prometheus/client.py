@@ -24,6 +24,7 @@ from prometheus_api_client.prometheus_connect import PrometheusConnect
 from urllib3.util.retry import Retry
 
 from cockpit.errors import ConnectorError, RateLimited, Rejected, Unauthorized, Unreachable
+from cockpit.http_errors import page_summary
 from cockpit.sanitize import clean
 
 CONCURRENCY = 4  # queries in flight per connector: threads are shared with the whole app
@@ -152,6 +153,8 @@ class Queries:
         if isinstance(body, dict) and isinstance(body.get("error"), str):
             kind = body.get("errorType")
             text = f"{kind}: {body['error']}" if isinstance(kind, str) else body["error"]
+        elif text.startswith("<"):  # a proxy's or load balancer's error page
+            text = page_summary(text)
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return clean(text, limit=240)

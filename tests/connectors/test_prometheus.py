@@ -270,6 +270,11 @@ async def test_a_refused_query_spoils_only_its_own_metric(
     [
         (recorded("timeout.json", 503), Unreachable, "503: server error: timeout: query timed out"),
         ((500, b"upstream connect error"), Unreachable, "500: server error: upstream connect"),
+        (
+            (502, b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"),
+            Unreachable,
+            "502: server error: HTML page '502 Bad Gateway'",
+        ),
         ((401, b"Unauthorized\n"), Unauthorized, "401: credentials refused"),
         ((403, b"Forbidden\n"), Unauthorized, "403: forbidden"),
         ((200, b'{"status":"success","data":{"resultType":"matr'), Unreachable, "malformed JSON"),
