@@ -9,17 +9,15 @@ annotation).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from cockpit.connector import Capability
 from cockpit.errors import Rejected
 from cockpit.model import Action, ActionKind, ActionResult, Deployment, Health, Revision, Status
-from connectors.kube.base import KubeConnector, KubeOptions, Memo, require, stamp
+from connectors.kube.base import KubeConnector, KubeOptions, Memo, require
 from connectors.kube.client import (
     DEPLOYMENTS,
     JSON_PATCH,
@@ -119,19 +117,8 @@ class KubernetesConnector(KubeConnector):
         generation = self.generation()
         if generation == self._seen:
             return self._last
-        owned: dict[str, list[Obj]] = defaultdict(list)
-        for rs in self.objects(REPLICASETS):
-            owned[controller_uid(rs)].append(rs)
-        out = []
-        for obj in self.objects(DEPLOYMENTS):
-            sets = owned.get(str(meta(obj).get("uid", "")), [])
-            out.append(
-                self._memo.get(
-                    ident(obj), stamp(obj, *sets), partial(self._to_deployment, obj, sets)
-                )
-            )
-        self._memo.done()
-        self._seen, self._last = generation, tuple(out)
+        self._last = self.owned_deployments(DEPLOYMENTS, self._memo, self._to_deployment)
+        self._seen = generation
         return self._last
 
     def _to_deployment(self, obj: Obj, sets: list[Obj]) -> Deployment:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
 
@@ -19,12 +20,12 @@ import httpx
 from cockpit.clock import Clock
 from cockpit.connector import Connector
 from cockpit.errors import Rejected, Unreachable
-from cockpit.model import Action
+from cockpit.model import Action, Deployment
 from cockpit.options import Secret
 from connectors.kube import kubeconfig
-from connectors.kube.client import Kube, Resource, http_client
+from connectors.kube.client import REPLICASETS, Kube, Resource, http_client
 from connectors.kube.kubeconfig import Access
-from connectors.kube.objects import Obj, ident, meta
+from connectors.kube.objects import Obj, controller_uid, ident, meta
 from connectors.kube.watch import Informer, backoff
 
 T = TypeVar("T")
@@ -167,6 +168,23 @@ class KubeConnector(Connector):
     def objects(self, resource: Resource) -> Iterator[Obj]:
         for informer in self.informers.get(resource, ()):
             yield from informer.items.values()
+
+    def owned_deployments(
+        self,
+        owners: Resource,
+        memo: Memo[Deployment],
+        to_deployment: Callable[[Obj, list[Obj]], Deployment],
+    ) -> tuple[Deployment, ...]:
+        """Each owner (Deployment, Rollout) mapped with the ReplicaSets it controls, through `memo`."""
+        owned: dict[str, list[Obj]] = {}
+        for rs in self.objects(REPLICASETS):
+            owned.setdefault(controller_uid(rs), []).append(rs)
+        out = []
+        for obj in self.objects(owners):
+            sets = owned.get(str(meta(obj).get("uid", "")), [])
+            out.append(memo.get(ident(obj), stamp(obj, *sets), partial(to_deployment, obj, sets)))
+        memo.done()
+        return tuple(out)
 
     def generation(self) -> tuple[int, ...]:
         """Changes whenever any mirrored object changes (to reuse mapped facts otherwise)."""

@@ -124,19 +124,7 @@ class ArgoRolloutsConnector(KubeConnector):
     async def deployments(self) -> Sequence[Deployment]:
         """What each Rollout runs for sure: its stable ReplicaSet, and the revisions before."""
         await self.sync()
-        owned: dict[str, list[Obj]] = {}
-        for rs in self.objects(REPLICASETS):
-            owned.setdefault(controller_uid(rs), []).append(rs)
-        out = []
-        for ro in self.objects(ROLLOUTS):
-            sets = owned.get(str(meta(ro).get("uid", "")), [])
-            out.append(
-                self._deployments.get(
-                    ident(ro), stamp(ro, *sets), partial(self._to_deployment, ro, sets)
-                )
-            )
-        self._deployments.done()
-        return tuple(out)
+        return self.owned_deployments(ROLLOUTS, self._deployments, self._to_deployment)
 
     def _to_deployment(self, ro: Obj, sets: list[Obj]) -> Deployment:
         container = self.options.container
