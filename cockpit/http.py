@@ -332,4 +332,4 @@ class Api:
     def _error(self, method: str, url: str, resp: httpx.Response) -> Exception:
         where = f"{self.name}: {method} {self._path(url)} -> {resp.status_code}"
         wait = retry_after(resp.headers, self._clock())
-        return http_error(where, resp, self.redact(body_message(resp)), wait)
+        return http_error(where, resp, body_message(resp, self.redact), wait)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 
@@ -65,15 +65,21 @@ def http_error(where: str, resp: httpx.Response, detail: str, wait: float | None
     return Rejected(f"{where}{': ' + detail if detail else ''}")
 
 
-def body_message(resp: httpx.Response) -> str:
-    """The human part of an error body, cleaned and short (bodies are untrusted)."""
+def body_message(resp: httpx.Response, redact: Callable[[str], str] = str) -> str:
+    """The human part of an error body, cleaned and short (bodies are untrusted).
+
+    Secrets are redacted before anything is cut, so a cut never leaves part of one."""
+
+    def short(text: str) -> str:
+        return clean(redact(text), limit=200)
+
     try:
         body = resp.json()
     except ValueError:
         text = resp.text.strip()
         if "html" in resp.headers.get("content-type", "").lower() or text.startswith("<"):
-            return page_summary(text)
-        return clean(text, limit=200)
+            return page_summary(redact(text))
+        return short(text)
     if isinstance(body, dict):
         for key in ("message", "error", "error_description", "errorMessage"):
             value = body.get(key)
@@ -85,10 +91,10 @@ def body_message(resp: httpx.Response) -> str:
                     for e in (errors if isinstance(errors, list) else [])
                     if isinstance(e, dict) and isinstance(e.get("message"), str)
                 ]
-                return clean("; ".join([value, *why]), limit=200)
+                return short("; ".join([value, *why]))
             if isinstance(value, dict | list):
-                return clean(json.dumps(value), limit=200)
-    return clean(json.dumps(body), limit=200)
+                return short(json.dumps(value))
+    return short(json.dumps(body))
 
 
 class _PageText(HTMLParser):

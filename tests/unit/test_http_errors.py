@@ -78,3 +78,19 @@ async def test_a_plain_text_error_body_is_unchanged() -> None:
 async def test_an_html_page_with_no_text_says_only_that_it_was_html() -> None:
     error = await error_of(500, b"<html><body><script>boom()</script></body></html>")
     assert str(error).endswith("server error: HTML page")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/json", "text/html"])
+async def test_a_secret_straddling_the_cut_never_leaks_its_first_part(content_type: str) -> None:
+    """Error bodies are cut to 200 characters: redacting after the cut would miss a token
+    the cut split, and print its first half."""
+    for at in range(185, 200):
+        text = "x" * at + " " + TOKEN + " echoed back"
+        if content_type == "application/json":
+            body = ('{"message": "' + text + '"}').encode()
+        elif content_type == "text/html":
+            body = f"<html><body><p>{text}</p></body></html>".encode()
+        else:
+            body = text.encode()
+        error = await error_of(400, body, content_type)
+        assert "s3cret" not in str(error) and "s3c" not in str(error).replace("x", "")
