@@ -155,7 +155,7 @@ class Policy:
         for perms in (self.env(environment).permissions, self.config.permissions):
             for name in (*_names(kind), "*"):
                 if name in perms:
-                    return list(perms[name])  # type: ignore[index]
+                    return list(perms[name])
         return None
 
     def break_glass_actions(self, environment: str) -> set[str]:
