@@ -24,7 +24,7 @@ from cockpit.config import ConnectorSpec
 from cockpit.connector import Connector
 from cockpit.errors import ConnectorError, RateLimited
 from cockpit.model import Environment, Observation
-from cockpit.sanitize import clean, inert
+from cockpit.sanitize import InertMemo, clean
 from cockpit.snapshot import FleetSnapshot, SourceState
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ class Instance:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     failures: int = 0
     task: asyncio.Task[None] | None = None
+    inert: InertMemo = field(default_factory=InertMemo)  # cleans what each poll brings new
 
 
 class Hub:
@@ -234,7 +235,7 @@ class Hub:
                 if not isinstance(obs, Observation):
                     raise TypeError(f"poll() returned {type(obs).__name__}, not Observation")
                 # The one place connector text enters the snapshot: made inert here, once.
-                obs = inert(obs)
+                obs = inst.inert(obs)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -160,3 +160,34 @@ def test_inert_keeps_clean_objects_as_they_are_and_newlines_in_messages() -> Non
     cleaned = inert(dirty)
     assert cleaned.runs[0] is run and cleaned.runs[1].author == "x^[]52;c;ZQ==^G"
     assert cleaned.runs[1].message == "fix: thing\n\nbody"
+
+
+def test_the_hubs_memo_cleans_what_is_new_in_each_poll_and_reuses_the_rest() -> None:
+    """The hub cleans each poll through InertMemo: an item seen in the previous poll reuses
+    its cleaned form (no walk), a new or changed item is cleaned, hostile or not."""
+    from datetime import timedelta
+
+    from cockpit.model import MetricSeries, Observation, PipelineRun, Stage, Status
+    from cockpit.sanitize import InertMemo
+    from tests.app.helpers import T0
+
+    def run(n: int, author: str) -> PipelineRun:
+        return PipelineRun(
+            str(n), "web", "ci", n, Status.RUNNING, (Stage("build", Status.RUNNING),),
+            author, "abc1234", "msg", "main", T0 - timedelta(minutes=1), "s", T0,
+        )  # fmt: skip
+
+    memo = InertMemo()
+    clean_run, hostile = run(1, "ann"), run(2, "eve\x1b[2J")
+    first = memo(Observation("s", T0, runs=(clean_run, hostile)))
+    assert first.runs[0] is clean_run and first.runs[1].author == "eve^[[2J"
+    # Same objects again: the cleaned copy of the hostile run is reused, not rebuilt.
+    second = memo(Observation("s", T0, runs=(clean_run, hostile)))
+    assert second.runs[1] is first.runs[1]
+    # A changed (new) object is cleaned even though an equal-looking one was seen.
+    changed = replace(hostile, author="mallory\u202e")
+    third = memo(Observation("s", T0, runs=(clean_run, changed)))
+    assert third.runs[1].author == "mallory<U+202E>"
+    # Fields typed as numbers are skipped, text fields never are: a metric's name is cleaned.
+    series = MetricSeries("err\x1b", "%", (T0,), (1.0,), (2.0,))
+    assert inert(series).name == "err^["
