@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +25,7 @@ from cockpit.hub import ClientFactory, Hub, default_client
 from cockpit.journal import Journal
 from cockpit.keys import APP_KEYS, VIEWS
 from cockpit.model import Action
+from cockpit.outcome import Outcome
 from cockpit.sanitize import clean, literal_markup
 from cockpit.snapshot import FleetSnapshot
 from cockpit.wiring import make_executor, open_journal, wire_hub
@@ -241,18 +242,21 @@ class CockpitApp(App[int]):
         plan = self.executor.plan(action)
         if plan.decision.refused:
             await self.executor.record_refusal(plan)
-        from screens.dialog import ActionDialog
+        from screens.dialog import ActionDialog, Confirmed
 
-        confirmed = await self.push_screen_wait(ActionDialog(plan))
-        if confirmed is None:
+        def submit(confirmed: Confirmed) -> Awaitable[Outcome]:
+            return self.executor.submit(
+                plan,
+                reason=confirmed.reason,
+                ticket=confirmed.ticket,
+                break_glass=confirmed.break_glass,
+                confirmation=confirmed.confirmation,
+            )
+
+        # The dialog runs it: an audit log that refuses the first record is shown there.
+        outcome = await self.push_screen_wait(ActionDialog(plan, submit))
+        if not isinstance(outcome, Outcome):
             return
-        outcome = await self.executor.submit(
-            plan,
-            reason=confirmed.reason,
-            ticket=confirmed.ticket,
-            break_glass=confirmed.break_glass,
-            confirmation=confirmed.confirmation,
-        )
         severity = {
             "succeeded": "information",
             "pending": "warning",

@@ -21,3 +21,5 @@ class Outcome:
     request_id: str = ""
     remote_id: str = ""
     reasons: tuple[str, ...] = field(default=())
+    # The audit log refused the first record: nothing ran, and asking again may succeed.
+    audit_unavailable: bool = False

@@ -5,10 +5,15 @@ checklist with evidence, the change window, the policy decision and any connecto
 warnings; it asks for a reason (required) and a change ticket (optional), a typed service
 name where configured, and an explicit break-glass tick where policy demands one.
 Production is unmistakable. Focus starts on Cancel.
+
+Given a `submit`, the dialog runs the confirmed action itself and closes with its outcome;
+when the audit log refuses the first record nothing has run, and the error stays in the
+dialog, where the operator acted (Esc closes it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -21,6 +26,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from cockpit.executor import Plan
 from cockpit.gates import stale_evidence
+from cockpit.outcome import Outcome
 from cockpit.policy import BREAK_GLASS, NEEDS_APPROVAL, REFUSED
 from screens.widgets import GATE_STYLE, txt
 
@@ -86,14 +92,19 @@ def plan_text(plan: Plan) -> Text:
     return out
 
 
-class ActionDialog(ModalScreen[Confirmed | None]):
-    """Confirm (or refuse to confirm) one planned action."""
+Submit = Callable[[Confirmed], Awaitable[Outcome]]
+
+
+class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
+    """Confirm (or refuse to confirm) one planned action; with `submit`, also run it."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, submit: Submit | None = None) -> None:
         super().__init__(classes="production" if plan.decision.production else "")
         self.plan = plan
+        self.submit = submit
+        self.submitting = False
 
     def compose(self) -> ComposeResult:
         d = self.plan.decision
@@ -168,7 +179,7 @@ class ActionDialog(ModalScreen[Confirmed | None]):
             )
             return
         problems = self.problems()
-        self.query_one("#confirm-button", Button).disabled = bool(problems)
+        self.query_one("#confirm-button", Button).disabled = bool(problems) or self.submitting
         self.query_one("#dialog-why", Static).update(Text("; ".join(problems), style="dim"))
 
     @on(Input.Changed)
@@ -183,19 +194,35 @@ class ActionDialog(ModalScreen[Confirmed | None]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        # Closing now would cancel an action half run, its outcome never audited.
+        if not self.submitting:
+            self.dismiss(None)
 
     @on(Button.Pressed, "#confirm-button")
     def _confirm(self) -> None:
-        if self.problems() or self.plan.decision.outcome == REFUSED:
+        if self.problems() or self.plan.decision.outcome == REFUSED or self.submitting:
             return
-        self.dismiss(
-            Confirmed(
-                reason=self._value("#reason").strip(),
-                ticket=self._value("#ticket").strip(),
-                break_glass=self._glass(),
-                confirmation=self._value("#confirm")
-                if self.plan.decision.typed_confirmation
-                else None,
-            )
+        confirmed = Confirmed(
+            reason=self._value("#reason").strip(),
+            ticket=self._value("#ticket").strip(),
+            break_glass=self._glass(),
+            confirmation=self._value("#confirm") if self.plan.decision.typed_confirmation else None,
         )
+        if self.submit is None:
+            self.dismiss(confirmed)
+            return
+        self.submitting = True
+        self._validate()
+        self.query_one("#dialog-why", Static).update(Text("running…", style="dim"))
+        self.run_worker(self._run(self.submit, confirmed), group="actions", exit_on_error=False)
+
+    async def _run(self, submit: Submit, confirmed: Confirmed) -> None:
+        try:
+            outcome = await submit(confirmed)
+        finally:
+            self.submitting = False
+        if not outcome.audit_unavailable:
+            self.dismiss(outcome)
+            return
+        self._validate()  # the button comes back: asking again may find the log writable
+        self.query_one("#dialog-why", Static).update(Text(outcome.message, style="bold red"))

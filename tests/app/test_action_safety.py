@@ -7,13 +7,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import Button, Checkbox, Input
+import pytest
+from rich.text import Text
+from textual.widgets import Button, Checkbox, Input, Static
 
 from cockpit import config, options
 from cockpit.app import CockpitApp
 from cockpit.audit import Actor, EventType, open_store
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
+from cockpit.model import Action, ActionResult
 from screens.dialog import ActionDialog
 from screens.widgets import LiveTable
 from tests.app.helpers import T0  # Thursday 03:00 UTC
@@ -80,28 +83,45 @@ async def test_a_two_person_request_in_a_closed_window_asks_for_break_glass(
     assert EventType.BREAKGLASS_USED in kinds and EventType.APPROVAL_PENDING in kinds
 
 
-async def test_an_audit_log_that_cannot_be_written_runs_nothing_and_the_cockpit_stays(
-    tmp_path: Path,
+async def test_an_audit_log_that_cannot_be_written_shows_the_error_in_the_dialog_runs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     open_store(str(tmp_path / "audit.sqlite3"), clock=FixedClock(T0)).close()
     with sqlite3.connect(tmp_path / "audit.sqlite3") as conn:
         conn.execute("DROP TRIGGER audit_log_no_delete")  # the store now refuses to write
     app = cockpit(tmp_path)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        executed: list[Action] = []
+        connector = app.hub.connector("demo")
+
+        async def execute(action: Action) -> ActionResult:
+            executed.append(action)
+            return ActionResult(True, "ran")
+
+        monkeypatch.setattr(connector, "execute", execute)
         before = app.hub.snapshot.cell("cart", "prod").deployment
         dialog = await roll_back_cart(pilot, app)
         button = dialog.query_one("#confirm-button", Button)
         button.focus()
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        # The action's own worker waits on the dialog, which stays open: wait for the dialog's
+        # (started by the key press, gone from app.workers once done).
+        while any(w.node is dialog for w in app.workers):
+            await pilot.pause()
         assert app.is_running and app.return_code is None
-        messages = [n.message for n in app._notifications]
-        assert any(
-            m.startswith("nothing was run: the audit log is unavailable") for m in messages
-        ), messages
+        assert app.screen is dialog, "the dialog stays where the operator acted"
+        shown = dialog.query_one("#dialog-why", Static).content
+        assert isinstance(shown, Text), "shown literally, never parsed as markup"
+        assert shown.plain.startswith("nothing was run: the audit log is unavailable ("), shown
+        toasts = [n.message for n in app._notifications]
+        assert not [m for m in toasts if m.startswith("nothing was run")], "not behind its back"
+        assert executed == []
         await app.hub.refresh()
         assert app.hub.snapshot.cell("cart", "prod").deployment.version == before.version  # type: ignore[union-attr]
+        await pilot.press("escape")  # Esc still closes it
+        await pilot.pause()
+        assert not isinstance(app.screen, ActionDialog)
         await pilot.press("1")  # still answering keys
         await pilot.pause()
         assert app.is_running
+    assert executed == []
