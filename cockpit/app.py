@@ -23,7 +23,7 @@ from cockpit.clock import Clock, SystemClock
 from cockpit.config import Settings
 from cockpit.hub import ClientFactory, Hub, default_client
 from cockpit.journal import Journal
-from cockpit.keys import APP_KEYS, VIEWS
+from cockpit.keys import APP_KEYS, BY_ID, VIEWS, display
 from cockpit.model import Action
 from cockpit.outcome import Outcome
 from cockpit.sanitize import clean, literal_markup
@@ -387,6 +387,10 @@ class CockpitApp(App[int]):
 
     def header_extra(self) -> Text | None:
         parts = Text()
+        now = self.now()
+        if any(s.ok is False or s.stale(now) for s in self.snapshot.sources.values()):
+            key = display(self.settings.keys.get("sources", BY_ID["sources"].key))
+            parts.append(f"{key}: why ", style="dim")  # the top bar has room for a glyph only
         if self.read_only:
             parts.append(" READ-ONLY ", style="reverse bold")
         if self.settings.demo:
@@ -435,6 +439,11 @@ class CockpitApp(App[int]):
                         disabled[spec.id] = why
         self.push_screen(HelpScreen(dict(self.settings.keys), disabled))
 
+    def action_sources(self) -> None:
+        from screens.sources import SourcesScreen
+
+        self.push_screen(SourcesScreen())
+
     def action_refresh_now(self) -> None:
         self.hub.poke()
         self.notify("Refreshing every connector now", timeout=2)
@@ -466,6 +475,11 @@ class CockpitApp(App[int]):
             "Refresh now", "Poll every connector now (ctrl+r)", self.action_refresh_now
         )
         yield SystemCommand("Help: keys", "Every key binding and its id (?)", self.action_help)
+        yield SystemCommand(
+            "Sources: health and errors",
+            "Each connector's state, last success and last error (ctrl+s)",
+            self.action_sources,
+        )
         if isinstance(screen, FleetScreen) and screen.FILTERABLE:
             yield SystemCommand(
                 "Filter this view", "Type to narrow the rows (/)", screen.action_filter
@@ -476,7 +490,7 @@ class CockpitApp(App[int]):
 
     def _action_commands(self, screen: FleetScreen) -> Iterable[SystemCommand]:
         """Every action this view offers on its selection, or why it does nothing here."""
-        from cockpit.keys import ACTION_KEYS, display
+        from cockpit.keys import ACTION_KEYS
         from screens.base import ACTION_OF
 
         for spec in ACTION_KEYS:

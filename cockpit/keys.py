@@ -37,6 +37,7 @@ APP_KEYS: tuple[KeySpec, ...] = (
     ),
     KeySpec("help", "question_mark", "app.help", "Help", "app"),
     KeySpec("refresh", "ctrl+r", "app.refresh_now", "Refresh", "app", show=False),
+    KeySpec("sources", "ctrl+s", "app.sources", "Sources and their errors", "app", show=False),
     KeySpec(
         "canary.rollback",
         "B",

@@ -84,6 +84,8 @@ class TopBar(Static):
         line.append("  ")
         for state in snapshot.sources.values():
             label = state.label(now)
+            if label == "stale" and state.last_success is None:
+                label = "error"  # failing from the start: no data at all, not old data
             glyph, style = {
                 "ok": ("✓", "green"),
                 "error": ("✗", "red bold"),

@@ -1,0 +1,90 @@
+"""Sources: each connector's state, last success and last error, readable in full.
+
+The top bar has room for a glyph per source; this panel says why one is ✗ or ⚠. Error
+texts come from servers and connectors: cleaned where they enter the snapshot and shown
+here as plain text, never markup.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from cockpit.clock import ago
+from cockpit.sanitize import clean
+from cockpit.snapshot import FleetSnapshot, SourceState
+
+STATE_STYLE = {
+    "ok": ("✓", "green"),
+    "failing": ("✗", "red bold"),
+    "unreachable": ("✗", "red bold"),
+    "stale": ("⚠", "yellow bold"),
+    "connecting": ("…", "dim"),
+}
+
+
+def state_word(state: SourceState, now: datetime) -> str:
+    """ok, failing, unreachable (no answer at all: timeout or connection), stale, connecting."""
+    if state.ok is False:
+        # The hub words a connection failure "Unreachable: ..." and a timeout "timed out ...".
+        silent = state.error.startswith(("Unreachable", "timed out"))
+        return "unreachable" if silent else "failing"
+    label = state.label(now)
+    return "failing" if label == "error" else label
+
+
+def sources_text(snapshot: FleetSnapshot, now: datetime) -> Text:
+    """One block per source: state, last success, failures and retry, the last error."""
+    out = Text()
+    if not snapshot.sources:
+        out.append("No source is configured.", style="dim")
+    for state in snapshot.sources.values():
+        word = state_word(state, now)
+        glyph, style = STATE_STYLE[word]
+        out.append(f"{glyph} ", style=style)
+        out.append(clean(state.name, limit=24), style="bold")
+        out.append(f" ({clean(state.type, limit=20)})", style="dim")
+        out.append(f"  {word}", style=style)
+        out.append("\n    last success ")
+        out.append(f"{ago(state.last_success, now)} ago" if state.last_success else "never")
+        if state.failures:
+            out.append(f" · {state.failures} failed poll(s) in a row", style=style)
+        if state.retry_in is not None and state.ok is False:
+            out.append(f" · retry in {state.retry_in:.0f}s")
+        if state.error:
+            out.append("\n    last error: ", style=style)
+            out.append(clean(state.error, limit=300))
+        out.append("\n")
+    return out
+
+
+class SourcesScreen(ModalScreen[None]):
+    """Every source's health in words; ages move once a second while it is open."""
+
+    BINDINGS = [Binding("escape,q", "dismiss", "Close", id="sources.close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="sources-box"):
+            yield Static(id="sources-list")
+
+    def on_mount(self) -> None:
+        self._draw()
+        self.set_interval(1.0, self._draw)
+
+    def _draw(self) -> None:
+        app = self.app
+        now: datetime = app.now()  # type: ignore[attr-defined]
+        out = Text()
+        out.append("Sources", style="bold")
+        out.append("   (ctrl+r polls every source now; Esc closes)\n\n", style="dim")
+        out.append_text(sources_text(app.snapshot, now))  # type: ignore[attr-defined]
+        self.query_one("#sources-list", Static).update(out)
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
