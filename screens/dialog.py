@@ -219,10 +219,11 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
     async def _run(self, submit: Submit, confirmed: Confirmed) -> None:
         try:
             outcome = await submit(confirmed)
-        finally:
+        finally:  # also when it raised (the app reports that): the button comes back
             self.submitting = False
+            self._validate()
         if not outcome.audit_unavailable:
             self.dismiss(outcome)
             return
-        self._validate()  # the button comes back: asking again may find the log writable
+        # Nothing ran; asking again may find the log writable.
         self.query_one("#dialog-why", Static).update(Text(outcome.message, style="bold red"))
