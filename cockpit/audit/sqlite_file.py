@@ -186,6 +186,40 @@ def explain(exc: sqlite3.Error, path: str) -> AuditError:
     return AuditError(f"cannot read the audit log {path}: {exc}")
 
 
+def file_problem(conn: sqlite3.Connection, deep: bool) -> str:
+    """What SQLite's own check finds wrong with the file ('' when nothing).
+
+    quick_check reads every page, O(N), and computes every generated column to check its
+    type: ~5 s for a million records, most of it json_extract. integrity_check (`deep`)
+    also matches indexes to rows.
+    """
+    check = "integrity_check" if deep else "quick_check"
+    try:
+        found = [str(r[0]) for r in conn.execute(f"PRAGMA {check}(2)")]
+    except sqlite3.DatabaseError as exc:
+        return f"the database file is damaged: {exc}"
+    if found == ["ok"]:
+        return ""
+    lines = [ln for r in found for ln in r.splitlines() if not ln.startswith("***")]
+    return f"the database file is damaged: SQLite {check}: {lines[0] if lines else ''}"
+
+
+def snapshot_key(conn: sqlite3.Connection) -> tuple[object, ...]:
+    """What tells two read snapshots of a log apart; as a transaction's first read, fixes it.
+
+    Every commit the triggers let through appends a record, adds a meta key or changes the
+    schema, so two connections with the same key read the same log.
+    """
+    return tuple(
+        conn.execute(
+            "SELECT (SELECT schema_version FROM pragma_schema_version),"
+            " (SELECT page_count FROM pragma_page_count),"
+            " (SELECT count(*) FROM audit_meta), (SELECT max(seq) FROM audit_log),"
+            " (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1)"
+        ).fetchone()
+    )
+
+
 def prepare(path: str, create: bool) -> None:
     """Check where the log is to live; create it 0600 in a 0700 directory when asked."""
     if path == ":memory:":

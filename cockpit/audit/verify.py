@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from cockpit.audit import canonical as c
-from cockpit.audit.records import TS_FORMAT, AuditError, VerifyResult, parse
+from cockpit.audit.records import AuditError, VerifyResult, parse
 
 if TYPE_CHECKING:
     from cockpit.audit.checkpoint import Checkpoint
@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 Row = tuple[int, bytes, bytes, bytes]
 Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 50_000
+# A ts and its closing quote as records.TS_FORMAT has them, with every digit made 0: one
+# translate and compare per record instead of a decode and a regex (0.3 s a million records).
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_TS_SHAPE = b'0000-00-00T00:00:00.000Z"'
 
 
 def verify_rows(
@@ -36,8 +40,9 @@ def verify_rows(
     prev = c.GENESIS
     prev_ts = b""
     expected = 1
-    sha256 = hashlib.sha256
-    domain = c.DOMAIN
+    # Every record hash starts with the domain: copying a hash that has it is cheaper than
+    # a new hash of a concatenated copy of each body (0.5 s a million records).
+    chained = hashlib.sha256(c.DOMAIN).copy
     anchor_size = checkpoint.size if checkpoint else 0
     anchor_hash = bytes.fromhex(checkpoint.head_hash) if checkpoint else b""
     for seq, prev_hash, hash_, body in rows:
@@ -55,7 +60,10 @@ def verify_rows(
             what = "the genesis value" if seq == 1 else f"the hash of record {seq - 1}"
             why = f"prev_hash does not match {what}: a record was deleted, inserted or reordered"
             return _bad(seq - 1, prev, seq, why)
-        if sha256(domain + prev_hash + body).digest() != hash_:
+        hashed = chained()
+        hashed.update(prev_hash)
+        hashed.update(body)
+        if hashed.digest() != hash_:
             return _bad(
                 seq - 1, prev, seq, "content does not match its hash: the record was edited"
             )
@@ -109,9 +117,8 @@ def ts_of(body: bytes) -> bytes:
     is the top-level one (a quote inside a string is always escaped).
     """
     at = body.rfind(b'"ts":"')
-    ts = body[at + 6 : at + 30]
-    closed = at >= 0 and body[at + 30 : at + 31] == b'"'
-    return ts if closed and TS_FORMAT.fullmatch(ts.decode("latin-1")) else b""
+    ts = body[at + 6 : at + 31]
+    return ts[:-1] if at >= 0 and ts.translate(_DIGITS) == _TS_SHAPE else b""
 
 
 def _moved(seq: int, body: bytes) -> str:
