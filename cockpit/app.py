@@ -26,10 +26,11 @@ from cockpit.journal import Journal
 from cockpit.keys import APP_KEYS, BY_ID, VIEWS, display
 from cockpit.model import Action
 from cockpit.outcome import Outcome
-from cockpit.sanitize import clean, literal_markup
+from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from cockpit.wiring import make_executor, open_journal, wire_hub
 from screens.base import FleetScreen
+from screens.widgets import failing_banner, header_badges, window_label
 
 # Views other than the first are imported when first shown: start-up pays only for one.
 VIEW_SCREENS: dict[str, str] = {
@@ -166,31 +167,16 @@ class CockpitApp(App[int]):
         self.journal.close()
 
     async def _audit_lifecycle(self, kind: str) -> None:
-        from cockpit.audit import AuditEvent, EventType
-
         extra = {"config": self.settings.file or "(built-in demo)", "read_only": self.read_only}
         try:
-            await self.journal.append(
-                AuditEvent(EventType(kind), self.actor, None, kind, "info", extra=extra)
-            )
+            await self.journal.note(kind, self.actor, extra)
         except Exception as exc:  # the cockpit must say so, loudly, but still show the fleet
             self.notify(
                 f"audit log unavailable: {exc}", title="Audit", severity="error", timeout=30
             )
 
     async def record_audit_read(self) -> None:
-        from cockpit.audit import AuditEvent, EventType
-
-        await self.journal.append(
-            AuditEvent(
-                EventType.AUDIT_READ,
-                self.actor,
-                None,
-                "audit.read",
-                "info",
-                extra={"view": "audit"},
-            )
-        )
+        await self.journal.note("audit.read", self.actor, {"view": "audit"})
 
     # Actions -----------------------------------------------------------------------
     @cached_property
@@ -320,25 +306,11 @@ class CockpitApp(App[int]):
                         severity="error",
                         timeout=30,
                     )
-        banner = self._banner(snap)
+        banner = failing_banner([p for p in self.autopilot.failing(snap) if not p.automatic])
         if banner != self.banner:
             self.banner = banner
             if (screen := self._fleet_screen()) is not None:
                 screen.refresh_header(snap)
-
-    def _banner(self, snap: FleetSnapshot) -> Text | None:
-        failing = [p for p in self.autopilot.failing(snap) if not p.automatic]
-        if not failing:
-            return None
-        first = failing[0]
-        text = Text(" ⚠ CANARY FAILING ", style="bold reverse red")
-        text.append(f" {first.service} {first.canary_version} in {first.environment}", style="bold")
-        text.append(" · press B to roll back · ", style="bold")
-        if len(failing) > 1:
-            text.append(f"(+{len(failing) - 1} more) ")
-        text.append(first.summary)
-        text.truncate(200, overflow="ellipsis")
-        return text
 
     async def _auto_rollback(self, proposal: Proposal) -> None:
         outcome = await roll_back(self.executor, proposal, self.actor)
@@ -386,23 +358,23 @@ class CockpitApp(App[int]):
         return screen if isinstance(screen, FleetScreen) and screen.is_mounted else None
 
     def header_extra(self) -> Text | None:
-        parts = Text()
         now = self.now()
-        if any(s.ok is False or s.stale(now) for s in self.snapshot.sources.values()):
-            key = display(self.settings.keys.get("sources", BY_ID["sources"].key))
-            parts.append(f"{key}: why ", style="dim")  # the top bar has room for a glyph only
-        if self.read_only:
-            parts.append(" READ-ONLY ", style="reverse bold")
-        if self.settings.demo:
-            parts.append(" demo fleet ", style="reverse")
+        failing = any(s.ok is False or s.stale(now) for s in self.snapshot.sources.values())
+        windows = []
         if self.settings.policy.windows or self.snapshot.windows:
-            for env in self.snapshot.environments:
-                if env.production:
-                    state = self.window_state(env.name)
-                    if state.windows or not state.open:
-                        parts.append(f" {env.name} ", style="bold")
-                        parts.append(state.label, style="green" if state.open else "yellow bold")
-        return parts or None
+            windows = [
+                (env.name, self.window_state(env.name))
+                for env in self.snapshot.environments
+                if env.production
+            ]
+        return header_badges(
+            sources_key=display(self.settings.keys.get("sources", BY_ID["sources"].key))
+            if failing
+            else None,
+            read_only=self.read_only,
+            demo=self.settings.demo,
+            windows=windows,
+        )
 
     def window_state(self, environment: str):  # type: ignore[no-untyped-def]
         if not self.settings.policy.windows and not self.snapshot.windows:
@@ -412,12 +384,7 @@ class CockpitApp(App[int]):
         return self.policy.window_state(environment, self.now(), self.snapshot.windows)
 
     def window_text(self, environment: str) -> Text:
-        state = self.window_state(environment)
-        text = Text("change window: ")
-        text.append(state.label, style="green" if state.open else "yellow bold")
-        if state.reason:
-            text.append(f" ({state.reason})", style="dim")
-        return text
+        return window_label(self.window_state(environment))
 
     # Navigation ----------------------------------------------------------------
     async def action_view(self, name: str) -> None:
@@ -485,32 +452,7 @@ class CockpitApp(App[int]):
                 "Filter this view", "Type to narrow the rows (/)", screen.action_filter
             )
         if isinstance(screen, FleetScreen):
-            yield from self._action_commands(screen)
+            from screens.palette import action_commands
+
+            yield from action_commands(screen, self.settings.keys)
         yield from super().get_system_commands(screen)
-
-    def _action_commands(self, screen: FleetScreen) -> Iterable[SystemCommand]:
-        """Every action this view offers on its selection, or why it does nothing here."""
-        from cockpit.keys import ACTION_KEYS
-        from screens.base import ACTION_OF
-
-        for spec in ACTION_KEYS:
-            kind = ACTION_OF[spec.action]
-            if kind not in screen.ACTIONS_HERE:
-                continue
-            key = display(self.settings.keys.get(spec.id, spec.key))
-            built = screen.build(kind)
-            why = screen.why_disabled(kind)
-            if why or isinstance(built, str):
-                title = f"Action: {spec.description} (not here)"
-                text = literal_markup(f"{why or built} (key {key})")
-            else:
-                target = (
-                    f"{built.service} in {built.environment}"
-                    if built.environment
-                    else built.service
-                )
-                title = literal_markup(f"Action: {spec.description} {target}")
-                text = f"Audited; opens the confirmation dialog (key {key})"
-            run = getattr(screen, f"action_{spec.action}", None)
-            if run is not None:  # e.g. "promote 100%" exists only where canaries are shown
-                yield SystemCommand(title, text, run)

@@ -48,6 +48,14 @@ class Journal:
     async def append(self, event: Any) -> Any:
         return await self.call(lambda store: store.append(event))
 
+    async def note(self, kind: str, actor: Any, extra: dict[str, Any]) -> Any:
+        """Record an informational event of `kind` (app.start, app.exit, audit.read)."""
+        from cockpit.audit import AuditEvent, EventType
+
+        return await self.append(
+            AuditEvent(EventType(kind), actor, None, kind, "info", extra=extra)
+        )
+
     def close(self) -> None:
         def shut(store: Any) -> None:
             store.close()

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
+from cockpit.autopilot import Proposal
 from cockpit.clock import ago
 from cockpit.model import CanaryPhase, GateStatus, Health, Status
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from screens.table import LiveTable, SortText
+
+if TYPE_CHECKING:
+    from cockpit.windows import WindowState
 
 __all__ = ["LiveTable", "SortText", "TopBar", "health_text", "sparkline", "status_text", "txt"]
 
@@ -147,3 +152,49 @@ def sparkline(
             fill = level - (rows - 1 - r) * 8
             lines[r] += SPARK[max(0, min(8, fill))]
     return [line.rjust(width) for line in lines]
+
+
+def failing_banner(failing: Sequence[Proposal]) -> Text | None:
+    """The line over every view while a canary fails and waits for a person to roll it back."""
+    if not failing:
+        return None
+    first = failing[0]
+    text = Text(" ⚠ CANARY FAILING ", style="bold reverse red")
+    text.append(f" {first.service} {first.canary_version} in {first.environment}", style="bold")
+    text.append(" · press B to roll back · ", style="bold")
+    if len(failing) > 1:
+        text.append(f"(+{len(failing) - 1} more) ")
+    text.append(first.summary)
+    text.truncate(200, overflow="ellipsis")
+    return text
+
+
+def header_badges(
+    *,
+    sources_key: str | None,
+    read_only: bool,
+    demo: bool,
+    windows: Sequence[tuple[str, WindowState]],
+) -> Text | None:
+    """The top bar's right side: where to read a failing source's error, READ-ONLY, the
+    demo fleet, and each production environment's change window when one applies."""
+    parts = Text()
+    if sources_key:
+        parts.append(f"{sources_key}: why ", style="dim")  # the bar has room for a glyph only
+    if read_only:
+        parts.append(" READ-ONLY ", style="reverse bold")
+    if demo:
+        parts.append(" demo fleet ", style="reverse")
+    for name, state in windows:
+        if state.windows or not state.open:
+            parts.append(f" {name} ", style="bold")
+            parts.append(state.label, style="green" if state.open else "yellow bold")
+    return parts or None
+
+
+def window_label(state: WindowState) -> Text:
+    text = Text("change window: ")
+    text.append(state.label, style="green" if state.open else "yellow bold")
+    if state.reason:
+        text.append(f" ({state.reason})", style="dim")
+    return text
