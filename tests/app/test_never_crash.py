@@ -280,3 +280,31 @@ async def test_an_action_whose_plan_raises_leaves_the_app_running(tmp_path: Path
         await pilot.pause()
         assert_alive(app)
         assert "plan failed: [/]" in toasts.text()
+
+
+async def test_the_sources_panel_and_help_on_the_production_start_path(tmp_path: Path) -> None:
+    """Polling on, as `cockpit` starts: ctrl+s shows the broken source's hostile error
+    literally (its name holds `[/]` too) while polls keep arriving, and help opens over it."""
+    from screens.help import HelpScreen
+    from screens.sources import SourcesScreen
+
+    app = live_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SourcesScreen)
+        await app.hub.refresh()  # a poll lands while the panel is open
+        await pilot.pause()
+        shown = visible(app)
+        assert "broken[/]" in shown and "[@click=app.quit]" in shown
+        assert not FORBIDDEN.search(shown)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert_alive(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert_alive(app)
