@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -52,11 +53,23 @@ def _bare_constant(name: str) -> object:
     raise ValueError(f'not JSON: {name} is not JSON (write "{name}")')
 
 
+# Any integer past binary64's range: stands in for a decimal literal that overflows.
+_TOO_LARGE = 10**400
+
+
+def _number(text: str) -> float | int:
+    # Python reads 1e999 as infinity without a word; as an integer too large to convert it
+    # meets the same check as a 400-digit integer, which names the value's JSON path.
+    value = float(text)
+    return _TOO_LARGE if value in (math.inf, -math.inf) else value
+
+
 def _read(path: str) -> object:
+    options: dict[str, Any] = {"parse_constant": _bare_constant, "parse_float": _number}
     if path == "-":
-        return json.load(sys.stdin, parse_constant=_bare_constant)
+        return json.load(sys.stdin, **options)
     with open(path, encoding="utf-8") as handle:
-        return json.load(handle, parse_constant=_bare_constant)
+        return json.load(handle, **options)
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:

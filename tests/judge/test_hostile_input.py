@@ -47,6 +47,11 @@ def _assert_one_line(code: int, out: str, err: str) -> None:
             "$.metrics[0].baseline[0]: number out of range",
             id="400-digit number",
         ),
+        pytest.param(
+            '{"metrics": [{"name": "m", "baseline": [1], "canary": [2, -1e999]}]}',
+            "$.metrics[0].canary[1]: number out of range",
+            id="float literal past binary64",
+        ),
         pytest.param("[" * 100_000 + "]" * 100_000, "nested too deeply", id="deep nesting"),
         pytest.param(
             '{"metrics": [{"name": "m", "baseline": [NaN], "canary": [1]}]}',
