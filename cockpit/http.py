@@ -96,6 +96,14 @@ class Response:
     links: dict[str, str] = field(default_factory=dict)
 
 
+def redirect_method(method: str, status: int) -> str:
+    """The method a redirect asks for (RFC 9110 15.4): a 303 turns anything but HEAD into
+    GET, and so do 301 and 302 for a POST, as every client does."""
+    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+        return "GET"
+    return method
+
+
 class Api:
     """A connector's view of one HTTP API (one base URL, one set of auth headers)."""
 
@@ -155,6 +163,10 @@ class Api:
             url = str(resp.url.join(location))
             self._same_origin(method, url, "a redirect to")
             kw.pop("params", None)  # the Location carries its own query
+            if redirect_method(method, resp.status_code) != method:
+                method = "GET"  # "see other": fetch the result, never repeat the action
+                for body in ("json", "data", "content", "files"):
+                    kw.pop(body, None)
         raise Unreachable(f"{self.name}: {method} {self._path(url)}: too many redirects")
 
     def redact(self, text: str) -> str:

@@ -25,7 +25,8 @@ class Server:
     """One loopback HTTP server on a free port, recording every request it gets."""
 
     def __init__(self) -> None:
-        self.seen: list[tuple[str, dict[str, str]]] = []
+        self.seen: list[tuple[str, dict[str, str]]] = []  # GETs
+        self.posts: list[str] = []
         self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.big_chunks = 0  # /big streams this many 64 KiB chunks
         self.sent_chunks = 0
@@ -51,6 +52,18 @@ class Server:
                     except OSError:  # the client hung up at its cap
                         pass
                     return
+                status, headers, body = owner.routes.get(self.path, (404, {}, b"{}"))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                owner.posts.append(self.path)
                 status, headers, body = owner.routes.get(self.path, (404, {}, b"{}"))
                 self.send_response(status)
                 for k, v in headers.items():
@@ -140,6 +153,19 @@ async def test_a_same_origin_redirect_is_followed_with_the_token() -> None:
         async with httpx.AsyncClient() as client:
             assert await api(client, origin.url).get("/old") == {"ok": True}
         assert origin.seen[-1][1]["authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_a_303_after_a_post_fetches_the_result_and_never_posts_twice() -> None:
+    """An action POSTed to a server that answers "see other" must not be sent again to the
+    new location (a second approval, a second rollback): it is read with GET."""
+    with two_servers() as (origin, _):
+        origin.routes["/act"] = (303, {"Location": "/result"}, b"")
+        origin.routes["/result"] = (200, {}, b'{"done": true}')
+        async with httpx.AsyncClient() as client:
+            answer = await api(client, origin.url).request("POST", "/act", json_body={"x": 1})
+        assert origin.posts == ["/act"]
+        assert [path for path, _ in origin.seen] == ["/result"]
+        assert answer.body == {"done": True}
 
 
 def spec(limit: int | None = None) -> ConnectorSpec:
