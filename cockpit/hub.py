@@ -220,8 +220,11 @@ class Hub:
             delay = await self._poll(inst)
             if inst.failures:
                 inst.wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
+            # that lands as its inner wait completes, and stop() would then wait an interval.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(inst.wake.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await inst.wake.wait()
 
     async def _poll(self, inst: Instance) -> float:
         """Poll one connector once; returns how long to wait before the next poll."""
@@ -231,7 +234,8 @@ class Hub:
             attempt_at = self.clock.now()
             inst.connector.known_canaries = self.snapshot.canaries
             try:
-                obs = await asyncio.wait_for(inst.connector.poll(), timeout=spec.timeout)
+                async with asyncio.timeout(spec.timeout):
+                    obs = await inst.connector.poll()
                 if not isinstance(obs, Observation):
                     raise TypeError(f"poll() returned {type(obs).__name__}, not Observation")
                 # The one place connector text enters the snapshot: made inert here, once.

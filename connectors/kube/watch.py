@@ -176,8 +176,9 @@ class Informer:
             if self.failures:
                 self.since_retry += 1
                 self._retry.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._retry.wait(), self.retry_after(self.since_retry))
+                with contextlib.suppress(TimeoutError):  # timeout(): a cancel is never lost
+                    async with asyncio.timeout(self.retry_after(self.since_retry)):
+                        await self._retry.wait()
 
     async def _watch(self) -> int:
         """One watch request, until the server ends it; returns how many events came."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from datetime import UTC, datetime
 
 import pytest
 
@@ -182,3 +183,29 @@ async def test_status_exit_is_nonzero_when_a_connector_fails(clock: FixedClock, 
     hub = Hub([spec("x", mode, timeout=0.05)], ENVS, clock=clock)
     snap = await hub.refresh()
     assert not all(s.ok for s in snap.sources.values())
+
+
+class Gated(ScriptedConnector):
+    """Its poll answers when the test opens the gate."""
+
+    gate: asyncio.Future[None]
+
+    async def poll(self):  # type: ignore[no-untyped-def]
+        await self.gate
+        return await super().poll()
+
+
+async def test_stop_ends_even_when_a_poll_answers_as_it_is_cancelled() -> None:
+    """A poll that answers in the same instant stop() cancels it must not swallow the
+    cancel (asyncio.wait_for on Python 3.11 did): the poller then waited a whole interval
+    and `q` never quit the cockpit."""
+    s = spec("slow", interval=3600, timeout=60)
+    hub = Hub([ConnectorSpec(s.name, s.type, Gated, s.options, 3600, 60, 7200)], ENVS,
+              clock=FixedClock(datetime(2026, 11, 26, 3, 0, tzinfo=UTC)))  # fmt: skip
+    gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    Gated.gate = gate
+    await hub.start()
+    await asyncio.sleep(0)  # the poller is now waiting at the gate
+    gate.set_result(None)  # the answer and the cancel land in the same loop iteration
+    stopping = asyncio.ensure_future(hub.stop())
+    await asyncio.wait_for(stopping, timeout=5)
