@@ -1,16 +1,16 @@
-"""Connectors for tests: scripted, hanging, failing and secret-taking fakes."""
+"""Connectors for tests (scripted, hanging, failing, secret-taking) and fact factories."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib.metadata import EntryPoint
 
 from cockpit.connector import Capability, Connector
 from cockpit.errors import RateLimited, Unreachable
-from cockpit.model import Deployment, Health, Observation, Status
+from cockpit.model import Deployment, Health, Observation, PipelineRun, Stage, Status
 from cockpit.options import Secret
 
 
@@ -95,3 +95,24 @@ def entry_points_with_fakes() -> dict[str, EntryPoint]:
     ):
         eps[name] = EntryPoint(name=name, value=target, group=plugins.GROUP)
     return eps
+
+
+def pipeline_run(now: datetime, **fields: object) -> PipelineRun:
+    """A finished run of web 2.0.0 queued an hour before `now`; `fields` override any field."""
+    defaults: dict[str, object] = {
+        "id": "web#7",
+        "service": "web",
+        "pipeline": "release",
+        "number": 7,
+        "status": Status.SUCCEEDED,
+        "stages": (Stage("build", Status.SUCCEEDED),),
+        "author": "carol",
+        "commit": "abc1234def",
+        "message": "m",
+        "branch": "main",
+        "queued_at": now - timedelta(hours=1),
+        "source": "ci",
+        "observed_at": now,
+        "version": "2.0.0",
+    }
+    return PipelineRun(**{**defaults, **fields})  # type: ignore[arg-type]

@@ -23,13 +23,13 @@ from cockpit.model import (
     Environment,
     Health,
     Observation,
-    PipelineRun,
     Stage,
     Status,
 )
 from cockpit.policy import ALLOWED, REFUSED, Operator, Policy
 from cockpit.snapshot import FleetSnapshot, SourceState
 from tests.cli import cockpit
+from tests.fakes import pipeline_run
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 CI_BOT = Operator("ci-bot", frozenset({"ci"}))
@@ -38,10 +38,9 @@ SRE = Operator("sam", frozenset({"sre"}))
 
 def fleet() -> FleetSnapshot:
     envs = (Environment("staging", 0), Environment("prod", 1, True))
-    run = PipelineRun(
+    run = pipeline_run(
+        NOW,
         id="web#8",
-        service="web",
-        pipeline="release",
         number=8,
         status=Status.FAILED,
         stages=(
@@ -49,29 +48,17 @@ def fleet() -> FleetSnapshot:
             Stage("deploy-staging", Status.SUCCEEDED, environment="staging"),
             Stage("deploy-prod", Status.FAILED, environment="prod"),
         ),
-        author="carol",
-        commit="abc1234def",
-        message="m",
-        branch="main",
-        queued_at=NOW - timedelta(hours=1),
-        source="ci",
-        observed_at=NOW,
-        version="2.0.0",
     )
-    build_only = PipelineRun(
+    build_only = pipeline_run(
+        NOW,
         id="web#9",
-        service="web",
         pipeline="pr",
         number=9,
         status=Status.FAILED,
         stages=(Stage("test", Status.FAILED),),
-        author="carol",
         commit="def5678abc",
-        message="m",
         branch="feature",
-        queued_at=NOW - timedelta(hours=1),
-        source="ci",
-        observed_at=NOW,
+        version="",
     )
     dep = Deployment(
         "web",

@@ -27,10 +27,9 @@ from cockpit.model import (
     Observation,
     PipelineRun,
     Severity,
-    Stage,
-    Status,
     TestSummary,
 )
+from tests.fakes import pipeline_run
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 ENVS = (Environment("prod", 0, True),)
@@ -118,20 +117,12 @@ def prom_metrics(shift: float) -> tuple[CanaryMetrics, ...]:
 
 
 def run() -> PipelineRun:
-    return PipelineRun(
-        "ci#7",
-        "web",
-        "build",
-        7,
-        Status.SUCCEEDED,
-        (Stage("build", Status.SUCCEEDED),),
-        "ann",
-        "abc1234def",
-        "fix",
-        "main",
-        NOW - timedelta(hours=1),
-        "ci",
+    return pipeline_run(
         NOW,
+        id="ci#7",
+        pipeline="build",
+        author="ann",
+        message="fix",
         tests=TestSummary(120, 0),
         version="1.1",
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from cockpit import gates
 from cockpit import options as opt
@@ -14,13 +14,11 @@ from cockpit.model import (
     Gate,
     GateStatus,
     Observation,
-    PipelineRun,
-    Stage,
-    Status,
     TestSummary,
 )
 from cockpit.policy import Operator, Policy
 from cockpit.snapshot import FleetSnapshot, SourceState
+from tests.fakes import pipeline_run
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 PROMOTE = Action(ActionKind.PROMOTE, "web", "prod", source="ci", version="2.0.0")
@@ -28,23 +26,7 @@ PROMOTE = Action(ActionKind.PROMOTE, "web", "prod", source="ci", version="2.0.0"
 
 def fleet(*reported: Gate) -> FleetSnapshot:
     envs = (Environment("staging", 0), Environment("prod", 1, True))
-    run = PipelineRun(
-        id="web#7",
-        service="web",
-        pipeline="release",
-        number=7,
-        status=Status.SUCCEEDED,
-        stages=(Stage("build", Status.SUCCEEDED),),
-        author="carol",
-        commit="abc1234def",
-        message="m",
-        branch="main",
-        queued_at=NOW - timedelta(hours=1),
-        source="ci",
-        observed_at=NOW,
-        tests=TestSummary(10, 0),
-        version="2.0.0",
-    )
+    run = pipeline_run(NOW, tests=TestSummary(10, 0))
     obs = Observation("ci", NOW, runs=(run,), gates=reported)
     state = SourceState("ci", "x", True, NOW, NOW, "", 0, 60)
     return FleetSnapshot.empty(envs, NOW).with_observation(obs, state, NOW)
