@@ -28,6 +28,7 @@ VIEWS = (
     ("drift", "5", "Drift"),
     ("approvals", "6", "Approvals"),
     ("audit", "7", "Audit"),
+    ("incident", "8", "Incident"),
 )
 
 APP_KEYS: tuple[KeySpec, ...] = (
@@ -72,13 +73,16 @@ ACTION_KEYS: tuple[KeySpec, ...] = (
     KeySpec("action.rollback", "b", "rollback", "Rollback", "actions", mutating=True),
     KeySpec("action.pause", "z", "pause", "Pause", "actions", show=False, mutating=True),
     KeySpec("action.resume", "u", "resume", "Resume", "actions", show=False, mutating=True),
-    KeySpec("action.abort", "k", "abort", "Abort canary", "actions", show=False, mutating=True),
+    KeySpec("action.abort", "K", "abort", "Abort canary", "actions", show=False, mutating=True),
     KeySpec("action.sync", "s", "sync", "Sync", "actions", show=False, mutating=True),
     KeySpec(
         "action.rerun", "R", "rerun", "Re-run failed jobs", "actions", show=False, mutating=True
     ),
     KeySpec("action.restart", "T", "restart", "Restart", "actions", show=False, mutating=True),
     KeySpec("action.retry", "Y", "retry", "Retry canary", "actions", show=False, mutating=True),
+    KeySpec(
+        "action.silence", "S", "silence", "Silence alert", "actions", show=False, mutating=True
+    ),
 )
 
 ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + SCREEN_KEYS + ACTION_KEYS

@@ -82,6 +82,9 @@ class ActionKind(StrEnum):
     RERUN = "rerun"  # re-run a pipeline's failed jobs
     RESTART = "restart"  # restart a deployment's pods (kubectl rollout restart)
     RETRY = "retry"  # retry an aborted canary rollout (kubectl argo rollouts retry)
+    # Alert silences change what pages people, not what runs: their own permissions.
+    SILENCE = "silence"  # silence a firing alert's matchers for a while (Alertmanager)
+    UNSILENCE = "unsilence"  # expire a silence before its end
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +244,12 @@ class Alert:
     observed_at: datetime
     fingerprint: str = ""
     labels: tuple[tuple[str, str], ...] = ()
+    # A silenced or inhibited alert still fires (the gate still sees it); these name the
+    # silences and the inhibiting alerts that keep it from paging anyone.
+    silenced_by: tuple[str, ...] = ()
+    inhibited_by: tuple[str, ...] = ()
+    ends_at: datetime | None = None
+    url: str = ""  # where the alert came from (Alertmanager's generatorURL)
 
     def __post_init__(self) -> None:
         check_aware(self)
@@ -248,6 +257,10 @@ class Alert:
     @property
     def firing(self) -> bool:
         return self.state == "firing"
+
+    @property
+    def silenced(self) -> bool:
+        return bool(self.silenced_by)
 
 
 @dataclass(frozen=True, slots=True)

@@ -252,6 +252,9 @@ class FleetScreen(Screen[None]):
     def action_retry(self) -> None:
         self._run(ActionKind.RETRY)
 
+    def action_silence(self) -> None:
+        self._run(ActionKind.SILENCE)
+
     def on_live_table_highlighted(self) -> None:
         self._refresh_keys()
 

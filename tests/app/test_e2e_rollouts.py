@@ -116,7 +116,7 @@ async def test_rollouts_abort_a_canary(tmp_path: Path) -> None:
         await pilot.press("4")
         table = app.screen.query_one("#canaries", LiveTable)
         await select(pilot, table, "api-gateway/prod")
-        dialog = await open_dialog(pilot, app, "k")
+        dialog = await open_dialog(pilot, app, "K")
         assert dialog.plan.action.kind.value == "abort"
         await fill_and_confirm(pilot, app, reason, "api-gateway")
         await mirrored(app, fake, "api-gateway")
