@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import App, ScreenStackError, SystemCommand
@@ -217,15 +218,25 @@ class CockpitApp(App[int]):
             return f"{action.source or 'no connector'} cannot {action.kind.value} here"
         return None
 
-    def request_action(self, built: Action | str) -> None:
-        """A key or the palette asked for an action: plan, confirm, execute, report."""
+    def request_action(
+        self, built: Action | str, evidence: Mapping[str, Any] | None = None
+    ) -> None:
+        """A key or the palette asked for an action: plan, confirm, execute, report.
+
+        `evidence` is what prompted it (a canary verdict, a firing alert): it goes into the
+        audit record beside the gates, as the automatic rollback's verdict does.
+        """
         if isinstance(built, str):
             self.notify(built, severity="warning", timeout=6)
             return
-        self.run_worker(self._act(built), group="actions", exclusive=False, exit_on_error=False)
+        self.run_worker(
+            self._act(built, evidence or {}), group="actions", exclusive=False, exit_on_error=False
+        )
 
-    async def _act(self, action: Action) -> None:
+    async def _act(self, action: Action, evidence: Mapping[str, Any]) -> None:
         plan = self.executor.plan(action)
+        if evidence:
+            plan = replace(plan, evidence_extra={**plan.evidence_extra, **evidence})
         if plan.decision.refused:
             await self.executor.record_refusal(plan)
         from screens.dialog import ActionDialog, Confirmed
