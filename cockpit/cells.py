@@ -11,7 +11,17 @@ from cockpit.model import Alert, Canary, Deployment, DriftReport, Observation, P
 Key = tuple[str, str]  # (service, environment)
 
 # Observation fields kept as one merged list across sources (not per cell or per run).
-LISTED = ("canaries", "metrics", "windows", "drift", "alerts", "approvals", "gates", "environments")
+LISTED = (
+    "canaries",
+    "metrics",
+    "windows",
+    "drift",
+    "alerts",
+    "approvals",
+    "gates",
+    "environments",
+    "annotations",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from cockpit.model import (
     ActionKind,
     ActionResult,
     Alert,
+    Annotation,
     Canary,
     CanaryMetrics,
     ChangeWindow,
@@ -53,6 +54,7 @@ class Capability(StrEnum):
     METRICS = "metrics"
     DRIFT = "drift"
     ALERTS = "alerts"
+    ANNOTATIONS = "annotations"
     APPROVALS = "approvals"
     GATES = "gates"
     WINDOWS = "windows"
@@ -66,6 +68,7 @@ CAPABILITY_METHODS: dict[Capability, tuple[str, str]] = {
     Capability.METRICS: ("metrics", "metrics"),
     Capability.DRIFT: ("drift", "drift"),
     Capability.ALERTS: ("alerts", "alerts"),
+    Capability.ANNOTATIONS: ("annotations", "annotations"),
     Capability.APPROVALS: ("approvals", "approvals"),
     Capability.GATES: ("gates", "gates"),
     Capability.WINDOWS: ("windows", "windows"),
@@ -133,6 +136,9 @@ class Connector:
         raise NotImplementedError
 
     async def alerts(self) -> Sequence[Alert]:
+        raise NotImplementedError
+
+    async def annotations(self) -> Sequence[Annotation]:
         raise NotImplementedError
 
     async def approvals(self) -> Sequence[PendingApproval]:

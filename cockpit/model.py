@@ -264,6 +264,25 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
+class Annotation:
+    """A note on the fleet's timeline (a Grafana annotation): a deploy, a config change, ..."""
+
+    id: str
+    at: datetime
+    text: str
+    source: str
+    observed_at: datetime
+    tags: tuple[str, ...] = ()
+    service: str = ""  # from the tags, where they name one
+    environment: str = ""
+    end: datetime | None = None  # a region annotation's end
+    author: str = ""
+
+    def __post_init__(self) -> None:
+        check_aware(self)
+
+
+@dataclass(frozen=True, slots=True)
 class Gate:
     """One go/no-go check and the evidence behind its status."""
 
@@ -339,6 +358,7 @@ class Observation:
     approvals: tuple[PendingApproval, ...] = ()
     gates: tuple[Gate, ...] = ()
     environments: tuple[EnvironmentInfo, ...] = ()
+    annotations: tuple[Annotation, ...] = ()
     windows: tuple[ChangeWindow, ...] = ()
     # Optional hint from connectors that track changes themselves (the demo, watches): the
     # run ids changed or removed since the observation made at `base` (its observed_at).

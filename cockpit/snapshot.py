@@ -25,6 +25,7 @@ from cockpit.cells import (
 from cockpit.clock import ago
 from cockpit.model import (
     Alert,
+    Annotation,
     Canary,
     CanaryMetrics,
     ChangeWindow,
@@ -112,6 +113,7 @@ class FleetSnapshot:
     observations: Mapping[str, Observation]
     indexes: Mapping[str, ObsIndex] = field(default_factory=dict)
     changes: Changes = field(default_factory=Changes)
+    annotations: tuple[Annotation, ...] = ()
 
     @staticmethod
     def empty(environments: Iterable[Environment], taken_at: datetime) -> FleetSnapshot:
@@ -265,6 +267,7 @@ class FleetSnapshot:
             approvals=lists["approvals"] if lists else self.approvals,
             gates=lists["gates"] if lists else self.gates,
             environment_info=lists["environments"] if lists else self.environment_info,
+            annotations=lists["annotations"] if lists else self.annotations,
             sources=MappingProxyType(sources),
             observations=MappingProxyType(observations),
             indexes=MappingProxyType(indexes),

@@ -32,6 +32,7 @@ from cockpit.model import (
     Action,
     ActionKind,
     Alert,
+    Annotation,
     Canary,
     CanaryMetrics,
     ChangeWindow,
@@ -50,6 +51,7 @@ EXPECTED_TYPES: dict[Capability, type] = {
     Capability.METRICS: CanaryMetrics,
     Capability.DRIFT: DriftReport,
     Capability.ALERTS: Alert,
+    Capability.ANNOTATIONS: Annotation,
     Capability.APPROVALS: PendingApproval,
     Capability.GATES: Gate,
     Capability.WINDOWS: ChangeWindow,
@@ -61,6 +63,7 @@ SOURCE_STAMPED = (
     CanaryMetrics,
     DriftReport,
     Alert,
+    Annotation,
     PendingApproval,
 )
 

@@ -47,7 +47,11 @@ class DemoOptions:
 class DemoConnector(Connector):
     """A deterministic simulated fleet: pipelines, deployments, a canary, drift, an alert."""
 
-    CAPABILITIES = frozenset(Capability) - {Capability.WINDOWS, Capability.METRICS}
+    CAPABILITIES = frozenset(Capability) - {
+        Capability.WINDOWS,
+        Capability.METRICS,
+        Capability.ANNOTATIONS,
+    }
     ACTIONS = frozenset(ActionKind)
     Options = DemoOptions
     USES_HTTP = False
