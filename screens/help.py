@@ -5,11 +5,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from cockpit.keys import ALL_KEYS, display
+from screens.scroll import ScrollBox
 
 
 class HelpScreen(ModalScreen[None]):
@@ -45,7 +45,7 @@ class HelpScreen(ModalScreen[None]):
         text.append("\n  [ ]       previous/next environment (Environments)\n")
         text.append("  ctrl+p    command palette: every view and action\n")
         text.append("\nEsc closes this help.", style="dim")
-        with VerticalScroll(id="help-box"):
+        with ScrollBox(id="help-box"):
             yield Static(text)
 
     async def action_dismiss(self, result: None = None) -> None:

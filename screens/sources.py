@@ -12,13 +12,13 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from cockpit.clock import ago
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot, SourceState
+from screens.scroll import ScrollBox
 
 STATE_STYLE = {
     "ok": ("✓", "green"),
@@ -70,7 +70,7 @@ class SourcesScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q", "dismiss", "Close", id="sources.close")]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="sources-box"):
+        with ScrollBox(id="sources-box"):
             yield Static(id="sources-list")
 
     def on_mount(self) -> None:
