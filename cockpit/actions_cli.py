@@ -49,6 +49,12 @@ def add_parsers(sub: Any, common: Any) -> None:
             p.add_argument("id", metavar="APPROVAL_ID" if name != "rerun" else "RUN_ID")
         if name == "promote":
             p.add_argument("--full", action="store_true", help="promote a canary straight to 100%%")
+            p.add_argument(
+                "--hotfix",
+                action="store_true",
+                help="take the hotfix lane (policy.lanes.hotfix: its gates, approvals, ticket "
+                "and follow-up due time); refused where policy has no such lane",
+            )
         if name == "rollback":
             p.add_argument("--to", metavar="VERSION", help="the earlier version to roll back to")
         p.add_argument("--reason", required=True, help="why (required; recorded in the audit log)")
@@ -91,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, usage: int) -> int:
-    from cockpit import __version__, targets
+    from cockpit import __version__, lanes, targets
     from cockpit.identity import current_actor
     from cockpit.outcome import PENDING, SUCCEEDED
     from cockpit.policy import REFUSED
@@ -108,6 +114,8 @@ async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, us
         if args.command in CELL_ACTIONS:
             if kind is ActionKind.PROMOTE:
                 built = targets.promote(snap, args.service, args.environment, full=args.full)
+                if args.hotfix and not isinstance(built, str):
+                    built = lanes.marked_hotfix(built)
             elif kind is ActionKind.ROLLBACK:
                 built = targets.rollback(snap, args.service, args.environment, args.to)
             elif kind is ActionKind.SYNC:
@@ -133,8 +141,10 @@ async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, us
         plan = executor.plan(built)
         # The decision printed is the one --yes would meet: policy, the connector's own
         # checks, the reason rule and the typed confirmation, never "allowed" then refused.
-        why = plan.refusal_for(args.reason, args.confirm, args.break_glass)
+        why = plan.refusal_for(args.reason, args.confirm, args.break_glass, args.ticket)
         print(clean(plan.title))
+        if plan.decision.lane:
+            print(f"lane: {clean(plan.decision.lane.rules())}")
         for gate in plan.decision.gates:
             print(f"  {gate.status.value:<8} {clean(gate.name)}: {clean(gate.evidence)}")
         print(f"policy: {clean(final_decision(plan.decision, why))}")

@@ -41,7 +41,7 @@ class Plan:
         return clean(self.action.service)
 
     def refusal_for(
-        self, reason: str, confirmation: str | None, break_glass: bool = False
+        self, reason: str, confirmation: str | None, break_glass: bool = False, ticket: str = ""
     ) -> list[str]:
         """Why this plan, confirmed with these answers, is refused; empty when it would run."""
         d = self.decision
@@ -50,6 +50,8 @@ class Plan:
         out = []
         if len(reason.strip()) < d.reason_min_length:
             out.append(f"a reason of at least {d.reason_min_length} characters is required")
+        if d.lane and d.lane.ticket_required and not clean(ticket).strip():
+            out.append(f"the {d.lane.name} lane requires a change ticket")
         if d.typed_confirmation and clean(confirmation or "").strip() != self.confirmation_word:
             out.append(f"type {self.confirmation_word} to confirm")
         if d.needs_break_glass and not break_glass:

@@ -2,8 +2,8 @@
 
 Evaluated per action and environment from the config file's `policy:` section: read-only
 mode, roles, segregation of duties, change windows and blackouts, go/no-go gates,
-break-glass and the two-person rule. Every refusal is explained in words; those words
-go to the screen and into the audit record.
+break-glass, the two-person rule and the hotfix lane. Every refusal is explained in
+words; those words go to the screen and into the audit record.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cockpit import gates as gates_mod
+from cockpit import lanes
 from cockpit import windows as windows_mod
 from cockpit.identity import unresolved_user
 from cockpit.model import Action, ActionKind, ChangeWindow, Gate, GateStatus, PendingApproval
@@ -43,6 +44,8 @@ ALLOWED, REFUSED, BREAK_GLASS, NEEDS_APPROVAL = (
     "needs_approval",
 )
 DEFAULT_TWO_PERSON: tuple[str, ...] = ()
+# Actions on alert silences: they change who is paged, never what runs.
+PAGING_ONLY = (ActionKind.SILENCE, ActionKind.UNSILENCE)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class Decision:
     # What only break-glass overrides: kept when approval is needed first, so the request
     # itself must tick break-glass (the approver's click must not quietly skip it).
     glass_reasons: tuple[str, ...] = ()
+    lane: lanes.LaneTerms | None = None  # a hotfix promote: the lane's rules, as decided
 
     @property
     def needs_break_glass(self) -> bool:
@@ -111,6 +115,7 @@ class Decision:
             "notes": list(self.notes),
             "break_glass": break_glass,
             "window": self.window.label if self.window else None,
+            **(self.lane.as_record() if self.lane else {}),
         }
 
 
@@ -201,9 +206,18 @@ class Policy:
                 f"actor {operator.name} has no passwd entry: $USER and $LOGNAME not trusted"
             )
         typed = env.typed_confirmation if env.typed_confirmation is not None else production
+        if env.typed_confirmation is None and action.kind in PAGING_ONLY:
+            typed = False  # a silence is quick and undone at once: the reason is enough
 
         governing = [w for w in snapshot.windows if action.kind.value not in w.exempt]
         window = self.window_state(env_name, now, governing)
+        lane = lanes.terms(self.config, action, now)
+        # The lane's approvals replace the environment's two-person rule for this promote.
+        approvals = (
+            lane.approvals
+            if lane
+            else (env.approvals if _listed(action.kind, env.two_person) else 0)
+        )
 
         def decision(outcome: str, reasons: list[str], gates: tuple[Gate, ...]) -> Decision:
             return Decision(
@@ -214,14 +228,17 @@ class Policy:
                 production=production,
                 typed_confirmation=typed,
                 reason_min_length=self.config.reason_min_length,
-                approvals_required=env.approvals,
+                approvals_required=approvals or env.approvals,
                 signed_approvals=env.signed_approvals,
                 notes=tuple(notes),
                 glass_reasons=tuple(glass),
+                lane=lane,
             )
 
         why = self.read_only_reason(env_name)
         if why:
+            refused.append(why)
+        if why := lanes.refusal(self.config, action):
             refused.append(why)
         if not capable:
             refused.append(
@@ -246,13 +263,16 @@ class Policy:
                 ) == "warn"
                 (notes if warn_only else refused).append(unmapped)
 
-        if not window.open and action.kind not in (ActionKind.APPROVE, ActionKind.REJECT):
+        # Silences change who is paged, not what runs: change windows do not govern them.
+        exempt = (ActionKind.APPROVE, ActionKind.REJECT, *PAGING_ONLY)
+        if not window.open and action.kind not in exempt:
             text = f"{env_name} is closed for changes: {window.reason}; {window.label}"
             (glass if self.may_break_glass(action.kind, env_name) else refused).append(text)
 
         checklist: tuple[Gate, ...] = ()
         if action.kind is ActionKind.PROMOTE:
-            checklist = gates_mod.checklist(snapshot, action, env.gates)
+            required = list(lane.gates) if lane and lane.gates is not None else env.gates
+            checklist = gates_mod.checklist(snapshot, action, required)
             block_unknown = (env.unknown_gates or ("block" if production else "warn")) == "block"
             for gate in checklist:
                 if gate.status is GateStatus.FAIL or (
@@ -273,10 +293,10 @@ class Policy:
 
         if refused:
             return decision(REFUSED, refused + glass, checklist)
-        if _listed(action.kind, env.two_person) and len(approved_by) < env.approvals:
+        if len(approved_by) < approvals:
             needed = (
-                f"{env_name} needs {env.approvals} approval(s) from another operator "
-                f"before {action.kind.value}"
+                f"{env_name} needs {approvals} approval(s) from another operator "
+                f"before {action.kind.value}" + (" (hotfix lane)" if lane else "")
             )
             return decision(NEEDS_APPROVAL, [needed, *glass], checklist)
         if glass:

@@ -50,6 +50,8 @@ ACTION_NAMES = Literal[
     "rerun",
     "restart",
     "retry",
+    "silence",
+    "unsilence",
     "*",
 ]
 
@@ -83,6 +85,32 @@ class AutoRollbackPolicy:
 
 
 @dataclass
+class HotfixLane:
+    """The hotfix lane: a promote that skips some gates (canary soak) under its own rules."""
+
+    gates: list[str] | None = None  # the gates a hotfix promote needs; default: the environment's
+    approvals: int = 1  # distinct approvers before it runs (two-person rule); 0: none
+    ticket_required: bool = True
+    follow_up_hours: float = 24  # a follow-up ticket is due this long after the hotfix
+    environments: list[str] | None = None  # where the lane applies; default: every environment
+
+    def validate(self) -> None:
+        if self.approvals < 0:
+            raise ValueError("approvals must be 0 or more")
+        if self.gates is not None and not self.gates:
+            raise ValueError("gates must name at least one gate (leave it out for the usual ones)")
+        if not self.follow_up_hours > 0:
+            raise ValueError("follow_up_hours must be more than 0")
+
+
+@dataclass
+class LanesConfig:
+    """Promotion lanes other than the normal one; a lane not configured here is refused."""
+
+    hotfix: HotfixLane | None = None
+
+
+@dataclass
 class PolicyConfig:
     roles: dict[str, list[str]] = field(default_factory=dict)  # role -> users and @groups
     permissions: dict[ACTION_NAMES, list[str]] = field(default_factory=dict)
@@ -92,6 +120,7 @@ class PolicyConfig:
     break_glass: list[ACTION_NAMES] = field(default_factory=lambda: ["rollback", "abort", "pause"])
     auto_rollback: AutoRollbackPolicy = field(default_factory=AutoRollbackPolicy)
     unmapped_identity: Literal["refuse", "warn"] | None = None  # default for every environment
+    lanes: LanesConfig = field(default_factory=LanesConfig)
 
     def validate(self) -> None:
         if self.reason_min_length < 1:
@@ -116,6 +145,13 @@ def check_policy(policy: PolicyConfig, env_names: set[str], lines: LineMap) -> N
             hint = opt._suggest(name, sorted(env_names))
             raise lines.error(
                 ("policy", "environments", name), f"unknown environment {name!r}{hint}"
+            )
+    hotfix = policy.lanes.hotfix
+    for name in (hotfix.environments or []) if hotfix else []:
+        if name not in env_names:
+            hint = opt._suggest(name, sorted(env_names))
+            raise lines.error(
+                ("policy", "lanes", "hotfix", "environments"), f"unknown environment {name!r}{hint}"
             )
     for i, w in enumerate(policy.windows):
         for name in w.environments:
