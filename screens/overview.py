@@ -9,31 +9,54 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from cockpit import targets
-from cockpit.model import ActionKind, Severity
+from cockpit.canary_model import Canary, CanaryPhase
+from cockpit.model import ActionKind, Health, Severity
 from cockpit.sanitize import clean
 from cockpit.snapshot import Cell, FleetSnapshot
 from screens.base import FleetScreen
 from screens.widgets import HEALTH_STYLE, LiveTable, SortText, txt
 
 LEGEND = (
-    "✓ healthy  ↻ progressing  ✗ degraded  ⇢ canary weight  ≠ drift  ! alert  ? stale   "
-    "Enter: details"
+    "✓ healthy  ↻ progressing  ✗ degraded or canary failing  ! canary degrading  "
+    "⇢ canary weight  ≠ drift  !N alerts  ? stale   Enter: details"
 )
+# A deployment's own health that is already worse than a degrading canary.
+WORSE_THAN_MARGINAL = frozenset({Health.DEGRADED, Health.MISSING})
+
+
+def canary_mark(canary: Canary | None) -> tuple[str, str] | None:
+    """The mark of a canary that is not passing: `✗` failing, `!` degrading (marginal).
+
+    A cell whose canary fails must never read `✓` because the stable version is healthy."""
+    if canary is None:
+        return None
+    decision = canary.verdict.decision if canary.verdict is not None else ""
+    if canary.phase is CanaryPhase.FAILED or (canary.phase.active and decision == "fail"):
+        return "✗", "red bold"
+    if canary.phase.active and decision == "marginal":
+        return "!", "yellow bold"
+    return None
 
 
 def cell_text(cell: Cell, snapshot: FleetSnapshot, now: datetime) -> Text:
     """One environment cell: `2.4.7 ✓ ⇢25% ≠2 !1`."""
     out = Text(no_wrap=True, overflow="ellipsis")
     dep = cell.deployment
+    mark = canary_mark(cell.canary)
     if dep is None and cell.canary is None:
         out.append("·", style="dim")
     elif dep is not None:
         glyph, style = HEALTH_STYLE[dep.health]
+        if mark is not None and not (mark[0] == "!" and dep.health in WORSE_THAN_MARGINAL):
+            glyph, style = mark
         out.append_text(txt(dep.version, limit=14))
         out.append(f" {glyph}", style=style)
+    elif mark is not None:
+        out.append(mark[0], style=mark[1])
     if cell.canary is not None and cell.canary.phase.active:
         paused = "‖" if cell.canary.phase.value == "paused" else ""
-        out.append(f" ⇢{cell.canary.weight}%{paused}", style="cyan bold")
+        style = mark[1] if mark is not None else "cyan bold"
+        out.append(f" ⇢{cell.canary.weight}%{paused}", style=style)
     if cell.drift is not None and cell.drift.items:
         out.append(f" ≠{len(cell.drift.items)}", style="yellow bold")
     firing = cell.firing

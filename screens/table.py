@@ -21,6 +21,38 @@ from textual.strip import Strip
 
 Column = tuple[str, str, int | None]  # key, label, fixed width (None: fit the content)
 PAD = 1
+# A content-fitted column (a message, a reason) is worth keeping only with this much room:
+# below it, the next optional column drops instead.
+FLEX_MIN = 16
+SHRINK_MIN = 3  # no column is cut narrower than "a…"
+
+
+def fit_columns(
+    widths: Sequence[int], flexible: Sequence[bool], optional: Sequence[int], room: int
+) -> list[tuple[int, int]]:
+    """(column index, width) of the columns shown in `room` cells.
+
+    Optional columns drop, in the order given, until the rest fit with each flexible column
+    at FLEX_MIN; only then do the widest columns shrink (cut with an ellipsis when drawn).
+    """
+    shown = list(range(len(widths)))
+
+    def least(i: int) -> int:
+        return min(widths[i], FLEX_MIN) if flexible[i] else widths[i]
+
+    drops = [i for i in optional if i in shown]
+    while drops and sum(least(i) + 2 * PAD for i in shown) > room:
+        shown.remove(drops.pop(0))
+    out = {i: widths[i] for i in shown}
+    excess = sum(w + 2 * PAD for w in out.values()) - room
+    while excess > 0:
+        # The widest shrinks first; on a tie the rightmost, where the free text usually is.
+        widest = max(reversed(shown), key=out.__getitem__)
+        if out[widest] <= SHRINK_MIN:
+            break  # still too wide: the table scrolls sideways
+        out[widest] -= 1
+        excess -= 1
+    return [(i, out[i]) for i in shown]
 
 
 class SortText(Text):
@@ -67,10 +99,18 @@ class LiveTable(ScrollView, can_focus=True):
         pass
 
     def __init__(
-        self, columns: Sequence[Column], *, cursor_type: str = "row", **kwargs: object
+        self,
+        columns: Sequence[Column],
+        *,
+        cursor_type: str = "row",
+        optional: Sequence[str] = (),
+        **kwargs: object,
     ) -> None:
+        """`optional`: column keys that may drop when the table is too narrow, first first."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._columns: list[Column] = list(columns)
+        self._optional = tuple(optional)
+        self._shown: list[tuple[int, int]] = []  # (column index, drawn width)
         self.cursor_type = cursor_type
         self._order: list[str] = []
         self._index: dict[str, int] = {}
@@ -96,6 +136,16 @@ class LiveTable(ScrollView, can_focus=True):
     def column_keys(self) -> list[str]:
         return [c[0] for c in self._columns]
 
+    @property
+    def shown_labels(self) -> list[str]:
+        """The labels of the columns drawn at the current width, left to right."""
+        labels = [self._columns[i][1] for i, _ in self._shown]
+        return [label.plain if isinstance(label, Text) else label for label in labels]
+
+    def row_plain(self, key: str) -> str:
+        """A row as drawn at the current width (cut cells end in an ellipsis)."""
+        return self._row_text(self._cells[key], None, None).plain
+
     def _measure(self) -> list[int]:
         widths = []
         for i, (_, label, fixed) in enumerate(self._columns):
@@ -111,10 +161,18 @@ class LiveTable(ScrollView, can_focus=True):
 
     def _relayout(self, widths: list[int] | None = None) -> None:
         widths = self._measure() if widths is None else widths
-        if widths != self._widths:
-            self._widths = widths
+        room = self.scrollable_content_region.width or 10_000  # not laid out yet: all fit
+        keys = self.column_keys
+        shown = fit_columns(
+            widths,
+            [fixed is None for _, _, fixed in self._columns],
+            [keys.index(k) for k in self._optional if k in keys],
+            room,
+        )
+        if widths != self._widths or shown != self._shown:
+            self._widths, self._shown = widths, shown
             self._strips.clear()
-        size = Size(sum(w + 2 * PAD for w in widths), len(self._order) + 1)
+        size = Size(sum(w + 2 * PAD for _, w in shown), len(self._order) + 1)
         if size != self.virtual_size:
             self.virtual_size = size
         self._clamp_cursor()
@@ -150,7 +208,7 @@ class LiveTable(ScrollView, can_focus=True):
 
     def update_rows(self, rows: Iterable[tuple[str, Sequence[Text]]]) -> bool:
         """Update rows already shown; False when a row is unknown (call reconcile)."""
-        changed = False
+        changed: list[str] = []
         widths = list(self._widths)
         for key, row in rows:
             if key not in self._cells:
@@ -159,7 +217,7 @@ class LiveTable(ScrollView, can_focus=True):
             if self._cells[key] != new:
                 self._cells[key] = new
                 self._strips.pop(key, None)
-                changed = True
+                changed.append(key)
                 # Columns only grow here; a full reconcile measures them afresh.
                 for i, cell in enumerate(new):
                     if (
@@ -168,9 +226,18 @@ class LiveTable(ScrollView, can_focus=True):
                         and cell.cell_len > widths[i]
                     ):
                         widths[i] = cell.cell_len
-        if changed:
+        if widths != self._widths:
             self._relayout(widths)
+        else:
+            # Same layout: repaint the changed lines only, so a one-cell change sends a
+            # line to the terminal, not the whole table.
+            for key in changed:
+                self.refresh_line(self._index[key] + 1)
         return True
+
+    def row(self, key: str) -> tuple[Text, ...]:
+        """The cells shown for `key`, as given (tests and callers read them, not the strips)."""
+        return self._cells[key]
 
     def get_row_index(self, key: str) -> int:
         return self._index[key]
@@ -245,7 +312,7 @@ class LiveTable(ScrollView, can_focus=True):
         row = int(self.scroll_y) + event.y - 1
         x = int(self.scroll_x) + event.x
         column = 0
-        for i, w in enumerate(self._widths):
+        for i, w in self._shown:
             x -= w + 2 * PAD
             if x < 0:
                 column = i
@@ -260,7 +327,7 @@ class LiveTable(ScrollView, can_focus=True):
     # Rendering -------------------------------------------------------------------
     def _row_text(self, cells: Sequence[Text], highlight: int | None, cursor: Style | None) -> Text:
         line = Text(no_wrap=True, overflow="ellipsis", end="")
-        for i, width in enumerate(self._widths):
+        for i, width in self._shown:
             cell = cells[i] if i < len(cells) else Text()
             if cell.cell_len > width:
                 cell = cell.copy()
@@ -311,4 +378,9 @@ class LiveTable(ScrollView, can_focus=True):
         self._strips.clear()
 
     def on_resize(self) -> None:
+        self._relayout()
         self._scroll_to_cursor()
+
+    def watch_show_vertical_scrollbar(self) -> None:
+        # The scrollbar takes columns from the room the table fits into.
+        self._relayout()

@@ -3,9 +3,13 @@ jumping to a service from the palette, honest overview cells, canary history, NO
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+from textual.widgets import Static
 
 from cockpit.app import CockpitApp
+from cockpit.snapshot import Changes, FleetSnapshot
 from screens.help import HelpScreen
 from screens.scroll import ScrollBox
 from screens.sources import SourcesScreen
@@ -71,3 +75,50 @@ async def test_j_and_k_type_into_the_filter_and_do_not_move_the_cursor() -> None
         await pilot.press("slash", "j", "k")
         assert app.screen.filter_text == "jk"  # type: ignore[attr-defined]
         assert runs.cursor_row == row
+
+
+def with_verdict(
+    snap: FleetSnapshot, service: str, env: str, decision: str, score: float
+) -> FleetSnapshot:
+    """The snapshot with one canary judged `decision`, as the hub would publish it next."""
+    cell = snap.cell(service, env)
+    assert cell.canary is not None and cell.canary.verdict is not None
+    canary = replace(
+        cell.canary, verdict=replace(cell.canary.verdict, decision=decision, score=score)
+    )
+    cells = {**snap.cells, (service, env): replace(cell, canary=canary)}
+    canaries = tuple(canary if c.key == (service, env) else c for c in snap.canaries)
+    return replace(
+        snap,
+        generation=snap.generation + 1,
+        cells=cells,
+        canaries=canaries,
+        changes=Changes(everything=True),
+    )
+
+
+@pytest.mark.parametrize(
+    ("decision", "glyph", "colour"),
+    [("fail", "✗", "red"), ("marginal", "!", "yellow"), ("pass", "✓", "cyan")],
+)
+async def test_overview_cell_shows_a_failing_canary_as_x_and_a_marginal_one_as_degrading(
+    decision: str, glyph: str, colour: str
+) -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        snap = with_verdict(app.hub.snapshot, "checkout", "prod", decision, 42.0)
+        app.screen.show(snap)  # type: ignore[attr-defined]
+        await pilot.pause()
+        matrix = table(app, "#matrix")
+        cell = matrix.row("checkout")[matrix.column_keys.index("prod")]
+        version = snap.cell("checkout", "prod").deployment.version  # type: ignore[union-attr]
+        assert cell.plain.startswith(f"{version} {glyph} ⇢25%")
+        if decision != "pass":
+            assert "✓" not in cell.plain, "a canary that is not passing never reads ✓"
+        assert any(
+            colour in str(span.style)
+            for span in cell.spans
+            if "⇢" in cell.plain[span.start : span.end]
+        )
+        legend = str(app.screen.query_one("#legend", Static).render())
+        assert "✗ degraded or canary failing" in legend and "! canary degrading" in legend
