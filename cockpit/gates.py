@@ -88,7 +88,9 @@ def alerts_gate(snapshot: FleetSnapshot, service: str, environment: str) -> Gate
         a for a in snapshot.cell(service, environment).firing if a.severity is Severity.CRITICAL
     ]
     if firing:
-        names = ", ".join(sorted({a.name for a in firing}))
+        # A silence stops the paging, not the problem: a silenced critical alert still
+        # fails the gate, and the evidence says it is silenced so nobody is surprised.
+        names = ", ".join(sorted({a.name + (" (silenced)" if a.silenced else "") for a in firing}))
         return Gate("alerts", GateStatus.FAIL, f"critical alert firing: {names}")
     # Silence proves nothing unless every alert source is answering.
     watchers = [s.name for s in snapshot.sources.values() if "alerts" in s.capabilities]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from cockpit.model import (
     Action,
     ActionKind,
+    Alert,
     Canary,
     CanaryPhase,
     PendingApproval,
@@ -216,4 +217,56 @@ def rerun(snapshot: FleetSnapshot, run_id: str) -> Built:
         version=run.version,
         digest=run.digest,
         remote_id=run.id,
+    )
+
+
+def _reported(snapshot: FleetSnapshot, alert: Alert | str) -> Alert | str:
+    """The alert as the snapshot reports it now (by fingerprint), or why it cannot be acted on."""
+    fingerprint = alert.fingerprint if isinstance(alert, Alert) else alert
+    if not fingerprint:
+        name = alert.name if isinstance(alert, Alert) else "this alert"
+        return f"{name} has no fingerprint: only Alertmanager alerts can be silenced"
+    source = alert.source if isinstance(alert, Alert) else None
+    for a in snapshot.alerts:
+        if a.fingerprint == fingerprint and source in (None, a.source):
+            return a
+    return f"alert {fingerprint} is no longer reported"
+
+
+def silence(snapshot: FleetSnapshot, alert: Alert | str, duration: str) -> Built:
+    """Silence one alert (an Alert or its fingerprint) for `duration` ("2h"). The connector
+    turns its labels into the silence's matchers and checks the duration against its limit."""
+    found = _reported(snapshot, alert)
+    if isinstance(found, str):
+        return found
+    if found.silenced:
+        return f"{found.name} is already silenced by {', '.join(found.silenced_by)}"
+    return Action(
+        ActionKind.SILENCE,
+        found.service,
+        found.environment,
+        source=found.source,
+        remote_id=found.fingerprint,
+        params=(("duration", duration),),
+    )
+
+
+def unsilence(snapshot: FleetSnapshot, alert: Alert | str, silence_id: str = "") -> Built:
+    """Expire the silence that holds an alert back: `silence_id`, or its only one."""
+    found = _reported(snapshot, alert)
+    if isinstance(found, str):
+        return found
+    if not found.silenced:
+        return f"{found.name} is not silenced"
+    if silence_id and silence_id not in found.silenced_by:
+        return f"{silence_id} does not silence {found.name}"
+    if not silence_id and len(found.silenced_by) > 1:
+        ids = ", ".join(found.silenced_by)
+        return f"{found.name} is silenced by {len(found.silenced_by)} silences ({ids}): name one"
+    return Action(
+        ActionKind.UNSILENCE,
+        found.service,
+        found.environment,
+        source=found.source,
+        remote_id=silence_id or found.silenced_by[0],
     )
