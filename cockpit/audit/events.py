@@ -28,6 +28,8 @@ class EventType(StrEnum):
     AUDIT_CHECKPOINT = "audit.checkpoint"
     AUDIT_EXPORTED = "audit.exported"
     AUDIT_READ = "audit.read"  # PCI 10.2.1.3: reading the log through the cockpit
+    INCIDENT_OPENED = "incident.open"  # an operator declared an incident (cockpit incident open)
+    INCIDENT_CLOSED = "incident.close"
 
 
 @dataclass(frozen=True, slots=True)

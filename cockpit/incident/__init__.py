@@ -1,0 +1,1 @@
+"""Incident mode, headless: what changed, ranked suspects, incident records and the timeline."""
