@@ -13,7 +13,7 @@ from cockpit.policy_config import IdentityConfig
 from cockpit.sanitize import clean
 
 if TYPE_CHECKING:
-    from cockpit.audit import Actor, EventType
+    from cockpit.audit import Actor, AuditRecord, EventType, Target
 
 
 class AuditUnavailable(Exception):
@@ -46,24 +46,15 @@ class ActionRecorder:
         extra: Mapping[str, Any] | None = None,
         *,
         remote_id: str = "",
-    ) -> None:
-        from cockpit.audit import AuditEvent, Target
+    ) -> AuditRecord:
+        """Append one record of `plan`'s attempt; returns it as stored (its seq, its time)."""
+        from cockpit.audit import AuditEvent
 
         action = plan.action
         event = AuditEvent(
             event_type=event_type,
             actor=actor,
-            target=Target(
-                service=action.service,
-                environment=action.environment,
-                from_version=plan.from_version,
-                to_version=plan.to_version,
-                digest=plan.digest,
-                source=action.source,
-                remote_id=remote_id
-                or action.remote_id
-                or (plan.approval.remote_id if plan.approval else ""),
-            ),
+            target=_target(plan, remote_id),
             action=action.kind.value,
             outcome=outcome,
             reason=reason,
@@ -74,10 +65,38 @@ class ActionRecorder:
             break_glass=break_glass,
             extra=dict(extra or {}),
         )
+        return await self._append(event)
+
+    async def note(
+        self,
+        event_type: EventType,
+        plan: Plan,
+        actor: Actor,
+        outcome: str,
+        request_id: str,
+        extra: Mapping[str, Any],
+    ) -> AuditRecord:
+        """A record about an attempt already on the log (same target and request id), with
+        no reason, evidence or policy of its own: e.g. its annotation failed."""
+        from cockpit.audit import AuditEvent
+
+        event = AuditEvent(
+            event_type=event_type,
+            actor=actor,
+            target=_target(plan, ""),
+            action=plan.action.kind.value,
+            outcome=outcome,
+            request_id=request_id,
+            extra=dict(extra),
+        )
+        return await self._append(event)
+
+    async def _append(self, event: Any) -> AuditRecord:
         try:
-            await self.audit.append(event)
+            record: AuditRecord = await self.audit.append(event)
         except Exception as exc:  # read-only file, full disk, a trigger: any write failure
             raise AuditUnavailable(clean(f"{type(exc).__name__}: {exc}", limit=300)) from exc
+        return record
 
     async def sign(self, plan: Plan, actor: Actor) -> tuple[Actor, dict[str, Any]]:
         """Sign this approval with the operator's SSH key and verify it (R-B6)."""
@@ -119,6 +138,23 @@ class ActionRecorder:
             )
         )
         return signed.actor(actor), signed.extra()
+
+
+def _target(plan: Plan, remote_id: str) -> Target:
+    from cockpit.audit import Target
+
+    action = plan.action
+    return Target(
+        service=action.service,
+        environment=action.environment,
+        from_version=plan.from_version,
+        to_version=plan.to_version,
+        digest=plan.digest,
+        source=action.source,
+        remote_id=remote_id
+        or action.remote_id
+        or (plan.approval.remote_id if plan.approval else ""),
+    )
 
 
 def event(name: str) -> EventType:

@@ -5,6 +5,7 @@ A connector is registered under the entry-point group `cockpit.connectors`. It d
 it executes), and an `Options` dataclass that config is validated against. It receives its
 options, an injected `httpx.AsyncClient` and a clock; it returns domain objects from
 `cockpit.model` and raises the errors of `cockpit.errors`. It never imports textual.
+A connector may also listen for successful actions (`action_done`, e.g. to annotate them).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -73,6 +75,16 @@ CAPABILITY_METHODS: dict[Capability, tuple[str, str]] = {
     Capability.GATES: ("gates", "gates"),
     Capability.WINDOWS: ("windows", "windows"),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDone:
+    """A successful action, as `Connector.action_done` hears of it."""
+
+    action: Action  # as executed (reason, ticket, actor set), with the plan's from/to versions
+    result: ActionResult
+    record_seq: int  # the audit record of its success: "audit #123"
+    at: datetime  # when it succeeded (that record's time)
 
 
 @dataclass
@@ -170,6 +182,15 @@ class Connector:
     async def execute(self, action: Action) -> ActionResult:
         """Carry out a mutation. Only the cockpit's executor calls this."""
         raise Rejected(f"{self.name} cannot {action.kind}")
+
+    async def action_done(self, done: ActionDone) -> None:
+        """Hear of an action that succeeded, through any connector (optional; a no-op here).
+
+        The executor calls it on every connector that overrides it, once the success is in
+        the audit log, all at once and each under a short timeout (a few seconds). A raise or
+        a timeout is logged and audited as `annotation.failed`; it never changes the action's
+        outcome. Refused, failed and pending actions are not told.
+        """
 
     async def poll(self) -> Observation:
         """One full observation: every declared capability, fetched concurrently.

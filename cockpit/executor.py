@@ -2,8 +2,9 @@
 
 plan (policy decision, gates, warnings) -> confirmation by a person (dialog or --yes)
 -> audit "requested" -> connector call with a timeout -> audit "succeeded"/"failed"
--> hub refresh. Refusals, break-glass uses and two-person requests are audited too, and a
-repeated submission of an action already in flight is ignored, never run twice.
+-> hub refresh, and after a success the listening connectors (cockpit.after_success).
+Refusals, break-glass uses and two-person requests are audited too, and a repeated
+submission of an action already in flight is ignored, never run twice.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cockpit.action_record import ActionRecorder, AuditUnavailable, event
+from cockpit.after_success import LISTENER_TIMEOUT, AfterSuccess
 from cockpit.clock import Clock
 from cockpit.hub import Hub
 from cockpit.model import Action, ActionKind, ActionResult
@@ -42,6 +44,7 @@ class Executor:
         clock: Clock,
         timeout: float = 30.0,
         identity: IdentityConfig | None = None,
+        listener_timeout: float = LISTENER_TIMEOUT,
     ) -> None:
         self.hub = hub
         self.policy = policy
@@ -51,6 +54,8 @@ class Executor:
         self.timeout = timeout
         self._in_flight: set[tuple[str, ...]] = set()
         self._recorder = ActionRecorder(audit, clock=clock, identity=identity or IdentityConfig())
+        self.after_success = AfterSuccess(hub, self._recorder, listener_timeout)
+        """Tells the listening connectors (Grafana) of each recorded success."""
         self._two_person = TwoPersonFlow(
             hub,
             self._recorder,
@@ -271,6 +276,7 @@ class Executor:
         action = replace(plan.action, reason=reason, ticket=ticket, actor=actor.user)
         connector = self.hub.connector(action.source)
         base = dict(extra or {})
+        result: ActionResult | None = None
         await self._recorder.record(
             event("ACTION_REQUESTED"),
             plan,
@@ -286,7 +292,7 @@ class Executor:
         try:
             if connector is None:
                 raise LookupError(f"connector {action.source!r} is not running")
-            result: ActionResult = await asyncio.wait_for(connector.execute(action), self.timeout)
+            result = await asyncio.wait_for(connector.execute(action), self.timeout)
         except Exception as exc:  # a connector's failure, of any kind, is a failed attempt
             if isinstance(exc, TimeoutError):
                 message = (
@@ -302,7 +308,7 @@ class Executor:
             after = {**base, "result": message, **({"remote_id": remote_id} if remote_id else {})}
         self.hub.poke(action.source)
         try:
-            await self._recorder.record(
+            record = await self._recorder.record(
                 event("ACTION_SUCCEEDED" if status == SUCCEEDED else "ACTION_FAILED"),
                 plan,
                 actor,
@@ -317,6 +323,10 @@ class Executor:
             )
         except AuditUnavailable as exc:  # it ran: say so, and that the log lacks its outcome
             message += f" (but its outcome could not be recorded in the audit log: {exc})"
+        else:
+            # An annotation names its audit record: none is written for an unrecorded success.
+            if status == SUCCEEDED and result is not None:
+                await self.after_success.tell(plan, action, result, record, actor)
         return Outcome(status, message, request_id, remote_id)
 
     async def record_verdict(self, plan: Plan, actor: Actor, summary: str) -> None:

@@ -35,6 +35,7 @@ class ApprovalsScreen(FleetScreen):
                 ("source", "Source", None),
             ],
             id="approvals",
+            optional=("source", "by"),  # who asked is in the detail below
         )
         yield Static(id="approval-detail")
 

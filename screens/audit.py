@@ -71,6 +71,8 @@ class AuditScreen(FleetScreen):
                 ("reason", "Reason", None),
             ],
             id="audit-records",
+            # Time, event, outcome and the start of the reason stay; Enter shows the rest.
+            optional=("versions", "seq", "actor", "target"),
         )
         yield Static(id="audit-detail")
 

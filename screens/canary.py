@@ -135,6 +135,8 @@ class CanaryScreen(FleetScreen):
                 ("verdict", "Verdict", None),
             ],
             id="canaries",
+            # The verdict word and score stay; step and weight are in the detail below.
+            optional=("step", "weight", "phase", "versions"),
         )
         yield Static(id="canary-detail")
 

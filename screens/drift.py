@@ -37,6 +37,7 @@ class DriftScreen(FleetScreen):
                 ("seen", "Seen", None),
             ],
             id="reports",
+            optional=("seen", "revision"),
         )
         yield Static(id="drift-title")
         yield LiveTable(

@@ -27,6 +27,8 @@ COLUMNS = [
     ("digest", "Digest", 14),
     ("history", "Earlier", None),
 ]
+# Dropped in this order on a narrow terminal: service, version, health and age stay.
+OPTIONAL = ("history", "digest", "by", "status")
 
 
 def deployment_row(dep: Deployment, now: datetime) -> list[Text]:
@@ -75,7 +77,7 @@ class EnvironmentsScreen(FleetScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="env-tabs")
         yield Static(id="protection")
-        yield LiveTable(COLUMNS, id="deployments")
+        yield LiveTable(COLUMNS, id="deployments", optional=OPTIONAL)
 
     def _draw_tabs(self, snapshot: FleetSnapshot) -> None:
         names = [e.name for e in snapshot.environments]

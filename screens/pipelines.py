@@ -27,6 +27,8 @@ COLUMNS = [
     ("commit", "Commit", 8),
     ("message", "Message", None),
 ]
+# Dropped in this order on a narrow terminal: status, run (service) and message stay.
+OPTIONAL = ("commit", "author", "duration", "stage")
 
 
 def run_row(run: PipelineRun, now: datetime) -> list[Text]:
@@ -67,7 +69,7 @@ class PipelinesScreen(FleetScreen):
         return run_action(self, self.table.current_key(), kind)
 
     def compose_body(self) -> ComposeResult:
-        yield LiveTable(COLUMNS, id="runs")
+        yield LiveTable(COLUMNS, id="runs", optional=OPTIONAL)
         yield Static(id="count", classes="dim")
 
     @property

@@ -25,6 +25,7 @@ examples:
   cockpit audit tail -n 50 --follow
   cockpit audit export --format jsonl --since 2026-11-01 --until 2026-12-01
   cockpit audit report --since 30d --format html -o changes.html
+  cockpit audit follow-up 4182 --ticket CHG-1301
 """
 
 
@@ -128,6 +129,18 @@ def add_parser(subparsers: Any) -> None:
         metavar="ENV",
         help="count ENV as production (default: the config's production environments)",
     )
+
+    follow = sub.add_parser(
+        "follow-up",
+        help="link a hotfix to its follow-up ticket (the report lists hotfixes still missing one)",
+        description="Append a record linking hotfix record SEQ (any record of that attempt, "
+        "as `audit report` lists it) to its follow-up ticket. Exit 2 when SEQ is not a hotfix "
+        "that ran, or already has a follow-up.",
+    )
+    _common(follow)
+    follow.add_argument("seq", type=int, metavar="SEQ", help="the hotfix's record number")
+    follow.add_argument("--ticket", required=True, help="the follow-up ticket, e.g. CHG-1301")
+    follow.add_argument("--reason", default="", help="why, e.g. what the follow-up changes")
 
 
 def run(args: argparse.Namespace) -> int:

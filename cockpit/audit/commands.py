@@ -72,7 +72,7 @@ def _settings(explicit: str | None) -> Any:
 
 def dispatch(args: argparse.Namespace) -> int:
     ctx = Context(args, SystemClock())
-    from cockpit.audit import readers
+    from cockpit.audit import follow_up, readers
 
     commands: dict[str, Callable[[Context], int]] = {
         "verify": verify,
@@ -81,6 +81,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "tail": readers.tail,
         "export": readers.export_cmd,
         "report": readers.report_cmd,
+        "follow-up": follow_up.follow_up,
     }
     return commands[args.audit_command](ctx)
 

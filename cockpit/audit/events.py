@@ -23,6 +23,9 @@ class EventType(StrEnum):
     APPROVAL_REJECTED = "approval.rejected"
     BREAKGLASS_USED = "breakglass.used"
     VERDICT_RECORDED = "verdict.recorded"  # canary judge verdict, auto-rollback evidence
+    HOTFIX_FOLLOW_UP = "hotfix.follow_up"  # links a hotfix to its follow-up ticket
+    # A connector's after-success hook (a Grafana annotation) failed; the action stands.
+    ANNOTATION_FAILED = "annotation.failed"
     AUDIT_INITIALIZED = "audit.initialized"  # PCI 10.2.1.6: the log was created
     AUDIT_VERIFIED = "audit.verified"
     AUDIT_CHECKPOINT = "audit.checkpoint"

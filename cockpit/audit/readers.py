@@ -128,6 +128,7 @@ def report_cmd(ctx: Context) -> int:
     until = resolve_when(args.until, now) or now
     with ctx.reader() as store:
         verified = store.verify()
+        follow_ups = list(store.records(since=since, event_types=[EventType.HOTFIX_FOLLOW_UP]))
         built = report.build(
             store.records(since=since, until=until),
             production=ctx.production(),
@@ -135,6 +136,7 @@ def report_cmd(ctx: Context) -> int:
             until=until,
             now=now,
             verified=verified,
+            follow_ups=follow_ups,
         )
         with _output(args.output) as out:
             writer = export.HashingWriter(out)
@@ -156,6 +158,7 @@ def report_cmd(ctx: Context) -> int:
         until=built.until,
         changes=len(built.changes),
         break_glass=len(built.break_glass),
+        hotfixes_without_follow_up=len(built.hotfixes_without_follow_up),
         sha256=writer.digest(),
         output=args.output or "(stdout)",
     )

@@ -1,4 +1,5 @@
-"""The auditor's report: every production change of a period and every break-glass use.
+"""The auditor's report: every production change of a period, every break-glass use, and
+every hotfix of the period still missing its follow-up ticket.
 
 Records of one attempt share a request_id (requested, approvals, succeeded/failed/refused);
 the report folds them into one change with its requester, approvers, gates and outcome.
@@ -17,6 +18,7 @@ from cockpit.audit.canonical import utc_text
 from cockpit.audit.events import Actor, EventType
 from cockpit.audit.export import TextSink, cell
 from cockpit.audit.records import AuditRecord, VerifyResult
+from cockpit.audit.report_hotfix import Hotfix, missing
 
 _FINAL = {
     EventType.ACTION_SUCCEEDED: "succeeded",
@@ -89,6 +91,8 @@ class Report:
     integrity: str  # what `audit verify` said when the report was made
     changes: list[Change]
     break_glass: list[Change]  # every break-glass use in the period, any environment
+    # Hotfixes of the period (any environment) with no follow-up ticket yet: overdue, pending.
+    hotfixes_without_follow_up: list[Hotfix] = field(default_factory=list)
 
 
 def build(
@@ -99,11 +103,17 @@ def build(
     until: datetime,
     now: datetime,
     verified: VerifyResult,
+    follow_ups: Iterable[AuditRecord] = (),
 ) -> Report:
+    """`follow_ups`: the hotfix.follow_up records from `since` to now (they may come after
+    `until`), so a hotfix followed up since is not listed as missing."""
     groups: dict[str, Change] = {}
+    hotfixes: list[AuditRecord] = []
     for record in records:
         if record.event_type not in _CHANGE_EVENTS:
             continue
+        if record.policy.get("lane"):
+            hotfixes.append(record)
         key = record.request_id or f"seq-{record.seq}"
         change = groups.get(key)
         if change is None:
@@ -124,6 +134,7 @@ def build(
         integrity=verified.describe(),
         changes=[c for c in ordered if production(c.environment)],
         break_glass=[c for c in ordered if c.break_glass],
+        hotfixes_without_follow_up=missing(hotfixes, follow_ups, now, who),
     )
 
 
@@ -134,7 +145,7 @@ def to_json(report: Report) -> str:
 COLUMNS = (
     "kind", "request_id", "time", "service", "environment", "action", "from_version",
     "to_version", "digest", "requested_by", "approvers", "outcome", "decision", "break_glass",
-    "reason", "ticket", "gates", "seqs",
+    "reason", "ticket", "gates", "seqs", "follow_up_due",
 )  # fmt: skip
 
 
@@ -147,14 +158,30 @@ def _row(kind: str, change: Change) -> dict[str, Any]:
         seqs=" ".join(map(str, change.seqs)),
         break_glass="yes" if change.break_glass else "no",
     )
-    return {k: cell(data[k]) for k in COLUMNS}
+    return {k: cell(data.get(k, "")) for k in COLUMNS}
+
+
+def _hotfix_row(hotfix: Hotfix) -> dict[str, Any]:
+    data = {
+        **asdict(hotfix),
+        "kind": f"hotfix-{hotfix.state}",
+        "action": "promote",
+        "to_version": hotfix.version,
+        "requested_by": hotfix.actor,
+        "outcome": f"follow-up {hotfix.state}",
+        "seqs": str(hotfix.record),
+    }
+    return {k: cell(data.get(k, "")) for k in COLUMNS}
 
 
 def to_csv(report: Report, out: TextSink) -> None:
-    """One table: `change` rows, then a `break-glass` row for every use (any environment)."""
+    """One table: `change` rows, a `break-glass` row for every use (any environment), then a
+    `hotfix-overdue` or `hotfix-pending` row for every hotfix still missing its follow-up."""
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for change in report.changes:
         writer.writerow(_row("change", change))
     for use in report.break_glass:
         writer.writerow(_row("break-glass", use))
+    for hotfix in report.hotfixes_without_follow_up:
+        writer.writerow(_hotfix_row(hotfix))

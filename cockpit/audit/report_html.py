@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from cockpit.audit.report import Change, Report
+from cockpit.audit.report_hotfix import OVERDUE, Hotfix
 from cockpit.sanitize import clean
 
 _STYLE = """
@@ -12,7 +13,7 @@ body { font-family: system-ui, sans-serif; margin: 2rem; color: #111; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 2rem; font-size: 0.9rem; }
 th, td { border: 1px solid #bbb; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #eee; }
-tr.breakglass td { background: #fff1e6; }
+tr.breakglass td, tr.overdue td { background: #fff1e6; }
 .bad { color: #a00; font-weight: bold; }
 code { font-size: 0.85rem; }
 """
@@ -47,6 +48,29 @@ def _table(changes: list[Change], empty: str) -> str:
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
 
 
+_HOTFIX_HEAD = (
+    "Record", "Follow-up", "Due (UTC)", "When (UTC)", "Service", "Environment", "Version",
+    "By", "Ticket",
+)  # fmt: skip
+
+
+def _hotfixes(hotfixes: list[Hotfix]) -> str:
+    if not hotfixes:
+        return "<p>Every hotfix of this period has its follow-up ticket.</p>"
+    head = "".join(f"<th>{escape(h)}</th>" for h in _HOTFIX_HEAD)
+    rows = []
+    for h in hotfixes:
+        state = "OVERDUE" if h.state == OVERDUE else "pending"
+        cells = (
+            h.record, state, h.follow_up_due or "(not recorded)", h.time, h.service,
+            h.environment, h.version, h.actor, h.ticket,
+        )  # fmt: skip
+        css = ' class="overdue"' if h.state == OVERDUE else ""
+        rows.append(f"<tr{css}>" + "".join(f"<td>{_text(c)}</td>" for c in cells) + "</tr>")
+    body = "\n".join(rows)
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
 def to_html(report: Report) -> str:
     period = f"{report.since} to {report.until}"
     intact = report.integrity.startswith("audit log intact")
@@ -67,6 +91,8 @@ Generated {_text(report.generated)}.</p>
 {_table(report.changes, "No production change was attempted in this period.")}
 <h2>Break-glass uses ({len(report.break_glass)})</h2>
 {_table(report.break_glass, "No break-glass use in this period.")}
+<h2>Hotfixes without a follow-up ticket ({len(report.hotfixes_without_follow_up)})</h2>
+{_hotfixes(report.hotfixes_without_follow_up)}
 </body>
 </html>
 """
