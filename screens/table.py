@@ -72,6 +72,9 @@ class LiveTable(ScrollView, can_focus=True):
     BINDINGS = [
         Binding("up", "move(-1, 0)", "Up", show=False),
         Binding("down", "move(1, 0)", "Down", show=False),
+        # j/k as in less and vi: operators on SSH reach for them first.
+        Binding("j", "move(1, 0)", "Down", show=False),
+        Binding("k", "move(-1, 0)", "Up", show=False),
         Binding("left", "move(0, -1)", "Left", show=False),
         Binding("right", "move(0, 1)", "Right", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
