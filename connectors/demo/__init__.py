@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cockpit.clock import Clock
 from cockpit.connector import Capability, Connector
@@ -24,7 +24,9 @@ from cockpit.model import (
     Status,
 )
 from cockpit.options import Duration
-from connectors.demo.sim import APPROVAL_STAGE, CANARY_WEIGHTS, Fleet
+from connectors.demo.sim import Fleet
+from connectors.demo.sim_canary import CANARY_WEIGHTS
+from connectors.demo.sim_runs import APPROVAL_STAGE
 
 
 @dataclass
@@ -45,7 +47,7 @@ class DemoOptions:
 
 
 class DemoConnector(Connector):
-    """A deterministic simulated fleet: pipelines, deployments, a canary, drift, an alert."""
+    """A deterministic simulated fleet: pipelines, deployments, canaries, drift, alerts."""
 
     CAPABILITIES = frozenset(Capability) - {
         Capability.WINDOWS,
@@ -165,12 +167,12 @@ class DemoConnector(Connector):
             if kind is ActionKind.APPROVE:
                 run.stage_status[APPROVAL_STAGE] = Status.SUCCEEDED
                 run.stage_finished[APPROVAL_STAGE] = now
-                fleet._enter_stage(run, APPROVAL_STAGE + 1, now)
+                fleet.enter_stage(run, APPROVAL_STAGE + 1, now)
                 fleet.approvals_cache = None
                 return ActionResult(True, f"approved {run.id}: deploying {run.version}", run.id)
             run.stage_status[APPROVAL_STAGE] = Status.FAILED
             run.stage_finished[APPROVAL_STAGE] = now
-            fleet._finish(run, Status.CANCELLED, now)
+            fleet.finish(run, Status.CANCELLED, now)
             return ActionResult(True, f"rejected {run.id}", run.id)
 
         canary = fleet.canaries.get(key)
@@ -193,7 +195,7 @@ class DemoConnector(Connector):
             if canary is not None and canary.phase.active:
                 full = action.param("full") == "true"
                 if full or canary.step >= len(CANARY_WEIGHTS) - 1:
-                    fleet._deploy(
+                    fleet.deploy(
                         canary.service, canary.environment, canary.candidate, "cockpit", now
                     )
                     canary.step = len(CANARY_WEIGHTS) - 1
@@ -214,7 +216,7 @@ class DemoConnector(Connector):
                     f"to {action.environment}"
                 )
             version = action.version or source.version
-            fleet._deploy(action.service, action.environment, version, "cockpit", now)
+            fleet.deploy(action.service, action.environment, version, "cockpit", now)
             return ActionResult(True, f"{action.service} {version} now in {action.environment}")
 
         if kind is ActionKind.ROLLBACK:
@@ -228,7 +230,7 @@ class DemoConnector(Connector):
             known = {r.version for r in dep.history}
             if action.version not in known:
                 raise Rejected(f"{action.version!r} is not in {action.service}'s history")
-            fleet._deploy(
+            fleet.deploy(
                 action.service, action.environment, action.version, "cockpit", now, rollback=True
             )
             return ActionResult(True, f"{action.service} rolled back to {action.version}")
@@ -254,4 +256,23 @@ class DemoConnector(Connector):
                 )
             del fleet.drift[key]
             return ActionResult(True, f"synced {action.service} in {action.environment}")
+
+        if kind is ActionKind.SILENCE:
+            try:
+                span = Duration.parse(action.param("duration", "2h"))
+            except ValueError as exc:
+                raise Rejected(str(exc)) from None
+            sid = fleet.alert_book.silence(
+                action.remote_id, now + timedelta(seconds=span), action.actor
+            )
+            if sid is None:
+                raise Rejected(f"alert {action.remote_id} no longer fires: nothing to silence")
+            return ActionResult(
+                True, f"silence {sid} on {action.service} for {action.param('duration', '2h')}", sid
+            )
+
+        if kind is ActionKind.UNSILENCE:
+            if not fleet.alert_book.expire(action.remote_id):
+                raise Rejected(f"silence {action.remote_id} not found")
+            return ActionResult(True, f"silence {action.remote_id} expired", action.remote_id)
         raise Rejected(f"demo cannot {kind.value}")

@@ -1,0 +1,232 @@
+"""The demo fleet's world at start: versions and their history, runs in flight, two prod
+canaries, staging drift, and the alerts already firing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from cockpit.model import (
+    CanaryPhase,
+    Deployment,
+    DriftItem,
+    DriftReport,
+    Health,
+    Revision,
+    Severity,
+    Status,
+)
+from connectors.demo import sim_canary
+from connectors.demo.sim_alerts import Cause
+from connectors.demo.sim_canary import METRIC_EVERY, METRIC_POINTS, CanaryState
+from connectors.demo.sim_runs import (
+    APPROVAL_STAGE,
+    AUTHORS,
+    STAGES,
+    RunState,
+    digest_of,
+    tests_of,
+)
+
+if TYPE_CHECKING:
+    from connectors.demo.sim import Fleet
+
+START_AGE = 180  # seconds the degrading canary has run when the demo starts
+
+
+def build(fleet: Fleet, runs_per_service: int) -> None:
+    """Fill a new fleet with the world as it stands at the fleet's start."""
+    rng = fleet.rng
+    start = fleet.now
+    for i, svc in enumerate(fleet.services):
+        major, minor = 1 + i % 3, rng.randrange(0, 12)
+        patch = rng.randrange(3, 9)
+        fleet.latest_version[svc] = (major, minor, patch)
+        fleet.run_numbers[svc] = 100 + rng.randrange(0, 800)
+        # History of finished runs, oldest first, spaced over the last hours.
+        for k in range(runs_per_service - 1, 0, -1):
+            queued = start - timedelta(minutes=15 * k + rng.randrange(0, 10))
+            _finished_run(fleet, svc, queued)
+        # Versions per environment come from the successful runs: dev has the newest,
+        # staging the one before, prod the one before that.
+        built = [
+            r.version
+            for r in fleet.runs.values()
+            if r.service == svc and r.status is Status.SUCCEEDED
+        ]
+        built.reverse()
+        while len(built) < len(fleet.envs) + 4:
+            built.append(fleet.version_at(svc, patch - len(built)))
+        for e_i, env in enumerate(fleet.envs):
+            lag = e_i
+            version = built[lag]
+            revs = tuple(
+                Revision(
+                    version=v,
+                    digest=digest_of(svc, v),
+                    deployed_at=start - timedelta(hours=6 * (j + 1) + lag, minutes=i % 60),
+                    deployed_by=AUTHORS[(i + j) % len(AUTHORS)],
+                    id=str(j + 1),
+                )
+                for j, v in enumerate(built[lag + 1 : lag + 5])
+            )
+            fleet.deployments[(svc, env)] = Deployment(
+                service=svc,
+                environment=env,
+                version=version,
+                digest=digest_of(svc, version),
+                deployed_at=start - timedelta(hours=lag * 3 + 1, minutes=7 * i % 60),
+                deployed_by=AUTHORS[(i + e_i) % len(AUTHORS)],
+                status=Status.SUCCEEDED,
+                health=Health.HEALTHY,
+                source=fleet.source,
+                observed_at=start,
+                history=revs,
+                remote_id=str(len(revs) + 1),
+            )
+        # The next commit arrives at a staggered tick.
+        fleet.schedule(svc, rng.randrange(5, 240))
+    # A few runs already in flight, two of them waiting for a prod approval.
+    for n, svc in enumerate(fleet.services[: max(3, len(fleet.services) // 2)]):
+        run = fleet.new_run(svc, start - timedelta(seconds=30 + 20 * n))
+        target = APPROVAL_STAGE if n < 2 else min(n % APPROVAL_STAGE, 4)
+        _fast_forward(fleet, run, target)
+    _initial_canary(fleet, start)
+    _initial_drift_and_alerts(fleet, start)
+
+
+def _finished_run(fleet: Fleet, svc: str, queued: datetime) -> None:
+    run = fleet.new_run(svc, queued)
+    t = queued + timedelta(seconds=5)
+    run.started_at = t
+    last = len(STAGES) - 1 if run.fail_at < 0 else run.fail_at
+    for idx in range(last + 1):
+        dur = timedelta(seconds=max(STAGES[idx][1], 1) + fleet.rng.randrange(0, 8))
+        run.stage_started[idx] = t
+        t += dur
+        run.stage_finished[idx] = t
+        run.stage_status[idx] = Status.SUCCEEDED
+    if run.fail_at >= 0:
+        run.stage_status[run.fail_at] = Status.FAILED
+        for idx in range(run.fail_at + 1, len(STAGES)):
+            run.stage_status[idx] = Status.SKIPPED
+    run.status = Status.FAILED if run.fail_at >= 0 else Status.SUCCEEDED
+    run.stage_index = last
+    if last >= 2:
+        fleet.mark_scanned(run)
+    run.finished_at = t
+    run.tests = tests_of(run)
+    fleet.active.remove(run.id)
+
+
+def _fast_forward(fleet: Fleet, run: RunState, target_stage: int) -> None:
+    """Put a fresh run into `target_stage` as if it had been running for a while."""
+    run.fail_at = -1 if run.fail_at <= target_stage else run.fail_at
+    t = run.queued_at + timedelta(seconds=3)
+    run.started_at = t
+    for idx in range(target_stage):
+        run.stage_started[idx] = t
+        t += timedelta(seconds=STAGES[idx][1])
+        run.stage_finished[idx] = t
+        run.stage_status[idx] = Status.SUCCEEDED
+        if idx == 1:
+            run.tests = tests_of(run)
+        env = STAGES[idx][4]
+        if env and idx != APPROVAL_STAGE and (run.service, env) in fleet.deployments:
+            fleet.deploy(run.service, env, run.version, run.author, t)
+    run.stage_index = target_stage
+    if target_stage > 2:
+        fleet.mark_scanned(run)
+    fleet.enter_stage(run, target_stage, t)
+
+
+def _initial_canary(fleet: Fleet, start: datetime) -> None:
+    """Two canaries in prod: a healthy one mid-way, and one that starts to degrade a
+    minute after start-up (the judge scores it marginal, then fails it; the policy
+    rolls it back or proposes to)."""
+    staging = fleet.envs[-2] if len(fleet.envs) > 1 else fleet.prod
+    picks = [(fleet.services[0], False, 2, METRIC_POINTS * METRIC_EVERY)]
+    if len(fleet.services) > 1:
+        picks.append((fleet.services[1], True, 1, START_AGE))
+    for svc, degrade, step, age in picks:
+        dep = fleet.deployments[(svc, fleet.prod)]
+        state = CanaryState(
+            service=svc,
+            environment=fleet.prod,
+            baseline=dep.version,
+            candidate=fleet.deployments[(svc, staging)].version,
+            step=step,
+            phase=CanaryPhase.PROGRESSING,
+            started_at=start - timedelta(seconds=age),
+            degrade=degrade,
+        )
+        for k in range(METRIC_POINTS, 0, -1):
+            sim_canary.sample(state, fleet.rng, start - timedelta(seconds=k * METRIC_EVERY))
+        fleet.canaries[(svc, fleet.prod)] = state
+
+
+def _initial_drift_and_alerts(fleet: Fleet, start: datetime) -> None:
+    staging = fleet.envs[-2] if len(fleet.envs) > 1 else fleet.envs[0]
+    picks = [s for s in ("search", "inventory") if s in fleet.services] or fleet.services[-2:]
+    for n, svc in enumerate(picks):
+        dep = fleet.deployments[(svc, staging)]
+        items = [
+            DriftItem(f"Deployment/{staging}/{svc}", "spec.replicas", "3", "5"),
+            DriftItem(
+                f"ConfigMap/{staging}/{svc}-config",
+                "data.CACHE_TTL_SECONDS",
+                "300",
+                "30",
+            ),
+        ]
+        if n == 0:
+            items.append(
+                DriftItem(
+                    f"Deployment/{staging}/{svc}",
+                    "spec.template.spec.containers[0].image",
+                    f"registry.example/{svc}:{dep.version}",
+                    f"registry.example/{svc}:{dep.version}-hotfix",
+                )
+            )
+        fleet.drift[(svc, staging)] = DriftReport(
+            service=svc,
+            environment=staging,
+            revision=dep.version,
+            items=tuple(items),
+            source=fleet.source,
+            observed_at=start,
+        )
+    _initial_alerts(fleet, start)
+
+
+def _initial_alerts(fleet: Fleet, start: datetime) -> None:
+    """A bad prod deploy 20 minutes ago, paging since 12 (its rollback ends it), and a
+    warning unrelated to any change."""
+    prod = fleet.prod
+    alerted = (
+        "search" if "search" in fleet.services else fleet.services[min(3, len(fleet.services) - 1)]
+    )
+    dep = fleet.deployments[(alerted, prod)]
+    fleet.deployments[(alerted, prod)] = replace(
+        dep, deployed_at=start - timedelta(minutes=20), deployed_by=AUTHORS[3]
+    )
+    book = fleet.alert_book
+    book.fire(
+        "HighErrorRate",
+        alerted,
+        prod,
+        Severity.CRITICAL,
+        f"5xx ratio above 2% for 10m on {alerted}",
+        start - timedelta(minutes=12),
+        Cause("deploy", dep.version),
+    )
+    quiet = fleet.services[-1]
+    book.fire(
+        "DiskFillingUp",
+        quiet,
+        prod,
+        Severity.WARNING,
+        f"{quiet} data volume 85% full, full in about 2 days at this rate",
+        start - timedelta(minutes=47),
+    )
