@@ -73,9 +73,7 @@ class ApprovalsScreen(FleetScreen):
         detail = self.query_one("#approval-detail", Static)
         chosen = self.selected()
         if chosen is None:
-            detail.update(
-                Text("Nothing is waiting for approval." if not items else "", style="dim")
-            )
+            detail.update(self.empty_text("Nothing is waiting for approval.") if not items else "")
             return
         out = Text("\n")
         out.append_text(txt(chosen.title, "bold"))

@@ -121,7 +121,7 @@ class AuditScreen(FleetScreen):
         self.records = await journal.call(
             lambda store: list(store.records(newest_first=True, limit=SHOWN))
         )
-        self.render_fleet(self.cockpit.snapshot, True)
+        self.show(self.cockpit.snapshot, force=True)
 
     def render_fleet(self, snapshot: FleetSnapshot, full: bool) -> None:
         table = self.query_one("#audit-records", LiveTable)
@@ -151,7 +151,11 @@ class AuditScreen(FleetScreen):
         record = next((r for r in self.records if str(r.seq) == key), None)
         detail = self.query_one("#audit-detail", Static)
         if record is None:
-            detail.update(Text("The audit log is empty." if not self.records else "", style="dim"))
+            detail.update(
+                self.empty_text("The audit log is empty.")
+                if not self.records or self.filter_text
+                else Text()
+            )
             return
         out = Text()
         out.append(f"#{record.seq} ", style="bold")

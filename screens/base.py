@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,6 +21,7 @@ from cockpit import targets
 from cockpit.keys import ACTION_KEYS, SCREEN_KEYS, KeySpec
 from cockpit.model import ActionKind
 from cockpit.snapshot import FleetSnapshot
+from screens.filter import FilterBar, FilterLine, no_match_text
 from screens.table import LiveTable
 from screens.widgets import KeyBar, TopBar
 
@@ -33,23 +35,6 @@ def bindings(specs: tuple[KeySpec, ...], scope: str | None = None) -> list[Bindi
         for s in specs
         if scope is None or s.scope == scope
     ]
-
-
-class FilterBar(Input):
-    """`/` opens it; typing filters the view; Enter keeps the filter, Esc clears it."""
-
-    DEFAULT_CSS = """
-    FilterBar { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
-    FilterBar.-open { display: block; }
-    """
-
-    BINDINGS = [Binding("escape", "close(True)", "Clear filter", show=False)]
-
-    def action_close(self, clear: bool) -> None:
-        if clear:
-            self.value = ""
-        self.remove_class("-open")
-        self.screen.focus_next()
 
 
 ACTION_OF = {spec.action: ActionKind(spec.action.removesuffix("_full")) for spec in ACTION_KEYS}
@@ -68,6 +53,7 @@ class FleetScreen(Screen[None]):
         super().__init__()
         self.generation = -1
         self.filter_text = ""
+        self._tally = [0, 0]  # rows looked at, rows matched: the filter line's "3 of 120"
 
     @property
     def cockpit(self) -> CockpitApp:
@@ -98,7 +84,11 @@ class FleetScreen(Screen[None]):
         full = force or snapshot.changes.everything or snapshot.generation != self.generation + 1
         self.generation = snapshot.generation
         self.refresh_header(snapshot)
-        self.render_fleet(snapshot, full)
+        # A filter counts what it lets through, so it needs every row looked at.
+        self._tally = [0, 0]
+        self.render_fleet(snapshot, full or bool(self.filter_text))
+        for line in self.query(FilterLine):
+            line.show_count(self.filter_text, self._tally[1], self._tally[0])
         self._refresh_keys()
 
     _key_states: tuple[object, ...] = ()
@@ -146,20 +136,27 @@ class FleetScreen(Screen[None]):
         if not self.filter_text:
             return True
         needle = self.filter_text.lower()
-        return any(needle in str(f).lower() for f in fields)
+        found = any(needle in str(f).lower() for f in fields)
+        self._tally[0] += 1
+        self._tally[1] += found
+        return found
+
+    def empty_text(self, nothing: str) -> Text:
+        """What an empty list says: its own words, or that the filter matched nothing."""
+        return no_match_text(self.filter_text) if self.filter_text else Text(nothing, style="dim")
 
     # Keys ------------------------------------------------------------------------
-    def action_filter(self) -> None:
+    async def action_filter(self) -> None:
         if not self.FILTERABLE:
             return
-        found = self.query(FilterBar)
+        found = self.query(FilterLine)
         if found:
-            bar = found.first(FilterBar)
+            line = found.first(FilterLine)
         else:  # mounted on first use: most sessions never filter
-            bar = FilterBar(placeholder="filter (Enter keeps it, Esc clears)", id="filter")
-            self.mount(bar, before=self.query_one(KeyBar))
-        bar.add_class("-open")
-        bar.focus()
+            line = FilterLine()
+            # Awaited, so the keys typed right after `/` land in the filter, not the table.
+            await self.mount(line, before=self.query_one(KeyBar))
+        line.open()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if isinstance(event.input, FilterBar):
@@ -172,8 +169,8 @@ class FleetScreen(Screen[None]):
 
     def action_back(self) -> None:
         if self.filter_text:
-            for bar in self.query(FilterBar):
-                bar.value = ""
+            for line in self.query(FilterLine):
+                line.close(clear=True)
             self.filter_text = ""
             self.show(self.cockpit.snapshot, force=True)
             return

@@ -149,7 +149,8 @@ class CanaryScreen(FleetScreen):
         for c in snapshot.canaries:
             if f"{c.service}/{c.environment}" == key:
                 return c
-        return snapshot.canaries[0] if snapshot.canaries else None
+        # Filtered down to nothing, nothing is selected: not a canary the filter left out.
+        return snapshot.canaries[0] if snapshot.canaries and not self.filter_text else None
 
     def render_fleet(self, snapshot: FleetSnapshot, full: bool) -> None:
         table = self.query_one("#canaries", LiveTable)
@@ -170,7 +171,7 @@ class CanaryScreen(FleetScreen):
         canary = self.current(snapshot)
         detail = self.query_one("#canary-detail", Static)
         if canary is None:
-            detail.update(Text("No canary is reported by any connector.", style="dim"))
+            detail.update(self.empty_text("No canary is reported by any connector."))
             return
         now = self.cockpit.now()
         width = max((detail.size.width or self.size.width) - 2, 40)

@@ -84,7 +84,9 @@ class DriftScreen(FleetScreen):
         items = self.query_one("#items", LiveTable)
         if report is None:
             title.update(
-                Text(
+                self.empty_text("")
+                if self.filter_text
+                else Text(
                     "No drift: every reported deployment matches its desired state.", style="green"
                 )
             )

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import Label, Static
 
 from cockpit.app import CockpitApp
 from cockpit.snapshot import Changes, FleetSnapshot
+from screens.filter import FilterLine
 from screens.help import HelpScreen
 from screens.scroll import ScrollBox
 from screens.sources import SourcesScreen
@@ -122,3 +123,42 @@ async def test_overview_cell_shows_a_failing_canary_as_x_and_a_marginal_one_as_d
         )
         legend = str(app.screen.query_one("#legend", Static).render())
         assert "✗ degraded or canary failing" in legend and "! canary degrading" in legend
+
+
+def filter_line_text(app: CockpitApp) -> str:
+    """The filter line as the operator reads it: label, what was typed, the count."""
+    line = app.screen.query_one(FilterLine)
+    assert line.display, "the filter line is visible"
+    label = str(line.query_one("#filter-label", Label).render())
+    count = str(line.query_one("#filter-count", Label).render())
+    return f"{label}{line.bar.value}{count}"
+
+
+async def test_the_filter_line_shows_what_was_typed_and_the_count_and_stays_after_enter() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2")
+        total = len(app.hub.snapshot.runs)
+        await pilot.press("slash", *"search")
+        shown = len(table(app, "#runs").keys)
+        assert 0 < shown < total
+        assert filter_line_text(app) == f"filter: search · {shown} of {total}"
+        await pilot.press("enter")
+        assert table(app, "#runs").has_focus
+        assert filter_line_text(app) == f"filter: search · {shown} of {total}"
+        await pilot.press("escape")
+        assert not app.screen.query_one(FilterLine).display
+        assert len(table(app, "#runs").keys) == total
+
+
+async def test_an_empty_filter_result_says_no_match_not_nothing_waiting() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("6")
+        waiting = len(table(app, "#approvals").keys)
+        assert waiting > 0
+        await pilot.press("slash", *"zzz", "enter")
+        assert table(app, "#approvals").keys == []
+        detail = str(app.screen.query_one("#approval-detail", Static).render())
+        assert "no match for “zzz”" in detail and "Nothing is waiting" not in detail
+        assert filter_line_text(app).startswith(f"filter: zzz · no match in {waiting}")
