@@ -28,6 +28,8 @@ CELL_ACTIONS = {
     "sync": "sync a drifted deployment to its desired state",
     "restart": "restart a deployment's pods (Kubernetes `rollout restart`)",
     "retry": "retry an aborted canary rollout",
+    "silence": "silence one alert (--alert) for --duration; it still counts in the alerts gate",
+    "unsilence": "expire the silence that holds an alert (--alert; --silence when several do)",
 }
 ID_ACTIONS = {
     "approve": "approve a pending approval (ids: `cockpit status --json`, approvals[].id)",
@@ -57,6 +59,18 @@ def add_parsers(sub: Any, common: Any) -> None:
             )
         if name == "rollback":
             p.add_argument("--to", metavar="VERSION", help="the earlier version to roll back to")
+        if name in ("silence", "unsilence"):
+            p.add_argument(
+                "--alert", required=True, help="the alert's name (alertname) or its fingerprint"
+            )
+        if name == "silence":
+            p.add_argument(
+                "--duration",
+                required=True,
+                help="how long: 30m, 2h, 1d (at least 1m, at most max_silence: 24h by default)",
+            )
+        if name == "unsilence":
+            p.add_argument("--silence", default="", metavar="ID", help="which silence, if several")
         p.add_argument("--reason", required=True, help="why (required; recorded in the audit log)")
         p.add_argument("--ticket", default="", help="change ticket, e.g. CHG-1234")
         p.add_argument(
@@ -124,6 +138,14 @@ async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, us
                 built = targets.restart(snap, args.service, args.environment)
             elif kind is ActionKind.RETRY:
                 built = targets.retry(snap, args.service, args.environment)
+            elif kind in (ActionKind.SILENCE, ActionKind.UNSILENCE):
+                alert = targets.alert_named(snap, args.service, args.environment, args.alert)
+                if isinstance(alert, str):
+                    built = alert
+                elif kind is ActionKind.SILENCE:
+                    built = targets.silence(snap, alert, args.duration)
+                else:
+                    built = targets.unsilence(snap, alert, args.silence)
             else:
                 built = targets.canary_action(snap, kind, args.service, args.environment)
         elif kind is ActionKind.RERUN:

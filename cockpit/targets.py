@@ -233,6 +233,20 @@ def _reported(snapshot: FleetSnapshot, alert: Alert | str) -> Alert | str:
     return f"alert {fingerprint} is no longer reported"
 
 
+def alert_named(snapshot: FleetSnapshot, service: str, environment: str, name: str) -> Alert | str:
+    """The one alert of a cell with this alertname (or fingerprint), or why there is none."""
+    cell = [a for a in snapshot.alerts if (a.service, a.environment) == (service, environment)]
+    found = [a for a in cell if name in (a.name, a.fingerprint)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        known = ", ".join(sorted({a.name for a in cell})) or "none"
+        where = f"{service or '(no service)'} in {environment or '(no environment)'}"
+        return f"no alert {name} for {where} (firing: {known})"
+    prints = ", ".join(a.fingerprint for a in found)
+    return f"{len(found)} alerts are named {name} there: give one fingerprint ({prints})"
+
+
 def silence(snapshot: FleetSnapshot, alert: Alert | str, duration: str) -> Built:
     """Silence one alert (an Alert or its fingerprint) for `duration` ("2h"). The connector
     turns its labels into the silence's matchers and checks the duration against its limit."""

@@ -171,3 +171,25 @@ def test_config_names_silence_and_unsilence_in_permissions(kind: ActionKind) -> 
         PolicyConfig, {"roles": {"sre": ["sam"]}, "permissions": {kind.value: ["sre"]}}
     )
     assert parsed.permissions == {kind.value: ["sre"]}
+
+
+async def test_the_cli_finds_an_alert_by_name_or_fingerprint_in_its_cell() -> None:
+    fake = FakeAlertmanager()
+    twin = dict(fake.alerts[1], fingerprint="b0b0b0b0b0b0b0b0")
+    twin["labels"] = {**fake.alerts[1]["labels"], "instance": "web-2"}
+    snap = await snapshot()
+    alert = targets.alert_named(snap, "web", "prod", "HighErrorRate")
+    assert not isinstance(alert, str) and alert.fingerprint == WEB_ERRORS
+    assert targets.alert_named(snap, "web", "prod", WEB_ERRORS) == alert
+    assert targets.alert_named(snap, "web", "staging", "HighErrorRate") == (
+        "no alert HighErrorRate for web in staging (firing: none)"
+    )
+    assert targets.alert_named(snap, "", "", "Nope") == (
+        "no alert Nope for (no service) in (no environment) (firing: DiskFull)"
+    )
+    fake.alerts.append(twin)
+    both = targets.alert_named(await snapshot(fake), "web", "prod", "HighErrorRate")
+    assert both == (
+        "2 alerts are named HighErrorRate there: give one fingerprint "
+        f"({WEB_ERRORS}, b0b0b0b0b0b0b0b0)"
+    )

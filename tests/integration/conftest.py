@@ -1,4 +1,5 @@
-"""Fixtures that start real services: a Prometheus holding canary metrics the tests control.
+"""Fixtures that start real services: a Prometheus holding canary metrics the tests control,
+and an Alertmanager the tests post alerts to (`alertmanager_server`).
 
 `prometheus_server` is reusable: give it OpenMetrics text (see promserver.openmetrics) and
 it returns a started PrometheusServer, stopped at the end of the test. `canary_prometheus`
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.integration.amserver import AlertmanagerServer
 from tests.integration.promserver import Labels, PrometheusServer, Samples, openmetrics
 
 # (family, service, track) -> (unix seconds, value) samples, in time order
@@ -160,5 +162,16 @@ def burn_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BurnDa
     server.start()
     try:
         yield BurnData(server.url, datetime.fromtimestamp(now, UTC), counters, gauges)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def alertmanager_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlertmanagerServer]:
+    """A started Alertmanager of its own per test (silences live in its storage)."""
+    server = AlertmanagerServer(tmp_path_factory.mktemp("alertmanager"))
+    server.start()
+    try:
+        yield server
     finally:
         server.stop()

@@ -27,14 +27,14 @@ Samples = Sequence[tuple[int, float]]  # (unix seconds, value)
 INSTALL_HINT = "install Debian's prometheus package (it brings promtool)"
 
 
-def binary(name: str) -> str:
+def binary(name: str, hint: str = INSTALL_HINT) -> str:
     """The path of a Prometheus binary; skip without it, but fail in CI (CI=true)."""
     found = shutil.which(name)
     if found is None and os.access(f"/usr/bin/{name}", os.X_OK):
         found = f"/usr/bin/{name}"
     if found is not None:
         return found
-    reason = f"{name} is not on PATH nor in /usr/bin: {INSTALL_HINT}"
+    reason = f"{name} is not on PATH nor in /usr/bin: {hint}"
     if os.environ.get("CI") == "true":
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason)

@@ -30,6 +30,8 @@ COMMANDS = {
     },
     **{(name,): ["demo:payments#282", "--reason", "because"] for name in ("approve", "reject")},
     ("rerun",): ["demo:payments#282", "--reason", "because"],
+    ("silence",): ["web", "prod", "--alert", "HighErrorRate", "--duration", "2h", "--reason", "x"],
+    ("unsilence",): ["web", "prod", "--alert", "HighErrorRate", "--reason", "because"],
     **{("audit", name): [] for name in ("verify", "checkpoint", "show", "tail", "report")},
     ("audit", "export"): ["--format", "csv"],
 }
