@@ -171,6 +171,20 @@ def snapshot_json(snap: FleetSnapshot, now: datetime, config: str | None) -> dic
             }
             for a in snap.alerts
         ],
+        "annotations": [
+            {
+                "id": a.id,
+                "at": iso(a.at),
+                "end": iso(a.end),
+                "text": a.text,
+                "tags": list(a.tags),
+                "service": a.service,
+                "environment": a.environment,
+                "author": a.author,
+                "source": a.source,
+            }
+            for a in snap.annotations
+        ],
         "environment_protection": [
             {"environment": i.name, "source": i.source, "rules": list(i.protection)}
             for i in snap.environment_info
