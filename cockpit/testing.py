@@ -149,7 +149,16 @@ class ConnectorContract:
             assert isinstance(items, tuple), f"{cap.value}: expected a tuple"
             for item in items:
                 assert isinstance(item, EXPECTED_TYPES[cap]), f"{cap.value}: {type(item).__name__}"
-        for name in ("deployments", "runs", "canaries", "metrics", "drift", "alerts", "approvals"):
+        for name in (
+            "deployments",
+            "runs",
+            "canaries",
+            "metrics",
+            "drift",
+            "alerts",
+            "annotations",
+            "approvals",
+        ):
             for item in getattr(obs, name):
                 if isinstance(item, SOURCE_STAMPED):
                     assert item.source == self.instance_name, f"{name}: source {item.source!r}"

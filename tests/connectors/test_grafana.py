@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +17,7 @@ from cockpit.connector import ActionDone
 from cockpit.errors import ConfigError, Unauthorized, Unreachable
 from cockpit.http_safety import CappedTransport
 from cockpit.hub import Hub
-from cockpit.model import Action, ActionKind, ActionResult, Environment
+from cockpit.model import Action, ActionKind, ActionResult, Annotation, Environment
 from cockpit.testing import ConnectorContract
 from connectors.grafana import GrafanaConnector, GrafanaOptions
 from tests.fixtures.grafana.fake import BASE, ENV, NOW, OPTIONS, TOKEN, GrafanaFake
@@ -256,3 +258,15 @@ def test_the_action_time_is_whole_epoch_milliseconds_without_float_rounding() ->
 
     at = datetime(2026, 8, 24, 9, 35, 1, 999_999, tzinfo=UTC)
     assert epoch_ms(at) == int(NOW.timestamp()) * 1000 + 1999
+
+
+def test_the_contract_kit_catches_annotations_stamped_with_another_source() -> None:
+    class Misnamed(GrafanaConnector):
+        async def annotations(self) -> Sequence[Annotation]:
+            return [replace(a, source="elsewhere") for a in await super().annotations()]
+
+    class Kit(TestGrafanaContract):
+        connector_class = Misnamed
+
+    with pytest.raises(AssertionError, match="annotations: source 'elsewhere'"):
+        Kit().test_poll_returns_an_observation_of_domain_objects()
