@@ -110,7 +110,11 @@ class AuditScreen(FleetScreen):
     async def _read(self, record_access: bool) -> None:
         journal = self.cockpit.journal
         if record_access:
-            # Opening the view: record the access, then verify the whole chain once.
+            # Opening the view: show the log as it was, so the cursor settles on a record the
+            # operator came to see (and stays there) before this visit's own audit.read lands
+            # above it; then verify the whole chain once.
+            if not self.records:
+                await self._fetch()
             await self.cockpit.record_audit_read()
             result = await journal.call(lambda store: store.verify())
             style = "green bold" if result.ok else "red bold"
@@ -118,7 +122,10 @@ class AuditScreen(FleetScreen):
                 ("✓ " if result.ok else "✗ ") + clean(result.describe(), limit=200), style=style
             )
             self.query_one("#audit-verify", Static).update(self.verify_text)
-        self.records = await journal.call(
+        await self._fetch()
+
+    async def _fetch(self) -> None:
+        self.records = await self.cockpit.journal.call(
             lambda store: list(store.records(newest_first=True, limit=SHOWN))
         )
         self.show(self.cockpit.snapshot, force=True)
@@ -146,9 +153,20 @@ class AuditScreen(FleetScreen):
     def on_live_table_highlighted(self) -> None:
         self._detail()
 
-    def _detail(self) -> None:
+    def selected(self) -> Any | None:
         key = self.query_one("#audit-records", LiveTable).current_key()
-        record = next((r for r in self.records if str(r.seq) == key), None)
+        return next((r for r in self.records if str(r.seq) == key), None)
+
+    def action_open(self) -> None:
+        """Enter: the record under the cursor in full (identity, evidence, outcome, hash)."""
+        from screens.audit_record import AuditRecordScreen
+
+        record = self.selected()
+        if record is not None:
+            self.app.push_screen(AuditRecordScreen(record))
+
+    def _detail(self) -> None:
+        record = self.selected()
         detail = self.query_one("#audit-detail", Static)
         if record is None:
             detail.update(

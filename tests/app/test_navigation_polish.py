@@ -4,12 +4,16 @@ jumping to a service from the palette, honest overview cells, canary history, NO
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Label, Static
 
 from cockpit.app import CockpitApp
+from cockpit.audit.events import Actor, AuditEvent, EventType, Target
 from cockpit.snapshot import Changes, FleetSnapshot
+from screens.audit_record import AuditRecordScreen
 from screens.filter import FilterLine
 from screens.help import HelpScreen
 from screens.scroll import ScrollBox
@@ -162,3 +166,99 @@ async def test_an_empty_filter_result_says_no_match_not_nothing_waiting() -> Non
         detail = str(app.screen.query_one("#approval-detail", Static).render())
         assert "no match for “zzz”" in detail and "Nothing is waiting" not in detail
         assert filter_line_text(app).startswith(f"filter: zzz · no match in {waiting}")
+
+
+HOSTILE = "[bold red]pwn[/]\x1b[2J"
+
+
+async def audit_view(app: CockpitApp, pilot: Pilot[int]) -> LiveTable:
+    await pilot.press("7")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return table(app, "#audit-records")
+
+
+async def newest_seq(app: CockpitApp) -> int:
+    def newest(store: Any) -> int:
+        return int(next(iter(store.records(newest_first=True, limit=1))).seq)
+
+    return await app.journal.call(newest)
+
+
+async def test_the_audit_read_record_never_takes_the_cursor() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        before = await newest_seq(app)
+        records = await audit_view(app, pilot)
+        read = await newest_seq(app)
+        assert read == before + 1, "the visit was recorded"
+        assert records.keys[0] == str(read)
+        assert records.current_key() == str(before), "the cursor is on the log as it was"
+        records.move_cursor(row=5)
+        left_on = records.current_key()
+        await pilot.press("1")
+        records = await audit_view(app, pilot)  # a second visit, a second audit.read
+        assert records.keys[0] == str(read + 1)
+        assert records.current_key() == left_on
+        await app.record_audit_read()  # a record arriving while the operator reads
+        await app.screen._load(record_access=False)  # type: ignore[attr-defined]
+        assert records.keys[0] == str(read + 2)
+        assert records.current_key() == left_on
+
+
+async def test_enter_in_the_audit_view_opens_the_full_record_cleaned() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        actor = Actor(
+            user="ops" + HOSTILE,
+            host="jump",
+            ssh_client="203.0.113.9 50000 22",
+            pid=42,
+            version="t",
+            principal="ops@example.com",
+            signature="-----BEGIN SSH SIGNATURE-----",
+            key_fingerprint="SHA256:abc",
+            key_type="sk-ssh-ed25519@openssh.com",
+        )
+        event = AuditEvent(
+            EventType.ACTION_SUCCEEDED,
+            actor,
+            Target("checkout", "prod", "2.4.7", "2.4.8", "sha256:d1", "demo", "r-1"),
+            "rollback",
+            "succeeded",
+            reason="error rate up " + HOSTILE,
+            ticket="INC-7",
+            evidence={
+                "gates": [{"name": "canary", "status": "fail", "evidence": "score 12 " + HOSTILE}],
+                "verdict": {"decision": "fail", "score": "12.00", "metrics": []},
+                "alert": {"name": "HighErrorRate" + HOSTILE, "severity": "critical"},
+            },
+            policy={"decision": "allowed", "reasons": []},
+            request_id="req-1",
+        )
+        written = await app.journal.append(event)
+        records = await audit_view(app, pilot)
+        records.move_cursor(row=records.keys.index(str(written.seq)))
+        await pilot.press("enter")
+        assert isinstance(app.screen, AuditRecordScreen)
+        shown = app.screen.query_one("#audit-record", Static).render()
+        text = str(shown)
+        for expected in (
+            f"Audit record #{written.seq}",
+            "reason    error rate up [bold red]pwn[/]^[[2J",
+            "ticket    INC-7",
+            "outcome   succeeded",
+            "target    checkout in prod",
+            "2.4.7 → 2.4.8",
+            "from      SSH 203.0.113.9 50000 22",
+            "signed by ops@example.com key SHA256:abc",
+            "fail    canary: score 12 [bold red]pwn[/]^[[2J",
+            "verdict fail score 12.00",
+            "HighErrorRate[bold red]pwn[/]^[[2J",
+            f"hash      {written.hash}",
+            f"previous  {written.prev_hash}",
+        ):
+            assert expected in text, expected
+        assert "\x1b" not in text
+        await pilot.press("escape")
+        assert app.current_mode == "audit" and not isinstance(app.screen, AuditRecordScreen)
