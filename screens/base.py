@@ -22,6 +22,7 @@ from cockpit.keys import ACTION_KEYS, SCREEN_KEYS, KeySpec
 from cockpit.model import ActionKind
 from cockpit.snapshot import FleetSnapshot
 from screens.filter import FilterBar, FilterLine, no_match_text
+from screens.jump import ServiceJump
 from screens.table import LiveTable
 from screens.widgets import KeyBar, TopBar
 
@@ -48,6 +49,7 @@ class FleetScreen(Screen[None]):
     FILTERABLE: ClassVar[bool] = True
     ACTIONS_HERE: ClassVar[frozenset[ActionKind]] = frozenset()
     BINDINGS = bindings(SCREEN_KEYS) + bindings(ACTION_KEYS)
+    COMMANDS = {ServiceJump}  # the palette jumps to a service from every view
 
     def __init__(self) -> None:
         super().__init__()

@@ -7,8 +7,10 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from rich.text import Text
+from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import Label, Static
+from textual.widgets import Label, OptionList, Static
 
 from cockpit.app import CockpitApp
 from cockpit.audit.events import Actor, AuditEvent, EventType, Target
@@ -16,7 +18,9 @@ from cockpit.snapshot import Changes, FleetSnapshot
 from screens.audit_record import AuditRecordScreen
 from screens.filter import FilterLine
 from screens.help import HelpScreen
+from screens.jump import ServiceJump
 from screens.scroll import ScrollBox
+from screens.service import ServiceScreen
 from screens.sources import SourcesScreen
 from screens.widgets import LiveTable
 from tests.app.helpers import demo_app
@@ -262,3 +266,42 @@ async def test_enter_in_the_audit_view_opens_the_full_record_cleaned() -> None:
         assert "\x1b" not in text
         await pilot.press("escape")
         assert app.current_mode == "audit" and not isinstance(app.screen, AuditRecordScreen)
+
+
+async def test_the_palette_jumps_to_a_service_by_name() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2", "ctrl+p", *"payments")
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        options = palette.query_one(OptionList)
+        titles = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        envs = [e.name for e in app.hub.snapshot.environments]
+        for env in envs:
+            assert any(t.startswith(f"Go to payments in {env}") for t in titles), titles
+        target = next(i for i, t in enumerate(titles) if t.startswith("Go to payments in staging"))
+        options.highlighted = target
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ServiceScreen)
+        assert (app.screen.service, app.screen.environment) == ("payments", "staging")
+
+
+async def test_a_service_named_like_markup_is_offered_as_plain_text() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 36)):
+        snap = app.hub.snapshot
+        hostile = "pay[/]ments[bold]\x1b[2J"
+        cell = replace(snap.cell("payments", "prod"), service=hostile)
+        app.hub.snapshot = replace(
+            snap, services=(*snap.services, hostile), cells={**snap.cells, (hostile, "prod"): cell}
+        )
+        provider = ServiceJump(app.screen)
+        hits = [hit async for hit in provider.search("pay[/]ments")]
+        mine = [h for h in hits if h.text and "[bold]" in h.text]
+        assert [h.text for h in mine] == ["Go to pay[/]ments[bold]^[[2J in prod"]
+        assert isinstance(mine[0].match_display, Text)
+        assert mine[0].match_display.plain == mine[0].text
+        assert "pay[/]" not in (mine[0].help or "")
