@@ -213,7 +213,8 @@ class FleetSnapshot:
             else:
                 cells[key] = cell
         services_added = False
-        new_services = {k[0] for k in changed_cells if k in cells}
+        # An alert naming no service (service "") is reported, but is no row of the fleet.
+        new_services = {k[0] for k in changed_cells if k in cells and k[0]}
         if not new_services <= services:
             services |= new_services
             services_added = True

@@ -193,3 +193,9 @@ async def test_the_cli_finds_an_alert_by_name_or_fingerprint_in_its_cell() -> No
         "2 alerts are named HighErrorRate there: give one fingerprint "
         f"({WEB_ERRORS}, b0b0b0b0b0b0b0b0)"
     )
+
+
+async def test_an_alert_naming_no_service_adds_no_blank_service_row() -> None:
+    snap = await snapshot()
+    assert snap.services == ("payments", "web")  # the overview's rows
+    assert any(a.name == "DiskFull" and a.service == "" for a in snap.alerts)  # still reported
