@@ -31,7 +31,7 @@ from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from cockpit.wiring import make_executor, open_journal, wire_hub
 from screens.base import FleetScreen
-from screens.widgets import failing_banner, header_badges, window_label
+from screens.widgets import Badges, failing_banner, header_badges, window_label
 
 # Views other than the first are imported when first shown: start-up pays only for one.
 VIEW_SCREENS: dict[str, str] = {
@@ -368,7 +368,7 @@ class CockpitApp(App[int]):
             return None
         return screen if isinstance(screen, FleetScreen) and screen.is_mounted else None
 
-    def header_extra(self) -> Text | None:
+    def header_extra(self) -> Badges:
         now = self.now()
         failing = any(s.ok is False or s.stale(now) for s in self.snapshot.sources.values())
         windows = []

@@ -7,7 +7,7 @@ here as plain text, never markup.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -37,6 +37,31 @@ def state_word(state: SourceState, now: datetime) -> str:
         return "unreachable" if silent else "failing"
     label = state.label(now)
     return "failing" if label == "error" else label
+
+
+def short_error(state: SourceState, now: datetime) -> str:
+    """A source's trouble in a few words, for the top bar: 401, rate-limited until 14:05."""
+    if state.ok is None:
+        return "connecting"
+    if state.ok:
+        return f"stale {ago(state.last_success, now)}" if state.stale(now) else "ok"
+    # The hub words each failure "<Kind>: <message>" (or "timed out after ...").
+    error = state.error
+    kind = error.partition(":")[0]
+    if kind == "Unauthorized":
+        return "403" if "forbidden" in error else "401" if "refused" in error else "unauthorized"
+    if kind == "RateLimited":
+        if state.retry_in is None or state.last_attempt is None:
+            return "rate-limited"
+        until = (state.last_attempt + timedelta(seconds=state.retry_in)).astimezone(now.tzinfo)
+        return f"rate-limited until {until:%H:%M}"
+    if error.startswith("timed out"):
+        return "timeout"
+    if kind == "Unreachable":
+        return "server error" if "server error" in error else "unreachable"
+    if kind == "Rejected":
+        return "rejected"
+    return clean(kind, limit=20) or "error"
 
 
 def sources_text(snapshot: FleetSnapshot, now: datetime) -> Text:

@@ -7,17 +7,20 @@ as markup). Glyphs carry meaning on their own, so NO_COLOR terminals lose nothin
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.widgets import Static
 
 from cockpit.autopilot import Proposal
-from cockpit.clock import ago
+from cockpit.keys import BY_ID
 from cockpit.model import CanaryPhase, GateStatus, Health, Status
 from cockpit.sanitize import clean
-from cockpit.snapshot import FleetSnapshot
+from cockpit.snapshot import FleetSnapshot, SourceState
+from screens.sources import short_error
 from screens.table import LiveTable, SortText
 
 if TYPE_CHECKING:
@@ -73,44 +76,137 @@ def health_text(health: Health) -> Text:
     return Text(f"{glyph} {health.value}", style=style)
 
 
+SOURCE_STYLE = {
+    "ok": ("✓", "green"),
+    "error": ("✗", "red bold"),
+    "stale": ("⚠", "yellow bold"),
+    "connecting": ("…", "dim"),
+}
+
+
+@dataclass(frozen=True)
+class Badges:
+    """The top bar's right side, by what may go when the bar is narrow."""
+
+    keep: Text  # READ-ONLY and the production change windows: never dropped
+    short: Text = field(default_factory=Text)  # the same, each window as open or closed
+    hint: Text = field(default_factory=Text)  # where to read why a source fails
+    note: Text = field(default_factory=Text)  # the demo fleet marker
+
+
+@dataclass(frozen=True)
+class _Form:
+    """How much one rendering of the top bar spells out."""
+
+    title: bool = True
+    ok_named: bool = True  # each healthy source by name, else a count
+    bad: str = "reason"  # a failing source: "reason", "name" or a count
+    hint: bool = True
+    note: bool = True
+    short: bool = False  # windows as open/closed, without until when
+
+
+# Widest first; the first that fits is drawn. READ-ONLY, the windows and a failing source
+# stay in every form, so a narrow terminal loses words, never those.
+FORMS = (
+    _Form(),
+    _Form(ok_named=False),
+    _Form(title=False, ok_named=False),
+    _Form(title=False, ok_named=False, note=False),
+    _Form(title=False, ok_named=False, note=False, bad="name"),
+    _Form(title=False, ok_named=False, note=False, bad="name", hint=False),
+    _Form(title=False, ok_named=False, note=False, bad="count"),
+    _Form(title=False, ok_named=False, note=False, bad="count", hint=False),
+    _Form(title=False, ok_named=False, note=False, bad="count", hint=False, short=True),
+)
+CLOCK_WIDTH = 13
+HELP = BY_ID["help"].description  # the key the footer keeps at any width  # " 03:00:00 UTC"
+
+
+def source_label(state: SourceState, now: datetime) -> str:
+    label = state.label(now)
+    if label == "stale" and state.last_success is None:
+        return "error"  # failing from the start: no data at all, not old data
+    return label
+
+
 class TopBar(Static):
-    """Title, the current view, each connector's health and the injected clock's time."""
+    """The view, each connector's health, READ-ONLY and change windows, and the clock.
+
+    The clock is its own one-line widget so the tick each second repaints 13 cells, not
+    the bar; the bar itself is redrawn only when its text changes.
+    """
 
     DEFAULT_CSS = """
     TopBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    TopBar > #clock { dock: right; width: 13; height: 1; color: $text-muted; }
     """
 
+    _last: tuple[FleetSnapshot, str, datetime, Badges | None] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="clock")
+
     def show(
-        self, snapshot: FleetSnapshot, view: str, now: datetime, extra: Text | None = None
+        self, snapshot: FleetSnapshot, view: str, now: datetime, extra: Badges | None = None
     ) -> None:
-        line = Text()
-        line.append("Release Cockpit", style="bold")
-        line.append(f" · {view}", style="bold")
-        line.append("  ")
-        for state in snapshot.sources.values():
-            label = state.label(now)
-            if label == "stale" and state.last_success is None:
-                label = "error"  # failing from the start: no data at all, not old data
-            glyph, style = {
-                "ok": ("✓", "green"),
-                "error": ("✗", "red bold"),
-                "stale": ("⚠", "yellow bold"),
-                "connecting": ("…", "dim"),
-            }[label]
-            line.append(f"{glyph} ", style=style)
-            line.append(clean(state.name, limit=20))
-            if label == "stale":
-                line.append(f" stale {ago(state.last_success, now)}", style=style)
-            elif label == "error":
-                line.append(" error", style=style)
-            line.append("  ")
-        if extra is not None:
-            line.append_text(extra)
-            line.append("  ")
-        line.append(now.strftime("%H:%M:%S %Z"), style="dim")
-        # No width needed here: the line is cut with an ellipsis wherever it is drawn.
+        self._last = (snapshot, view, now, extra)
+        room = (self.size.width or self.app.size.width - 2) - CLOCK_WIDTH
+        for form in FORMS:
+            line = self._line(form, snapshot, view, now, extra)
+            if line.cell_len <= room:
+                break
         line.no_wrap, line.overflow = True, "ellipsis"
-        self.update(line, layout=False)  # one line, always: no need to lay out the screen again
+        if line != self.content:
+            self.update(line, layout=False)  # one line, always: no need to lay out again
+        clock = Text(now.strftime(" %H:%M:%S %Z"), style="dim")
+        for widget in self.query("#clock").results(Static):
+            if widget.content != clock:
+                widget.update(clock, layout=False)
+
+    def on_resize(self) -> None:
+        if self._last is not None:
+            self.show(*self._last)
+
+    @staticmethod
+    def _line(
+        form: _Form, snapshot: FleetSnapshot, view: str, now: datetime, extra: Badges | None
+    ) -> Text:
+        line = Text()
+        if form.title:
+            line.append("Release Cockpit · ", style="bold")
+        line.append(view, style="bold")
+        line.append("  ")
+        counts: dict[str, int] = {}
+        named = Text()
+        for state in snapshot.sources.values():
+            label = source_label(state, now)
+            glyph, style = SOURCE_STYLE[label]
+            if (label == "ok" and not form.ok_named) or (label != "ok" and form.bad == "count"):
+                counts[label] = counts.get(label, 0) + 1
+                continue
+            named.append(f"{glyph} ", style=style)
+            named.append(clean(state.name, limit=20))
+            if label != "ok" and form.bad == "reason":
+                named.append(f": {short_error(state, now)}", style=style)
+            named.append("  ")
+        for label, (glyph, style) in SOURCE_STYLE.items():  # counts first: ✓5 ✗1
+            if label in counts:
+                line.append(f"{glyph}{counts[label]} ", style=style)
+        if counts:
+            line.append(" ")
+        line.append_text(named)
+        if extra is not None:
+            for part, shown in (
+                (extra.hint, form.hint),
+                (extra.short if form.short else extra.keep, True),
+                (extra.note, form.note),
+            ):
+                if shown and part:
+                    line.append_text(part)
+                    line.append("  ")
+        line.rstrip()
+        return line
 
 
 class KeyBar(Static):
@@ -123,14 +219,40 @@ class KeyBar(Static):
     KeyBar { dock: bottom; height: 1; background: $panel; color: $text; padding: 0 1; }
     """
 
+    _last: list[tuple[str, str, bool]] = []
+
     def show_keys(self, keys: list[tuple[str, str, bool]]) -> None:
+        """Keys in order while they fit, then help (`?`) always, then the palette if room."""
+        self._last = keys
+        room = self.size.width or self.app.size.width - 2
+        tail = Text()
+        for key, description, enabled in keys:
+            if description == HELP:
+                tail.append_text(self._entry(key, description, enabled))
         line = Text(no_wrap=True, overflow="ellipsis")
         for key, description, enabled in keys:
-            line.append(f" {key} ", style="bold reverse" if enabled else "dim strike")
-            line.append(f" {description}  ", style="" if enabled else "dim")
-        line.append(" ctrl+p ", style="bold reverse")
-        line.append(" palette", style="")
-        self.update(line, layout=False)
+            if description == HELP:
+                continue
+            entry = self._entry(key, description, enabled)
+            if line.cell_len + entry.cell_len + tail.cell_len > room:
+                break
+            line.append_text(entry)
+        line.append_text(tail)
+        if line.cell_len + len(" ctrl+p  palette") <= room:  # the palette, where room is left
+            line.append(" ctrl+p ", style="bold reverse")
+            line.append(" palette")
+        if line != self.content:
+            self.update(line, layout=False)
+
+    @staticmethod
+    def _entry(key: str, description: str, enabled: bool) -> Text:
+        entry = Text()
+        entry.append(f" {key} ", style="bold reverse" if enabled else "dim strike")
+        entry.append(f" {description}  ", style="" if enabled else "dim")
+        return entry
+
+    def on_resize(self) -> None:
+        self.show_keys(self._last)
 
 
 SPARK = " ▁▂▃▄▅▆▇█"
@@ -175,21 +297,26 @@ def header_badges(
     read_only: bool,
     demo: bool,
     windows: Sequence[tuple[str, WindowState]],
-) -> Text | None:
+) -> Badges:
     """The top bar's right side: where to read a failing source's error, READ-ONLY, the
     demo fleet, and each production environment's change window when one applies."""
-    parts = Text()
-    if sources_key:
-        parts.append(f"{sources_key}: why ", style="dim")  # the bar has room for a glyph only
+    keep, short = Text(), Text()
     if read_only:
-        parts.append(" READ-ONLY ", style="reverse bold")
-    if demo:
-        parts.append(" demo fleet ", style="reverse")
+        keep.append(" READ-ONLY ", style="reverse bold")
+        short.append(" READ-ONLY ", style="reverse bold")
     for name, state in windows:
         if state.windows or not state.open:
-            parts.append(f" {name} ", style="bold")
-            parts.append(state.label, style="green" if state.open else "yellow bold")
-    return parts or None
+            style = "green" if state.open else "yellow bold"
+            keep.append(f" {name} ", style="bold")
+            keep.append(state.label, style=style)
+            short.append(f" {name} ", style="bold")
+            short.append("open" if state.open else "closed", style=style)
+    return Badges(
+        keep=keep,
+        short=short,
+        hint=Text(f"{sources_key}: why", style="dim") if sources_key else Text(),
+        note=Text(" demo fleet ", style="reverse") if demo else Text(),
+    )
 
 
 def window_label(state: WindowState) -> Text:
