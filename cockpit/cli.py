@@ -119,6 +119,10 @@ def parser() -> argparse.ArgumentParser:
     from cockpit.actions_cli import add_parsers as add_action_parsers
 
     add_action_parsers(sub, shared_options)
+
+    from cockpit.incident.cli import add_parser as add_incident_parser
+
+    add_incident_parser(sub, shared_options)
     return root
 
 
@@ -156,6 +160,10 @@ def _main(argv: Sequence[str] | None) -> int:
             from cockpit.audit.cli import run as run_audit
 
             return run_audit(args)
+        if args.command == "incident":
+            from cockpit.incident.cli import run as run_incident
+
+            return run_incident(args)
         if args.command == "canary":
             from cockpit.judge.cli import run as run_canary
 

@@ -124,7 +124,7 @@ def close_incident(
     store: AuditStore, actor: Actor, which: str | None = None, *, reason: str = ""
 ) -> Incident:
     """Append the record that closes `which` (or the only open incident), and return it."""
-    from cockpit.audit import AuditEvent, EventType
+    from cockpit.audit import AuditEvent, EventType, Target
 
     records = _incident_records(store)
     still = open_incidents(records)
@@ -143,11 +143,12 @@ def close_incident(
         incident = every[wanted]
         if not incident.open:
             raise IncidentError(f"{wanted} is already closed")
+    target = Target(incident.service, incident.environment) if incident.service else None
     rec = store.append(
         AuditEvent(
             EventType(CLOSE),
             actor,
-            None,
+            target,
             CLOSE,
             "closed",
             reason=" ".join(reason.split()),

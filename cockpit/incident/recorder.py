@@ -4,6 +4,8 @@ Drift, a canary's step and weight, a deployment's health: connectors report what
 not when they became so. The recorder compares each changed cell with what it saw before
 and notes the transition at the snapshot's time (when it was seen, at most a poll late).
 A cell seen for the first time is only remembered: nobody knows when that state began.
+It also remembers each firing alert it saw and when it stopped firing: Alertmanager lists
+only active alerts, so a resolved one is known only to whoever watched it go.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime, timedelta
 
 from cockpit.cells import Cell, Key
 from cockpit.incident.changes import OBSERVED, Change, ChangeKind
-from cockpit.model import Health
+from cockpit.model import Alert, Health
 from cockpit.snapshot import FleetSnapshot
 
 LIMIT = 10_000
@@ -45,6 +47,20 @@ class _Seen:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class SeenAlert:
+    """A firing alert as seen: it carries its start; `resolved_at` is when it stopped firing."""
+
+    alert: Alert
+    resolved_at: datetime | None = None
+
+
+def alert_key(a: Alert) -> tuple[str, ...]:
+    """One alert firing once: a re-fire has a new start, so it is a new one."""
+    who = (a.fingerprint,) if a.fingerprint else (a.name, a.service, a.environment)
+    return (*who, a.started_at.isoformat())
+
+
 class ChangeRecorder:
     """Fed every published snapshot (`hub.subscribe(recorder.observe)`); bounded in count and age."""
 
@@ -53,6 +69,9 @@ class ChangeRecorder:
         self._notes: deque[Change] = deque(maxlen=limit)
         self._keep = keep
         self._generation: int | None = None
+        self._firing: dict[tuple[str, ...], Alert] = {}
+        self._alerts: dict[tuple[str, ...], SeenAlert] = {}  # oldest first
+        self._limit = limit
 
     def __len__(self) -> int:
         return len(self._notes)
@@ -64,6 +83,10 @@ class ChangeRecorder:
             for c in self._notes
             if (since is None or c.at >= since) and (until is None or c.at <= until)
         ]
+
+    def alerts(self) -> list[SeenAlert]:
+        """Every firing alert seen (within the bounds), in the order first seen."""
+        return list(self._alerts.values())
 
     def observe(self, snapshot: FleetSnapshot) -> None:
         continuous = (
@@ -85,9 +108,33 @@ class ChangeRecorder:
             self._seen[key] = now
             if before is not None and before != now:
                 self._notes.extend(_transitions(key, before, now, at))
+        if not continuous or snapshot.changes.other:
+            self._watch_alerts(snapshot)
         horizon = at - self._keep
         while self._notes and self._notes[0].at < horizon:
             self._notes.popleft()
+
+    def _watch_alerts(self, snapshot: FleetSnapshot) -> None:
+        at = snapshot.taken_at
+        firing = {alert_key(a): a for a in snapshot.alerts if a.firing}
+        for key, a in firing.items():
+            if key not in self._alerts:
+                self._alerts[key] = SeenAlert(a)
+        for key in self._firing.keys() - firing.keys():
+            seen = self._alerts.get(key)
+            if seen is not None:
+                self._alerts[key] = SeenAlert(seen.alert, at)
+        self._firing = firing
+        horizon = at - self._keep
+        stale = [
+            k
+            for k, s in self._alerts.items()
+            if s.resolved_at is not None and s.resolved_at < horizon
+        ]
+        for key in stale:
+            del self._alerts[key]
+        while len(self._alerts) > self._limit:
+            del self._alerts[next(iter(self._alerts))]
 
 
 def _transitions(key: Key, old: _Seen, new: _Seen, at: datetime) -> list[Change]:

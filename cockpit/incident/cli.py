@@ -1,0 +1,276 @@
+"""`cockpit incident open|close|list|timeline`: incidents in the audit log, and the post-mortem timeline.
+
+Exit codes: 0 success, 1 the timeline was written but a connector failed (evidence may be
+missing: the output says which), 2 bad usage, an unknown or ambiguous incident, or no
+usable audit log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+EPILOG = """\
+examples:
+  cockpit incident open "checkout 5xx after 2.7.12" --ticket INC-7781 --service payments --env prod
+  cockpit incident list
+  cockpit incident timeline --since 2h --format md > timeline.md
+  cockpit incident timeline --incident INC-42 --format json
+  cockpit incident close --reason "rolled back to 2.7.11, error rate normal"
+
+time to detect, to first action and to mitigation are measured from the first alert
+start; see docs/incidents.md.
+"""
+
+
+def add_parser(subparsers: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register `incident` and its actions on the root command's subparsers."""
+    from cockpit.audit.cli import _when
+
+    incident = subparsers.add_parser(
+        "incident",
+        help="open, close and list incidents; the post-mortem timeline",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = incident.add_subparsers(dest="incident_command", metavar="ACTION", required=True)
+
+    def db(p: argparse.ArgumentParser) -> None:
+        common(p)
+        p.add_argument("--db", metavar="PATH", help="audit database (default: config audit.path)")
+
+    opener = sub.add_parser("open", help="record that an incident began; prints its id")
+    db(opener)
+    opener.add_argument("title", help="what is wrong, in a few words")
+    opener.add_argument("--ticket", default="", help="the incident ticket, e.g. INC-7781")
+    opener.add_argument("--service", default="", help="the service it is about")
+    opener.add_argument("--env", default="", dest="environment", help="its environment")
+
+    close = sub.add_parser("close", help="record that an incident ended")
+    db(close)
+    close.add_argument("id", nargs="?", help="INC-42 (default: the only open incident)")
+    close.add_argument("--reason", default="", help="how it ended, e.g. what mitigated it")
+
+    listing = sub.add_parser("list", help="incidents in the audit log, open ones first")
+    db(listing)
+    listing.add_argument("--all", action="store_true", help="closed ones too (default: open only)")
+
+    timeline = sub.add_parser(
+        "timeline",
+        help="alerts, changes, actions and verdicts in order, with time to detect/act/mitigate",
+        description="Merge alerts (as the connectors report them now), changes, audited actions "
+        "and canary verdicts into one timeline. Markdown to paste into a post-mortem, or JSON.",
+    )
+    db(timeline)
+    period = timeline.add_mutually_exclusive_group()
+    period.add_argument(
+        "--since", type=_when, metavar="WHEN", help="from an age (2h, 30m) or a time (default 2h)"
+    )
+    period.add_argument(
+        "--incident",
+        metavar="ID",
+        help="the incident's period: 2 h before it opened until it closed (or now)",
+    )
+    timeline.add_argument(
+        "--service", default="", help="only this service (and fleet-wide entries)"
+    )
+    timeline.add_argument("--format", choices=("md", "json"), default="md")
+    timeline.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    from cockpit.audit.records import AuditError
+    from cockpit.incident.incidents import IncidentError
+    from cockpit.sanitize import clean
+
+    try:
+        return _COMMANDS[args.incident_command](args)
+    except (IncidentError, AuditError) as exc:
+        print(f"cockpit incident: {clean(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"cockpit incident: {clean(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _path(args: argparse.Namespace) -> tuple[Any, str]:
+    """The settings and the audit log this command uses (as `cockpit audit` finds it)."""
+    import os
+
+    from cockpit.audit.store import default_path
+    from cockpit.cli import load_settings
+
+    settings = load_settings(args, resolve_secrets=False)
+    configured = settings.audit.path
+    return settings, args.db or (
+        os.path.expanduser(configured) if configured else str(default_path())
+    )
+
+
+def _actor() -> Any:
+    from cockpit import __version__
+    from cockpit.identity import current_actor
+
+    return current_actor(__version__)
+
+
+def _open(args: argparse.Namespace) -> int:
+    from cockpit.audit.sqlite import SqliteStore
+    from cockpit.clock import SystemClock
+    from cockpit.incident.incidents import open_incident
+    from cockpit.sanitize import clean
+
+    _, path = _path(args)
+    with SqliteStore(path, clock=SystemClock()) as store:
+        inc = open_incident(
+            store,
+            _actor(),
+            args.title,
+            ticket=args.ticket,
+            service=args.service,
+            environment=args.environment,
+        )
+    print(inc.id)
+    print(f"opened {inc.id}: {clean(inc.title)}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _close(args: argparse.Namespace) -> int:
+    from cockpit.audit.sqlite import SqliteStore
+    from cockpit.clock import SystemClock
+    from cockpit.incident.incidents import close_incident
+
+    _, path = _path(args)
+    with SqliteStore(path, clock=SystemClock(), create=False) as store:
+        inc = close_incident(store, _actor(), args.id, reason=args.reason)
+    print(f"closed {inc.id}")
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace) -> int:
+    from cockpit.clock import SystemClock, ago
+    from cockpit.incident.incidents import incidents
+    from cockpit.sanitize import clean
+
+    _, path = _path(args)
+    found = incidents(_read(path, kinds=("incident.open", "incident.close")))
+    _record_read(path, "incident.list", incidents=len(found))
+    shown = sorted(found, key=lambda i: (not i.open, -i.record))
+    if not args.all:
+        shown = [i for i in shown if i.open]
+    if not shown:
+        print("no open incidents" if not args.all else "no incidents")
+        return EXIT_OK
+    now = SystemClock().now()
+    for i in shown:
+        state = "open" if i.open else f"closed {ago(i.closed_at, now)} ago by {clean(i.closed_by)}"
+        where = f" {clean(i.service)}/{clean(i.environment) or '*'}" if i.service else ""
+        ticket = f" [{clean(i.ticket)}]" if i.ticket else ""
+        print(
+            f"{i.id}  {state}  opened {ago(i.opened_at, now)} ago by {clean(i.opened_by)}"
+            f"{where}{ticket}  {clean(i.title)}"
+        )
+    return EXIT_OK
+
+
+def _read(path: str, *, since: Any = None, kinds: tuple[str, ...] | None = None) -> list[Any]:
+    """The log's records (all, or of `kinds`), read-only; AuditError when there is no log."""
+    from cockpit.audit import EventType
+    from cockpit.audit.sqlite import SqliteStore
+    from cockpit.clock import SystemClock
+
+    types = [EventType(k) for k in kinds] if kinds else None
+    with SqliteStore(path, clock=SystemClock(), read_only=True) as store:
+        return list(store.records(since=since, event_types=types))
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from cockpit.audit.cli import resolve_when
+    from cockpit.audit.records import AuditError, DamagedLog
+    from cockpit.clock import SystemClock
+    from cockpit.incident import render
+    from cockpit.incident.correlate import WINDOW
+    from cockpit.incident.incidents import IncidentError, incident_id, incidents
+    from cockpit.incident.timeline import build
+    from cockpit.status import fleet_snapshot
+
+    settings, path = _path(args)
+    clock = SystemClock()
+    now = clock.now()
+    incident = None
+    if args.incident:
+        wanted = incident_id(args.incident)
+        every = {i.id: i for i in incidents(_read(path, kinds=("incident.open", "incident.close")))}
+        if wanted not in every:
+            raise IncidentError(f"no incident {wanted} in the audit log")
+        incident = every[wanted]
+        since = incident.opened_at - WINDOW
+        until = incident.closed_at or now
+    else:
+        since = resolve_when(args.since or "2h", now) or now - timedelta(hours=2)
+        until = now
+    notes = []
+    try:
+        # Earlier records too: a config change is told by the start before it.
+        records = [r for r in _read(path, since=since - timedelta(days=1)) if r.ts <= until]
+    except AuditError as exc:
+        if isinstance(exc, DamagedLog):
+            raise
+        records = []
+        notes.append(f"no audit log ({exc}): actions, verdicts and incidents unknown")
+    snapshot = asyncio.run(fleet_snapshot(settings, clock))
+    timeline = build(
+        snapshot,
+        records,
+        since=since,
+        until=until,
+        incident=incident,
+        service=args.service or (incident.service if incident else ""),
+        notes=notes,
+    )
+    text = render.as_json(timeline) if args.format == "json" else render.markdown(timeline)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    if records:
+        _record_read(path, "incident.timeline", entries=len(timeline.entries))
+    failed = [s for s in snapshot.sources.values() if not s.ok]
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _record_read(path: str, action: str, **extra: Any) -> None:
+    """Reading the log through the cockpit is recorded (PCI DSS 10.2.1.3), as `audit show` does;
+    a log that cannot take the record gets a warning, not a stop."""
+    from cockpit.audit import AuditEvent, EventType
+    from cockpit.audit.records import AuditError
+    from cockpit.audit.sqlite import SqliteStore
+    from cockpit.clock import SystemClock
+    from cockpit.sanitize import clean
+
+    event = AuditEvent(EventType.AUDIT_READ, _actor(), None, action, "success", extra=extra)
+    try:
+        with SqliteStore(path, clock=SystemClock(), create=False) as store:
+            store.append(event)
+    except AuditError as exc:
+        print(
+            f"cockpit incident: warning: this read was not recorded: {clean(str(exc))}",
+            file=sys.stderr,
+        )
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "open": _open,
+    "close": _close,
+    "list": _list,
+    "timeline": _timeline,
+}
