@@ -85,7 +85,13 @@ ACTION_KEYS: tuple[KeySpec, ...] = (
     ),
 )
 
-ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + SCREEN_KEYS + ACTION_KEYS
+# Recorded in the audit log, but they change nothing in the fleet: not "actions".
+INCIDENT_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("incident.open", "o", "open_incident", "Open incident", "incident"),
+    KeySpec("incident.close", "c", "close_incident", "Close incident", "incident"),
+)
+
+ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + SCREEN_KEYS + ACTION_KEYS + INCIDENT_KEYS
 BY_ID = {k.id: k for k in ALL_KEYS}
 
 

@@ -31,9 +31,12 @@ class HelpScreen(ModalScreen[None]):
         for spec in ALL_KEYS:
             if spec.scope != scope:
                 scope = spec.scope
-                title = {"app": "Everywhere", "list": "In a view", "actions": "Actions (audited)"}[
-                    scope
-                ]
+                title = {
+                    "app": "Everywhere",
+                    "list": "In a view",
+                    "actions": "Actions (audited)",
+                    "incident": "Incident view",
+                }[scope]
                 text.append(f"{title}\n", style="bold underline")
             key = display(self.keymap.get(spec.id, spec.key))
             text.append(f"  {key:<10}", style="bold")

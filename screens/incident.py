@@ -1,0 +1,512 @@
+"""Incident: the firing alerts, most severe and newest first, and what changed before each.
+
+For the selected alert, the changes of the two hours before it started (every connector's
+facts, the audit log and what the recorder saw move) ranked as suspects by
+`cockpit.incident.correlate`; the best one is marked and selected. `b` rolls back the
+selected change's service and environment, `S` silences the alert, both with the alert in
+the audit record as evidence; `o` and `c` open and close an incident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.widgets import Static
+from textual.worker import Worker
+
+from cockpit import targets
+from cockpit.clock import ago
+from cockpit.incident.changes import Change, collect
+from cockpit.incident.correlate import WINDOW, Suspect, suspects
+from cockpit.incident.incidents import CLOSE, OPEN, Incident, open_incidents
+from cockpit.keys import INCIDENT_KEYS, display
+from cockpit.model import ActionKind, Alert, Severity
+from cockpit.sanitize import clean
+from cockpit.snapshot import FleetSnapshot
+from screens.base import FleetScreen, bindings
+from screens.widgets import LiveTable, txt
+
+SHOWN = 200  # changes listed for one alert: its best suspects (ranking all costs the same)
+LOOKBACK = timedelta(hours=24)  # audit records read: the recorder keeps as long
+SEVERITY = {
+    Severity.CRITICAL: (0, "crit", "bold red"),
+    Severity.WARNING: (1, "warn", "yellow"),
+    Severity.INFO: (2, "info", "dim"),
+}
+# The audit records that hold changes (collect reads them) or incidents.
+CHANGE_EVENTS = ("action.succeeded", "approval.granted", "approval.rejected", "app.start")
+
+
+def alert_key(alert: Alert) -> str:
+    return (
+        f"{alert.source}:{alert.fingerprint or f'{alert.name}|{alert.service}|{alert.environment}'}"
+    )
+
+
+def ranked(alerts: Sequence[Alert]) -> list[Alert]:
+    """Firing alerts, most severe first, then newest first (stable for equal ones)."""
+    firing = [a for a in alerts if a.firing]
+    firing.sort(key=lambda a: (a.name, a.service, a.environment, alert_key(a)))
+    firing.sort(key=lambda a: a.started_at, reverse=True)
+    firing.sort(key=lambda a: SEVERITY.get(a.severity, (3, "", ""))[0])
+    return firing
+
+
+def alert_evidence(alert: Alert) -> dict[str, str]:
+    """The alert as the audit record keeps it: what prompted the action."""
+    return {
+        "name": clean(alert.name, limit=200),
+        "fingerprint": clean(alert.fingerprint, limit=100),
+        "severity": alert.severity.value,
+        "started_at": alert.started_at.isoformat(),
+        "service": clean(alert.service, limit=200),
+        "environment": clean(alert.environment, limit=200),
+        "source": clean(alert.source, limit=200),
+        "summary": clean(alert.summary, limit=300),
+    }
+
+
+def suspect_evidence(suspect: Suspect, rank: int) -> dict[str, Any]:
+    c = suspect.change
+    return {
+        "rank": rank,
+        "why": suspect.why,
+        "score": round(suspect.score, 4),
+        "kind": c.kind,
+        "at": c.at.isoformat(),
+        "service": c.service,
+        "environment": c.environment,
+        "summary": c.summary,
+        "version": c.version,
+        "from_version": c.from_version,
+        "actor": c.actor,
+        "source": c.source,
+        "record": c.record,
+    }
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What the view read from the audit log, off the UI thread."""
+
+    records: tuple[Any, ...] = ()
+    incidents: tuple[Incident, ...] = ()
+
+
+class IncidentCommands(Provider):
+    """The palette's entries for opening and closing an incident (the view's own keys)."""
+
+    def _entries(self) -> list[tuple[str, str, Any]]:
+        screen = self.screen
+        if not isinstance(screen, IncidentScreen):
+            return []
+        keys = screen.cockpit.settings.keys
+        out = []
+        for spec in INCIDENT_KEYS:
+            why = screen.why_not_incident(spec.action)
+            key = display(keys.get(spec.id, spec.key))
+            help_text = f"{why} (key {key})" if why else f"Recorded in the audit log (key {key})"
+            out.append(
+                (
+                    f"Incident: {spec.description}",
+                    help_text,
+                    getattr(screen, f"action_{spec.action}"),
+                )
+            )
+        return out
+
+    async def discover(self) -> Hits:
+        for title, help_text, run in self._entries():
+            yield DiscoveryHit(title, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, run in self._entries():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), run, help=help_text)
+
+
+class IncidentScreen(FleetScreen):
+    VIEW = "incident"
+    TITLE_TEXT = "Incident"
+    ACTIONS_HERE = frozenset({ActionKind.ROLLBACK, ActionKind.SILENCE})
+    BINDINGS = bindings(INCIDENT_KEYS)
+    COMMANDS: ClassVar[set[Any]] = {IncidentCommands}
+    DEFAULT_CSS = """
+    IncidentScreen #incident-state, IncidentScreen #incident-for { height: 1; padding: 0 1; }
+    IncidentScreen #incident-alerts { height: auto; max-height: 40%; min-height: 2; }
+    IncidentScreen #incident-detail { height: auto; max-height: 3; padding: 0 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded = Loaded()
+        self._loading = False
+        self._suspects: list[Suspect] = []
+        self._counted = 0  # changes in the selected alert's window
+        self._for: str | None = None  # the alert the changes table shows
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="incident-state")
+        yield LiveTable(
+            [
+                ("sev", "Sev", 4),
+                ("since", "Since", 5),
+                ("service", "Service", None),
+                ("env", "Env", None),
+                ("alert", "Alert", None),
+                ("state", "", None),
+            ],
+            id="incident-alerts",
+        )
+        yield Static(id="incident-for")
+        yield LiveTable(
+            [
+                ("mark", "", 9),
+                ("before", "Before", 6),
+                ("kind", "Kind", None),
+                ("where", "Where", None),
+                ("summary", "What changed", None),
+                ("actor", "By", None),
+            ],
+            id="incident-changes",
+            optional=("actor", "kind"),
+        )
+        yield Static(id="incident-detail")
+
+    # Reading the audit log --------------------------------------------------------------
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.reload()
+
+    def refresh_header(self, snapshot: FleetSnapshot) -> None:
+        super().refresh_header(snapshot)
+        self._show_state()
+        # Actions and incidents arrive from any cockpit sharing the store: look now and then.
+        if self.is_current and snapshot.generation % 5 == 0:
+            self.reload()
+
+    def reload(self) -> None:
+        if not self._loading:
+            self._loading = True
+            self.run_worker(self._load(), group="incident", exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker state messages do not bubble: hand failures to the app's one reporter.
+        self.cockpit.on_worker_state_changed(event)
+
+    async def _load(self) -> None:
+        since = self.cockpit.now() - LOOKBACK
+        try:
+            self.loaded = await self.cockpit.journal.call(lambda store: _read(store, since))
+        finally:
+            self._loading = False
+        self._for = None  # the same alert may now have more changes
+        self.render_fleet(self.cockpit.snapshot, True)
+        self._show_state()
+
+    # Rendering ---------------------------------------------------------------------------
+    def alerts(self, snapshot: FleetSnapshot) -> list[Alert]:
+        return [
+            a
+            for a in ranked(snapshot.alerts)
+            if self.matches(a.name, a.service, a.environment, a.severity.value, a.summary)
+        ]
+
+    def selected_alert(self) -> Alert | None:
+        key = self.query_one("#incident-alerts", LiveTable).current_key()
+        return next((a for a in self.cockpit.snapshot.alerts if alert_key(a) == key), None)
+
+    def selected_suspect(self) -> tuple[int, Suspect] | None:
+        key = self.query_one("#incident-changes", LiveTable).current_key()
+        if key is None or not key.isdigit() or int(key) >= len(self._suspects):
+            return None
+        return int(key), self._suspects[int(key)]
+
+    def render_fleet(self, snapshot: FleetSnapshot, full: bool) -> None:
+        now = self.cockpit.now()
+        alerts = self.alerts(snapshot)
+        table = self.query_one("#incident-alerts", LiveTable)
+        table.reconcile((alert_key(a), self._alert_row(a, now)) for a in alerts)
+        self._render_changes(snapshot)
+
+    @staticmethod
+    def _alert_row(a: Alert, now: datetime) -> list[Text]:
+        _, word, style = SEVERITY.get(a.severity, (3, a.severity.value, ""))
+        state = "silenced" if a.silenced else "inhibited" if a.inhibited_by else ""
+        return [
+            Text(word, style=style),
+            Text(ago(a.started_at, now)),
+            txt(a.service, "bold", limit=30),
+            txt(a.environment, limit=16),
+            txt(a.name, style, limit=40),
+            Text(state, style="dim"),
+        ]
+
+    def _render_changes(self, snapshot: FleetSnapshot) -> None:
+        heading = self.query_one("#incident-for", Static)
+        changes = self.query_one("#incident-changes", LiveTable)
+        alert = self.selected_alert()
+        if alert is None:
+            self._suspects, self._for = [], None
+            changes.reconcile(())
+            empty = "no match" if self.filter_text else "no alert firing"
+            heading.update(Text(empty, style="dim"))
+            self._show_detail()
+            return
+        found = self._rank(snapshot, alert)
+        moved = alert_key(alert) != self._for
+        self._for = alert_key(alert)
+        self._suspects = found
+        words = Text("What changed in the ")
+        words.append(f"{int(WINDOW.total_seconds() // 3600)} h")
+        words.append(" before ")
+        words.append_text(txt(alert.name, "bold", limit=40))
+        words.append(" on ")
+        words.append_text(txt(f"{alert.service}/{alert.environment}", limit=40))
+        words.append(f" started ({alert.started_at:%H:%M} UTC)")
+        if self._counted > len(found):
+            words.append(f" · best {len(found)} of {self._counted:,}", style="dim")
+        elif not found:
+            words.append(": nothing", style="dim")
+        heading.update(words)
+        changes.reconcile((str(i), self._change_row(i, s, alert)) for i, s in enumerate(found))
+        if moved:  # a newly selected alert starts on its top suspect
+            changes.move_cursor(row=0)
+        self._show_detail()
+
+    def _rank(self, snapshot: FleetSnapshot, alert: Alert) -> list[Suspect]:
+        since, until = alert.started_at - WINDOW, alert.started_at
+        recorder = getattr(self.cockpit, "recorder", None)
+        observed = recorder.changes(since, until) if recorder is not None else ()
+        found: list[Change] = collect(
+            snapshot, self.loaded.records, since=since, until=until, observed=observed
+        )
+        self._counted = len(found)
+        return suspects(alert, found, window=WINDOW, limit=SHOWN)
+
+    @staticmethod
+    def _change_row(rank: int, s: Suspect, alert: Alert) -> list[Text]:
+        c = s.change
+        lead = (alert.started_at - c.at).total_seconds()
+        where = f"{c.service}/{c.environment}" if c.service else "fleet-wide"
+        return [
+            Text("▶ suspect", style="bold reverse") if rank == 0 else Text(""),
+            Text(_before(lead)),
+            txt(c.kind, "bold" if c.alters else "dim"),
+            txt(where, limit=30),
+            txt(c.summary, limit=120),
+            txt(c.actor, "dim", limit=16),
+        ]
+
+    def _show_detail(self) -> None:
+        detail = self.query_one("#incident-detail", Static)
+        picked = self.selected_suspect()
+        if picked is None:
+            if self._for is not None and not self._suspects:
+                detail.update(Text("Nothing changed in the window before it started.", "dim"))
+            else:
+                detail.update("")
+            return
+        _, s = picked
+        c = s.change
+        out = txt(s.why, "bold")
+        out.append(f" · {c.at:%H:%M:%S} UTC · via ")
+        out.append_text(txt(c.source, limit=40))
+        if c.record is not None:
+            out.append(f" · audit #{c.record}", style="dim")
+        if c.from_version or c.version:
+            out.append(" · ")
+            out.append_text(txt(f"{c.from_version or '?'} → {c.version or '?'}", limit=60))
+        detail.update(out)
+
+    def _show_state(self) -> None:
+        state = self.query_one("#incident-state", Static)
+        still = sorted(self.loaded.incidents, key=lambda i: i.opened_at, reverse=True)
+        key = display(self.cockpit.settings.keys.get("incident.open", "o"))
+        if not still:
+            state.update(Text(f"No incident open · {key} opens one", style="dim"))
+            return
+        newest = still[0]
+        minutes = int((self.cockpit.now() - newest.opened_at).total_seconds() // 60)
+        out = Text(f"{newest.id} open {minutes} min", style="bold red")
+        out.append(": ")
+        out.append_text(txt(newest.title, "bold", limit=80))
+        if newest.ticket:
+            out.append(" · ")
+            out.append_text(txt(newest.ticket, limit=30))
+        if len(still) > 1:
+            out.append(f" (+{len(still) - 1} more open)", style="dim")
+        state.update(out)
+
+    @on(LiveTable.Highlighted)
+    def _highlighted(self, event: LiveTable.Highlighted) -> None:
+        # FleetScreen's own handler refreshes the keys after this one.
+        if event.table.id == "incident-alerts":
+            self._render_changes(self.cockpit.snapshot)
+        else:
+            self._show_detail()
+
+    def action_open(self) -> None:
+        picked = (
+            self.selected_suspect()
+            if self.focused is not None and self.focused.id == "incident-changes"
+            else None
+        )
+        if picked is not None and picked[1].change.service:
+            c = picked[1].change
+            self.cockpit.open_cell(c.service, c.environment)
+            return
+        alert = self.selected_alert()
+        if alert is not None:
+            self.cockpit.open_cell(alert.service, alert.environment)
+
+    # Actions: the alert goes into the audit record as evidence ------------------------------
+    def build(self, kind: ActionKind) -> targets.Built:
+        alert = self.selected_alert()
+        if alert is None:
+            return "no alert firing" if not self.filter_text else "no alert selected"
+        snapshot = self.cockpit.snapshot
+        if kind is ActionKind.SILENCE:
+            return targets.silence(snapshot, alert, "2h")
+        if kind is ActionKind.ROLLBACK:
+            picked = self.selected_suspect()
+            if picked is None:
+                return "nothing changed before this alert: no suspect to roll back"
+            c = picked[1].change
+            if not c.service or not c.environment:
+                return f"a {c.kind} change is fleet-wide: nothing to roll back here"
+            return targets.rollback(snapshot, c.service, c.environment)
+        return super().build(kind)
+
+    def action_rollback(self) -> None:
+        alert, picked = self.selected_alert(), self.selected_suspect()
+        evidence: dict[str, Any] = {}
+        if alert is not None:
+            evidence["alert"] = alert_evidence(alert)
+        if picked is not None:
+            evidence["suspect"] = suspect_evidence(picked[1], picked[0] + 1)
+        self.cockpit.request_action(self.build(ActionKind.ROLLBACK), evidence=evidence)
+
+    def action_silence(self) -> None:
+        alert = self.selected_alert()
+        evidence = {"alert": alert_evidence(alert)} if alert is not None else {}
+        self.cockpit.request_action(self.build(ActionKind.SILENCE), evidence=evidence)
+
+    # Incidents: recorded in the audit log, off the UI thread -----------------------------------
+    def why_not_incident(self, action: str) -> str | None:
+        if action == "close_incident" and not self.loaded.incidents:
+            return "no incident is open"
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("open_incident", "close_incident"):
+            return None if self.why_not_incident(action) else True
+        return super().check_action(action, parameters)
+
+    def on_key(self, event: events.Key) -> None:
+        for active in self.active_bindings.values():
+            binding = active.binding
+            if binding.action in ("open_incident", "close_incident") and event.key == binding.key:
+                why = self.why_not_incident(binding.action)
+                if why:
+                    self.notify(f"{binding.description}: {why}", severity="warning", timeout=6)
+                    event.stop()
+                return
+        super().on_key(event)
+
+    def action_open_incident(self) -> None:
+        from screens.incident_form import IncidentForm
+
+        alert = self.selected_alert()
+        title = f"{alert.name} on {alert.service}/{alert.environment}" if alert else ""
+        where = (alert.service, alert.environment) if alert else ("", "")
+
+        def opened(answer: dict[str, str] | None) -> None:
+            if answer:
+                self.run_worker(
+                    self._record_open(answer, *where), group="incident", exit_on_error=False
+                )
+
+        self.app.push_screen(IncidentForm.opening(clean(title, limit=200)), opened)
+
+    def action_close_incident(self) -> None:
+        from screens.incident_form import IncidentForm
+
+        still = sorted(self.loaded.incidents, key=lambda i: i.opened_at, reverse=True)
+        if not still:
+            self.notify("Close incident: no incident is open", severity="warning", timeout=6)
+            return
+        which = still[0]
+
+        def closed(answer: dict[str, str] | None) -> None:
+            if answer is not None:
+                self.run_worker(
+                    self._record_close(which.id, answer.get("reason", "")),
+                    group="incident",
+                    exit_on_error=False,
+                )
+
+        self.app.push_screen(IncidentForm.closing(which.id, which.title), closed)
+
+    async def _record_open(self, answer: dict[str, str], service: str, env: str) -> None:
+        from cockpit.incident.incidents import IncidentError, open_incident
+
+        actor = self.cockpit.actor
+        try:
+            incident = await self.cockpit.journal.call(
+                lambda store: open_incident(
+                    store,
+                    actor,
+                    answer["title"],
+                    ticket=answer.get("ticket", ""),
+                    service=service,
+                    environment=env,
+                )
+            )
+        except IncidentError as exc:
+            self.notify(f"Open incident: {exc}", severity="error", timeout=10)
+            return
+        self.notify(f"{incident.id} open: {incident.title}", title="Incident", timeout=8)
+        await self._load()
+
+    async def _record_close(self, which: str, reason: str) -> None:
+        from cockpit.incident.incidents import IncidentError, close_incident
+
+        actor = self.cockpit.actor
+        try:
+            incident = await self.cockpit.journal.call(
+                lambda store: close_incident(store, actor, which, reason=reason)
+            )
+        except IncidentError as exc:
+            self.notify(f"Close incident: {exc}", severity="error", timeout=10)
+            return
+        self.notify(f"{incident.id} closed", title="Incident", timeout=8)
+        await self._load()
+
+
+def _before(seconds: float) -> str:
+    """How long before the alert, short: "8m", "1h05m", "<1m"."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "<1m"
+    if minutes < 60:
+        return f"{minutes}m"
+    return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def _read(store: Any, since: datetime) -> Loaded:
+    """The records that hold changes in the last day, and every incident still open."""
+    from cockpit.audit import EventType
+
+    records = tuple(store.records(since=since, event_types=[EventType(k) for k in CHANGE_EVENTS]))
+    marks = store.records(event_types=[EventType(OPEN), EventType(CLOSE)])
+    return Loaded(records, tuple(open_incidents(marks)))
