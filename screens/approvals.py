@@ -12,6 +12,7 @@ from cockpit.model import ActionKind, PendingApproval
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
+from screens.nocolor import prod_style
 from screens.widgets import GATE_STYLE, LiveTable, SortText, txt
 
 
@@ -61,7 +62,10 @@ class ApprovalsScreen(FleetScreen):
                 a.id,
                 [
                     SortText(clean(a.title, limit=60)),
-                    txt(a.environment, "bold red" if self._prod(snapshot, a.environment) else ""),
+                    txt(
+                        a.environment,
+                        prod_style(self.app) if self._prod(snapshot, a.environment) else "",
+                    ),
                     txt(a.requested_by, limit=12),
                     Text(ago(a.requested_at, now)),
                     Text(f"{len(a.approvals)}/{a.required}"),

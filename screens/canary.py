@@ -14,6 +14,7 @@ from cockpit.model import ActionKind, Canary, MetricSeries, Verdict
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
+from screens.nocolor import prod_style
 from screens.widgets import PHASE_STYLE, LiveTable, SortText, sparkline, txt
 
 DECISION_STYLE = {
@@ -179,7 +180,8 @@ class CanaryScreen(FleetScreen):
         out.append_text(txt(canary.service, "bold"))
         out.append(" in ")
         env = snapshot.environment(canary.environment)
-        out.append_text(txt(canary.environment, "bold red" if env and env.production else "bold"))
+        prod = env is not None and env.production
+        out.append_text(txt(canary.environment, prod_style(self.app) if prod else "bold"))
         out.append("  ")
         out.append_text(txt(canary.baseline_version))
         out.append(" → ")

@@ -28,6 +28,7 @@ from cockpit.executor import Plan
 from cockpit.gates import stale_evidence
 from cockpit.outcome import Outcome
 from cockpit.policy import BREAK_GLASS, NEEDS_APPROVAL, REFUSED
+from screens.nocolor import TickBox
 from screens.widgets import GATE_STYLE, txt
 
 
@@ -127,7 +128,7 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
                         placeholder=f"type {self.plan.confirmation_word} to confirm", id="confirm"
                     )
                 if d.needs_break_glass:
-                    yield Checkbox(
+                    yield TickBox(
                         "Break glass: override the above; recorded and reported", id="glass"
                     )
             yield Static(id="dialog-why")

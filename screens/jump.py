@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.command import Hit, Hits, Provider
 
 from cockpit.sanitize import clean
+from screens.nocolor import prod_style
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
@@ -41,7 +42,7 @@ class ServiceJump(Provider):
                 shown = Text("Go to ")
                 shown.append(name, style="bold")
                 shown.append(" in ")
-                shown.append(where, style="bold red" if env.production else "bold")
+                shown.append(where, style=prod_style(app) if env.production else "bold")
                 yield Hit(
                     score,
                     shown,

@@ -14,6 +14,7 @@ from cockpit.model import ActionKind, Health, Severity
 from cockpit.sanitize import clean
 from cockpit.snapshot import Cell, FleetSnapshot
 from screens.base import FleetScreen
+from screens.nocolor import prod_style
 from screens.widgets import HEALTH_STYLE, LiveTable, SortText, txt
 
 LEGEND = (
@@ -90,7 +91,7 @@ class OverviewScreen(FleetScreen):
         wanted = [("service", Text("Service", style="bold"), None)] + [
             (
                 e.name,
-                Text(e.name.upper(), style="bold red")
+                Text(e.name.upper(), style=prod_style(self.app))
                 if e.production
                 else Text(e.name, style="bold"),
                 None,

@@ -4,18 +4,23 @@ jumping to a service from the palette, honest overview cells, canary history, NO
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.text import Text
 from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import Label, OptionList, Static
+from textual.widgets import Checkbox, Label, OptionList, Static
 
+from cockpit import config, options
 from cockpit.app import CockpitApp
 from cockpit.audit.events import Actor, AuditEvent, EventType, Target
+from cockpit.clock import FixedClock
+from cockpit.config import PolicyConfig
 from cockpit.snapshot import Changes, FleetSnapshot
 from screens.audit_record import AuditRecordScreen
+from screens.dialog import ActionDialog
 from screens.filter import FilterLine
 from screens.help import HelpScreen
 from screens.jump import ServiceJump
@@ -23,7 +28,7 @@ from screens.scroll import ScrollBox
 from screens.service import ServiceScreen
 from screens.sources import SourcesScreen
 from screens.widgets import LiveTable
-from tests.app.helpers import demo_app
+from tests.app.helpers import T0, demo_app
 
 
 def table(app: CockpitApp, selector: str) -> LiveTable:
@@ -305,3 +310,46 @@ async def test_a_service_named_like_markup_is_offered_as_plain_text() -> None:
         assert isinstance(mine[0].match_display, Text)
         assert mine[0].match_display.plain == mine[0].text
         assert "pay[/]" not in (mine[0].help or "")
+
+
+NIGHT_CLOSED: dict[str, Any] = {
+    "windows": [
+        {
+            "name": "business-hours",
+            "schedule": "0 9 * * 1-5",
+            "duration": "8h",
+            "environments": ["prod"],
+        }
+    ],
+    "environments": {"prod": {"unknown_gates": "warn"}},
+}
+
+
+async def test_no_color_shows_prod_reversed_and_checkboxes_as_brackets(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    settings = config.load(None, seed=7, scale=12, env={})
+    settings = replace(
+        settings,
+        policy=options.parse(PolicyConfig, NIGHT_CLOSED),
+        audit=config.AuditConfig(str(tmp_path / "audit.sqlite3")),
+    )
+    app = CockpitApp(settings, clock=FixedClock(T0), poll=False)
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert app.no_color
+        matrix = table(app, "#matrix")
+        header = matrix.render_line(0)
+        prod = [seg for seg in header if "PROD" in seg.text]
+        assert prod and all(seg.style is not None and seg.style.reverse for seg in prod)
+        matrix.move_cursor(row=matrix.keys.index("cart"), column=matrix.column_keys.index("prod"))
+        await pilot.press("b")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ActionDialog)
+        glass = dialog.query_one("#glass", Checkbox)
+        assert str(glass.render()).startswith("[ ] Break glass")
+        glass.value = True
+        await pilot.pause()
+        assert str(glass.render()).startswith("[x] Break glass")
