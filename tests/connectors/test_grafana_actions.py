@@ -15,6 +15,7 @@ import pytest
 
 from cockpit import config, options, targets
 from cockpit.audit import Actor, EventType, open_store
+from cockpit.autopilot import AUTO_ACTOR, Proposal, roll_back
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec, PolicyConfig
 from cockpit.connector import Capability, Connector, NoOptions
@@ -234,3 +235,18 @@ async def test_every_listener_is_told_and_one_failing_spoils_only_its_own(
     (note,) = of(records, EventType.ANNOTATION_FAILED)
     assert note.extra["connector"] == "chat"
     assert note.extra["error"] == "RuntimeError: chat webhook down^J^[[31mred"
+
+
+async def test_an_automatic_rollback_is_annotated_as_the_autopilot(desk: OpenDesk) -> None:
+    fake = GrafanaFake()
+    d = await desk(fake.transport())
+    canary = d.hub.snapshot.cell("payments", "prod").canary
+    assert canary is not None and canary.verdict is not None
+    verdict = replace(canary.verdict, decision="fail")
+    proposal = Proposal("payments", "prod", canary.canary_version, "verdict fail", verdict, True)
+    out = await roll_back(d.ex, proposal, d.ex.actor)
+    assert not isinstance(out, str) and out.status == "succeeded", out
+    (ok,) = of(d.records(), EventType.ACTION_SUCCEEDED)
+    (body,) = fake.posted
+    assert body["tags"][:4] == ["cockpit", "action:rollback", "service:payments", "env:prod"]
+    assert f" by {AUTO_ACTOR}: " in body["text"] and body["text"].endswith(f"(audit #{ok.seq})")
