@@ -142,8 +142,8 @@ class IncidentScreen(FleetScreen):
     COMMANDS: ClassVar[set[Any]] = {IncidentCommands}
     DEFAULT_CSS = """
     IncidentScreen #incident-state, IncidentScreen #incident-for { height: 1; padding: 0 1; }
-    IncidentScreen #incident-alerts { height: auto; max-height: 40%; min-height: 2; }
-    IncidentScreen #incident-detail { height: auto; max-height: 3; padding: 0 1; }
+    IncidentScreen #incident-alerts { max-height: 40%; }
+    IncidentScreen #incident-detail { height: auto; max-height: 2; padding: 0 1; }
     """
 
     def __init__(self) -> None:
@@ -175,10 +175,9 @@ class IncidentScreen(FleetScreen):
                 ("kind", "Kind", None),
                 ("where", "Where", None),
                 ("summary", "What changed", None),
-                ("actor", "By", None),
             ],
             id="incident-changes",
-            optional=("actor", "kind"),
+            optional=("kind",),
         )
         yield Static(id="incident-detail")
 
@@ -236,6 +235,9 @@ class IncidentScreen(FleetScreen):
         alerts = self.alerts(snapshot)
         table = self.query_one("#incident-alerts", LiveTable)
         table.reconcile((alert_key(a), self._alert_row(a, now)) for a in alerts)
+        # As tall as its rows (the header and at least one), up to the CSS's max-height:
+        # the rest of the screen is for what changed.
+        table.styles.height = max(len(alerts), 1) + 1
         self._render_changes(snapshot)
 
     @staticmethod
@@ -266,13 +268,11 @@ class IncidentScreen(FleetScreen):
         moved = alert_key(alert) != self._for
         self._for = alert_key(alert)
         self._suspects = found
-        words = Text("What changed in the ")
-        words.append(f"{int(WINDOW.total_seconds() // 3600)} h")
-        words.append(" before ")
+        words = Text(f"Changed in the {int(WINDOW.total_seconds() // 3600)} h before ")
         words.append_text(txt(alert.name, "bold", limit=40))
         words.append(" on ")
         words.append_text(txt(f"{alert.service}/{alert.environment}", limit=40))
-        words.append(f" started ({alert.started_at:%H:%M} UTC)")
+        words.append(f" ({alert.started_at:%H:%M} UTC)")
         if self._counted > len(found):
             words.append(f" · best {len(found)} of {self._counted:,}", style="dim")
         elif not found:
@@ -304,7 +304,6 @@ class IncidentScreen(FleetScreen):
             txt(c.kind, "bold" if c.alters else "dim"),
             txt(where, limit=30),
             txt(c.summary, limit=120),
-            txt(c.actor, "dim", limit=16),
         ]
 
     def _show_detail(self) -> None:
@@ -319,13 +318,16 @@ class IncidentScreen(FleetScreen):
         _, s = picked
         c = s.change
         out = txt(s.why, "bold")
-        out.append(f" · {c.at:%H:%M:%S} UTC · via ")
-        out.append_text(txt(c.source, limit=40))
-        if c.record is not None:
-            out.append(f" · audit #{c.record}", style="dim")
+        if c.actor:
+            out.append(" · by ")
+            out.append_text(txt(c.actor, limit=30))
         if c.from_version or c.version:
             out.append(" · ")
             out.append_text(txt(f"{c.from_version or '?'} → {c.version or '?'}", limit=60))
+        out.append(" · via ")
+        out.append_text(txt(c.source, limit=40))
+        if c.record is not None:
+            out.append(f" · audit #{c.record}", style="dim")
         detail.update(out)
 
     def _show_state(self) -> None:

@@ -90,9 +90,9 @@ async def test_the_view_on_the_production_start_path_shows_alerts_and_the_marked
             "crit|12m|search|prod|HighErrorRate|",
             "warn|47m|ledger|prod|DiskFillingUp|",
         ]
-        assert "HighErrorRate on search/prod started (02:48 UTC)" in shown(screen, "incident-for")
+        assert "before HighErrorRate on search/prod (02:48 UTC)" in shown(screen, "incident-for")
         changes = rows(screen, "incident-changes")
-        assert changes[0] == "▶ suspect|8m|deploy|search/prod|deployed 1.2.12 (was 1.2.11)|dana"
+        assert changes[0] == "▶ suspect|8m|deploy|search/prod|deployed 1.2.12 (was 1.2.11)"
         assert not any("suspect" in row for row in changes[1:])
         assert screen.query_one("#incident-changes", LiveTable).cursor_row == 0
         assert "same service and environment, 8 min before" in shown(screen, "incident-detail")
