@@ -18,7 +18,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from cockpit import __version__
+from cockpit import __version__, lanes
 from cockpit.autopilot import AutoPilot, Proposal, roll_back
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import Settings
@@ -237,13 +237,18 @@ class CockpitApp(App[int]):
         plan = self.executor.plan(action)
         if evidence:
             plan = replace(plan, evidence_extra={**plan.evidence_extra, **evidence})
-        if plan.decision.refused:
+        # A promote the hotfix lane covers: the dialog's toggle switches to this plan.
+        hotfix = None
+        if lanes.offered(self.policy.config, action):
+            marked = self.executor.plan(lanes.marked_hotfix(action))
+            hotfix = replace(marked, evidence_extra=plan.evidence_extra)
+        if plan.decision.refused and (hotfix is None or hotfix.decision.refused):
             await self.executor.record_refusal(plan)
         from screens.dialog import ActionDialog, Confirmed
 
         def submit(confirmed: Confirmed) -> Awaitable[Outcome]:
             return self.executor.submit(
-                plan,
+                hotfix if confirmed.hotfix and hotfix else plan,
                 reason=confirmed.reason,
                 ticket=confirmed.ticket,
                 break_glass=confirmed.break_glass,
@@ -251,7 +256,7 @@ class CockpitApp(App[int]):
             )
 
         # The dialog runs it: an audit log that refuses the first record is shown there.
-        outcome = await self.push_screen_wait(ActionDialog(plan, submit))
+        outcome = await self.push_screen_wait(ActionDialog(plan, submit, hotfix))
         if not isinstance(outcome, Outcome):
             return
         severity = {

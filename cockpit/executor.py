@@ -184,7 +184,7 @@ class Executor:
             self.plan(plan.action, operator=operator), evidence_extra=plan.evidence_extra
         )
         decision = fresh.decision
-        problems = fresh.refusal_for(reason, confirmation, break_glass)
+        problems = fresh.refusal_for(reason, confirmation, break_glass, ticket)
         request_id = uuid.uuid4().hex
 
         async def refuse(why: list[str]) -> Outcome:

@@ -38,6 +38,7 @@ class Confirmed:
     ticket: str
     break_glass: bool
     confirmation: str | None
+    hotfix: bool = False  # the operator ticked the hotfix lane: run the dialog's hotfix plan
 
 
 def plan_text(plan: Plan) -> Text:
@@ -64,6 +65,9 @@ def plan_text(plan: Plan) -> Text:
         if plan.approval.approvals:
             out.append(" · approved so far by ")
             out.append_text(txt(", ".join(plan.approval.approvals)))
+    if d.lane is not None:
+        out.append("\nlane: ")
+        out.append_text(txt(d.lane.rules(), "bold yellow"))
     if d.window is not None:
         out.append("\nchange window: ")
         out.append(d.window.label, style="green" if d.window.open else "yellow bold")
@@ -101,15 +105,18 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, plan: Plan, submit: Submit | None = None) -> None:
+    def __init__(
+        self, plan: Plan, submit: Submit | None = None, hotfix: Plan | None = None
+    ) -> None:
         super().__init__(classes="production" if plan.decision.production else "")
         self.plan = plan
+        self.normal, self.hotfix = plan, hotfix  # the promote's two plans, when a lane applies
         self.submit = submit
         self.submitting = False
 
     def compose(self) -> ComposeResult:
         d = self.plan.decision
-        refused = d.outcome == REFUSED
+        refused = d.outcome == REFUSED and (self.hotfix is None or self.hotfix.decision.refused)
         with Vertical(id="dialog"):
             yield Label(Text(self.plan.action.kind.value.upper(), style="bold"), id="dialog-title")
             if stale := stale_evidence(self.app.snapshot, self.plan.action):  # type: ignore[attr-defined]
@@ -123,6 +130,10 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
                     id="reason",
                 )
                 yield Input(placeholder="change ticket (optional), e.g. CHG-1234", id="ticket")
+                if self.hotfix is not None:
+                    yield TickBox(
+                        Text("Hotfix lane: its own gates and rules (see plan)"), id="hotfix"
+                    )
                 if d.typed_confirmation:
                     yield Input(
                         placeholder=f"type {self.plan.confirmation_word} to confirm", id="confirm"
@@ -171,10 +182,14 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
 
     def problems(self) -> list[str]:
         """What the executor would refuse with these answers, in its own words."""
-        return self.plan.refusal_for(self._value("#reason"), self._value("#confirm"), self._glass())
+        return self.plan.refusal_for(
+            self._value("#reason"), self._value("#confirm"), self._glass(), self._value("#ticket")
+        )
 
     def _validate(self) -> None:
         if self.plan.decision.outcome == REFUSED:
+            for button in self.query("#confirm-button"):  # the other plan (hotfix) may not be
+                button.disabled = True
             self.query_one("#dialog-why", Static).update(
                 Text("This action is refused; nothing will run.", style="red")
             )
@@ -186,6 +201,20 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
     @on(Input.Changed)
     @on(Checkbox.Changed)
     def _changed(self) -> None:
+        self._validate()
+
+    @on(Checkbox.Changed, "#hotfix")
+    def _lane(self, changed: Checkbox.Changed) -> None:
+        """Switch between the normal promote and the hotfix lane's plan."""
+        chosen = self.hotfix if changed.value else self.normal
+        if chosen is None:
+            return
+        self.plan = chosen
+        self.query_one("#dialog-plan", Static).update(plan_text(chosen))
+        for button in self.query("#confirm-button").results(Button):
+            button.label = (
+                "Request approval" if chosen.decision.outcome == NEEDS_APPROVAL else "Promote"
+            )
         self._validate()
 
     @on(Input.Submitted)
@@ -208,6 +237,7 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
             ticket=self._value("#ticket").strip(),
             break_glass=self._glass(),
             confirmation=self._value("#confirm") if self.plan.decision.typed_confirmation else None,
+            hotfix=self.plan is self.hotfix,
         )
         if self.submit is None:
             self.dismiss(confirmed)
