@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-PARTS = ("fleet", "judge", "audit", "github", "argocd", "kubernetes")
+PARTS = ("fleet", "judge", "audit", "github", "argocd", "kubernetes", "screen")
 
 
 def main(argv: list[str]) -> int:
