@@ -244,11 +244,11 @@ class CockpitApp(App[int]):
             hotfix = replace(marked, evidence_extra=plan.evidence_extra)
         if plan.decision.refused and (hotfix is None or hotfix.decision.refused):
             await self.executor.record_refusal(plan)
-        from screens.dialog import ActionDialog, Confirmed
+        from screens.dialog import ActionDialog, Confirmed, with_duration
 
         def submit(confirmed: Confirmed) -> Awaitable[Outcome]:
             return self.executor.submit(
-                hotfix if confirmed.hotfix and hotfix else plan,
+                with_duration(hotfix if confirmed.hotfix and hotfix else plan, confirmed.duration),
                 reason=confirmed.reason,
                 ticket=confirmed.ticket,
                 break_glass=confirmed.break_glass,

@@ -14,7 +14,7 @@ dialog, where the operator acted (Esc closes it).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual import on
@@ -26,8 +26,11 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from cockpit.executor import Plan
 from cockpit.gates import stale_evidence
+from cockpit.model import ActionKind
+from cockpit.options import Duration
 from cockpit.outcome import Outcome
 from cockpit.policy import BREAK_GLASS, NEEDS_APPROVAL, REFUSED
+from cockpit.sanitize import clean
 from screens.nocolor import TickBox
 from screens.widgets import GATE_STYLE, txt
 
@@ -39,6 +42,28 @@ class Confirmed:
     break_glass: bool
     confirmation: str | None
     hotfix: bool = False  # the operator ticked the hotfix lane: run the dialog's hotfix plan
+    duration: str = ""  # a silence's duration, as typed ("2h")
+
+
+def duration_problems(text: str) -> list[str]:
+    """Why a silence's duration is not one (the connector still checks its own limits)."""
+    try:
+        seconds = Duration.parse(text.strip())
+    except ValueError:
+        return [f"duration {clean(text, limit=20)!r} is not like 30m, 1h, 2h or 4h"]
+    return [] if seconds >= 60 else ["a silence lasts at least 1m"]
+
+
+def with_duration(plan: Plan, duration: str) -> Plan:
+    """The plan with the duration chosen in the dialog: the silence's param and its evidence."""
+    if not duration:
+        return plan
+    params = (*((k, v) for k, v in plan.action.params if k != "duration"), ("duration", duration))
+    return replace(
+        plan,
+        action=replace(plan.action, params=params),
+        evidence_extra={**plan.evidence_extra, "silence": {"duration": duration}},
+    )
 
 
 def plan_text(plan: Plan) -> Text:
@@ -129,6 +154,9 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
                     placeholder=f"reason (required, at least {d.reason_min_length} characters)",
                     id="reason",
                 )
+                if self.plan.action.kind is ActionKind.SILENCE:
+                    default = self.plan.action.param("duration", "2h")
+                    yield Input(default, placeholder="duration: 30m, 1h, 2h, 4h", id="duration")
                 yield Input(placeholder="change ticket (optional), e.g. CHG-1234", id="ticket")
                 if self.hotfix is not None:
                     yield TickBox(
@@ -182,9 +210,12 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
 
     def problems(self) -> list[str]:
         """What the executor would refuse with these answers, in its own words."""
-        return self.plan.refusal_for(
+        found = self.plan.refusal_for(
             self._value("#reason"), self._value("#confirm"), self._glass(), self._value("#ticket")
         )
+        if self.query("#duration"):
+            found += duration_problems(self._value("#duration"))
+        return found
 
     def _validate(self) -> None:
         if self.plan.decision.outcome == REFUSED:
@@ -238,6 +269,7 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
             break_glass=self._glass(),
             confirmation=self._value("#confirm") if self.plan.decision.typed_confirmation else None,
             hotfix=self.plan is self.hotfix,
+            duration=self._value("#duration").strip(),
         )
         if self.submit is None:
             self.dismiss(confirmed)
