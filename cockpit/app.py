@@ -29,6 +29,7 @@ from cockpit.model import Action
 from cockpit.outcome import Outcome
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
+from cockpit.verdict_history import VerdictHistory
 from cockpit.wiring import make_executor, open_journal, wire_hub
 from screens.base import FleetScreen
 from screens.widgets import Badges, failing_banner, header_badges, window_label
@@ -108,6 +109,7 @@ class CockpitApp(App[int]):
         self.poll = poll
         self.read_only = read_only
         self.autopilot = AutoPilot(settings.policy)
+        self.verdicts = VerdictHistory()  # the canary view's last verdicts, kept past the end
         self.banner: Text | None = None  # a failing canary waiting for a human
         self.theme = settings.ui.theme
         self._actor = actor
@@ -134,6 +136,7 @@ class CockpitApp(App[int]):
             self.post_message(FleetUpdated(snapshot))
 
         self.hub.subscribe(forward)
+        self.hub.subscribe(self.verdicts.observe)  # every snapshot, even ones coalesced away
         for problem in (*self.settings.problems, *self.hub.problems):
             self.notify(problem, title="Connector skipped", severity="error", timeout=20)
         if self.poll:

@@ -13,6 +13,7 @@ from cockpit.clock import ago
 from cockpit.model import ActionKind, Canary, MetricSeries, Verdict
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
+from cockpit.verdict_history import Judged
 from screens.base import FleetScreen
 from screens.nocolor import prod_style
 from screens.widgets import PHASE_STYLE, LiveTable, SortText, sparkline, txt
@@ -41,6 +42,37 @@ def canary_row(c: Canary) -> list[Text]:
             style=DECISION_STYLE.get(verdict.decision, "") if verdict else "dim",
         ),
     ]
+
+
+def ended_row(service: str, environment: str, last: Judged) -> list[Text]:
+    """A canary no source reports any more, with the last verdict it had."""
+    return [
+        SortText(clean(service, limit=16)),
+        txt(environment, limit=8),
+        txt(f"→ {last.version}", "dim", limit=20),
+        Text("-", style="dim"),
+        Text("-", style="dim"),
+        Text("ended", style="dim"),
+        Text(f"{last.decision} {last.score:.0f}", style=DECISION_STYLE.get(last.decision, "")),
+    ]
+
+
+def history_text(history: tuple[Judged, ...], now: datetime) -> Text:
+    """`last verdicts: fail 12 (30s ago, 2.4.8) · marginal 61 (1m ago) …`, newest first."""
+    out = Text()
+    if not history:
+        return out
+    out.append("\nlast verdicts: ", style="dim")
+    for i, judged in enumerate(reversed(history)):
+        if i:
+            out.append(" · ", style="dim")
+        out.append(
+            f"{judged.decision} {judged.score:.0f}", style=DECISION_STYLE.get(judged.decision, "")
+        )
+        out.append(f" ({ago(judged.at, now)} ago, ", style="dim")
+        out.append_text(txt(judged.version, "dim", limit=20))
+        out.append(")", style="dim")
+    return out
 
 
 def verdict_text(verdict: Verdict | None, now: datetime) -> Text:
@@ -150,6 +182,8 @@ class CanaryScreen(FleetScreen):
         for c in snapshot.canaries:
             if f"{c.service}/{c.environment}" == key:
                 return c
+        if key is not None:  # an ended canary: no action may fall through to another one
+            return None
         # Filtered down to nothing, nothing is selected: not a canary the filter left out.
         return snapshot.canaries[0] if snapshot.canaries and not self.filter_text else None
 
@@ -161,9 +195,16 @@ class CanaryScreen(FleetScreen):
             if self.matches(c.service, c.environment, c.canary_version, c.phase.value)
         ]
         canaries.sort(key=lambda c: (not c.phase.active, c.service, c.environment))
-        table.reconcile((f"{c.service}/{c.environment}", canary_row(c)) for c in canaries)
+        table_rows = [(f"{c.service}/{c.environment}", canary_row(c)) for c in canaries]
+        # Canaries no source reports any more (ended, rolled back) keep their last verdicts.
+        live = {c.key for c in snapshot.canaries}
+        for gone in self.cockpit.verdicts.judged():
+            last = self.cockpit.verdicts.last(*gone)
+            if gone not in live and self.matches(*gone, last[-1].version, "ended"):
+                table_rows.append(("/".join(gone), ended_row(*gone, last[-1])))
+        table.reconcile(table_rows)
         # Header, rows, and a line for the horizontal scrollbar on narrow terminals.
-        table.styles.height = min(len(canaries), 4) + 2
+        table.styles.height = min(len(table_rows), 4) + 2
         if self.selected is not None:
             key = f"{self.selected[0]}/{self.selected[1]}"
             if key in table.keys:
@@ -171,10 +212,23 @@ class CanaryScreen(FleetScreen):
             self.selected = None
         canary = self.current(snapshot)
         detail = self.query_one("#canary-detail", Static)
+        now = self.cockpit.now()
+        chosen = table.current_key()
+        if chosen is not None and (
+            canary is None or f"{canary.service}/{canary.environment}" != chosen
+        ):
+            service, _, where = chosen.partition("/")
+            ended = Text()
+            ended.append_text(txt(service, "bold"))
+            ended.append(" in ")
+            ended.append_text(txt(where, "bold"))
+            ended.append("  no longer reported by any source (ended or rolled back)", style="dim")
+            ended.append_text(history_text(self.cockpit.verdicts.last(service, where), now))
+            detail.update(ended)
+            return
         if canary is None:
             detail.update(self.empty_text("No canary is reported by any connector."))
             return
-        now = self.cockpit.now()
         width = max((detail.size.width or self.size.width) - 2, 40)
         out = Text()
         out.append_text(txt(canary.service, "bold"))
@@ -194,6 +248,7 @@ class CanaryScreen(FleetScreen):
             out.append_text(txt(canary.message, "yellow", limit=80))
         out.append("\n")
         out.append_text(verdict_text(canary.verdict, now))
+        out.append_text(history_text(self.cockpit.verdicts.last(*canary.key), now))
         rows = 1
         for series in canary.metrics:
             out.append("\n")

@@ -4,6 +4,7 @@ jumping to a service from the palette, honest overview cells, canary history, NO
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -92,14 +93,20 @@ async def test_j_and_k_type_into_the_filter_and_do_not_move_the_cursor() -> None
 
 
 def with_verdict(
-    snap: FleetSnapshot, service: str, env: str, decision: str, score: float
+    snap: FleetSnapshot,
+    service: str,
+    env: str,
+    decision: str,
+    score: float,
+    at: datetime | None = None,
 ) -> FleetSnapshot:
     """The snapshot with one canary judged `decision`, as the hub would publish it next."""
     cell = snap.cell(service, env)
     assert cell.canary is not None and cell.canary.verdict is not None
-    canary = replace(
-        cell.canary, verdict=replace(cell.canary.verdict, decision=decision, score=score)
-    )
+    verdict = replace(cell.canary.verdict, decision=decision, score=score)
+    if at is not None:
+        verdict = replace(verdict, observed_at=at)
+    canary = replace(cell.canary, verdict=verdict)
     cells = {**snap.cells, (service, env): replace(cell, canary=canary)}
     canaries = tuple(canary if c.key == (service, env) else c for c in snap.canaries)
     return replace(
@@ -353,3 +360,48 @@ async def test_no_color_shows_prod_reversed_and_checkboxes_as_brackets(
         glass.value = True
         await pilot.pause()
         assert str(glass.render()).startswith("[x] Break glass")
+
+
+async def test_the_canary_view_keeps_the_last_verdicts_after_the_canary_is_gone() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("4")
+        snap = app.hub.snapshot
+        for i, (decision, score) in enumerate(
+            [
+                ("pass", 97),
+                ("pass", 90),
+                ("marginal", 61),
+                ("marginal", 55),
+                ("fail", 30),
+                ("fail", 12),
+            ]
+        ):
+            at = T0 + timedelta(seconds=30 * i)
+            app.verdicts.observe(with_verdict(snap, "checkout", "prod", decision, score, at))
+        kept = app.verdicts.last("checkout", "prod")
+        assert [j.score for j in kept] == [90, 61, 55, 30, 12], "the last five, oldest first"
+        # Rolled back: no source reports the canary any more.
+        gone = replace(
+            snap,
+            generation=snap.generation + 1,
+            canaries=tuple(c for c in snap.canaries if c.key != ("checkout", "prod")),
+            changes=Changes(everything=True),
+        )
+        app.hub.snapshot = gone
+        screen = app.screen
+        screen.show(gone)  # type: ignore[attr-defined]
+        await pilot.pause()
+        canaries = table(app, "#canaries")
+        assert "checkout/prod" in canaries.keys
+        row = [cell.plain for cell in canaries.row("checkout/prod")]
+        assert row[0] == "checkout" and row[5] == "ended" and row[6] == "fail 12"
+        canaries.move_cursor(row=canaries.keys.index("checkout/prod"))
+        await pilot.pause()
+        detail = str(screen.query_one("#canary-detail", Static).render())
+        assert "no longer reported" in detail
+        assert "last verdicts: fail 12" in detail and "marginal 61" in detail
+        assert "pass 97" not in detail, "bounded to five"
+        await pilot.press("b")
+        await pilot.pause()
+        assert not isinstance(app.screen, ActionDialog), "no action falls through to another canary"
