@@ -405,3 +405,22 @@ async def test_the_canary_view_keeps_the_last_verdicts_after_the_canary_is_gone(
         await pilot.press("b")
         await pilot.pause()
         assert not isinstance(app.screen, ActionDialog), "no action falls through to another canary"
+
+
+async def test_the_full_audit_record_on_the_production_start_path(tmp_path: Path) -> None:
+    """Polling on, a real log file: Enter on the newest record shows it in full."""
+    settings = config.load(None, seed=7, scale=12, env={})
+    settings = replace(settings, audit=config.AuditConfig(str(tmp_path / "audit.sqlite3")))
+    app = CockpitApp(settings, clock=FixedClock(T0))  # poll=True
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await audit_view(app, pilot)
+        assert records.keys, "app.start and this visit are recorded"
+        records.focus()
+        await pilot.press("k", "enter")
+        assert isinstance(app.screen, AuditRecordScreen)
+        text = str(app.screen.query_one("#audit-record", Static).render())
+        assert f"Audit record #{records.current_key()}" in text
+        assert "identity  unsigned" in text and "hash      " in text
+        await pilot.press("escape")
+        assert app.current_mode == "audit"
