@@ -128,7 +128,7 @@ class FleetScreen(Screen[None]):
         banner = self.query_one("#banner", Static)
         text = self.cockpit.banner
         banner.display = text is not None
-        if text is not None:
+        if text is not None and text != banner.content:  # the tick must not resend it
             banner.update(text)
 
     def render_fleet(self, snapshot: FleetSnapshot, full: bool) -> None:
