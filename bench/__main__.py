@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-PARTS = ("fleet", "judge", "audit", "github", "argocd", "kubernetes", "screen")
+PARTS = ("fleet", "judge", "audit", "github", "argocd", "kubernetes", "screen", "incident_view")
 
 
 def main(argv: list[str]) -> int:
