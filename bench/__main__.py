@@ -6,7 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-PARTS = ("fleet", "judge", "audit", "github", "argocd", "kubernetes", "screen", "incident_view")
+PARTS = (
+    "fleet",
+    "judge",
+    "audit",
+    "github",
+    "argocd",
+    "kubernetes",
+    "screen",
+    "incident",
+    "incident_view",
+)
 
 
 def main(argv: list[str]) -> int:

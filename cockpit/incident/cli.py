@@ -179,15 +179,14 @@ def _list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read(path: str, *, since: Any = None, kinds: tuple[str, ...] | None = None) -> list[Any]:
-    """The log's records (all, or of `kinds`), read-only; AuditError when there is no log."""
+def _read(path: str, *, kinds: tuple[str, ...]) -> list[Any]:
+    """The log's records of `kinds`, read-only; AuditError when there is no log."""
     from cockpit.audit import EventType
     from cockpit.audit.sqlite import SqliteStore
     from cockpit.clock import SystemClock
 
-    types = [EventType(k) for k in kinds] if kinds else None
     with SqliteStore(path, clock=SystemClock(), read_only=True) as store:
-        return list(store.records(since=since, event_types=types))
+        return list(store.records(event_types=[EventType(k) for k in kinds]))
 
 
 def _timeline(args: argparse.Namespace) -> int:
@@ -195,11 +194,12 @@ def _timeline(args: argparse.Namespace) -> int:
 
     from cockpit.audit.cli import resolve_when
     from cockpit.audit.records import AuditError, DamagedLog
+    from cockpit.audit.sqlite import SqliteStore
     from cockpit.clock import SystemClock
     from cockpit.incident import render
     from cockpit.incident.correlate import WINDOW
     from cockpit.incident.incidents import IncidentError, incident_id, incidents
-    from cockpit.incident.timeline import build
+    from cockpit.incident.timeline import build, read_records
     from cockpit.status import fleet_snapshot
 
     settings, path = _path(args)
@@ -219,8 +219,8 @@ def _timeline(args: argparse.Namespace) -> int:
         until = now
     notes = []
     try:
-        # Earlier records too: a config change is told by the start before it.
-        records = [r for r in _read(path, since=since - timedelta(days=1)) if r.ts <= until]
+        with SqliteStore(path, clock=clock, read_only=True) as store:
+            records = read_records(store, since, until)
     except AuditError as exc:
         if isinstance(exc, DamagedLog):
             raise

@@ -17,10 +17,13 @@ alerts x 5,000 changes in milliseconds (bench/incident.py).
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
+from operator import itemgetter
 
 from cockpit.incident.changes import Change
 from cockpit.model import Alert
@@ -62,38 +65,42 @@ def before(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
+def _value(tier: int, alters: bool, lead: float, span: float) -> float:
+    closeness = 1.0 - 0.4 * min(max(lead / span, 0.0), 1.0)
+    return RELATIONS[tier][0] * (1.0 if alters else OTHER_KIND) * closeness
+
+
 def score(alert: Alert, change: Change, window: timedelta) -> Suspect:
     tier = relation(alert, change)
-    weight, words = RELATIONS[tier]
-    if tier == 2 and not change.service:
-        words = FLEET_WIDE
+    words = FLEET_WIDE if tier == 2 and not change.service else RELATIONS[tier][1]
     lead = (alert.started_at - change.at).total_seconds()
-    span = window.total_seconds() or 1.0
-    closeness = 1.0 - 0.4 * min(max(lead / span, 0.0), 1.0)
-    kind = 1.0 if change.alters else OTHER_KIND
-    return Suspect(change, weight * kind * closeness, f"{words}, {before(lead)} before")
+    value = _value(tier, change.alters, lead, window.total_seconds() or 1.0)
+    return Suspect(change, value, f"{words}, {before(lead)} before")
 
 
-def _rank_key(s: Suspect) -> tuple[float, float, str, str]:
-    # Highest score first; ties: newer first, then kind, then summary (stable across runs).
-    return (-s.score, -s.change.at.timestamp(), s.change.kind, s.change.summary)
+Found = tuple[Change, float, bool]  # a change, its time as a POSIX timestamp, whether it alters
 
 
 class _Series:
-    """Changes sorted by time, with their times beside them for bisect."""
+    """Changes sorted by time, their timestamps beside them for bisect."""
 
-    __slots__ = ("changes", "times")
+    __slots__ = ("alters", "changes", "stamps")
 
     def __init__(self) -> None:
         self.changes: list[Change] = []
-        self.times: list[datetime] = []
+        self.stamps: list[float] = []
+        self.alters: list[bool] = []
 
-    def add(self, change: Change) -> None:
+    def add(self, change: Change, stamp: float, alters: bool) -> None:
         self.changes.append(change)
-        self.times.append(change.at)
+        self.stamps.append(stamp)
+        self.alters.append(alters)
 
-    def span(self, lo: datetime, hi: datetime) -> tuple[int, int]:
-        return bisect_left(self.times, lo), bisect_right(self.times, hi)
+    def span(self, lo: float, hi: float) -> tuple[int, int]:
+        return bisect_left(self.stamps, lo), bisect_right(self.stamps, hi)
+
+    def found(self, k: int) -> Found:
+        return (self.changes[k], self.stamps[k], self.alters[k])
 
 
 _EMPTY = _Series()
@@ -104,18 +111,21 @@ class ChangeIndex:
 
     def __init__(self, changes: Sequence[Change]) -> None:
         self.all = _Series()
-        self.by_cell: dict[tuple[str, str], _Series] = {}
-        self.by_service: dict[str, _Series] = {}
-        self.by_env: dict[str, _Series] = {}
+        # defaultdicts: .get (in _tiers) never adds an empty series for an unknown key.
+        self.by_cell: defaultdict[tuple[str, str], _Series] = defaultdict(_Series)
+        self.by_service: defaultdict[str, _Series] = defaultdict(_Series)
+        self.by_env: defaultdict[str, _Series] = defaultdict(_Series)
         self.fleet = _Series()  # no service: fleet-wide
-        for c in sorted(changes, key=Change.sort_key):
-            self.all.add(c)
+        # By time only: equal times are ordered when ranked, never by this list.
+        for at, c in sorted(((c.at.timestamp(), c) for c in changes), key=itemgetter(0)):
+            alters = c.alters
+            self.all.add(c, at, alters)
             if c.service:
-                self.by_cell.setdefault((c.service, c.environment), _Series()).add(c)
-                self.by_service.setdefault(c.service, _Series()).add(c)
+                self.by_cell[(c.service, c.environment)].add(c, at, alters)
+                self.by_service[c.service].add(c, at, alters)
             else:
-                self.fleet.add(c)
-            self.by_env.setdefault(c.environment, _Series()).add(c)
+                self.fleet.add(c, at, alters)
+            self.by_env[c.environment].add(c, at, alters)
 
     def __len__(self) -> int:
         return len(self.all.changes)
@@ -124,30 +134,41 @@ class ChangeIndex:
         self, alert: Alert, *, window: timedelta = WINDOW, limit: int | None = None
     ) -> list[Suspect]:
         """Changes in [start - window, start], best suspect first (at most `limit`)."""
-        lo, hi = alert.started_at - window, alert.started_at
+        span = window.total_seconds() or 1.0
+        hi = alert.started_at.timestamp()
+        lo = hi - window.total_seconds()
         if limit is None:
             i, j = self.all.span(lo, hi)
-            found = self.all.changes[i:j]
+            found = [self.all.found(k) for k in range(i, j)]
         else:
             found = self._candidates(alert, lo, hi, limit)
-        ranked = sorted((score(alert, c, window) for c in found), key=_rank_key)
-        return ranked if limit is None else ranked[:limit]
+        # Ranked on plain tuples; only the suspects returned are built, with their words.
+        # Highest score first; ties: newer first, then kind, then summary (stable across runs).
+        keyed = sorted(
+            (
+                (-_value(relation(alert, c), alters, hi - at, span), -at, c.kind, c.summary, n)
+                for n, (c, at, alters) in enumerate(found)
+            )
+        )
+        top = keyed if limit is None else keyed[:limit]
+        return [score(alert, found[k[-1]][0], window) for k in top]
 
-    def _candidates(self, alert: Alert, lo: datetime, hi: datetime, limit: int) -> list[Change]:
+    def _candidates(self, alert: Alert, lo: float, hi: float, limit: int) -> list[Found]:
         """A superset of the top `limit`: within one relation and kind weight the score only
         falls with age, so the newest `limit` of each (relation, kind) hold its best; a
         relation whose candidates already fill `limit` outranks every farther one."""
-        found: list[Change] = []
+        found: dict[int, Found] = {}  # by id: the fleet list and the env list share some
         for tier, series in self._tiers(alert):
 
             def keep(c: Change, tier: int = tier) -> bool:
                 return relation(alert, c) == tier
 
             for s in series:
-                found.extend(_newest(s, lo, hi, limit, keep))
+                for item in _newest(s, lo, hi, limit, None if tier == 0 else keep):
+                    found[id(item[0])] = item
             if len(found) >= limit:
                 break
-        return list(dict.fromkeys(found))  # the fleet list and the env list may share some
+        return list(found.values())
 
     def _tiers(self, alert: Alert) -> Iterator[tuple[int, tuple[_Series, ...]]]:
         yield 0, (self.by_cell.get((alert.service, alert.environment), _EMPTY),)
@@ -157,23 +178,24 @@ class ChangeIndex:
 
 
 def _newest(
-    s: _Series, lo: datetime, hi: datetime, limit: int, keep: Callable[[Change], bool]
-) -> list[Change]:
+    s: _Series, lo: float, hi: float, limit: int, keep: Callable[[Change], bool] | None
+) -> list[Found]:
     """Walking back from `hi`, the newest `limit` kept changes of each kind weight, and any
     as old as the last of them (equal scores are ordered by kind and summary, not by age)."""
     i, j = s.span(lo, hi)
-    counts = {True: 0, False: 0}
-    last: dict[bool, datetime] = {}
+    counts = [0, 0]  # by alters: False, True
+    last = [math.inf, math.inf]
     out = []
+    stamps, alters, changes = s.stamps, s.alters, s.changes
     for k in range(j - 1, i - 1, -1):
-        c = s.changes[k]
-        if min(counts.values()) >= limit and all(c.at < t for t in last.values()):
+        at, a = stamps[k], alters[k]
+        if counts[0] >= limit and counts[1] >= limit and at < last[0] and at < last[1]:
             break
-        if (counts[c.alters] >= limit and c.at < last[c.alters]) or not keep(c):
+        if (counts[a] >= limit and at < last[a]) or (keep is not None and not keep(changes[k])):
             continue
-        counts[c.alters] += 1
-        last[c.alters] = c.at
-        out.append(c)
+        counts[a] += 1
+        last[a] = at
+        out.append((changes[k], at, a))
     return out
 
 

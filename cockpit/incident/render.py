@@ -13,13 +13,15 @@ from cockpit.sanitize import clean
 
 # CommonMark lets any ASCII punctuation be escaped; these would change a table cell's
 # meaning: end it (|), format it (* _ `), link it ([ ]), or open HTML (< >).
-_MARKDOWN = re.compile(r"([\\|*_`\[\]<>])")
+_MARKDOWN = re.compile(r"[\\|*_`\[\]<>]")
 
 
 def cell(text: str) -> str:
     """One table cell: one line, no control characters, markdown made literal."""
-    one_line = " ".join(str(text).split())
-    return _MARKDOWN.sub(r"\\\1", clean(one_line)) or " "
+    if not (text.isascii() and text.isprintable()):  # line breaks, tabs, controls, non-ASCII
+        text = clean(" ".join(text.split()))
+    # Searching first: most cells have nothing to escape, and sub's callback costs.
+    return (_MARKDOWN.sub(r"\\\g<0>", text) if _MARKDOWN.search(text) else text) or " "
 
 
 def stamp(at: datetime | None) -> str:
@@ -125,4 +127,5 @@ def as_data(t: Timeline) -> dict[str, Any]:
 
 def as_json(t: Timeline) -> str:
     # ASCII JSON: every non-ASCII character escaped, so no terminal reads anything into it.
-    return json.dumps(as_data(t), indent=2, ensure_ascii=True) + "\n"
+    # Compact: indenting runs json's pure-Python encoder, 5x slower on a 24 h timeline.
+    return json.dumps(as_data(t), ensure_ascii=True, separators=(",", ":")) + "\n"
