@@ -69,6 +69,8 @@ def source_of(alerts: list[Alert]) -> type[Connector]:
 async def measure(
     n_alerts: int, n_changes: int, folder: Path
 ) -> tuple[list[float], list[float], str]:
+    from textual.widgets import Static
+
     from screens.incident import IncidentScreen
 
     changes, alerts = changes_and_alerts(n_changes, n_alerts)
@@ -94,7 +96,7 @@ async def measure(
             shows.append((time.perf_counter() - start) * 1000)
             await pilot.pause()
             frames.append((time.perf_counter() - start) * 1000)
-        heading = str(screen.query_one("#incident-for").content)
+        heading = str(screen.query_one("#incident-for", Static).content)
     return shows, frames, heading
 
 

@@ -267,3 +267,18 @@ async def test_hostile_alert_text_renders_literally(tmp_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert_alive(app)
+
+
+async def test_tab_moves_to_what_changed_and_the_cursor_picks_another_change(
+    tmp_path: Path,
+) -> None:
+    app = app_with(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_view(pilot, app)
+        await pilot.press("tab", "down")
+        await pilot.pause()
+        assert screen.focused is not None and screen.focused.id == "incident-changes"
+        picked = screen.selected_suspect()
+        assert picked is not None and picked[0] == 1, "the second change is selected"
+        assert "3m|pipeline|search/prod" in rows(screen, "incident-changes")[1]
+        assert screen.selected_alert().service == "search"  # type: ignore[union-attr]
