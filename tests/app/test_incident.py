@@ -282,3 +282,23 @@ async def test_tab_moves_to_what_changed_and_the_cursor_picks_another_change(
         assert picked is not None and picked[0] == 1, "the second change is selected"
         assert "3m|pipeline|search/prod" in rows(screen, "incident-changes")[1]
         assert screen.selected_alert().service == "search"  # type: ignore[union-attr]
+
+
+async def test_the_palette_offers_opening_an_incident_and_says_why_close_is_not_here(
+    tmp_path: Path,
+) -> None:
+    from textual.command import CommandPalette
+
+    from tests.app.test_never_crash import palette_hits
+
+    app = app_with(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_view(pilot, app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"incident")
+        hits = await palette_hits(pilot, app)
+        assert any(h.startswith("Incident: Open incident") for h in hits), hits
+        close = next(h for h in hits if h.startswith("Incident: Close incident"))
+        assert "no incident is open (key c)" in close
