@@ -8,7 +8,7 @@ from cockpit.incident.changes import OBSERVED
 from cockpit.incident.recorder import ChangeRecorder
 from cockpit.model import CanaryPhase, Health
 from cockpit.snapshot import FleetSnapshot
-from tests.unit.incident_kit import T0, canary, deployment, drift, minutes, snapshot
+from tests.unit.incident_kit import T0, alert, canary, deployment, drift, minutes, snapshot
 
 
 def feed(recorder: ChangeRecorder, *states: dict) -> FleetSnapshot:
@@ -124,3 +124,21 @@ def test_it_keeps_at_most_the_limit_and_nothing_older_than_it_keeps() -> None:
     feed(recorder, *states)
     assert [c.at for c in recorder.changes()] == [T0 + minutes(5), T0 + minutes(6), T0 + minutes(7)]
     assert recorder.changes(since=T0 + minutes(6), until=T0 + minutes(6)) == recorder.changes()[1:2]
+
+
+def test_it_remembers_each_firing_alert_and_when_it_stopped_firing() -> None:
+    recorder = ChangeRecorder()
+    first = alert(at=T0 - minutes(5))
+    refired = alert(at=T0 + minutes(2))  # the same alert firing again: a new start
+    feed(
+        recorder,
+        {"alerts": (first,)},  # already firing when first seen: it carries its own start
+        {"alerts": (first,)},
+        {},
+        {"alerts": (refired,)},
+    )
+    seen = recorder.alerts()
+    assert [(s.alert.started_at, s.resolved_at) for s in seen] == [
+        (T0 - minutes(5), T0 + minutes(2)),
+        (T0 + minutes(2), None),
+    ]
