@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from cockpit import __version__, lanes
@@ -23,8 +25,9 @@ from cockpit.autopilot import AutoPilot, Proposal, roll_back
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import Settings
 from cockpit.hub import ClientFactory, Hub, default_client
+from cockpit.incident.recorder import ChangeRecorder
 from cockpit.journal import Journal
-from cockpit.keys import APP_KEYS, BY_ID, VIEWS, display
+from cockpit.keys import ALL_KEYS, APP_KEYS, BY_ID, VIEWS, display
 from cockpit.model import Action
 from cockpit.outcome import Outcome
 from cockpit.sanitize import clean
@@ -43,7 +46,12 @@ VIEW_SCREENS: dict[str, str] = {
     "drift": "screens.drift:DriftScreen",
     "approvals": "screens.approvals:ApprovalsScreen",
     "audit": "screens.audit:AuditScreen",
+    "incident": "screens.incident:IncidentScreen",
 }
+
+
+# Actions that open the action dialog (a view's `p`, `b`..., the app's `B`).
+DIALOG_ACTIONS = frozenset(k.action.removeprefix("app.") for k in ALL_KEYS if k.mutating)
 
 
 def _lazy_screen(target: str) -> Callable[[], Screen[object]]:
@@ -113,12 +121,17 @@ class CockpitApp(App[int]):
         self.banner: Text | None = None  # a failing canary waiting for a human
         self.theme = settings.ui.theme
         self._actor = actor
+        self._held: list[events.Key] | None = None  # keys waiting for a dialog's first field
         if hub is not None:
             self.hub, self.journal = hub, journal or open_journal(settings, self.clock)
         else:
             self.hub, self.journal = wire_hub(
                 settings, clock=self.clock, client_factory=client_factory, journal=journal
             )
+        # Notes what facts carry no time for (drift appearing, a canary's step) as it moves:
+        # the Incident view's "what changed".
+        self.recorder = ChangeRecorder()
+        self.hub.subscribe(self.recorder.observe)
 
     # Time and data -------------------------------------------------------------
     def now(self) -> datetime:
@@ -232,21 +245,28 @@ class CockpitApp(App[int]):
         if isinstance(built, str):
             self.notify(built, severity="warning", timeout=6)
             return
+        # What is typed from now on is for the dialog this opens: held until its field has
+        # focus, it never reaches the view behind (where `a` and `p` are actions).
+        self.hold_keys()
         self.run_worker(
             self._act(built, evidence or {}), group="actions", exclusive=False, exit_on_error=False
         )
 
-    async def _act(self, action: Action, evidence: Mapping[str, Any]) -> None:
-        plan = self.executor.plan(action)
-        if evidence:
-            plan = replace(plan, evidence_extra={**plan.evidence_extra, **evidence})
-        # A promote the hotfix lane covers: the dialog's toggle switches to this plan.
-        hotfix = None
-        if lanes.offered(self.policy.config, action):
-            marked = self.executor.plan(lanes.marked_hotfix(action))
-            hotfix = replace(marked, evidence_extra=plan.evidence_extra)
-        if plan.decision.refused and (hotfix is None or hotfix.decision.refused):
-            await self.executor.record_refusal(plan)
+    async def _act(self, built: Action, evidence: Mapping[str, Any]) -> None:
+        try:
+            plan = self.executor.plan(built)
+            if evidence:
+                plan = replace(plan, evidence_extra={**plan.evidence_extra, **evidence})
+            # A promote the hotfix lane covers: the dialog's toggle switches to this plan.
+            hotfix = None
+            if lanes.offered(self.policy.config, built):
+                marked = self.executor.plan(lanes.marked_hotfix(built))
+                hotfix = replace(marked, evidence_extra=plan.evidence_extra)
+            if plan.decision.refused and (hotfix is None or hotfix.decision.refused):
+                await self.executor.record_refusal(plan)
+        except BaseException:
+            await self.release_keys()  # no dialog will take them
+            raise
         from screens.dialog import ActionDialog, Confirmed, with_duration
 
         def submit(confirmed: Confirmed) -> Awaitable[Outcome]:
@@ -270,6 +290,45 @@ class CockpitApp(App[int]):
         }.get(outcome.status, "information")
         self.notify(outcome.message, title=plan.title, severity=severity, timeout=10)  # type: ignore[arg-type]
         await self.hub.refresh()
+
+    # Keys typed faster than the screen follows ------------------------------------------
+    def hold_keys(self) -> None:
+        """Keys from now on wait for the dialog being opened: it releases them to its field."""
+        if self._held is None:
+            self._held = []
+
+    async def release_keys(self) -> None:
+        """Deliver the held keys, in order, to what has focus now; later keys go there directly."""
+        while self._held:  # keys arriving meanwhile join the queue, so the order holds
+            await super().on_event(self._held.pop(0))
+        self._held = None
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._held is not None:
+                self._held.append(event)
+                return
+            if await self._open_dialog_now(event):
+                return
+        await super().on_event(event)
+
+    async def _open_dialog_now(self, event: events.Key) -> bool:
+        """A key that opens the action dialog acts as it arrives, not after it bubbled up.
+
+        Textual hands a key to the focused table first and runs the view's binding only
+        when it comes back up; by then the reason typed right behind `B` has gone to the
+        view, where `a`, `p` or `s` are actions of their own.
+        """
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return False
+        if not isinstance(screen, FleetScreen) or isinstance(screen.focused, Input):
+            return False  # typing into the filter line is text
+        active = screen.active_bindings.get(event.key)
+        if active is None or not active.enabled or active.binding.action not in DIALOG_ACTIONS:
+            return False  # a greyed-out key still says why, the usual way
+        return await self.run_action(active.binding.action, active.node)
 
     def notify(
         self,
@@ -352,7 +411,11 @@ class CockpitApp(App[int]):
             self.notify("No canary is failing.", timeout=4)
             return
         first = failing[0]
-        self.request_action(targets.rollback(self.hub.snapshot, first.service, first.environment))
+        # The verdict that prompted it goes on the record, as with the automatic rollback.
+        self.request_action(
+            targets.rollback(self.hub.snapshot, first.service, first.environment),
+            evidence=first.evidence(),
+        )
 
     def _tick(self) -> None:
         """Once a second: clocks, ages and staleness move even when no data does."""
@@ -360,21 +423,28 @@ class CockpitApp(App[int]):
             screen.refresh_header(self.hub.snapshot)
 
     def _show(self) -> None:
+        snapshot = self.hub.snapshot
         if (screen := self._fleet_screen()) is not None:
-            screen.show(self.hub.snapshot)
+            screen.show(snapshot)
+        for modal in self.screen_stack:  # an open dialog watches its target
+            follow = getattr(modal, "follow", None)
+            if follow is not None and modal.is_mounted:
+                follow(snapshot)
 
     def _fleet_screen(self) -> FleetScreen | None:
-        """The view on top, mounted, or None: then an update waits for it to resume.
+        """The view on screen, mounted, also under an action dialog, or None.
 
-        Under a modal (a dialog, help) the view catches up on resume. The stack is empty
-        while Textual shuts down (the hub and the tick still run) and a view switched to
-        is on it a moment before it is mounted: reading `self.screen` blindly would raise.
+        The view behind a dialog keeps updating: what the operator decides on stays live.
+        Under help or a panel it catches up on resume. The stack is empty while Textual
+        shuts down (the hub and the tick still run) and a view switched to is on it a
+        moment before it is mounted.
         """
-        try:
-            screen = self.screen
-        except ScreenStackError:
-            return None
-        return screen if isinstance(screen, FleetScreen) and screen.is_mounted else None
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, FleetScreen):
+                return screen if screen.is_mounted else None
+            if not getattr(screen, "VIEW_LIVE_BEHIND", False):
+                return None
+        return None
 
     def header_extra(self) -> Badges:
         now = self.now()

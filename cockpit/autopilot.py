@@ -49,6 +49,7 @@ class Proposal:
         v = self.verdict
         return {
             "verdict": {
+                "summary": self.summary,
                 "decision": v.decision,
                 "score": f"{v.score:.2f}",
                 "marginal": f"{v.marginal:g}",

@@ -21,7 +21,7 @@ from cockpit.clock import Clock
 from cockpit.hub import Hub
 from cockpit.model import Action, ActionKind, ActionResult
 from cockpit.outcome import DUPLICATE, FAILED, PENDING, SUCCEEDED, Outcome
-from cockpit.plan import Plan, blockers, refused
+from cockpit.plan import Plan, blockers, moved, refused, target_of
 from cockpit.policy import NEEDS_APPROVAL, REFUSED, Decision, Operator, Policy
 from cockpit.policy_config import IdentityConfig
 from cockpit.sanitize import clean
@@ -123,7 +123,17 @@ class Executor:
         moves = from_version and to_version and from_version != to_version
         versions = f"{from_version} → {to_version}" if moves else (to_version or from_version)
         title = f"{verb} {action.service} {versions} in {where}".replace("  ", " ")
-        return Plan(action, decision, title, from_version, to_version, digest, warnings, approval)
+        return Plan(
+            action,
+            decision,
+            title,
+            from_version,
+            to_version,
+            digest,
+            warnings,
+            approval,
+            seen=target_of(action, snap),
+        )
 
     def _approved_by(self, action: Action) -> list[str]:
         """Approvals already granted for this action through the two-person rule."""
@@ -184,7 +194,11 @@ class Executor:
             self.plan(plan.action, operator=operator), evidence_extra=plan.evidence_extra
         )
         decision = fresh.decision
-        problems = fresh.refusal_for(reason, confirmation, break_glass, ticket)
+        # Confirmed for what ran when the plan was made: if that changed, it is not confirmed.
+        problems = [
+            *moved(plan, fresh.seen),
+            *fresh.refusal_for(reason, confirmation, break_glass, ticket),
+        ]
         request_id = uuid.uuid4().hex
 
         async def refuse(why: list[str]) -> Outcome:

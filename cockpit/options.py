@@ -201,6 +201,9 @@ class _Parser:
                 try:
                     return self.convert(arg, value, path)
                 except ConfigError as exc:
+                    # A list given where a list may go: its own error says what is wrong in it.
+                    if isinstance(value, list) and get_origin(arg) in (list, tuple):
+                        raise
                     errors.append(exc)
             if len(errors) == 1:
                 raise errors[0]

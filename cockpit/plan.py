@@ -34,6 +34,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
     approval: PendingApproval | None = None
     evidence_extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. a canary verdict
+    seen: Target | None = None  # the target as planned: a confirmation applies to that only
 
     @property
     def confirmation_word(self) -> str:
@@ -108,3 +109,69 @@ def refused(decision: Decision, why: list[str]) -> Decision:
         return decision
     earlier = decision.reasons if decision.refused else ()
     return replace(decision, outcome=REFUSED, reasons=(*earlier, *why))
+
+
+# Kinds that act on what runs in one environment: a confirmation given for one version or
+# canary must not run on another one.
+ON_DEPLOYMENT = frozenset(
+    {
+        ActionKind.PROMOTE,
+        ActionKind.ROLLBACK,
+        ActionKind.PAUSE,
+        ActionKind.RESUME,
+        ActionKind.ABORT,
+        ActionKind.SYNC,
+        ActionKind.RESTART,
+        ActionKind.RETRY,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What ran in the target environment when the plan was made."""
+
+    version: str  # deployed there ("" when nothing is)
+    canary: str  # the version an active canary carries, "" when none is active
+    phase: str  # that canary's phase, or the last one seen ("" when there never was one)
+
+
+def target_of(action: Action, snapshot: FleetSnapshot) -> Target | None:
+    """The target's state now, for the kinds where a change of it makes a plan stale."""
+    if action.kind not in ON_DEPLOYMENT:
+        return None
+    cell = snapshot.cell(action.service, action.environment)
+    canary = cell.canary
+    active = canary is not None and canary.phase.active
+    return Target(
+        cell.deployment.version if cell.deployment else "",
+        canary.canary_version if canary is not None and active else "",
+        canary.phase.value if canary is not None else "",
+    )
+
+
+def moved(plan: Plan, now: Target | None) -> list[str]:
+    """How the target changed since `plan` was made, in words; empty when it has not."""
+    before = plan.seen
+    if before is None or now is None or before == now:
+        return []
+    where = f"{clean(plan.action.service)}/{clean(plan.action.environment)}"
+    out = []
+    if before.version != now.version:
+        out.append(
+            f"{where} moved from {clean(before.version) or 'nothing'} to "
+            f"{clean(now.version) or 'nothing'} since this opened"
+        )
+    if before.canary and not now.canary:
+        out.append(
+            f"the canary {clean(before.canary)} on {where} ended since this opened"
+            + (f" ({clean(now.phase)})" if now.phase else "")
+        )
+    elif now.canary and before.canary != now.canary:
+        out.append(f"a canary of {clean(now.canary)} runs on {where} since this opened")
+    if not out:  # the same versions: only the canary's phase moved (paused, resumed)
+        out.append(
+            f"the canary on {where} went from {clean(before.phase)} to {clean(now.phase)} "
+            "since this opened"
+        )
+    return out

@@ -44,6 +44,7 @@ ALLOWED, REFUSED, BREAK_GLASS, NEEDS_APPROVAL = (
     "needs_approval",
 )
 DEFAULT_TWO_PERSON: tuple[str, ...] = ()
+TYPED_BY_DEFAULT = ("promote", "sync")  # forward changes, in production
 # Actions on alert silences: they change who is paged, never what runs.
 PAGING_ONLY = (ActionKind.SILENCE, ActionKind.UNSILENCE)
 
@@ -170,6 +171,15 @@ class Policy:
     def may_break_glass(self, kind: ActionKind, environment: str) -> bool:
         return _listed(kind, self.break_glass_actions(environment))
 
+    def typed_confirmation(self, kind: ActionKind, environment: str) -> bool:
+        """Must the operator type the service name to confirm `kind` here?"""
+        asked = self.env(environment).typed_confirmation
+        if asked is None:
+            # Typing guards a change going out; taking one back (rollback, abort, pause) or
+            # silencing a page must stay fast during an incident: the reason is enough.
+            return environment in self.production and _listed(kind, TYPED_BY_DEFAULT)
+        return asked if isinstance(asked, bool) else _listed(kind, asked) or "*" in asked
+
     def window_state(
         self, environment: str, now: datetime, extra: Sequence[ChangeWindow] = ()
     ) -> windows_mod.WindowState:
@@ -205,9 +215,7 @@ class Policy:
             notes.append(
                 f"actor {operator.name} has no passwd entry: $USER and $LOGNAME not trusted"
             )
-        typed = env.typed_confirmation if env.typed_confirmation is not None else production
-        if env.typed_confirmation is None and action.kind in PAGING_ONLY:
-            typed = False  # a silence is quick and undone at once: the reason is enough
+        typed = self.typed_confirmation(action.kind, env_name)
 
         governing = [w for w in snapshot.windows if action.kind.value not in w.exempt]
         window = self.window_state(env_name, now, governing)

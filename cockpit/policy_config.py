@@ -66,7 +66,9 @@ class EnvironmentPolicy:
     two_person: list[ACTION_NAMES] = field(default_factory=list)  # need another operator first
     approvals: int = 1  # distinct approvers a two-person request needs
     break_glass: list[ACTION_NAMES] | None = None  # may override a closed window / failed gate
-    typed_confirmation: bool | None = None  # default: production environments
+    # Type the service name to confirm: true (every action), false, or the actions that ask;
+    # default: forward changes (promote, sync) in production, nothing elsewhere.
+    typed_confirmation: bool | list[ACTION_NAMES] | None = None
     signed_approvals: bool = False
     auto_rollback: bool | None = None  # failing canary verdict: roll back (True) or banner
     # A change's remote author that maps to no operator: refuse (production default) or warn.

@@ -4,7 +4,14 @@ It shows what, where, from which version to which, the artifact digest, the go/n
 checklist with evidence, the change window, the policy decision and any connector
 warnings; it asks for a reason (required) and a change ticket (optional), a typed service
 name where configured, and an explicit break-glass tick where policy demands one.
-Production is unmistakable. Focus starts on Cancel.
+Production is unmistakable. Focus starts on the reason (on Close when the action is
+refused); Enter runs it once every requirement holds, else says what is missing; Esc
+cancels. Every Tab stop is a labelled field or a button: the plan scrolls with PgUp/PgDn.
+
+Keys typed while the dialog opens wait for its first field (the app holds them, see
+CockpitApp.hold_keys), and Tab moves focus as it arrives, so fast typing never lands in
+the wrong field. While it is open the target is watched: if what runs there changed (the
+version moved, the canary ended), the dialog says so and the executor refuses the plan.
 
 Given a `submit`, the dialog runs the confirmed action itself and closes with its outcome;
 when the audit log refuses the first record nothing has run, and the error stays in the
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -29,8 +37,10 @@ from cockpit.gates import stale_evidence
 from cockpit.model import ActionKind
 from cockpit.options import Duration
 from cockpit.outcome import Outcome
+from cockpit.plan import moved, target_of
 from cockpit.policy import BREAK_GLASS, NEEDS_APPROVAL, REFUSED
 from cockpit.sanitize import clean
+from cockpit.snapshot import FleetSnapshot
 from screens.nocolor import TickBox
 from screens.widgets import GATE_STYLE, txt
 
@@ -125,10 +135,27 @@ def plan_text(plan: Plan) -> Text:
 Submit = Callable[[Confirmed], Awaitable[Outcome]]
 
 
+class PlanBody(VerticalScroll, can_focus=False):
+    """The plan, scrolled from any field with PgUp/PgDn: a Tab stop here would look dead."""
+
+
+def field(label: str, widget: Input) -> Horizontal:
+    """One labelled input on one line: the label stays when the placeholder is gone."""
+    return Horizontal(Label(label, classes="field-label"), widget, classes="field")
+
+
 class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
     """Confirm (or refuse to confirm) one planned action; with `submit`, also run it."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+    VIEW_LIVE_BEHIND: ClassVar[bool] = True  # the app keeps updating the view under it
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        # Priority: focus moves when Tab arrives, not after the keys typed behind it.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+        Binding("pageup", "scroll_plan(-1)", "Scroll the plan", show=False),
+        Binding("pagedown", "scroll_plan(1)", "Scroll the plan", show=False),
+    ]
 
     def __init__(
         self, plan: Plan, submit: Submit | None = None, hotfix: Plan | None = None
@@ -147,24 +174,33 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
             if stale := stale_evidence(self.app.snapshot, self.plan.action):  # type: ignore[attr-defined]
                 banner = txt("STALE DATA: " + "; ".join(stale), "bold yellow", limit=300)
                 yield Static(banner, id="dialog-stale")
-            with VerticalScroll(id="dialog-body"):
+            moved_banner = Static(id="dialog-moved")
+            moved_banner.display = False
+            yield moved_banner
+            with PlanBody(id="dialog-body"):
                 yield Static(plan_text(self.plan), id="dialog-plan")
             if not refused:
-                yield Input(
-                    placeholder=f"reason (required, at least {d.reason_min_length} characters)",
-                    id="reason",
+                yield field(
+                    "Reason",
+                    Input(
+                        placeholder=f"required, at least {d.reason_min_length} characters",
+                        id="reason",
+                    ),
                 )
                 if self.plan.action.kind is ActionKind.SILENCE:
                     default = self.plan.action.param("duration", "2h")
-                    yield Input(default, placeholder="duration: 30m, 1h, 2h, 4h", id="duration")
-                yield Input(placeholder="change ticket (optional), e.g. CHG-1234", id="ticket")
+                    yield field(
+                        "Duration", Input(default, placeholder="30m, 1h, 2h, 4h", id="duration")
+                    )
+                yield field("Ticket", Input(placeholder="optional, e.g. CHG-1234", id="ticket"))
                 if self.hotfix is not None:
                     yield TickBox(
                         Text("Hotfix lane: its own gates and rules (see plan)"), id="hotfix"
                     )
                 if d.typed_confirmation:
-                    yield Input(
-                        placeholder=f"type {self.plan.confirmation_word} to confirm", id="confirm"
+                    yield field(
+                        "Confirm",
+                        Input(placeholder=f"type {self.plan.confirmation_word}", id="confirm"),
                     )
                 if d.needs_break_glass:
                     yield TickBox(
@@ -186,17 +222,48 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
                         disabled=True,
                     )
 
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-        self._validate()
-        self._fit()
+    async def on_mount(self) -> None:
+        try:
+            first = self.query("#reason")
+            # Set now (not deferred like .focus()): the held keys are released to it next.
+            self.set_focus(first.first(Input) if first else self.query_one("#cancel", Button))
+            self._validate()
+            self._fit()
+            self.follow(self.app.snapshot)  # type: ignore[attr-defined]
+        finally:  # never leave the keyboard held
+            release = getattr(self.app, "release_keys", None)
+            if release is not None:
+                await release()
+
+    def follow(self, snapshot: FleetSnapshot) -> None:
+        """A new snapshot: say so when the target changed since this opened.
+
+        The executor compares the same way and refuses (and audits) the plan then: it was
+        confirmed for what ran before.
+        """
+        why = moved(self.plan, target_of(self.plan.action, snapshot))
+        banner = self.query_one("#dialog-moved", Static)
+        if bool(why) != banner.display:
+            banner.display = bool(why)
+            self.call_after_refresh(self._fit)
+        if why:
+            words = "CHANGED: " + "; ".join(why) + ". Esc, then act on what runs now."
+            banner.update(Text(clean(words, limit=400), style="bold red"))
+
+    def action_scroll_plan(self, pages: int) -> None:
+        body = self.query_one(PlanBody)
+        if pages > 0:
+            body.scroll_page_down()
+        else:
+            body.scroll_page_up()
 
     def on_resize(self) -> None:
         self._fit()
 
     def _fit(self) -> None:
         """Let the plan scroll so the inputs and buttons always fit on screen."""
-        fixed = 2 + 1 + 2 * len(self.query("Input, Checkbox")) + 2 + 2
+        banners = sum(1 for b in self.query("#dialog-stale, #dialog-moved") if b.display)
+        fixed = 2 + 1 + 2 * banners + 2 * len(self.query(".field, Checkbox")) + 2 + 2
         body = self.query_one("#dialog-body", VerticalScroll)
         body.styles.max_height = max(self.size.height - fixed, 3)
 
@@ -250,8 +317,13 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
-        if not self.problems():
-            self._confirm()
+        problems = self.problems()
+        if problems:  # Enter in any field: run, or say (louder) what is still missing
+            self.query_one("#dialog-why", Static).update(
+                Text("Not yet: " + "; ".join(problems), style="bold yellow")
+            )
+            return
+        self._confirm()
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

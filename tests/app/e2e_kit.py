@@ -99,7 +99,8 @@ async def open_dialog(pilot: Pilot[Any], app: CockpitApp, key: str) -> ActionDia
     await pilot.pause()  # the action worker plans, then pushes the dialog and waits on it
     dialog = app.screen
     assert isinstance(dialog, ActionDialog), f"{key!r} opened no dialog (screen {dialog!r})"
-    assert app.focused is not None and app.focused.id == "cancel", "focus starts on Cancel"
+    first = "cancel" if dialog.plan.decision.refused else "reason"  # Close, when refused
+    assert app.focused is not None and app.focused.id == first, f"focus starts on {first}"
     return dialog
 
 

@@ -56,8 +56,7 @@ async def roll_back_cart(pilot: Any, app: CockpitApp) -> ActionDialog:
     assert isinstance(dialog, ActionDialog)
     dialog.query_one("#reason", Input).focus()
     await pilot.press(*"error budget burning")
-    dialog.query_one("#confirm", Input).focus()
-    await pilot.press(*"cart")
+    assert not dialog.query("#confirm"), "a rollback needs no typed name by default"
     return dialog
 
 

@@ -54,7 +54,8 @@ async def fill_and_confirm(pilot, app: CockpitApp, reason: str, confirm: str | N
     assert isinstance(dialog, ActionDialog)
     dialog.query_one("#reason", Input).focus()
     await pilot.press(*reason)
-    if confirm is not None:
+    if dialog.query("#confirm"):  # policy asks for the name: `confirm` is what the test types
+        assert confirm is not None, "this dialog asks for a typed confirmation"
         dialog.query_one("#confirm", Input).focus()
         await pilot.press(*confirm)
     button = dialog.query_one("#confirm-button", Button)
@@ -75,7 +76,8 @@ async def test_promote_the_demo_canary_from_the_keyboard(tmp_path: Path) -> None
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, ActionDialog)
-        assert app.focused is not None and app.focused.id == "cancel", "focus starts on Cancel"
+        assert app.focused is not None and app.focused.id == "reason", "focus starts on the reason"
+        assert dialog.query("#confirm"), "a promote in production asks for the typed name"
         assert dialog.has_class("production")
         assert dialog.query_one("#confirm-button", Button).disabled
         plan = dialog.plan
@@ -149,10 +151,14 @@ async def test_cancel_runs_nothing(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("4", "p")
         await pilot.pause()
-        await pilot.press("enter")  # focus is on Cancel
+        await pilot.press("enter")  # focus is on the empty reason: nothing runs
+        await pilot.pause()
+        assert isinstance(app.screen, ActionDialog)
+        await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ActionDialog)
-        assert app.hub.snapshot.cell("checkout", "prod").canary.weight == 25  # type: ignore[union-attr]
+        canary = app.hub.snapshot.cell("checkout", "prod").canary
+        assert canary is not None and canary.weight == 25
     assert not [r for r in records(app) if r.event_type.value.startswith("action.")]
 
 

@@ -51,10 +51,26 @@ def test_a_refused_action_with_yes_never_prints_allowed(tmp_path: Path) -> None:
 
 
 def test_a_plan_without_the_typed_confirmation_is_refused_and_says_how(tmp_path: Path) -> None:
-    out = cockpit(*ROLLBACK, *REASON, cwd=tmp_path)
+    config = tmp_path / "typed.yaml"
+    config.write_text(
+        "connectors:\n  - name: demo\n    type: demo\n"
+        "policy:\n  environments:\n    prod:\n      typed_confirmation: true\n"
+    )
+    out = cockpit("-c", str(config), *ROLLBACK, *REASON, cwd=tmp_path)
     assert out.returncode == 3, out.stdout + out.stderr
     assert _decision(out.stdout).startswith("policy: refused")
     assert "add --confirm payments" in out.stderr
+
+
+def test_a_prod_rollback_needs_no_confirm_by_default_a_promote_does(tmp_path: Path) -> None:
+    """--confirm follows the dialog's rule: forward changes (promote, sync) in production."""
+    out = cockpit(*ROLLBACK, *REASON, cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert _decision(out.stdout) == "policy: allowed"
+    assert "--confirm" not in out.stderr
+    out = cockpit("promote", "checkout", "prod", *REASON, cwd=tmp_path)
+    assert "add --confirm checkout" in out.stderr
+    assert "type checkout to confirm" in _decision(out.stdout)
 
 
 def test_the_argocd_auto_sync_rollback_is_refused_in_the_plan(tmp_path: Path) -> None:

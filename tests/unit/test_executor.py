@@ -189,10 +189,10 @@ async def test_approval_rechecks_the_window_when_the_second_person_approves(
 
 # Typed confirmation -------------------------------------------------------------------
 async def test_executor_refuses_a_missing_typed_confirmation(desk: OpenDesk) -> None:
-    alice = await desk()
+    alice = await desk({"environments": {"prod": {"typed_confirmation": ["rollback"]}}})
     was = alice.version("cart")
     plan = alice.ex.plan(alice.rollback())
-    assert plan.decision.typed_confirmation  # production's default
+    assert plan.decision.typed_confirmation  # asked for by policy (not a rollback's default)
     out = await alice.ex.submit(plan, reason="error budget burning", confirmation=None)
     assert out.status == "refused" and "type cart to confirm" in out.message
     await alice.hub.refresh()
