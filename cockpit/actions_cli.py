@@ -81,7 +81,8 @@ def add_parsers(sub: Any, common: Any) -> None:
         p.add_argument(
             "--confirm",
             metavar="SERVICE",
-            help="the service name, where policy asks for a typed confirmation",
+            help="the service name, where policy asks for a typed confirmation "
+            "(by default: promote and sync in production)",
         )
         p.add_argument(
             "--yes", action="store_true", help="really do it (without it, only the plan is shown)"

@@ -31,7 +31,7 @@ examples:
   cockpit status --json            poll every connector once, print the fleet as JSON
   cockpit config check -c examples/prod.yaml
   cockpit connectors               installed connector types and their capabilities
-  cockpit rollback payments prod --reason "5xx since 2.7.12" --confirm payments --yes
+  cockpit rollback payments prod --reason "5xx since 2.7.12" --yes
   cockpit audit verify             prove the audit log is intact
 
 action exit codes: 0 succeeded, 1 failed, 2 usage, 3 refused by policy, 4 waiting for approval
