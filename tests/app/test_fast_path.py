@@ -253,3 +253,25 @@ async def test_a_canary_that_ended_while_b_was_open_is_not_rolled_back_twice(
     assert not [r for r in log if r.event_type == EventType.ACTION_REQUESTED]
     (refusal,) = [r for r in log if r.event_type == EventType.ACTION_REFUSED]
     assert "ended since this opened" in refusal.extra["refusal"][0]
+
+
+async def test_a_views_action_key_and_the_reason_typed_behind_it_reach_the_dialog(
+    tmp_path: Path,
+) -> None:
+    """Not only `B`: `b` on the overview, then the reason in one burst; none of its letters
+    acts on the overview (`a`, `p`, `s`, `x` are actions there)."""
+    clock = FixedClock(T0)
+    app = cockpit(tmp_path, clock, poll=False)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        matrix = app.screen.query_one("#matrix", LiveTable)
+        matrix.move_cursor(row=matrix.keys.index("cart"), column=3)
+        reason = "spikes: approve? sync? promote? no, roll back"
+        burst(app, ["b", *reason])
+        for _ in range(100):  # until the dialog has taken the last key (bounded)
+            if isinstance(app.screen, ActionDialog) and reason_field(app).value == reason:
+                break
+            await pilot.pause()
+        assert reason_field(app).value == reason
+        assert matrix.current_key() == "cart"
+        assert app.screen.plan.action.service == "cart"  # type: ignore[attr-defined]
+    assert not [r for r in records(app) if r.event_type.value.startswith("action.")]
