@@ -41,9 +41,9 @@ def add_parser(subparsers: Any, common: Callable[[argparse.ArgumentParser], None
     )
     sub = incident.add_subparsers(dest="incident_command", metavar="ACTION", required=True)
 
-    def db(p: argparse.ArgumentParser) -> None:
-        common(p)
-        p.add_argument("--db", metavar="PATH", help="audit database (default: config audit.path)")
+    # Only the timeline polls the fleet; the others read or write the audit log alone, so they
+    # take the config file (for audit.path) and --db, and refuse the demo's and --read-only.
+    from cockpit.audit.cli import _common as db
 
     opener = sub.add_parser("open", help="record that an incident began; prints its id")
     db(opener)
@@ -67,7 +67,10 @@ def add_parser(subparsers: Any, common: Callable[[argparse.ArgumentParser], None
         description="Merge alerts (as the connectors report them now), changes, audited actions "
         "and canary verdicts into one timeline. Markdown to paste into a post-mortem, or JSON.",
     )
-    db(timeline)
+    common(timeline)
+    timeline.add_argument(
+        "--db", metavar="PATH", help="audit database (default: config audit.path)"
+    )
     period = timeline.add_mutually_exclusive_group()
     period.add_argument(
         "--since", type=_when, metavar="WHEN", help="from an age (2h, 30m) or a time (default 2h)"

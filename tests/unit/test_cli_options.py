@@ -34,6 +34,11 @@ COMMANDS = {
     ("unsilence",): ["web", "prod", "--alert", "HighErrorRate", "--reason", "because"],
     **{("audit", name): [] for name in ("verify", "checkpoint", "show", "tail", "report")},
     ("audit", "export"): ["--format", "csv"],
+    ("audit", "follow-up"): ["12", "--ticket", "CHG-1"],
+    ("incident", "open"): ["checkout 5xx"],
+    ("incident", "close"): [],
+    ("incident", "list"): [],
+    ("incident", "timeline"): [],
 }
 
 
