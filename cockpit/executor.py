@@ -164,6 +164,7 @@ class Executor:
             action.environment,
             action.approval_id,
             action.version,
+            action.remote_id,  # two alerts of one service are two silences
         )
         if key in self._in_flight:
             return Outcome(DUPLICATE, "already running; ignored the repeated request")

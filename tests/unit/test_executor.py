@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -312,3 +313,20 @@ async def test_auto_rollback_breaks_glass_where_policy_says_so(desk: OpenDesk) -
     ]
     assert {r.actor.user for r in log} == {AUTO_ACTOR}
     assert log[-1].policy["decision"] == "break_glass" and log[-1].break_glass
+
+
+async def test_two_silences_of_different_alerts_on_one_service_both_run(desk: OpenDesk) -> None:
+    """The repeated-request guard tells actions apart by what they act on, remote id included:
+    silencing two alerts of one service at once is two actions, not one pressed twice."""
+    d = await desk()
+    alert = next(a for a in d.hub.snapshot.alerts if a.firing and not a.silenced)
+    first = targets.silence(d.hub.snapshot, alert, "1h")
+    assert isinstance(first, Action), first
+    second = replace(first, remote_id="f" * 16)  # another alert of the same service
+    plans = [d.ex.plan(first), d.ex.plan(second)]
+    outcomes = await asyncio.gather(
+        *(d.ex.submit(p, reason="paging storm while we roll back") for p in plans)
+    )
+    assert [o.status for o in outcomes].count("duplicate") == 0, outcomes
+    requested = [r for r in d.records() if r.event_type == EventType.ACTION_REQUESTED]
+    assert len(requested) == 2
