@@ -321,7 +321,7 @@ class IncidentScreen(FleetScreen):
     def _change_row(rank: int, s: Suspect, alert: Alert) -> list[Text]:
         c = s.change
         lead = (alert.started_at - c.at).total_seconds()
-        where = f"{c.service}/{c.environment}" if c.service else "fleet-wide"
+        where = "/".join(filter(None, (c.service, c.environment))) or "fleet-wide"
         return [
             Text("▶ suspect", style="bold reverse") if rank == 0 else Text(""),
             Text(_before(lead)),

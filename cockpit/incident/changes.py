@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from cockpit.model import Deployment
+from cockpit.model import Deployment, Status
 from cockpit.sanitize import clean
 
 if TYPE_CHECKING:
@@ -149,7 +149,16 @@ def from_facts(snapshot: FleetSnapshot) -> list[Change]:
         )
     for run in snapshot.runs.values():
         if run.status.terminal and run.finished_at is not None:
-            env = next((s.environment for s in reversed(run.stages) if s.environment), "")
+            # A run belongs to the last environment it deployed to; one that never got there
+            # (failed before, or waiting) changed nothing in it and is only the service's.
+            env = next(
+                (
+                    s.environment
+                    for s in reversed(run.stages)
+                    if s.environment and s.status is Status.SUCCEEDED
+                ),
+                "",
+            )
             what = f"pipeline {run.pipeline} #{run.number} {run.status.value}"
             out.append(
                 Change(

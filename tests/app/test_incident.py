@@ -94,6 +94,8 @@ async def test_the_view_on_the_production_start_path_shows_alerts_and_the_marked
         changes = rows(screen, "incident-changes")
         assert changes[0] == "▶ suspect|8m|deploy|search/prod|deployed 1.2.12 (was 1.2.11)"
         assert not any("suspect" in row for row in changes[1:])
+        # A run that deployed nowhere is the service's, shown without a dangling "/".
+        assert "|18m|pipeline|search|pipeline release #741 failed (1.2.14)" in changes
         assert screen.query_one("#incident-changes", LiveTable).cursor_row == 0
         assert "same service and environment, 8 min before" in shown(screen, "incident-detail")
         assert "No incident open" in shown(screen, "incident-state")

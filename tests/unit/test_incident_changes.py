@@ -166,3 +166,21 @@ def test_the_same_fact_from_two_places_is_listed_once_and_only_inside_the_period
     late = Change(UNTIL + minutes(1), "deploy", "web", "prod", "deployed 1.1", "ci")
     found = collect(snapshot(), [], since=SINCE, until=UNTIL, observed=[a, a, early, late])
     assert found == [a]
+
+
+def test_a_run_belongs_to_the_last_environment_it_deployed_to_not_the_one_it_failed_in() -> None:
+    failed = pipeline_run(
+        T0,
+        status=Status.FAILED,
+        finished_at=T0 - minutes(20),
+        stages=(
+            Stage("deploy-staging", Status.SUCCEEDED, environment="staging"),
+            Stage("deploy-prod", Status.FAILED, environment="prod"),
+        ),
+    )
+    built = pipeline_run(T0, id="web#9", number=9, finished_at=T0 - minutes(10))
+    found = collect(snapshot(runs=(failed, built)), [], since=SINCE, until=UNTIL)
+    assert [(c.summary.split(" (")[0], c.environment) for c in found] == [
+        ("pipeline release #7 failed", "staging"),
+        ("pipeline release #9 succeeded", ""),  # built, deployed nowhere: the service's only
+    ]
