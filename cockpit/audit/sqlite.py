@@ -210,17 +210,26 @@ class SqliteStore:
         limit: int | None = None,
         after_seq: int | None = None,
     ) -> Iterator[AuditRecord]:
-        where, args = [], []
-        for cond, value in (
-            ("ts >= ?", c.utc_text(since) if since else None),
-            ("ts < ?", c.utc_text(until) if until else None),
-            ("service = ?", service),
-            ("environment = ?", environment),
-            ("seq > ?", after_seq),
-        ):
+        span = [
+            (cond, c.utc_text(t))
+            for cond, t in (("ts >= ?", since), ("ts < ?", until))
+            if t is not None
+        ]
+        where = [cond for cond, _ in span]
+        args: list[object] = [text for _, text in span]
+        for cond, value in (("service = ?", service), ("environment = ?", environment)):
             if value is not None:
                 where.append(cond)
                 args.append(value)
+        after = after_seq
+        if span:
+            bounds = self._seq_range(span)
+            if bounds is None:
+                return
+            after = max(after or 0, bounds[0] - 1)
+            if until is not None:
+                where.append("seq <= ?")
+                args.append(bounds[1])
         if event_types is not None:
             types = [str(EventType(t)) for t in event_types]
             where.append(f"event_type IN ({','.join('?' * len(types))})" if types else "0")
@@ -229,6 +238,13 @@ class SqliteStore:
         cursor_cond = "seq < ?" if newest_first else "seq > ?"
         remaining = limit
         cursor: int | None = None
+        # Oldest first, the lower bound is where the cursor starts: SQLite seeks on one
+        # lower bound of seq and checks any other row by row from there, on every page.
+        if after is not None and newest_first:
+            where.append("seq > ?")
+            args.append(after)
+        elif after is not None:
+            cursor = after
         # Keyset pages: no statement stays open between yields, so appends never wait on a reader.
         while remaining is None or remaining > 0:
             page = _BATCH if remaining is None else min(_BATCH, remaining)
@@ -243,6 +259,20 @@ class SqliteStore:
                 remaining -= len(rows)
             if len(rows) < page:
                 return
+
+    def _seq_range(self, span: list[tuple[str, str]]) -> tuple[int, int] | None:
+        """The smallest and largest seq of the records in a time span, None when it is empty.
+
+        Pages walk seq order, so SQLite would otherwise read the ts out of every body before
+        (or after) the span to find it: a 15-minute timeline at the end of 200,000 records
+        read them all twice: 0.77 s, 0.10 s now. The ts index answers without a body. The
+        extremes of seq, not the first and last by time: exact even where a time went back.
+        +seq: a bare min(seq) takes SQLite's rowid shortcut, which reads from record 1.
+        """
+        where = " AND ".join(cond for cond, _ in span)
+        sql = f"SELECT min(+seq), max(+seq) FROM audit_log WHERE {where}"
+        first, last = self._query(sql, [text for _, text in span])[0]
+        return None if first is None else (first, last)
 
     def verify(
         self,
