@@ -1,0 +1,48 @@
+"""The shortcuts that skip a regex for text already safe give what the full treatment gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cockpit import sanitize
+from cockpit.incident.render import stamp
+from cockpit.sanitize import clean, one_line
+
+# Text with what matters here drawn often: controls, bidi, separators, runs of spaces.
+TEXT = st.text(
+    st.one_of(
+        st.characters(),
+        st.sampled_from(" \t\n\r\x1b\x9b\u200b\u202e\u2028\u00a0\u3000→é"),
+    ),
+    max_size=12,
+)
+
+
+@given(TEXT)
+def test_clean_gives_what_its_patterns_give_whether_or_not_it_takes_the_shortcut(
+    text: str,
+) -> None:
+    one = sanitize._UNSAFE_ONE_LINE.sub(sanitize._visible, text.replace("\t", "    "))
+    many = sanitize._UNSAFE.sub(sanitize._visible, text.replace("\t", "    "))
+    assert clean(text) == one
+    assert clean(text, multiline=True) == many
+
+
+@given(TEXT, st.one_of(st.none(), st.integers(1, 8)))
+def test_one_line_is_the_text_with_whitespace_runs_made_one_space_then_cleaned(
+    text: str, limit: int | None
+) -> None:
+    assert one_line(text, limit) == clean(" ".join(text.split()), limit=limit)
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 1),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))]),
+    )
+)
+def test_a_timeline_stamp_reads_as_strftime_writes_it(at: datetime) -> None:
+    assert stamp(at) == at.strftime("%Y-%m-%d %H:%M:%S")
