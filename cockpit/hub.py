@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from cockpit.analysis import Analyst
+from cockpit.backoff import Backoff
 from cockpit.clock import Clock
 from cockpit.config import ConnectorSpec
 from cockpit.connector import Connector
@@ -32,19 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = 300.0
-
 Listener = Callable[[FleetSnapshot], None]
 ClientFactory = Callable[[ConnectorSpec], "httpx.AsyncClient"]
-
-
-def backoff(interval: float, failures: int, rng: random.Random, cap: float = MAX_BACKOFF) -> float:
-    """Seconds to wait after `failures` consecutive failures: exponential, capped, jittered.
-
-    The jitter keeps many cockpits (or many connectors) from retrying in lock-step.
-    """
-    base = min(cap, interval * (2 ** max(failures - 1, 0)))
-    return base * rng.uniform(0.5, 1.0)
 
 
 def default_client(spec: ConnectorSpec) -> httpx.AsyncClient:
@@ -68,11 +58,16 @@ class Instance:
     spec: ConnectorSpec
     connector: Connector
     client: httpx.AsyncClient | None
+    backoff: Backoff
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
-    failures: int = 0
     task: asyncio.Task[None] | None = None
     inert: InertMemo = field(default_factory=InertMemo)  # cleans what each poll brings new
+
+    @property
+    def failures(self) -> int:
+        """Failed polls in a row: what the backoff counts."""
+        return self.backoff.attempt
 
 
 class Hub:
@@ -123,7 +118,9 @@ class Hub:
                 continue
             connector._on_change = functools.partial(self.poke, spec.name)
             connector.live = self.live
-            self._instances[spec.name] = Instance(spec, connector, client)
+            self._instances[spec.name] = Instance(
+                spec, connector, client, Backoff(spec.interval, rng=self._rng)
+            )
             sources[spec.name] = SourceState(
                 spec.name,
                 spec.type,
@@ -243,10 +240,8 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                inst.failures += 1
-                delay = backoff(spec.interval, inst.failures, self._rng)
-                if isinstance(exc, RateLimited) and exc.retry_after:
-                    delay = max(delay, exc.retry_after)
+                wait = exc.retry_after if isinstance(exc, RateLimited) else None
+                delay = inst.backoff.failed(at_least=wait or 0.0)
                 message = _describe(exc, spec.timeout)
                 old = self.snapshot.sources.get(spec.name)
                 state = SourceState(
@@ -268,7 +263,7 @@ class Hub:
                     self._publish(self.analyst.apply(failed, judge=False))
                 log.warning("%s: %s (retry in %.0fs)", spec.name, message, delay)
                 return delay
-            inst.failures = 0
+            inst.backoff.succeeded()
             state = SourceState(
                 spec.name,
                 spec.type,

@@ -19,8 +19,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from cockpit.backoff import Backoff
 from cockpit.errors import ConnectorError, RateLimited, Unauthorized, Unreachable
-from cockpit.hub import backoff
 from cockpit.sanitize import clean
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class AppStream:
         self._on_live = on_live
         self._relogin = relogin
         self.sleep = sleep  # injectable: tests hold reconnects
-        self._rng = rng or random.Random()
+        self.backoff = Backoff(1.0, MAX_BACKOFF, rng=rng)
         self._task: asyncio.Task[None] | None = None
         self.live = False
         self.connects = 0
@@ -106,7 +106,6 @@ class AppStream:
         self.live = False
 
     async def _run(self) -> None:
-        failures = 0
         while True:
             received = False
             wait = 0.0  # what a rate limit asks for, at the least
@@ -126,9 +125,10 @@ class AppStream:
                 if isinstance(exc, Unauthorized):
                     with contextlib.suppress(ConnectorError):
                         await self._relogin()
-            failures = 1 if received else failures + 1
+            if received:  # it worked for a while: the doubling starts over
+                self.backoff.succeeded()
             self._set_live(False)
-            delay = max(backoff(1.0, failures, self._rng, cap=MAX_BACKOFF), wait)
+            delay = self.backoff.failed(at_least=wait)
             log.info(
                 "%s: application stream down (%s); reopening in %.1fs", self.name, self.error, delay
             )

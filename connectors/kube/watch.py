@@ -13,17 +13,14 @@ are opaque: compared for equality only, never ordered.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
+from cockpit.backoff import Backoff
 from cockpit.errors import ConnectorError, Rejected, Unreachable
-from cockpit.hub import backoff as hub_backoff
 from cockpit.model import EPOCH
 from cockpit.sanitize import clean
 from connectors.kube.client import Kube
@@ -39,7 +36,7 @@ def key_of(obj: Obj) -> str:
 
 
 # Seconds before reconnect attempt `failures`: 1s doubling (to the hub's cap), jittered.
-backoff: Callable[[int], float] = partial(hub_backoff, 1.0, rng=random.Random())
+backoff: Callable[[int], float] = Backoff(1.0).delay
 WATCH_SECONDS = 60  # the watch's timeoutSeconds: a server ends it (with a bookmark) by then
 GRACE = 15.0  # beyond the timeout, for the server's last bookmark and the network
 
@@ -77,12 +74,11 @@ class Informer:
         self.generation = 0  # bumped on every change to items
         self.error: ConnectorError | None = None  # the last failure, until a success
         self.failures = 0  # consecutive failed attempts to list or watch
-        self.since_retry = 0  # of those, since the operator last asked to retry: the backoff
+        self.backoff = Backoff(1.0)  # counts failures since a good event or the operator's retry
         self.lists = 0
         self.watches = 0
         self._task: asyncio.Task[None] | None = None
         self._since_list = 0  # events applied since the last list
-        self._retry = asyncio.Event()  # set to cut a backoff short
 
     def stale(self) -> str:
         """Why the mirror cannot be trusted now (nothing heard within the watch's timeout)."""
@@ -98,8 +94,7 @@ class Informer:
         """Forget the backoff and reconnect at once (the operator asked for a refresh).
 
         Still failing until a good event says otherwise: only the wait starts over."""
-        self.since_retry = 0
-        self._retry.set()
+        self.backoff.retry_now()
 
     @property
     def synced(self) -> bool:
@@ -173,12 +168,10 @@ class Informer:
                 self.error = ConnectorError(f"{self.kube.name}: watch failed: {type(exc).__name__}")
                 self.failures += 1
                 log.exception("%s: watch %s", self.kube.name, self.path)
-            if self.failures:
-                self.since_retry += 1
-                self._retry.clear()
-                with contextlib.suppress(TimeoutError):  # timeout(): a cancel is never lost
-                    async with asyncio.timeout(self.retry_after(self.since_retry)):
-                        await self._retry.wait()
+            if not self.failures:
+                self.backoff.succeeded()
+            else:
+                await self.backoff.sleep(self.retry_after(self.backoff.next_attempt()))
 
     async def _watch(self) -> int:
         """One watch request, until the server ends it; returns how many events came."""

@@ -10,7 +10,7 @@ import pytest
 
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
-from cockpit.hub import MAX_BACKOFF, Hub, backoff
+from cockpit.hub import Hub
 from cockpit.model import Environment
 from tests.fakes import ScriptedConnector, ScriptOptions
 
@@ -34,17 +34,6 @@ def spec(
         timeout,
         3 * interval,
     )
-
-
-def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
-    rng = random.Random(1)
-    for failures in range(1, 12):
-        base = min(MAX_BACKOFF, 10 * 2 ** (failures - 1))
-        for _ in range(20):
-            delay = backoff(10, failures, rng)
-            assert base * 0.5 <= delay <= base
-    delays = {round(backoff(10, 3, rng), 3) for _ in range(20)}
-    assert len(delays) > 10, "jitter must spread retries"
 
 
 async def test_a_hanging_connector_does_not_delay_the_others(clock: FixedClock) -> None:
