@@ -119,7 +119,11 @@ def add_parser(subparsers: Any) -> None:
 
     report = sub.add_parser("report", help="production changes with approvers, gates, break-glass")
     _common(report)
-    report.add_argument("--format", choices=("csv", "json", "html"), default="html")
+    report.add_argument(
+        "--format",
+        choices=("text", "csv", "json", "html"),
+        help="default: what -o FILE's suffix names (.html .csv .json), else a text table",
+    )
     _period(report)
     report.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     report.add_argument(

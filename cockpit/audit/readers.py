@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import IO
 
-from cockpit.audit import export, report, report_html
+from cockpit.audit import export, report, report_output
 from cockpit.audit.canonical import utc_text
 from cockpit.audit.cli import EXIT_FAILED, EXIT_OK, resolve_when
 from cockpit.audit.commands import Context
@@ -138,14 +138,10 @@ def report_cmd(ctx: Context) -> int:
             verified=verified,
             follow_ups=follow_ups,
         )
+        fmt = report_output.choose(args.format, args.output)
         with _output(args.output) as out:
             writer = export.HashingWriter(out)
-            if args.format == "csv":
-                report.to_csv(built, writer)
-            else:
-                writer.write(
-                    report.to_json(built) if args.format == "json" else report_html.to_html(built)
-                )
+            report_output.write(built, fmt, writer)
             out.flush()
     if not verified.ok:  # not recorded: nothing is appended to a log that is not intact
         print(clean(f"warning (report not recorded): {verified.describe()}"), file=sys.stderr)
@@ -153,7 +149,7 @@ def report_cmd(ctx: Context) -> int:
     ctx.record(
         EventType.AUDIT_EXPORTED,
         "success",
-        format=f"report-{args.format}",
+        format=f"report-{fmt}",
         since=built.since,
         until=built.until,
         changes=len(built.changes),

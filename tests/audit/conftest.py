@@ -20,6 +20,10 @@ PROD = Target(
     "checkout", "prod", "1.4.2", "1.5.0", "sha256:" + "ab" * 32, "argocd", "rollout/checkout"
 )
 
+BOB = Actor("bob", "bastion-2", "", 77, "0.1.0", principal="bob@corp")
+INCIDENT = "incident INC-77 \x1b]52;c;ZXZpbA==\x07 =cmd|' /C calc'!A0"  # OSC 52 and a CSV formula
+STAGING = Target("cart", "staging", "2.0.0", "2.0.1", "sha256:" + "cd" * 32)
+
 
 def need(binary: str) -> str:
     """The binary's path; skip when it is missing, but fail when CI=true."""
@@ -68,3 +72,27 @@ def filled(store: SqliteStore, clock: FixedClock) -> SqliteStore:
         clock.advance(1)
         store.append(event(n))
     return store
+
+
+@pytest.fixture
+def log(db: Path, clock: FixedClock) -> Path:
+    """A small production history: a normal promote, a refused one, two break-glass uses."""
+    with SqliteStore(str(db), clock=clock) as s:
+        glass = {"request_id": "r3", "action": "rollback", "break_glass": True}
+        steps = [
+            event(1, event_type=EventType.ACTION_REQUESTED, request_id="r1"),
+            event(1, event_type=EventType.APPROVAL_GRANTED, request_id="r1", outcome="granted",
+                  actor=BOB),
+            event(1, event_type=EventType.ACTION_SUCCEEDED, request_id="r1", outcome="success"),
+            event(2, event_type=EventType.ACTION_REFUSED, request_id="r2", outcome="refused",
+                  policy={"decision": "refused", "reasons": ["change window closed"]}),
+            event(3, event_type=EventType.ACTION_REQUESTED, reason=INCIDENT, **glass),
+            event(3, event_type=EventType.BREAKGLASS_USED, **glass),
+            event(3, event_type=EventType.ACTION_SUCCEEDED, outcome="success", **glass),
+            event(4, event_type=EventType.BREAKGLASS_USED, request_id="r4", target=STAGING,
+                  break_glass=True, reason="hotfix in staging"),
+        ]  # fmt: skip
+        for step in steps:
+            clock.advance(60)
+            s.append(step)
+    return db
