@@ -153,7 +153,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "config":
             return _config(args)
         if args.command == "connectors":
-            from cockpit.status import run_connectors
+            from cockpit.connector_docs import run_connectors
 
             return run_connectors(args)
         if args.command == "audit":

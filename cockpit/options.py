@@ -78,6 +78,14 @@ class Duration(float):
                 return cls(float(m.group(1)) * cls._UNITS[m.group(2) or "s"])
         raise ValueError(f"expected a duration like 30s, 5m or 1h, got {value!r}")
 
+    def readable(self) -> str:
+        """As config would write it, in the largest exact unit: 1800.0 -> "30m"."""
+        for unit in ("d", "h", "m", "s"):
+            count = self / self._UNITS[unit]
+            if count >= 1 and count == int(count):
+                return f"{int(count)}{unit}"
+        return f"{self * 1000:g}ms" if self else "0s"
+
 
 class Secret:
     """A reference to a secret (`env:VAR` or `keyring:service/name`), never the value.
@@ -358,16 +366,35 @@ def secrets_of(obj: object) -> list[Secret]:
     return found
 
 
-def describe_fields(cls: type) -> list[tuple[str, str, str]]:
-    """(key, type, default) rows documenting an options dataclass, for `cockpit connectors`."""
-    rows = []
+@dataclasses.dataclass(frozen=True)
+class OptionDoc:
+    """One option of an options dataclass, as `cockpit connectors` documents it."""
+
+    key: str
+    type: Any  # the resolved type hint
+    help: str  # from `field(metadata={"help": ...})`; "" when the author gave none
+    default: object  # REQUIRED when the key must be given
+    format: str = ""  # "url" for addresses (`metadata={"format": "url"}`)
+
+
+REQUIRED: Any = dataclasses.MISSING
+
+
+def option_docs(cls: type) -> list[OptionDoc]:
+    """The documented fields of an options dataclass, in declaration order."""
     hints = typing.get_type_hints(cls)
+    docs = []
     for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
         if f.default is not dataclasses.MISSING:
-            default = repr(f.default)
+            default: object = f.default
         elif f.default_factory is not dataclasses.MISSING:
-            default = repr(f.default_factory())
+            default = f.default_factory()
         else:
-            default = "(required)"
-        rows.append((f.name, _type_name(hints[f.name]), default))
-    return rows
+            default = REQUIRED
+        meta = f.metadata
+        docs.append(
+            OptionDoc(f.name, hints[f.name], meta.get("help", ""), default, meta.get("format", ""))
+        )
+    return docs

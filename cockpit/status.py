@@ -1,4 +1,4 @@
-"""`cockpit status` and `cockpit connectors`: the fleet and the plugins, for scripts and CI."""
+"""`cockpit status`: the fleet polled once, as a table or JSON, for scripts and CI."""
 
 from __future__ import annotations
 
@@ -295,50 +295,3 @@ def run_status(args: argparse.Namespace) -> int:
         # The error itself is in the output above; stderr only says which failed.
         print(f"cockpit: connector {clean(s.name)} failed", file=sys.stderr)
     return EXIT_FAILED if failed or settings.problems else EXIT_OK
-
-
-def run_connectors(args: argparse.Namespace) -> int:
-    from cockpit import plugins
-    from cockpit.cli import EXIT_FAILED, EXIT_OK
-    from cockpit.errors import PluginError
-    from cockpit.options import describe_fields
-
-    rows = []
-    broken = 0
-    for name, ep in sorted(plugins.installed().items()):
-        info = plugins.info(ep)
-        row: dict[str, Any] = {
-            "type": name,
-            "target": info.target,
-            "distribution": info.distribution,
-            "version": info.version,
-        }
-        try:
-            cls = plugins.load(name)
-        except PluginError as exc:
-            row["error"] = str(exc)
-            broken += 1
-        else:
-            row["api_version"] = cls.API_VERSION
-            row["capabilities"] = sorted(c.value for c in cls.CAPABILITIES)
-            row["actions"] = sorted(a.value for a in cls.ACTIONS)
-            row["description"] = cls.DESCRIPTION
-            row["options"] = [
-                {"key": k, "type": t, "default": d} for k, t, d in describe_fields(cls.Options)
-            ]
-        rows.append(row)
-    if args.json:
-        write_json(rows, sys.stdout)
-    else:
-        for row in rows:
-            print(f"{row['type']}  ({row['distribution']} {row['version']}, {row['target']})")
-            if "error" in row:
-                print(f"  BROKEN: {clean(row['error'])}")
-                continue
-            if row["description"]:
-                print(f"  {row['description']}")
-            print(f"  capabilities: {', '.join(row['capabilities']) or '-'}")
-            print(f"  actions:      {', '.join(row['actions']) or '-'}")
-            for opt in row["options"]:
-                print(f"  option {opt['key']}: {opt['type']}, default {opt['default']}")
-    return EXIT_FAILED if broken else EXIT_OK

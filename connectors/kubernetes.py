@@ -10,7 +10,7 @@ annotation).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -58,8 +58,16 @@ KEEP_ANNOTATIONS = (
 
 @dataclass
 class KubernetesOptions(KubeOptions):
-    container: str = ""  # whose image tag is the version; default: the first container
-    history: bool = True  # mirror ReplicaSets for revision history and deploy times
+    container: str = field(
+        default="",
+        metadata={"help": "The container whose image tag is the version; default: the first."},
+    )
+    history: bool = field(
+        default=True,
+        metadata={
+            "help": "Mirror ReplicaSets too, for revision history (rollback targets) and deploy times."
+        },
+    )
 
 
 def rollout_status(obj: Obj) -> tuple[Status, Health, str]:

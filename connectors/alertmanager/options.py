@@ -16,18 +16,59 @@ class AlertmanagerOptions:
     """Connection and auth, the labels that name a service and an environment, and how long
     a silence the cockpit creates may last."""
 
-    url: str  # the server's address, e.g. http://alertmanager:9093 (without /api/v2)
-    bearer_token: Secret | None = None  # for a proxy or web config in front of it
-    username: str | None = None
-    password: Secret | None = None
-    verify_tls: bool = True
-    # The first label present wins; an alert naming none is kept with service "".
-    service_labels: list[str] = field(default_factory=lambda: ["service", "app"])
-    environment_labels: list[str] = field(default_factory=lambda: ["env", "environment"])
-    environment: str | None = None  # pin every alert of this Alertmanager to one environment
-    severity_label: str = "severity"
-    filters: list[str] = field(default_factory=list)  # matchers sent as ?filter=, e.g. team="x"
-    max_silence: Duration = MAX_SILENCE  # the longest silence an operator may create
+    url: str = field(
+        metadata={
+            "help": "The Alertmanager's address, e.g. http://alertmanager:9093 (without /api/v2).",
+            "format": "url",
+        }
+    )
+    bearer_token: Secret | None = field(
+        default=None,
+        metadata={
+            "help": "A bearer token, for a proxy or web config in front of the Alertmanager."
+        },
+    )
+    username: str | None = field(
+        default=None,
+        metadata={"help": "A basic-auth user (with password), instead of bearer_token."},
+    )
+    password: Secret | None = field(
+        default=None, metadata={"help": "That user's password, as env:VAR or keyring:service/name."}
+    )
+    verify_tls: bool = field(
+        default=True,
+        metadata={"help": "Check the server's TLS certificate; turn off only for a lab instance."},
+    )
+    service_labels: list[str] = field(
+        default_factory=lambda: ["service", "app"],
+        metadata={
+            "help": 'Labels that name an alert\'s service; the first present wins, an alert naming none is kept with service "".'
+        },
+    )
+    environment_labels: list[str] = field(
+        default_factory=lambda: ["env", "environment"],
+        metadata={"help": "Labels that name an alert's environment; the first present wins."},
+    )
+    environment: str | None = field(
+        default=None,
+        metadata={
+            "help": "Pin every alert of this Alertmanager to one environment (one Alertmanager per environment)."
+        },
+    )
+    severity_label: str = field(
+        default="severity",
+        metadata={"help": "The label that holds an alert's severity (critical, warning, ...)."},
+    )
+    filters: list[str] = field(
+        default_factory=list,
+        metadata={"help": 'Matchers sent as ?filter=, e.g. team="payments"; empty: every alert.'},
+    )
+    max_silence: Duration = field(
+        default=MAX_SILENCE,
+        metadata={
+            "help": "The longest silence an operator may create from the cockpit (at least 1m)."
+        },
+    )
 
     def validate(self) -> None:
         parts = urlsplit(self.url)

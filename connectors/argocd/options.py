@@ -11,20 +11,69 @@ from cockpit.options import Secret
 class ArgoCDOptions:
     """Where Argo CD is, how to log in, which applications to follow and how to name them."""
 
-    url: str
-    token: Secret | None = None
-    username: str | None = None
-    password: Secret | None = None
-    projects: list[str] = field(default_factory=list)
-    applications: list[str] = field(default_factory=list)  # name globs; empty: every one
-    services: dict[str, str] = field(default_factory=dict)  # application name -> service
-    # application name, label value, destination namespace or cluster -> environment
-    environments: dict[str, str] = field(default_factory=dict)
-    service_label: str = "app.kubernetes.io/name"
-    environment_label: str = "environment"
-    stream: bool = True
-    verify_tls: bool = True
-    max_drift_items: int = 20  # per resource; the rest is counted, not listed
+    url: str = field(
+        metadata={
+            "help": "Argo CD's address, e.g. https://argocd.example.com (without /api/v1).",
+            "format": "url",
+        }
+    )
+    token: Secret | None = field(
+        default=None,
+        metadata={
+            "help": "An API token (a local account's or a project role's); or give username and password."
+        },
+    )
+    username: str | None = field(
+        default=None,
+        metadata={"help": "A local user for a session login (with password), instead of token."},
+    )
+    password: Secret | None = field(
+        default=None, metadata={"help": "That user's password, as env:VAR or keyring:service/name."}
+    )
+    projects: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Only applications of these Argo CD projects; empty: every project."},
+    )
+    applications: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Application name globs to follow (e.g. shop-*); empty: every application."
+        },
+    )
+    services: dict[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "help": "Service names by application name; default: the application's service_label, else its name less an environment suffix."
+        },
+    )
+    environments: dict[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "help": "Cockpit environments by application name, environment_label value, destination namespace or cluster."
+        },
+    )
+    service_label: str = field(
+        default="app.kubernetes.io/name",
+        metadata={"help": "The application label that names its service."},
+    )
+    environment_label: str = field(
+        default="environment",
+        metadata={"help": "The application label that names its environment."},
+    )
+    stream: bool = field(
+        default=True,
+        metadata={
+            "help": "Follow changes through Argo CD's application stream (server-sent events) between polls."
+        },
+    )
+    verify_tls: bool = field(
+        default=True,
+        metadata={"help": "Check the server's TLS certificate; turn off only for a lab instance."},
+    )
+    max_drift_items: int = field(
+        default=20,
+        metadata={"help": "Drifted fields listed per resource; the rest are counted, not listed."},
+    )
 
     def validate(self) -> None:
         if not self.url.startswith(("http://", "https://")):

@@ -31,11 +31,21 @@ from connectors.demo.sim_runs import APPROVAL_STAGE
 
 @dataclass
 class DemoOptions:
-    seed: int = 7
-    services: int = 12
-    environments: list[str] = field(default_factory=lambda: ["dev", "staging", "prod"])
-    runs_per_service: int = 10
-    latency: Duration = Duration(0)  # simulated answer time, for benchmarks
+    seed: int = field(
+        default=7, metadata={"help": "The random seed: one seed, one fleet, step for step."}
+    )
+    services: int = field(
+        default=12, metadata={"help": "How many services the simulated fleet has (1 to 100000)."}
+    )
+    environments: list[str] = field(
+        default_factory=lambda: ["dev", "staging", "prod"],
+        metadata={"help": "The environments each service deploys through, in order."},
+    )
+    runs_per_service: int = field(default=10, metadata={"help": "Pipeline runs kept per service."})
+    latency: Duration = field(
+        default=Duration(0),
+        metadata={"help": "Simulated answer time of each poll, for benchmarks."},
+    )
 
     def validate(self) -> None:
         if not 1 <= self.services <= 100_000:

@@ -19,8 +19,13 @@ _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
 class Repository:
     """One watched repository, written as "owner/repo" or {repo, service}."""
 
-    repo: str
-    service: str = ""
+    repo: str = field(metadata={"help": 'The repository, "owner/repo".'})
+    service: str = field(
+        default="",
+        metadata={
+            "help": "The cockpit service it deploys; default: services[repo], else the repository's name."
+        },
+    )
 
     @classmethod
     def from_scalar(cls, value: object) -> Repository:
@@ -37,15 +42,58 @@ class Repository:
 class GitHubOptions:
     """What the connector watches and how GitHub's names map onto the cockpit's."""
 
-    token: Secret
-    repositories: list[Repository]
-    base_url: str = API_URL  # GitHub Enterprise Server: https://HOST/api/v3
-    services: dict[str, str] = field(default_factory=dict)  # "owner/repo" -> service
-    environments: dict[str, str] = field(default_factory=dict)  # GitHub env -> cockpit env
-    workflows: list[str] = field(default_factory=list)  # workflow file names or ids; all if empty
-    branch: str = ""  # only runs of this branch; all if empty
-    runs_per_repo: int = 20
-    concurrency: int = 50  # GitHub allows 100 in flight per user or app: leave room for others
+    token: Secret = field(
+        metadata={
+            "help": (
+                "A token that reads Actions, deployments and environments (and reviews "
+                "deployments, for approve and reject): env:VAR or keyring:service/name."
+            )
+        }
+    )
+    repositories: list[Repository] = field(
+        metadata={"help": 'The repositories to watch, as "owner/repo" or {repo, service}.'}
+    )
+    base_url: str = field(
+        default=API_URL,
+        metadata={
+            "help": "The REST API root; GitHub Enterprise Server: https://HOST/api/v3.",
+            "format": "url",
+        },
+    )
+    services: dict[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "help": 'Service names by repository ("owner/repo" -> service); default: the repository\'s name.'
+        },
+    )
+    environments: dict[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "help": (
+                "Cockpit environments by GitHub environment name (any case); production, "
+                "staging and development map to prod, staging and dev unless given here."
+            )
+        },
+    )
+    workflows: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Workflow file names or ids to follow; empty: every workflow."},
+    )
+    branch: str = field(
+        default="", metadata={"help": "Only runs of this branch; empty: every branch."}
+    )
+    runs_per_repo: int = field(
+        default=20,
+        metadata={
+            "help": "Recent workflow runs read per repository (1 to 100, GitHub's page size)."
+        },
+    )
+    concurrency: int = field(
+        default=50,
+        metadata={
+            "help": "Requests in flight at once (1 to 100); GitHub allows 100 per user or app, so leave room for other tools."
+        },
+    )
 
     def validate(self) -> None:
         if not self.repositories:

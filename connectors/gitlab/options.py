@@ -25,8 +25,15 @@ _PROJECT = re.compile(r"^[\w.-]+(/[\w.-]+)+$|^\d+$")
 class Project:
     """One GitLab project, written as "group/project" or {project, service}."""
 
-    project: str
-    service: str = ""
+    project: str = field(
+        metadata={"help": "The project, 'group/project' (subgroups allowed) or its numeric id."}
+    )
+    service: str = field(
+        default="",
+        metadata={
+            "help": "The cockpit service it deploys; default: services[project], else the project's name."
+        },
+    )
 
     @classmethod
     def from_scalar(cls, value: object) -> Project:
@@ -37,15 +44,44 @@ class Project:
 
 @dataclass
 class GitLabOptions:
-    token: Secret
-    projects: list[Project]
-    base_url: str = "https://gitlab.com"
-    auth: Literal["private-token", "bearer"] = "private-token"
-    services: dict[str, str] = field(default_factory=dict)
-    environments: dict[str, str] = field(default_factory=dict)
-    pipelines_per_project: int = 20
-    deployments_per_project: int = 100
-    concurrency: int = 8
+    token: Secret = field(
+        metadata={
+            "help": "A personal, project or group access token with read_api (api to approve, promote and retry)."
+        }
+    )
+    projects: list[Project] = field(
+        metadata={"help": "The projects to watch, as 'group/project' or {project, service}."}
+    )
+    base_url: str = field(
+        default="https://gitlab.com",
+        metadata={
+            "help": "The instance's address; a self-managed GitLab: https://gitlab.example.com.",
+            "format": "url",
+        },
+    )
+    auth: Literal["private-token", "bearer"] = field(
+        default="private-token",
+        metadata={
+            "help": "How the token is sent: the PRIVATE-TOKEN header, or Authorization: Bearer (OAuth tokens)."
+        },
+    )
+    services: dict[str, str] = field(
+        default_factory=dict,
+        metadata={"help": "Service names by project path; default: the project's name."},
+    )
+    environments: dict[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "help": "Cockpit environments by GitLab environment name, glob (review/*) or tier; an empty value ignores it."
+        },
+    )
+    pipelines_per_project: int = field(
+        default=20, metadata={"help": "Recent pipelines read per project (1 to 500)."}
+    )
+    deployments_per_project: int = field(
+        default=100, metadata={"help": "Recent deployments read per project (1 to 500)."}
+    )
+    concurrency: int = field(default=8, metadata={"help": "Requests in flight at once (1 to 64)."})
 
     def validate(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):

@@ -15,15 +15,44 @@ MAX_LIMIT = 10_000  # a page of annotations is ~300 bytes each: 3 MB, well under
 class GrafanaOptions:
     """Where Grafana is, its service-account token, what is read and what is annotated."""
 
-    url: str
-    token: Secret  # a service-account token: annotations:read and annotations:create
-    org_id: int | None = None  # sent as X-Grafana-Org-Id; default: the token's own org
-    dashboard_uid: str = ""  # annotate this dashboard; default: organization annotations
-    tags: list[str] = field(default_factory=list)  # added to every annotation written
-    lookback: Duration = LOOKBACK  # how far back annotations are read
-    limit: int = LIMIT  # at most this many annotations a read (the newest)
-    environments: list[str] = field(default_factory=list)  # annotated ones; empty: all
-    verify_tls: bool = True
+    url: str = field(
+        metadata={
+            "help": "Grafana's address, e.g. https://grafana.example.com (without /api).",
+            "format": "url",
+        }
+    )
+    token: Secret = field(
+        metadata={"help": "A service-account token with annotations:read and annotations:create."}
+    )
+    org_id: int | None = field(
+        default=None,
+        metadata={"help": "The organization, sent as X-Grafana-Org-Id; default: the token's own."},
+    )
+    dashboard_uid: str = field(
+        default="",
+        metadata={"help": "Annotate this dashboard; empty: organization-wide annotations."},
+    )
+    tags: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Tags added to every annotation the cockpit writes."},
+    )
+    lookback: Duration = field(
+        default=LOOKBACK, metadata={"help": "How far back annotations are read."}
+    )
+    limit: int = field(
+        default=LIMIT,
+        metadata={"help": "At most this many annotations a read, the newest (1 to 10000)."},
+    )
+    environments: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Only actions in these environments are annotated; empty: every environment."
+        },
+    )
+    verify_tls: bool = field(
+        default=True,
+        metadata={"help": "Check the server's TLS certificate; turn off only for a lab instance."},
+    )
 
     def validate(self) -> None:
         if not self.url.startswith(("http://", "https://")):

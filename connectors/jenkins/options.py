@@ -21,18 +21,50 @@ DEFAULT_ENVIRONMENTS = {
 
 @dataclass
 class JenkinsOptions:
-    url: str
-    username: str
-    api_token: Secret
-    jobs: list[str]
-    services: dict[str, str] = field(default_factory=dict)
-    environments: dict[str, str] = field(default_factory=dict)
-    default_environment: str = "prod"
-    runs_per_job: int = 10
-    crumb: bool = False
-    reason_parameter: str = "REASON"  # an input parameter that receives the operator's reason
-    ticket_parameter: str = "TICKET"  # ... and the change ticket
-    concurrency: int = 8
+    url: str = field(
+        metadata={
+            "help": "Jenkins' address, e.g. https://ci.example.com (with its context path, if any).",
+            "format": "url",
+        }
+    )
+    username: str = field(metadata={"help": "The Jenkins user the API token belongs to."})
+    api_token: Secret = field(
+        metadata={
+            "help": "That user's API token (not the password), as env:VAR or keyring:service/name."
+        }
+    )
+    jobs: list[str] = field(metadata={"help": "Pipeline jobs to watch, folders as 'team/job'."})
+    services: dict[str, str] = field(
+        default_factory=dict,
+        metadata={"help": "Service names by job path; default: the job's own name."},
+    )
+    environments: dict[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "help": "Words in stage names and input messages -> cockpit environments, added to production, staging and dev."
+        },
+    )
+    default_environment: str = field(
+        default="prod", metadata={"help": "The environment of a deploy whose stage names none."}
+    )
+    runs_per_job: int = field(
+        default=10, metadata={"help": "Recent builds read per job (1 to 100)."}
+    )
+    crumb: bool = field(
+        default=False,
+        metadata={
+            "help": "Fetch a CSRF crumb before each POST (Jenkins with CSRF protection and no API-token exemption)."
+        },
+    )
+    reason_parameter: str = field(
+        default="REASON",
+        metadata={"help": "The input step parameter that receives the operator's reason."},
+    )
+    ticket_parameter: str = field(
+        default="TICKET",
+        metadata={"help": "The input step parameter that receives the change ticket."},
+    )
+    concurrency: int = field(default=8, metadata={"help": "Requests in flight at once (1 to 64)."})
 
     def validate(self) -> None:
         if not self.url.startswith(("http://", "https://")):

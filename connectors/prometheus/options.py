@@ -59,16 +59,50 @@ def range_duration(seconds: float) -> str:
 class MetricOptions:
     """One canary metric: a PromQL template rendered once for the baseline, once for the canary."""
 
-    name: str
-    query: str
-    unit: str = ""
-    direction: Literal["increase", "decrease", "either"] = "increase"  # which way is bad
-    critical: bool = False
-    group: str = "default"
-    weight: float | None = None  # the group's weight in the judge's score
-    tolerance: float | None = None
-    min: float | None = None  # absolute thresholds for the canary's values
-    max: float | None = None
+    name: str = field(
+        metadata={"help": "The metric's name, shown in the canary view and the verdict."}
+    )
+    query: str = field(
+        metadata={
+            "help": "A PromQL template run once for the baseline and once for the canary; it must use {selector} or {version}."
+        }
+    )
+    unit: str = field(default="", metadata={"help": "The unit shown beside values (ms, %, req/s)."})
+    direction: Literal["increase", "decrease", "either"] = field(
+        default="increase",
+        metadata={
+            "help": "Which way is bad: a canary value that increases, decreases, or moves either way."
+        },
+    )
+    critical: bool = field(
+        default=False,
+        metadata={"help": "A failure of this metric fails the whole canary, whatever the score."},
+    )
+    group: str = field(
+        default="default",
+        metadata={"help": "The group the metric counts in; the judge's score weighs groups."},
+    )
+    weight: float | None = field(
+        default=None,
+        metadata={
+            "help": "The group's weight in the judge's score (0 to 100); default: groups weigh the same."
+        },
+    )
+    tolerance: float | None = field(
+        default=None,
+        metadata={
+            "help": (
+                "How far the canary may move from the baseline before it as "
+                "counts, a fraction (0.1 for 10 %); default: the judge's 0.25."
+            )
+        },
+    )
+    min: float | None = field(
+        default=None, metadata={"help": "An absolute floor for the canary's values."}
+    )
+    max: float | None = field(
+        default=None, metadata={"help": "An absolute ceiling for the canary's values."}
+    )
 
     def validate(self) -> None:
         check_template(self.query, QUERY_KEYS)
@@ -90,11 +124,18 @@ class MetricOptions:
 class BurnOptions:
     """The canary's SLO error budget: error and request counts over trailing windows."""
 
-    slo: float  # the objective as a fraction: 0.999 for 99.9 %
-    errors: str  # PromQL template: failed events of the canary over {window}
-    total: str  # PromQL template: all events of the canary over {window}
+    slo: float = field(metadata={"help": "The objective as a fraction: 0.999 for 99.9 %."})
+    errors: str = field(
+        metadata={"help": "PromQL template: the canary's failed events over [{window}]."}
+    )
+    total: str = field(
+        metadata={"help": "PromQL template: all the canary's events over [{window}]."}
+    )
     windows: list[Duration] = field(
-        default_factory=lambda: [Duration.parse(w) for w in BURN_WINDOWS]
+        default_factory=lambda: [Duration.parse(w) for w in BURN_WINDOWS],
+        metadata={
+            "help": "The trailing windows the burn rate is read over (the SRE workbook's pairs)."
+        },
     )
 
     def validate(self) -> None:
@@ -124,12 +165,27 @@ class BurnOptions:
 class CanaryOptions:
     """Where one service's canary is measured, and with which metrics."""
 
-    service: str
-    environment: str
-    metrics: list[MetricOptions]
-    baseline_selector: str = 'track="baseline"'
-    canary_selector: str = 'track="canary"'
-    burn: BurnOptions | None = None
+    service: str = field(metadata={"help": "The cockpit service whose canary this is."})
+    environment: str = field(metadata={"help": "The environment the canary runs in."})
+    metrics: list[MetricOptions] = field(
+        metadata={"help": "The metrics the judge compares, baseline against canary."}
+    )
+    baseline_selector: str = field(
+        default='track="baseline"',
+        metadata={
+            "help": "PromQL label matchers that select the baseline's series, put in place of {selector}."
+        },
+    )
+    canary_selector: str = field(
+        default='track="canary"',
+        metadata={
+            "help": "PromQL label matchers that select the canary's series, put in place of {selector}."
+        },
+    )
+    burn: BurnOptions | None = field(
+        default=None,
+        metadata={"help": "The canary's SLO error-budget burn, read over trailing windows."},
+    )
 
     def validate(self) -> None:
         check_template(self.baseline_selector, SELECTOR_KEYS)
@@ -198,16 +254,45 @@ class CanaryOptions:
 class PrometheusOptions:
     """Connection, auth and time window of the Prometheus connector, and the canaries."""
 
-    url: str
-    bearer_token: Secret | None = None
-    username: str | None = None
-    password: Secret | None = None
-    timeout: Duration = TIMEOUT  # per query; keep it below the instance's timeout
-    verify_tls: bool = True
-    lookback: Duration = LOOKBACK  # the window when no canary is known
-    max_window: Duration = MAX_WINDOW  # the longest canary lifetime queried
-    step: Duration | None = None  # None: about 60 to 150 points over the window
-    canaries: list[CanaryOptions] = field(default_factory=list)
+    url: str = field(
+        metadata={
+            "help": "The Prometheus server's address, e.g. http://prometheus:9090.",
+            "format": "url",
+        }
+    )
+    bearer_token: Secret | None = field(
+        default=None,
+        metadata={"help": "A bearer token, for a proxy or a managed Prometheus in front of it."},
+    )
+    username: str | None = field(
+        default=None,
+        metadata={"help": "A basic-auth user (with password), instead of bearer_token."},
+    )
+    password: Secret | None = field(
+        default=None, metadata={"help": "That user's password, as env:VAR or keyring:service/name."}
+    )
+    timeout: Duration = field(
+        default=TIMEOUT,
+        metadata={"help": "Per query; keep it below the server's own query timeout."},
+    )
+    verify_tls: bool = field(
+        default=True,
+        metadata={"help": "Check the server's TLS certificate; turn off only for a lab instance."},
+    )
+    lookback: Duration = field(
+        default=LOOKBACK, metadata={"help": "The window read when no canary is known."}
+    )
+    max_window: Duration = field(
+        default=MAX_WINDOW, metadata={"help": "The longest canary lifetime queried."}
+    )
+    step: Duration | None = field(
+        default=None,
+        metadata={"help": "The query resolution; default: about 60 to 150 points over the window."},
+    )
+    canaries: list[CanaryOptions] = field(
+        default_factory=list,
+        metadata={"help": "Where each service's canary is measured, and with which metrics."},
+    )
 
     def validate(self) -> None:
         parts = urlsplit(self.url)

@@ -9,7 +9,7 @@ Rollout is a canary and a deployment (its stable version and revision history). 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -63,9 +63,22 @@ from connectors.rollouts.canary import (
 
 @dataclass
 class RolloutsOptions(KubeOptions):
-    container: str = ""  # whose image tag is the version; default: the first container
-    analysis: bool = True  # mirror AnalysisRuns and summarise their measurements
-    chart_analysis: bool = False  # also chart them as the canary's (canary-only) metric series
+    container: str = field(
+        default="",
+        metadata={"help": "The container whose image tag is the version; default: the first."},
+    )
+    analysis: bool = field(
+        default=True,
+        metadata={
+            "help": "Mirror AnalysisRuns and summarise their measurements as the canary's verdict."
+        },
+    )
+    chart_analysis: bool = field(
+        default=False,
+        metadata={
+            "help": "Also chart AnalysisRun measurements as the canary's metric series (canary only, no baseline)."
+        },
+    )
 
 
 class ArgoRolloutsConnector(KubeConnector):
