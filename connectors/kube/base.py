@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
@@ -23,7 +23,8 @@ from cockpit.errors import Rejected, Unreachable
 from cockpit.model import Action, Deployment
 from cockpit.options import Secret
 from connectors.kube import kubeconfig
-from connectors.kube.client import REPLICASETS, Kube, Resource, http_client
+from connectors.kube.client import REPLICASETS, Kube, Resource, TransportFactory, http_client
+from connectors.kube.credentials import Credential, Credentials
 from connectors.kube.kubeconfig import Access
 from connectors.kube.objects import Obj, controller_uid, ident, meta
 from connectors.kube.watch import Informer, backoff
@@ -60,17 +61,59 @@ def stamp(*objs: Obj | None) -> tuple[str, ...]:
 
 @dataclass
 class KubeOptions:
-    kubeconfig: str = ""  # default: $KUBECONFIG, else ~/.kube/config
-    context: str = ""  # default: the kubeconfig's current-context
-    server: str = ""  # an explicit API server URL instead of a kubeconfig
-    token: Secret | None = None  # with server
-    token_file: str = ""  # with server; re-read when refused (rotated tokens)
-    ca_file: str = ""  # with server; default: the system's CAs
-    namespaces: list[str] = field(default_factory=list)  # default: the context's; "*": all
-    label_selector: str = ""
-    service_label: str = "app.kubernetes.io/name"  # else the object's name
-    services: dict[str, str] = field(default_factory=dict)  # "ns/name" or "name" -> service
-    environment: str | dict[str, str] = ""  # or namespace -> environment; default: namespace
+    kubeconfig: str = field(
+        default="",
+        metadata={"help": "The kubeconfig file; default: $KUBECONFIG, else ~/.kube/config."},
+    )
+    context: str = field(
+        default="", metadata={"help": "The kubeconfig context; default: its current-context."}
+    )
+    server: str = field(
+        default="",
+        metadata={
+            "help": "An API server address instead of a kubeconfig (with token or token_file).",
+            "format": "url",
+        },
+    )
+    token: Secret | None = field(
+        default=None,
+        metadata={"help": "A bearer token for server, as env:VAR or keyring:service/name."},
+    )
+    token_file: str = field(
+        default="",
+        metadata={
+            "help": "A file holding the token for server; read again when refused (rotated tokens)."
+        },
+    )
+    ca_file: str = field(
+        default="",
+        metadata={
+            "help": "The CA bundle that signed server's certificate; default: the system's CAs."
+        },
+    )
+    namespaces: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": 'Namespaces to watch; default: the context\'s namespace; "*": every namespace.'
+        },
+    )
+    label_selector: str = field(
+        default="",
+        metadata={"help": "Only objects matching this label selector (e.g. team=payments)."},
+    )
+    service_label: str = field(
+        default="app.kubernetes.io/name",
+        metadata={"help": "The label that names an object's service; else the object's name."},
+    )
+    services: dict[str, str] = field(
+        default_factory=dict, metadata={"help": 'Service names by "namespace/name" or "name".'}
+    )
+    environment: str | dict[str, str] = field(
+        default="",
+        metadata={
+            "help": "The environment of every object, or a mapping namespace -> environment; default: the namespace."
+        },
+    )
 
     def validate(self) -> None:
         if self.server:
@@ -93,14 +136,22 @@ class KubeConnector(Connector):
     WATCHES: ClassVar[tuple[Resource, ...]] = ()
 
     def __init__(
-        self, name: str, options: KubeOptions, *, client: httpx.AsyncClient | None, clock: Clock
+        self,
+        name: str,
+        options: KubeOptions,
+        *,
+        client: httpx.AsyncClient | None,
+        clock: Clock,
+        transport: TransportFactory | None = None,
     ) -> None:
         super().__init__(name, options, client=client, clock=clock)
+        self.transport = transport  # None: the hub's client, or the network when TLS differs
         self.options: KubeOptions = options
         self.retry_after = backoff
         self.informers: dict[Resource, list[Informer]] = {}
         self._kube: Kube | None = None
         self._owned: httpx.AsyncClient | None = None
+        self._retired: list[httpx.AsyncClient] = []
 
     # Access ------------------------------------------------------------------------
     def access(self) -> Access:
@@ -116,13 +167,46 @@ class KubeConnector(Connector):
         paths = [Path(p).expanduser() for p in o.kubeconfig.split(os.pathsep) if p] or None
         return kubeconfig.load(paths, o.context)
 
+    def credentials(self, access: Access) -> Credentials:
+        """Where the session's credential comes from: an exec plugin, OIDC, or the token."""
+        if access.plugin is not None:
+            from connectors.kube.exec_plugin import ExecCredentials
+
+            return ExecCredentials(access, self.clock)
+        if access.oidc is not None:
+            from connectors.kube.client import network_transport
+            from connectors.kube.oidc import OidcCredentials
+
+            return OidcCredentials(access, self.clock, self.transport or network_transport)
+        return Credentials(access)
+
     async def kube(self) -> Kube:
         if self._kube is None:
             access = self.access()
-            client, owned = http_client(self.client, access)
-            self._owned = client if owned else None
-            self._kube = Kube(client, access, self.name)
+            credentials = self.credentials(access)
+            # A plugin may answer with a client certificate: TLS needs it before any request.
+            first = await credentials.current()
+            client = self._client_for(access, first)
+            self._kube = Kube(
+                client,
+                access,
+                self.name,
+                credentials,
+                retls=lambda held: self._client_for(access, held),
+            )
         return self._kube
+
+    def _client_for(self, access: Access, held: Credential) -> httpx.AsyncClient:
+        if held.cert:
+            access = replace(
+                access, cert_data=held.cert, key_data=held.key, cert_file="", key_file=""
+            )
+        client, owned = http_client(self.client, access, self.transport)
+        if owned:
+            if self._owned is not None and self._owned is not client:
+                self._retired.append(self._owned)
+            self._owned = client
+        return client
 
     def watched(self) -> tuple[Resource, ...]:
         """The resources to mirror (the class's WATCHES; options may drop some)."""
@@ -237,9 +321,10 @@ class KubeConnector(Connector):
             for informer in informers:
                 await informer.close()
         self.informers.clear()
-        if self._owned is not None:
-            await self._owned.aclose()
-            self._owned = None
+        for client in (*self._retired, self._owned):
+            if client is not None:
+                await client.aclose()
+        self._owned, self._retired = None, []
         self._kube = None
 
 

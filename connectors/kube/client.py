@@ -1,8 +1,9 @@
 """Talking to a Kubernetes API server: TLS from the kubeconfig, bearer tokens, lists, patches.
 
-Plain requests go through `cockpit.http.Api` (error mapping, redaction). A token read from a
-file is re-read once when the server answers 401, so rotated service-account tokens keep
-working; any other refused credential is `Unauthorized`.
+Plain requests go through `cockpit.http.Api` (error mapping, redaction). The credential
+comes from a `Credentials` source; when the server answers 401 the source is asked once for
+a fresh one (a token file re-read, an exec plugin re-run, an OIDC refresh) and the request
+retried; a credential refused again is `Unauthorized`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ from typing import Any, TypeVar
 
 import httpx
 
+from cockpit.config import DEFAULT_MAX_RESPONSE_BYTES
 from cockpit.errors import Unauthorized, Unreachable
 from cockpit.http import Api
 from cockpit.http_safety import CappedTransport
+from connectors.kube.credentials import Credential, Credentials
 from connectors.kube.kubeconfig import Access
 
 T = TypeVar("T")
+# Builds the transport for a TLS setting: the seam between the cluster and the network.
+TransportFactory = Callable[[ssl.SSLContext | bool], httpx.AsyncBaseTransport]
 
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
@@ -79,22 +84,25 @@ def ssl_context(access: Access) -> ssl.SSLContext:
     return ctx
 
 
+def network_transport(verify: ssl.SSLContext | bool) -> httpx.AsyncBaseTransport:
+    """The production transport factory: a real connection pool with the given TLS."""
+    return httpx.AsyncHTTPTransport(verify=verify)
+
+
 def http_client(
-    injected: httpx.AsyncClient | None, access: Access
+    injected: httpx.AsyncClient | None,
+    access: Access,
+    transport: TransportFactory | None = None,
 ) -> tuple[httpx.AsyncClient, bool]:
     """The client to use, and whether this connector owns (and must close) it.
 
-    The hub's client knows nothing of the cluster's CA or client certificate. When it
-    would go to the network, the connector builds its own with the kubeconfig's TLS
-    settings (keeping the hub's timeout and headers). An injected client with any other
-    transport (tests' MockTransport) is used as it is.
+    The hub's client knows nothing of the cluster: it serves a context whose server the
+    system's CAs vouch for. A context with TLS settings of its own (a CA, a client
+    certificate, insecure-skip-tls-verify) gets a client of its own, built by `transport`
+    (the network by default; tests hand in a fake), keeping the hub's timeout and headers.
+    A `transport` given explicitly is always used.
     """
-    # httpx has no public accessor for a client's transport.
-    transport = getattr(injected, "_transport", None)
-    cap = None
-    if isinstance(transport, CappedTransport):  # the hub's body cap: keep it
-        cap, transport = transport.limit, transport.inner
-    if injected is not None and not isinstance(transport, httpx.AsyncHTTPTransport):
+    if injected is not None and transport is None and not access.own_tls:
         return injected, False
     timeout = injected.timeout if injected is not None else httpx.Timeout(10.0)
     headers = dict(injected.headers) if injected is not None else {}
@@ -106,11 +114,12 @@ def http_client(
             raise Unreachable(
                 f"TLS setup for context {access.context!r} failed: {type(exc).__name__}"
             ) from None
-    network = httpx.AsyncHTTPTransport(verify=verify)
+    # The hub's body cap cannot be read back from its client: the default cap applies.
+    made = (transport or network_transport)(verify)
     client = httpx.AsyncClient(
         timeout=timeout,
         headers=headers,
-        transport=network if cap is None else CappedTransport(network, cap),
+        transport=CappedTransport(made, DEFAULT_MAX_RESPONSE_BYTES),
     )
     return client, True
 
@@ -139,38 +148,55 @@ def selector(spec: Mapping[str, Any] | None) -> str:
 class Kube:
     """One connector's session with one API server."""
 
-    def __init__(self, client: httpx.AsyncClient, access: Access, name: str) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        access: Access,
+        name: str,
+        credentials: Credentials | None = None,
+        retls: Callable[[Credential], httpx.AsyncClient] | None = None,
+    ) -> None:
         self.client = client
         self.access = access
         self.name = name
-        self._token = access.current_token()
+        self.credentials = credentials or Credentials(access)
+        self._retls = retls  # a client for a plugin's new client certificate
+        self._held = Credential()
         self.api = self._api()
 
     def _api(self) -> Api:
+        token = self._held.token
         headers = {"Accept": "application/json"}
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         return Api(
-            self.client, self.access.server, headers=headers, name=self.name, secrets=(self._token,)
+            self.client, self.access.server, headers=headers, name=self.name, secrets=(token,)
         )
 
-    def _rotated(self) -> bool:
-        """Re-read a file-backed token after a 401; True when it changed."""
-        if not self.access.token_file:
-            return False
-        fresh = self.access.current_token()
-        if not fresh or fresh == self._token:
-            return False
-        self._token = fresh
-        self.api = self._api()
-        return True
+    async def fresh(self) -> Api:
+        """The API with the credential to use now (fetched again only when it changed)."""
+        held = await self.credentials.current()
+        if held != self._held:
+            if held.cert != self._held.cert and self._retls is not None:
+                # Streams open on the old client finish there; its owner closes it later.
+                self.client = self._retls(held)
+            self._held = held
+            self.api = self._api()
+        return self.api
+
+    async def _renewed(self) -> bool:
+        """After a 401: a fresh credential from the source; True when it differs."""
+        refused = self._held
+        self.credentials.refused(refused)
+        await self.fresh()
+        return self._held != refused
 
     async def call(self, fn: Callable[[Api], Awaitable[T]]) -> T:
-        """Run `fn` with the API; on 401 retry once with a rotated token from its file."""
+        """Run `fn` with the API; on 401 retry once with a renewed credential."""
         try:
-            return await fn(self.api)
+            return await fn(await self.fresh())
         except Unauthorized:
-            if not self._rotated():
+            if not await self._renewed():
                 raise
         return await fn(self.api)
 
@@ -208,16 +234,18 @@ class Kube:
     async def stream(
         self, path: str, params: Mapping[str, Any], idle: float
     ) -> AsyncIterator[httpx.Response]:
-        """A watch stream; 410 is handed to the caller (re-list), 401 retried after rotation."""
+        """A watch stream; 410 is handed to the caller (re-list), 401 retried once renewed."""
         opened = False
+        api = await self.fresh()
         for attempt in (1, 2):
             try:
-                async with self.api.stream(
+                async with api.stream(
                     path, params=params, idle_timeout=idle, accept=(410,)
                 ) as resp:
                     opened = True
                     yield resp
                     return
             except Unauthorized:
-                if opened or attempt == 2 or not self._rotated():
+                if opened or attempt == 2 or not await self._renewed():
                     raise
+                api = self.api

@@ -8,6 +8,7 @@ import ssl
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -122,7 +123,6 @@ def test_kubeconfig_lists_merge_with_the_first_definition_winning(tmp_path: Path
             "staging",
             "context 'staging' not found in the kubeconfig (known: broken, eks, lab, prod)",
         ),
-        ("eks", "context 'eks' authenticates through the 'aws' credential plugin"),
         ("broken", "names cluster 'gone', which is not defined"),
     ],
 )
@@ -146,9 +146,9 @@ def test_invalid_base64_is_named(tmp_path: Path) -> None:
 
 async def test_the_connector_reports_a_bad_context_as_its_error(tmp_path: Path) -> None:
     path = write(tmp_path / "config", config(**USERS))
-    options = opt.parse(KubernetesOptions, {"kubeconfig": str(path), "context": "eks"})
+    options = opt.parse(KubernetesOptions, {"kubeconfig": str(path), "context": "broken"})
     connector = KubernetesConnector("k8s", options, client=None, clock=FixedClock(NOW))
-    with pytest.raises(KubeconfigError, match="credential plugin"):
+    with pytest.raises(KubeconfigError, match="names cluster 'gone', which is not defined"):
         await connector.poll()
 
 
@@ -199,3 +199,45 @@ async def test_tls_with_the_kubeconfig_ca_and_client_certificate_data(tmp_path: 
             await connector.aclose()
             await client.aclose()
     assert {d.service for d in deps} >= {"web", "checkout"}
+
+
+async def test_the_transport_factory_gets_the_contexts_tls_and_plain_contexts_use_the_hubs_client(
+    tmp_path: Path,
+) -> None:
+    """The explicit seam: no peeking into httpx's private transport to decide."""
+    certs = certificates(tmp_path)
+    fake = cluster(token="sa-token-123")
+    given: list[object] = []
+
+    def factory(verify: ssl.SSLContext | bool) -> httpx.AsyncBaseTransport:
+        given.append(verify)
+        return fake.transport()
+
+    users = {"deployer": {"token": "sa-token-123"}}
+    doc = config(**users)
+    doc["clusters"][0]["cluster"]["certificate-authority-data"] = b64(certs["ca.crt"].read_bytes())
+    options = opt.parse(
+        KubernetesOptions, {"kubeconfig": str(write(tmp_path / "kc", doc)), "history": False}
+    )
+    spec = ConnectorSpec("k8s", "kubernetes", KubernetesConnector, options, 10, 10, 30)
+    hub_client = default_client(spec)
+    own = KubernetesConnector(
+        "k8s", options, client=hub_client, clock=FixedClock(NOW), transport=factory
+    )
+    own.live = False
+    try:
+        assert await own.deployments()
+    finally:
+        await own.aclose()
+    assert len(given) == 1 and isinstance(given[0], ssl.SSLContext)
+
+    del doc["clusters"][0]["cluster"]["certificate-authority-data"]
+    plain_options = opt.parse(
+        KubernetesOptions, {"kubeconfig": str(write(tmp_path / "kc2", doc)), "history": False}
+    )
+    plain = KubernetesConnector("k8s", plain_options, client=hub_client, clock=FixedClock(NOW))
+    try:
+        assert (await plain.kube()).client is hub_client  # the hub's cap and pool are kept
+    finally:
+        await plain.aclose()
+        await hub_client.aclose()
