@@ -26,6 +26,7 @@ from cockpit.audit import canonical as c
 from cockpit.audit.records import body_of
 from cockpit.audit.sqlite import SqliteStore
 from cockpit.clock import FixedClock
+from cockpit.gcpause import paused_gc
 from cockpit.incident import render
 from cockpit.incident.changes import Change, ChangeKind
 from cockpit.incident.correlate import ChangeIndex
@@ -149,12 +150,13 @@ def bench_timeline(count: int, folder: Path) -> bool:
     settings = config.load(None, seed=7, scale=200, env={})
     snapshot = asyncio.run(fleet_snapshot(settings, FixedClock(end)))
 
-    def timeline() -> None:
-        with SqliteStore(str(path), clock=FixedClock(end), read_only=True) as store:
+    def timeline() -> None:  # as `cockpit incident timeline` does it, both formats
+        with SqliteStore(str(path), clock=FixedClock(end), read_only=True) as store, paused_gc():
             records = read_records(store, start, end)
-        t = build(snapshot, records, since=start, until=end)
-        render.markdown(t)
-        render.as_json(t)
+        with paused_gc():
+            t = build(snapshot, records, since=start, until=end)
+            render.markdown(t)
+            render.as_json(t)
 
     median, worst, cpu = timed(timeline, 5)
     with SqliteStore(str(path), clock=FixedClock(end), read_only=True) as store:
@@ -167,7 +169,7 @@ def bench_timeline(count: int, folder: Path) -> bool:
     )
 
     def read() -> None:
-        with SqliteStore(str(path), clock=FixedClock(end), read_only=True) as store:
+        with SqliteStore(str(path), clock=FixedClock(end), read_only=True) as store, paused_gc():
             read_records(store, start, end)
 
     reading, _, reading_cpu = timed(read, 3)

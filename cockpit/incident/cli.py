@@ -13,7 +13,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from cockpit.cli.common import log_options, shared_options, when
+from cockpit.cli.exits import Exit
 
 EPILOG = """\
 examples:
@@ -28,10 +29,8 @@ start; see docs/incidents.md.
 """
 
 
-def add_parser(subparsers: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_parser(subparsers: Any) -> None:
     """Register `incident` and its actions on the root command's subparsers."""
-    from cockpit.audit.cli import _when
-
     incident = subparsers.add_parser(
         "incident",
         help="open, close and list incidents; the post-mortem timeline",
@@ -39,26 +38,25 @@ def add_parser(subparsers: Any, common: Callable[[argparse.ArgumentParser], None
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    incident.set_defaults(run=run)
     sub = incident.add_subparsers(dest="incident_command", metavar="ACTION", required=True)
 
     # Only the timeline polls the fleet; the others read or write the audit log alone, so they
     # take the config file (for audit.path) and --db, and refuse the demo's and --read-only.
-    from cockpit.audit.cli import _common as db
-
     opener = sub.add_parser("open", help="record that an incident began; prints its id")
-    db(opener)
+    log_options(opener)
     opener.add_argument("title", help="what is wrong, in a few words")
     opener.add_argument("--ticket", default="", help="the incident ticket, e.g. INC-7781")
     opener.add_argument("--service", default="", help="the service it is about")
     opener.add_argument("--env", default="", dest="environment", help="its environment")
 
     close = sub.add_parser("close", help="record that an incident ended")
-    db(close)
+    log_options(close)
     close.add_argument("id", nargs="?", help="INC-42 (default: the only open incident)")
     close.add_argument("--reason", default="", help="how it ended, e.g. what mitigated it")
 
     listing = sub.add_parser("list", help="incidents in the audit log, open ones first")
-    db(listing)
+    log_options(listing)
     listing.add_argument("--all", action="store_true", help="closed ones too (default: open only)")
 
     timeline = sub.add_parser(
@@ -67,13 +65,13 @@ def add_parser(subparsers: Any, common: Callable[[argparse.ArgumentParser], None
         description="Merge alerts (as the connectors report them now), changes, audited actions "
         "and canary verdicts into one timeline. Markdown to paste into a post-mortem, or JSON.",
     )
-    common(timeline)
+    shared_options(timeline)
     timeline.add_argument(
         "--db", metavar="PATH", help="audit database (default: config audit.path)"
     )
     period = timeline.add_mutually_exclusive_group()
     period.add_argument(
-        "--since", type=_when, metavar="WHEN", help="from an age (2h, 30m) or a time (default 2h)"
+        "--since", type=when, metavar="WHEN", help="from an age (2h, 30m) or a time (default 2h)"
     )
     period.add_argument(
         "--incident",
@@ -96,10 +94,10 @@ def run(args: argparse.Namespace) -> int:
         return _COMMANDS[args.incident_command](args)
     except (IncidentError, AuditError) as exc:
         print(f"cockpit incident: {clean(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     except OSError as exc:
         print(f"cockpit incident: {clean(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
 
 
 def _path(args: argparse.Namespace) -> tuple[Any, str]:
@@ -107,7 +105,7 @@ def _path(args: argparse.Namespace) -> tuple[Any, str]:
     import os
 
     from cockpit.audit.store import default_path
-    from cockpit.cli import load_settings
+    from cockpit.cli.common import load_settings
 
     settings = load_settings(args, resolve_secrets=False)
     configured = settings.audit.path
@@ -141,7 +139,7 @@ def _open(args: argparse.Namespace) -> int:
         )
     print(inc.id)
     print(f"opened {inc.id}: {clean(inc.title)}", file=sys.stderr)
-    return EXIT_OK
+    return Exit.OK
 
 
 def _close(args: argparse.Namespace) -> int:
@@ -153,7 +151,7 @@ def _close(args: argparse.Namespace) -> int:
     with SqliteStore(path, clock=SystemClock(), create=False) as store:
         inc = close_incident(store, _actor(), args.id, reason=args.reason)
     print(f"closed {inc.id}")
-    return EXIT_OK
+    return Exit.OK
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -169,7 +167,7 @@ def _list(args: argparse.Namespace) -> int:
         shown = [i for i in shown if i.open]
     if not shown:
         print("no open incidents" if not args.all else "no incidents")
-        return EXIT_OK
+        return Exit.OK
     now = SystemClock().now()
     for i in shown:
         state = "open" if i.open else f"closed {ago(i.closed_at, now)} ago by {clean(i.closed_by)}"
@@ -179,29 +177,31 @@ def _list(args: argparse.Namespace) -> int:
             f"{i.id}  {state}  opened {ago(i.opened_at, now)} ago by {clean(i.opened_by)}"
             f"{where}{ticket}  {clean(i.title)}"
         )
-    return EXIT_OK
+    return Exit.OK
 
 
-def _read(path: str, *, kinds: tuple[str, ...]) -> list[Any]:
-    """The log's records of `kinds`, read-only; AuditError when there is no log."""
+def _read(path: str, *, kinds: tuple[str, ...], after: int | None = None) -> list[Any]:
+    """The log's records of `kinds` (after seq `after`), read-only; AuditError when there is
+    no log."""
     from cockpit.audit import EventType
     from cockpit.audit.sqlite import SqliteStore
     from cockpit.clock import SystemClock
 
     with SqliteStore(path, clock=SystemClock(), read_only=True) as store:
-        return list(store.records(event_types=[EventType(k) for k in kinds]))
+        return list(store.records(event_types=[EventType(k) for k in kinds], after_seq=after))
 
 
 def _timeline(args: argparse.Namespace) -> int:
     import asyncio
 
-    from cockpit.audit.cli import resolve_when
     from cockpit.audit.records import AuditError, DamagedLog
     from cockpit.audit.sqlite import SqliteStore
+    from cockpit.cli.common import resolve_when
     from cockpit.clock import SystemClock
+    from cockpit.gcpause import paused_gc
     from cockpit.incident import render
     from cockpit.incident.correlate import WINDOW
-    from cockpit.incident.incidents import IncidentError, incident_id, incidents
+    from cockpit.incident.incidents import PREFIX, IncidentError, incident_id, incidents
     from cockpit.incident.timeline import build, read_records
     from cockpit.status import fleet_snapshot
 
@@ -211,7 +211,11 @@ def _timeline(args: argparse.Namespace) -> int:
     incident = None
     if args.incident:
         wanted = incident_id(args.incident)
-        every = {i.id: i for i in incidents(_read(path, kinds=("incident.open", "incident.close")))}
+        # Its id is the seq of the record that opened it: nothing before that opens or closes
+        # it, so the log is read from there on, not from record 1.
+        kinds = ("incident.open", "incident.close")
+        after = int(wanted.removeprefix(PREFIX)) - 1
+        every = {i.id: i for i in incidents(_read(path, kinds=kinds, after=after))}
         if wanted not in every:
             raise IncidentError(f"no incident {wanted} in the audit log")
         incident = every[wanted]
@@ -222,7 +226,7 @@ def _timeline(args: argparse.Namespace) -> int:
         until = now
     notes = []
     try:
-        with SqliteStore(path, clock=clock, read_only=True) as store:
+        with SqliteStore(path, clock=clock, read_only=True) as store, paused_gc():
             records = read_records(store, since, until)
     except AuditError as exc:
         if isinstance(exc, DamagedLog):
@@ -230,16 +234,17 @@ def _timeline(args: argparse.Namespace) -> int:
         records = []
         notes.append(f"no audit log ({exc}): actions, verdicts and incidents unknown")
     snapshot = asyncio.run(fleet_snapshot(settings, clock))
-    timeline = build(
-        snapshot,
-        records,
-        since=since,
-        until=until,
-        incident=incident,
-        service=args.service or (incident.service if incident else ""),
-        notes=notes,
-    )
-    text = render.as_json(timeline) if args.format == "json" else render.markdown(timeline)
+    with paused_gc():
+        timeline = build(
+            snapshot,
+            records,
+            since=since,
+            until=until,
+            incident=incident,
+            service=args.service or (incident.service if incident else ""),
+            notes=notes,
+        )
+        text = render.as_json(timeline) if args.format == "json" else render.markdown(timeline)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)
@@ -248,7 +253,7 @@ def _timeline(args: argparse.Namespace) -> int:
     if records:
         _record_read(path, "incident.timeline", entries=len(timeline.entries))
     failed = [s for s in snapshot.sources.values() if not s.ok]
-    return EXIT_FAILED if failed else EXIT_OK
+    return Exit.FAILED if failed else Exit.OK
 
 
 def _record_read(path: str, action: str, **extra: Any) -> None:

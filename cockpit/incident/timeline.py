@@ -78,13 +78,17 @@ def read_records(store: AuditStore, since: datetime, until: datetime) -> list[Au
     from cockpit.audit import EventType
 
     shown = [t for t in EventType if t.value.startswith((*_ACTION_EVENTS, "incident.", "verdict."))]
-    start = [EventType.APP_START]
-    out = list(store.records(until=since, event_types=start, newest_first=True, limit=1))
-    for rec in store.records(since=since, event_types=[*shown, *start]):
+    start = EventType.APP_START
+    out = []
+    for rec in store.records(since=since, event_types=[*shown, start]):
         if rec.ts > until:
             break
         out.append(rec)
-    return out
+    if not any(rec.event_type is start for rec in out):
+        # Only a start in the period is compared with the one before; with none, finding
+        # that one could read back to record 1 (the log has no index of event types).
+        return out
+    return [*store.records(until=since, event_types=[start], newest_first=True, limit=1), *out]
 
 
 def build(

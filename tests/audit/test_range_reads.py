@@ -7,21 +7,16 @@ range is a ts or event_type extracted outside it.
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from cockpit.audit import AuditRecord, EventType
-from cockpit.audit import canonical as c
-from cockpit.audit import sqlite as audit_sqlite
-from cockpit.audit.records import body_of
 from cockpit.audit.sqlite import SqliteStore
 from cockpit.clock import FixedClock
+from tests.bulk_log import count_bodies_read, write_log
 
 from .conftest import event
 
@@ -35,22 +30,12 @@ def minute(n: float) -> datetime:
 
 
 def _log(path: Path, times: Callable[[int], datetime]) -> None:
-    """The init record, then COUNT chained records, record n+1 at times(n)."""
-    with SqliteStore(str(path), clock=FixedClock(T0 - timedelta(days=1))) as store:
-        head = store.head()
-    assert head is not None
-    prev, rows = bytes.fromhex(head.hash), []
-    for n in range(COUNT):
-        kind = EventType.APP_START if n % START_EVERY == 0 else EventType.ACTION_REQUESTED
-        body = body_of(event(n, event_type=kind), head.seq + 1 + n, times(n))
-        hash_ = c.chain_hash(prev, body)
-        rows.append((head.seq + 1 + n, prev, hash_, body.decode()))
-        prev = hash_
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("BEGIN")
-    conn.executemany("INSERT INTO audit_log (seq, prev_hash, hash, body) VALUES (?,?,?,?)", rows)
-    conn.execute("COMMIT")
-    conn.close()
+    """The init record, then COUNT records, record n+1 at times(n)."""
+    kinds = [
+        EventType.APP_START if n % START_EVERY == 0 else EventType.ACTION_REQUESTED
+        for n in range(COUNT)
+    ]
+    write_log(path, [(times(n), event(n, event_type=kind)) for n, kind in enumerate(kinds)])
 
 
 @pytest.fixture
@@ -61,25 +46,8 @@ def log(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def bodies_read(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """How many times SQLite read a ts or event_type out of a body, on read-only stores."""
-    calls = [0]
-    connect = audit_sqlite.connect_read_only
-
-    def extract(body: str, path: str) -> Any:
-        calls[0] += 1
-        value: Any = json.loads(body)
-        for key in path.removeprefix("$.").split("."):
-            value = value.get(key) if isinstance(value, dict) else None
-        return value
-
-    def counting(path: str) -> sqlite3.Connection:
-        conn = connect(path)
-        conn.create_function("json_extract", 2, extract, deterministic=True)
-        return conn
-
-    monkeypatch.setattr(audit_sqlite, "connect_read_only", counting)
-    yield calls
+def bodies_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    return count_bodies_read(monkeypatch)
 
 
 def _store(path: Path) -> SqliteStore:

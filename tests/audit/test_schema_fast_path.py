@@ -16,6 +16,7 @@ from cockpit.audit.records import (
     SCHEMA,
     TARGET_SCHEMA,
     AuditError,
+    _decoded,
     _raise_type_problem,
     _types_fit,
     body_of,
@@ -93,3 +94,32 @@ def test_each_record_keeps_its_own_actor_and_target_when_others_differ_in_one_fi
     assert first.actor == third.actor == ACTOR and second.actor == flagged
     assert first.target == third.target == PROD
     assert second.target is not None and second.target.to_version == "1.5.1"
+
+
+BODY_BYTES = st.one_of(
+    st.binary(max_size=12),
+    st.builds(
+        lambda a, b: a + b, st.sampled_from([b"{", b' {"a":1}', b"{}", BODY]), st.binary(max_size=6)
+    ),
+    st.sampled_from(
+        [b'{"a":"\xed\xa0\x80"}', b"{\x00\x00\x00", b'{"a":1}  ', b"{}{}", b"\xef\xbb\xbf{}"]
+    ),
+)
+
+
+@given(BODY_BYTES)
+def test_a_body_decodes_as_json_loads_decodes_it_or_fails_as_it_fails(body: bytes) -> None:
+    try:
+        expected: object = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        expected = type(exc)
+    try:
+        got: object = _decoded(body)
+    except (ValueError, RecursionError) as exc:
+        got = type(exc)
+    if isinstance(expected, type):  # both refuse; parse says "record body is not JSON" to both
+        assert isinstance(got, type) and issubclass(got, ValueError) == issubclass(
+            expected, ValueError
+        )
+    else:
+        assert got == expected
