@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from cockpit.judge import deviations as dev
 from cockpit.judge.cleaning import clean
+from cockpit.judge.grouped import PairCounter, pair_counter
 from cockpit.judge.inputs import JudgeConfig, MetricInput
 from cockpit.judge.interval import AllTiedError, ShiftInterval, kayenta_interval
 from cockpit.judge.mannwhitney import p_value
@@ -82,7 +83,7 @@ def classify(metric: MetricInput, config: JudgeConfig) -> MetricResult:
     if largest > LARGEST / max(len(canary), len(baseline)):
         reason = f"values up to {largest:.3g} are too large to compare without overflow"
         return _error(base, metric, words.cannot_judge(reason))
-    counter = ShiftCounter(canary, baseline)
+    counter: PairCounter = pair_counter(canary, baseline)
     at_zero = counter.at(0.0)
     test = p_value(at_zero.u, len(canary), len(baseline), at_zero.ties)
     ratio = mean_ratio(canary.tolist(), baseline.tolist())

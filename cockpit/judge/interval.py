@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
-from cockpit.judge.shift import ShiftCounter
+from cockpit.judge.grouped import PairCounter
 from cockpit.judge.zeroin import zeroin
 
 ROOT_TOLERANCE = 1e-4  # R's uniroot default in wilcox.test, kept by Kayenta
@@ -30,7 +30,7 @@ class ShiftInterval:
     estimate: float  # root of the corrected statistic: not the median of differences
 
 
-def corrected_statistic(counter: ShiftCounter, mu: float, continuity: bool = True) -> float:
+def corrected_statistic(counter: PairCounter, mu: float, continuity: bool = True) -> float:
     """(dz - sign(dz)/2) / sigma at shift mu: the standardised rank statistic of x - mu."""
     point = counter.at(mu)
     n, m = counter.n, counter.m
@@ -43,7 +43,7 @@ def corrected_statistic(counter: ShiftCounter, mu: float, continuity: bool = Tru
     return (dz - correction) / sigma
 
 
-def kayenta_interval(counter: ShiftCounter, confidence: float) -> ShiftInterval:
+def kayenta_interval(counter: PairCounter, confidence: float) -> ShiftInterval:
     """The two-sided interval at `confidence` and the estimate, as Kayenta returns them."""
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be between 0 and 1")

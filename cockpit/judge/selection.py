@@ -15,13 +15,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from cockpit.judge.grouped import GroupedCounter, PairCounter
 from cockpit.judge.shift import ShiftCounter
 
 # Undecided pairs worth sorting; beyond this, evaluating one more shift is cheaper.
 WINDOW = 4096
 
 
-def select_differences(counter: ShiftCounter, ranks: Sequence[int]) -> list[float]:
+def select_differences(counter: PairCounter, ranks: Sequence[int]) -> list[float]:
     """The k-th smallest pairwise differences x - y (0-based ranks), as sorting them all would.
 
     Shifts the counter already evaluated bracket the ranks; more shifts are evaluated
@@ -33,6 +34,8 @@ def select_differences(counter: ShiftCounter, ranks: Sequence[int]) -> list[floa
     kmin, kmax = min(ranks), max(ranks)
     if kmin < 0 or kmax >= n_pairs:
         raise ValueError("rank out of range")
+    if isinstance(counter, GroupedCounter):
+        return counter.select(ranks)
     low, high = counter.lowest, counter.highest
     counter.at(low)
     counter.at(high)
@@ -56,7 +59,7 @@ def select_differences(counter: ShiftCounter, ranks: Sequence[int]) -> list[floa
             high = _next(counter, high, math.inf)
 
 
-def hodges_lehmann(counter: ShiftCounter) -> float:
+def hodges_lehmann(counter: PairCounter) -> float:
     """Median of all pairwise differences canary - baseline (the two-sample HL estimator)."""
     n_pairs = counter.n * counter.m
     middle = select_differences(counter, [(n_pairs - 1) // 2, n_pairs // 2])
