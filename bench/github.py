@@ -4,13 +4,15 @@
 
 Each repository is a copy of the recorded acme/shop (6 runs: one waiting for review, one
 running, one queued, one failed, one succeeded, one cancelled; 5 deployments over 3
-environments), served by the fake GitHub with `latency` per request. A second fleet adds
-`--history` earlier runs of the release v2.3.1 to each copy (20 runs, as `runs_per_repo`
-reads by default), whose jobs a first poll leaves for later. Measured in one run, with
-the default options first: one request's latency; the first refresh; a second refresh at
-once with nothing changed (requests, 304s, rate limit spent); the polls that read the
-jobs the first one left for later (the clock moved by a poll interval each time); and a
-steady-state refresh after them.
+environments), served by the fake GitHub with `latency` per request (REST and GraphQL).
+A second fleet adds `--history` earlier runs of the release v2.3.1 to each copy (20 runs,
+as `runs_per_repo` reads by default), whose jobs a first poll leaves for later. Measured in
+one run, with the default options first: one request's latency; the first frame (a live
+connector's first poll, published after the first round of requests) and the complete
+state (when the second round it reports through `changed()` has been collected), both as
+ratios to one request; a second refresh at once with nothing changed (requests, 304s,
+rate limit spent); the polls that read the jobs the first one left for later (the clock
+moved by a poll interval each time); and a steady-state refresh after them.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ class Figures:
     concurrency: int
     runs: int  # per repository
     single: float
-    first: Refresh
+    frame: float  # seconds to the first frame
+    first: Refresh  # to the complete state
     second: Refresh
     backfill_polls: int
     backfill: Refresh
@@ -78,7 +81,11 @@ async def measure(repos: int, latency: float, concurrency: int, history: int) ->
     fake.latency = latency
     names = list(fake.repos)
     clock = FixedClock(NOW)
-    async with connected(fake, clock, repositories=names, concurrency=concurrency) as connector:
+    async with connected(
+        fake, clock, live=True, repositories=names, concurrency=concurrency
+    ) as connector:
+        done = asyncio.Event()
+        connector._on_change = done.set  # as the hub listens for the rest of a first poll
 
         async def refresh() -> Refresh:
             sent, charged = len(fake.requests), fake.charged
@@ -94,7 +101,15 @@ async def measure(repos: int, latency: float, concurrency: int, history: int) ->
             started = time.perf_counter()
             await connector.api.get(f"/repos/{names[0]}/environments", conditional=False)
             singles.append(time.perf_counter() - started)
-        first = await refresh()
+        sent, charged = len(fake.requests), fake.charged
+        started = time.perf_counter()
+        await connector.poll()
+        frame = time.perf_counter() - started
+        await done.wait()
+        await connector.poll()
+        seconds = time.perf_counter() - started
+        seen = fake.requests[sent:]
+        first = Refresh(seconds, len(seen), 0, fake.charged - charged)
         second = await refresh()
         polls, filled = 0, Refresh(0.0, 0, 0, 0)
         while connector.fetcher.backlog and polls < 100:
@@ -111,7 +126,7 @@ async def measure(repos: int, latency: float, concurrency: int, history: int) ->
         steady = await refresh()
         runs = len(fake.repos[names[0]].runs)
         median = statistics.median(singles)
-        return Figures(concurrency, runs, median, first, second, polls, filled, steady)
+        return Figures(concurrency, runs, median, frame, first, second, polls, filled, steady)
 
 
 def report(f: Figures, repos: int, latency: float) -> list[str]:
@@ -125,14 +140,17 @@ def report(f: Figures, repos: int, latency: float) -> list[str]:
 
     rounds = -(-f.first.requests // f.concurrency)
     default = " (the default)" if f.concurrency == DEFAULT_CONCURRENCY else ""
-    ok = "met" if f.first.seconds <= 3 * f.single else "NOT met"
+    frame_ok = "met" if f.frame <= 1.5 * f.single else "NOT met"
+    ok = "met" if f.first.seconds <= 6 * f.single else "NOT met"
     return [
         f"concurrency {f.concurrency}{default}, {repos} repositories of {f.runs} runs, "
         f"{latency * 1000:.0f} ms per request",
         f"  one request            {f.single * 1000:7.1f} ms (median of 5)",
-        f"  first refresh          {times(f.first)}  ({f.first.requests} requests, "
+        f"  first frame            {f.frame * 1000:7.1f} ms = {f.frame / f.single:4.1f}x one "
+        f"request (runs and deployments of every repository); target <= 1.5x: {frame_ok}",
+        f"  complete state         {times(f.first)}  ({f.first.requests} requests, "
         f"{f.first.requests / repos:.0f} per repository: at least {rounds} round trips at "
-        f"this concurrency); target <= 3x: {ok}",
+        f"this concurrency); target <= 6x: {ok}",
         f"  second refresh         {times(f.second)}  ({f.second.requests} requests)",
         f"    conditional only     {free(f.second)}",
         f"  backfill               {f.backfill_polls} polls {INTERVAL:.0f}s apart, "
@@ -152,7 +170,7 @@ def main() -> None:
         "--concurrency",
         type=int,
         nargs="+",
-        default=[DEFAULT_CONCURRENCY, 100],  # the default, then GitHub's cap
+        default=[DEFAULT_CONCURRENCY, 99],  # the default, then GitHub's cap less GraphQL's one
     )
     parser.add_argument("--history", type=int, default=14, help="earlier runs per repository")
     args = parser.parse_args()

@@ -39,8 +39,11 @@ from cockpit.model import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     import httpx
 
+    from cockpit.detail import LogTarget, ServiceDetail
     from cockpit.snapshot import FleetSnapshot
 
 API_VERSION = 1
@@ -166,6 +169,16 @@ class Connector:
         """Protection rules per environment; optional for every connector."""
         return ()
 
+    async def detail(self, service: str, environment: str) -> ServiceDetail | None:
+        """On demand, not polled: the cell's revisions, pods and events when a person opens
+        its pods view (optional; None means this connector has none for the cell)."""
+        return None
+
+    def logs(self, target: LogTarget, tail: int) -> AsyncIterator[str]:
+        """Follow one pod's log from its last `tail` lines, read-only (optional). Lines are
+        untrusted text; the caller cleans and bounds them (cockpit.detail.LogTail)."""
+        raise Rejected(f"{self.name} cannot show logs")
+
     def warnings(self, action: Action) -> Sequence[str]:
         """Plain-words consequences the confirmation dialog shows before `action` runs."""
         return ()
@@ -201,7 +214,9 @@ class Connector:
         results = await asyncio.gather(
             *(getattr(self, CAPABILITY_METHODS[c][0])() for c in caps), self.environments()
         )
-        fields = {CAPABILITY_METHODS[c][1]: tuple(r) for c, r in zip(caps, results, strict=False)}
+        fields: dict[str, Any] = {
+            CAPABILITY_METHODS[c][1]: tuple(r) for c, r in zip(caps, results, strict=False)
+        }
         return Observation(
             source=self.name,
             observed_at=self.clock.now(),

@@ -202,8 +202,11 @@ class Hub:
 
         Metrics sources query a canary over its lifetime and by its versions, which they
         learn from the first round: a one-shot look (`cockpit status`) then judges the
-        same series as a running cockpit does from its second poll on."""
+        same series as a running cockpit does from its second poll on. A source that
+        published early (GitHub's first poll) is asked again for the rest."""
         await self.refresh()
+        early = [n for n, s in self.snapshot.sources.items() if s.ok and s.incomplete]
+        await asyncio.gather(*(self.refresh(name) for name in early))
         metrics = [i.spec.name for i in self._instances.values() if _measures(i.spec)]
         if self.snapshot.canaries and metrics:
             await asyncio.gather(*(self.refresh(name) for name in metrics))
@@ -256,6 +259,7 @@ class Hub:
                     retry_in=delay,
                     latency=self.clock.monotonic() - started,
                     capabilities=_capabilities(spec),
+                    rate=old.rate if old else (),
                 )
                 async with self._merging:
                     # Re-applied so verdicts resting on this source turn unknown at once.
@@ -275,6 +279,8 @@ class Hub:
                 spec.stale_after,
                 latency=self.clock.monotonic() - started,
                 capabilities=_capabilities(spec),
+                incomplete=obs.incomplete,
+                rate=obs.rate,
             )
             async with self._merging:  # snapshots are built one after another
                 merged = self.snapshot.with_observation(obs, state, self.clock.now())

@@ -344,6 +344,19 @@ class ChangeWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class RateBudget:
+    """A remote API's rate limit as last reported: what is left of it, until when."""
+
+    resource: str  # as the operator knows it: "REST", "GraphQL"
+    remaining: int
+    limit: int
+    reset_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        check_aware(self)
+
+
+@dataclass(frozen=True, slots=True)
 class Observation:
     """Everything one connector reported in one poll."""
 
@@ -364,6 +377,10 @@ class Observation:
     # run ids changed or removed since the observation made at `base` (its observed_at).
     # The hub uses it only when its previous observation is that one; else it compares all.
     runs_delta: tuple[datetime, frozenset[str], frozenset[str]] | None = None
+    # A connector that publishes before it has read everything (GitHub's first poll)
+    # names what is still missing; evidence from it is then not to be trusted yet.
+    incomplete: str = ""
+    rate: tuple[RateBudget, ...] = ()  # the remote's rate limits, for the sources panel
 
     def __post_init__(self) -> None:
         check_aware(self)

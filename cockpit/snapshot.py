@@ -36,6 +36,7 @@ from cockpit.model import (
     Observation,
     PendingApproval,
     PipelineRun,
+    RateBudget,
 )
 
 
@@ -54,6 +55,8 @@ class SourceState:
     retry_in: float | None = None  # seconds until the next attempt after a failure
     latency: float | None = None
     capabilities: frozenset[str] = frozenset()  # which kinds of facts it reports
+    incomplete: str = ""  # what its last poll had not read yet (published early)
+    rate: tuple[RateBudget, ...] = ()  # its remote's rate limits, as last reported
 
     def stale(self, now: datetime) -> bool:
         """Past its staleness bound: the facts it reported may no longer hold."""
@@ -70,6 +73,8 @@ class SourceState:
             return f"{self.name} failing ({since or 'never succeeded'}): {self.error}"
         if self.stale(now):
             return f"{self.name} stale ({since})"
+        if self.incomplete:
+            return f"{self.name} still reading {self.incomplete}"
         return ""
 
     def label(self, now: datetime) -> str:

@@ -18,6 +18,7 @@ from textual.widgets import Static
 from cockpit.clock import ago
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot, SourceState
+from screens.host import host_of
 from screens.scroll import ScrollBox
 
 STATE_STYLE = {
@@ -82,6 +83,16 @@ def sources_text(snapshot: FleetSnapshot, now: datetime) -> Text:
             out.append(f" · {state.failures} failed poll(s) in a row", style=style)
         if state.retry_in is not None and state.ok is False:
             out.append(f" · retry in {state.retry_in:.0f}s")
+        if state.incomplete:
+            out.append(f"\n    still reading {clean(state.incomplete, limit=80)}", style="yellow")
+        for rate in state.rate:
+            reset = (
+                f", resets {rate.reset_at.astimezone(now.tzinfo):%H:%M}" if rate.reset_at else ""
+            )
+            out.append(
+                f"\n    {clean(rate.resource, limit=20)} budget {rate.remaining}/{rate.limit}"
+            )
+            out.append(reset)
         if state.error:
             out.append("\n    last error: ", style=style)
             out.append(clean(state.error, limit=300))
@@ -103,12 +114,12 @@ class SourcesScreen(ModalScreen[None]):
         self.set_interval(1.0, self._draw)
 
     def _draw(self) -> None:
-        app = self.app
-        now: datetime = app.now()  # type: ignore[attr-defined]
+        host = host_of(self.app)
+        now = host.now()
         out = Text()
         out.append("Sources", style="bold")
         out.append("   (ctrl+r polls every source now; Esc closes)\n\n", style="dim")
-        out.append_text(sources_text(app.snapshot, now))  # type: ignore[attr-defined]
+        out.append_text(sources_text(host.snapshot, now))
         self.query_one("#sources-list", Static).update(out)
 
     async def action_dismiss(self, result: None = None) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -24,15 +24,17 @@ from cockpit.model import (
     Observation,
     PendingApproval,
     PipelineRun,
+    RateBudget,
 )
 from cockpit.sanitize import clean
-from connectors.github import mapping
-from connectors.github.fetch import Fetcher, RepoFacts, RunFacts
+from connectors.github import graphql, mapping
+from connectors.github.fetch import Fetcher, Lists, RepoFacts, RunFacts
 from connectors.github.options import GitHubOptions, Repository
 from connectors.github.tasks import gather
 
 API_VERSION_HEADER = "2022-11-28"  # pinned: responses are parsed against this version
 SECONDARY_WAIT = 60.0
+INCOMPLETE = "jobs, reviews and protection rules"  # what an early first frame lacks
 T = TypeVar("T")
 
 _APPROVAL_ID = re.compile(r"^(?P<repo>[^/\s]+/[^/\s]+)/run:(?P<run>\d+)/env:(?P<env>\d+)$")
@@ -73,8 +75,20 @@ class GitHubConnector(Connector):
             secrets=(token,),
             clock=lambda: self.clock.now().timestamp(),
         )
+        # GraphQL: its own rate budget, and one query in flight beside the REST requests
+        # (GitHub's cap of 100 concurrent requests counts both; options leave room).
+        self.graph = Api(
+            client,
+            graphql.endpoint(options.base_url),
+            headers={"Authorization": f"Bearer {token}"},
+            name=name,
+            concurrency=1,
+            secrets=(token,),
+            clock=lambda: self.clock.now().timestamp(),
+        )
         self.fetcher = Fetcher(
             self.api,
+            self.graph,
             options.environment,
             self._epoch,
             runs_per_repo=options.runs_per_repo,
@@ -85,44 +99,93 @@ class GitHubConnector(Connector):
         self._last: Observation | None = None
         self._lock = asyncio.Lock()
         self._blocked_until = 0.0  # epoch seconds: GitHub asked us to wait until then
+        self._rest: asyncio.Task[list[RepoFacts]] | None = None  # behind an early frame
 
     # Facts -------------------------------------------------------------------------------
     async def poll(self) -> Observation:
         async with self._lock:
             self._refuse_while_limited()
             repos = self.options.repositories
-            try:
-                facts = await gather(self._repo(r) for r in repos)
-                await self._backfill(repos, facts)
-            except RateLimited as exc:
-                if exc.retry_after:
-                    self._blocked_until = self._epoch() + exc.retry_after
-                    raise
-                # GitHub: without retry-after or an exhausted budget, wait at least a minute.
-                self._blocked_until = self._epoch() + SECONDARY_WAIT
-                raise RateLimited(f"{exc}; waiting {SECONDARY_WAIT:.0f}s", SECONDARY_WAIT) from None
-            now = self.clock.now()
-            runs: list[PipelineRun] = []
-            deployments: list[Deployment] = []
-            approvals: list[PendingApproval] = []
-            for repo, repo_facts in zip(repos, facts, strict=True):
-                r, d, a = self._map(repo, repo_facts, now)
-                runs += r
-                deployments += d
-                approvals += a
-            last = self._last
-            obs = Observation(
-                source=self.name,
-                observed_at=now,
-                runs=_stable(last.runs if last else (), runs, lambda x: x.id),
-                deployments=_stable(
-                    last.deployments if last else (), _newest(deployments), _dep_key
-                ),
-                approvals=_stable(last.approvals if last else (), approvals, lambda x: x.id),
-                environments=self._environments(repos, facts),
-            )
-            self._last = obs
-            return obs
+            names = [r.repo for r in repos]
+            rest, self._rest = self._rest, None
+            if rest is not None:
+                # The first poll's second round, under way since its early frame.
+                return self._observe(repos, await self._limited(rest))
+            lists = await self._limited(self.fetcher.lists(names))
+            if self._last is None and self.live:
+                # Nothing shown yet: publish what the first round told at once (deployments
+                # complete, runs without their jobs) and say so; the rest follows.
+                self._rest = asyncio.create_task(self._complete(repos, lists))
+                known = [self.fetcher.known(n, lists) for n in names]
+                return self._observe(repos, known, incomplete=INCOMPLETE)
+            return self._observe(repos, await self._limited(self._details(repos, lists)))
+
+    async def _complete(self, repos: Sequence[Repository], lists: Lists) -> list[RepoFacts]:
+        """The second round behind an early frame; the hub polls again when it is done."""
+        try:
+            return await self._details(repos, lists)
+        finally:
+            self.changed()
+
+    async def _details(self, repos: Sequence[Repository], lists: Lists) -> list[RepoFacts]:
+        facts = await gather(self._repo(r, lists) for r in repos)
+        await self._backfill(repos, facts)
+        return facts
+
+    async def _limited(self, work: Awaitable[T]) -> T:
+        """Await `work`; a rate limit also holds back every poll until it has passed."""
+        try:
+            return await work
+        except RateLimited as exc:
+            if exc.retry_after:
+                self._blocked_until = self._epoch() + exc.retry_after
+                raise
+            # GitHub: without retry-after or an exhausted budget, wait at least a minute.
+            self._blocked_until = self._epoch() + SECONDARY_WAIT
+            raise RateLimited(f"{exc}; waiting {SECONDARY_WAIT:.0f}s", SECONDARY_WAIT) from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise Unreachable(
+                f"{self.name}: unexpected response shape "
+                f"({type(exc).__name__}: {clean(str(exc), limit=80)})"
+            ) from None
+
+    def _observe(
+        self, repos: Sequence[Repository], facts: Sequence[RepoFacts], incomplete: str = ""
+    ) -> Observation:
+        now = self.clock.now()
+        runs: list[PipelineRun] = []
+        deployments: list[Deployment] = []
+        approvals: list[PendingApproval] = []
+        for repo, repo_facts in zip(repos, facts, strict=True):
+            r, d, a = self._map(repo, repo_facts, now)
+            runs += r
+            deployments += d
+            approvals += a
+        last = self._last
+        obs = Observation(
+            source=self.name,
+            observed_at=now,
+            runs=_stable(last.runs if last else (), runs, lambda x: x.id),
+            deployments=_stable(last.deployments if last else (), _newest(deployments), _dep_key),
+            approvals=_stable(last.approvals if last else (), approvals, lambda x: x.id),
+            environments=self._environments(repos, facts),
+            incomplete=incomplete,
+            rate=self._budgets(),
+        )
+        self._last = obs
+        return obs
+
+    def _budgets(self) -> tuple[RateBudget, ...]:
+        """REST and GraphQL are separate budgets at GitHub: both, as last reported."""
+        out = []
+        rest = self.api.rate
+        if rest.remaining is not None and rest.limit:
+            reset = datetime.fromtimestamp(rest.reset_at, UTC) if rest.reset_at else None
+            out.append(RateBudget("REST", rest.remaining, rest.limit, reset))
+        graph = self.fetcher.deploys.budget
+        if graph is not None:
+            out.append(RateBudget("GraphQL", graph.remaining, graph.limit, graph.reset_at))
+        return tuple(out)
 
     async def pipelines(self) -> Sequence[PipelineRun]:
         return (await self.poll()).runs
@@ -136,9 +199,9 @@ class GitHubConnector(Connector):
     async def environments(self) -> Sequence[EnvironmentInfo]:
         return (await self.poll()).environments
 
-    async def _repo(self, repo: Repository) -> RepoFacts:
+    async def _repo(self, repo: Repository, lists: Lists) -> RepoFacts:
         try:
-            return await self.fetcher.repo(repo.repo)
+            return await self.fetcher.details(repo.repo, lists)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._shape_error(repo, exc) from None
 
@@ -209,6 +272,12 @@ class GitHubConnector(Connector):
                 texts.append(rule if whole else f"{rule} ({', '.join(owners)})")
             out.append(EnvironmentInfo(env, self.name, tuple(texts)))
         return tuple(out)
+
+    async def aclose(self) -> None:
+        rest, self._rest = self._rest, None
+        if rest is not None:
+            rest.cancel()
+            await asyncio.gather(rest, return_exceptions=True)
 
     # Actions -------------------------------------------------------------------------------
     async def execute(self, action: Action) -> ActionResult:
@@ -293,8 +362,9 @@ class GitHubConnector(Connector):
         """Back off without sending anything while GitHub's limit has not reset."""
         now = self._epoch()
         until = self._blocked_until
-        if self.api.rate.remaining == 0 and self.api.rate.reset_at:
-            until = max(until, self.api.rate.reset_at)
+        for rate in (self.api.rate, self.graph.rate):
+            if rate.remaining == 0 and rate.reset_at:
+                until = max(until, rate.reset_at)
         if until > now:
             wait = until - now
             raise RateLimited(

@@ -1,22 +1,20 @@
-"""A repository's deployments per environment and each environment's live one's status."""
+"""A repository's deployments per environment and which one is live, read through GraphQL."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cockpit.errors import Unreachable
 from cockpit.http import Api
+from connectors.github import graphql
 from connectors.github.tasks import gather
 
 Json = Mapping[str, Any]
-Statuses = dict[int, tuple[str, Json | None]]  # deployment id -> (updated_at, latest status)
 
-DEPLOYMENT_PAGES = 2  # of 100; older deployments are fetched per environment if needed
 HISTORY = 10  # earlier deployments kept per environment
 INACTIVE_WALK = 3  # how far back to look past deployments marked inactive
-SETTLED = {"success", "failure", "error", "inactive"}
 
 
 @dataclass
@@ -38,87 +36,70 @@ def created(item: Json) -> tuple[str, int]:
 
 
 class Deployments:
-    """Reads deployments and the latest status of each environment's live deployment."""
+    """Every watched repository's deployments and live statuses in one GraphQL round.
+
+    A busy environment can crowd a quiet one (production) off the newest deployments
+    listed: only then does a second query ask for each such environment on its own.
+    """
 
     def __init__(self, api: Api) -> None:
-        self.api = api
+        self.api = api  # the GraphQL endpoint
+        self.budget: graphql.Budget | None = None
 
-    async def read(
-        self,
-        repo: str,
-        known: Statuses,
-        full: bool,
-        env_names: Callable[[], Awaitable[set[str]]],
-    ) -> tuple[list[EnvFacts], Statuses]:
-        """Each environment's deployments and live status; the statuses learnt, to reuse."""
-        listed, more = await self._pages(repo)
-        by_env: dict[str, list[Json]] = {}
-        for dep in listed:
-            by_env.setdefault(str(dep.get("environment") or "production"), []).append(dep)
-        if more:
-            # A busy environment can crowd a quiet one (production) off the pages read:
-            # every environment short of a full history is asked for on its own.
-            names = await env_names() | set(by_env)
-            thin = sorted(n for n in names if len(by_env.get(n, [])) <= HISTORY)
-            found = await gather(self._env_deployments(repo, name) for name in thin)
-            for name, deps in zip(thin, found, strict=True):
-                seen = {d.get("id") for d in by_env.get(name, [])}
-                by_env.setdefault(name, []).extend(d for d in deps if d.get("id") not in seen)
-            by_env = {n: d for n, d in by_env.items() if d}
-        envs = [
-            EnvFacts(name, sorted(deps, key=created, reverse=True)[: HISTORY + 1])
-            for name, deps in by_env.items()
-        ]
-        learnt: Statuses = {}
-        await gather(self._live(repo, env, known, learnt, full) for env in envs)
-        return envs, learnt
+    async def read(self, repos: Sequence[str]) -> dict[str, list[EnvFacts]]:
+        batches = [list(repos[i : i + graphql.BATCH]) for i in range(0, len(repos), graphql.BATCH)]
+        answers = await gather(self._ask(graphql.listing_query(b), b) for b in batches)
+        by_repo: dict[str, dict[str, list[Json]]] = {}
+        thin: list[tuple[str, str]] = []
+        for batch, nodes in zip(batches, answers, strict=True):
+            for repo, node in zip(batch, nodes, strict=True):
+                found = graphql.listed(node)
+                by_env: dict[str, list[Json]] = {}
+                for dep in found.deployments:
+                    by_env.setdefault(str(dep.get("environment") or "production"), []).append(dep)
+                by_repo[repo] = by_env
+                if found.more:
+                    names = sorted(set(found.environments) | set(by_env))
+                    thin += [(repo, n) for n in names if len(by_env.get(n, [])) <= HISTORY]
+        if thin:
+            await self._history(thin, by_repo)
+        return {
+            repo: [_live(name, deps) for name, deps in by_env.items() if deps]
+            for repo, by_env in by_repo.items()
+        }
 
-    async def _pages(self, repo: str) -> tuple[list[Json], bool]:
-        """The newest deployments (a few pages), and whether older ones remain unread."""
-        found: list[Json] = []
-        more = False
-        async for page in self.api.pages(
-            f"/repos/{repo}/deployments", params={"per_page": 100}, limit=DEPLOYMENT_PAGES
-        ):
-            found += list_of(page.body, "deployments")
-            more = "next" in page.links
-        return found, more
-
-    async def _env_deployments(self, repo: str, name: str) -> list[Json]:
-        body = await self.api.get(
-            f"/repos/{repo}/deployments", params={"environment": name, "per_page": HISTORY + 1}
-        )
-        return list_of(body, "deployments")
-
-    async def _live(
-        self, repo: str, env: EnvFacts, known: Statuses, learnt: Statuses, full: bool
+    async def _history(
+        self, wanted: list[tuple[str, str]], by_repo: dict[str, dict[str, list[Json]]]
     ) -> None:
-        """Find the newest deployment not marked inactive, and its latest status.
+        step = graphql.BATCH
+        chunks = [wanted[i : i + step] for i in range(0, len(wanted), step)]
+        answers = await gather(
+            self._ask(graphql.history_query(c, HISTORY + 1), [r for r, _ in c]) for c in chunks
+        )
+        for chunk, nodes in zip(chunks, answers, strict=True):
+            for (repo, env), node in zip(chunk, nodes, strict=True):
+                deps = [graphql.deployment(d) for d in node["deployments"]["nodes"]]
+                have = by_repo[repo].setdefault(env, [])
+                seen = {d.get("id") for d in have}
+                have.extend(d for d in deps if d.get("id") not in seen)
 
-        Only the live deployment's status is read: earlier ones are history, shown by
-        version and author, and an inactive one hands over to the one before it.
-        """
-        for index, dep in enumerate(env.deployments[: INACTIVE_WALK + 1]):
-            dep_id, updated = int(dep["id"]), str(dep.get("updated_at"))
-            cached = known.get(dep_id)
-            latest: Json | None
-            if (
-                not full
-                and cached
-                and cached[0] == updated
-                and cached[1] is not None
-                and (cached[1].get("state") in SETTLED)
-            ):
-                latest = cached[1]
-            else:
-                body = await self.api.get(
-                    f"/repos/{repo}/deployments/{dep_id}/statuses", params={"per_page": 100}
-                )
-                statuses = list_of(body, "deployment statuses")
-                # The list order is not documented; the highest id is the latest status.
-                latest = max(statuses, key=lambda s: int(s.get("id") or 0), default=None)
-            learnt[dep_id] = (updated, latest)
-            if latest is None or latest.get("state") != "inactive":
-                env.live, env.status = index, latest
-                return
-        env.live = -1  # every recent deployment was taken down
+    async def _ask(self, query: tuple[str, dict[str, str]], repos: list[str]) -> list[Json]:
+        try:
+            nodes, budget = await graphql.ask(self.api, query[0], query[1], repos)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise Unreachable(f"{self.api.name}: unexpected GraphQL shape ({exc!r:.80})") from None
+        self.budget = budget or self.budget
+        return nodes
+
+
+def _live(name: str, deps: list[Json]) -> EnvFacts:
+    """The newest deployment not marked inactive (an inactive one hands over to the one
+    before it), with earlier ones as history."""
+    env = EnvFacts(name, sorted(deps, key=created, reverse=True)[: HISTORY + 1])
+    for index, dep in enumerate(env.deployments[: INACTIVE_WALK + 1]):
+        latest = dep.get("latest_status")
+        if latest is None or latest.get("state") != "inactive":
+            env.live, env.status = index, latest
+            return env
+    env.live = -1  # every recent deployment was taken down
+    return env

@@ -1,13 +1,14 @@
-"""Per-repository fetching: which GitHub endpoints one poll reads, concurrently, cached.
+"""Which GitHub endpoints one poll reads, in two rounds, concurrently, cached.
 
-Every GET is conditional (a 304 costs no rate limit). A first poll reads the current
-state: both lists, the jobs of runs not finished, of runs that failed and of the newest
-run of each version, the pending deployments of waiting runs, the latest status of each
-environment's newest deployment, and the environments. The jobs of other finished runs
-(shown only in a run's detail pane) follow in later polls at up to BACKFILL_RATE a second. Between full checks a poll
-re-reads only what can have changed: the run and deployment lists, jobs of runs whose
-`updated_at` moved or that are in progress, and statuses of deployments not yet settled.
-GitHub's secondary limit (900 points a minute) makes that matter for many repositories.
+Round one is every repository's runs list (REST, conditional: a 304 costs no rate limit)
+and, beside them, one GraphQL query with every repository's deployments and their latest
+statuses: enough for a first frame. Round two reads the jobs of runs not finished, of
+runs that failed and of the newest run of each version, the pending deployments of
+waiting runs, and on full checks the environments' protection rules. The jobs of other
+finished runs (shown only in a run's detail pane) follow in later polls at up to
+BACKFILL_RATE a second. Between full checks round two re-reads only jobs of runs whose
+`updated_at` moved or that are in progress. GitHub's secondary limit (900 points a
+minute) makes that matter for many repositories.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from cockpit.errors import Unreachable
 from cockpit.http import Api
 from cockpit.model import Stage, Status
 from connectors.github import mapping
-from connectors.github.deployments import Deployments, EnvFacts, Statuses, created, list_of
+from connectors.github.deployments import Deployments, EnvFacts, created, list_of
 from connectors.github.tasks import gather, most_telling
 
 Json = Mapping[str, Any]
@@ -47,12 +48,19 @@ class RepoFacts:
     environments: list[Json] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Lists:
+    """The first round's answers: runs (REST) and deployments (GraphQL) per repository."""
+
+    runs: dict[str, list[Json]]
+    deployments: dict[str, list[EnvFacts]]
+
+
 @dataclass
 class _Memory:
     """What the previous polls of one repository learnt."""
 
     runs: dict[RunKey, RunFacts] = field(default_factory=dict)
-    statuses: Statuses = field(default_factory=dict)
     environments: list[Json] = field(default_factory=list)
     checked_at: float | None = None  # last full check
 
@@ -67,6 +75,7 @@ class Fetcher:
     def __init__(
         self,
         api: Api,
+        graph: Api,
         environment: Callable[[str], str],
         now: Callable[[], float],
         *,
@@ -84,40 +93,52 @@ class Fetcher:
         self.backfill_cap = backfill_cap  # deferred reads per poll: one round trip's worth
         self.backlog = 0  # finished runs whose jobs are still to be read
         self._backfill_from: float | None = None
-        self.deploys = Deployments(api)
+        self.deploys = Deployments(graph)
         self._memory: dict[str, _Memory] = {}
 
-    async def repo(self, repo: str) -> RepoFacts:
+    async def lists(self, repos: Sequence[str]) -> Lists:
+        """The first round: every repository's runs list (REST) and, in one GraphQL query
+        beside them, every repository's deployments with their latest statuses."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                deployments = group.create_task(self.deploys.read(repos))
+                runs = [group.create_task(self._run_list(r)) for r in repos]
+        except BaseExceptionGroup as failures:
+            raise most_telling(failures) from None
+        return Lists(
+            {r: t.result() for r, t in zip(repos, runs, strict=True)}, deployments.result()
+        )
+
+    def known(self, repo: str, lists: Lists) -> RepoFacts:
+        """What the lists and earlier polls tell without another request: the runs' jobs
+        and reviews only where remembered, protection rules as last read."""
+        memory = self._memory.setdefault(repo, _Memory())
+        runs = []
+        for raw in lists.runs[repo]:
+            seen = memory.runs.get(_run_key(raw))
+            runs.append(RunFacts(raw, seen.stages, seen.pending) if seen else RunFacts(raw, ()))
+        return RepoFacts(runs, lists.deployments.get(repo, []), memory.environments)
+
+    async def details(self, repo: str, lists: Lists) -> RepoFacts:
+        """The second round for one repository: jobs and pending reviews of the runs that
+        need them, and on full checks the environments' protection rules."""
         memory = self._memory.setdefault(repo, _Memory())
         started = self.now()
         full = memory.checked_at is None or started - memory.checked_at >= FULL_CHECK
-        envs: asyncio.Task[list[Json]] | None = None
-
-        async def env_names() -> set[str]:
-            listed = await envs if envs is not None else memory.environments
-            return {str(e.get("name")) for e in listed}
-
-        # Both chains start at once, lists first: a run's jobs wait for the runs list
-        # and a deployment's status for the deployments, never for each other.
         try:
             async with asyncio.TaskGroup() as group:
-                runs = group.create_task(self.runs(repo, memory, full))
-                deployments = group.create_task(
-                    self.deploys.read(repo, memory.statuses, full, env_names)
-                )
-                if full:
-                    # Protection rules change rarely: read them on full checks only.
-                    envs = group.create_task(self.environments(repo))
+                runs = group.create_task(self.runs(repo, lists.runs[repo], memory, full))
+                # Protection rules change rarely: read them on full checks only.
+                envs = group.create_task(self.environments(repo)) if full else None
         except BaseExceptionGroup as failures:
             raise most_telling(failures) from None
         if envs is not None:
             memory.environments = envs.result()
             memory.checked_at = started
-        envs_facts, memory.statuses = deployments.result()
-        return RepoFacts(runs.result(), envs_facts, memory.environments)
+        return RepoFacts(runs.result(), lists.deployments.get(repo, []), memory.environments)
 
     # Runs, their jobs and pending reviews -----------------------------------------------
-    async def runs(self, repo: str, memory: _Memory, full: bool) -> list[RunFacts]:
+    async def _run_list(self, repo: str) -> list[Json]:
         params: dict[str, Any] = {"per_page": self.runs_per_repo}
         if self.branch:
             params["branch"] = self.branch
@@ -128,7 +149,11 @@ class Fetcher:
             self._newest_runs(p, params) for p in paths or [f"/repos/{repo}/actions/runs"]
         )
         raws = list_of([r for page in pages for r in page], "workflow runs")
-        raws = sorted(raws, key=created, reverse=True)[: self.runs_per_repo]
+        return sorted(raws, key=created, reverse=True)[: self.runs_per_repo]
+
+    async def runs(
+        self, repo: str, raws: list[Json], memory: _Memory, full: bool
+    ) -> list[RunFacts]:
         # Runs read at once even when finished: those seen before, and the newest run
         # of each version (the pipeline gate judges a version by it).
         at_once = {key[0] for key in memory.runs}

@@ -91,7 +91,8 @@ class GitHubOptions:
     concurrency: int = field(
         default=50,
         metadata={
-            "help": "Requests in flight at once (1 to 100); GitHub allows 100 per user or app, so leave room for other tools."
+            "help": "REST requests in flight at once (1 to 99, a GraphQL query runs beside them); "
+            "GitHub allows 100 per user or app, so leave room for other tools."
         },
     )
 
@@ -105,9 +106,10 @@ class GitHubOptions:
             raise ValueError("base_url must be an http(s) URL")
         if not 1 <= self.runs_per_repo <= 100:
             raise ValueError("runs_per_repo must be between 1 and 100 (GitHub's page size)")
-        if not 1 <= self.concurrency <= 100:
-            # GitHub's secondary limit allows at most 100 concurrent requests.
-            raise ValueError("concurrency must be between 1 and 100")
+        if not 1 <= self.concurrency <= 99:
+            # GitHub allows at most 100 concurrent requests, REST and GraphQL together;
+            # one GraphQL query runs beside the REST requests.
+            raise ValueError("concurrency must be between 1 and 99")
         unknown = set(self.services) - {r.repo for r in self.repositories}
         if unknown:
             raise ValueError(f"services names repositories not watched: {sorted(unknown)}")

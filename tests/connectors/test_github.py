@@ -56,8 +56,9 @@ def t(text: str) -> datetime:
             "between 1 and 100",
         ),
         (
-            {"repositories": ["acme/shop"], "token": "env:T", "concurrency": 101},
-            "between 1 and 100",
+            # 100 with the GraphQL query beside them would pass GitHub's cap.
+            {"repositories": ["acme/shop"], "token": "env:T", "concurrency": 100},
+            "between 1 and 99",
         ),
         (
             {"repositories": ["acme/shop"], "token": "env:T", "services": {"acme/x": "x"}},
@@ -323,8 +324,10 @@ async def test_enterprise_server_base_url_and_pinned_headers(clock: FixedClock) 
     fake = FakeGitHub(prefix="/api/v3")
     obs = await observe(clock, fake, base_url="https://ghe.acme.example/api/v3")
     assert len(obs.runs) == 8
-    first = fake.requests[0]
+    first = next(r for r in fake.requests if r.method == "GET")
     assert first.path.startswith("/api/v3/repos/")
+    # GitHub Enterprise Server answers GraphQL beside the REST API, at /api/graphql.
+    assert {r.path for r in fake.requests if r.method == "POST"} == {"/api/graphql"}
     assert first.headers["accept"] == "application/vnd.github+json"
     assert first.headers["x-github-api-version"] == "2022-11-28"
     assert first.headers["authorization"] == f"Bearer {TOKEN}"

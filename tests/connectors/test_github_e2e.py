@@ -52,10 +52,10 @@ async def test_the_hub_shows_runs_deployments_approvals_and_protection(tmp_path:
         client_factory=lambda spec: httpx.AsyncClient(transport=fake.transport()),
     )
     try:
-        snap = await hub.refresh()
+        snap = await hub.settle()
     finally:
         await hub.stop()
-    assert snap.sources["github"].ok is True
+    assert snap.sources["github"].ok is True and not snap.sources["github"].incomplete
     assert "acme/shop#10512344871" in snap.runs
     assert snap.runs["acme/shop#10512344871"].current_stage.waiting_for_approval  # type: ignore[union-attr]
     assert snap.services == ("payments-api", "shop")

@@ -11,6 +11,7 @@ from cockpit import http
 from cockpit.clock import FixedClock
 from cockpit.errors import ConnectorError, RateLimited, Rejected, Unauthorized, Unreachable
 from cockpit.model import Health
+from connectors.github import graphql
 from connectors.github.fetch import FULL_CHECK
 from tests.fixtures.github.fake import LIMIT, NOW, TOKEN, FakeGitHub, connected, load
 
@@ -37,11 +38,21 @@ async def test_link_pagination_is_followed_across_pages(clock: FixedClock) -> No
     assert {r.path for r in second} >= {
         "/repos/acme/shop/actions/runs/10512344871/jobs",
         "/repos/acme/shop/environments",
-        "/repos/acme/shop/deployments",
     }
-    # Two pages of deployments leave older ones unread: a quiet environment is asked for
-    # on its own so a busy one cannot crowd it out.
-    assert any(r.query.get("environment") == "production" for r in paged.requests)
+
+
+async def test_an_environment_crowded_off_the_deployments_listed_is_asked_for_on_its_own(
+    clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with connected(FakeGitHub(), clock) as connector:
+        whole = await connector.poll()
+    monkeypatch.setattr(graphql, "LISTED", 2)  # acme/shop's 5 deployments overflow it
+    fake = FakeGitHub()
+    async with connected(fake, clock) as connector:
+        obs = await connector.poll()
+    assert obs.deployments == whole.deployments
+    queries = [r.json["query"] for r in fake.requests if r.path == "/graphql"]
+    assert len(queries) == 2 and "environments: [$e0]" in queries[1]
 
 
 async def test_unchanged_data_costs_only_conditional_requests(clock: FixedClock) -> None:
@@ -49,15 +60,16 @@ async def test_unchanged_data_costs_only_conditional_requests(clock: FixedClock)
     async with connected(fake, clock) as connector:
         first = await connector.poll()
         charged, sent = fake.charged, len(fake.requests)
-        assert charged == sent == connector.api.stats.requests
+        gets = [r for r in fake.requests if r.method == "GET"]
+        assert charged == len(gets) == connector.api.stats.requests
         second = await connector.poll()
-        again = fake.requests[sent:]
+        again = [r for r in fake.requests[sent:] if r.method == "GET"]
         assert again and all("if-none-match" in r.headers for r in again)
         assert {r.status for r in again} == {304}
         assert connector.api.stats.not_modified == len(again)
         assert fake.charged == charged, "a 304 costs no rate limit"
         # Finished runs' jobs are not asked for again at all.
-        assert len(again) < sent
+        assert len(again) < len(gets)
         assert second.runs is first.runs and second.deployments is first.deployments
         assert second.approvals is first.approvals
 
@@ -70,11 +82,10 @@ async def test_between_full_checks_only_what_can_change_is_read(clock: FixedCloc
         clock.advance(30)
         await connector.poll()
         assert sorted(r.path for r in fake.requests[sent:]) == [
+            "/graphql",  # deployments and their statuses: one query, every repository
             "/repos/acme/payments/actions/runs",
-            "/repos/acme/payments/deployments",
             "/repos/acme/shop/actions/runs",
             "/repos/acme/shop/actions/runs/10512211032/jobs",  # the one run in progress
-            "/repos/acme/shop/deployments",
         ]
         sent = len(fake.requests)
         clock.advance(FULL_CHECK)
@@ -82,8 +93,7 @@ async def test_between_full_checks_only_what_can_change_is_read(clock: FixedCloc
         paths = {r.path for r in fake.requests[sent:]}
         assert "/repos/acme/shop/environments" in paths
         assert "/repos/acme/shop/actions/runs/10512344871/pending_deployments" in paths
-        assert "/repos/acme/shop/deployments/1882990010/statuses" in paths
-        assert {r.status for r in fake.requests[sent:]} == {304}
+        assert {r.status for r in fake.requests[sent:] if r.method == "GET"} == {304}
     assert again.runs is first.runs and again.environments == first.environments
 
 
@@ -143,7 +153,7 @@ async def test_rate_limit_exhaustion_backs_off_until_the_reset_then_recovers(
 async def test_secondary_rate_limit_429_honours_retry_after(clock: FixedClock) -> None:
     fake = FakeGitHub()
     fake.fail(
-        r"GET /repos/acme/shop/deployments$",
+        r"POST /graphql$",
         429,
         raw("errors/429-secondary.json"),
         headers={"retry-after": "30"},

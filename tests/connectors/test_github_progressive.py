@@ -1,0 +1,100 @@
+"""GitHub useful before complete: an early first frame, fail-closed while partial, budgets."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from cockpit import config
+from cockpit.clock import FixedClock
+from cockpit.gates import pipeline_gate
+from cockpit.hub import Hub
+from cockpit.model import GateStatus
+from cockpit.snapshot import FleetSnapshot, SourceState
+from connectors.github import graphql
+from screens.sources import sources_text
+from tests.fixtures.github.fake import NOW, TOKEN, FakeGitHub, connected, load
+from tests.fixtures.github.fake_graphql import answer
+
+CONFIG = """\
+environments: [dev, staging, prod]
+connectors:
+  - name: github
+    type: github
+    options:
+      token: env:GITHUB_TOKEN
+      repositories: [acme/shop, {repo: acme/payments, service: payments-api}]
+"""
+
+
+def test_the_fake_answers_the_deployments_query_as_recorded() -> None:
+    """The recorded answer (GitHub's schema: databaseId, commitOid, latestStatus, rateLimit)
+    is what the fake serves, so the connector's tests run on that shape."""
+    fake = FakeGitHub()
+    query, variables = graphql.listing_query(["acme/shop", "acme/payments"])
+    reset = datetime.fromtimestamp(fake.reset_at, UTC)
+    served = answer(fake.repos, {"query": query, "variables": variables}, 4999, reset)
+    assert served == load("graphql/deployments.json")
+
+
+async def test_a_live_first_poll_publishes_runs_and_deployments_after_one_round() -> None:
+    fake = FakeGitHub()
+    async with connected(fake, FixedClock(NOW), live=True) as connector:
+        done = asyncio.Event()
+        connector._on_change = done.set  # how the hub hears that the rest is ready
+        early = await connector.poll()
+        first_round = sorted(r.path for r in fake.requests)
+        await done.wait()
+        complete = await connector.poll()
+    # One round: both runs lists and one GraphQL query, nothing that waits for them.
+    assert first_round == [
+        "/graphql",
+        "/repos/acme/payments/actions/runs",
+        "/repos/acme/shop/actions/runs",
+    ]
+    assert early.incomplete and len(early.runs) == 8 and len(early.deployments) == 4
+    assert early.deployments == complete.deployments, "deployments are whole at once"
+    assert all(r.stages == () for r in early.runs) and early.approvals == ()
+    assert complete.incomplete == "" and len(complete.approvals) == 2
+    assert any(r.stages for r in complete.runs)
+
+
+async def test_a_partial_frame_makes_no_gate_pass_until_the_rest_arrives(tmp_path: Path) -> None:
+    fake = FakeGitHub()
+    path = tmp_path / "cockpit.yaml"
+    path.write_text(CONFIG)
+    conf = config.load(str(path), env={"GITHUB_TOKEN": TOKEN})
+    hub = Hub(
+        conf.connectors,
+        conf.environments,
+        clock=FixedClock(NOW),
+        client_factory=lambda spec: httpx.AsyncClient(transport=fake.transport()),
+    )
+    try:
+        early = await hub.refresh()  # a live hub: the first poll publishes early
+        complete = await hub.settle()
+    finally:
+        await hub.stop()
+    state = early.sources["github"]
+    assert state.ok is True and state.incomplete
+    gate = pipeline_gate(early, "shop", "v2.3.1")
+    assert gate.status is GateStatus.UNKNOWN and "still reading" in gate.evidence
+    assert pipeline_gate(complete, "shop", "v2.3.1").status is GateStatus.PASS
+
+
+async def test_both_rate_budgets_reach_the_sources_panel() -> None:
+    fake = FakeGitHub()
+    async with connected(fake, FixedClock(NOW)) as connector:
+        obs = await connector.poll()
+    budgets = {b.resource: b for b in obs.rate}
+    assert budgets["REST"].limit == 5000 and budgets["REST"].remaining == fake.remaining
+    assert budgets["GraphQL"].remaining == fake.graphql_remaining == 4999
+    assert budgets["GraphQL"].reset_at == datetime.fromtimestamp(fake.reset_at, UTC)
+    state = SourceState("github", "github", True, NOW, NOW, "", 0, 60.0, rate=obs.rate)
+    snap = replace(FleetSnapshot.empty((), NOW), sources={"github": state})
+    text = sources_text(snap, NOW).plain
+    assert f"REST budget {fake.remaining}/5000" in text and "GraphQL budget 4999/5000" in text
