@@ -103,6 +103,7 @@ class KubernetesConnector(KubeConnector):
     ACTIONS = frozenset({ActionKind.ROLLBACK, ActionKind.RESTART})
     Options = KubernetesOptions
     WATCHES = (DEPLOYMENTS, REPLICASETS)
+    WORKLOAD = (DEPLOYMENTS, "Deployment", REVISION)
     DESCRIPTION = "Kubernetes Deployments: versions, rollout status, rollback and restart"
 
     options: KubernetesOptions

@@ -9,7 +9,7 @@ an action is about.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -19,12 +19,14 @@ import httpx
 
 from cockpit.clock import Clock
 from cockpit.connector import Connector
+from cockpit.detail import LogTarget, ServiceDetail
 from cockpit.errors import Rejected, Unreachable
 from cockpit.model import Action, Deployment
 from cockpit.options import Secret
 from connectors.kube import kubeconfig
 from connectors.kube.client import REPLICASETS, Kube, Resource, TransportFactory, http_client
 from connectors.kube.credentials import Credential, Credentials
+from connectors.kube.detail import fetch, follow
 from connectors.kube.kubeconfig import Access
 from connectors.kube.objects import Obj, controller_uid, ident, meta
 from connectors.kube.watch import Informer, backoff
@@ -134,6 +136,8 @@ class KubeConnector(Connector):
 
     Options: ClassVar[type] = KubeOptions
     WATCHES: ClassVar[tuple[Resource, ...]] = ()
+    # The workload whose pods the detail view shows (Deployment, Rollout); None: no detail.
+    WORKLOAD: ClassVar[tuple[Resource, str, str] | None] = None  # resource, kind, annotation
 
     def __init__(
         self,
@@ -315,6 +319,35 @@ class KubeConnector(Connector):
         raise Rejected(
             f"{self.name}: {len(found)} {resource.plural} match {what}; name one as namespace/name"
         )
+
+    # On-demand detail (cockpit.detail) ------------------------------------------------
+    async def detail(self, service: str, environment: str) -> ServiceDetail | None:
+        if self.WORKLOAD is None:
+            return None
+        resource, kind, annotation = self.WORKLOAD
+        await self.sync()
+        owners = [
+            o
+            for o in self.objects(resource)
+            if (self.service_of(o), self.environment_of(o)) == (service, environment)
+        ]
+        if not owners:
+            return None
+        return await fetch(
+            await self.kube(),
+            owners[0],
+            kind=kind,
+            annotation=annotation,
+            container=str(getattr(self.options, "container", "")),
+            source=self.name,
+            service=service,
+            environment=environment,
+            now=self.clock.now(),
+        )
+
+    async def logs(self, target: LogTarget, tail: int) -> AsyncIterator[str]:
+        async for line in follow(await self.kube(), target, tail):
+            yield line
 
     async def aclose(self) -> None:
         for informers in self.informers.values():

@@ -57,6 +57,8 @@ REPLICASETS = Resource("apis/apps/v1", "replicasets")
 ROLLOUTS = Resource("apis/argoproj.io/v1alpha1", "rollouts")
 ANALYSISRUNS = Resource("apis/argoproj.io/v1alpha1", "analysisruns")
 CANARIES = Resource("apis/flagger.app/v1beta1", "canaries")
+PODS = Resource("api/v1", "pods")
+EVENTS = Resource("api/v1", "events")
 
 
 def ssl_context(access: Access) -> ssl.SSLContext:

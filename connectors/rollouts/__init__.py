@@ -97,6 +97,7 @@ class ArgoRolloutsConnector(KubeConnector):
     )
     Options = RolloutsOptions
     WATCHES = (ROLLOUTS, REPLICASETS, ANALYSISRUNS)
+    WORKLOAD = (ROLLOUTS, "Rollout", REVISION)
     DESCRIPTION = "Argo Rollouts canaries: steps, weights, analysis; promote, abort, retry, undo"
 
     options: RolloutsOptions
