@@ -1,8 +1,9 @@
 """Configuration: where the file is, its schema, and turning it into running settings.
 
 Lookup order: `--config`, then `$COCKPIT_CONFIG`, then `config.yaml` in the user config
-directory; with none of them the cockpit runs the built-in demo fleet. Every problem is
-one `ConfigError` naming file, line and field.
+directory; with none of them the cockpit runs the built-in demo fleet (an empty file is an
+error, not the demo). Every problem is named with file, line and field, and all of them are
+found in one pass: `ConfigProblems` carries the lot, and nothing starts while there is one.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from cockpit.errors import ConfigError, PluginError
 from cockpit.model import Environment
 from cockpit.options import Duration, LineMap, Secret
 from cockpit.people import PersonConfig
-from cockpit.policy_config import EnvironmentPolicy, IdentityConfig, PolicyConfig, check_policy
+from cockpit.policy_config import EnvironmentPolicy, IdentityConfig, PolicyConfig, policy_problems
 
 PRODUCTION_NAMES = {"prod", "production", "prd", "live"}
 
@@ -203,23 +204,37 @@ def load(
     env: Mapping[str, str] | None = None,
     resolve_secrets: bool = True,
 ) -> Settings:
-    """Find, parse and validate the configuration; ConfigError on any problem."""
+    """Find, parse and validate the configuration; ConfigProblems naming every problem."""
     env = os.environ if env is None else env
     path = find(explicit, env)
+    problems = opt.Problems()
+    raw: ConfigFile | None
     if path is None:
-        raw: ConfigFile = demo_file(seed, scale or 12)
+        raw = demo_file(seed, scale or 12)
         lines = LineMap("(built-in demo)")
     else:
         data, lines = read_yaml(path)
         if data is None:
-            data = {}
-        raw = opt.parse(ConfigFile, data, lines=lines, env=env)
-    return build(raw, lines, env=env, resolve_secrets=resolve_secrets, demo=path is None)
+            # Running the demo here would show a healthy fake fleet to someone who meant prod.
+            raise ConfigError(
+                "empty config: the file has no settings (the demo runs only without a config file)",
+                file=str(path),
+            )
+        raw = opt.parse_all(ConfigFile, data, problems, lines=lines, env=env)
+    settings = None
+    if raw is not None:
+        settings = build(
+            raw, lines, problems, env=env, resolve_secrets=resolve_secrets, demo=path is None
+        )
+    problems.raise_if_any()
+    assert settings is not None  # built whenever there was no problem
+    return settings
 
 
 def build(
     raw: ConfigFile,
     lines: LineMap,
+    problems: opt.Problems,
     *,
     env: Mapping[str, str],
     resolve_secrets: bool,
@@ -231,49 +246,59 @@ def build(
     seen: dict[str, int] = {}
     for i, e in enumerate(raw.environments):
         if e.name in seen:
-            raise lines.error(
-                ("environments", i),
-                f"duplicate environment {e.name!r} (first at item {seen[e.name]})",
+            problems.add(
+                lines.error(
+                    ("environments", i),
+                    f"duplicate environment {e.name!r} (first at item {seen[e.name]})",
+                )
             )
+            continue
         seen[e.name] = i
         production = e.production if e.production is not None else e.name in PRODUCTION_NAMES
         environments.append(Environment(e.name, i, production))
-    if not environments:
-        raise lines.error(("environments",), "at least one environment is needed")
+    if not environments and not problems.about("environments"):
+        problems.add(lines.error(("environments",), "at least one environment is needed"))
 
     eps = plugins.for_types({c.type for c in raw.connectors})
     specs = []
-    problems = []
+    skipped = []
     names: dict[str, int] = {}
     for i, c in enumerate(raw.connectors):
         where = ("connectors", i)
+        found = len(problems.errors)
         if c.name in names:
-            raise lines.error(
-                (*where, "name"),
-                f"duplicate connector name {c.name!r} (first at item {names[c.name]})",
+            problems.add(
+                lines.error(
+                    (*where, "name"),
+                    f"duplicate connector name {c.name!r} (first at item {names[c.name]})",
+                )
             )
-        names[c.name] = i
+        names.setdefault(c.name, i)
         if c.type not in eps:
             hint = opt._suggest(c.type, sorted(eps))
-            raise lines.error((*where, "type"), f"unknown connector type {c.type!r}{hint}")
+            problems.add(lines.error((*where, "type"), f"unknown connector type {c.type!r}{hint}"))
         if c.interval <= 0:
-            raise lines.error((*where, "interval"), "the poll interval must be positive")
+            problems.add(lines.error((*where, "interval"), "the poll interval must be positive"))
         if c.timeout <= 0:
-            raise lines.error((*where, "timeout"), "the timeout must be positive")
+            problems.add(lines.error((*where, "timeout"), "the timeout must be positive"))
         if c.max_response_bytes < 1024:
-            raise lines.error((*where, "max_response_bytes"), "must be at least 1024 bytes")
-        if not c.enabled:
+            problems.add(lines.error((*where, "max_response_bytes"), "must be at least 1024 bytes"))
+        if not c.enabled or c.type not in eps:
             continue
         try:
             cls = plugins.load(c.type, eps)
         except PluginError as exc:
-            problems.append(str(exc))
+            skipped.append(str(exc))
             continue
-        options: Any = opt.parse(
-            cls.Options, c.options, path=(*where, "options"), lines=lines, env=env
+        options: Any = opt.parse_all(
+            cls.Options, c.options, problems, path=(*where, "options"), lines=lines, env=env
         )
+        if options is None:
+            continue
         if resolve_secrets:
-            _resolve(options, lines, (*where, "options"), env)
+            _resolve(options, lines, (*where, "options"), env, problems)
+        if len(problems.errors) > found:
+            continue
         stale = (
             c.stale_after
             if c.stale_after is not None
@@ -298,12 +323,17 @@ def build(
     for binding_id, key in raw.keys.items():
         if binding_id not in BY_ID:
             hint = opt._suggest(binding_id, sorted(BY_ID))
-            raise lines.error(("keys", binding_id), f"unknown key binding id {binding_id!r}{hint}")
-        if not key.strip():
-            raise lines.error(("keys", binding_id), "a key binding is a non-empty key name")
-    check_policy(raw.policy, env_names, lines)
-    for place, problem in people.problems(raw.identities):
-        raise lines.error(("identities", *place), problem)
+            problems.add(
+                lines.error(("keys", binding_id), f"unknown key binding id {binding_id!r}{hint}")
+            )
+        elif not key.strip():
+            problems.add(lines.error(("keys", binding_id), "a key binding is a non-empty key name"))
+    # With an environment in error, "unknown environment" would only repeat it in other words.
+    known_envs = None if problems.about("environments") else env_names
+    for error in policy_problems(raw.policy, known_envs, lines):
+        problems.add(error)
+    for place, why in people.problems(raw.identities):
+        problems.add(lines.error(("identities", *place), why))
     return Settings(
         file=None if demo else lines.file,
         environments=tuple(environments),
@@ -311,7 +341,7 @@ def build(
         keys=dict(raw.keys),
         ui=raw.ui,
         audit=raw.audit,
-        problems=tuple(problems),
+        problems=tuple(skipped),
         read_only_envs=frozenset(
             e.name for e in raw.environments if e.read_only and e.name in env_names
         ),
@@ -322,17 +352,25 @@ def build(
     )
 
 
-def _resolve(options: object, lines: LineMap, path: opt.Path, env: Mapping[str, str]) -> None:
+def _resolve(
+    options: object,
+    lines: LineMap,
+    path: opt.Path,
+    env: Mapping[str, str],
+    problems: opt.Problems,
+) -> None:
     for secret in opt.secrets_of(options):
         try:
             secret.resolve(env)
         except ValueError as exc:
-            raise ConfigError(
-                f"secret {secret.ref} cannot be resolved: {exc}",
-                file=lines.file,
-                line=_secret_line(secret, options, lines, path),
-                field=_secret_field(secret, options, path),
-            ) from None
+            problems.add(
+                ConfigError(
+                    f"secret {secret.ref} cannot be resolved: {exc}",
+                    file=lines.file,
+                    line=_secret_line(secret, options, lines, path),
+                    field=_secret_field(secret, options, path),
+                )
+            )
 
 
 def _find_path(target: Secret, value: object, path: opt.Path) -> opt.Path | None:

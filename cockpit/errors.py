@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class CockpitError(Exception):
     """Base of every error the cockpit raises on purpose."""
@@ -50,6 +52,28 @@ class ConfigError(CockpitError):
         if self.field:
             where += f": {self.field}"
         return f"{where}: {self.message}"
+
+    @property
+    def problems(self) -> tuple[ConfigError, ...]:
+        """Each problem on its own (one here; several in ConfigProblems)."""
+        return (self,)
+
+
+class ConfigProblems(ConfigError):
+    """Several configuration problems found in one pass, in file order; the first is the
+    one `message`, `file`, `line` and `field` describe."""
+
+    def __init__(self, problems: Sequence[ConfigError]) -> None:
+        first = problems[0]
+        super().__init__(first.message, file=first.file, line=first.line, field=first.field)
+        self._problems = tuple(problems)
+
+    @property
+    def problems(self) -> tuple[ConfigError, ...]:
+        return self._problems
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self._problems)
 
 
 class PluginError(CockpitError):

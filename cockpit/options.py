@@ -18,7 +18,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
-from cockpit.errors import ConfigError
+from cockpit.errors import ConfigError, ConfigProblems
 
 T = TypeVar("T")
 Path = tuple[str | int, ...]
@@ -191,10 +191,54 @@ def _describe(value: object) -> str:
     return type(value).__name__
 
 
+class Problems:
+    """Every problem of a configuration, collected in one pass so a check names them all."""
+
+    def __init__(self) -> None:
+        self.errors: list[ConfigError] = []
+
+    def add(self, error: ConfigError) -> None:
+        self.errors.append(error)
+
+    def about(self, field: str) -> bool:
+        """Whether a problem lies in `field` or under it (later checks that read it would
+        only repeat the problem in other words)."""
+        return any(
+            e.field == field or e.field.startswith((field + ".", field + "[")) for e in self.errors
+        )
+
+    def raise_if_any(self) -> None:
+        """ConfigProblems naming them all in file order, if there are any."""
+        if self.errors:
+            raise ConfigProblems(sorted(self.errors, key=lambda e: e.line or 0))
+
+
+class _Dropped(Exception):
+    """A value whose problems are already collected: its parent carries on without it."""
+
+
 class _Parser:
-    def __init__(self, lines: LineMap, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, lines: LineMap, env: Mapping[str, str], problems: Problems | None = None
+    ) -> None:
         self.lines = lines
         self.env = env
+        self.problems = problems  # None: the first problem is raised
+        self.reported = 0
+
+    def report(self, problem: ConfigError) -> None:
+        if self.problems is None:
+            raise problem
+        self.problems.add(problem)
+        self.reported += 1
+
+    def alternative(self, tp: Any, value: object, path: Path) -> Any:
+        """Try one member of a union: its first problem, not collected, decides."""
+        problems, self.problems = self.problems, None
+        try:
+            return self.convert(tp, value, path)
+        finally:
+            self.problems = problems
 
     def convert(self, tp: Any, value: object, path: Path) -> Any:
         origin = get_origin(tp)
@@ -202,12 +246,15 @@ class _Parser:
             args = get_args(tp)
             if value is None and type(None) in args:
                 return None
+            present = [a for a in args if a is not type(None)]
+            if len(present) == 1:  # `X | None` given a value: it is an X
+                return self.convert(present[0], value, path)
             errors = []
             for arg in args:
                 if arg is type(None):
                     continue
                 try:
-                    return self.convert(arg, value, path)
+                    return self.alternative(arg, value, path)
                 except ConfigError as exc:
                     # A list given where a list may go: its own error says what is wrong in it.
                     if isinstance(value, list) and get_origin(arg) in (list, tuple):
@@ -242,16 +289,30 @@ class _Parser:
             if not isinstance(value, list):
                 raise self.lines.error(path, f"expected a list, got {_describe(value)}")
             (item_tp, *_) = get_args(tp) or (Any,)
-            items = [self.convert(item_tp, v, (*path, i)) for i, v in enumerate(value)]
+            items = []
+            for i, v in enumerate(value):
+                try:
+                    items.append(self.convert(item_tp, v, (*path, i)))
+                except ConfigError as exc:
+                    self.report(exc)
+                except _Dropped:
+                    pass  # its problems are collected; the other items are still checked
             return tuple(items) if origin is tuple else items
         if origin is dict:
             if not isinstance(value, dict):
                 raise self.lines.error(path, f"expected a mapping, got {_describe(value)}")
             key_tp, val_tp = get_args(tp) or (str, Any)
-            return {
-                self.convert(key_tp, k, (*path, str(k))): self.convert(val_tp, v, (*path, str(k)))
-                for k, v in value.items()
-            }
+            out = {}
+            for k, v in value.items():
+                try:
+                    out[self.convert(key_tp, k, (*path, str(k)))] = self.convert(
+                        val_tp, v, (*path, str(k))
+                    )
+                except ConfigError as exc:
+                    self.report(exc)
+                except _Dropped:
+                    pass
+            return out
         if dataclasses.is_dataclass(tp) and isinstance(tp, type):
             from_scalar = getattr(tp, "from_scalar", None)
             if from_scalar is not None and not isinstance(value, dict):
@@ -299,28 +360,48 @@ class _Parser:
         known = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
         aliases = {name.replace("_", "-"): name for name in known}
         kwargs: dict[str, Any] = {}
+        given = set()
+        dropped = False  # a required key in error: this object cannot be built
+        reported = self.reported
         for raw_key, raw in value.items():
             key = str(raw_key)
             name = key if key in known else aliases.get(key)
             if name is None:
+                # Named, then left out: the keys that are known can still be checked.
                 hint = _suggest(key, list(known))
-                raise self.lines.error((*path, key), f"unknown key {key!r}{hint}")
-            kwargs[name] = self.convert(hints[name], raw, (*path, key))
+                self.report(self.lines.error((*path, key), f"unknown key {key!r}{hint}"))
+                continue
+            given.add(name)
+            try:
+                kwargs[name] = self.convert(hints[name], raw, (*path, key))
+            except ConfigError as exc:
+                self.report(exc)
+                dropped = dropped or _required(known[name])
+            except _Dropped:
+                dropped = dropped or _required(known[name])
         for name, f in known.items():
-            missing = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-            if missing and name not in kwargs:
-                raise self.lines.error(path, f"missing required key {name!r}")
+            if _required(f) and name not in given:
+                self.report(self.lines.error(path, f"missing required key {name!r}"))
+                dropped = True
+        if dropped:
+            raise _Dropped
+        # A key in error stands at its default, so the object (and its place in a list)
+        # stays for the checks that follow; its own cross-checks would misread that default.
         try:
             obj = cls(**kwargs)
         except (TypeError, ValueError) as exc:
             raise self.lines.error(path, str(exc)) from None
         validate = getattr(obj, "validate", None)
-        if validate is not None:
+        if validate is not None and self.reported == reported:
             try:
                 validate()
             except ValueError as exc:
                 raise self.lines.error(path, str(exc)) from None
         return obj
+
+
+def _required(f: dataclasses.Field[Any]) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
 
 def _suggest(word: str, choices: list[str]) -> str:
@@ -343,6 +424,26 @@ def parse(
     """Build `cls` (a dataclass) from YAML data, or raise ConfigError with file:line: field."""
     parser = _Parser(lines or LineMap(), os.environ if env is None else env)
     return parser.dataclass(cls, data, path)
+
+
+def parse_all(
+    cls: type[T],
+    data: object,
+    problems: Problems,
+    *,
+    path: Path = (),
+    lines: LineMap | None = None,
+    env: Mapping[str, str] | None = None,
+) -> T | None:
+    """Like `parse`, but every problem goes to `problems`; None when `cls` cannot be built."""
+    parser = _Parser(lines or LineMap(), os.environ if env is None else env, problems)
+    try:
+        return parser.dataclass(cls, data, path)
+    except ConfigError as exc:
+        problems.add(exc)
+    except _Dropped:
+        pass
+    return None
 
 
 def secrets_of(obj: object) -> list[Secret]:

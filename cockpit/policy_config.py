@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cockpit import options as opt
+from cockpit.errors import ConfigError
 from cockpit.model import ChangeWindow
 from cockpit.options import Duration, LineMap
 
@@ -140,27 +141,41 @@ class IdentityConfig:
     revoked: str | None = None  # a KRL or revoked-keys file
 
 
-def check_policy(policy: PolicyConfig, env_names: set[str], lines: LineMap) -> None:
-    """Every environment and role the policy names exists; ConfigError at the first that does not."""
+def policy_problems(
+    policy: PolicyConfig, env_names: set[str] | None, lines: LineMap
+) -> Iterator[ConfigError]:
+    """Each environment and role the policy names that does not exist (environments are not
+    checked when `env_names` is None: their list is itself in error)."""
+    if env_names is not None:
+        yield from _unknown_environments(policy, env_names, lines)
+    yield from _unknown_roles(policy, lines)
+
+
+def _unknown_environments(
+    policy: PolicyConfig, env_names: set[str], lines: LineMap
+) -> Iterator[ConfigError]:
     for name in policy.environments:
         if name not in env_names:
             hint = opt._suggest(name, sorted(env_names))
-            raise lines.error(
+            yield lines.error(
                 ("policy", "environments", name), f"unknown environment {name!r}{hint}"
             )
     hotfix = policy.lanes.hotfix
     for name in (hotfix.environments or []) if hotfix else []:
         if name not in env_names:
             hint = opt._suggest(name, sorted(env_names))
-            raise lines.error(
+            yield lines.error(
                 ("policy", "lanes", "hotfix", "environments"), f"unknown environment {name!r}{hint}"
             )
     for i, w in enumerate(policy.windows):
         for name in w.environments:
             if name not in env_names:
-                raise lines.error(
+                yield lines.error(
                     ("policy", "windows", i, "environments"), f"unknown environment {name!r}"
                 )
+
+
+def _unknown_roles(policy: PolicyConfig, lines: LineMap) -> Iterator[ConfigError]:
     roles = set(policy.roles)
     perm_sources: list[tuple[opt.Path, Mapping[Any, list[str]]]] = [
         (("policy", "permissions"), policy.permissions)
@@ -172,4 +187,4 @@ def check_policy(policy: PolicyConfig, env_names: set[str], lines: LineMap) -> N
             for role in allowed:
                 if role not in roles and role != "*":
                     hint = opt._suggest(role, sorted(roles))
-                    raise lines.error((*place, action), f"unknown role {role!r}{hint}")
+                    yield lines.error((*place, action), f"unknown role {role!r}{hint}")
