@@ -77,7 +77,9 @@ def test_tied_series_are_counted_by_value_and_continuous_ones_pair_by_pair() -> 
     latencies = ascending(np.array([rng.lognormvariate(5, 0.25) for _ in range(1000)]))
     assert isinstance(pair_counter(counts, counts), GroupedCounter)
     assert isinstance(pair_counter(latencies, latencies), ShiftCounter)
-    assert isinstance(pair_counter(counts, latencies), ShiftCounter)
+    hundreds = ascending(np.array([float(rng.randint(0, 399)) for _ in range(1000)]))
+    assert isinstance(pair_counter(hundreds, hundreds), ShiftCounter)  # 160,000 value pairs
+    assert isinstance(pair_counter(counts, latencies), GroupedCounter)  # 20,000
 
 
 def test_a_negative_zero_keeps_the_pair_by_pair_counter() -> None:
