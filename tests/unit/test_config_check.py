@@ -24,7 +24,9 @@ keys:
 """
 
 # file:line: field: message, after the command's prefix
-PROBLEM_LINE = re.compile(r"^cockpit: config error: (?P<file>\S+):(?P<line>\d+): (?P<field>\S+): .+$")
+PROBLEM_LINE = re.compile(
+    r"^cockpit: config error: (?P<file>\S+):(?P<line>\d+): (?P<field>\S+): .+$"
+)
 
 
 def write(tmp_path: Path, text: str) -> str:
