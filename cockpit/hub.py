@@ -22,14 +22,18 @@ from cockpit.analysis import Analyst
 from cockpit.backoff import Backoff
 from cockpit.clock import Clock
 from cockpit.config import ConnectorSpec
-from cockpit.connector import Connector
+from cockpit.connector import Connector, implemented
 from cockpit.errors import ConnectorError, RateLimited
 from cockpit.model import Environment, Observation
 from cockpit.sanitize import InertMemo, clean
 from cockpit.snapshot import FleetSnapshot, SourceState
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     import httpx
+
+    from cockpit.detail import LogTarget, ServiceDetail
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +141,27 @@ class Hub:
     def connector(self, name: str) -> Connector | None:
         inst = self._instances.get(name)
         return inst.connector if inst else None
+
+    # On-demand detail (cockpit.detail): asked for by a person, never polled -------------
+    async def detail(self, service: str, environment: str) -> ServiceDetail | None:
+        """The cell's pods view: from the source of its deployment first, then any other."""
+        cell = self.snapshot.cell(service, environment)
+        first = cell.deployment.source if cell.deployment is not None else ""
+        for inst in sorted(self._instances.values(), key=lambda i: i.spec.name != first):
+            if implemented(type(inst.connector), "detail"):
+                found = await asyncio.wait_for(
+                    inst.connector.detail(service, environment), inst.spec.timeout
+                )
+                if found is not None:
+                    return found
+        return None
+
+    def logs(self, target: LogTarget, tail: int) -> AsyncIterator[str]:
+        """Follow a pod's log through the connector that named the pod."""
+        inst = self._instances.get(target.source)
+        if inst is None:
+            raise ConnectorError(f"no connector named {target.source!r}")
+        return inst.connector.logs(target, tail)
 
     @property
     def names(self) -> list[str]:

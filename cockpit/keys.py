@@ -91,7 +91,15 @@ INCIDENT_KEYS: tuple[KeySpec, ...] = (
     KeySpec("incident.close", "c", "close_incident", "Close incident", "incident"),
 )
 
-ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + SCREEN_KEYS + ACTION_KEYS + INCIDENT_KEYS
+# Read-only: what runs under a Deployment or Rollout, fetched when asked for.
+DETAIL_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("service.pods", "d", "pods", "Pods and events", "service"),
+    KeySpec("pods.logs", "l", "logs", "Follow pod log", "pods"),
+)
+
+ALL_KEYS: tuple[KeySpec, ...] = (
+    APP_KEYS + SCREEN_KEYS + ACTION_KEYS + INCIDENT_KEYS + DETAIL_KEYS
+)
 BY_ID = {k.id: k for k in ALL_KEYS}
 
 

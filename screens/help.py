@@ -36,6 +36,8 @@ class HelpScreen(ModalScreen[None]):
                     "list": "In a view",
                     "actions": "Actions (audited)",
                     "incident": "Incident view",
+                    "service": "Service view",
+                    "pods": "Pods view (read-only)",
                 }[scope]
                 text.append(f"{title}\n", style="bold underline")
             key = display(self.keymap.get(spec.id, spec.key))

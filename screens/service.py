@@ -9,12 +9,21 @@ from textual.widgets import Static
 
 from cockpit import targets
 from cockpit.clock import ago
+from cockpit.keys import DETAIL_KEYS
 from cockpit.model import ActionKind
 from cockpit.sanitize import clean, first_line
 from cockpit.snapshot import FleetSnapshot
-from screens.base import FleetScreen
+from screens.base import FleetScreen, bindings
 from screens.environments import short_digest
-from screens.widgets import GATE_STYLE, LiveTable, SortText, health_text, status_text, txt
+from screens.widgets import (
+    GATE_STYLE,
+    LiveTable,
+    SortText,
+    health_text,
+    status_text,
+    txt,
+    window_label,
+)
 
 
 class ServiceScreen(FleetScreen):
@@ -23,6 +32,13 @@ class ServiceScreen(FleetScreen):
     TITLE_TEXT = "Service"
     FILTERABLE = False
     ACTIONS_HERE = frozenset(ActionKind)
+    BINDINGS = [*FleetScreen.BINDINGS, *bindings(DETAIL_KEYS, "service")]
+
+    def action_pods(self) -> None:
+        """Open the pods view (revisions, pods, events, logs); the app fetches it."""
+        from screens.pods import OpenPods
+
+        self.post_message(OpenPods(self.service, self.environment))
 
     def build(self, kind: ActionKind) -> targets.Built:
         from screens.overview import cell_action
@@ -90,7 +106,7 @@ class ServiceScreen(FleetScreen):
             head.append_text(txt(dep.source))
             head.append(f", observed {ago(dep.observed_at, now)} ago")
         head.append("\n")
-        head.append_text(self.cockpit.window_text(self.environment))
+        head.append_text(window_label(self.cockpit.window_state(self.environment)))
         self.query_one("#svc-head", Static).update(head)
 
         rows = []
