@@ -7,11 +7,12 @@ reconciles fully. Views never call connectors.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Iterable
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
@@ -22,12 +23,11 @@ from cockpit.keys import ACTION_KEYS, SCREEN_KEYS, KeySpec
 from cockpit.model import ActionKind
 from cockpit.snapshot import FleetSnapshot
 from screens.filter import FilterBar, FilterLine, no_match_text
+from screens.host import CockpitHost, host_of
 from screens.jump import ServiceJump
+from screens.palette import ViewCommands, action_commands
 from screens.table import LiveTable
-from screens.widgets import KeyBar, TopBar
-
-if TYPE_CHECKING:
-    from cockpit.app import CockpitApp
+from screens.widgets import KeyBar, TopBar, header_badges
 
 
 def bindings(specs: tuple[KeySpec, ...], scope: str | None = None) -> list[BindingType]:
@@ -49,7 +49,8 @@ class FleetScreen(Screen[None]):
     FILTERABLE: ClassVar[bool] = True
     ACTIONS_HERE: ClassVar[frozenset[ActionKind]] = frozenset()
     BINDINGS = bindings(SCREEN_KEYS) + bindings(ACTION_KEYS)
-    COMMANDS = {ServiceJump}  # the palette jumps to a service from every view
+    # The palette jumps to a service from every view and offers the view's own commands.
+    COMMANDS = {ServiceJump, ViewCommands}
 
     def __init__(self) -> None:
         super().__init__()
@@ -58,8 +59,8 @@ class FleetScreen(Screen[None]):
         self._tally = [0, 0]  # rows looked at, rows matched: the filter line's "3 of 120"
 
     @property
-    def cockpit(self) -> CockpitApp:
-        return self.app  # type: ignore[return-value]
+    def cockpit(self) -> CockpitHost:
+        return host_of(self.app)
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -123,7 +124,7 @@ class FleetScreen(Screen[None]):
 
     def refresh_header(self, snapshot: FleetSnapshot) -> None:
         self.query_one(TopBar).show(
-            snapshot, self.TITLE_TEXT, self.cockpit.now(), self.cockpit.header_extra()
+            snapshot, self.TITLE_TEXT, self.cockpit.now(), header_badges(self.cockpit)
         )
         banner = self.query_one("#banner", Static)
         text = self.cockpit.banner
@@ -193,6 +194,23 @@ class FleetScreen(Screen[None]):
         if isinstance(built, str):
             return built
         return self.cockpit.why_not(built)
+
+    def disabled_reasons(self) -> dict[str, str]:
+        """Binding id -> why that action key does nothing here (for the help screen)."""
+        reasons = {}
+        for spec in ACTION_KEYS:
+            kind = ACTION_OF[spec.action]
+            if kind in self.ACTIONS_HERE and (why := self.why_disabled(kind)):
+                reasons[spec.id] = why
+        return reasons
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """This view's palette entries: the filter and every action, or why not here."""
+        if self.FILTERABLE:
+            yield SystemCommand(
+                "Filter this view", "Type to narrow the rows (/)", self.action_filter
+            )
+        yield from action_commands(self, self.cockpit.settings.keys, ACTION_OF)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         kind = ACTION_OF.get(action)

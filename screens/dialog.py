@@ -9,7 +9,7 @@ refused); Enter runs it once every requirement holds, else says what is missing;
 cancels. Every Tab stop is a labelled field or a button: the plan scrolls with PgUp/PgDn.
 
 Keys typed while the dialog opens wait for its first field (the app holds them, see
-CockpitApp.hold_keys), and Tab moves focus as it arrives, so fast typing never lands in
+cockpit/app_keys.py), and Tab moves focus as it arrives, so fast typing never lands in
 the wrong field. While it is open the target is watched: if what runs there changed (the
 version moved, the canary ended), the dialog says so and the executor refuses the plan.
 
@@ -21,7 +21,6 @@ dialog, where the operator acted (Esc closes it).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -32,6 +31,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from cockpit.action_flow import Confirmed
 from cockpit.executor import Plan
 from cockpit.gates import stale_evidence
 from cockpit.model import ActionKind
@@ -41,18 +41,9 @@ from cockpit.plan import moved, target_of
 from cockpit.policy import BREAK_GLASS, NEEDS_APPROVAL, REFUSED
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
+from screens.host import host_of
 from screens.nocolor import TickBox
 from screens.widgets import GATE_STYLE, txt
-
-
-@dataclass(frozen=True)
-class Confirmed:
-    reason: str
-    ticket: str
-    break_glass: bool
-    confirmation: str | None
-    hotfix: bool = False  # the operator ticked the hotfix lane: run the dialog's hotfix plan
-    duration: str = ""  # a silence's duration, as typed ("2h")
 
 
 def duration_problems(text: str) -> list[str]:
@@ -62,18 +53,6 @@ def duration_problems(text: str) -> list[str]:
     except ValueError:
         return [f"duration {clean(text, limit=20)!r} is not like 30m, 1h, 2h or 4h"]
     return [] if seconds >= 60 else ["a silence lasts at least 1m"]
-
-
-def with_duration(plan: Plan, duration: str) -> Plan:
-    """The plan with the duration chosen in the dialog: the silence's param and its evidence."""
-    if not duration:
-        return plan
-    params = (*((k, v) for k, v in plan.action.params if k != "duration"), ("duration", duration))
-    return replace(
-        plan,
-        action=replace(plan.action, params=params),
-        evidence_extra={**plan.evidence_extra, "silence": {"duration": duration}},
-    )
 
 
 def plan_text(plan: Plan) -> Text:
@@ -171,7 +150,7 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
         refused = d.outcome == REFUSED and (self.hotfix is None or self.hotfix.decision.refused)
         with Vertical(id="dialog"):
             yield Label(Text(self.plan.action.kind.value.upper(), style="bold"), id="dialog-title")
-            if stale := stale_evidence(self.app.snapshot, self.plan.action):  # type: ignore[attr-defined]
+            if stale := stale_evidence(host_of(self.app).snapshot, self.plan.action):
                 banner = txt("STALE DATA: " + "; ".join(stale), "bold yellow", limit=300)
                 yield Static(banner, id="dialog-stale")
             moved_banner = Static(id="dialog-moved")
@@ -229,11 +208,9 @@ class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
             self.set_focus(first.first(Input) if first else self.query_one("#cancel", Button))
             self._validate()
             self._fit()
-            self.follow(self.app.snapshot)  # type: ignore[attr-defined]
+            self.follow(host_of(self.app).snapshot)
         finally:  # never leave the keyboard held
-            release = getattr(self.app, "release_keys", None)
-            if release is not None:
-                await release()
+            await host_of(self.app).release_keys()
 
     def follow(self, snapshot: FleetSnapshot) -> None:
         """A new snapshot: say so when the target changed since this opened.

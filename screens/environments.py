@@ -15,7 +15,7 @@ from cockpit.model import ActionKind, Deployment
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
-from screens.widgets import LiveTable, SortText, health_text, status_text, txt
+from screens.widgets import LiveTable, SortText, health_text, status_text, txt, window_label
 
 COLUMNS = [
     ("service", "Service", 20),
@@ -110,7 +110,7 @@ class EnvironmentsScreen(FleetScreen):
         environment = snapshot.environment(env)
         if environment is not None and environment.production:
             text.append("PRODUCTION ", style="bold red")
-        text.append_text(self.cockpit.window_text(env))
+        text.append_text(window_label(self.cockpit.window_state(env)))
         for item in info:
             for rule in item.protection:
                 text.append("  · ")

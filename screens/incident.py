@@ -9,15 +9,14 @@ the audit record as evidence; `o` and `c` open and close an incident.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
 from textual import events, on
-from textual.app import ComposeResult
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.app import ComposeResult, SystemCommand
 from textual.widgets import Static
 from textual.worker import Worker
 
@@ -100,46 +99,11 @@ class Loaded:
     incidents: tuple[Incident, ...] = ()
 
 
-class IncidentCommands(Provider):
-    """The palette's entries for opening and closing an incident (the view's own keys)."""
-
-    def _entries(self) -> list[tuple[str, str, Any]]:
-        screen = self.screen
-        if not isinstance(screen, IncidentScreen):
-            return []
-        keys = screen.cockpit.settings.keys
-        out = []
-        for spec in INCIDENT_KEYS:
-            why = screen.why_not_incident(spec.action)
-            key = display(keys.get(spec.id, spec.key))
-            help_text = f"{why} (key {key})" if why else f"Recorded in the audit log (key {key})"
-            out.append(
-                (
-                    f"Incident: {spec.description}",
-                    help_text,
-                    getattr(screen, f"action_{spec.action}"),
-                )
-            )
-        return out
-
-    async def discover(self) -> Hits:
-        for title, help_text, run in self._entries():
-            yield DiscoveryHit(title, run, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, help_text, run in self._entries():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), run, help=help_text)
-
-
 class IncidentScreen(FleetScreen):
     VIEW = "incident"
     TITLE_TEXT = "Incident"
     ACTIONS_HERE = frozenset({ActionKind.ROLLBACK, ActionKind.SILENCE})
     BINDINGS = bindings(INCIDENT_KEYS)
-    COMMANDS: ClassVar[set[Any]] = {IncidentCommands}
     DEFAULT_CSS = """
     IncidentScreen #incident-state, IncidentScreen #incident-for { height: 1; padding: 0 1; }
     IncidentScreen #incident-alerts { max-height: 40%; }
@@ -428,6 +392,16 @@ class IncidentScreen(FleetScreen):
         self.cockpit.request_action(self.build(ActionKind.SILENCE), evidence=evidence)
 
     # Incidents: recorded in the audit log, off the UI thread -----------------------------------
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        yield from super().palette_commands()
+        keys = self.cockpit.settings.keys
+        for spec in INCIDENT_KEYS:
+            why = self.why_not_incident(spec.action)
+            key = display(keys.get(spec.id, spec.key))
+            help_text = f"{why} (key {key})" if why else f"Recorded in the audit log (key {key})"
+            run = getattr(self, f"action_{spec.action}")
+            yield SystemCommand(f"Incident: {spec.description}", help_text, run)
+
     def why_not_incident(self, action: str) -> str | None:
         if action == "close_incident" and not self.loaded.incidents:
             return "no incident is open"

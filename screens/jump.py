@@ -7,16 +7,13 @@ Service and environment names come from connectors: the hit is drawn from plain 
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.command import Hit, Hits, Provider
 
 from cockpit.sanitize import clean
+from screens.host import host_of
 from screens.nocolor import prod_style
-
-if TYPE_CHECKING:
-    from cockpit.app import CockpitApp
 
 HELP = "Open the service detail: versions, canary, drift, alerts and history"
 
@@ -25,8 +22,8 @@ class ServiceJump(Provider):
     """One hit per (service, environment) cell that holds a deployment or a canary."""
 
     async def search(self, query: str) -> Hits:
-        app: CockpitApp = self.app  # type: ignore[assignment]
-        snapshot = app.snapshot
+        app = self.app
+        snapshot = host_of(app).snapshot
         matcher = self.matcher(query)
         for service in snapshot.services:
             name = clean(service, limit=40)
@@ -46,7 +43,7 @@ class ServiceJump(Provider):
                 yield Hit(
                     score,
                     shown,
-                    partial(app.open_cell, service, env.name, prefer_canary=False),
+                    partial(host_of(app).open_cell, service, env.name, prefer_canary=False),
                     text=title,
                     help=HELP,
                 )

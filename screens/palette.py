@@ -1,23 +1,55 @@
-"""The command palette's entries for a view: every action it offers, or why not here."""
+"""The command palette's entries for a view: every action it offers, or why not here.
+
+Each view answers `palette_commands()`; `ViewCommands` (in every view's `COMMANDS`) lists
+them, so the app never reaches into a screen to build the palette.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from cockpit.keys import ACTION_KEYS, display
+from cockpit.model import ActionKind
 from cockpit.sanitize import literal_markup
-from screens.base import ACTION_OF, FleetScreen
+
+if TYPE_CHECKING:
+    from screens.base import FleetScreen
 
 
-def action_commands(screen: FleetScreen, keys: Mapping[str, str]) -> Iterable[SystemCommand]:
+class ViewCommands(Provider):
+    """The palette's entries of the view it was opened over (titles are markup)."""
+
+    def _commands(self) -> list[SystemCommand]:
+        screen = self.screen
+        answer = getattr(screen, "palette_commands", None)  # a modal has none of its own
+        return sorted(answer(), key=lambda c: c.title) if answer is not None else []
+
+    async def discover(self) -> Hits:
+        for command in self._commands():
+            yield DiscoveryHit(command.title, command.callback, help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in self._commands():
+            if (score := matcher.match(command.title)) > 0:
+                yield Hit(
+                    score, matcher.highlight(command.title), command.callback, help=command.help
+                )
+
+
+def action_commands(
+    screen: FleetScreen, keys: Mapping[str, str], action_of: Mapping[str, ActionKind]
+) -> Iterable[SystemCommand]:
     """Every action this view offers on its selection, or why it does nothing here.
 
     Titles and help are Textual markup: text from connectors goes through `literal_markup`
     (a service named `svc[/]` would otherwise take the palette down)."""
     for spec in ACTION_KEYS:
-        kind = ACTION_OF[spec.action]
+        kind = action_of[spec.action]
         if kind not in screen.ACTIONS_HERE:
             continue
         key = display(keys.get(spec.id, spec.key))

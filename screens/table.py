@@ -9,6 +9,7 @@ stays put while rows scroll, and the cursor follows its row key across refreshes
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
@@ -84,19 +85,24 @@ class LiveTable(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", show=False),
     ]
 
+    @dataclass
     class Highlighted(Message):
-        def __init__(self, table: LiveTable, key: str | None, column: str | None) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
-            self.column = column
+        """The cursor moved to another row or column."""
+
+        table: LiveTable
+        """The table whose cursor moved (also `control`, for `@on(..., "#id")`)."""
+        key: str | None
+        """The row key under the cursor; None when the table is empty."""
+        column: str | None
+        """The column key under the cursor (cell tables); None in a row table."""
 
         @property
         def control(self) -> LiveTable:
             return self.table
 
+    @dataclass
     class Selected(Highlighted):
-        pass
+        """Enter on a row: the view drills down into it."""
 
     def __init__(
         self,
@@ -238,6 +244,10 @@ class LiveTable(ScrollView, can_focus=True):
     def row(self, key: str) -> tuple[Text, ...]:
         """The cells shown for `key`, as given (tests and callers read them, not the strips)."""
         return self._cells[key]
+
+    def cell_texts(self, key: str) -> list[str]:
+        """The plain text of each cell of `key`, whole (`row_plain` gives it as drawn)."""
+        return [cell.plain for cell in self._cells[key]]
 
     def get_row_index(self, key: str) -> int:
         return self._index[key]

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from cockpit.autopilot import Proposal
-from cockpit.keys import BY_ID
+from cockpit.keys import BY_ID, display
 from cockpit.model import CanaryPhase, GateStatus, Health, Status
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot, SourceState
@@ -25,6 +25,7 @@ from screens.table import LiveTable, SortText
 
 if TYPE_CHECKING:
     from cockpit.windows import WindowState
+    from screens.host import CockpitHost
 
 __all__ = ["LiveTable", "SortText", "TopBar", "health_text", "sparkline", "status_text", "txt"]
 
@@ -291,17 +292,21 @@ def failing_banner(failing: Sequence[Proposal]) -> Text | None:
     return text
 
 
-def header_badges(
-    *,
-    sources_key: str | None,
-    read_only: bool,
-    demo: bool,
-    windows: Sequence[tuple[str, WindowState]],
-) -> Badges:
+def header_badges(host: CockpitHost) -> Badges:
     """The top bar's right side: where to read a failing source's error, READ-ONLY, the
     demo fleet, and each production environment's change window when one applies."""
+    snapshot, now, settings = host.snapshot, host.now(), host.settings
+    failing = any(s.ok is False or s.stale(now) for s in snapshot.sources.values())
+    sources_key = display(settings.keys.get("sources", BY_ID["sources"].key)) if failing else None
+    windows: list[tuple[str, WindowState]] = []
+    if settings.policy.windows or snapshot.windows:  # policy (and its import) only then
+        windows = [
+            (env.name, host.window_state(env.name))
+            for env in snapshot.environments
+            if env.production
+        ]
     keep, short = Text(), Text()
-    if read_only:
+    if host.read_only:
         keep.append(" READ-ONLY ", style="reverse bold")
         short.append(" READ-ONLY ", style="reverse bold")
     for name, state in windows:
@@ -315,7 +320,7 @@ def header_badges(
         keep=keep,
         short=short,
         hint=Text(f"{sources_key}: why", style="dim") if sources_key else Text(),
-        note=Text(" demo fleet ", style="reverse") if demo else Text(),
+        note=Text(" demo fleet ", style="reverse") if settings.demo else Text(),
     )
 
 

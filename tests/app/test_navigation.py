@@ -109,11 +109,19 @@ async def test_q_quits() -> None:
     assert not app.is_running
 
 
+def palette_entries(app: CockpitApp) -> dict[str, str]:
+    """Title -> help of what the palette lists over the view: the app's and the view's own."""
+    screen = app.screen
+    assert isinstance(screen, FleetScreen)
+    commands = (*app.get_system_commands(app.screen), *screen.palette_commands())
+    return {c.title: c.help for c in commands}
+
+
 async def test_the_palette_offers_the_views_actions_and_says_why_not() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("4")
-        titles = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        titles = palette_entries(app)
         assert "Action: Promote checkout in prod" in titles
         assert "Action: Abort canary checkout in prod" in titles
         assert titles["Action: Resume (not here)"].startswith(
@@ -121,6 +129,6 @@ async def test_the_palette_offers_the_views_actions_and_says_why_not() -> None:
         )
         assert "View: Audit" in titles and "Filter this view" in titles
         await pilot.press("5")
-        titles = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        titles = palette_entries(app)
         assert "Action: Sync inventory in staging" in titles
         assert not any("Promote" in t for t in titles)
