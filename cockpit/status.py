@@ -1,15 +1,12 @@
-"""`cockpit status`: the fleet polled once, as a table or JSON, for scripts and CI."""
+"""The fleet polled once, as a table or JSON: what `cockpit status` and the timeline print."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
-import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from cockpit.clock import Clock, SystemClock, ago
+from cockpit.clock import Clock, ago
 from cockpit.model import Canary, Deployment
 from cockpit.sanitize import clean, inert_json
 from cockpit.snapshot import FleetSnapshot, SourceState
@@ -278,20 +275,3 @@ async def fleet_snapshot(settings: Settings, clock: Clock) -> FleetSnapshot:
     finally:
         await hub.stop()
 
-
-def run_status(args: argparse.Namespace) -> int:
-    from cockpit.cli import EXIT_FAILED, EXIT_OK, load_settings
-
-    settings = load_settings(args)
-    clock = SystemClock()
-    snap = asyncio.run(fleet_snapshot(settings, clock))
-    now = clock.now()
-    if args.json:
-        write_json(snapshot_json(snap, now, settings.file), sys.stdout)
-    else:
-        print(snapshot_table(snap, now))
-    failed = [s for s in snap.sources.values() if not s.ok]
-    for s in failed:
-        # The error itself is in the output above; stderr only says which failed.
-        print(f"cockpit: connector {clean(s.name)} failed", file=sys.stderr)
-    return EXIT_FAILED if failed or settings.problems else EXIT_OK

@@ -9,13 +9,12 @@ into a log verify found not intact; when the log cannot take it the command warn
 from __future__ import annotations
 
 import argparse
-import re
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from cockpit.audit.events import EventType
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from cockpit.cli.common import log_options, when
+from cockpit.cli.exits import Exit
 
 EPILOG = """\
 examples:
@@ -29,36 +28,9 @@ examples:
 """
 
 
-def _when(text: str) -> datetime | str:
-    """Parsed later against the clock: a relative age like 7d/24h/30m, a date, or a time."""
-    match = re.fullmatch(r"(\d+)([smhd])", text)
-    if match:
-        return text
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: use a date (2026-11-01), a time (2026-11-01T08:00Z) or an age (7d, 24h)"
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def resolve_when(value: datetime | str | None, now: datetime) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[value[-1]]
-    return now - timedelta(seconds=int(value[:-1]) * unit)
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    # SUPPRESS keeps `cockpit -c FILE audit ...` working: the root's value is not overwritten.
-    p.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file")
-    p.add_argument("--db", metavar="PATH", help="audit database (default: config audit.path)")
-
-
 def _period(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--since", type=_when, metavar="WHEN", help="from (inclusive): date, time or 7d")
-    p.add_argument("--until", type=_when, metavar="WHEN", help="to (exclusive): date, time or age")
+    p.add_argument("--since", type=when, metavar="WHEN", help="from (inclusive): date, time or 7d")
+    p.add_argument("--until", type=when, metavar="WHEN", help="to (exclusive): date, time or age")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -70,26 +42,27 @@ def add_parser(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    audit.set_defaults(run=run)
     sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
 
     verify = sub.add_parser(
         "verify", help="check the hash chain (exit 1 naming the first bad record)"
     )
-    _common(verify)
+    log_options(verify)
     verify.add_argument("--checkpoint", metavar="FILE", help="also detect truncation and rewrites")
     verify.add_argument("--deep", action="store_true", help="also check every record's schema")
     verify.add_argument("--allowed-signers", metavar="FILE", help="check the checkpoint signature")
     verify.add_argument("--principal", help="who must have signed the checkpoint")
 
     checkpoint = sub.add_parser("checkpoint", help="print the log's size and head hash")
-    _common(checkpoint)
+    log_options(checkpoint)
     checkpoint.add_argument("-o", "--output", metavar="FILE", help="write it here (fsynced)")
     signing = checkpoint.add_mutually_exclusive_group()
     signing.add_argument("--sign-key", metavar="KEY", help="SSH key (or .pub with agent) to sign")
     signing.add_argument("--sign-agent", action="store_true", help="sign with ssh-agent's key")
 
     show = sub.add_parser("show", help="list records, or one record in full")
-    _common(show)
+    log_options(show)
     show.add_argument("seq", nargs="?", type=int, help="show this record in full")
     _period(show)
     show.add_argument(
@@ -106,19 +79,19 @@ def add_parser(subparsers: Any) -> None:
     show.add_argument("--json", action="store_true", help="JSON lines")
 
     tail = sub.add_parser("tail", help="the newest records; --follow prints new ones as they come")
-    _common(tail)
+    log_options(tail)
     tail.add_argument("-n", type=int, default=20, dest="limit", help="how many (default 20)")
     tail.add_argument("-f", "--follow", action="store_true")
     tail.add_argument("--json", action="store_true", help="JSON lines")
 
     export = sub.add_parser("export", help="export records as JSONL or CSV")
-    _common(export)
+    log_options(export)
     export.add_argument("--format", choices=("jsonl", "csv"), required=True)
     _period(export)
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
 
     report = sub.add_parser("report", help="production changes with approvers, gates, break-glass")
-    _common(report)
+    log_options(report)
     report.add_argument(
         "--format",
         choices=("text", "csv", "json", "html"),
@@ -141,7 +114,7 @@ def add_parser(subparsers: Any) -> None:
         "as `audit report` lists it) to its follow-up ticket. Exit 2 when SEQ is not a hotfix "
         "that ran, or already has a follow-up.",
     )
-    _common(follow)
+    log_options(follow)
     follow.add_argument("seq", type=int, metavar="SEQ", help="the hotfix's record number")
     follow.add_argument("--ticket", required=True, help="the follow-up ticket, e.g. CHG-1301")
     follow.add_argument("--reason", default="", help="why, e.g. what the follow-up changes")
@@ -151,21 +124,31 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
 
-    from cockpit.audit import commands
+    from cockpit.audit import commands, follow_up, readers
     from cockpit.audit.records import AuditError, DamagedLog
+    from cockpit.clock import SystemClock
     from cockpit.sanitize import clean
 
+    actions: dict[str, Callable[[commands.Context], int]] = {
+        "verify": commands.verify,
+        "checkpoint": commands.checkpoint,
+        "show": readers.show,
+        "tail": readers.tail,
+        "export": readers.export_cmd,
+        "report": readers.report_cmd,
+        "follow-up": follow_up.follow_up,
+    }
     try:
-        return commands.dispatch(args)
+        return actions[args.audit_command](commands.Context(args, SystemClock()))
     except DamagedLog as exc:  # the file or a record in it is damaged: a failed check
         print(f"cockpit audit: {clean(str(exc))}", file=sys.stderr)
-        return EXIT_FAILED
+        return Exit.FAILED
     except AuditError as exc:
         print(f"cockpit audit: {clean(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):  # `| head`: the reader has gone, so be quiet
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return EXIT_FAILED
+            return Exit.FAILED
         print(f"cockpit audit: {clean(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE

@@ -11,12 +11,12 @@ from typing import Any
 
 from cockpit import __version__
 from cockpit.audit.checkpoint import Checkpoint
-from cockpit.audit.cli import EXIT_FAILED, EXIT_OK
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError, DamagedLog, VerifyResult
 from cockpit.audit.sqlite import SqliteStore
 from cockpit.audit.store import default_path
-from cockpit.clock import Clock, SystemClock
+from cockpit.cli.exits import Exit
+from cockpit.clock import Clock
 from cockpit.identity import current_actor
 from cockpit.sanitize import clean
 
@@ -70,22 +70,6 @@ def _settings(explicit: str | None) -> Any:
     return config.load(str(found), resolve_secrets=False) if found else None
 
 
-def dispatch(args: argparse.Namespace) -> int:
-    ctx = Context(args, SystemClock())
-    from cockpit.audit import follow_up, readers
-
-    commands: dict[str, Callable[[Context], int]] = {
-        "verify": verify,
-        "checkpoint": checkpoint,
-        "show": readers.show,
-        "tail": readers.tail,
-        "export": readers.export_cmd,
-        "report": readers.report_cmd,
-        "follow-up": follow_up.follow_up,
-    }
-    return commands[args.audit_command](ctx)
-
-
 def _progress(done: int, total: int) -> None:
     sys.stderr.write(f"\rverifying: {done:,}/{total:,} records")
     if done >= total:
@@ -107,7 +91,7 @@ def verify(ctx: Context) -> int:
         if isinstance(exc, DamagedLog) or (anchor is not None and anchor.size > 0):
             where = "" if isinstance(exc, DamagedLog) else "record 1: missing: "
             print(clean(f"audit log NOT intact: {where}{exc}"))
-            return EXIT_FAILED
+            return Exit.FAILED
         raise
     with store:
         progress = _progress if sys.stderr.isatty() else None
@@ -116,7 +100,7 @@ def verify(ctx: Context) -> int:
         result = _check_signature(anchor, args, result)
     print(clean(result.describe()))
     if not result.ok:
-        return EXIT_FAILED  # recording the check would append to a log that is not intact
+        return Exit.FAILED  # recording the check would append to a log that is not intact
     if anchor is not None:
         print(clean(f"checkpoint {anchor.origin} at {anchor.size} records: consistent"))
         if anchor.signature and not args.allowed_signers:
@@ -129,7 +113,7 @@ def verify(ctx: Context) -> int:
         deep=bool(args.deep),
         checkpoint_size=anchor.size if anchor else -1,
     )
-    return EXIT_OK
+    return Exit.OK
 
 
 def _check_signature(
@@ -153,7 +137,7 @@ def checkpoint(ctx: Context) -> int:
     if not result.ok:
         print(clean(f"no checkpoint written (it would anchor a damaged log): {result.describe()}"),
               file=sys.stderr)  # fmt: skip
-        return EXIT_FAILED
+        return Exit.FAILED
     cp = Checkpoint(store.origin, result.count, result.head_hash, ctx.clock.now())
     if args.sign_key or args.sign_agent:
         cp = cp.sign(args.sign_key)
@@ -170,7 +154,7 @@ def checkpoint(ctx: Context) -> int:
         signed=bool(cp.signature),
         output=args.output or "(stdout)",
     )
-    return EXIT_OK
+    return Exit.OK
 
 
 def _write_durably(path: Path, text: str) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from cockpit import __version__
-from cockpit.audit.cli import EXIT_OK
 from cockpit.audit.commands import Context
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError
 from cockpit.audit.sqlite import SqliteStore
+from cockpit.cli.exits import Exit
 from cockpit.identity import current_actor
 from cockpit.sanitize import clean
 
@@ -62,4 +62,4 @@ def follow_up(ctx: Context) -> int:
             f"record {written.seq}: follow-up {ticket} for hotfix record {attempt[-1].seq}{where}"
         )
     )
-    return EXIT_OK
+    return Exit.OK

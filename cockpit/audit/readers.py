@@ -13,10 +13,11 @@ from typing import IO
 
 from cockpit.audit import export, report, report_output
 from cockpit.audit.canonical import utc_text
-from cockpit.audit.cli import EXIT_FAILED, EXIT_OK, resolve_when
 from cockpit.audit.commands import Context
 from cockpit.audit.events import EventType
 from cockpit.audit.records import AuditRecord
+from cockpit.cli.common import resolve_when
+from cockpit.cli.exits import Exit
 from cockpit.sanitize import clean
 
 FOLLOW_INTERVAL = 1.0
@@ -55,10 +56,10 @@ def show(ctx: Context) -> int:
             found = [r for r in store.records(after_seq=args.seq - 1, limit=1) if r.seq == args.seq]
             if not found:
                 print(f"cockpit audit: no record {args.seq}", file=sys.stderr)
-                return EXIT_FAILED
+                return Exit.FAILED
             print(found[0].to_json() if args.json else detail(found[0]))
             ctx.record(EventType.AUDIT_READ, "success", seq=args.seq, records=1)
-            return EXIT_OK
+            return Exit.OK
         filters = {
             "since": resolve_when(args.since, now),
             "until": resolve_when(args.until, now),
@@ -68,7 +69,7 @@ def show(ctx: Context) -> int:
         }
         n = _emit(store.records(**filters, limit=args.limit), args.json)
         ctx.record(EventType.AUDIT_READ, "success", records=n, filters=filters)
-    return EXIT_OK
+    return Exit.OK
 
 
 def tail(ctx: Context) -> int:
@@ -86,7 +87,7 @@ def tail(ctx: Context) -> int:
                 time.sleep(FOLLOW_INTERVAL)
         except KeyboardInterrupt:
             pass
-    return EXIT_OK
+    return Exit.OK
 
 
 @contextmanager
@@ -118,7 +119,7 @@ def export_cmd(ctx: Context) -> int:
             sha256=writer.digest(),
             output=args.output or "(stdout)",
         )
-    return EXIT_OK
+    return Exit.OK
 
 
 def report_cmd(ctx: Context) -> int:
@@ -145,7 +146,7 @@ def report_cmd(ctx: Context) -> int:
             out.flush()
     if not verified.ok:  # not recorded: nothing is appended to a log that is not intact
         print(clean(f"warning (report not recorded): {verified.describe()}"), file=sys.stderr)
-        return EXIT_OK
+        return Exit.OK
     ctx.record(
         EventType.AUDIT_EXPORTED,
         "success",
@@ -158,4 +159,4 @@ def report_cmd(ctx: Context) -> int:
         sha256=writer.digest(),
         output=args.output or "(stdout)",
     )
-    return EXIT_OK
+    return Exit.OK

@@ -12,12 +12,12 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
-from cockpit.model import ActionKind
+from cockpit.cli.common import shared_options
+from cockpit.cli.exits import Exit
 
 if TYPE_CHECKING:
+    from cockpit.config import Settings
     from cockpit.policy import Decision
-
-EXIT_REFUSED, EXIT_PENDING = 3, 4
 
 CELL_ACTIONS = {
     "promote": "promote a canary one step (or --full), or the previous environment's version",
@@ -38,12 +38,14 @@ ID_ACTIONS = {
 }
 
 
-def add_parsers(sub: Any, common: Any) -> None:
+def add_parser(sub: Any) -> None:
+    """One command per action, in the order help lists them."""
     for name, text in {**CELL_ACTIONS, **ID_ACTIONS}.items():
         p = sub.add_parser(
             name, help=text, description=text.capitalize() + ". Audited; needs --yes."
         )
-        common(p)
+        shared_options(p)
+        p.set_defaults(run=run)
         if name in CELL_ACTIONS:
             p.add_argument("service")
             p.add_argument("environment")
@@ -99,7 +101,7 @@ def final_decision(decision: Decision, why: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cockpit.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_settings
+    from cockpit.cli.common import load_settings
     from cockpit.sanitize import clean
 
     settings = load_settings(args)
@@ -108,12 +110,13 @@ def run(args: argparse.Namespace) -> int:
         "acts on: "
         + (f"config {clean(settings.file)}" if settings.file else "the built-in demo fleet")
     )
-    return asyncio.run(_run(args, settings, EXIT_OK, EXIT_FAILED, EXIT_USAGE))
+    return asyncio.run(_run(args, settings))
 
 
-async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, usage: int) -> int:
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from cockpit import __version__, lanes, targets
     from cockpit.identity import current_actor
+    from cockpit.model import ActionKind
     from cockpit.outcome import PENDING, SUCCEEDED
     from cockpit.policy import REFUSED
     from cockpit.sanitize import clean
@@ -160,7 +163,7 @@ async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, us
             )
         if isinstance(built, str):
             print(f"cockpit: {clean(built)}", file=sys.stderr)
-            return usage
+            return Exit.USAGE
         plan = executor.plan(built)
         # The decision printed is the one --yes would meet: policy, the connector's own
         # checks, the reason rule and the typed confirmation, never "allowed" then refused.
@@ -181,7 +184,7 @@ async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, us
             )
         if not args.yes:
             print("nothing done: add --yes to execute", file=sys.stderr)
-            return EXIT_REFUSED if why else ok
+            return Exit.REFUSED if why else Exit.OK
         # Refused or not, the attempt goes to the executor, which audits the refusal too.
         outcome = await executor.submit(
             plan,
@@ -197,11 +200,11 @@ async def _run(args: argparse.Namespace, settings: Any, ok: int, failed: int, us
             file=stream,
         )
         return {
-            SUCCEEDED: ok,
-            REFUSED: EXIT_REFUSED,
-            PENDING: EXIT_PENDING,
-            "approved": EXIT_PENDING,
-        }.get(outcome.status, failed)
+            SUCCEEDED: Exit.OK,
+            REFUSED: Exit.REFUSED,
+            PENDING: Exit.PENDING,
+            "approved": Exit.PENDING,
+        }.get(outcome.status, Exit.FAILED)
     finally:
         await hub.stop()
         journal.close()

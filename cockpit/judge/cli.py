@@ -11,10 +11,13 @@ import math
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from cockpit.cli.exits import Exit
+
 if TYPE_CHECKING:
     from cockpit.judge.result import JudgeResult
 
-EXIT_PASS, EXIT_NOT_PASS, EXIT_INVALID = 0, 1, 2
+# The judge's outcomes under the exit codes every command shares.
+EXIT_PASS, EXIT_NOT_PASS, EXIT_INVALID = Exit.OK, Exit.FAILED, Exit.USAGE
 
 EPILOG = """\
 input document (JSON):

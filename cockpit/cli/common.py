@@ -1,0 +1,105 @@
+"""What the commands share: the fleet options, settings loading, log options and times."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cockpit.config import Settings
+
+# The options every fleet command shares. They are defined once, on the root parser and on
+# each subcommand, with SUPPRESS as the subcommand default: argparse copies a subcommand's
+# namespace over the root's, so a real default there would overwrite `cockpit -c FILE rollback`.
+SHARED_DEFAULTS = {"config": None, "seed": 7, "demo_scale": None, "read_only": False}
+
+
+def shared_options(p: argparse.ArgumentParser) -> None:
+    """Add -c, --seed, --demo-scale and --read-only to `p`, given before or after a command."""
+    p.add_argument(
+        "-c",
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="config file (default: $COCKPIT_CONFIG, then the user config dir)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=argparse.SUPPRESS, help="demo fleet seed (default 7)"
+    )
+    p.add_argument(
+        "--demo-scale",
+        type=int,
+        metavar="N",
+        default=argparse.SUPPRESS,
+        help="grow the demo fleet to N services",
+    )
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="disable every mutating key and action (say why)",
+    )
+
+
+def log_options(p: argparse.ArgumentParser) -> None:
+    """-c and --db, for commands that read or write the audit log and never poll the fleet."""
+    # SUPPRESS keeps `cockpit -c FILE audit ...` working: the root's value is not overwritten.
+    p.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file")
+    p.add_argument("--db", metavar="PATH", help="audit database (default: config audit.path)")
+
+
+def when(text: str) -> datetime | str:
+    """An option's time, parsed later against the clock: a relative age like 7d/24h/30m, a
+    date, or a time."""
+    if re.fullmatch(r"(\d+)([smhd])", text):
+        return text
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: use a date (2026-11-01), a time (2026-11-01T08:00Z) or an age (7d, 24h)"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def resolve_when(value: datetime | str | None, now: datetime) -> datetime | None:
+    """`when`'s result as a time: an age counts back from `now`."""
+    if value is None or isinstance(value, datetime):
+        return value
+    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[value[-1]]
+    return now - timedelta(seconds=int(value[:-1]) * unit)
+
+
+def load_settings(args: argparse.Namespace, resolve_secrets: bool = True) -> Settings:
+    """The settings the shared options name; skipped connectors are warned about on stderr."""
+    from cockpit import config
+
+    if args.demo_scale is not None and args.demo_scale < 1:
+        from cockpit.errors import ConfigError
+
+        raise ConfigError("--demo-scale must be at least 1", file="(command line)")
+    settings = config.load(
+        args.config, seed=args.seed, scale=args.demo_scale, resolve_secrets=resolve_secrets
+    )
+    for problem in settings.problems:
+        print(f"cockpit: warning: {problem} (skipped)", file=sys.stderr)
+    return settings
+
+
+def one_shot_logging() -> None:
+    """A command reports every failure itself, once; the hub's log lines ("retry in 5s")
+    are for the long-running cockpit, so only errors reach stderr, on one line each."""
+    import logging
+
+    from cockpit.sanitize import clean
+
+    class OneLine(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return "cockpit: " + clean(record.getMessage())
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(OneLine())
+    logging.basicConfig(level=logging.ERROR, handlers=[handler])
