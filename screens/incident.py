@@ -9,9 +9,8 @@ the audit record as evidence; `o` and `c` open and close an incident.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -24,79 +23,26 @@ from cockpit import targets
 from cockpit.clock import ago
 from cockpit.incident.changes import Change, collect
 from cockpit.incident.correlate import WINDOW, Suspect, suspects
-from cockpit.incident.incidents import CLOSE, OPEN, Incident, open_incidents
 from cockpit.keys import INCIDENT_KEYS, display
-from cockpit.model import ActionKind, Alert, Severity
+from cockpit.model import ActionKind, Alert
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen, bindings
+from screens.incident_data import (
+    LOOKBACK,
+    SEVERITY,
+    SHOWN,
+    Loaded,
+    alert_evidence,
+    alert_key,
+    change_row,
+    incidents_text,
+    ranked,
+    read_changes,
+    suspect_evidence,
+    suspect_text,
+)
 from screens.widgets import LiveTable, txt
-
-SHOWN = 200  # changes listed for one alert: its best suspects (ranking all costs the same)
-LOOKBACK = timedelta(hours=24)  # audit records read: the recorder keeps as long
-SEVERITY = {
-    Severity.CRITICAL: (0, "crit", "bold red"),
-    Severity.WARNING: (1, "warn", "yellow"),
-    Severity.INFO: (2, "info", "dim"),
-}
-# The audit records that hold changes (collect reads them) or incidents.
-CHANGE_EVENTS = ("action.succeeded", "approval.granted", "approval.rejected", "app.start")
-
-
-def alert_key(alert: Alert) -> str:
-    return (
-        f"{alert.source}:{alert.fingerprint or f'{alert.name}|{alert.service}|{alert.environment}'}"
-    )
-
-
-def ranked(alerts: Sequence[Alert]) -> list[Alert]:
-    """Firing alerts, most severe first, then newest first (stable for equal ones)."""
-    firing = [a for a in alerts if a.firing]
-    firing.sort(key=lambda a: (a.name, a.service, a.environment, alert_key(a)))
-    firing.sort(key=lambda a: a.started_at, reverse=True)
-    firing.sort(key=lambda a: SEVERITY.get(a.severity, (3, "", ""))[0])
-    return firing
-
-
-def alert_evidence(alert: Alert) -> dict[str, str]:
-    """The alert as the audit record keeps it: what prompted the action."""
-    return {
-        "name": clean(alert.name, limit=200),
-        "fingerprint": clean(alert.fingerprint, limit=100),
-        "severity": alert.severity.value,
-        "started_at": alert.started_at.isoformat(),
-        "service": clean(alert.service, limit=200),
-        "environment": clean(alert.environment, limit=200),
-        "source": clean(alert.source, limit=200),
-        "summary": clean(alert.summary, limit=300),
-    }
-
-
-def suspect_evidence(suspect: Suspect, rank: int) -> dict[str, Any]:
-    c = suspect.change
-    return {
-        "rank": rank,
-        "why": suspect.why,
-        "score": round(suspect.score, 4),
-        "kind": c.kind,
-        "at": c.at.isoformat(),
-        "service": c.service,
-        "environment": c.environment,
-        "summary": c.summary,
-        "version": c.version,
-        "from_version": c.from_version,
-        "actor": c.actor,
-        "source": c.source,
-        "record": c.record,
-    }
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """What the view read from the audit log, off the UI thread."""
-
-    records: tuple[Any, ...] = ()
-    incidents: tuple[Incident, ...] = ()
 
 
 class IncidentScreen(FleetScreen):
@@ -171,7 +117,7 @@ class IncidentScreen(FleetScreen):
     async def _load(self) -> None:
         since = self.cockpit.now() - LOOKBACK
         try:
-            self.loaded = await self.cockpit.journal.call(lambda store: _read(store, since))
+            self.loaded = await self.cockpit.journal.call(lambda store: read_changes(store, since))
         finally:
             self._loading = False
         self._for = None  # the same alert may now have more changes
@@ -261,7 +207,7 @@ class IncidentScreen(FleetScreen):
         elif not found:
             words.append(": nothing", style="dim")
         heading.update(words)
-        changes.reconcile((str(i), self._change_row(i, s, alert)) for i, s in enumerate(found))
+        changes.reconcile((str(i), change_row(i, s, alert)) for i, s in enumerate(found))
         if moved:  # a newly selected alert starts on its top suspect
             changes.move_cursor(row=0)
         self._show_detail()
@@ -281,19 +227,6 @@ class IncidentScreen(FleetScreen):
         self._counted = len(found)
         return suspects(alert, found, window=WINDOW, limit=SHOWN)
 
-    @staticmethod
-    def _change_row(rank: int, s: Suspect, alert: Alert) -> list[Text]:
-        c = s.change
-        lead = (alert.started_at - c.at).total_seconds()
-        where = "/".join(filter(None, (c.service, c.environment))) or "fleet-wide"
-        return [
-            Text("▶ suspect", style="bold reverse") if rank == 0 else Text(""),
-            Text(_before(lead)),
-            txt(c.kind, "bold" if c.alters else "dim"),
-            txt(where, limit=30),
-            txt(c.summary, limit=120),
-        ]
-
     def _show_detail(self) -> None:
         detail = self.query_one("#incident-detail", Static)
         picked = self.selected_suspect()
@@ -303,39 +236,12 @@ class IncidentScreen(FleetScreen):
             else:
                 detail.update("")
             return
-        _, s = picked
-        c = s.change
-        out = txt(s.why, "bold")
-        if c.actor:
-            out.append(" · by ")
-            out.append_text(txt(c.actor, limit=30))
-        if c.from_version or c.version:
-            out.append(" · ")
-            out.append_text(txt(f"{c.from_version or '?'} → {c.version or '?'}", limit=60))
-        out.append(" · via ")
-        out.append_text(txt(c.source, limit=40))
-        if c.record is not None:
-            out.append(f" · audit #{c.record}", style="dim")
-        detail.update(out)
+        detail.update(suspect_text(picked[1]))
 
     def _show_state(self) -> None:
         state = self.query_one("#incident-state", Static)
-        still = sorted(self.loaded.incidents, key=lambda i: i.opened_at, reverse=True)
         key = display(self.cockpit.settings.keys.get("incident.open", "o"))
-        if not still:
-            state.update(Text(f"No incident open · {key} opens one", style="dim"))
-            return
-        newest = still[0]
-        minutes = int((self.cockpit.now() - newest.opened_at).total_seconds() // 60)
-        out = Text(f"{newest.id} open {minutes} min", style="bold red")
-        out.append(": ")
-        out.append_text(txt(newest.title, "bold", limit=80))
-        if newest.ticket:
-            out.append(" · ")
-            out.append_text(txt(newest.ticket, limit=30))
-        if len(still) > 1:
-            out.append(f" (+{len(still) - 1} more open)", style="dim")
-        state.update(out)
+        state.update(incidents_text(self.loaded.incidents, self.cockpit.now(), key))
 
     @on(LiveTable.Highlighted)
     def _highlighted(self, event: LiveTable.Highlighted) -> None:
@@ -491,22 +397,3 @@ class IncidentScreen(FleetScreen):
             return
         self.notify(f"{incident.id} closed", title="Incident", timeout=8)
         await self._load()
-
-
-def _before(seconds: float) -> str:
-    """How long before the alert, short: "8m", "1h05m", "<1m"."""
-    minutes = int(seconds // 60)
-    if minutes < 1:
-        return "<1m"
-    if minutes < 60:
-        return f"{minutes}m"
-    return f"{minutes // 60}h{minutes % 60:02d}m"
-
-
-def _read(store: Any, since: datetime) -> Loaded:
-    """The records that hold changes in the last day, and every incident still open."""
-    from cockpit.audit import EventType
-
-    records = tuple(store.records(since=since, event_types=[EventType(k) for k in CHANGE_EVENTS]))
-    marks = store.records(event_types=[EventType(OPEN), EventType(CLOSE)])
-    return Loaded(records, tuple(open_incidents(marks)))
