@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from cockpit.judge import shift
 from cockpit.judge.cleaning import ascending, clean
 from cockpit.judge.selection import hodges_lehmann, select_differences
 from cockpit.judge.shift import ShiftCounter
@@ -158,3 +159,38 @@ def test_canary_values_one_ulp_apart_tie_after_the_shift(
         assert (point.sum_low, point.sum_high, point.ties) == brute(counter.xs, counter.ys, mu), mu
     assert used["_count_points"] and used["_count_pairs"]
     assert counter.at(5.0).ties != counter.at(0.0).ties  # the shift itself made ties
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_counts_stepped_from_a_close_shift_match_brute_force(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shift just beside an evaluated one (as zeroin's steps near a root are) is counted
+    by stepping each canary point from the neighbour's counts, in either direction."""
+    stepped: list[bool] = []
+    walk = ShiftCounter._walk
+    monkeypatch.setattr(shift, "PAIR_LIMIT", 0)  # never the undecided pairs instead
+
+    def spy(self: ShiftCounter, *args: object) -> object:
+        result = walk(self, *args)  # type: ignore[arg-type]
+        stepped.append(result is not None)
+        return result
+
+    monkeypatch.setattr(ShiftCounter, "_walk", spy)
+    rng = random.Random(700 + seed)
+    kind = (0, 2)[seed % 2]
+    x, y = sample(rng, kind, 1000), sample(rng, kind, 1000)
+    counter = ShiftCounter(sorted(x), sorted(y))
+    centre = float(np.median(counter.xs)) - float(np.median(counter.ys))
+    shifts = [counter.lowest, counter.highest, centre - 20, centre + 20, centre]
+    shifts += [centre + rng.choice((-1, 1)) * 10.0**-k for k in range(2, 7)]
+    shifts += [centre + rng.gauss(0, 1e-3) for _ in range(10)]
+    # differences of actual pairs next to the centre: x - mu meets a baseline value there
+    near = [xv - float(counter.ys[min(int(counter.ys.searchsorted(xv - centre)), 999)]) for xv in x]
+    for i, d in enumerate(sorted(near, key=lambda d: abs(d - centre))[:12]):
+        side = math.inf if i % 2 else -math.inf  # step onto d from above, then from below
+        shifts += [math.nextafter(d, side), d, math.nextafter(d, -side)]
+    for mu in shifts:
+        point = counter.at(mu)
+        assert (point.sum_low, point.sum_high, point.ties) == brute(counter.xs, counter.ys, mu), mu
+    assert True in stepped
