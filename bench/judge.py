@@ -69,7 +69,8 @@ def alternating(
     """Wall ms of each over `repeat` rounds, one run of each per round, after a warm-up."""
     first()
     second()
-    a, b = [], []
+    a: list[float] = []
+    b: list[float] = []
     for _ in range(repeat):
         for work, times in ((first, a), (second, b)):
             start = time.perf_counter()
@@ -115,16 +116,29 @@ def run_shape(shape: str, count: int, points: int, repeat: int) -> bool:
     return ok and ratio <= target
 
 
+def positive(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return value
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.judge",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--shape", choices=[*SHAPES, "both"], default="both")
-    parser.add_argument("--metrics", type=int, default=50)
-    parser.add_argument("--points", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument(
+        "--shape", choices=[*SHAPES, "both"], default="both", help="which data (default: both)"
+    )
+    parser.add_argument("--metrics", type=positive, default=50, help="metrics per judge() call")
+    parser.add_argument("--points", type=positive, default=1000, help="points per series")
+    parser.add_argument("--repeat", type=positive, default=9, help="alternating rounds")
     args = parser.parse_args()
     shapes = list(SHAPES) if args.shape == "both" else [args.shape]
     failed = [s for s in shapes if not run_shape(s, args.metrics, args.points, args.repeat)]
