@@ -8,8 +8,11 @@ import random
 import numpy as np
 import pytest
 
+from cockpit.judge import grouped as grouped_module
+from cockpit.judge.classify import classify
 from cockpit.judge.cleaning import ascending
 from cockpit.judge.grouped import GroupedCounter, pair_counter
+from cockpit.judge.inputs import DIRECTIONS, JudgeConfig, MetricInput
 from cockpit.judge.selection import hodges_lehmann, select_differences
 from cockpit.judge.shift import ShiftCounter
 
@@ -88,3 +91,23 @@ def test_a_negative_zero_keeps_the_pair_by_pair_counter() -> None:
     y = ascending(np.array([0.0] * 60))
     assert isinstance(pair_counter(x, y), ShiftCounter)
     assert isinstance(pair_counter(np.abs(x), y), GroupedCounter)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_judging_tied_metrics_by_value_or_pair_by_pair_gives_identical_results(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every number and word of the verdict: U, p, interval, estimate, Hodges-Lehmann."""
+    rng = random.Random(900 + seed)
+    config = JudgeConfig(run_id=f"tied-{seed}", min_points=5)
+    metrics = []
+    for i in range(4):
+        x = tied(rng, rng.randint(30, 600))
+        lift = rng.choice((0.0, 1.0, -1.0, 3.0)) * max(abs(v) for v in x) / 10
+        y = [v + lift for v in tied(rng, rng.randint(30, 600))]
+        metrics.append(MetricInput(f"m{i}", y, x, direction=rng.choice(DIRECTIONS)))
+    monkeypatch.setattr(grouped_module, "PAIRS_PER_POINT", 10**9)
+    by_value = [classify(m, config) for m in metrics]
+    monkeypatch.setattr(grouped_module, "PAIRS_PER_POINT", 0)
+    pair_by_pair = [classify(m, config) for m in metrics]
+    assert [r.to_dict() for r in by_value] == [r.to_dict() for r in pair_by_pair]
