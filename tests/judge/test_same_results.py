@@ -23,8 +23,16 @@ from cockpit.judge.result import MetricResult
 from .conftest import FIXTURES
 
 EXPECTED = json.loads((FIXTURES / "same_results.json").read_text())
-NUMBERS = ("u", "p_value", "ci_low", "ci_high", "estimate", "hodges_lehmann", "effect")
-NUMBERS += ("mean_ratio",)
+NUMBERS = (
+    "u",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "estimate",
+    "hodges_lehmann",
+    "effect",
+    "mean_ratio",
+)
 EXACT = ("classification", "critical", "deviations", "p_method", "reason")
 
 
