@@ -6,7 +6,8 @@
   timeouts and network errors Unreachable; malformed JSON Unreachable), with messages
   that never carry secrets;
 - sends `If-None-Match` for GETs it has seen before and serves the cached body on 304
-  (GitHub does not count a 304 against the rate limit);
+  (GitHub does not count a 304 against the rate limit), from a bounded LRU cache
+  (`cockpit.http_cache`);
 - tracks rate-limit headers and slows down before exhaustion (`throttle()`);
 - follows `Link: <...>; rel="next"` pagination and same-origin redirects, and refuses a
   link or redirect to another scheme, host or port (the token is for its origin only;
@@ -29,7 +30,8 @@ from typing import Any
 import httpx
 
 from cockpit.errors import Unreachable
-from cockpit.http_errors import body_message, http_error, retry_after
+from cockpit.http_cache import Cached, EtagCache
+from cockpit.http_errors import body_message, http_error, retry_after, transport_failure
 from cockpit.http_safety import UNCAPPED, ResponseTooLarge, origin
 
 _LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?')
@@ -72,13 +74,6 @@ class RateLimit:
 
 
 @dataclass
-class Cached:
-    etag: str
-    body: Any
-    headers: dict[str, str]
-
-
-@dataclass
 class ApiStats:
     requests: int = 0
     not_modified: int = 0
@@ -117,6 +112,7 @@ class Api:
         concurrency: int = 16,
         secrets: tuple[str, ...] = (),
         clock: Callable[[], float] = time.time,
+        cache: EtagCache | None = None,
     ) -> None:
         self.client = client
         self.base_url = base_url.rstrip("/")
@@ -124,7 +120,7 @@ class Api:
         self.name = name
         self.rate = RateLimit()
         self.stats = ApiStats()
-        self._etags: dict[str, Cached] = {}
+        self.cache = cache if cache is not None else EtagCache()
         self._sem = asyncio.Semaphore(concurrency)
         self._secrets = tuple(s for s in secrets if s)
         self._clock = clock
@@ -191,7 +187,7 @@ class Api:
         url = self.url(path)
         hdrs = {**self.headers, **(headers or {})}
         cache_key = url + "?" + "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
-        cached = self._etags.get(cache_key) if method == "GET" and conditional else None
+        cached = self.cache.get(cache_key) if method == "GET" and conditional else None
         if cached is not None:
             hdrs["If-None-Match"] = cached.etag
         async with self._sem:
@@ -213,7 +209,7 @@ class Api:
             except httpx.HTTPError as exc:
                 self.stats.errors += 1
                 raise Unreachable(
-                    f"{self.name}: {method} {self._path(url)} failed: {type(exc).__name__}"
+                    f"{self.name}: {method} {self._path(url)} failed: {transport_failure(exc)}"
                 ) from None
         self.rate.update(resp.headers)
         if resp.status_code == 304 and cached is not None:
@@ -246,7 +242,7 @@ class Api:
         }
         etag = resp.headers.get("etag")
         if method == "GET" and conditional and etag:
-            self._etags[cache_key] = Cached(etag, body, kept)
+            self.cache.put(cache_key, Cached(etag, body, kept, len(resp.content)))
         return Response(resp.status_code, body, kept, links=parse_link(resp.headers.get("link")))
 
     @asynccontextmanager
@@ -288,7 +284,7 @@ class Api:
         except httpx.HTTPError as exc:
             self.stats.errors += 1
             raise Unreachable(
-                f"{self.name}: GET {self._path(url)} failed: {type(exc).__name__}"
+                f"{self.name}: GET {self._path(url)} failed: {transport_failure(exc)}"
             ) from None
 
     async def get(self, path: str, **kw: Any) -> Any:

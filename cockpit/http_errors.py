@@ -141,3 +141,54 @@ def page_summary(page: str) -> str:
         text = text[len(title) :].lstrip()
     summary = "HTML page" + (f" '{title}'" if title else "") + (f": {text}" if text else "")
     return clean(summary, limit=200)
+
+
+# OpenSSL's alerts when the server wants a client certificate and got none (TLS 1.3,
+# then 1.2) or one it does not trust.
+_REFUSED_CLIENT = ("CERTIFICATE_REQUIRED", "HANDSHAKE_FAILURE", "BAD_CERTIFICATE", "UNKNOWN_CA")
+
+
+def transport_failure(exc: BaseException) -> str:
+    """Why a request never got an answer, in one line: TLS and proxy failures by name.
+
+    httpx and requests wrap the `ssl.SSLError` a few levels down; its reason and verify
+    message are OpenSSL's fixed texts, never the server's words or a secret.
+    """
+    import ssl
+
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            why = cause.verify_message or "unknown reason"
+            return f"TLS certificate verify failed ({why}); is ca_file the CA that signed it?"
+        if isinstance(cause, ssl.SSLError):
+            # No reason: the server hung up mid-TLS. Under TLS 1.3 that is how a missing
+            # client certificate usually shows, its alert lost to the connection reset.
+            reason = str(cause.reason or "connection closed")
+            if cause.reason is None or any(alert in reason for alert in _REFUSED_CLIENT):
+                return (
+                    f"TLS handshake refused by the server ({reason.lower()}); "
+                    "does it need a client certificate (client_cert, client_key)?"
+                )
+            return f"TLS failed ({reason.lower()})"
+    if isinstance(exc, httpx.ProxyError):
+        return f"the proxy refused ({clean(str(exc))[:80]})"
+    return type(exc).__name__
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps: causes, contexts and urllib3's `reason`."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(seen) < 16:
+        item = todo.pop()
+        if item is None or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        reason = getattr(item, "reason", None)
+        todo += [
+            item.__cause__,
+            item.__context__,
+            reason if isinstance(reason, BaseException) else None,
+        ]
+        todo += [a for a in item.args if isinstance(a, BaseException)]
+    return seen

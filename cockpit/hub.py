@@ -45,15 +45,14 @@ def default_client(spec: ConnectorSpec) -> httpx.AsyncClient:
     import httpx
 
     from cockpit import __version__
-    from cockpit.http_safety import CappedTransport
+    from cockpit.http_tls import transport
 
-    # A connector whose options say verify_tls: false talks to a self-signed server.
-    verify = getattr(spec.options, "verify_tls", True)
+    # The options' CA file, client certificate, proxy and verify_tls shape the transport.
     return httpx.AsyncClient(
         timeout=httpx.Timeout(spec.timeout),
         headers={"User-Agent": f"release-cockpit/{__version__}"},
         follow_redirects=False,
-        transport=CappedTransport(httpx.AsyncHTTPTransport(verify=verify), spec.max_response_bytes),
+        transport=transport(spec.options, spec.max_response_bytes, name=spec.name),
     )
 
 
@@ -112,8 +111,9 @@ class Hub:
             return
         sources = dict(self.snapshot.sources)
         for spec in self._specs:
-            client = self._client_factory(spec) if spec.cls.USES_HTTP else None
-            try:
+            client = None
+            try:  # a CA file or client certificate that does not load stops this one only
+                client = self._client_factory(spec) if spec.cls.USES_HTTP else None
                 connector = spec.cls(spec.name, spec.options, client=client, clock=self.clock)
             except Exception as exc:  # a third party's constructor may fail in any way
                 msg = f"connector {spec.name!r} failed to start: {type(exc).__name__}: {clean(exc)}"

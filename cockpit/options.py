@@ -395,10 +395,12 @@ REQUIRED: Any = dataclasses.MISSING
 
 
 def option_docs(cls: type) -> list[OptionDoc]:
-    """The documented fields of an options dataclass, in declaration order."""
+    """The documented fields of an options dataclass, in declaration order (mixins' last)."""
     hints = typing.get_type_hints(cls)
     docs = []
-    for f in dataclasses.fields(cls):
+    # Keyword-only fields (mixins such as the network options) last, as in __init__:
+    # a connector's own options read first.
+    for f in sorted(dataclasses.fields(cls), key=lambda f: f.kw_only is True):
         if not f.init:
             continue
         if f.default is not dataclasses.MISSING:

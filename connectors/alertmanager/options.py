@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from cockpit.http_tls import NetworkOptions
 from cockpit.options import Duration, Secret
 
 MIN_SILENCE = Duration(60)  # shorter than a minute ends before a pager would have gone quiet
@@ -12,7 +13,7 @@ MAX_SILENCE = Duration(24 * 3600)
 
 
 @dataclass
-class AlertmanagerOptions:
+class AlertmanagerOptions(NetworkOptions):
     """Connection and auth, the labels that name a service and an environment, and how long
     a silence the cockpit creates may last."""
 

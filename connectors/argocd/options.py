@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cockpit.http_tls import NetworkOptions
 from cockpit.options import Secret
 
 
 @dataclass
-class ArgoCDOptions:
+class ArgoCDOptions(NetworkOptions):
     """Where Argo CD is, how to log in, which applications to follow and how to name them."""
 
     url: str = field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from cockpit.http_tls import NetworkOptions
 from cockpit.options import Secret
 
 API_URL = "https://api.github.com"
@@ -39,7 +40,7 @@ class Repository:
 
 
 @dataclass
-class GitHubOptions:
+class GitHubOptions(NetworkOptions):
     """What the connector watches and how GitHub's names map onto the cockpit's."""
 
     token: Secret = field(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Literal
 
+from cockpit.http_tls import NetworkOptions
 from cockpit.options import Secret
 
 # GitLab environment names (or tiers) -> cockpit environments. An empty value ignores the
@@ -43,7 +44,7 @@ class Project:
 
 
 @dataclass
-class GitLabOptions:
+class GitLabOptions(NetworkOptions):
     token: Secret = field(
         metadata={
             "help": "A personal, project or group access token with read_api (api to approve, promote and retry)."

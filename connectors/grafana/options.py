@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cockpit.http_tls import NetworkOptions
 from cockpit.options import Duration, Secret
 
 LOOKBACK = Duration(6 * 3600)
@@ -12,7 +13,7 @@ MAX_LIMIT = 10_000  # a page of annotations is ~300 bytes each: 3 MB, well under
 
 
 @dataclass
-class GrafanaOptions:
+class GrafanaOptions(NetworkOptions):
     """Where Grafana is, its service-account token, what is read and what is annotated."""
 
     url: str = field(

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from cockpit.http_tls import NetworkOptions
 from cockpit.options import Secret
 
 # Words in a stage name or input message -> cockpit environments.
@@ -20,7 +21,7 @@ DEFAULT_ENVIRONMENTS = {
 
 
 @dataclass
-class JenkinsOptions:
+class JenkinsOptions(NetworkOptions):
     url: str = field(
         metadata={
             "help": "Jenkins' address, e.g. https://ci.example.com (with its context path, if any).",

@@ -14,7 +14,7 @@ import asyncio
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from prometheus_api_client.prometheus_connect import PrometheusConnect
 from urllib3.util.retry import Retry
 
 from cockpit.errors import ConnectorError, RateLimited, Rejected, Unauthorized, Unreachable
-from cockpit.http_errors import page_summary
+from cockpit.http_errors import page_summary, transport_failure
 from cockpit.sanitize import clean
 
 CONCURRENCY = 4  # queries in flight per connector: threads are shared with the whole app
@@ -52,7 +52,7 @@ class Queries:
         timeout: float,
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
-        verify_tls: bool = True,
+        network: Mapping[str, Any] | None = None,
         secrets: tuple[str, ...] = (),
     ) -> None:
         self.name = name
@@ -62,12 +62,16 @@ class Queries:
         # backoff, and a retry loop here would hold the poll past its timeout.
         # Typed loosely: the client annotates these as non-optional and timeout as int,
         # while requests takes None and float seconds.
-        session: dict[str, Any] = {"headers": headers, "auth": auth, "timeout": timeout}
+        # `network` is cockpit.http_tls.requests_settings: verify (CA file), cert, proxies.
+        session = requests.Session()
+        for key, value in (network or {}).items():
+            setattr(session, key, value)
+        settings: dict[str, Any] = {"headers": headers, "auth": auth, "timeout": timeout}
         self._prom = PrometheusConnect(
             url=url.rstrip("/"),
-            disable_ssl=not verify_tls,
             retry=Retry(total=0, read=False),
-            **session,
+            session=session,
+            **settings,
         )
         self._limit = asyncio.Semaphore(CONCURRENCY)
 
@@ -108,8 +112,8 @@ class Queries:
             raise Unreachable(f"{where} returned malformed JSON") from None
         except requests.Timeout:
             raise Unreachable(f"{where} timed out after {self.timeout:g}s") from None
-        except requests.exceptions.SSLError:
-            raise Unreachable(f"{where}: TLS failed (certificate or protocol)") from None
+        except (requests.exceptions.SSLError, requests.exceptions.ProxyError) as exc:
+            raise Unreachable(f"{where}: {transport_failure(exc)}") from None
         except requests.ConnectionError:
             raise Unreachable(f"{where}: cannot connect") from None
         except requests.RequestException as exc:

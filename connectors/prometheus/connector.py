@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from cockpit.clock import Clock
 from cockpit.connector import Capability, Connector
+from cockpit.http_tls import requests_settings
 from cockpit.model import BurnWindow, Canary, CanaryMetrics, MetricSeries
 from connectors.prometheus.client import Points, Queries, QueryProblem
 from connectors.prometheus.options import (
@@ -100,7 +101,7 @@ class PrometheusConnector(Connector):
             timeout=float(options.timeout),
             headers=headers,
             auth=auth,
-            verify_tls=options.verify_tls,
+            network=requests_settings(options),
             secrets=secrets,
         )
 

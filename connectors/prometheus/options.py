@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
+from cockpit.http_tls import NetworkOptions
 from cockpit.options import Duration, Secret
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -251,7 +252,7 @@ class CanaryOptions:
 
 
 @dataclass
-class PrometheusOptions:
+class PrometheusOptions(NetworkOptions):
     """Connection, auth and time window of the Prometheus connector, and the canaries."""
 
     url: str = field(
