@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from cockpit import config
 from cockpit.clock import FixedClock
-
-T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+from tests.fakes import T0
 
 
 @pytest.fixture(autouse=True)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import EntryPoint
 
 from cockpit.connector import Capability, Connector
 from cockpit.errors import RateLimited, Unreachable
 from cockpit.model import Deployment, Health, Observation, PipelineRun, Stage, Status
 from cockpit.options import Secret
+
+# The one fixed instant of the test suite: a Thursday, 03:00 UTC (on-call hours).
+T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 
 @dataclass

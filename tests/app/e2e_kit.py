@@ -19,12 +19,11 @@ from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
 from screens.dialog import ActionDialog
 from screens.widgets import LiveTable
-from tests.app.test_actions import actor, fill_and_confirm, records
+from tests.app.helpers import actor, fill_and_confirm, records
 
 __all__ = [
     "SIZE",
     "action_records",
-    "cells",
     "connector_app",
     "fill_and_confirm",
     "open_dialog",
@@ -102,11 +101,6 @@ async def open_dialog(pilot: Pilot[Any], app: CockpitApp, key: str) -> ActionDia
     first = "cancel" if dialog.plan.decision.refused else "reason"  # Close, when refused
     assert app.focused is not None and app.focused.id == first, f"focus starts on {first}"
     return dialog
-
-
-def cells(table: LiveTable, key: str) -> list[str]:
-    """The plain text of one row as the table shows it."""
-    return [cell.plain for cell in table._cells[key]]  # LiveTable has no public row reader
 
 
 def target_of(record: AuditRecord) -> tuple[str, str, str, str]:

@@ -19,7 +19,7 @@ from cockpit.config import PolicyConfig
 from cockpit.model import Action, ActionResult
 from screens.dialog import ActionDialog
 from screens.widgets import LiveTable
-from tests.app.helpers import T0  # Thursday 03:00 UTC
+from tests.app.helpers import T0, Toasts  # Thursday 03:00 UTC
 
 CLOSED_AT_NIGHT: dict[str, Any] = {
     "windows": [
@@ -89,7 +89,8 @@ async def test_an_audit_log_that_cannot_be_written_shows_the_error_in_the_dialog
     with sqlite3.connect(tmp_path / "audit.sqlite3") as conn:
         conn.execute("DROP TRIGGER audit_log_no_delete")  # the store now refuses to write
     app = cockpit(tmp_path)
-    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+    shown_toasts = Toasts()
+    async with app.run_test(size=(120, 36), message_hook=shown_toasts.hook) as pilot:
         executed: list[Action] = []
         connector = app.hub.connector("demo")
 
@@ -112,7 +113,7 @@ async def test_an_audit_log_that_cannot_be_written_shows_the_error_in_the_dialog
         shown = dialog.query_one("#dialog-why", Static).content
         assert isinstance(shown, Text), "shown literally, never parsed as markup"
         assert shown.plain.startswith("nothing was run: the audit log is unavailable ("), shown
-        toasts = [n.message for n in app._notifications]
+        toasts = [n.message for n in shown_toasts]
         assert not [m for m in toasts if m.startswith("nothing was run")], "not behind its back"
         assert executed == []
         await app.hub.refresh()

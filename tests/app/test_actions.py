@@ -2,68 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
-from textual.widgets import Button, Input
+from textual.widgets import Button
 
-from cockpit import config, options
-from cockpit.app import CockpitApp
-from cockpit.audit import Actor, EventType
+from cockpit.audit import EventType
 from cockpit.clock import FixedClock
-from cockpit.config import PolicyConfig
 from screens.dialog import ActionDialog
 from screens.widgets import LiveTable
-from tests.app.helpers import T0
-
-
-def actor(user: str) -> Actor:
-    return Actor(user=user, host="testhost", ssh_client="", pid=4242, version="test")
-
-
-def app_with(
-    tmp_path: Path, policy: dict | None = None, user: str = "alice", **kw: object
-) -> CockpitApp:
-    settings = config.load(None, seed=7, scale=12, env={})
-    pol = options.parse(
-        PolicyConfig, policy or {"environments": {"prod": {"unknown_gates": "warn"}}}
-    )
-    settings = replace(
-        settings, policy=pol, audit=config.AuditConfig(str(tmp_path / "audit.sqlite3"))
-    )
-    app = CockpitApp(
-        settings, clock=kw.pop("clock", FixedClock(T0)), poll=False, actor=actor(user), **kw
-    )  # type: ignore[arg-type]
-    app.animation_level = "none"
-    return app
-
-
-def records(app: CockpitApp) -> list:
-    """Read back through a separate connection, as an auditor would."""
-    from cockpit.audit import open_store
-
-    store = open_store(app.settings.audit.path, clock=FixedClock(T0), create=False)
-    try:
-        return list(store.records())
-    finally:
-        store.close()
-
-
-async def fill_and_confirm(pilot, app: CockpitApp, reason: str, confirm: str | None) -> None:  # type: ignore[no-untyped-def]
-    dialog = app.screen
-    assert isinstance(dialog, ActionDialog)
-    dialog.query_one("#reason", Input).focus()
-    await pilot.press(*reason)
-    if dialog.query("#confirm"):  # policy asks for the name: `confirm` is what the test types
-        assert confirm is not None, "this dialog asks for a typed confirmation"
-        dialog.query_one("#confirm", Input).focus()
-        await pilot.press(*confirm)
-    button = dialog.query_one("#confirm-button", Button)
-    assert not button.disabled
-    button.focus()
-    await pilot.press("enter")
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+from tests.app.helpers import T0, Toasts, app_with, fill_and_confirm, records
 
 
 async def test_promote_the_demo_canary_from_the_keyboard(tmp_path: Path) -> None:
@@ -185,11 +132,12 @@ async def test_a_refused_action_says_why_and_is_audited(tmp_path: Path) -> None:
 
 async def test_read_only_greys_out_and_explains(tmp_path: Path) -> None:
     app = app_with(tmp_path, read_only=True)
-    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+    toasts = Toasts()
+    async with app.run_test(size=(120, 36), message_hook=toasts.hook) as pilot:
         await pilot.press("4", "p")
         await pilot.pause()
         assert not isinstance(app.screen, ActionDialog)
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in toasts]
         assert any("read-only mode (started with --read-only)" in m for m in messages)
         bindings = {b.binding.action: b.enabled for b in app.screen.active_bindings.values()}
         assert bindings["promote"] is False

@@ -10,22 +10,9 @@ from cockpit.autopilot import AUTO_ACTOR
 from cockpit.clock import FixedClock
 from cockpit.model import CanaryPhase
 from screens.dialog import ActionDialog
-from tests.app.helpers import T0
-from tests.app.test_actions import app_with, fill_and_confirm, records
+from tests.app.helpers import BANNER, T0, app_with, degrade, fill_and_confirm, records
 
 AUTO = {"environments": {"prod": {"auto_rollback": True, "unknown_gates": "warn"}}}
-BANNER = {"environments": {"prod": {"auto_rollback": False, "unknown_gates": "warn"}}}
-
-
-async def degrade(app: Any, clock: FixedClock, pilot: Any, minutes: int = 5) -> None:
-    """Let the demo's payments canary degrade until the judge fails it."""
-    for _ in range(minutes * 2):
-        clock.advance(30)
-        await app.hub.refresh()
-        # The app must have taken in this snapshot before time moves on again.
-        while getattr(app.screen, "generation", None) != app.hub.snapshot.generation:
-            await pilot.pause()
-        await app.workers.wait_for_complete()
 
 
 async def test_a_failing_canary_is_rolled_back_automatically_and_audited(tmp_path: Path) -> None:

@@ -18,7 +18,6 @@ from screens.widgets import LiveTable
 from tests.app.e2e_kit import (
     SIZE,
     action_records,
-    cells,
     connector_app,
     fill_and_confirm,
     open_dialog,
@@ -27,7 +26,7 @@ from tests.app.e2e_kit import (
     target_of,
     versions_of,
 )
-from tests.connectors.test_argocd_fake import TOKEN, FakeArgoCD
+from tests.fixtures.argocd.fake import TOKEN, FakeArgoCD
 
 # A Tuesday morning: inside shop's allow window (weekdays from 09:00 UTC) and past the
 # payments project's weekend freeze, which closes the whole prod environment until Monday 12:00 UTC.
@@ -97,7 +96,7 @@ async def test_argocd_drift_item_by_item_then_sync(tmp_path: Path) -> None:
         assert reports.keys == ["batch/dev", "shop/prod", "reports/staging"]
         await select(pilot, reports, "shop/prod")
         items = app.screen.query_one("#items", LiveTable)
-        assert [cells(items, key) for key in items.keys] == SHOP_DRIFT
+        assert [items.cell_texts(key) for key in items.keys] == SHOP_DRIFT
         dialog = await open_dialog(pilot, app, "s")
         assert dialog.plan.action.kind.value == "sync" and dialog.plan.decision.production
         await fill_and_confirm(pilot, app, reason, "shop")

@@ -16,7 +16,6 @@ from screens.widgets import LiveTable
 from tests.app.e2e_kit import (
     SIZE,
     action_records,
-    cells,
     connector_app,
     fill_and_confirm,
     open_dialog,
@@ -24,6 +23,7 @@ from tests.app.e2e_kit import (
     target_of,
     versions_of,
 )
+from tests.app.helpers import Toasts
 from tests.fixtures.github.fake import NOW, TOKEN, FakeGitHub
 
 GITHUB = {
@@ -66,7 +66,7 @@ async def test_github_approve_a_pending_deployment_from_the_approvals_view(tmp_p
             SHOP_RUN,
             "acme/payments#10512350500",
         ]
-        status, stage = cells(runs, SHOP_RUN)[1:3]
+        status, stage = runs.cell_texts(SHOP_RUN)[1:3]
         assert (status.split()[-1], stage) == ("waiting", "deploy-production")  # after a glyph
         await pilot.press("6")
         await select(pilot, app.screen.query_one("#approvals", LiveTable), SHOP_APPROVAL)
@@ -114,7 +114,7 @@ async def test_github_approve_the_run_waiting_in_the_pipelines_view(tmp_path: Pa
         dialog = await open_dialog(pilot, app, "a")
         assert dialog.plan.action.approval_id == SHOP_APPROVAL
         await fill_and_confirm(pilot, app, reason, "shop")
-        assert cells(runs, SHOP_RUN)[1].endswith(" running")
+        assert runs.cell_texts(SHOP_RUN)[1].endswith(" running")
     assert github_writes(fake) == [
         (
             "POST",
@@ -162,13 +162,14 @@ async def test_github_refusing_a_review_is_a_failed_action_with_githubs_words(
     fake = FakeGitHub()
     app = github_app(tmp_path, fake)
     key = "acme/payments/run:10512350500/env:170100202"
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    toasts = Toasts()
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         await pilot.press("6")
         await select(pilot, app.screen.query_one("#approvals", LiveTable), key)
         await open_dialog(pilot, app, "a")
         await fill_and_confirm(pilot, app, "payments release 77 looks fine", None)
         assert key in {a.id for a in app.hub.snapshot.approvals}
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in toasts]
     assert [(r.method, r.path, r.status) for r in fake.requests if r.method == "POST"] == [
         ("POST", "/repos/acme/payments/actions/runs/10512350500/pending_deployments", 422)
     ]

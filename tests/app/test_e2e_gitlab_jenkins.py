@@ -16,7 +16,6 @@ from screens.widgets import LiveTable
 from tests.app.e2e_kit import (
     SIZE,
     action_records,
-    cells,
     connector_app,
     fill_and_confirm,
     open_dialog,
@@ -70,11 +69,11 @@ async def test_gitlab_approve_a_deployment_approval(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         runs = app.screen.query_one("#runs", LiveTable)
-        assert cells(runs, "acme/shop#1874410")[1].endswith(" waiting")
+        assert runs.cell_texts("acme/shop#1874410")[1].endswith(" waiting")
         await pilot.press("6")
         table = app.screen.query_one("#approvals", LiveTable)
         assert table.keys == ["gitlab:deployment:4201"]
-        assert cells(table, "gitlab:deployment:4201")[4] == "1/2"
+        assert table.cell_texts("gitlab:deployment:4201")[4] == "1/2"
         await select(pilot, table, "gitlab:deployment:4201")
         dialog = await open_dialog(pilot, app, "a")
         assert dialog.plan.title == "Approve shop 416d8ea1 → a91957a8 in PROD (production)"
@@ -144,7 +143,7 @@ async def test_jenkins_approve_proceeds_the_input_with_the_reason(tmp_path: Path
         assert app.screen.query_one("#approvals", LiveTable).keys == [DEPLOY_INPUT, PROMOTE_INPUT]
         await pilot.press("2")  # the run waiting at its input, approved from the Pipelines view
         runs = app.screen.query_one("#runs", LiveTable)
-        status, stage = cells(runs, "shop-release#16")[1:3]
+        status, stage = runs.cell_texts("shop-release#16")[1:3]
         assert (status.split()[-1], stage) == ("waiting", "Approve prod")
         await select(pilot, runs, "shop-release#16")
         dialog = await open_dialog(pilot, app, "a")

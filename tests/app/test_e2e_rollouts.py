@@ -20,7 +20,6 @@ from screens.widgets import LiveTable
 from tests.app.e2e_kit import (
     SIZE,
     action_records,
-    cells,
     connector_app,
     fill_and_confirm,
     open_dialog,
@@ -79,7 +78,7 @@ async def test_rollouts_promote_a_paused_canary_step(tmp_path: Path) -> None:
         await pilot.press("4")
         table = app.screen.query_one("#canaries", LiveTable)
         assert table.keys[:2] == ["api-gateway/prod", "payments/prod"]
-        assert cells(table, "payments/prod")[1:6] == [
+        assert table.cell_texts("payments/prod")[1:6] == [
             "prod",
             "3.2.0 → 3.3.0",
             "2/7",
@@ -123,7 +122,7 @@ async def test_rollouts_abort_a_canary(tmp_path: Path) -> None:
         await pilot.pause()  # the view takes the new snapshot
         canary = app.hub.snapshot.cell("api-gateway", "prod").canary
         assert canary is not None and canary.phase is CanaryPhase.ABORTED
-        assert cells(table, "api-gateway/prod")[5] == "aborted"
+        assert table.cell_texts("api-gateway/prod")[5] == "aborted"
     assert patches(fake) == [
         (f"{ROLLOUT_PATH}/api-gateway/status", MERGE, {"status": {"abort": True}})
     ]
@@ -195,7 +194,7 @@ async def test_rollouts_retry_an_aborted_canary_from_the_canary_view(tmp_path: P
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
         table = app.screen.query_one("#canaries", LiveTable)
-        assert cells(table, "ledger/prod")[5] == "aborted"
+        assert table.cell_texts("ledger/prod")[5] == "aborted"
         await select(pilot, table, "ledger/prod")
         assert app.screen.check_action("retry", ()) is True, "Y is offered on an aborted canary"
         dialog = await open_dialog(pilot, app, "Y")

@@ -19,9 +19,7 @@ from cockpit.model import Action, ActionKind, CanaryPhase
 from screens.base import FleetScreen
 from screens.dialog import ActionDialog
 from screens.widgets import LiveTable
-from tests.app.helpers import T0
-from tests.app.test_actions import actor, records
-from tests.app.test_canary_actions import BANNER, degrade
+from tests.app.helpers import BANNER, T0, Toasts, actor, degrade, records
 
 REASON = "canary error rate climbing"
 
@@ -94,11 +92,12 @@ async def test_keys_typed_while_the_dialog_opens_land_in_the_reason_field(tmp_pa
     nothing reached the overview behind (its cursor stayed, no other action fired)."""
     clock = FixedClock(T0)
     app = cockpit(tmp_path, clock, poll=False)
-    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+    shown = Toasts()
+    async with app.run_test(size=(120, 36), message_hook=shown.hook) as pilot:
         await degrade(app, clock, pilot)
         matrix = app.screen.query_one("#matrix", LiveTable)
         cursor = (matrix.current_key(), matrix.cursor_row, matrix.cursor_column)
-        toasts = len(app._notifications)
+        toasts = len(shown)
         # "a" approves, "s" syncs, "p" promotes, "b" rolls back on the overview.
         await pilot.press("B", *"bad canary: approve, sync, promote? no", "j", "k")
         assert reason_field(app).value == "bad canary: approve, sync, promote? nojk"
@@ -109,7 +108,7 @@ async def test_keys_typed_while_the_dialog_opens_land_in_the_reason_field(tmp_pa
         assert (matrix.current_key(), matrix.cursor_row, matrix.cursor_column) == cursor, (
             "the table behind did not move"
         )
-        assert len(app._notifications) == toasts, "no other action answered"
+        assert len(shown) == toasts, "no other action answered"
         assert not [r for r in records(app) if r.event_type != EventType.APP_START][1:]
 
 

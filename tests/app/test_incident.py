@@ -21,9 +21,7 @@ from screens.dialog import ActionDialog
 from screens.incident import IncidentScreen
 from screens.incident_form import IncidentForm
 from screens.widgets import LiveTable
-from tests.app.helpers import T0
-from tests.app.test_actions import actor, app_with, records
-from tests.app.test_never_crash import FORBIDDEN, Toasts, assert_alive, visible
+from tests.app.helpers import FORBIDDEN, T0, Toasts, actor, app_with, assert_alive, records, visible
 
 HOSTILE = "[bold]x[/bold] [@click=app.quit]q[/] \x1b[2J\x07bell"
 
@@ -41,7 +39,7 @@ async def open_view(pilot: Any, app: CockpitApp) -> IncidentScreen:
 def rows(screen: IncidentScreen, table: str) -> list[str]:
     """Each row of a table as the text its cells show, joined by '|'."""
     live = screen.query_one(f"#{table}", LiveTable)
-    return ["|".join(c.plain for c in live.row(k)) for k in live.keys]
+    return ["|".join(live.cell_texts(k)) for k in live.keys]
 
 
 def shown(screen: IncidentScreen, widget: str) -> str:
@@ -291,7 +289,7 @@ async def test_the_palette_offers_opening_an_incident_and_says_why_close_is_not_
 ) -> None:
     from textual.command import CommandPalette
 
-    from tests.app.test_never_crash import palette_hits
+    from tests.app.helpers import palette_hits
 
     app = app_with(tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.app.test_actions import app_with
+from tests.app.helpers import app_with
 
 
 async def _open(pilot: Any) -> None:

@@ -33,12 +33,12 @@ async def test_overview_changes_without_input_and_keeps_the_cursor() -> None:
         matrix = app.screen.query_one("#matrix", LiveTable)
         matrix.move_cursor(row=4, column=1)
         chosen = matrix.current_key()
-        first = {k: tuple(c.plain for c in matrix._cells[k]) for k in matrix.keys}
+        first = {k: tuple(matrix.cell_texts(k)) for k in matrix.keys}
         for _ in range(40):
             clock.advance(15)
             await app.hub.refresh()
             await pilot.pause()
-        later = {k: tuple(c.plain for c in matrix._cells[k]) for k in matrix.keys}
+        later = {k: tuple(matrix.cell_texts(k)) for k in matrix.keys}
         assert later != first, "ten minutes of demo fleet changed some version"
         assert matrix.current_key() == chosen and matrix.cursor_column == 1
         # The table shows exactly what the snapshot holds.

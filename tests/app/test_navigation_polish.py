@@ -394,7 +394,7 @@ async def test_the_canary_view_keeps_the_last_verdicts_after_the_canary_is_gone(
         await pilot.pause()
         canaries = table(app, "#canaries")
         assert "checkout/prod" in canaries.keys
-        row = [cell.plain for cell in canaries.row("checkout/prod")]
+        row = canaries.cell_texts("checkout/prod")
         assert row[0] == "checkout" and row[5] == "ended" and row[6] == "fail 12"
         canaries.move_cursor(row=canaries.keys.index("checkout/prod"))
         await pilot.pause()

@@ -6,18 +6,12 @@ frame wait and the workers all run; only the clock is fixed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from textual.command import CommandList, CommandPalette
-from textual.geometry import Region
-from textual.message import Message
-from textual.notifications import Notification, Notify
-from textual.pilot import Pilot
-from textual.widget import Widget
+from textual.command import CommandPalette
 from textual.widgets import Button, Input
 from textual.worker import WorkerFailed
 
@@ -42,7 +36,7 @@ from cockpit.model import (
 )
 from screens.base import FleetScreen
 from screens.dialog import ActionDialog
-from tests.app.helpers import T0
+from tests.app.helpers import FORBIDDEN, T0, Toasts, assert_alive, palette_hits, visible
 
 HOSTILE_NAMES = (
     "svc[/]",
@@ -52,7 +46,6 @@ HOSTILE_NAMES = (
     "bidi\u202egnp.exe",
 )
 HOSTILE_ERROR = "422 Unprocessable: [/] [@click=app.quit]quit[/] [bold]"
-FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
@@ -150,43 +143,6 @@ def live_app(tmp_path: Path) -> CockpitApp:
     app = CockpitApp(settings, clock=FixedClock(T0))
     app.animation_level = "none"
     return app
-
-
-def visible(app: CockpitApp) -> str:
-    """Every character the current screen draws, widget by widget."""
-    out: list[str] = []
-    for widget in app.screen.query(Widget):
-        if widget.size.area and not widget.children:
-            region = Region(0, 0, widget.size.width, widget.size.height)
-            out.extend(seg.text for line in widget.render_lines(region) for seg in line)
-        out.append("\n")
-    return "".join(out)
-
-
-class Toasts(list[Notification]):
-    """Every notification the app posts (pass `hook` as run_test's message_hook)."""
-
-    def hook(self, message: Message) -> None:
-        if isinstance(message, Notify):
-            self.append(message.notification)
-
-    def text(self) -> str:
-        return "\n".join(f"{n.title}: {n.message}" for n in self)
-
-
-async def palette_hits(pilot: Pilot[int], app: CockpitApp) -> list[str]:
-    """The command palette's hits as plain text, once its search has answered."""
-    hits: list[str] = []
-    for _ in range(50):  # the search runs in a worker; a few frames at most
-        await pilot.pause()
-        hits = [str(o.prompt) for o in app.screen.query_one(CommandList).options]
-        if hits and not hits[0].startswith("Searching"):
-            break
-    return hits
-
-
-def assert_alive(app: CockpitApp) -> None:
-    assert app.is_running and app.return_code is None, "the app exited"
 
 
 async def test_hostile_names_and_errors_cross_every_view_palette_and_dialog(

@@ -15,7 +15,7 @@ from cockpit.audit import EventType
 from cockpit.config import IdentityConfig, PolicyConfig
 from screens.dialog import ActionDialog
 from screens.widgets import LiveTable
-from tests.app.test_actions import actor, fill_and_confirm, records
+from tests.app.helpers import actor, fill_and_confirm, records
 
 SIGNED = {"environments": {"prod": {"signed_approvals": True, "unknown_gates": "warn"}}}
 

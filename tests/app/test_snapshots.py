@@ -64,21 +64,21 @@ def test_promote_dialog_in_production(snap_compare: Any, tmp_path: Any) -> None:
     """The confirmation dialog for promoting checkout's canary in PROD: red border and
     PRODUCTION banner, versions and digest, the go/no-go checklist with evidence, the
     policy decision, reason/ticket/typed-confirmation inputs, focus on Cancel."""
-    from tests.app.test_actions import app_with
+    from tests.app.helpers import app_with
 
     assert snap_compare(app_with(tmp_path), terminal_size=WIDE, press=["4", "p"])
 
 
 def test_promote_dialog_small_terminal(snap_compare: Any, tmp_path: Any) -> None:
     """The same dialog at 80x24: the checklist scrolls, inputs and buttons stay visible."""
-    from tests.app.test_actions import app_with
+    from tests.app.helpers import app_with
 
     assert snap_compare(app_with(tmp_path), terminal_size=(80, 24), press=["4", "p"])
 
 
 def test_audit_view(snap_compare: Any, tmp_path: Any, monkeypatch: Any) -> None:
     """The Audit view after start-up: the verify status line and the first records."""
-    from tests.app.test_actions import actor, app_with
+    from tests.app.helpers import actor, app_with
 
     # The log's first record names the process that created it; pin it so hashes repeat.
     monkeypatch.setattr("cockpit.identity.current_actor", lambda version, env=None: actor("alice"))

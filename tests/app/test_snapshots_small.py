@@ -48,7 +48,7 @@ def test_approvals_80x24(snap_compare: Any) -> None:
 def test_audit_view_80x24(snap_compare: Any, tmp_path: Path, monkeypatch: Any) -> None:
     """The audit view: time, event, outcome and reason; sequence, actor, target and
     versions dropped (Enter shows the whole record)."""
-    from tests.app.test_actions import actor, app_with
+    from tests.app.helpers import actor, app_with
 
     # The log's first record names the process that created it; pin it so hashes repeat.
     monkeypatch.setattr("cockpit.identity.current_actor", lambda version, env=None: actor("alice"))

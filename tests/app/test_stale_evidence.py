@@ -11,8 +11,7 @@ from cockpit.clock import FixedClock
 from cockpit.errors import Unreachable
 from cockpit.model import Observation
 from screens.dialog import ActionDialog
-from tests.app.helpers import T0
-from tests.app.test_actions import app_with
+from tests.app.helpers import T0, app_with
 
 
 async def outage(app: Any, pilot: Any) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -24,9 +24,8 @@ from cockpit.model import (
 from cockpit.options import parse, secrets_of
 from cockpit.testing import ConnectorContract
 from connectors.argocd import ArgoCDConnector, ArgoCDOptions, diff, windows
-from tests.connectors.test_argocd_fake import TOKEN, FakeArgoCD
+from tests.fixtures.argocd.fake import NOW, TOKEN, FakeArgoCD
 
-T0 = datetime(2026, 8, 24, 9, 31, tzinfo=UTC)
 OPTIONS: dict[str, Any] = {
     "url": "https://argocd.example.com",
     "token": "env:ARGOCD_TOKEN",
@@ -66,7 +65,7 @@ async def make(fake: FakeArgoCD) -> AsyncIterator[Make]:
         for secret in secrets_of(options):
             secret.resolve(ENV)
         client = httpx.AsyncClient(transport=fake.transport())
-        connector = ArgoCDConnector("argocd", options, client=client, clock=FixedClock(T0))
+        connector = ArgoCDConnector("argocd", options, client=client, clock=FixedClock(NOW))
         made.append((connector, client))
         return connector
 
@@ -111,7 +110,7 @@ async def test_applications_become_deployments_with_history(make: Make) -> None:
         assert [(r.id, r.version, r.deployed_at, r.deployed_by) for r in d.history] == [
             (i, v, at(w), u) for i, v, w, u in history
         ], name
-        assert d.source == "argocd" and d.observed_at == T0
+        assert d.source == "argocd" and d.observed_at == NOW
 
 
 async def test_every_health_and_sync_status_is_mapped(make: Make) -> None:

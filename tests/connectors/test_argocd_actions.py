@@ -15,7 +15,7 @@ import pytest
 from cockpit.audit import EventType, open_store
 from cockpit.clock import FixedClock
 from connectors.argocd import ArgoCDConnector
-from tests.connectors.test_argocd_fake import TOKEN, FakeArgoCD
+from tests.fixtures.argocd.fake import TOKEN, FakeArgoCD
 
 CONFIG = """\
 environments: [dev, staging, prod]

@@ -17,7 +17,7 @@ from cockpit.errors import Unauthorized
 from cockpit.options import parse, secrets_of
 from connectors.argocd import ArgoCDConnector, ArgoCDOptions
 from connectors.argocd.auth import KEYRING_SERVICE
-from tests.connectors.test_argocd_fake import PASSWORD, TOKEN, USER, FakeArgoCD
+from tests.fixtures.argocd.fake import PASSWORD, TOKEN, USER, FakeArgoCD
 
 URL = "https://argocd.example.com"
 SESSION = {"url": URL, "username": USER, "password": "env:ARGOCD_PASSWORD", "stream": False}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -14,46 +13,12 @@ import pytest
 from cockpit import config
 from cockpit.app import CockpitApp
 from cockpit.clock import FixedClock
-from cockpit.config import ConnectorSpec
 from cockpit.hub import Hub
-from cockpit.model import Environment, Health
-from cockpit.options import parse, secrets_of
+from cockpit.model import Health
 from cockpit.snapshot import FleetSnapshot
-from connectors.argocd import ArgoCDConnector, ArgoCDOptions
 from screens.widgets import LiveTable
 from tests.cli import status_json
-from tests.connectors.test_argocd_fake import FIXTURES, TOKEN, FakeArgoCD
-
-T0 = datetime(2026, 8, 24, 9, 31, tzinfo=UTC)
-ENVIRONMENTS = (Environment("dev", 0), Environment("staging", 1), Environment("prod", 2, True))
-OPTIONS = {
-    "token": "env:ARGOCD_TOKEN",
-    "projects": ["shop", "payments", "data"],
-    "environments": {"production": "prod", "search-prd": "prod"},
-}
-CONFIG = """\
-environments: [dev, staging, prod]
-connectors:
-  - name: argocd
-    type: argocd
-    interval: 30s
-    timeout: 10s
-    options:
-      url: {url}
-      token: env:ARGOCD_TOKEN
-      projects: [shop, payments, data]
-      environments:
-        production: prod
-        search-prd: prod
-"""
-
-
-def spec(url: str = "https://argocd.example.com") -> ConnectorSpec:
-    env = {"ARGOCD_TOKEN": TOKEN}
-    options = parse(ArgoCDOptions, {**OPTIONS, "url": url}, env=env)
-    for secret in secrets_of(options):
-        secret.resolve(env)
-    return ConnectorSpec("argocd", "argocd", ArgoCDConnector, options, 30.0, 10.0, 90.0)
+from tests.fixtures.argocd.fake import CONFIG, ENVIRONMENTS, FIXTURES, NOW, TOKEN, FakeArgoCD, spec
 
 
 async def test_the_hub_snapshot_has_deployments_drift_and_windows() -> None:
@@ -61,7 +26,7 @@ async def test_the_hub_snapshot_has_deployments_drift_and_windows() -> None:
     hub = Hub(
         [spec()],
         ENVIRONMENTS,
-        clock=FixedClock(T0),
+        clock=FixedClock(NOW),
         client_factory=lambda s: httpx.AsyncClient(transport=fake.transport()),
     )
     try:
@@ -87,7 +52,7 @@ async def test_the_running_hub_follows_stream_events() -> None:
     hub = Hub(
         [spec()],
         ENVIRONMENTS,
-        clock=FixedClock(T0),
+        clock=FixedClock(NOW),
         client_factory=lambda s: httpx.AsyncClient(transport=fake.transport()),
     )
     seen: asyncio.Queue[FleetSnapshot] = asyncio.Queue()
@@ -180,7 +145,7 @@ async def test_the_documented_example_config_works(docs_settings: config.Setting
     hub = Hub(
         docs_settings.connectors,
         docs_settings.environments,
-        clock=FixedClock(T0),
+        clock=FixedClock(NOW),
         client_factory=lambda s: httpx.AsyncClient(transport=fake.transport()),
     )
     try:
@@ -203,7 +168,7 @@ async def test_the_tui_drift_view_lists_argocd_items(tui_settings: config.Settin
     settings = tui_settings
     app = CockpitApp(
         settings,
-        clock=FixedClock(T0),
+        clock=FixedClock(NOW),
         poll=False,
         client_factory=lambda s: httpx.AsyncClient(transport=fake.transport()),
     )

@@ -17,7 +17,7 @@ from cockpit.model import Health, Status
 from cockpit.options import parse, secrets_of
 from connectors.argocd import ArgoCDConnector, ArgoCDOptions
 from connectors.argocd.stream import decode, messages
-from tests.connectors.test_argocd_fake import (
+from tests.fixtures.argocd.fake import (
     FIXTURES,
     PASSWORD,
     TOKEN,

@@ -162,7 +162,7 @@ async def test_the_tui_shows_runs_deployments_protection_and_approvals(tmp_path:
         assert "2 approvals required from group:release-managers" in protection
         deployments = app.screen.query_one("#deployments", LiveTable)
         assert deployments.keys == ["payments", "shop"]
-        assert [c.plain for c in deployments._cells["shop"]][:2] == ["shop", "416d8ea1"]
+        assert deployments.cell_texts("shop")[:2] == ["shop", "416d8ea1"]
         await pilot.press("6")
         approvals = app.screen.query_one("#approvals", LiveTable)
         assert approvals.keys == ["gitlab:deployment:4201"]

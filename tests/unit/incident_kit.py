@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cockpit.audit import Actor, AuditEvent, AuditStore, EventType, Target, open_store
@@ -23,8 +23,8 @@ from cockpit.model import (
     Status,
 )
 from cockpit.snapshot import FleetSnapshot, SourceState
+from tests.fakes import T0
 
-T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 ENVS = (Environment("staging", 1), Environment("prod", 2, production=True))
 ALICE = Actor("alice", "bastion-1", "", 4242, "test")
 BOB = Actor("bob", "bastion-2", "", 4343, "test")

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from tests.cli import cockpit
-from tests.connectors.test_argocd_e2e import CONFIG as ARGOCD_CONFIG
-from tests.connectors.test_argocd_fake import TOKEN, FakeArgoCD
+from tests.fixtures.argocd.fake import CONFIG as ARGOCD_CONFIG
+from tests.fixtures.argocd.fake import TOKEN, FakeArgoCD
 
 ROLLBACK = ("rollback", "payments", "prod")
 REASON = ("--reason", "5xx since 2.7.12")

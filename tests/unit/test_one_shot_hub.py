@@ -11,9 +11,9 @@ import pytest
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
 from cockpit.hub import Hub
-from tests.connectors import test_argocd_e2e as argocd
 from tests.connectors import test_kubernetes_e2e as kube
-from tests.connectors.test_argocd_fake import FakeArgoCD
+from tests.fixtures.argocd import fake as argocd
+from tests.fixtures.argocd.fake import FakeArgoCD
 from tests.fixtures.kubernetes.kit import cluster
 
 
@@ -38,7 +38,7 @@ def _kubernetes() -> tuple[list[ConnectorSpec], Callable[[ConnectorSpec], httpx.
 async def test_a_one_shot_refresh_opens_no_stream_or_watch(source, live: bool) -> None:  # type: ignore[no-untyped-def]
     specs, client = source()
     hub = Hub(
-        specs, argocd.ENVIRONMENTS, clock=FixedClock(argocd.T0), client_factory=client, live=live
+        specs, argocd.ENVIRONMENTS, clock=FixedClock(argocd.NOW), client_factory=client, live=live
     )
     try:
         snap = await hub.refresh()
