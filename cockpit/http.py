@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import re
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
@@ -206,7 +207,7 @@ class Api:
             except httpx.TimeoutException:
                 self.stats.errors += 1
                 raise Unreachable(f"{self.name}: {method} {self._path(url)} timed out") from None
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, ssl.SSLError) as exc:  # anyio lets a TLS alert out raw
                 self.stats.errors += 1
                 raise Unreachable(
                     f"{self.name}: {method} {self._path(url)} failed: {transport_failure(exc)}"
@@ -281,7 +282,7 @@ class Api:
         except httpx.TimeoutException:
             self.stats.errors += 1
             raise Unreachable(f"{self.name}: GET {self._path(url)} timed out") from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ssl.SSLError) as exc:  # anyio lets a TLS alert out raw
             self.stats.errors += 1
             raise Unreachable(
                 f"{self.name}: GET {self._path(url)} failed: {transport_failure(exc)}"

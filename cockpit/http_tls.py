@@ -140,7 +140,9 @@ def requests_settings(options: Any) -> dict[str, Any]:
         verify = False
     elif getattr(options, "ca_file", None):
         verify = _readable("ca_file", options.ca_file)
-    settings: dict[str, Any] = {"verify": verify}
+    # trust_env off: HTTPS_PROXY and REQUESTS_CA_BUNDLE would override these options
+    # unseen, and the httpx connectors do not read them either.
+    settings: dict[str, Any] = {"verify": verify, "trust_env": False}
     cert = getattr(options, "client_cert", None)
     if cert:
         key = getattr(options, "client_key", None)

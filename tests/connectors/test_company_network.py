@@ -141,8 +141,12 @@ async def test_without_a_client_certificate_the_refused_handshake_is_named(
 
 
 async def test_prometheus_queries_use_the_same_options_through_requests(
-    pki: Pki, server: str
+    pki: Pki, server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Read by requests unless told not to; the options alone decide, as for httpx.
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(pki.other_ca))
+
     def queries(**network: str) -> Queries:
         options = parse(PrometheusOptions, {"url": server, **network})
         return Queries(server, name="prom", timeout=5.0, network=requests_settings(options))
