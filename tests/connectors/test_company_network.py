@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from cockpit import config
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
 from cockpit.connector import Connector
@@ -225,3 +226,14 @@ def test_network_options_are_listed_after_the_connectors_own() -> None:
     names = [doc.key for doc in option_docs(GrafanaConnector.Options)]
     assert names[0] == "url"
     assert names[-4:] == ["ca_file", "client_cert", "client_key", "proxy"]
+
+
+def test_the_readme_company_network_example_is_a_valid_config(tmp_path: Path) -> None:
+    readme = (FIXTURES.parents[1] / "README.md").read_text()
+    section = readme.split("### Company networks", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "cockpit.yaml").write_text(example)
+    settings = config.load(str(tmp_path / "cockpit.yaml"), env={}, resolve_secrets=False)
+    (argocd,) = settings.connectors
+    assert argocd.options.ca_file == "/etc/pki/corp-root-ca.pem"
+    assert argocd.options.proxy == "http://proxy.corp.example:3128"
