@@ -2,16 +2,19 @@
 
 Every fact a connector returns names its `source` (the connector instance) and when it was
 `observed_at`; datetimes are always timezone-aware (`__post_init__` refuses naive ones).
-The canary's facts live in `cockpit.canary_model` and are named here too, so this stays
-the one import a connector needs.
+The canary's facts live in `cockpit.canary_model` and the actions in `cockpit.action_model`;
+both are named here too, so this stays the one import a connector needs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from cockpit.action_model import Action as Action
+from cockpit.action_model import ActionKind as ActionKind
+from cockpit.action_model import ActionResult as ActionResult
 from cockpit.aware import check_aware
 from cockpit.canary_model import BurnWindow as BurnWindow
 from cockpit.canary_model import Canary, CanaryMetrics
@@ -64,27 +67,6 @@ class Severity(StrEnum):
     CRITICAL = "critical"
     WARNING = "warning"
     INFO = "info"
-
-
-class ActionKind(StrEnum):
-    """Every mutation the cockpit can ask a connector for."""
-
-    APPROVE = "approve"
-    REJECT = "reject"
-    PROMOTE = "promote"
-    ROLLBACK = "rollback"
-    PAUSE = "pause"
-    RESUME = "resume"
-    ABORT = "abort"
-    SYNC = "sync"
-    # Three permissions, not one: re-running CI is routine, restarting or retrying what
-    # serves production traffic is not.
-    RERUN = "rerun"  # re-run a pipeline's failed jobs
-    RESTART = "restart"  # restart a deployment's pods (kubectl rollout restart)
-    RETRY = "retry"  # retry an aborted canary rollout (kubectl argo rollouts retry)
-    # Alert silences change what pages people, not what runs: their own permissions.
-    SILENCE = "silence"  # silence a firing alert's matchers for a while (Alertmanager)
-    UNSILENCE = "unsilence"  # expire a silence before its end
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,33 +366,3 @@ class Observation:
 
     def __post_init__(self) -> None:
         check_aware(self)
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    """A request to mutate something, as plain data. The executor is its only runner."""
-
-    kind: ActionKind
-    service: str
-    environment: str
-    source: str = ""  # the connector instance that executes it
-    version: str = ""  # target version (promote) or the version rolled back to
-    from_version: str = ""
-    digest: str = ""
-    from_environment: str = ""  # promote: where the version comes from
-    approval_id: str = ""  # approve/reject: the pending approval
-    remote_id: str = ""  # the remote system's id for what is acted on
-    reason: str = ""  # the operator's reason; connectors pass it on as the remote comment
-    ticket: str = ""  # the change ticket, for remote systems that take one
-    actor: str = ""  # who asked (for remote systems that record a comment author)
-    params: tuple[tuple[str, str], ...] = field(default=())
-
-    def param(self, name: str, default: str = "") -> str:
-        return dict(self.params).get(name, default)
-
-
-@dataclass(frozen=True, slots=True)
-class ActionResult:
-    ok: bool
-    message: str
-    remote_id: str = ""
