@@ -18,10 +18,11 @@ from typing import Any
 from cockpit import options as opt
 from cockpit import people
 from cockpit.analysis import CanaryConfig
+from cockpit.config_secrets import resolve_secrets_in
 from cockpit.connector import Connector
 from cockpit.errors import ConfigError, PluginError
 from cockpit.model import Environment
-from cockpit.options import Duration, LineMap, Secret
+from cockpit.options import Duration, LineMap
 from cockpit.people import PersonConfig
 from cockpit.policy_config import EnvironmentPolicy, IdentityConfig, PolicyConfig, policy_problems
 
@@ -296,7 +297,7 @@ def build(
         if options is None:
             continue
         if resolve_secrets:
-            _resolve(options, lines, (*where, "options"), env, problems)
+            resolve_secrets_in(options, lines, (*where, "options"), env, problems)
         if len(problems.errors) > found:
             continue
         stale = (
@@ -350,57 +351,3 @@ def build(
         identity=raw.identity,
         identities=raw.identities,
     )
-
-
-def _resolve(
-    options: object,
-    lines: LineMap,
-    path: opt.Path,
-    env: Mapping[str, str],
-    problems: opt.Problems,
-) -> None:
-    for secret in opt.secrets_of(options):
-        try:
-            secret.resolve(env)
-        except ValueError as exc:
-            problems.add(
-                ConfigError(
-                    f"secret {secret.ref} cannot be resolved: {exc}",
-                    file=lines.file,
-                    line=_secret_line(secret, options, lines, path),
-                    field=_secret_field(secret, options, path),
-                )
-            )
-
-
-def _find_path(target: Secret, value: object, path: opt.Path) -> opt.Path | None:
-    import dataclasses
-
-    if value is target:
-        return path
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            found = _find_path(target, getattr(value, f.name), (*path, f.name))
-            if found:
-                return found
-    elif isinstance(value, list | tuple):
-        for i, v in enumerate(value):
-            found = _find_path(target, v, (*path, i))
-            if found:
-                return found
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            found = _find_path(target, v, (*path, str(k)))
-            if found:
-                return found
-    return None
-
-
-def _secret_line(secret: Secret, options: object, lines: LineMap, path: opt.Path) -> int | None:
-    found = _find_path(secret, options, path)
-    return lines.line(found) if found else lines.line(path)
-
-
-def _secret_field(secret: Secret, options: object, path: opt.Path) -> str:
-    found = _find_path(secret, options, path)
-    return opt.dotted(found or path)
