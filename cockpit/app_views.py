@@ -44,10 +44,6 @@ class ViewsMixin(ActionsMixin):
     """Modes for the views, the palette's app-wide entries, help, sources, drilling down."""
 
     MODES = {name: _lazy_screen(target) for name, target in VIEW_SCREENS.items()}
-    # The app starts in the overview rather than in Textual's empty default screen: a first
-    # switch_mode re-parses every stylesheet twice (~20 ms of start-up); a configured
-    # `start_view` is switched to on mount.
-    DEFAULT_MODE = "overview"
 
     @property
     def snapshot(self) -> FleetSnapshot:
