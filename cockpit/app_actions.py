@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from cockpit import __version__, action_flow
+from cockpit import __version__
 from cockpit.app_keys import HeldKeysMixin
 from cockpit.autopilot import AutoPilot, Proposal
 from cockpit.model import Action
-from cockpit.outcome import Outcome
 from screens.widgets import failing_banner
 
 if TYPE_CHECKING:
+    from cockpit import action_flow
     from cockpit.audit import Actor
     from cockpit.clock import Clock
     from cockpit.config import Settings
@@ -100,6 +100,11 @@ class ActionsMixin(HeldKeysMixin):
         )
 
     async def _act(self, built: Action, evidence: Mapping[str, Any]) -> None:
+        # The action flow (with its lanes) and the outcome are loaded by the first action,
+        # not at start-up (~4 ms).
+        from cockpit import action_flow
+        from cockpit.outcome import Outcome
+
         try:
             prepared = await action_flow.prepare(self.executor, built, evidence)
         except BaseException:
@@ -131,12 +136,16 @@ class ActionsMixin(HeldKeysMixin):
                         self._auto_rollback(proposal), group="auto-rollback", exit_on_error=False
                     )
                 else:
+                    from cockpit import action_flow
+
                     self.show_notice(action_flow.proposal_notice(proposal))
         banner = failing_banner([p for p in self.autopilot.failing(snap) if not p.automatic])
         changed, self.banner = banner != self.banner, banner
         return changed
 
     async def _auto_rollback(self, proposal: Proposal) -> None:
+        from cockpit import action_flow
+
         self.show_notice(await action_flow.auto_rollback(self.executor, proposal, self.actor))
         await self.hub.refresh()
 
