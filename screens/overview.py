@@ -112,7 +112,9 @@ class OverviewScreen(FleetScreen):
         now = self.cockpit.now()
         table = self.table
         changes = snapshot.changes
-        stale = frozenset(snapshot.stale_sources())
+        # Judged at the same moment as the cells' `?stale` marks: a mark drawn after the
+        # snapshot aged must be remembered, or the next fresh poll would leave it standing.
+        stale = frozenset(s.name for s in snapshot.sources.values() if s.stale(now))
         stale_changed, self._stale = stale != self._stale, stale
         if not full and not changes.services_added and not stale_changed:
             services = sorted({k[0] for k in changes.cells})

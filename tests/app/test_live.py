@@ -62,3 +62,24 @@ async def test_a_modal_pauses_updates_and_the_view_catches_up() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert overview.generation == app.hub.snapshot.generation
+
+
+async def test_a_stale_mark_drawn_late_clears_when_the_source_answers_again() -> None:
+    """Cells and the view's record of stale sources judge staleness at the same moment, so a
+    `?stale` mark drawn after a snapshot aged is cleared by the next fresh poll."""
+    clock = FixedClock(T0)
+    app = demo_app(clock=clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        matrix = app.screen.query_one("#matrix", LiveTable)
+        await pilot.press("2")
+        await app.hub.refresh()  # a snapshot the hidden overview has not drawn yet
+        bound = app.hub.snapshot.sources["demo"].stale_after
+        clock.advance(bound + 1)  # the overview comes back on aged facts: marked stale
+        await pilot.press("1")
+        await pilot.pause()
+        matrix = app.screen.query_one("#matrix", LiveTable)
+        assert any("?stale" in "".join(matrix.cell_texts(k)) for k in matrix.keys)
+        await app.hub.refresh()  # the demo answers again: nothing is stale any more
+        await pilot.pause()
+        marked = [k for k in matrix.keys if "?stale" in "".join(matrix.cell_texts(k))]
+        assert marked == []
