@@ -9,15 +9,13 @@ page nobody.
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.integration.promserver import binary, free_port
+from tests.integration.service import ServiceProcess, binary, free_port
 
 CONFIG = """\
 route:
@@ -32,44 +30,25 @@ receivers:
 """
 
 
-class AlertmanagerServer:
+class AlertmanagerServer(ServiceProcess):
     """One Alertmanager process; `post` sends alerts as Prometheus would."""
 
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.url = ""
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log = workdir / "alertmanager.log"
+        super().__init__(workdir, "alertmanager")
 
     def start(self, ready_within: float = 30.0) -> None:
         exe = binary("prometheus-alertmanager", "install Debian's prometheus-alertmanager")
         config = self.workdir / "alertmanager.yml"
         config.write_text(CONFIG)
         port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        with self._log.open("wb") as log:
-            self._proc = subprocess.Popen(
-                [
-                    exe,
-                    f"--config.file={config}",
-                    f"--storage.path={self.workdir / 'data'}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                    "--cluster.listen-address=",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self.wait_for(lambda: self._ready(), ready_within, "ready")
-
-    def _ready(self) -> bool:
-        assert self._proc is not None
-        if self._proc.poll() is not None:
-            raise RuntimeError(f"alertmanager exited early:\n{self.log_tail()}")
-        try:
-            with urllib.request.urlopen(self.url + "/-/ready", timeout=2) as resp:
-                return bool(resp.status == 200)
-        except (urllib.error.URLError, ConnectionError):
-            return False
+        argv = [
+            exe,
+            f"--config.file={config}",
+            f"--storage.path={self.workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ]
+        self.launch(argv, port, ready_within)
 
     def call(self, method: str, path: str, body: object = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -91,25 +70,3 @@ class AlertmanagerServer:
             return all(seen.get(n) not in (None, "unprocessed") for n in names)
 
         self.wait_for(routed, 15.0, "alerts routed")
-
-    def wait_for(self, condition: Callable[[], bool], within: float, what: str) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            time.sleep(0.05)  # the interval between checks of the condition, not a guess
-        self.stop()
-        raise RuntimeError(f"alertmanager: not {what} within {within:g}s:\n{self.log_tail()}")
-
-    def log_tail(self) -> str:
-        return self._log.read_text(errors="replace")[-3000:] if self._log.exists() else ""
-
-    def stop(self) -> None:
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait(timeout=5)

@@ -9,35 +9,16 @@ scraped exporter would need the full half hour of wall-clock time to build the h
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import pytest
+from tests.integration.service import ServiceProcess, binary, free_port
 
 Labels = tuple[tuple[str, str], ...]
 Samples = Sequence[tuple[int, float]]  # (unix seconds, value)
 
 INSTALL_HINT = "install Debian's prometheus package (it brings promtool)"
-
-
-def binary(name: str, hint: str = INSTALL_HINT) -> str:
-    """The path of a Prometheus binary; skip without it, but fail in CI (CI=true)."""
-    found = shutil.which(name)
-    if found is None and os.access(f"/usr/bin/{name}", os.X_OK):
-        found = f"/usr/bin/{name}"
-    if found is not None:
-        return found
-    reason = f"{name} is not on PATH nor in /usr/bin: {hint}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
 
 
 def openmetrics(
@@ -67,24 +48,16 @@ def number(value: float) -> str:
     return repr(value)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class PrometheusServer:
+class PrometheusServer(ServiceProcess):
     """One Prometheus process over a directory of blocks built from OpenMetrics text."""
 
     def __init__(self, workdir: Path, text: str) -> None:
-        self.workdir = workdir
+        super().__init__(workdir, "prometheus")
         self.text = text
-        self.url = ""
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log = workdir / "prometheus.log"
 
     def start(self, ready_within: float = 30.0) -> None:
-        promtool, prometheus = binary("promtool"), binary("prometheus")
+        promtool = binary("promtool", INSTALL_HINT)
+        prometheus = binary("prometheus", INSTALL_HINT)
         data, source = self.workdir / "data", self.workdir / "samples.om"
         source.write_text(self.text)
         built = subprocess.run(
@@ -98,46 +71,11 @@ class PrometheusServer:
         config = self.workdir / "prometheus.yml"
         config.write_text("global:\n  scrape_interval: 15s\n")  # nothing to scrape
         port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        with self._log.open("wb") as log:
-            self._proc = subprocess.Popen(
-                [
-                    prometheus,
-                    f"--config.file={config}",
-                    f"--storage.tsdb.path={data}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                    "--storage.tsdb.retention.time=1d",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self._wait_ready(ready_within)
-
-    def _wait_ready(self, within: float) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            assert self._proc is not None
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"prometheus exited early:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.url + "/-/ready", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError):
-                pass  # not listening yet, or still loading blocks (503)
-            time.sleep(0.1)  # the interval between polls of the condition, not a guess
-        self.stop()
-        raise RuntimeError(f"prometheus not ready within {within:g}s:\n{self.log_tail()}")
-
-    def log_tail(self) -> str:
-        return self._log.read_text(errors="replace")[-3000:] if self._log.exists() else ""
-
-    def stop(self) -> None:
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait(timeout=5)
+        argv = [
+            prometheus,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--storage.tsdb.retention.time=1d",
+        ]
+        self.launch(argv, port, ready_within)
