@@ -22,7 +22,7 @@ from cockpit.hub import Hub
 from cockpit.model import Action, ActionKind, ActionResult
 from cockpit.outcome import DUPLICATE, FAILED, PENDING, SUCCEEDED, Outcome
 from cockpit.plan import Plan, blockers, moved, refused, target_of
-from cockpit.policy import NEEDS_APPROVAL, REFUSED, Decision, Operator, Policy
+from cockpit.policy import NEEDS_APPROVAL, PAGING_ONLY, REFUSED, Decision, Operator, Policy
 from cockpit.policy_config import IdentityConfig
 from cockpit.sanitize import clean
 from cockpit.twoperson import TWO_PERSON_SOURCE, action_to_data
@@ -123,6 +123,13 @@ class Executor:
         moves = from_version and to_version and from_version != to_version
         versions = f"{from_version} → {to_version}" if moves else (to_version or from_version)
         title = f"{verb} {action.service} {versions} in {where}".replace("  ", " ")
+        if action.kind in PAGING_ONLY:  # a silence acts on an alert, not on a version
+            alert = next(
+                (a for a in snap.alerts if action.remote_id in (a.fingerprint, *a.silenced_by)),
+                None,
+            )
+            named = alert.name if alert is not None else "an alert"
+            title = f"{verb} {named} on {action.service} in {where}"
         return Plan(
             action,
             decision,

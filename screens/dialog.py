@@ -38,7 +38,7 @@ from cockpit.model import ActionKind
 from cockpit.options import Duration
 from cockpit.outcome import Outcome
 from cockpit.plan import moved, target_of
-from cockpit.policy import BREAK_GLASS, NEEDS_APPROVAL, REFUSED
+from cockpit.policy import BREAK_GLASS, NEEDS_APPROVAL, PAGING_ONLY, REFUSED
 from cockpit.sanitize import clean
 from cockpit.snapshot import FleetSnapshot
 from screens.host import host_of
@@ -61,7 +61,8 @@ def plan_text(plan: Plan) -> Text:
     out = Text()
     if d.production:
         out.append(" PRODUCTION ", style="bold reverse red")
-        out.append(" this changes what customers use\n", style="bold red")
+        what = "who is paged" if a.kind in PAGING_ONLY else "what customers use"
+        out.append(f" this changes {what}\n", style="bold red")
     out.append_text(txt(plan.title, "bold"))
     out.append("\n")
     if plan.digest:

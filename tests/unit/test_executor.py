@@ -330,3 +330,12 @@ async def test_two_silences_of_different_alerts_on_one_service_both_run(desk: Op
     assert [o.status for o in outcomes].count("duplicate") == 0, outcomes
     requested = [r for r in d.records() if r.event_type == EventType.ACTION_REQUESTED]
     assert len(requested) == 2
+
+
+async def test_a_silence_plan_names_the_alert_not_a_version(desk: OpenDesk) -> None:
+    d = await desk()
+    alert = next(a for a in d.hub.snapshot.alerts if a.firing and not a.silenced)
+    built = targets.silence(d.hub.snapshot, alert, "1h")
+    assert isinstance(built, Action), built
+    title = d.ex.plan(built).title
+    assert title.startswith(f"Silence {alert.name} on {alert.service} in ")
