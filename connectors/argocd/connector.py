@@ -264,5 +264,9 @@ class ArgoCDConnector(Connector):
             f"{self.name}: no Argo CD application for {action.service} in {action.environment}"
         )
 
+    def retry_now(self) -> None:
+        if self.apps.stream is not None:
+            self.apps.stream.retry_now()
+
     async def aclose(self) -> None:
         await self.apps.close()

@@ -78,7 +78,7 @@ class AppStream:
         on_live: Callable[[bool], None],
         relogin: Callable[[], Awaitable[None]],
         *,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.name = name
@@ -86,8 +86,9 @@ class AppStream:
         self._on_event = on_event
         self._on_live = on_live
         self._relogin = relogin
-        self.sleep = sleep  # injectable: tests hold reconnects
         self.backoff = Backoff(1.0, MAX_BACKOFF, rng=rng)
+        # The wait before reopening; ctrl+r (retry_now) ends it. Injectable: tests hold it.
+        self.sleep = sleep or self.backoff.sleep
         self._task: asyncio.Task[None] | None = None
         self.live = False
         self.connects = 0
@@ -96,6 +97,10 @@ class AppStream:
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"argocd-stream:{self.name}")
+
+    def retry_now(self) -> None:
+        """Forget the backoff and reopen at once (the operator asked for fresh facts)."""
+        self.backoff.retry_now()
 
     async def stop(self) -> None:
         task, self._task = self._task, None

@@ -324,3 +324,25 @@ async def test_a_401_from_rest_while_the_stream_is_up_fails_the_source_at_once(
     await h.wake()  # the connector asked the hub to poll now, not in 90 s
     with pytest.raises(Unauthorized, match="refused the token"):
         await connector.poll()
+
+
+async def test_ctrl_r_ends_the_stream_reconnect_backoff_and_reopens_at_once() -> None:
+    """The operator's refresh reaches the stream too: a reconnect waiting out its backoff
+    (minutes, after many failures) opens again now, as the Kubernetes watch does."""
+    h = Harness(FakeArgoCD())
+    h.stream.sleep = h.stream.backoff.sleep  # the real wait, as in production
+    h.stream.backoff.attempt = 8  # many failures behind it: the next wait is minutes
+    try:
+        h.fake.fail("/api/v1/stream/applications", 503)
+        await h.connector.poll()
+        for _ in range(200):  # until the failed attempt is waiting out its backoff
+            if h.stream.backoff.attempt == 9:
+                break
+            await asyncio.sleep(0)
+        assert h.stream.backoff.attempt == 9
+        h.connector.retry_now()
+        feed = await asyncio.wait_for(h.fake.next_stream(), 5)  # not minutes later
+        feed.close()
+        assert len(h.fake.seen("GET", "/api/v1/stream/applications")) == 2
+    finally:
+        await h.close()
