@@ -136,8 +136,8 @@ class CockpitApp(ViewsMixin):
                 f"audit log unavailable: {exc}", title="Audit", severity="error", timeout=30
             )
 
-    async def record_audit_read(self) -> None:
-        await self.journal.note("audit.read", self.actor, {"view": "audit"})
+    async def record_audit_read(self, view: str = "audit") -> None:
+        await self.journal.note("audit.read", self.actor, {"view": view})
 
     def window_state(self, environment: str) -> WindowState:
         if not self.settings.policy.windows and not self.snapshot.windows:

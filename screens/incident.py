@@ -30,11 +30,11 @@ from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen, bindings
 from screens.incident_data import (
     LOOKBACK,
-    SEVERITY,
     SHOWN,
     Loaded,
     alert_evidence,
     alert_key,
+    alert_row,
     change_row,
     incidents_text,
     ranked,
@@ -94,9 +94,17 @@ class IncidentScreen(FleetScreen):
         yield Static(id="incident-detail")
 
     # Reading the audit log --------------------------------------------------------------
+    _access_recorded = False
+
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
+        if not self._access_recorded:  # it reads the audit log: one audit.read per visit
+            self._access_recorded = True
+            self.run_worker(self.cockpit.record_audit_read("incident"), exit_on_error=False)
         self.reload()
+
+    def on_screen_suspend(self) -> None:
+        self._access_recorded = False
 
     def refresh_header(self, snapshot: FleetSnapshot) -> None:
         super().refresh_header(snapshot)
@@ -169,16 +177,7 @@ class IncidentScreen(FleetScreen):
         if old is not None and old[0] == shown:
             self._rows[key] = old
             return old[1]
-        _, word, style = SEVERITY.get(a.severity, (3, a.severity.value, ""))
-        state = "silenced" if a.silenced else "inhibited" if a.inhibited_by else ""
-        row = [
-            Text(word, style=style),
-            Text(ago(a.started_at, now)),
-            txt(a.service, "bold", limit=30),
-            txt(a.environment, limit=16),
-            txt(a.name, style, limit=40),
-            Text(state, style="dim"),
-        ]
+        row = alert_row(a, now)
         self._rows[key] = (shown, row)
         return row
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.text import Text
 
+from cockpit.clock import ago
 from cockpit.incident.correlate import Suspect
 from cockpit.incident.incidents import CLOSE, OPEN, Incident, open_incidents
 from cockpit.model import Alert, Severity
@@ -102,6 +103,20 @@ def read_changes(store: Any, since: datetime) -> Loaded:
     records = tuple(store.records(since=since, event_types=[EventType(k) for k in CHANGE_EVENTS]))
     marks = store.records(event_types=[EventType(OPEN), EventType(CLOSE)])
     return Loaded(records, tuple(open_incidents(marks)))
+
+
+def alert_row(a: Alert, now: datetime) -> list[Text]:
+    """A row of the alerts table: severity, since, where, what, and silenced or inhibited."""
+    _, word, style = SEVERITY.get(a.severity, (3, a.severity.value, ""))
+    state = "silenced" if a.silenced else "inhibited" if a.inhibited_by else ""
+    return [
+        Text(word, style=style),
+        Text(ago(a.started_at, now)),
+        txt(a.service, "bold", limit=30),
+        txt(a.environment, limit=16),
+        txt(a.name, style, limit=40),
+        Text(state, style="dim"),
+    ]
 
 
 def change_row(rank: int, s: Suspect, alert: Alert) -> list[Text]:

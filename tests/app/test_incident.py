@@ -302,3 +302,22 @@ async def test_the_palette_offers_opening_an_incident_and_says_why_close_is_not_
         assert any(h.startswith("Incident: Open incident") for h in hits), hits
         close = next(h for h in hits if h.startswith("Incident: Close incident"))
         assert "no incident is open (key c)" in close
+
+
+async def test_each_visit_records_one_audit_read_of_the_log_it_shows(tmp_path: Path) -> None:
+    """ "What changed" is read from the audit log: each visit is recorded like the Audit view's,
+    once per visit however often the view reloads."""
+    app = app_with(tmp_path)
+    clock = app.clock
+    assert isinstance(clock, FixedClock)
+
+    def reads() -> list[str]:
+        return [r.extra.get("view") for r in records(app) if r.event_type == EventType.AUDIT_READ]
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_view(pilot, app)
+        await tick(pilot, app, clock, 30)  # refreshes reload the log: no new record
+        assert reads() == ["incident"]
+        await pilot.press("1")
+        await open_view(pilot, app)
+        assert reads() == ["incident", "incident"]
