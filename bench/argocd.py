@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.connectors.test_argocd_fake import TOKEN, FakeArgoCD
 
 from connectors.argocd import ArgoCDConnector
-from tests.connectors.test_argocd_fake import TOKEN, FakeArgoCD
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 CONFIG = """\
@@ -71,7 +71,7 @@ def fleet(count: int) -> FakeArgoCD:
 async def run(count: int, events: int, all_at_once: bool) -> None:
     from cockpit import config
     from cockpit.app import CockpitApp
-    from cockpit.snapshot import FleetSnapshot
+    from cockpit.fleet.snapshot import FleetSnapshot
 
     folder = Path(tempfile.mkdtemp(prefix="cockpit-bench-argocd-"))
     os.environ["XDG_DATA_HOME"] = str(folder)

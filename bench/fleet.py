@@ -242,9 +242,9 @@ def idle(seconds: float = 20.0) -> None:
 async def _fanout(connectors: int, latency: float) -> None:
     from cockpit.clock import SystemClock
     from cockpit.config import ConnectorSpec
-    from cockpit.hub import Hub
+    from cockpit.connect.options import Duration
+    from cockpit.fleet.hub import Hub
     from cockpit.model import Environment
-    from cockpit.options import Duration
     from connectors.demo import DemoConnector, DemoOptions
 
     envs = (Environment("dev", 0), Environment("staging", 1), Environment("prod", 2, True))

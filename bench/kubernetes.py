@@ -123,7 +123,7 @@ async def run(count: int, events: int) -> None:
 
     from cockpit import config
     from cockpit.app import CockpitApp
-    from cockpit.snapshot import FleetSnapshot
+    from cockpit.fleet.snapshot import FleetSnapshot
 
     folder = Path(tempfile.mkdtemp(prefix="cockpit-bench-k8s-"))
     os.environ["XDG_DATA_HOME"] = str(folder)

@@ -11,23 +11,23 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
+from cockpit.actions.autopilot import AutoPilot
 from cockpit.app_views import VIEW_SCREENS, ViewsMixin
-from cockpit.autopilot import AutoPilot
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import Settings
-from cockpit.hub import ClientFactory, Hub, default_client
+from cockpit.fleet.hub import ClientFactory, Hub, default_client
+from cockpit.fleet.snapshot import FleetSnapshot
+from cockpit.fleet.verdict_history import VerdictHistory
 from cockpit.incident.recorder import ChangeRecorder
 from cockpit.journal import Journal
 from cockpit.keys import APP_KEYS
 from cockpit.sanitize import clean
-from cockpit.snapshot import FleetSnapshot
-from cockpit.verdict_history import VerdictHistory
 from cockpit.wiring import open_journal, wire_hub
 from screens.messages import FleetUpdated
 
 if TYPE_CHECKING:
+    from cockpit.actions.windows import WindowState
     from cockpit.audit import Actor
-    from cockpit.windows import WindowState
 
 __all__ = ["VIEW_SCREENS", "CockpitApp", "FleetUpdated"]
 
@@ -141,7 +141,7 @@ class CockpitApp(ViewsMixin):
 
     def window_state(self, environment: str) -> WindowState:
         if not self.settings.policy.windows and not self.snapshot.windows:
-            from cockpit.windows import NO_WINDOWS  # no policy (or its import) to say so
+            from cockpit.actions.windows import NO_WINDOWS  # no policy (or its import) to say so
 
             return NO_WINDOWS
         return self.policy.window_state(environment, self.now(), self.snapshot.windows)

@@ -1,6 +1,6 @@
 """The app's action glue: a key's request through the dialog, and the autopilot's reactions.
 
-What needs no screen (planning, submitting, wording) is in cockpit/action_flow.py; this
+What needs no screen (planning, submitting, wording) is in cockpit/actions/action_flow.py; this
 mixin runs it in workers, puts the dialog in between and shows the notices.
 """
 
@@ -13,22 +13,22 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from cockpit import __version__
+from cockpit.actions.autopilot import AutoPilot, Proposal
 from cockpit.app_keys import HeldKeysMixin
-from cockpit.autopilot import AutoPilot, Proposal
 from cockpit.model import Action
 from screens.widgets import failing_banner
 
 if TYPE_CHECKING:
-    from cockpit import action_flow
+    from cockpit.actions import action_flow
+    from cockpit.actions.executor import Executor
+    from cockpit.actions.policy import Policy
+    from cockpit.actions.targets import Built
     from cockpit.audit import Actor
     from cockpit.clock import Clock
     from cockpit.config import Settings
-    from cockpit.executor import Executor
-    from cockpit.hub import Hub
+    from cockpit.fleet.hub import Hub
+    from cockpit.fleet.snapshot import FleetSnapshot
     from cockpit.journal import Journal
-    from cockpit.policy import Policy
-    from cockpit.snapshot import FleetSnapshot
-    from cockpit.targets import Built
 
 
 class ActionsMixin(HeldKeysMixin):
@@ -48,7 +48,7 @@ class ActionsMixin(HeldKeysMixin):
         """Who is at the keyboard; looked up when first recorded, after the first frame."""
         if self._actor is not None:
             return self._actor
-        from cockpit.identity import current_actor
+        from cockpit.actions.identity import current_actor
 
         return current_actor(__version__)
 
@@ -102,8 +102,8 @@ class ActionsMixin(HeldKeysMixin):
     async def _act(self, built: Action, evidence: Mapping[str, Any]) -> None:
         # The action flow (with its lanes) and the outcome are loaded by the first action,
         # not at start-up (~4 ms).
-        from cockpit import action_flow
-        from cockpit.outcome import Outcome
+        from cockpit.actions import action_flow
+        from cockpit.actions.outcome import Outcome
 
         try:
             prepared = await action_flow.prepare(self.executor, built, evidence)
@@ -136,7 +136,7 @@ class ActionsMixin(HeldKeysMixin):
                         self._auto_rollback(proposal), group="auto-rollback", exit_on_error=False
                     )
                 else:
-                    from cockpit import action_flow
+                    from cockpit.actions import action_flow
 
                     self.show_notice(action_flow.proposal_notice(proposal))
         banner = failing_banner([p for p in self.autopilot.failing(snap) if not p.automatic])
@@ -144,13 +144,13 @@ class ActionsMixin(HeldKeysMixin):
         return changed
 
     async def _auto_rollback(self, proposal: Proposal) -> None:
-        from cockpit import action_flow
+        from cockpit.actions import action_flow
 
         self.show_notice(await action_flow.auto_rollback(self.executor, proposal, self.actor))
         await self.hub.refresh()
 
     def action_rollback_failing(self) -> None:
-        from cockpit import targets
+        from cockpit.actions import targets
 
         failing = self.autopilot.failing(self.hub.snapshot)
         if not failing:

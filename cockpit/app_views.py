@@ -13,7 +13,7 @@ from cockpit.keys import VIEWS
 from screens.base import FleetScreen
 
 if TYPE_CHECKING:
-    from cockpit.snapshot import FleetSnapshot
+    from cockpit.fleet.snapshot import FleetSnapshot
     from screens.pods import OpenPods
 
 # Views other than the first are imported when first shown: start-up pays only for one.

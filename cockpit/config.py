@@ -15,16 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cockpit import options as opt
-from cockpit import people
-from cockpit.analysis import CanaryConfig
+from cockpit.actions import people
+from cockpit.actions.people import PersonConfig
+from cockpit.actions.policy_config import (
+    EnvironmentPolicy,
+    IdentityConfig,
+    PolicyConfig,
+    policy_problems,
+)
 from cockpit.config_secrets import resolve_secrets_in
+from cockpit.connect import options as opt
+from cockpit.connect.options import Duration, LineMap
 from cockpit.connector import Connector
 from cockpit.errors import ConfigError, PluginError
+from cockpit.fleet.analysis import CanaryConfig
 from cockpit.model import Environment
-from cockpit.options import Duration, LineMap
-from cockpit.people import PersonConfig
-from cockpit.policy_config import EnvironmentPolicy, IdentityConfig, PolicyConfig, policy_problems
 
 PRODUCTION_NAMES = {"prod", "production", "prd", "live"}
 
@@ -241,7 +246,7 @@ def build(
     resolve_secrets: bool,
     demo: bool = False,
 ) -> Settings:
-    from cockpit import plugins
+    from cockpit.connect import plugins
 
     environments = []
     seen: dict[str, int] = {}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from cockpit import options as opt
+from cockpit.connect import options as opt
+from cockpit.connect.options import LineMap, Secret
 from cockpit.errors import ConfigError
-from cockpit.options import LineMap, Secret
 
 
 def resolve_secrets_in(

@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from cockpit.detail import LogTarget, ServiceDetail
-    from cockpit.snapshot import FleetSnapshot
+    from cockpit.fleet.detail import LogTarget, ServiceDetail
+    from cockpit.fleet.snapshot import FleetSnapshot
 
 API_VERSION = 1
 """The contract version this cockpit speaks. A connector declaring another is refused."""
@@ -176,7 +176,7 @@ class Connector:
 
     def logs(self, target: LogTarget, tail: int) -> AsyncIterator[str]:
         """Follow one pod's log from its last `tail` lines, read-only (optional). Lines are
-        untrusted text; the caller cleans and bounds them (cockpit.detail.LogTail)."""
+        untrusted text; the caller cleans and bounds them (cockpit.fleet.detail.LogTail)."""
         raise Rejected(f"{self.name} cannot show logs")
 
     def warnings(self, action: Action) -> Sequence[str]:

@@ -97,9 +97,7 @@ DETAIL_KEYS: tuple[KeySpec, ...] = (
     KeySpec("pods.logs", "l", "logs", "Follow pod log", "pods"),
 )
 
-ALL_KEYS: tuple[KeySpec, ...] = (
-    APP_KEYS + SCREEN_KEYS + ACTION_KEYS + INCIDENT_KEYS + DETAIL_KEYS
-)
+ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + SCREEN_KEYS + ACTION_KEYS + INCIDENT_KEYS + DETAIL_KEYS
 BY_ID = {k.id: k for k in ALL_KEYS}
 
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cockpit.clock import Clock, ago
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import Canary, Deployment
 from cockpit.sanitize import clean, inert_json
-from cockpit.snapshot import FleetSnapshot, SourceState
 
 if TYPE_CHECKING:
     from cockpit.config import Settings
@@ -274,4 +274,3 @@ async def fleet_snapshot(settings: Settings, clock: Clock) -> FleetSnapshot:
         return await hub.settle()
     finally:
         await hub.stop()
-

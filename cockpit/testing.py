@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from cockpit import options as opt
 from cockpit.clock import FixedClock
+from cockpit.connect import options as opt
 from cockpit.connector import CAPABILITY_METHODS, Capability, Connector, contract_problems
 from cockpit.errors import ConfigError, ConnectorError
 from cockpit.model import (

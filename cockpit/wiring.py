@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cockpit.analysis import Analyst
+from cockpit.actions.twoperson import TWO_PERSON_SOURCE, TwoPersonConnector, TwoPersonOptions
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import ConnectorSpec, Settings
-from cockpit.hub import ClientFactory, Hub, default_client
+from cockpit.fleet.analysis import Analyst
+from cockpit.fleet.hub import ClientFactory, Hub, default_client
 from cockpit.journal import Journal
-from cockpit.twoperson import TWO_PERSON_SOURCE, TwoPersonConnector, TwoPersonOptions
 
 if TYPE_CHECKING:
-    from cockpit.executor import Executor
+    from cockpit.actions.executor import Executor
 
 
 def open_journal(settings: Settings, clock: Clock) -> Journal:
@@ -80,8 +80,8 @@ def make_executor(
     clock: Clock,
     read_only: bool = False,
 ) -> Executor:
-    from cockpit.executor import Executor
-    from cockpit.policy import Policy, operator_for
+    from cockpit.actions.executor import Executor
+    from cockpit.actions.policy import Policy, operator_for
 
     policy = Policy(
         settings.policy,

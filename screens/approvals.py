@@ -6,11 +6,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from cockpit import targets
+from cockpit.actions import targets
 from cockpit.clock import ago
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import ActionKind, PendingApproval
 from cockpit.sanitize import clean
-from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
 from screens.nocolor import prod_style
 from screens.widgets import GATE_STYLE, LiveTable, SortText, txt

@@ -13,8 +13,8 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 from textual.worker import Worker
 
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.sanitize import clean
-from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
 from screens.widgets import LiveTable, SortText, txt
 

@@ -18,10 +18,10 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from cockpit import targets
+from cockpit.actions import targets
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.keys import ACTION_KEYS, SCREEN_KEYS, KeySpec
 from cockpit.model import ActionKind
-from cockpit.snapshot import FleetSnapshot
 from screens.filter import FilterBar, FilterLine, no_match_text
 from screens.host import CockpitHost, host_of
 from screens.jump import ServiceJump

@@ -8,12 +8,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from cockpit import targets
+from cockpit.actions import targets
 from cockpit.clock import ago
+from cockpit.fleet.snapshot import FleetSnapshot
+from cockpit.fleet.verdict_history import Judged
 from cockpit.model import ActionKind, Canary, MetricSeries, Verdict
 from cockpit.sanitize import clean
-from cockpit.snapshot import FleetSnapshot
-from cockpit.verdict_history import Judged
 from screens.base import FleetScreen
 from screens.nocolor import prod_style
 from screens.widgets import PHASE_STYLE, LiveTable, SortText, sparkline, txt

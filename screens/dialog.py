@@ -31,16 +31,16 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from cockpit.action_flow import Confirmed
-from cockpit.executor import Plan
-from cockpit.gates import stale_evidence
+from cockpit.actions.action_flow import Confirmed
+from cockpit.actions.executor import Plan
+from cockpit.actions.gates import stale_evidence
+from cockpit.actions.outcome import Outcome
+from cockpit.actions.plan import moved, target_of
+from cockpit.actions.policy import BREAK_GLASS, NEEDS_APPROVAL, PAGING_ONLY, REFUSED
+from cockpit.connect.options import Duration
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import ActionKind
-from cockpit.options import Duration
-from cockpit.outcome import Outcome
-from cockpit.plan import moved, target_of
-from cockpit.policy import BREAK_GLASS, NEEDS_APPROVAL, PAGING_ONLY, REFUSED
 from cockpit.sanitize import clean
-from cockpit.snapshot import FleetSnapshot
 from screens.host import host_of
 from screens.nocolor import TickBox
 from screens.widgets import GATE_STYLE, txt

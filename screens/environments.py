@@ -9,11 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from cockpit import targets
+from cockpit.actions import targets
 from cockpit.clock import ago
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import ActionKind, Deployment
 from cockpit.sanitize import clean
-from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
 from screens.widgets import LiveTable, SortText, health_text, status_text, txt, window_label
 

@@ -11,15 +11,15 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.worker import Worker
 
+    from cockpit.actions.targets import Built
+    from cockpit.actions.windows import WindowState
     from cockpit.audit import Actor
     from cockpit.config import Settings
+    from cockpit.fleet.snapshot import FleetSnapshot
+    from cockpit.fleet.verdict_history import VerdictHistory
     from cockpit.incident.recorder import ChangeRecorder
     from cockpit.journal import Journal
     from cockpit.model import Action
-    from cockpit.snapshot import FleetSnapshot
-    from cockpit.targets import Built
-    from cockpit.verdict_history import VerdictHistory
-    from cockpit.windows import WindowState
 
 
 class CockpitHost(Protocol):

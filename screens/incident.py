@@ -19,14 +19,14 @@ from textual.app import ComposeResult, SystemCommand
 from textual.widgets import Static
 from textual.worker import Worker
 
-from cockpit import targets
+from cockpit.actions import targets
 from cockpit.clock import ago
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.incident.changes import Change, collect
 from cockpit.incident.correlate import WINDOW, Suspect, suspects
 from cockpit.keys import INCIDENT_KEYS, display
 from cockpit.model import ActionKind, Alert
 from cockpit.sanitize import clean
-from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen, bindings
 from screens.incident_data import (
     LOOKBACK,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from cockpit.snapshot import FleetSnapshot
+from cockpit.fleet.snapshot import FleetSnapshot
 
 
 @dataclass

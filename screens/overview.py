@@ -8,11 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from cockpit import targets
+from cockpit.actions import targets
 from cockpit.canary_model import Canary, CanaryPhase
+from cockpit.fleet.snapshot import Cell, FleetSnapshot
 from cockpit.model import ActionKind, Health, Severity
 from cockpit.sanitize import clean
-from cockpit.snapshot import Cell, FleetSnapshot
 from screens.base import FleetScreen
 from screens.nocolor import prod_style
 from screens.widgets import HEALTH_STYLE, LiveTable, SortText, txt

@@ -8,11 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from cockpit import targets
+from cockpit.actions import targets
 from cockpit.clock import ago, duration
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import ActionKind, PipelineRun, Status
 from cockpit.sanitize import clean, first_line
-from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen
 from screens.widgets import LiveTable, SortText, status_text, txt
 

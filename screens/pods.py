@@ -20,8 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Log, Static
 
 from cockpit.clock import ago
-from cockpit.detail import LOG_LINES_KEPT, LogTail, LogTarget, ServiceDetail
 from cockpit.errors import ConnectorError
+from cockpit.fleet.detail import LOG_LINES_KEPT, LogTail, LogTarget, ServiceDetail
 from cockpit.keys import BY_ID, DETAIL_KEYS
 from screens.base import bindings
 from screens.table import LiveTable

@@ -7,12 +7,12 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from cockpit import targets
+from cockpit.actions import targets
 from cockpit.clock import ago
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.keys import DETAIL_KEYS
 from cockpit.model import ActionKind
 from cockpit.sanitize import clean, first_line
-from cockpit.snapshot import FleetSnapshot
 from screens.base import FleetScreen, bindings
 from screens.environments import short_digest
 from screens.widgets import (

@@ -16,8 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from cockpit.clock import ago
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.sanitize import clean
-from cockpit.snapshot import FleetSnapshot, SourceState
 from screens.host import host_of
 from screens.scroll import ScrollBox
 

@@ -15,16 +15,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from cockpit.autopilot import Proposal
+from cockpit.actions.autopilot import Proposal
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.keys import BY_ID, display
 from cockpit.model import CanaryPhase, GateStatus, Health, Status
 from cockpit.sanitize import clean
-from cockpit.snapshot import FleetSnapshot, SourceState
 from screens.sources import short_error
 from screens.table import LiveTable, SortText
 
 if TYPE_CHECKING:
-    from cockpit.windows import WindowState
+    from cockpit.actions.windows import WindowState
     from screens.host import CockpitHost
 
 __all__ = ["LiveTable", "SortText", "TopBar", "health_text", "sparkline", "status_text", "txt"]

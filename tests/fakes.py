@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import EntryPoint
 
+from cockpit.connect.options import Secret
 from cockpit.connector import Capability, Connector
 from cockpit.errors import RateLimited, Unreachable
 from cockpit.model import Deployment, Health, Observation, PipelineRun, Stage, Status
-from cockpit.options import Secret
 
 # The one fixed instant of the test suite: a Thursday, 03:00 UTC (on-call hours).
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -89,7 +89,7 @@ class ScriptedConnector(Connector):
 def entry_points_with_fakes() -> dict[str, EntryPoint]:
     from importlib.metadata import entry_points
 
-    from cockpit import plugins
+    from cockpit.connect import plugins
 
     eps = {ep.name: ep for ep in entry_points(group=plugins.GROUP)}
     for name, target in (

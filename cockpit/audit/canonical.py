@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from cockpit.options import Secret
+from cockpit.connect.options import Secret
 
 FORMAT_VERSION = 1
 DOMAIN = b"cockpit-audit-v1\x00"  # keeps a record hash from posing as any other SHA-256

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit import __version__
+from cockpit.actions.identity import current_actor
 from cockpit.audit.checkpoint import Checkpoint
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError, DamagedLog, VerifyResult
@@ -17,7 +18,6 @@ from cockpit.audit.sqlite import SqliteStore
 from cockpit.audit.store import default_path
 from cockpit.cli.exits import Exit
 from cockpit.clock import Clock
-from cockpit.identity import current_actor
 from cockpit.sanitize import clean
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from cockpit import __version__
+from cockpit.actions.identity import current_actor
 from cockpit.audit.commands import Context
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError
 from cockpit.audit.sqlite import SqliteStore
 from cockpit.cli.exits import Exit
-from cockpit.identity import current_actor
 from cockpit.sanitize import clean
 
 

@@ -370,7 +370,7 @@ def _record(seq: int, body: bytes, prev: bytes, hash_: bytes) -> AuditRecord:
 
 def _init_event() -> AuditEvent:
     from cockpit import __version__
-    from cockpit.identity import current_actor
+    from cockpit.actions.identity import current_actor
 
     return AuditEvent(
         EventType.AUDIT_INITIALIZED, current_actor(__version__), None, "audit.init", "success"

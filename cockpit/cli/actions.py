@@ -16,8 +16,8 @@ from cockpit.cli.common import shared_options
 from cockpit.cli.exits import Exit
 
 if TYPE_CHECKING:
+    from cockpit.actions.policy import Decision
     from cockpit.config import Settings
-    from cockpit.policy import Decision
 
 CELL_ACTIONS = {
     "promote": "promote a canary one step (or --full), or the previous environment's version",
@@ -114,11 +114,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from cockpit import __version__, lanes, targets
-    from cockpit.identity import current_actor
+    from cockpit import __version__
+    from cockpit.actions import lanes, targets
+    from cockpit.actions.identity import current_actor
+    from cockpit.actions.outcome import PENDING, SUCCEEDED
+    from cockpit.actions.policy import REFUSED
     from cockpit.model import ActionKind
-    from cockpit.outcome import PENDING, SUCCEEDED
-    from cockpit.policy import REFUSED
     from cockpit.sanitize import clean
     from cockpit.wiring import wire
 

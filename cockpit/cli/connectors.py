@@ -15,6 +15,6 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cockpit.connector_docs import run_connectors
+    from cockpit.connect.connector_docs import run_connectors
 
     return run_connectors(args)

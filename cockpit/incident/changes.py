@@ -22,7 +22,7 @@ from cockpit.sanitize import clean
 
 if TYPE_CHECKING:
     from cockpit.audit import AuditRecord
-    from cockpit.snapshot import FleetSnapshot
+    from cockpit.fleet.snapshot import FleetSnapshot
 
 AUDIT = "audit"  # the source of a change read from the audit log
 OBSERVED = "observed"  # the source of a transition the recorder saw between two snapshots

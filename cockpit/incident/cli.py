@@ -116,7 +116,7 @@ def _path(args: argparse.Namespace) -> tuple[Any, str]:
 
 def _actor() -> Any:
     from cockpit import __version__
-    from cockpit.identity import current_actor
+    from cockpit.actions.identity import current_actor
 
     return current_actor(__version__)
 

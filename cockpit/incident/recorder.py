@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cockpit.cells import Cell, Key
+from cockpit.fleet.cells import Cell, Key
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.incident.changes import OBSERVED, Change, ChangeKind
 from cockpit.model import Alert, Health
-from cockpit.snapshot import FleetSnapshot
 
 LIMIT = 10_000
 KEEP = timedelta(hours=24)

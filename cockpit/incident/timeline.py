@@ -23,7 +23,7 @@ from cockpit.sanitize import one_line
 
 if TYPE_CHECKING:
     from cockpit.audit import AuditRecord, AuditStore
-    from cockpit.snapshot import FleetSnapshot
+    from cockpit.fleet.snapshot import FleetSnapshot
 
 ALERT, RESOLVED, ACTION, VERDICT, INCIDENT = "alert", "resolved", "action", "verdict", "incident"
 MITIGATING = frozenset({"rollback", "pause", "abort", "silence"})

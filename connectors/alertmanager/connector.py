@@ -12,12 +12,12 @@ from urllib.parse import quote
 import httpx
 
 from cockpit.clock import Clock
+from cockpit.connect.http import Api
 from cockpit.connector import Capability, Connector
 from cockpit.errors import ConnectorError, Rejected, Unreachable
-from cockpit.http import Api
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import Action, ActionKind, ActionResult, Alert
 from cockpit.sanitize import clean
-from cockpit.snapshot import FleetSnapshot
 from connectors.alertmanager import mapping
 from connectors.alertmanager.options import AlertmanagerOptions
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cockpit.connect.options import Duration
 from cockpit.model import Action, Alert, Severity
-from cockpit.options import Duration
 from connectors.alertmanager.options import MIN_SILENCE, AlertmanagerOptions
 
 # Values of the severity label, lower-cased; anything else (or none) is a warning: an

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from cockpit.http_tls import NetworkOptions
-from cockpit.options import Duration, Secret
+from cockpit.connect.http_tls import NetworkOptions
+from cockpit.connect.options import Duration, Secret
 
 MIN_SILENCE = Duration(60)  # shorter than a minute ends before a pager would have gone quiet
 MAX_SILENCE = Duration(24 * 3600)

@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 from fnmatch import fnmatchcase
 from typing import Any
 
+from cockpit.connect.http import Api
 from cockpit.errors import Unauthorized, Unreachable
-from cockpit.http import Api
 from connectors.argocd import mapping
 from connectors.argocd.auth import Auth
 from connectors.argocd.options import ArgoCDOptions

@@ -7,8 +7,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cockpit.connect.http import Api, Response
 from cockpit.errors import Unauthorized, Unreachable
-from cockpit.http import Api, Response
 from cockpit.sanitize import clean
 from connectors.argocd.options import ArgoCDOptions
 

@@ -12,9 +12,10 @@ from urllib.parse import quote
 import httpx
 
 from cockpit.clock import Clock
+from cockpit.connect.http import Api
 from cockpit.connector import Capability, Connector
 from cockpit.errors import ConnectorError, Rejected, Unauthorized, Unreachable
-from cockpit.http import Api
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import (
     Action,
     ActionKind,
@@ -24,7 +25,6 @@ from cockpit.model import (
     DriftReport,
     Observation,
 )
-from cockpit.snapshot import FleetSnapshot
 from connectors.argocd import actions, mapping
 from connectors.argocd.apps import Applications
 from connectors.argocd.auth import Auth, TokenCache

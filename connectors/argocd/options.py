@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cockpit.http_tls import NetworkOptions
-from cockpit.options import Secret
+from cockpit.connect.http_tls import NetworkOptions
+from cockpit.connect.options import Secret
 
 
 @dataclass

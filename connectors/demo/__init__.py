@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cockpit.clock import Clock
+from cockpit.connect.options import Duration
 from cockpit.connector import Capability, Connector
 from cockpit.errors import Rejected
 from cockpit.model import (
@@ -23,7 +24,6 @@ from cockpit.model import (
     PipelineRun,
     Status,
 )
-from cockpit.options import Duration
 from connectors.demo.sim import Fleet
 from connectors.demo.sim_canary import CANARY_WEIGHTS
 from connectors.demo.sim_runs import APPROVAL_STAGE

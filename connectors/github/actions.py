@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from cockpit.connect.http import Api
 from cockpit.errors import Rejected
-from cockpit.http import Api
 from cockpit.model import Action, ActionKind, ActionResult, Observation
 from cockpit.sanitize import clean
 from connectors.github.options import GitHubOptions

@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 import httpx
 
 from cockpit.clock import Clock
+from cockpit.connect.http import Api
 from cockpit.connector import Capability, Connector
 from cockpit.errors import ConnectorError, RateLimited, Unreachable
-from cockpit.http import Api
 from cockpit.model import (
     ActionKind,
     Deployment,

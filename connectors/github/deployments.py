@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cockpit.connect.http import Api
 from cockpit.errors import Unreachable
-from cockpit.http import Api
 from connectors.github import graphql
 from connectors.github.tasks import gather
 

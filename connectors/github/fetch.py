@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from cockpit.connect.http import Api
 from cockpit.errors import Unreachable
-from cockpit.http import Api
 from cockpit.model import Stage, Status
 from connectors.github import mapping
 from connectors.github.deployments import Deployments, EnvFacts, created, list_of

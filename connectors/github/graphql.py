@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cockpit.connect.http import Api
 from cockpit.errors import RateLimited, Rejected, Unauthorized, Unreachable
-from cockpit.http import Api
 from cockpit.sanitize import clean
 
 Json = Mapping[str, Any]

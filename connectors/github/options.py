@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from cockpit.http_tls import NetworkOptions
-from cockpit.options import Secret
+from cockpit.connect.http_tls import NetworkOptions
+from cockpit.connect.options import Secret
 
 API_URL = "https://api.github.com"
 

@@ -10,9 +10,9 @@ from typing import TypeVar
 import httpx
 
 from cockpit.clock import Clock
+from cockpit.connect.http import Api
 from cockpit.connector import Capability, Connector
 from cockpit.errors import Unreachable
-from cockpit.http import Api
 from cockpit.model import (
     Action,
     ActionKind,

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from cockpit.connect.http import Api
 from cockpit.errors import Unreachable
-from cockpit.http import Api
 from connectors.gitlab.mapping import STATUS, Json
 from connectors.gitlab.options import GitLabOptions
 

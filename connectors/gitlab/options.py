@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Literal
 
-from cockpit.http_tls import NetworkOptions
-from cockpit.options import Secret
+from cockpit.connect.http_tls import NetworkOptions
+from cockpit.connect.options import Secret
 
 # GitLab environment names (or tiers) -> cockpit environments. An empty value ignores the
 # environment: review apps are per-branch and would otherwise pass for the dev deployment.

@@ -8,9 +8,9 @@ from datetime import timedelta
 import httpx
 
 from cockpit.clock import Clock
+from cockpit.connect.http import Api
 from cockpit.connector import ActionDone, Capability, Connector
 from cockpit.errors import ConnectorError, Unreachable
-from cockpit.http import Api
 from cockpit.model import Annotation
 from connectors.grafana import mapping
 from connectors.grafana.options import GrafanaOptions

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cockpit.http_tls import NetworkOptions
-from cockpit.options import Duration, Secret
+from cockpit.connect.http_tls import NetworkOptions
+from cockpit.connect.options import Duration, Secret
 
 LOOKBACK = Duration(6 * 3600)
 LIMIT = 500

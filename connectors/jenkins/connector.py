@@ -13,9 +13,9 @@ from urllib.parse import quote
 import httpx
 
 from cockpit.clock import Clock
+from cockpit.connect.http import Api
 from cockpit.connector import Capability, Connector
 from cockpit.errors import Rejected, Unauthorized, Unreachable
-from cockpit.http import Api
 from cockpit.model import (
     Action,
     ActionKind,

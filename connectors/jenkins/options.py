@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from cockpit.http_tls import NetworkOptions
-from cockpit.options import Secret
+from cockpit.connect.http_tls import NetworkOptions
+from cockpit.connect.options import Secret
 
 # Words in a stage name or input message -> cockpit environments.
 DEFAULT_ENVIRONMENTS = {

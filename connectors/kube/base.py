@@ -18,11 +18,11 @@ from typing import ClassVar, Generic, TypeVar
 import httpx
 
 from cockpit.clock import Clock
+from cockpit.connect.options import Secret
 from cockpit.connector import Connector
-from cockpit.detail import LogTarget, ServiceDetail
 from cockpit.errors import Rejected, Unreachable
+from cockpit.fleet.detail import LogTarget, ServiceDetail
 from cockpit.model import Action, Deployment
-from cockpit.options import Secret
 from connectors.kube import kubeconfig
 from connectors.kube.client import REPLICASETS, Kube, Resource, TransportFactory, http_client
 from connectors.kube.credentials import Credential, Credentials
@@ -320,7 +320,7 @@ class KubeConnector(Connector):
             f"{self.name}: {len(found)} {resource.plural} match {what}; name one as namespace/name"
         )
 
-    # On-demand detail (cockpit.detail) ------------------------------------------------
+    # On-demand detail (cockpit.fleet.detail) ------------------------------------------------
     async def detail(self, service: str, environment: str) -> ServiceDetail | None:
         if self.WORKLOAD is None:
             return None

@@ -1,6 +1,6 @@
 """Talking to a Kubernetes API server: TLS from the kubeconfig, bearer tokens, lists, patches.
 
-Plain requests go through `cockpit.http.Api` (error mapping, redaction). The credential
+Plain requests go through `cockpit.connect.http.Api` (error mapping, redaction). The credential
 comes from a `Credentials` source; when the server answers 401 the source is asked once for
 a fresh one (a token file re-read, an exec plugin re-run, an OIDC refresh) and the request
 retried; a credential refused again is `Unauthorized`.
@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 import httpx
 
 from cockpit.config import DEFAULT_MAX_RESPONSE_BYTES
+from cockpit.connect.http import Api
+from cockpit.connect.http_safety import CappedTransport
 from cockpit.errors import Unauthorized, Unreachable
-from cockpit.http import Api
-from cockpit.http_safety import CappedTransport
 from connectors.kube.credentials import Credential, Credentials
 from connectors.kube.kubeconfig import Access
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from cockpit.detail import EVENTS_SHOWN, EventRow, LogTarget, PodRow, RevisionRow, ServiceDetail
+from cockpit.fleet.detail import (
+    EVENTS_SHOWN,
+    EventRow,
+    LogTarget,
+    PodRow,
+    RevisionRow,
+    ServiceDetail,
+)
 from cockpit.model import EPOCH
 from connectors.kube.client import EVENTS, PODS, REPLICASETS, Kube, selector
 from connectors.kube.objects import (

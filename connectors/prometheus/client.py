@@ -23,8 +23,8 @@ from prometheus_api_client import PrometheusApiClientException
 from prometheus_api_client.prometheus_connect import PrometheusConnect
 from urllib3.util.retry import Retry
 
+from cockpit.connect.http_errors import page_summary, transport_failure
 from cockpit.errors import ConnectorError, RateLimited, Rejected, Unauthorized, Unreachable
-from cockpit.http_errors import page_summary, transport_failure
 from cockpit.sanitize import clean
 
 CONCURRENCY = 4  # queries in flight per connector: threads are shared with the whole app
@@ -62,7 +62,7 @@ class Queries:
         # backoff, and a retry loop here would hold the poll past its timeout.
         # Typed loosely: the client annotates these as non-optional and timeout as int,
         # while requests takes None and float seconds.
-        # `network` is cockpit.http_tls.requests_settings: verify (CA file), cert, proxies.
+        # `network` is cockpit.connect.http_tls.requests_settings: verify (CA file), cert, proxies.
         session = requests.Session()
         for key, value in (network or {}).items():
             setattr(session, key, value)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from cockpit.clock import Clock
+from cockpit.connect.http_tls import requests_settings
 from cockpit.connector import Capability, Connector
-from cockpit.http_tls import requests_settings
 from cockpit.model import BurnWindow, Canary, CanaryMetrics, MetricSeries
 from connectors.prometheus.client import Points, Queries, QueryProblem
 from connectors.prometheus.options import (

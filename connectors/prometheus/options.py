@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-from cockpit.http_tls import NetworkOptions
-from cockpit.options import Duration, Secret
+from cockpit.connect.http_tls import NetworkOptions
+from cockpit.connect.options import Duration, Secret
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 VERSION_KEYS = frozenset({"version", "baseline_version", "canary_version"})

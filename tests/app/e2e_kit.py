@@ -12,11 +12,12 @@ import httpx
 import yaml
 from textual.pilot import Pilot
 
-from cockpit import config, options
+from cockpit import config
 from cockpit.app import CockpitApp
 from cockpit.audit import AuditRecord, EventType
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
+from cockpit.connect import options
 from screens.dialog import ActionDialog
 from screens.widgets import LiveTable
 from tests.app.helpers import actor, fill_and_confirm, records

@@ -16,11 +16,12 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Button, Input
 
-from cockpit import config, options
+from cockpit import config
 from cockpit.app import CockpitApp
 from cockpit.audit import Actor
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
+from cockpit.connect import options
 from screens.dialog import ActionDialog
 from tests.fakes import T0
 

@@ -11,11 +11,12 @@ import pytest
 from rich.text import Text
 from textual.widgets import Button, Checkbox, Input, Static
 
-from cockpit import config, options
+from cockpit import config
 from cockpit.app import CockpitApp
 from cockpit.audit import Actor, EventType, open_store
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
+from cockpit.connect import options
 from cockpit.model import Action, ActionResult
 from screens.dialog import ActionDialog
 from screens.widgets import LiveTable

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cockpit.actions.autopilot import AUTO_ACTOR
 from cockpit.audit import EventType
-from cockpit.autopilot import AUTO_ACTOR
 from cockpit.clock import FixedClock
 from cockpit.model import CanaryPhase
 from screens.dialog import ActionDialog

@@ -10,11 +10,13 @@ from typing import Any
 from textual import events
 from textual.widgets import Button, Input
 
-from cockpit import config, options, targets
+from cockpit import config
+from cockpit.actions import targets
 from cockpit.app import CockpitApp
 from cockpit.audit import EventType
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
+from cockpit.connect import options
 from cockpit.model import Action, ActionKind, CanaryPhase
 from screens.base import FleetScreen
 from screens.dialog import ActionDialog

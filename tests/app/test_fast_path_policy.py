@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from cockpit import options
+from cockpit.actions.policy import Policy
 from cockpit.config import PolicyConfig
+from cockpit.connect import options
 from cockpit.errors import ConfigError
 from cockpit.model import ActionKind
-from cockpit.policy import Policy
 
 K = ActionKind
 

@@ -45,12 +45,12 @@ raise SystemExit(main([]))
 """
 
 NOT_FOR_THE_FIRST_FRAME = (
-    "cockpit.action_flow",
-    "cockpit.lanes",
-    "cockpit.executor",
-    "cockpit.policy",
+    "cockpit.actions.action_flow",
+    "cockpit.actions.lanes",
+    "cockpit.actions.executor",
+    "cockpit.actions.policy",
     "cockpit.audit.sqlite",
-    "cockpit.identity",
+    "cockpit.actions.identity",
     "cockpit.judge",
     "numpy",
     "screens.dialog",

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 
 from cockpit import config
-from cockpit.analysis import decision_of
 from cockpit.clock import FixedClock
 from cockpit.errors import Rejected
-from cockpit.hub import Hub
+from cockpit.fleet.analysis import decision_of
+from cockpit.fleet.hub import Hub
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import Action, ActionKind, Severity
-from cockpit.snapshot import FleetSnapshot
 from cockpit.wiring import make_hub
 from connectors.demo import DemoConnector, DemoOptions
 from connectors.demo.sim_alerts import fingerprint

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from cockpit import config, options
+from cockpit import config
 from cockpit.app import CockpitApp
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec, PolicyConfig
+from cockpit.connect import options
 from cockpit.connector import Capability, Connector
 from cockpit.errors import RateLimited, Unauthorized
 from cockpit.model import Observation

@@ -14,12 +14,13 @@ from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Label, OptionList, Static
 
-from cockpit import config, options
+from cockpit import config
 from cockpit.app import CockpitApp
 from cockpit.audit.events import Actor, AuditEvent, EventType, Target
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
-from cockpit.snapshot import Changes, FleetSnapshot
+from cockpit.connect import options
+from cockpit.fleet.snapshot import Changes, FleetSnapshot
 from screens.audit_record import AuditRecordScreen
 from screens.dialog import ActionDialog
 from screens.filter import FilterLine

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cockpit import config, options
+from cockpit import config
 from cockpit.audit import EventType
 from cockpit.config import IdentityConfig, PolicyConfig
+from cockpit.connect import options
 from screens.dialog import ActionDialog
 from screens.widgets import LiveTable
 from tests.app.helpers import actor, fill_and_confirm, records

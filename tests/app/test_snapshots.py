@@ -81,7 +81,9 @@ def test_audit_view(snap_compare: Any, tmp_path: Any, monkeypatch: Any) -> None:
     from tests.app.helpers import actor, app_with
 
     # The log's first record names the process that created it; pin it so hashes repeat.
-    monkeypatch.setattr("cockpit.identity.current_actor", lambda version, env=None: actor("alice"))
+    monkeypatch.setattr(
+        "cockpit.actions.identity.current_actor", lambda version, env=None: actor("alice")
+    )
 
     async def settle(pilot: Any) -> None:
         await pilot.press("7")

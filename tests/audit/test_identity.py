@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.identity import (
+from cockpit.actions.identity import (
     agent_forwarded_suspected,
     current_actor,
     ssh_client,
@@ -74,10 +74,10 @@ def test_a_uid_without_a_passwd_entry_is_uid_n_never_user_or_logname(
 def test_an_action_by_a_bare_uid_is_flagged_in_its_audit_record() -> None:
     from datetime import UTC, datetime
 
+    from cockpit.actions.policy import Operator, Policy
     from cockpit.config import PolicyConfig
+    from cockpit.fleet.snapshot import FleetSnapshot
     from cockpit.model import Action, ActionKind, Environment
-    from cockpit.policy import Operator, Policy
-    from cockpit.snapshot import FleetSnapshot
 
     now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
     snapshot = FleetSnapshot.empty((Environment("dev", 0),), now)

@@ -11,7 +11,7 @@ from cockpit.audit import AuditError, AuditEvent, EventType
 from cockpit.audit import canonical as c
 from cockpit.audit.records import ACTOR_SCHEMA, SCHEMA, TARGET_SCHEMA, body_of, check_schema, parse
 from cockpit.audit.sqlite import SqliteStore
-from cockpit.options import Secret
+from cockpit.connect.options import Secret
 
 from .conftest import ACTOR, event
 

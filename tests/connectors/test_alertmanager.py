@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from cockpit.connect.options import parse
 from cockpit.errors import ConfigError, Rejected, Unauthorized, Unreachable
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import Action, ActionKind, Alert, Severity
-from cockpit.options import parse
-from cockpit.snapshot import FleetSnapshot
 from cockpit.testing import ConnectorContract
 from connectors.alertmanager import AlertmanagerConnector, AlertmanagerOptions
 from connectors.alertmanager.mapping import SEVERITY
@@ -173,7 +173,7 @@ async def test_hostile_label_values_and_huge_bodies_never_crash() -> None:
 
 async def test_the_hub_cleans_hostile_alert_text_before_any_screen_sees_it() -> None:
     from cockpit.config import ConnectorSpec
-    from cockpit.hub import Hub
+    from cockpit.fleet.hub import Hub
     from cockpit.model import Environment
 
     fake = FakeAlertmanager()

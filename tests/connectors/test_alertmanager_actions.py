@@ -8,16 +8,16 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from cockpit import options as opt
-from cockpit import targets
+from cockpit.actions import targets
+from cockpit.actions.gates import alerts_gate
+from cockpit.actions.policy import ALLOWED, REFUSED, Operator, Policy
+from cockpit.actions.policy_config import PolicyConfig, WindowConfig
 from cockpit.config import ConnectorSpec
-from cockpit.gates import alerts_gate
-from cockpit.hub import Hub
+from cockpit.connect import options as opt
+from cockpit.connect.options import Duration
+from cockpit.fleet.hub import Hub
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import Action, ActionKind, Environment, GateStatus
-from cockpit.options import Duration
-from cockpit.policy import ALLOWED, REFUSED, Operator, Policy
-from cockpit.policy_config import PolicyConfig, WindowConfig
-from cockpit.snapshot import FleetSnapshot
 from connectors.alertmanager import AlertmanagerConnector
 from tests.fixtures.alertmanager import fake as am
 from tests.fixtures.alertmanager.fake import NOW, SILENCED, FakeAlertmanager

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from cockpit.clock import FixedClock
+from cockpit.connect.options import parse, secrets_of
 from cockpit.errors import ConfigError, Rejected, Unreachable
 from cockpit.model import (
     EPOCH,
@@ -21,7 +22,6 @@ from cockpit.model import (
     Health,
     Status,
 )
-from cockpit.options import parse, secrets_of
 from cockpit.testing import ConnectorContract
 from connectors.argocd import ArgoCDConnector, ArgoCDOptions, diff, windows
 from tests.fixtures.argocd.fake import NOW, TOKEN, FakeArgoCD

@@ -13,8 +13,8 @@ import keyring.backend
 import pytest
 
 from cockpit.clock import FixedClock
+from cockpit.connect.options import parse, secrets_of
 from cockpit.errors import Unauthorized
-from cockpit.options import parse, secrets_of
 from connectors.argocd import ArgoCDConnector, ArgoCDOptions
 from connectors.argocd.auth import KEYRING_SERVICE
 from tests.fixtures.argocd.fake import PASSWORD, TOKEN, USER, FakeArgoCD

@@ -13,9 +13,9 @@ import pytest
 from cockpit import config
 from cockpit.app import CockpitApp
 from cockpit.clock import FixedClock
-from cockpit.hub import Hub
+from cockpit.fleet.hub import Hub
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import Health
-from cockpit.snapshot import FleetSnapshot
 from screens.widgets import LiveTable
 from tests.cli import status_json
 from tests.fixtures.argocd.fake import CONFIG, ENVIRONMENTS, FIXTURES, NOW, TOKEN, FakeArgoCD, spec
@@ -81,7 +81,7 @@ async def test_the_running_hub_follows_stream_events() -> None:
 async def test_verify_tls_false_reaches_the_hubs_http_client() -> None:
     import ssl
 
-    from cockpit.hub import default_client
+    from cockpit.fleet.hub import default_client
 
     insecure = spec()
     insecure.options.verify_tls = False

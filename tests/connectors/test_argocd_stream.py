@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from cockpit.clock import FixedClock
+from cockpit.connect.options import parse, secrets_of
 from cockpit.errors import Unauthorized, Unreachable
 from cockpit.model import Health, Status
-from cockpit.options import parse, secrets_of
 from connectors.argocd import ArgoCDConnector, ArgoCDOptions
 from connectors.argocd.stream import decode, messages
 from tests.fixtures.argocd.fake import (

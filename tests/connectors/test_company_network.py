@@ -15,12 +15,12 @@ import pytest
 from cockpit import config
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
+from cockpit.connect.http_tls import requests_settings
+from cockpit.connect.options import option_docs, parse
 from cockpit.connector import Connector
 from cockpit.errors import ConfigError, Unreachable
-from cockpit.http_tls import requests_settings
-from cockpit.hub import Hub, default_client
+from cockpit.fleet.hub import Hub, default_client
 from cockpit.model import Environment
-from cockpit.options import option_docs, parse
 from connectors.alertmanager import AlertmanagerConnector
 from connectors.grafana import GrafanaConnector
 from connectors.prometheus import PrometheusOptions
@@ -217,7 +217,7 @@ async def test_a_missing_ca_file_stops_that_connector_alone_with_a_named_problem
 
 def test_verify_tls_false_is_logged_as_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     _, spec = build("grafana", "https://grafana.example", verify_tls=False)
-    with caplog.at_level(logging.WARNING, logger="cockpit.http_tls"):
+    with caplog.at_level(logging.WARNING, logger="cockpit.connect.http_tls"):
         default_client(spec)
     assert "verify_tls is false, server certificates are NOT checked" in caplog.text
 

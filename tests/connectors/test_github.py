@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from cockpit import config
-from cockpit import options as opt
 from cockpit.clock import FixedClock
+from cockpit.connect import options as opt
 from cockpit.errors import ConfigError
 from cockpit.model import GateStatus, Health, Observation, Status
 from cockpit.testing import ConnectorContract

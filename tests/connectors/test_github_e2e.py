@@ -12,7 +12,7 @@ from textual.widgets import Static
 from cockpit import config
 from cockpit.app import CockpitApp
 from cockpit.clock import FixedClock
-from cockpit.hub import Hub
+from cockpit.fleet.hub import Hub
 from screens.widgets import LiveTable
 from tests.cli import status_json
 from tests.fixtures.github.fake import NOW, TOKEN, FakeGitHub

@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from cockpit import http
 from cockpit.clock import FixedClock
+from cockpit.connect import http
 from cockpit.errors import ConnectorError, RateLimited, Rejected, Unauthorized, Unreachable
 from cockpit.model import Health
 from connectors.github import graphql

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from cockpit import config
-from cockpit import options as opt
+from cockpit.actions.gates import pipeline_gate
 from cockpit.clock import FixedClock
-from cockpit.gates import pipeline_gate
-from cockpit.hub import Hub
+from cockpit.connect import options as opt
+from cockpit.fleet.hub import Hub
 from cockpit.model import Status
 from connectors.github import GitHubConnector, mapping
 from connectors.github.fetch import BACKFILL_RATE

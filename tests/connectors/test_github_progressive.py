@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 
 from cockpit import config
+from cockpit.actions.gates import pipeline_gate
 from cockpit.clock import FixedClock
-from cockpit.gates import pipeline_gate
-from cockpit.hub import Hub
+from cockpit.fleet.hub import Hub
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import GateStatus
-from cockpit.snapshot import FleetSnapshot, SourceState
 from connectors.github import graphql
 from screens.sources import sources_text
 from tests.fixtures.github.fake import NOW, TOKEN, FakeGitHub, connected, load

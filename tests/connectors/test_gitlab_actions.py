@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cockpit import windows
+from cockpit.actions import windows
 from cockpit.errors import Rejected
 from cockpit.model import Action, ActionKind
 from connectors.gitlab.freeze import occurrence, window

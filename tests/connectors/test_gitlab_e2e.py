@@ -10,13 +10,15 @@ from pathlib import Path
 import httpx
 from textual.widgets import Static
 
-from cockpit import config, gates, options
+from cockpit import config
+from cockpit.actions import gates
+from cockpit.actions.policy import ALLOWED, Operator, Policy
 from cockpit.app import CockpitApp
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
-from cockpit.hub import Hub
+from cockpit.connect import options
+from cockpit.fleet.hub import Hub
 from cockpit.model import Action, ActionKind, GateStatus, Status
-from cockpit.policy import ALLOWED, Operator, Policy
 from screens.overview import cell_text
 from screens.widgets import LiveTable
 from tests.cli import status_json

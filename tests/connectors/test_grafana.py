@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
-from cockpit import options as opt
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
+from cockpit.connect import options as opt
+from cockpit.connect.http_safety import CappedTransport
 from cockpit.connector import ActionDone
 from cockpit.errors import ConfigError, Unauthorized, Unreachable
-from cockpit.http_safety import CappedTransport
-from cockpit.hub import Hub
+from cockpit.fleet.hub import Hub
 from cockpit.model import Action, ActionKind, ActionResult, Annotation, Environment
 from cockpit.testing import ConnectorContract
 from connectors.grafana import GrafanaConnector, GrafanaOptions

@@ -13,15 +13,17 @@ from typing import Any
 import httpx
 import pytest
 
-from cockpit import config, options, targets
+from cockpit import config
+from cockpit.actions import targets
+from cockpit.actions.autopilot import AUTO_ACTOR, Proposal, roll_back
+from cockpit.actions.executor import Executor
+from cockpit.actions.policy import Operator
 from cockpit.audit import Actor, EventType, open_store
-from cockpit.autopilot import AUTO_ACTOR, Proposal, roll_back
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec, PolicyConfig
+from cockpit.connect import options
 from cockpit.connector import Capability, Connector, NoOptions
-from cockpit.executor import Executor
 from cockpit.model import Action
-from cockpit.policy import Operator
 from cockpit.wiring import wire
 from connectors.grafana import GrafanaConnector, GrafanaOptions
 from connectors.grafana.mapping import epoch_ms
@@ -151,7 +153,7 @@ async def test_a_grafana_failure_is_audited_and_the_action_still_succeeds(
 ) -> None:
     fake = GrafanaFake(post_status=403)
     d = await desk(fake.transport())
-    with caplog.at_level(logging.WARNING, logger="cockpit.after_success"):
+    with caplog.at_level(logging.WARNING, logger="cockpit.actions.after_success"):
         out = await d.ex.submit(d.ex.plan(d.rollback()), reason=REASON, confirmation="cart")
     assert out.status == "succeeded", out.message
     records = d.records()

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from cockpit import options as opt
 from cockpit.clock import FixedClock
+from cockpit.connect import options as opt
 from cockpit.errors import ConfigError, ConnectorError, Rejected, Unreachable
 from cockpit.model import Action, ActionKind, Health, Status
 from cockpit.testing import ConnectorContract

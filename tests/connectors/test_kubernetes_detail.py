@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from cockpit.detail import EVENTS_SHOWN, LogTail
+from cockpit.fleet.detail import EVENTS_SHOWN, LogTail
 from connectors.kubernetes import KubernetesConnector
 from connectors.rollouts import ArgoRolloutsConnector
 from tests.fixtures.kubernetes.kit import cluster, connected

@@ -16,7 +16,7 @@ from cockpit import config
 from cockpit.app import CockpitApp
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
-from cockpit.hub import Hub
+from cockpit.fleet.hub import Hub
 from cockpit.model import Action, ActionKind, CanaryPhase, Environment, Health
 from connectors.flagger import FlaggerConnector
 from connectors.kubernetes import KubernetesConnector
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def specs() -> list[ConnectorSpec]:
-    from cockpit import options as opt
+    from cockpit.connect import options as opt
 
     out = []
     for name, kind, cls in (

@@ -19,8 +19,8 @@ import httpx
 import pytest
 import yaml
 
-from cockpit import options as opt
 from cockpit.clock import FixedClock
+from cockpit.connect import options as opt
 from cockpit.errors import Unauthorized
 from connectors.kube.client import DEPLOYMENTS
 from connectors.kube.exec_plugin import parse_credential

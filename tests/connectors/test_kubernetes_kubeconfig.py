@@ -12,10 +12,10 @@ import httpx
 import pytest
 import yaml
 
-from cockpit import options as opt
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
-from cockpit.hub import default_client
+from cockpit.connect import options as opt
+from cockpit.fleet.hub import default_client
 from connectors.kube import kubeconfig
 from connectors.kube.kubeconfig import KubeconfigError
 from connectors.kubernetes import KubernetesConnector, KubernetesOptions

@@ -18,8 +18,8 @@ import httpx
 import pytest
 import yaml
 
-from cockpit import options as opt
 from cockpit.clock import FixedClock
+from cockpit.connect import options as opt
 from connectors.kube.client import DEPLOYMENTS
 from connectors.kube.kubeconfig import KubeconfigError
 from connectors.kubernetes import KubernetesConnector, KubernetesOptions

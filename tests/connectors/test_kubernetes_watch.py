@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from cockpit import options as opt
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
+from cockpit.connect import options as opt
 from cockpit.errors import ConnectorError, Unauthorized, Unreachable
-from cockpit.hub import Hub
+from cockpit.fleet.hub import Hub
 from cockpit.model import Environment, Health
 from connectors.kube.client import DEPLOYMENTS as DEPLOYMENTS_RESOURCE
 from connectors.kubernetes import KubernetesConnector, KubernetesOptions

@@ -21,8 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from cockpit import config as cockpit_config
-from cockpit import options as opt
 from cockpit.clock import FixedClock
+from cockpit.connect import options as opt
 from cockpit.errors import ConfigError, Rejected, Unauthorized, Unreachable
 from cockpit.model import BurnWindow, Canary, CanaryMetrics, CanaryPhase
 from cockpit.testing import ConnectorContract

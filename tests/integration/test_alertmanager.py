@@ -13,8 +13,8 @@ import httpx
 
 from cockpit.audit import open_store
 from cockpit.clock import SystemClock
+from cockpit.connect.options import parse
 from cockpit.model import Alert, Severity
-from cockpit.options import parse
 from connectors.alertmanager import AlertmanagerConnector, AlertmanagerOptions
 from tests.cli import cockpit
 from tests.integration.amserver import AlertmanagerServer

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from cockpit import options as opt
-from cockpit.analysis import Analyst, CanaryConfig
 from cockpit.clock import FixedClock
+from cockpit.connect import options as opt
+from cockpit.fleet.analysis import Analyst, CanaryConfig
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import Canary, CanaryMetrics, CanaryPhase, Environment, Observation
-from cockpit.snapshot import FleetSnapshot, SourceState
 from connectors.prometheus import PrometheusConnector, PrometheusOptions
 from tests.integration.conftest import BURN_HISTORY, CANARY_ERRORS, BurnData
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from cockpit import options as opt
 from cockpit.clock import FixedClock
+from cockpit.connect import options as opt
 from cockpit.model import Canary, CanaryMetrics, CanaryPhase, MetricSeries
 from connectors.prometheus import PrometheusConnector, PrometheusOptions
 from tests.integration.conftest import HISTORY, SPACING, CanaryData

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.analysis import ERROR, Analyst
+from cockpit.fleet.analysis import ERROR, Analyst
 from cockpit.judge import JudgeConfig, MetricInput, judge, load_document
 from cockpit.judge.cli import EXIT_INVALID, EXIT_NOT_PASS
 from cockpit.model import Canary, CanaryPhase, MetricSeries

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cockpit.audit import Actor, AuditEvent, AuditStore, EventType, Target, open_store
 from cockpit.clock import FixedClock
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.incident.changes import Change
 from cockpit.model import (
     Alert,
@@ -22,7 +23,6 @@ from cockpit.model import (
     Severity,
     Status,
 )
-from cockpit.snapshot import FleetSnapshot, SourceState
 from tests.fakes import T0
 
 ENVS = (Environment("staging", 1), Environment("prod", 2, production=True))

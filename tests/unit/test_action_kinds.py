@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 
-from cockpit import config, targets
-from cockpit import options as opt
+from cockpit import config
+from cockpit.actions import targets
+from cockpit.actions.executor import Executor
+from cockpit.actions.policy import ALLOWED, REFUSED, Operator, Policy
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
+from cockpit.connect import options as opt
 from cockpit.errors import ConfigError
-from cockpit.executor import Executor
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import (
     Action,
     ActionKind,
@@ -26,8 +29,6 @@ from cockpit.model import (
     Stage,
     Status,
 )
-from cockpit.policy import ALLOWED, REFUSED, Operator, Policy
-from cockpit.snapshot import FleetSnapshot, SourceState
 from tests.cli import cockpit
 from tests.fakes import pipeline_run
 

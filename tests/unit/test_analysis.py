@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from cockpit.analysis import Analyst, CanaryConfig, decision_of
+from cockpit.fleet.analysis import Analyst, CanaryConfig, decision_of
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import (
     BurnWindow,
     Canary,
@@ -15,7 +16,6 @@ from cockpit.model import (
     MetricSeries,
     Observation,
 )
-from cockpit.snapshot import FleetSnapshot, SourceState
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 ENVS = (Environment("prod", 0, True),)

@@ -112,7 +112,7 @@ def test_unknown_connector_type(tmp_path: Path) -> None:
 def test_missing_secret_names_the_reference_not_a_value(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cockpit import plugins
+    from cockpit.connect import plugins
     from tests.fakes import entry_points_with_fakes
 
     monkeypatch.setattr(plugins, "installed", entry_points_with_fakes)
@@ -133,7 +133,7 @@ connectors:
 
 
 def test_a_literal_secret_is_refused(tmp_path: Path) -> None:
-    from cockpit.options import Secret
+    from cockpit.connect.options import Secret
 
     with pytest.raises(ValueError, match="never as the value itself"):
         Secret("ghp_abcdef123456")

@@ -11,9 +11,10 @@ import jsonschema
 import pytest
 import yaml
 
-from cockpit import config, plugins
-from cockpit.connector_docs import default_text, options_schema, type_text, undocumented
-from cockpit.options import REQUIRED, Duration, Secret
+from cockpit import config
+from cockpit.connect import plugins
+from cockpit.connect.connector_docs import default_text, options_schema, type_text, undocumented
+from cockpit.connect.options import REQUIRED, Duration, Secret
 from tests.cli import cockpit
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "config" / "every_connector.yaml"

@@ -12,14 +12,16 @@ from typing import Any
 
 import pytest
 
-from cockpit import config, options, targets
+from cockpit import config
+from cockpit.actions import targets
+from cockpit.actions.autopilot import AUTO_ACTOR, Proposal, roll_back
+from cockpit.actions.executor import Executor
+from cockpit.actions.policy import Operator
 from cockpit.audit import Actor, EventType, open_store
-from cockpit.autopilot import AUTO_ACTOR, Proposal, roll_back
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
-from cockpit.executor import Executor
+from cockpit.connect import options
 from cockpit.model import Action, ActionKind
-from cockpit.policy import Operator
 from cockpit.wiring import wire
 
 THURSDAY_3AM = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # outside business hours

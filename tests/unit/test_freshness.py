@@ -6,13 +6,13 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from cockpit import gates
-from cockpit.analysis import Analyst, CanaryConfig
+from cockpit.actions import gates
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
 from cockpit.connector import Capability, Connector
 from cockpit.errors import Unreachable
-from cockpit.hub import Hub
+from cockpit.fleet.analysis import Analyst, CanaryConfig
+from cockpit.fleet.hub import Hub
 from cockpit.model import (
     Action,
     ActionKind,

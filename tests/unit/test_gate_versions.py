@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from cockpit import gates
-from cockpit import options as opt
+from cockpit.actions import gates
+from cockpit.actions.policy import Operator, Policy
 from cockpit.config import PolicyConfig
+from cockpit.connect import options as opt
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import (
     Action,
     ActionKind,
@@ -16,8 +18,6 @@ from cockpit.model import (
     Observation,
     TestSummary,
 )
-from cockpit.policy import Operator, Policy
-from cockpit.snapshot import FleetSnapshot, SourceState
 from tests.fakes import pipeline_run
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

@@ -8,11 +8,13 @@ from typing import Any
 
 from textual.widgets import Button, Checkbox, Input, Static
 
-from cockpit import config, options, targets
+from cockpit import config
+from cockpit.actions import targets
 from cockpit.app import CockpitApp
 from cockpit.audit import Actor, AuditRecord, EventType, open_store
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
+from cockpit.connect import options
 from cockpit.model import Action
 from screens.dialog import ActionDialog
 from tests.app.helpers import T0

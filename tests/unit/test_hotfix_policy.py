@@ -8,10 +8,14 @@ from typing import Any
 
 import pytest
 
-from cockpit import config, lanes
-from cockpit import options as opt
+from cockpit import config
+from cockpit.actions import lanes
+from cockpit.actions.plan import Plan
+from cockpit.actions.policy import ALLOWED, NEEDS_APPROVAL, REFUSED, Operator, Policy
 from cockpit.config import PolicyConfig
+from cockpit.connect import options as opt
 from cockpit.errors import ConfigError
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import (
     Action,
     ActionKind,
@@ -23,9 +27,6 @@ from cockpit.model import (
     Status,
     TestSummary,
 )
-from cockpit.plan import Plan
-from cockpit.policy import ALLOWED, NEEDS_APPROVAL, REFUSED, Operator, Policy
-from cockpit.snapshot import FleetSnapshot, SourceState
 from tests.fakes import pipeline_run
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

@@ -10,14 +10,16 @@ from typing import Any
 
 import pytest
 
-from cockpit import config, lanes, options, targets
+from cockpit import config
+from cockpit.actions import lanes, targets
+from cockpit.actions.executor import Executor
+from cockpit.actions.policy import Operator
 from cockpit.audit import Actor, AuditRecord, EventType, open_store
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
-from cockpit.executor import Executor
-from cockpit.hub import Hub
+from cockpit.connect import options
+from cockpit.fleet.hub import Hub
 from cockpit.model import Action
-from cockpit.policy import Operator
 from cockpit.wiring import wire
 from tests.cli import cockpit
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from cockpit.http import Api
-from cockpit.http_cache import MAX_BYTES, MAX_ENTRIES, Cached, EtagCache
+from cockpit.connect.http import Api
+from cockpit.connect.http_cache import MAX_BYTES, MAX_ENTRIES, Cached, EtagCache
 
 RUNS = (Path(__file__).resolve().parents[1] / "fixtures/github/acme-shop/runs.json").read_bytes()
 BASE = "https://api.github.com"

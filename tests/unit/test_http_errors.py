@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from cockpit.connect.http import Api
 from cockpit.errors import Rejected, Unauthorized, Unreachable
-from cockpit.http import Api
 
 TOKEN = "s3cret-token"
 

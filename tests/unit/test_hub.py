@@ -10,7 +10,7 @@ import pytest
 
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
-from cockpit.hub import Hub
+from cockpit.fleet.hub import Hub
 from cockpit.model import Environment
 from tests.fakes import ScriptedConnector, ScriptOptions
 

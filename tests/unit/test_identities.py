@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from cockpit import config
-from cockpit import options as opt
+from cockpit.actions.policy import ALLOWED, REFUSED, Operator, Policy
 from cockpit.config import PersonConfig, PolicyConfig
+from cockpit.connect import options as opt
 from cockpit.errors import ConfigError
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import Action, ActionKind, Environment, PendingApproval
-from cockpit.policy import ALLOWED, REFUSED, Operator, Policy
-from cockpit.snapshot import FleetSnapshot
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 ALICE = Operator("alice")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.incident.changes import OBSERVED
 from cockpit.incident.recorder import ChangeRecorder
 from cockpit.model import CanaryPhase, Health
-from cockpit.snapshot import FleetSnapshot
 from tests.unit.incident_kit import T0, alert, canary, deployment, drift, minutes, snapshot
 
 

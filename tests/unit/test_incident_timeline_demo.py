@@ -12,17 +12,19 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from cockpit import config, options, targets
+from cockpit import config
+from cockpit.actions import targets
+from cockpit.actions.autopilot import AutoPilot, roll_back
+from cockpit.actions.policy import Operator
 from cockpit.audit import Actor
-from cockpit.autopilot import AutoPilot, roll_back
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
+from cockpit.connect import options
 from cockpit.incident import render
 from cockpit.incident.incidents import close_incident, incidents, open_incident
 from cockpit.incident.recorder import ChangeRecorder
 from cockpit.incident.timeline import build
 from cockpit.model import Action
-from cockpit.policy import Operator
 from cockpit.wiring import wire
 from tests.unit.incident_kit import T0, minutes
 

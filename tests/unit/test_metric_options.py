@@ -6,7 +6,8 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from cockpit.analysis import Analyst, CanaryConfig
+from cockpit.fleet.analysis import Analyst, CanaryConfig
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import (
     Canary,
     CanaryMetrics,
@@ -16,7 +17,6 @@ from cockpit.model import (
     Observation,
     Verdict,
 )
-from cockpit.snapshot import FleetSnapshot, SourceState
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import pytest
 
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
-from cockpit.hub import Hub
+from cockpit.fleet.hub import Hub
 from tests.connectors import test_kubernetes_e2e as kube
 from tests.fixtures.argocd import fake as argocd
 from tests.fixtures.argocd.fake import FakeArgoCD

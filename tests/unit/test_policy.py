@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cockpit import options as opt
+from cockpit.actions.policy import ALLOWED, BREAK_GLASS, NEEDS_APPROVAL, REFUSED, Operator, Policy
 from cockpit.config import PolicyConfig
+from cockpit.connect import options as opt
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import (
     Action,
     ActionKind,
@@ -29,8 +31,6 @@ from cockpit.model import (
     TestSummary,
     Verdict,
 )
-from cockpit.policy import ALLOWED, BREAK_GLASS, NEEDS_APPROVAL, REFUSED, Operator, Policy
-from cockpit.snapshot import FleetSnapshot, SourceState
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # Thursday 11:00 CET
 ALICE = Operator("alice", frozenset({"release"}))
@@ -315,7 +315,7 @@ def test_config_rejects_unknown_roles_and_environments(tmp_path) -> None:  # typ
 
 
 def test_a_run_without_stages_is_not_a_green_pipeline() -> None:
-    from cockpit.gates import pipeline_gate
+    from cockpit.actions.gates import pipeline_gate
 
     snap = snapshot()
     run = snap.runs["web#7"]

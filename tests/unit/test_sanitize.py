@@ -119,7 +119,7 @@ def test_literal_markup_shows_every_bracket_literally_in_textual_markup() -> Non
 async def test_hub_makes_connector_text_inert_where_it_enters_the_snapshot() -> None:
     from cockpit.clock import FixedClock
     from cockpit.config import ConnectorSpec
-    from cockpit.hub import Hub
+    from cockpit.fleet.hub import Hub
     from cockpit.model import Environment
     from tests.app.helpers import T0
     from tests.fakes import ScriptedConnector, ScriptOptions

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
-from cockpit.hub import Hub
+from cockpit.fleet.hub import Hub
 from cockpit.model import Environment
 from cockpit.status import snapshot_table
 from tests.fakes import ScriptedConnector, ScriptOptions

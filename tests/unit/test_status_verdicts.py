@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from cockpit import config
-from cockpit.analysis import CanaryConfig
 from cockpit.app import CockpitApp
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec, PolicyConfig
 from cockpit.connector import Capability, Connector
+from cockpit.fleet.analysis import CanaryConfig
 from cockpit.model import CanaryMetrics, MetricSeries, Observation
 from cockpit.status import fleet_snapshot, snapshot_json
 from tests.app.helpers import T0

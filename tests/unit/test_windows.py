@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from cockpit.actions.windows import occurrence, state, validate
 from cockpit.model import ChangeWindow
-from cockpit.windows import occurrence, state, validate
 
 BUSINESS = ChangeWindow(
     "business-hours", "0 9 * * 1-5", 9 * 60, "Europe/Berlin", "allow", ("prod",)

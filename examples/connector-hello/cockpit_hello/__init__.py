@@ -12,10 +12,10 @@ from datetime import datetime
 
 import httpx
 
+from cockpit.connect.options import Secret
 from cockpit.connector import API_VERSION, Capability, Connector
 from cockpit.errors import Rejected, Unauthorized, Unreachable
 from cockpit.model import Deployment, Health, Status
-from cockpit.options import Secret
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from cockpit import plugins
+from cockpit.connect import plugins
 from cockpit.testing import ConnectorContract
 
 # What the service answers, recorded once.

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
-from cockpit.cells import (
+from cockpit.clock import ago
+from cockpit.fleet.cells import (
     EMPTY_INDEX,
     LISTED,
     Cell,
@@ -22,7 +23,6 @@ from cockpit.cells import (
     delta_applies,
     merge_cell,
 )
-from cockpit.clock import ago
 from cockpit.model import (
     Alert,
     Annotation,

@@ -6,6 +6,7 @@ Each builder returns an Action, or a sentence saying why that action does not ap
 
 from __future__ import annotations
 
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import (
     Action,
     ActionKind,
@@ -17,7 +18,6 @@ from cockpit.model import (
     Revision,
     Status,
 )
-from cockpit.snapshot import FleetSnapshot
 
 Built = Action | str
 

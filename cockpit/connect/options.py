@@ -18,11 +18,11 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
+from cockpit.connect.option_help import REQUIRED as REQUIRED
+from cockpit.connect.option_help import OptionDoc as OptionDoc
+from cockpit.connect.option_help import option_docs as option_docs
+from cockpit.connect.option_values import Duration, Secret
 from cockpit.errors import ConfigError, ConfigProblems
-from cockpit.option_help import REQUIRED as REQUIRED
-from cockpit.option_help import OptionDoc as OptionDoc
-from cockpit.option_help import option_docs as option_docs
-from cockpit.option_values import Duration, Secret
 
 T = TypeVar("T")
 Path = tuple[str | int, ...]

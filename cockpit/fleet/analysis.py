@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from cockpit.fleet.snapshot import Changes, FleetSnapshot
 from cockpit.model import Canary, CanaryMetrics, MetricSeries, MetricVerdict, Verdict
-from cockpit.snapshot import Changes, FleetSnapshot
 
 NODATA = "nodata"  # not enough evidence to act on, either way
 ERROR = "error"

@@ -13,11 +13,11 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from cockpit.action_record import ActionRecorder, AuditUnavailable, event
+from cockpit.actions.action_record import ActionRecorder, AuditUnavailable, event
+from cockpit.actions.plan import Plan
 from cockpit.connector import ActionDone, Connector, implemented
-from cockpit.hub import Hub
+from cockpit.fleet.hub import Hub
 from cockpit.model import Action, ActionResult
-from cockpit.plan import Plan
 from cockpit.sanitize import clean
 
 if TYPE_CHECKING:

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from cockpit.actions.policy import REFUSED, Decision
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import Action, ActionKind, PendingApproval
-from cockpit.policy import REFUSED, Decision
 from cockpit.sanitize import clean
-from cockpit.snapshot import FleetSnapshot
 
 if TYPE_CHECKING:
     from cockpit.connector import Connector

@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from cockpit.actions.plan import Plan
+from cockpit.actions.policy import Decision
+from cockpit.actions.policy_config import IdentityConfig
 from cockpit.clock import Clock
-from cockpit.plan import Plan
-from cockpit.policy import Decision
-from cockpit.policy_config import IdentityConfig
 from cockpit.sanitize import clean
 
 if TYPE_CHECKING:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from cockpit.action_record import ActionRecorder, event
-from cockpit.hub import Hub
+from cockpit.actions.action_record import ActionRecorder, event
+from cockpit.actions.outcome import APPROVED, FAILED, SUCCEEDED, Outcome
+from cockpit.actions.plan import Plan, refused
+from cockpit.actions.policy import NEEDS_APPROVAL, REFUSED, Decision
+from cockpit.actions.twoperson import TWO_PERSON_SOURCE, TwoPersonRequest
+from cockpit.fleet.hub import Hub
 from cockpit.model import Action, ActionKind, PendingApproval
-from cockpit.outcome import APPROVED, FAILED, SUCCEEDED, Outcome
-from cockpit.plan import Plan, refused
-from cockpit.policy import NEEDS_APPROVAL, REFUSED, Decision
-from cockpit.twoperson import TWO_PERSON_SOURCE, TwoPersonRequest
 
 if TYPE_CHECKING:
     from cockpit.audit import Actor

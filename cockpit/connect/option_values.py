@@ -1,6 +1,6 @@
 """The value types of config: durations written as "30s" or "5m", and secret references.
 
-Both live in `cockpit.options` for connector authors (`from cockpit.options import Secret`);
+Both live in `cockpit.connect.options` for connector authors (`from cockpit.connect.options import Secret`);
 they are here so the parser's module stays about parsing.
 """
 

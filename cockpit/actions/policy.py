@@ -12,14 +12,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cockpit import gates as gates_mod
-from cockpit import lanes
-from cockpit import windows as windows_mod
-from cockpit.identity import unresolved_user
+from cockpit.actions import gates as gates_mod
+from cockpit.actions import lanes
+from cockpit.actions import windows as windows_mod
+from cockpit.actions.identity import unresolved_user
+from cockpit.actions.people import People, PersonConfig
+from cockpit.actions.policy_config import EnvironmentPolicy, PolicyConfig
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import Action, ActionKind, ChangeWindow, Gate, GateStatus, PendingApproval
-from cockpit.people import People, PersonConfig
-from cockpit.policy_config import EnvironmentPolicy, PolicyConfig
-from cockpit.snapshot import FleetSnapshot
 
 # Restart and retry were once part of `rerun`: a config written then that names `rerun`
 # but not them still governs them, so upgrading never loosens a rule.

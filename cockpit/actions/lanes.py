@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cockpit.actions.policy_config import PolicyConfig
 from cockpit.model import Action, ActionKind
-from cockpit.policy_config import PolicyConfig
 
 # The lane travels as an Action param, so keys, palette, CLI and two-person requests
 # all reach the one policy check with it.

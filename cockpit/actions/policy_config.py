@@ -6,10 +6,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cockpit import options as opt
+from cockpit.connect import options as opt
+from cockpit.connect.options import Duration, LineMap
 from cockpit.errors import ConfigError
 from cockpit.model import ChangeWindow
-from cockpit.options import Duration, LineMap
 
 
 @dataclass
@@ -24,7 +24,7 @@ class WindowConfig:
     environments: list[str] = field(default_factory=list)  # empty: every environment
 
     def validate(self) -> None:
-        from cockpit import windows
+        from cockpit.actions import windows
 
         windows.validate(self.window())
 

@@ -16,7 +16,7 @@ import types
 import typing
 from typing import Any, Literal, get_args, get_origin
 
-from cockpit.options import REQUIRED, Duration, OptionDoc, Secret, option_docs
+from cockpit.connect.options import REQUIRED, Duration, OptionDoc, Secret, option_docs
 from cockpit.sanitize import clean
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -222,7 +222,7 @@ def options_schema(type_name: str, connector: Any) -> dict[str, Any]:
 
 def describe(type_name: str, ep: Any) -> dict[str, Any]:
     """One row of `cockpit connectors`: where the type comes from and what it takes."""
-    from cockpit import plugins
+    from cockpit.connect import plugins
     from cockpit.errors import PluginError
 
     info = plugins.info(ep)
@@ -279,7 +279,7 @@ def text(row: dict[str, Any]) -> list[str]:
 
 def run_connectors(args: argparse.Namespace) -> int:
     """`cockpit connectors [--json]`: exit 1 when an installed connector is broken."""
-    from cockpit import plugins
+    from cockpit.connect import plugins
     from cockpit.status import write_json
 
     rows = [describe(name, ep) for name, ep in sorted(plugins.installed().items())]

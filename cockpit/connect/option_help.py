@@ -1,6 +1,6 @@
 """What an options dataclass says about itself: each option's key, type, help and default.
 
-`cockpit connectors` and its JSON Schema read it; named in `cockpit.options` too.
+`cockpit connectors` and its JSON Schema read it; named in `cockpit.connect.options` too.
 """
 
 from __future__ import annotations

@@ -10,14 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from cockpit import lanes
+from cockpit.actions import lanes
 
 if TYPE_CHECKING:
+    from cockpit.actions.autopilot import Proposal
+    from cockpit.actions.executor import Executor, Plan
+    from cockpit.actions.outcome import Outcome
     from cockpit.audit import Actor
-    from cockpit.autopilot import Proposal
-    from cockpit.executor import Executor, Plan
     from cockpit.model import Action
-    from cockpit.outcome import Outcome
 
 Severity = Literal["information", "warning", "error"]
 
@@ -120,7 +120,7 @@ def proposal_notice(proposal: Proposal) -> Notice:
 
 async def auto_rollback(executor: Executor, proposal: Proposal, actor: Actor) -> Notice:
     """Roll a failing canary back as the policy says, and word what happened."""
-    from cockpit.autopilot import roll_back
+    from cockpit.actions.autopilot import roll_back
 
     outcome = await roll_back(executor, proposal, actor)
     if isinstance(outcome, str):

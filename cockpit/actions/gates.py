@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cockpit.analysis import UNKNOWN, evidence_sources
+from cockpit.fleet.analysis import UNKNOWN, evidence_sources
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import Action, Gate, GateStatus, PipelineRun, Severity, Status
-from cockpit.snapshot import FleetSnapshot
 
 BUILTIN = ("pipeline", "tests", "canary", "alerts")
 

@@ -123,7 +123,7 @@ def transport(options: Any, max_response_bytes: int, *, name: str = "") -> httpx
     """
     import httpx
 
-    from cockpit.http_safety import CappedTransport
+    from cockpit.connect.http_safety import CappedTransport
 
     verify = ssl_context(options)
     if verify is False:

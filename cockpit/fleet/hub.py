@@ -18,22 +18,22 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from cockpit.analysis import Analyst
 from cockpit.backoff import Backoff
 from cockpit.clock import Clock
 from cockpit.config import ConnectorSpec
 from cockpit.connector import Connector, implemented
 from cockpit.errors import ConnectorError, RateLimited
+from cockpit.fleet.analysis import Analyst
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import Environment, Observation
 from cockpit.sanitize import InertMemo, clean
-from cockpit.snapshot import FleetSnapshot, SourceState
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     import httpx
 
-    from cockpit.detail import LogTarget, ServiceDetail
+    from cockpit.fleet.detail import LogTarget, ServiceDetail
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def default_client(spec: ConnectorSpec) -> httpx.AsyncClient:
     import httpx
 
     from cockpit import __version__
-    from cockpit.http_tls import transport
+    from cockpit.connect.http_tls import transport
 
     # The options' CA file, client certificate, proxy and verify_tls shape the transport.
     return httpx.AsyncClient(
@@ -142,7 +142,7 @@ class Hub:
         inst = self._instances.get(name)
         return inst.connector if inst else None
 
-    # On-demand detail (cockpit.detail): asked for by a person, never polled -------------
+    # On-demand detail (cockpit.fleet.detail): asked for by a person, never polled -------------
     async def detail(self, service: str, environment: str) -> ServiceDetail | None:
         """The cell's pods view: from the source of its deployment first, then any other."""
         cell = self.snapshot.cell(service, environment)

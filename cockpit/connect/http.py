@@ -1,17 +1,17 @@
 """HTTP concerns every connector shares, written once: errors, ETags, rate limits, pages.
 
 `Api` wraps the connector's injected `httpx.AsyncClient`:
-- maps failures onto `cockpit.errors` through `cockpit.http_errors` (401 Unauthorized;
+- maps failures onto `cockpit.errors` through `cockpit.connect.http_errors` (401 Unauthorized;
   403/429 with rate-limit signs RateLimited with retry-after; other 4xx Rejected; 5xx,
   timeouts and network errors Unreachable; malformed JSON Unreachable), with messages
   that never carry secrets;
 - sends `If-None-Match` for GETs it has seen before and serves the cached body on 304
   (GitHub does not count a 304 against the rate limit), from a bounded LRU cache
-  (`cockpit.http_cache`);
+  (`cockpit.connect.http_cache`);
 - tracks rate-limit headers and slows down before exhaustion (`throttle()`);
 - follows `Link: <...>; rel="next"` pagination and same-origin redirects, and refuses a
   link or redirect to another scheme, host or port (the token is for its origin only;
-  the origin rule and the body cap live in `cockpit.http_safety`);
+  the origin rule and the body cap live in `cockpit.connect.http_safety`);
 - bounds concurrency so polling many repositories is parallel but polite.
 """
 
@@ -30,10 +30,10 @@ from typing import Any
 
 import httpx
 
+from cockpit.connect.http_cache import Cached, EtagCache
+from cockpit.connect.http_errors import body_message, http_error, retry_after, transport_failure
+from cockpit.connect.http_safety import UNCAPPED, ResponseTooLarge, origin
 from cockpit.errors import Unreachable
-from cockpit.http_cache import Cached, EtagCache
-from cockpit.http_errors import body_message, http_error, retry_after, transport_failure
-from cockpit.http_safety import UNCAPPED, ResponseTooLarge, origin
 
 _LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?')
 MAX_REDIRECTS = 5

@@ -2,7 +2,7 @@
 
 plan (policy decision, gates, warnings) -> confirmation by a person (dialog or --yes)
 -> audit "requested" -> connector call with a timeout -> audit "succeeded"/"failed"
--> hub refresh, and after a success the listening connectors (cockpit.after_success).
+-> hub refresh, and after a success the listening connectors (cockpit.actions.after_success).
 Refusals, break-glass uses and two-person requests are audited too, and a repeated
 submission of an action already in flight is ignored, never run twice.
 """
@@ -15,18 +15,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from cockpit.action_record import ActionRecorder, AuditUnavailable, event
-from cockpit.after_success import LISTENER_TIMEOUT, AfterSuccess
+from cockpit.actions.action_record import ActionRecorder, AuditUnavailable, event
+from cockpit.actions.after_success import LISTENER_TIMEOUT, AfterSuccess
+from cockpit.actions.outcome import DUPLICATE, FAILED, PENDING, SUCCEEDED, Outcome
+from cockpit.actions.plan import Plan, blockers, moved, refused, target_of
+from cockpit.actions.policy import NEEDS_APPROVAL, PAGING_ONLY, REFUSED, Decision, Operator, Policy
+from cockpit.actions.policy_config import IdentityConfig
+from cockpit.actions.twoperson import TWO_PERSON_SOURCE, action_to_data
+from cockpit.actions.twoperson_flow import TwoPersonFlow
 from cockpit.clock import Clock
-from cockpit.hub import Hub
+from cockpit.fleet.hub import Hub
 from cockpit.model import Action, ActionKind, ActionResult
-from cockpit.outcome import DUPLICATE, FAILED, PENDING, SUCCEEDED, Outcome
-from cockpit.plan import Plan, blockers, moved, refused, target_of
-from cockpit.policy import NEEDS_APPROVAL, PAGING_ONLY, REFUSED, Decision, Operator, Policy
-from cockpit.policy_config import IdentityConfig
 from cockpit.sanitize import clean
-from cockpit.twoperson import TWO_PERSON_SOURCE, action_to_data
-from cockpit.twoperson_flow import TwoPersonFlow
 
 if TYPE_CHECKING:
     from cockpit.audit import Actor

@@ -12,16 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from cockpit import targets
-from cockpit.analysis import decision_of, summarise
+from cockpit.actions import targets
+from cockpit.actions.policy_config import PolicyConfig
+from cockpit.fleet.analysis import decision_of, summarise
+from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import Canary, Verdict
-from cockpit.policy_config import PolicyConfig
-from cockpit.snapshot import FleetSnapshot
 
 if TYPE_CHECKING:
+    from cockpit.actions.executor import Executor
+    from cockpit.actions.outcome import Outcome
     from cockpit.audit import Actor
-    from cockpit.executor import Executor
-    from cockpit.outcome import Outcome
 
 AUTO_ACTOR = "cockpit:auto-rollback"
 
@@ -113,7 +113,7 @@ async def roll_back(executor: Executor, proposal: Proposal, actor: Actor) -> Out
     Returns the outcome, or why no rollback applies. The decision (refusals included) is
     in the audit record like any operator's; break-glass only where policy grants it.
     """
-    from cockpit.policy import Operator
+    from cockpit.actions.policy import Operator
 
     built = targets.rollback(executor.hub.snapshot, proposal.service, proposal.environment)
     if isinstance(built, str):

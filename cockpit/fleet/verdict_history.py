@@ -10,7 +10,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime
 
-from cockpit.snapshot import FleetSnapshot
+from cockpit.fleet.snapshot import FleetSnapshot
 
 Key = tuple[str, str]  # (service, environment)
 

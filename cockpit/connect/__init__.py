@@ -1,0 +1,2 @@
+"""What connectors are built with: HTTP (size caps, errors, TLS, cache), options and their
+help, plugin discovery."""
