@@ -28,6 +28,7 @@ from cockpit.errors import ConnectorError, RateLimited, Rejected, Unauthorized, 
 from cockpit.sanitize import clean
 
 CONCURRENCY = 4  # queries in flight per connector: threads are shared with the whole app
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # as the httpx connectors' default cap
 _STATUS = re.compile(r"HTTP Status Code (\d+) \((.*)\)\Z", re.S)
 
 Points = list[tuple[float, float]]
@@ -54,6 +55,7 @@ class Queries:
         auth: tuple[str, str] | None = None,
         network: Mapping[str, Any] | None = None,
         secrets: tuple[str, ...] = (),
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.name = name
         self.timeout = timeout
@@ -66,6 +68,7 @@ class Queries:
         session = requests.Session()
         for key, value in (network or {}).items():
             setattr(session, key, value)
+        session.hooks["response"].append(_capped(max_response_bytes))
         settings: dict[str, Any] = {"headers": headers, "auth": auth, "timeout": timeout}
         self._prom = PrometheusConnect(
             url=url.rstrip("/"),
@@ -108,6 +111,8 @@ class Queries:
             return fetch()
         except PrometheusApiClientException as exc:
             raise self._http_error(where, str(exc)) from None
+        except TooLarge as exc:
+            raise Unreachable(f"{where}: {exc}; the query asks for too much") from None
         except requests.exceptions.JSONDecodeError:
             raise Unreachable(f"{where} returned malformed JSON") from None
         except requests.Timeout:
@@ -211,3 +216,37 @@ def unix(at: datetime) -> str:
     """An instant as Unix seconds for the API, to the millisecond, without trailing zeros."""
     seconds = math.floor(at.timestamp() * 1000) / 1000
     return f"{seconds:.3f}".rstrip("0").rstrip(".")
+
+
+class TooLarge(requests.RequestException):
+    """A response body went past the cap (requests, unlike httpx here, has none of its own)."""
+
+
+class _CappedBody:
+    """The response's raw body, read through a byte count that stops at the cap."""
+
+    def __init__(self, raw: Any, limit: int) -> None:
+        self._raw = raw
+        self._limit = limit
+
+    def stream(self, chunk_size: int, decode_content: bool = True) -> Any:
+        seen = 0
+        for chunk in self._raw.stream(chunk_size, decode_content=decode_content):
+            seen += len(chunk)
+            if seen > self._limit:
+                self._raw.close()
+                raise TooLarge(f"response larger than {self._limit // (1 << 20)} MiB")
+            yield chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+def _capped(limit: int) -> Callable[..., requests.Response]:
+    """A response hook: the body is read (after the hooks) through `_CappedBody`."""
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        response.raw = _CappedBody(response.raw, limit)
+        return response
+
+    return hook
