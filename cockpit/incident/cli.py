@@ -124,9 +124,10 @@ def _actor() -> Any:
 def _open(args: argparse.Namespace) -> int:
     from cockpit.audit.sqlite import SqliteStore
     from cockpit.clock import SystemClock
-    from cockpit.incident.incidents import open_incident
+    from cockpit.incident.incidents import checked_title, open_incident
     from cockpit.sanitize import clean
 
+    checked_title(args.title, args.service, args.environment)  # before a log is created
     _, path = _path(args)
     with SqliteStore(path, clock=SystemClock()) as store:
         inc = open_incident(

@@ -93,6 +93,18 @@ def _incident_records(store: AuditStore) -> list[AuditRecord]:
     return list(store.records(event_types=[EventType(OPEN), EventType(CLOSE)]))
 
 
+def checked_title(title: str, service: str = "", environment: str = "") -> str:
+    """The title as recorded (whitespace folded), or why an incident cannot open with it."""
+    title = " ".join(title.split())
+    if not title:
+        raise IncidentError("an incident needs a title")
+    if len(title) > TITLE_LIMIT:
+        raise IncidentError(f"the title is {len(title)} characters; at most {TITLE_LIMIT}")
+    if environment and not service:
+        raise IncidentError("--env names the environment of a --service: give both")
+    return title
+
+
 def open_incident(
     store: AuditStore,
     actor: Actor,
@@ -105,13 +117,7 @@ def open_incident(
     """Append the record that opens an incident, and return it."""
     from cockpit.audit import AuditEvent, EventType, Target
 
-    title = " ".join(title.split())
-    if not title:
-        raise IncidentError("an incident needs a title")
-    if len(title) > TITLE_LIMIT:
-        raise IncidentError(f"the title is {len(title)} characters; at most {TITLE_LIMIT}")
-    if environment and not service:
-        raise IncidentError("--env names the environment of a --service: give both")
+    title = checked_title(title, service, environment)
     target = Target(service=service, environment=environment) if service else None
     extra: dict[str, Any] = {"title": title}
     rec = store.append(

@@ -42,10 +42,14 @@ def test_bad_input_is_one_line_and_exit_2_never_a_traceback(tmp_path: Path) -> N
         (("close",), "no audit log"),
         (("timeline", "--incident", "INC-9"), "no audit log"),
         (("open", " "), "an incident needs a title"),
+        (("open", "a real one"), ""),  # now there is a log
         (("close", "payments"), "is not an incident id"),
         (("timeline", "--incident", "INC-9"), "no incident INC-9 in the audit log"),
     ):
         out = cockpit("incident", *args, "--db", db)
+        if not message:
+            assert out.returncode == 0, out.stderr
+            continue
         assert out.returncode == 2, (args, out.stderr)
         assert message in out.stderr and out.stderr.count("\n") == 1, out.stderr
         assert "Traceback" not in out.stderr
@@ -83,3 +87,11 @@ def test_help_names_every_action_and_an_example_of_each() -> None:
     for action in ("open", "close", "list", "timeline"):
         assert f"cockpit incident {action}" in out.stdout
     assert "docs/incidents.md" in out.stdout
+
+
+def test_a_refused_open_leaves_no_audit_log_behind(tmp_path: Path) -> None:
+    db = tmp_path / "fresh" / "audit.sqlite3"
+    for args in ((" ",), ("x" * 1000,), ("title", "--env", "prod")):
+        out = cockpit("incident", "open", *args, "--db", str(db))
+        assert out.returncode == 2, (args, out.stderr)
+    assert not db.exists() and not db.parent.exists()
