@@ -15,11 +15,12 @@ class ResponseTooLarge(httpx.TransportError):
     """A response body went past the connector's `max_response_bytes`."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"response larger than {_size(limit)}")
+        super().__init__(f"response larger than {size_words(limit)}")
         self.limit = limit
 
 
-def _size(n: int) -> str:
+def size_words(n: int) -> str:
+    """A byte count as a person reads it: 32 MiB, 512 KiB, 1000 bytes."""
     for unit, factor in (("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= factor and n % factor == 0:
             return f"{n // factor} {unit}"

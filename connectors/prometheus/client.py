@@ -24,6 +24,7 @@ from prometheus_api_client.prometheus_connect import PrometheusConnect
 from urllib3.util.retry import Retry
 
 from cockpit.connect.http_errors import page_summary, transport_failure
+from cockpit.connect.http_safety import size_words
 from cockpit.errors import ConnectorError, RateLimited, Rejected, Unauthorized, Unreachable
 from cockpit.sanitize import clean
 
@@ -235,7 +236,7 @@ class _CappedBody:
             seen += len(chunk)
             if seen > self._limit:
                 self._raw.close()
-                raise TooLarge(f"response larger than {self._limit // (1 << 20)} MiB")
+                raise TooLarge(f"response larger than {size_words(self._limit)}")
             yield chunk
 
     def __getattr__(self, name: str) -> Any:

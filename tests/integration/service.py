@@ -6,8 +6,6 @@ temporary folder, and must be gone when the test ends.
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -16,20 +14,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import pytest
-
-
-def binary(name: str, hint: str) -> str:
-    """The path of a service binary; skip without it, but fail in CI (CI=true)."""
-    found = shutil.which(name)
-    if found is None and os.access(f"/usr/bin/{name}", os.X_OK):
-        found = f"/usr/bin/{name}"
-    if found is not None:
-        return found
-    reason = f"{name} is not on PATH nor in /usr/bin: {hint}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
+from tests.binaries import binary as binary
 
 
 def free_port() -> int:

@@ -1,0 +1,25 @@
+"""The programs tests run for real (Prometheus, Alertmanager, openssl): found, or skipped.
+
+Missing on a developer's machine, a test skips and says what to install; under CI=true,
+where `.ci/run` installs them, a missing one fails the test instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def binary(name: str, hint: str) -> str:
+    """The path of `name`; skip without it (saying `hint`), but fail under CI=true."""
+    found = shutil.which(name)
+    if found is None and os.access(f"/usr/bin/{name}", os.X_OK):
+        found = f"/usr/bin/{name}"
+    if found is not None:
+        return found
+    reason = f"{name} is not on PATH nor in /usr/bin: {hint}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
