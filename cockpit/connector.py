@@ -32,6 +32,7 @@ from cockpit.model import (
     Deployment,
     DriftReport,
     EnvironmentInfo,
+    Evidence,
     Gate,
     Observation,
     PendingApproval,
@@ -63,6 +64,7 @@ class Capability(StrEnum):
     APPROVALS = "approvals"
     GATES = "gates"
     WINDOWS = "windows"
+    EVIDENCE = "evidence"  # supply-chain documents: attestations, SBOMs, test reports, scans
 
 
 # The method that serves each capability, and the Observation field it fills.
@@ -77,6 +79,7 @@ CAPABILITY_METHODS: dict[Capability, tuple[str, str]] = {
     Capability.APPROVALS: ("approvals", "approvals"),
     Capability.GATES: ("gates", "gates"),
     Capability.WINDOWS: ("windows", "windows"),
+    Capability.EVIDENCE: ("evidence", "evidence"),
 }
 
 
@@ -163,6 +166,11 @@ class Connector:
         raise NotImplementedError
 
     async def windows(self) -> Sequence[ChangeWindow]:
+        raise NotImplementedError
+
+    async def evidence(self) -> Sequence[Evidence]:
+        """Supply-chain documents about the versions this connector sees (see
+        `cockpit.evidence_model`); a failed fetch is reported with its problem."""
         raise NotImplementedError
 
     async def environments(self) -> Sequence[EnvironmentInfo]:

@@ -22,6 +22,8 @@ from cockpit.canary_model import CanaryPhase as CanaryPhase
 from cockpit.canary_model import MetricSeries as MetricSeries
 from cockpit.canary_model import MetricVerdict as MetricVerdict
 from cockpit.canary_model import Verdict as Verdict
+from cockpit.evidence_model import Evidence as Evidence
+from cockpit.evidence_model import EvidenceKind as EvidenceKind
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -275,6 +277,9 @@ class Gate:
     environment: str = ""
     source: str = ""
     version: str = ""  # the artifact version judged; a promote counts only its own version's
+    # What the status rests on, as the audit record keeps it: digests, counts, ids (each a
+    # (name, value) pair, values clean text), so an approval is bound to what was shown.
+    facts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,6 +360,7 @@ class Observation:
     environments: tuple[EnvironmentInfo, ...] = ()
     annotations: tuple[Annotation, ...] = ()
     windows: tuple[ChangeWindow, ...] = ()
+    evidence: tuple[Evidence, ...] = ()  # supply-chain documents (cockpit.evidence_model)
     # Optional hint from connectors that track changes themselves (the demo, watches): the
     # run ids changed or removed since the observation made at `base` (its observed_at).
     # The hub uses it only when its previous observation is that one; else it compares all.

@@ -64,6 +64,7 @@ class Plan:
             **self.evidence_extra,
             "gates": [
                 {"name": g.name, "status": g.status.value, "evidence": g.evidence}
+                | ({"facts": dict(g.facts)} if g.facts else {})
                 for g in self.decision.gates
             ],
             "window": self.decision.window.label if self.decision.window else None,
