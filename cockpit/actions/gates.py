@@ -1,19 +1,26 @@
 """The go/no-go checklist: each gate's status and the evidence it rests on.
 
 The cockpit computes four gates itself from the fleet snapshot (pipeline green, tests
-passed, canary verdict, no firing critical alert) and adds the named gates connectors
-report (security scan, licence check, ...). Every gate says pass, fail or unknown, and why.
+passed, canary verdict, no firing critical alert), the supply-chain gates its policy asks
+for from the documents connectors fetched (provenance, licences, scans:
+`cockpit.actions.supply_gates`), and adds the named gates connectors report. Every gate
+says pass, fail or unknown, and why.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from cockpit.fleet.analysis import UNKNOWN, evidence_sources
 from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import Action, Gate, GateStatus, PipelineRun, Severity, Status
 
+if TYPE_CHECKING:
+    from cockpit.actions.supply_config import SupplyChainConfig
+
 BUILTIN = ("pipeline", "tests", "canary", "alerts")
+SUPPLY = ("provenance", "licences", "scans")  # cockpit.actions.supply_gates.SUPPLY
 
 
 def _run_for(snapshot: FleetSnapshot, service: str, version: str) -> PipelineRun | None:
@@ -48,7 +55,22 @@ def pipeline_gate(snapshot: FleetSnapshot, service: str, version: str) -> Gate:
     return Gate("pipeline", GateStatus.UNKNOWN, f"{run.id} still {run.status.value}")
 
 
-def tests_gate(snapshot: FleetSnapshot, service: str, version: str) -> Gate:
+def tests_gate(
+    snapshot: FleetSnapshot,
+    service: str,
+    version: str,
+    supply: SupplyChainConfig | None = None,
+    action: Action | None = None,
+) -> Gate:
+    """From the version's test reports where it has some (totals, failing names, the flaky
+    rule), else from its run's test summary."""
+    if action is not None and snapshot.evidence:
+        from cockpit.actions import supply_gates
+
+        where = replace(action, version=version)
+        judged = supply_gates.tests_gate(snapshot, where, supply.tests if supply else None)
+        if judged is not None:
+            return judged
     run = _run_for(snapshot, service, version)
     if run is None or run.tests is None:
         return Gate("tests", GateStatus.UNKNOWN, "no test summary reported")
@@ -113,9 +135,13 @@ def stale_evidence(snapshot: FleetSnapshot, action: Action) -> list[str]:
 
 
 def checklist(
-    snapshot: FleetSnapshot, action: Action, required: list[str] | None
+    snapshot: FleetSnapshot,
+    action: Action,
+    required: list[str] | None,
+    supply: SupplyChainConfig | None = None,
 ) -> tuple[Gate, ...]:
-    """The gates that apply to `action`, in a stable order. `required` None means all."""
+    """The gates that apply to `action`, in a stable order. `required` None means all (and
+    every supply-chain gate `supply` configures)."""
     service, env = action.service, action.environment
     version = action.version
     if not version:
@@ -124,14 +150,23 @@ def checklist(
     wanted = set(required) if required is not None else None
     gates = [
         pipeline_gate(snapshot, service, version),
-        tests_gate(snapshot, service, version),
+        tests_gate(snapshot, service, version, supply, action),
         canary_gate(snapshot, service, env),
         alerts_gate(snapshot, service, env),
     ]
-    named = [_current(snapshot, g) for g in _judging(snapshot, service, env, version)]
+    configured = [n for n in SUPPLY if supply is not None and getattr(supply, n) is not None]
+    if configured or (wanted is not None and wanted & set(SUPPLY)):
+        from cockpit.actions import supply_gates
+
+        where = replace(action, version=version)
+        gates += supply_gates.supply_checklist(snapshot, where, supply, wanted)
+    # A supply-chain gate the cockpit judges itself is not also taken from a connector.
+    judged = {g.name for g in gates}
+    reported = _judging(snapshot, service, env, version)
+    named = [_current(snapshot, g) for g in reported if g.name not in judged]
     out = []
     for gate in gates + named:
-        builtin = gate.name in BUILTIN
+        builtin = gate.name in judged
         if wanted is None or gate.name in wanted or (not builtin and "*" in wanted):
             out.append(gate)
     return tuple(out)

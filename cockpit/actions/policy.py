@@ -280,7 +280,7 @@ class Policy:
         checklist: tuple[Gate, ...] = ()
         if action.kind is ActionKind.PROMOTE:
             required = list(lane.gates) if lane and lane.gates is not None else env.gates
-            checklist = gates_mod.checklist(snapshot, action, required)
+            checklist = gates_mod.checklist(snapshot, action, required, self.config.supply_chain)
             block_unknown = (env.unknown_gates or ("block" if production else "warn")) == "block"
             for gate in checklist:
                 if gate.status is GateStatus.FAIL or (
@@ -294,7 +294,7 @@ class Policy:
                     notes.append(f"gate {gate.name} is unknown: {gate.evidence}")
         elif action.kind is ActionKind.APPROVE and action.version:
             # An approver sees the same evidence; it informs the decision but does not block.
-            checklist = gates_mod.checklist(snapshot, action, env.gates)
+            checklist = gates_mod.checklist(snapshot, action, env.gates, self.config.supply_chain)
             for gate in checklist:
                 if gate.status is not GateStatus.PASS:
                     notes.append(f"gate {gate.name} is {gate.status.value}: {gate.evidence}")

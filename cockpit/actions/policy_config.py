@@ -1,4 +1,5 @@
-"""The policy section of the config: roles, permissions, windows, per-environment rules, signing."""
+"""The policy section of the config: roles, permissions, windows, per-environment rules, signing,
+supply chain."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cockpit.actions.supply_config import SupplyChainConfig, supply_problems
 from cockpit.connect import options as opt
 from cockpit.connect.options import Duration, LineMap
 from cockpit.errors import ConfigError
@@ -124,6 +126,7 @@ class PolicyConfig:
     auto_rollback: AutoRollbackPolicy = field(default_factory=AutoRollbackPolicy)
     unmapped_identity: Literal["refuse", "warn"] | None = None  # default for every environment
     lanes: LanesConfig = field(default_factory=LanesConfig)
+    supply_chain: SupplyChainConfig = field(default_factory=SupplyChainConfig)
 
     def validate(self) -> None:
         if self.reason_min_length < 1:
@@ -149,6 +152,7 @@ def policy_problems(
     if env_names is not None:
         yield from _unknown_environments(policy, env_names, lines)
     yield from _unknown_roles(policy, lines)
+    yield from supply_problems(policy.supply_chain, lines)
 
 
 def _unknown_environments(

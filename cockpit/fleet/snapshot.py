@@ -32,6 +32,8 @@ from cockpit.model import (
     DriftReport,
     Environment,
     EnvironmentInfo,
+    Evidence,
+    EvidenceKind,
     Gate,
     Observation,
     PendingApproval,
@@ -119,6 +121,11 @@ class FleetSnapshot:
     indexes: Mapping[str, ObsIndex] = field(default_factory=dict)
     changes: Changes = field(default_factory=Changes)
     annotations: tuple[Annotation, ...] = ()
+    # Supply-chain documents of every source, by (service, kind), first-configured source
+    # first; rebuilt only when a source's evidence changed (a no-change poll keeps it).
+    evidence: Mapping[tuple[str, str], tuple[Evidence, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @staticmethod
     def empty(environments: Iterable[Environment], taken_at: datetime) -> FleetSnapshot:
@@ -165,6 +172,26 @@ class FleetSnapshot:
             if (not g.service or g.service == service)
             and (not g.environment or g.environment == environment)
         )
+
+    def evidence_for(self, service: str, version: str, kind: EvidenceKind) -> tuple[Evidence, ...]:
+        """The documents of `kind` about `version` of `service`, every source's."""
+        return tuple(
+            e for e in self.evidence.get((service, kind.value), ()) if e.version == version
+        )
+
+    def evidence_history(
+        self, service: str, kind: EvidenceKind = EvidenceKind.TESTS
+    ) -> tuple[Evidence, ...]:
+        """Every document of `kind` about `service`, any version or run (flaky detection
+        reads the tests reports across runs), newest run first where runs are known."""
+        docs = self.evidence.get((service, kind.value), ())
+        runs = self.runs
+
+        def when(e: Evidence) -> tuple[datetime, int]:
+            run = runs.get(e.run_id)
+            return (run.queued_at if run is not None else e.observed_at, e.attempt)
+
+        return tuple(sorted(docs, key=when, reverse=True))
 
     def stale_sources(self) -> list[str]:
         return [s.name for s in self.sources.values() if s.stale(self.taken_at)]
@@ -258,6 +285,10 @@ class FleetSnapshot:
 
         other = old is None or any(getattr(old, name) != getattr(obs, name) for name in LISTED)
         lists = collect(order, observations) if other else None
+        evidence = self.evidence
+        if old is None or (old.evidence is not obs.evidence and old.evidence != obs.evidence):
+            evidence = _evidence_index(order, observations)
+            other = True
         return FleetSnapshot(
             generation=self.generation + 1,
             taken_at=taken_at,
@@ -274,6 +305,7 @@ class FleetSnapshot:
             gates=lists["gates"] if lists else self.gates,
             environment_info=lists["environments"] if lists else self.environment_info,
             annotations=lists["annotations"] if lists else self.annotations,
+            evidence=evidence,
             sources=MappingProxyType(sources),
             observations=MappingProxyType(observations),
             indexes=MappingProxyType(indexes),
@@ -292,6 +324,17 @@ def _replace(snap: FleetSnapshot, **kw: object) -> FleetSnapshot:
     from dataclasses import replace
 
     return replace(snap, **kw)  # type: ignore[arg-type]
+
+
+def _evidence_index(
+    order: list[str], observations: Mapping[str, Observation]
+) -> Mapping[tuple[str, str], tuple[Evidence, ...]]:
+    out: dict[tuple[str, str], list[Evidence]] = {}
+    for name in order:
+        obs = observations.get(name)
+        for e in obs.evidence if obs is not None else ():
+            out.setdefault((e.service, e.kind.value), []).append(e)
+    return MappingProxyType({k: tuple(v) for k, v in out.items()})
 
 
 def _newest_first(runs: Iterable[PipelineRun]) -> list[PipelineRun]:
