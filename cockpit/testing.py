@@ -38,6 +38,7 @@ from cockpit.model import (
     ChangeWindow,
     Deployment,
     DriftReport,
+    Evidence,
     Gate,
     Observation,
     PendingApproval,
@@ -55,6 +56,7 @@ EXPECTED_TYPES: dict[Capability, type] = {
     Capability.APPROVALS: PendingApproval,
     Capability.GATES: Gate,
     Capability.WINDOWS: ChangeWindow,
+    Capability.EVIDENCE: Evidence,
 }
 SOURCE_STAMPED = (
     PipelineRun,

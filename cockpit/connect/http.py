@@ -11,7 +11,9 @@
 - tracks rate-limit headers and slows down before exhaustion (`throttle()`);
 - follows `Link: <...>; rel="next"` pagination and same-origin redirects, and refuses a
   link or redirect to another scheme, host or port (the token is for its origin only;
-  the origin rule and the body cap live in `cockpit.connect.http_safety`);
+  the origin rule and the body cap live in `cockpit.connect.http_safety`); only
+  `download()` (bytes: CI artifacts, release assets) follows a redirect to another
+  host, and sends it none of the auth headers;
 - bounds concurrency so polling many repositories is parallel but polite.
 """
 
@@ -90,6 +92,15 @@ class Response:
     headers: Mapping[str, str]
     from_cache: bool = False
     links: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """What `Api.download` returns: the status (2xx or an accepted one) and the raw bytes."""
+
+    status: int
+    content: bytes
+    content_type: str = ""
 
 
 def redirect_method(method: str, status: int) -> str:
@@ -287,6 +298,73 @@ class Api:
             raise Unreachable(
                 f"{self.name}: GET {self._path(url)} failed: {transport_failure(exc)}"
             ) from None
+
+    async def download(
+        self,
+        path: str,
+        *,
+        limit: int,
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (),
+    ) -> Downloaded:
+        """A GET read as bytes, at most `limit` of them; redirects to another host are
+        followed without the auth headers (a CI artifact's 302 to blob storage).
+
+        Only `headers` (never this Api's own) go past the first cross-origin hop, and a
+        redirect from https down to http is refused. Failures map as request() does.
+        """
+        url = self.url(path)
+        self._same_origin("GET", url, "a link to")
+        hdrs = {**self.headers, **(headers or {})}
+        async with self._sem:
+            self.stats.requests += 1
+            try:
+                for _ in range(MAX_REDIRECTS + 1):
+                    request = self.client.build_request("GET", url, headers=hdrs)
+                    resp = await self.client.send(request, stream=True, follow_redirects=False)
+                    async with contextlib.aclosing(resp):
+                        location = resp.headers.get("location")
+                        if not (resp.is_redirect and location):
+                            return await self._downloaded(url, resp, limit, accept)
+                    there = resp.url.join(location)
+                    if resp.url.scheme == "https" and there.scheme != "https":
+                        raise Unreachable(f"{self.name}: GET {self._path(url)}: redirect to http")
+                    if origin(there) != self.origin:
+                        hdrs = dict(headers or {})  # the token stays with its origin
+                    url = str(there)
+            except ResponseTooLarge as exc:
+                self.stats.errors += 1
+                raise Unreachable(self._too_large("GET", url, exc)) from None
+            except httpx.TimeoutException:
+                self.stats.errors += 1
+                raise Unreachable(f"{self.name}: GET {self._path(url)} timed out") from None
+            except (httpx.HTTPError, ssl.SSLError) as exc:
+                self.stats.errors += 1
+                raise Unreachable(
+                    f"{self.name}: GET {self._path(url)} failed: {transport_failure(exc)}"
+                ) from None
+        raise Unreachable(f"{self.name}: GET {self._path(url)}: too many redirects")
+
+    async def _downloaded(
+        self, url: str, resp: httpx.Response, limit: int, accept: Collection[int]
+    ) -> Downloaded:
+        if origin(resp.url) == self.origin:
+            self.rate.update(resp.headers)
+        length = resp.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            raise ResponseTooLarge(limit)
+        chunks, seen = [], 0
+        async for chunk in resp.aiter_bytes():
+            seen += len(chunk)
+            if seen > limit:
+                raise ResponseTooLarge(limit)
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        if resp.status_code >= 400 and resp.status_code not in accept:
+            self.stats.errors += 1
+            read = httpx.Response(resp.status_code, headers=resp.headers, content=body)
+            raise self._error("GET", url, read)
+        return Downloaded(resp.status_code, body, str(resp.headers.get("content-type", "")))
 
     async def get(self, path: str, **kw: Any) -> Any:
         return (await self.request("GET", path, **kw)).body

@@ -18,6 +18,7 @@ from cockpit.model import (
     ActionKind,
     Deployment,
     EnvironmentInfo,
+    Evidence,
     Observation,
     PendingApproval,
     PipelineRun,
@@ -26,6 +27,7 @@ from cockpit.model import (
 from cockpit.sanitize import clean
 from connectors.github import graphql, mapping
 from connectors.github.actions import ReviewsAndReruns
+from connectors.github.evidence import EvidenceReader, targets
 from connectors.github.fetch import Fetcher, Lists, RepoFacts, RunFacts
 from connectors.github.options import GitHubOptions, Repository
 from connectors.github.tasks import gather
@@ -39,10 +41,15 @@ T = TypeVar("T")
 class GitHubConnector(ReviewsAndReruns, Connector):
     """GitHub Actions on github.com or GitHub Enterprise Server, one or many repositories."""
 
-    CAPABILITIES = frozenset({Capability.PIPELINES, Capability.ENVIRONMENTS, Capability.APPROVALS})
+    CAPABILITIES = frozenset(
+        {Capability.PIPELINES, Capability.ENVIRONMENTS, Capability.APPROVALS, Capability.EVIDENCE}
+    )
     ACTIONS = frozenset({ActionKind.APPROVE, ActionKind.REJECT, ActionKind.RERUN})
     Options = GitHubOptions
-    DESCRIPTION = "GitHub Actions: workflow runs, deployments, environment reviews, re-runs"
+    DESCRIPTION = (
+        "GitHub Actions: workflow runs, deployments, environment reviews, re-runs; "
+        "attestations, SBOM, JUnit and SARIF artifacts, code scanning (when configured)"
+    )
 
     def __init__(
         self,
@@ -90,6 +97,7 @@ class GitHubConnector(ReviewsAndReruns, Connector):
             branch=options.branch,
             backfill_cap=options.concurrency,
         )
+        self.supply = EvidenceReader(self.api, client, options, name, clock)
         self._last: Observation | None = None
         self._lock = asyncio.Lock()
         self._blocked_until = 0.0  # epoch seconds: GitHub asked us to wait until then
@@ -104,15 +112,17 @@ class GitHubConnector(ReviewsAndReruns, Connector):
             rest, self._rest = self._rest, None
             if rest is not None:
                 # The first poll's second round, under way since its early frame.
-                return self._observe(repos, await self._limited(rest))
+                facts = await self._limited(rest)
+                return self._observe(repos, facts, await self._evidence(repos, facts))
             lists = await self._limited(self.fetcher.lists(names))
             if self._last is None and self.live:
                 # Nothing shown yet: publish what the first round told at once (deployments
                 # complete, runs without their jobs) and say so; the rest follows.
                 self._rest = asyncio.create_task(self._complete(repos, lists))
                 known = [self.fetcher.known(n, lists) for n in names]
-                return self._observe(repos, known, incomplete=INCOMPLETE)
-            return self._observe(repos, await self._limited(self._details(repos, lists)))
+                return self._observe(repos, known, (), incomplete=INCOMPLETE)
+            facts = await self._limited(self._details(repos, lists))
+            return self._observe(repos, facts, await self._evidence(repos, facts))
 
     async def _complete(self, repos: Sequence[Repository], lists: Lists) -> list[RepoFacts]:
         """The second round behind an early frame; the hub polls again when it is done."""
@@ -143,8 +153,27 @@ class GitHubConnector(ReviewsAndReruns, Connector):
                 f"({type(exc).__name__}: {clean(str(exc), limit=80)})"
             ) from None
 
+    async def _evidence(
+        self, repos: Sequence[Repository], facts: Sequence[RepoFacts]
+    ) -> tuple[Evidence, ...]:
+        """Supply-chain documents of the deployed and newest versions, when configured
+        (connectors/github/evidence.py); a failed read is a document with its problem."""
+        if not self.options.wants_evidence:
+            return ()
+        wanted = []
+        for repo, repo_facts in zip(repos, facts, strict=True):
+            deployed = [e.deployments[e.live] for e in repo_facts.deployments if e.live >= 0]
+            runs = [r.raw for r in repo_facts.runs]
+            service = self.options.service(repo)
+            wanted += targets(repo.repo, service, runs, deployed, self.options.evidence_runs)
+        return await self.supply.read(wanted)
+
     def _observe(
-        self, repos: Sequence[Repository], facts: Sequence[RepoFacts], incomplete: str = ""
+        self,
+        repos: Sequence[Repository],
+        facts: Sequence[RepoFacts],
+        evidence: Sequence[Evidence],
+        incomplete: str = "",
     ) -> Observation:
         now = self.clock.now()
         runs: list[PipelineRun] = []
@@ -162,6 +191,7 @@ class GitHubConnector(ReviewsAndReruns, Connector):
             runs=_stable(last.runs if last else (), runs, lambda x: x.id),
             deployments=_stable(last.deployments if last else (), _newest(deployments), _dep_key),
             approvals=_stable(last.approvals if last else (), approvals, lambda x: x.id),
+            evidence=_stable(last.evidence if last else (), evidence, _evidence_key),
             environments=self._environments(repos, facts),
             incomplete=incomplete,
             rate=self._budgets(),
@@ -192,6 +222,9 @@ class GitHubConnector(ReviewsAndReruns, Connector):
 
     async def environments(self) -> Sequence[EnvironmentInfo]:
         return (await self.poll()).environments
+
+    async def evidence(self) -> Sequence[Evidence]:
+        return (await self.poll()).evidence
 
     async def _repo(self, repo: Repository, lists: Lists) -> RepoFacts:
         try:
@@ -300,6 +333,10 @@ class GitHubConnector(ReviewsAndReruns, Connector):
 
 def _dep_key(d: Deployment) -> tuple[str, str]:
     return d.key
+
+
+def _evidence_key(e: Evidence) -> tuple[str, ...]:
+    return (e.kind.value, e.service, e.version, e.ref, e.subject, e.problem)
 
 
 def _newest(deployments: list[Deployment]) -> list[Deployment]:

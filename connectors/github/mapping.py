@@ -46,6 +46,7 @@ _STATE = {
     "waiting": (Status.WAITING, Health.PROGRESSING),
 }
 _VERSION = re.compile(r"^v?\d+(\.\d+)+([-+.][0-9A-Za-z.-]+)?$")
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 def when(value: object) -> datetime | None:
@@ -78,6 +79,12 @@ def version(sha: str, ref: object = None, payload: object = None) -> str:
     if isinstance(ref, str) and _VERSION.match(ref):
         return ref
     return sha[:7]
+
+
+def digest(payload: object) -> str:
+    """The image digest a deployment's payload names ({"digest": "sha256:<hex>"}), else ""."""
+    value = payload.get("digest") if isinstance(payload, Mapping) else None
+    return value if isinstance(value, str) and _DIGEST.match(value) else ""
 
 
 def stage(job: Json, environment: str = "") -> Stage:
@@ -164,7 +171,7 @@ def deployment(
         service=service,
         environment=environment,
         version=version(str(newest.get("sha") or ""), newest.get("ref"), newest.get("payload")),
-        digest="",
+        digest=digest(newest.get("payload")),
         deployed_at=created,
         deployed_by=login(newest.get("creator")),
         status=dep_status,
@@ -183,7 +190,7 @@ def revision(raw: Json) -> Revision:
         raise ValueError("a deployment without created_at")
     return Revision(
         version=version(str(raw.get("sha") or ""), raw.get("ref"), raw.get("payload")),
-        digest="",
+        digest=digest(raw.get("payload")),
         deployed_at=created,
         deployed_by=login(raw.get("creator")),
         id=str(raw["id"]),
