@@ -24,6 +24,7 @@ examples:
   cockpit audit tail -n 50 --follow
   cockpit audit export --format jsonl --since 2026-11-01 --until 2026-12-01
   cockpit audit report --since 30d --format html -o changes.html
+  cockpit audit report --since 30d --pack evidence.zip
   cockpit audit follow-up 4182 --ticket CHG-1301
 """
 
@@ -106,6 +107,11 @@ def add_parser(subparsers: Any) -> None:
         metavar="ENV",
         help="count ENV as production (default: the config's production environments)",
     )
+    pack = report.add_argument_group("evidence pack (docs/compliance.md)")
+    pack.add_argument("--pack", metavar="FILE.zip", help="write the auditor's evidence pack")
+    pack.add_argument("--controls", default="sox,pci,hipaa", help="controls to map (sox,pci,hipaa)")
+    pack.add_argument("--checkpoint", metavar="FILE", help="verify against and include it")
+    pack.add_argument("--sign-key", metavar="KEY", help="SSH key to sign the checkpoint made now")
 
     follow = sub.add_parser(
         "follow-up",
@@ -138,6 +144,10 @@ def run(args: argparse.Namespace) -> int:
         "report": readers.report_cmd,
         "follow-up": follow_up.follow_up,
     }
+    if args.audit_command == "report" and args.pack:
+        from cockpit.audit.pack import pack_cmd
+
+        actions["report"] = pack_cmd
     try:
         return actions[args.audit_command](commands.Context(args, SystemClock()))
     except DamagedLog as exc:  # the file or a record in it is damaged: a failed check
