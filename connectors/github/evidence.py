@@ -192,7 +192,9 @@ class EvidenceReader:
         except (ConnectorError, ValueError, KeyError, TypeError) as exc:
             why = clean(self.api.redact(str(exc)), limit=300) or type(exc).__name__
             kinds = _kinds(key[0], self.wanted)
-            docs, final = [make(k, "", b"", ref=_where(key), problem=why) for k in kinds], False
+            about = {"subject": key[3]} if key[0] == "attest" else {}  # the image digest
+            docs = [make(k, "", b"", ref=_where(key), problem=why, **about) for k in kinds]
+            final = False
         self._kept[key] = _Kept(tuple(docs), started, final)
 
     def _token_less(self, url: str) -> Api:
