@@ -201,7 +201,8 @@ def provenance_gate(
         evidence = f"provenance rejected: {_listed([j.why for j in failed])}"
         return gate(GateStatus.FAIL, evidence, (*failed[0].facts, count))
     if unknown := _of(judged, GateStatus.UNKNOWN):
-        return gate(GateStatus.UNKNOWN, f"provenance unknown: {_listed([j.why for j in unknown])}")
+        evidence = f"provenance unknown: {_listed([j.why for j in unknown])}"
+        return gate(GateStatus.UNKNOWN, evidence, (("digest", want), count))
     return gate(
         GateStatus.UNKNOWN,
         f"no SLSA provenance among {len(mine)} attestation(s) for {short(want)}",
