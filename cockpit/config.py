@@ -23,6 +23,7 @@ from cockpit.actions.policy_config import (
     PolicyConfig,
     policy_problems,
 )
+from cockpit.actions.supply_config import demo_supply_chain
 from cockpit.config_secrets import resolve_secrets_in
 from cockpit.connect import options as opt
 from cockpit.connect.options import Duration, LineMap
@@ -186,8 +187,12 @@ def read_yaml(path: Path) -> tuple[Any, LineMap]:
 
 
 def demo_file(seed: int, scale: int) -> ConfigFile:
-    # The demo rolls a failing prod canary back on its own, to show the whole path.
-    policy = PolicyConfig(environments={"prod": EnvironmentPolicy(auto_rollback=True)})
+    # The demo rolls a failing prod canary back on its own, to show the whole path, and
+    # judges its supply-chain documents (cockpit.actions.supply_config).
+    policy = PolicyConfig(
+        environments={"prod": EnvironmentPolicy(auto_rollback=True)},
+        supply_chain=demo_supply_chain(),
+    )
     return ConfigFile(
         policy=policy,
         connectors=[

@@ -169,3 +169,29 @@ def supply_problems(config: SupplyChainConfig, lines: LineMap) -> Iterator[Confi
         prov.trusted_root = path = resolved(prov.trusted_root)
         if not Path(path).is_file():
             yield lines.error((*where, "trusted_root"), f"trusted root file not found: {path}")
+
+
+# The demo fleet's provenance key (connectors/demo/sim_evidence.py signs with its private
+# half, which is public too: it is a demo). Inline, so the demo needs no file.
+DEMO_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEABzNU1ehI2kreqa8xX3cbZEmJtbHoF0s2NPg4KVZkQ2g=
+-----END PUBLIC KEY-----
+"""
+
+
+def demo_supply_chain() -> SupplyChainConfig:
+    """The built-in demo's supply-chain policy: all four gates, against its documents."""
+    return SupplyChainConfig(
+        provenance=ProvenanceConfig(
+            builders=["https://github.com/actions/runner/github-hosted"],
+            repository="acme-demo/{service}",
+            refs=["refs/heads/main", "refs/tags/v*"],
+            public_keys=[DEMO_PUBLIC_KEY],
+        ),
+        licences=LicencesConfig(
+            allow=["MIT", "Apache-2.0", "BSD-3-Clause", "BSD-2-Clause", "ISC"],
+            deny=["GPL-3.0-only", "GPL-3.0-or-later", "AGPL-3.0-or-later"],
+        ),
+        tests=TestsConfig(flaky_window=10, flaky_blocks=False),
+        scans=ScansConfig(fail_at="high"),
+    )

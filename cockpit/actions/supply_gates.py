@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import Action, Evidence, EvidenceKind, Gate, GateStatus, PipelineRun
@@ -20,7 +20,9 @@ from cockpit.sanitize import clean
 
 if TYPE_CHECKING:
     from cockpit.actions.supply_config import (
+        LicencesConfig,
         ProvenanceConfig,
+        ScansConfig,
         SupplyChainConfig,
         TestsConfig,
     )
@@ -111,79 +113,73 @@ def artifact_digest(snapshot: FleetSnapshot, action: Action) -> str:
     return ""
 
 
-def provenance_gate(snapshot: FleetSnapshot, action: Action, config: ProvenanceConfig) -> Gate:
-    from cockpit.supply import provenance
+def _config_key(config: object) -> Hashable:
+    """A hashable picture of a (mutable) config section, for the cache key."""
+    return repr(config)
 
+
+def provenance_gate(snapshot: FleetSnapshot, action: Action, config: ProvenanceConfig) -> Gate:
     docs = snapshot.evidence_for(action.service, action.version, EvidenceKind.PROVENANCE)
     digest = artifact_digest(snapshot, action)
     if not digest:
-        return _unknown(
-            "provenance",
-            f"no artifact digest known for {clean(action.service)} {clean(action.version) or '?'}",
-            action,
+        what = f"{clean(action.service)} {clean(action.version) or '?'}"
+        return _unknown("provenance", f"no artifact digest known for {what}", action)
+
+    def judge() -> Gate:
+        from cockpit.supply import provenance
+
+        policy = provenance.ProvenancePolicy(
+            builders=tuple(config.builders),
+            repository=config.repository,
+            refs=tuple(config.refs),
+            public_keys=tuple(config.public_keys),
+            trusted_root=config.trusted_root,
+            identities=tuple(
+                provenance.SigstoreIdentity(i.issuer, i.san) for i in config.identities
+            ),
         )
-    policy = provenance.ProvenancePolicy(
-        builders=tuple(config.builders),
-        repository=config.repository,
-        refs=tuple(config.refs),
-        public_keys=tuple(config.public_keys),
-        trusted_root=config.trusted_root,
-        identities=tuple(provenance.SigstoreIdentity(i.issuer, i.san) for i in config.identities),
-    )
-    key = ("provenance", policy, action.service, action.version, digest, *map(_doc_key, docs))
-    gate = _judged(
-        key,
-        lambda: provenance.provenance_gate(
+        return provenance.provenance_gate(
             docs, policy, service=action.service, version=action.version, digest=digest
-        ),
-    )
+        )
+
+    key = ("provenance", _config_key(config), action.service, action.version, digest)
+    gate = _judged((*key, *map(_doc_key, docs)), judge)
     return _finish("provenance", gate, snapshot, docs, action)
 
 
-def licences_gate(
-    snapshot: FleetSnapshot, action: Action, allow: list[str], deny: list[str]
-) -> Gate:
-    from cockpit.supply import licences
-
+def licences_gate(snapshot: FleetSnapshot, action: Action, config: LicencesConfig) -> Gate:
     docs = snapshot.evidence_for(action.service, action.version, EvidenceKind.SBOM)
-    policy = licences.LicencePolicy(allow=tuple(allow), deny=tuple(deny))
-    key = ("licences", policy, action.service, action.version, *map(_doc_key, docs))
-    gate = _judged(
-        key,
-        lambda: licences.licence_gate(docs, policy, service=action.service, version=action.version),
-    )
+
+    def judge() -> Gate:
+        from cockpit.supply import licences
+
+        policy = licences.LicencePolicy(allow=tuple(config.allow), deny=tuple(config.deny))
+        return licences.licence_gate(docs, policy, service=action.service, version=action.version)
+
+    key = ("licences", _config_key(config), action.service, action.version)
+    gate = _judged((*key, *map(_doc_key, docs)), judge)
     return _finish("licences", gate, snapshot, docs, action)
 
 
-def scans_gate(snapshot: FleetSnapshot, action: Action, fail_at: str) -> Gate:
-    from cockpit.supply import scans
-
+def scans_gate(snapshot: FleetSnapshot, action: Action, config: ScansConfig) -> Gate:
     docs = snapshot.evidence_for(action.service, action.version, EvidenceKind.SCAN)
     run = run_for(snapshot, action.service, action.version)
     commit = run.commit if run is not None else ""
     if not commit:
-        return _unknown(
-            "scans",
-            f"no commit known for {clean(action.service)} {clean(action.version) or '?'}",
-            action,
-        )
-    policy = scans.ScanPolicy(fail_at=fail_at)  # type: ignore[arg-type]
-    key = ("scans", policy, action.service, action.version, commit, *map(_doc_key, docs))
-    gate = _judged(
-        key,
-        lambda: scans.scan_gate(
+        what = f"{clean(action.service)} {clean(action.version) or '?'}"
+        return _unknown("scans", f"no commit known for {what}", action)
+
+    def judge() -> Gate:
+        from cockpit.supply import scans
+
+        policy = scans.ScanPolicy(fail_at=config.fail_at)
+        return scans.scan_gate(
             docs, policy, service=action.service, version=action.version, commit=commit
-        ),
-    )
+        )
+
+    key = ("scans", _config_key(config), action.service, action.version, commit)
+    gate = _judged((*key, *map(_doc_key, docs)), judge)
     return _finish("scans", gate, snapshot, docs, action)
-
-
-def tests_policy(config: TestsConfig | None) -> Any:
-    from cockpit.supply import flaky
-
-    if config is None:
-        return flaky.TestsPolicy()
-    return flaky.TestsPolicy(flaky_window=config.flaky_window, flaky_blocks=config.flaky_blocks)
 
 
 def tests_gate(snapshot: FleetSnapshot, action: Action, config: TestsConfig | None) -> Gate | None:
@@ -192,25 +188,25 @@ def tests_gate(snapshot: FleetSnapshot, action: Action, config: TestsConfig | No
     docs = snapshot.evidence_for(action.service, action.version, EvidenceKind.TESTS)
     if not docs:
         return None
-    from cockpit.supply import flaky
-
-    policy = tests_policy(config)
+    window = config.flaky_window if config is not None else 10
     history = snapshot.evidence_history(action.service, EvidenceKind.TESTS)
-    key = (
-        "tests",
-        policy,
-        action.service,
-        action.version,
-        *map(_doc_key, docs),
-        "history",
-        *map(_doc_key, history[: 4 * policy.flaky_window]),
-    )
-    gate = _judged(
-        key,
-        lambda: flaky.tests_evidence_gate(
+
+    def judge() -> Gate:
+        from cockpit.supply import flaky
+
+        policy = (
+            flaky.TestsPolicy(flaky_window=config.flaky_window, flaky_blocks=config.flaky_blocks)
+            if config is not None
+            else flaky.TestsPolicy()
+        )
+        return flaky.tests_evidence_gate(
             docs, history, policy, service=action.service, version=action.version
-        ),
-    )
+        )
+
+    # Runs past the window do not change the verdict; several reports a run at most.
+    recent = history[: 4 * window]
+    key = ("tests", _config_key(config), action.service, action.version)
+    gate = _judged((*key, *map(_doc_key, docs), "history", *map(_doc_key, recent)), judge)
     return _finish("tests", gate, snapshot, docs, action)
 
 
@@ -235,7 +231,7 @@ def supply_checklist(
         if name == "provenance":
             out.append(provenance_gate(snapshot, action, section))
         elif name == "licences":
-            out.append(licences_gate(snapshot, action, section.allow, section.deny))
+            out.append(licences_gate(snapshot, action, section))
         else:
-            out.append(scans_gate(snapshot, action, section.fail_at))
+            out.append(scans_gate(snapshot, action, section))
     return out

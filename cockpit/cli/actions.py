@@ -124,10 +124,11 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from cockpit.wiring import wire
 
     actor = current_actor(__version__)
-    # One refresh, then one action: a plain poll, no streams or watches left open.
+    # One settled look, then one action: plain polls, no streams or watches left open (a
+    # source that published early, like the demo before its documents, is asked again).
     hub, executor, journal = wire(settings, actor=actor, read_only=args.read_only, live=False)
     try:
-        await hub.refresh()
+        await hub.settle()
         snap = hub.snapshot
         kind = ActionKind(args.command)
         if args.command in CELL_ACTIONS:

@@ -20,6 +20,7 @@ from cockpit.model import (
     ActionResult,
     CanaryPhase,
     Deployment,
+    Evidence,
     Observation,
     PipelineRun,
     Status,
@@ -84,6 +85,11 @@ class DemoConnector(Connector):
         self._runs: tuple[PipelineRun, ...] = ()
         self._deployments: tuple[Deployment, ...] | None = None
         self._base: datetime | None = None  # observed_at of the last observation made
+        # Supply-chain documents per run as of its progress (sim_evidence), made from the
+        # second observation on: the first frame never waits for them (nor for cryptography).
+        self._observed = 0
+        self._docs: dict[str, tuple[int, tuple[Evidence, ...]]] | None = None
+        self._evidence: tuple[Evidence, ...] = ()
         self._lock = asyncio.Lock()
 
     async def poll(self) -> Observation:
@@ -91,7 +97,7 @@ class DemoConnector(Connector):
             await asyncio.sleep(self.options.latency)
         async with self._lock:
             moved = self.fleet.advance_to(self.clock.now())
-            if self._last is not None and not moved:
+            if self._last is not None and not moved and self._docs is not None:
                 return self._last
             self._last = self._observe()
             return self._last
@@ -111,10 +117,12 @@ class DemoConnector(Connector):
                 state = fleet.runs.get(run_id)
                 if state is not None:
                     view[run_id] = fleet.run(state)
-            fleet.dirty_runs, fleet.removed_runs = set(), set()
             self._runs_view = view
             self._runs = tuple(view.values())
         runs = self._runs
+        if self._observed:
+            self._update_evidence()
+        fleet.dirty_runs, fleet.removed_runs = set(), set()
         if fleet.deployments_changed or self._deployments is None:
             self._deployments = tuple(fleet.deployments.values())
             fleet.deployments_changed = False
@@ -127,11 +135,41 @@ class DemoConnector(Connector):
             drift=tuple(fleet.drift.values()),
             alerts=tuple(fleet.alerts),
             approvals=fleet.approvals(),
-            gates=fleet.gates(),
+            evidence=self._evidence,
             runs_delta=delta,
+            incomplete="" if self._docs is not None else "supply-chain evidence",
         )
         self._base = obs.observed_at
+        self._observed += 1
         return obs
+
+    def _update_evidence(self) -> None:
+        """Remake the documents of the runs that moved since the last observation (of every
+        run the first time), keeping the tuple as it was when none changed."""
+        from connectors.demo import sim_evidence
+
+        fleet = self.fleet
+        first = self._docs is None
+        docs = self._docs if self._docs is not None else {}
+        traits = sim_evidence.Traits.of(fleet.services)
+        covered = set(fleet.services[: sim_evidence.EVIDENCE_SERVICES])
+        changed = first
+        for run_id in fleet.removed_runs:
+            changed |= docs.pop(run_id, None) is not None
+        for run_id in fleet.runs if first else fleet.dirty_runs:
+            run = fleet.runs.get(run_id)
+            if run is None or run.service not in covered:
+                continue
+            done = sim_evidence.progress(run)
+            if done and docs.get(run_id, (-1, ()))[0] != done:
+                docs[run_id] = (done, sim_evidence.run_evidence(run, traits, self.name))
+                changed = True
+        self._docs = docs
+        if changed:
+            self._evidence = tuple(e for _, made in docs.values() for e in made)
+
+    async def evidence(self):  # type: ignore[no-untyped-def]
+        return (await self.poll()).evidence
 
     # The per-capability methods serve the same simulated state as poll().
     async def pipelines(self):  # type: ignore[no-untyped-def]
@@ -153,6 +191,7 @@ class DemoConnector(Connector):
         return (await self.poll()).approvals
 
     async def gates(self):  # type: ignore[no-untyped-def]
+        # Its scans and licences are documents now (evidence), judged by the cockpit.
         return (await self.poll()).gates
 
     async def execute(self, action: Action) -> ActionResult:

@@ -20,7 +20,6 @@ from cockpit.model import (
     Canary,
     Deployment,
     DriftReport,
-    Gate,
     Health,
     PendingApproval,
     PipelineRun,
@@ -38,7 +37,6 @@ from connectors.demo.sim_runs import (
     approval_of,
     digest_of,
     freeze_run,
-    gates_of,
     tests_of,
 )
 
@@ -111,12 +109,9 @@ class Fleet:
         self.alert_book = AlertBook(source)
         self.canaries: dict[tuple[str, str], CanaryState] = {}
         self.approvals_cache: tuple[PendingApproval, ...] | None = None
-        self.scanned: dict[str, RunState] = {}  # newest run per service past its scan
         self.dirty_runs: set[str] = set()  # changed since the last observation
         self.deployments_changed = True
         self.removed_runs: set[str] = set()
-        self.gates_cache: tuple[Gate, ...] | None = None
-        self.gates_by_service: dict[str, tuple[Gate, ...]] = {}
         self.decided: dict[str, str] = {}  # run id -> approver or rejecter
         self._seq = 0
         sim_start.build(self, runs_per_service)
@@ -228,8 +223,6 @@ class Fleet:
         self._touch(run)
         if idx == 1:
             run.tests = tests_of(run)
-        if idx == 2:
-            self.mark_scanned(run)
         if idx == run.fail_at:
             run.stage_status[idx] = Status.FAILED
             self.finish(run, Status.FAILED, now)
@@ -252,11 +245,6 @@ class Fleet:
         """The run changed: its frozen view must be rebuilt at the next observation."""
         run.frozen = None
         self.dirty_runs.add(run.id)
-
-    def mark_scanned(self, run: RunState) -> None:
-        self.scanned[run.service] = run
-        self.gates_by_service.pop(run.service, None)
-        self.gates_cache = None
 
     def finish(self, run: RunState, status: Status, now: datetime) -> None:
         run.status = status
@@ -339,15 +327,3 @@ class Fleet:
                     out.append(run.approval)
             self.approvals_cache = tuple(out)
         return self.approvals_cache
-
-    def gates(self) -> tuple[Gate, ...]:
-        """Named gates the CI reports for the newest scanned run of each service."""
-        if self.gates_cache is None:
-            for svc, run in self.scanned.items():
-                if svc not in self.gates_by_service:
-                    # One service (the last) carries a dependency with a disallowed licence.
-                    self.gates_by_service[svc] = gates_of(
-                        svc, run, self.source, licence_ok=svc != self.services[-1]
-                    )
-            self.gates_cache = tuple(g for gates in self.gates_by_service.values() for g in gates)
-        return self.gates_cache

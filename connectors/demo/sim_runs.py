@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cockpit.model import (
-    Gate,
-    GateStatus,
     PendingApproval,
     PipelineRun,
     Stage,
@@ -116,30 +114,4 @@ def approval_of(run: RunState, source: str, prod: str, now: datetime) -> Pending
         digest=digest_of(run.service, run.version),
         run_id=run.id,
         remote_id=run.id,
-    )
-
-
-def gates_of(svc: str, run: RunState, source: str, licence_ok: bool) -> tuple[Gate, ...]:
-    """The named gates CI reports for a service's newest scanned run."""
-    scan = run.stage_status[2]
-    status = {Status.SUCCEEDED: GateStatus.PASS, Status.FAILED: GateStatus.FAIL}.get(
-        scan, GateStatus.UNKNOWN
-    )
-    return (
-        Gate(
-            "security scan",
-            status,
-            f"{run.id} security-scan {scan.value} for {run.version}",
-            service=svc,
-            source=source,
-            version=run.version,
-        ),
-        Gate(
-            "licence check",
-            GateStatus.PASS if licence_ok else GateStatus.FAIL,
-            f"{run.id}: {'no' if licence_ok else '1'} disallowed licence(s)",
-            service=svc,
-            source=source,
-            version=run.version,
-        ),
     )

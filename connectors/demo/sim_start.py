@@ -113,8 +113,6 @@ def _finished_run(fleet: Fleet, svc: str, queued: datetime) -> None:
             run.stage_status[idx] = Status.SKIPPED
     run.status = Status.FAILED if run.fail_at >= 0 else Status.SUCCEEDED
     run.stage_index = last
-    if last >= 2:
-        fleet.mark_scanned(run)
     run.finished_at = t
     run.tests = tests_of(run)
     fleet.active.remove(run.id)
@@ -136,8 +134,6 @@ def _fast_forward(fleet: Fleet, run: RunState, target_stage: int) -> None:
         if env and idx != APPROVAL_STAGE and (run.service, env) in fleet.deployments:
             fleet.deploy(run.service, env, run.version, run.author, t)
     run.stage_index = target_stage
-    if target_stage > 2:
-        fleet.mark_scanned(run)
     fleet.enter_stage(run, target_stage, t)
 
 

@@ -55,7 +55,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
     hub, executor, journal = wire(settings, actor=who, clock=FixedClock(NOW))
     executor.operator = Operator("alice")
     await journal.call(lambda store: store.head())
-    await hub.refresh()
+    await hub.settle()  # the demo publishes its supply-chain documents on a second poll
     yield Desk(hub, executor, tmp_path / "audit.sqlite3")
     await hub.stop()
     journal.close()
