@@ -41,6 +41,7 @@ PEM_START = "-----BEGIN "
 ISSUER_V1_OID = "1.3.6.1.4.1.57264.1.1"  # Fulcio: the OIDC issuer, raw bytes (deprecated)
 ISSUER_V2_OID = "1.3.6.1.4.1.57264.1.8"  # Fulcio: the OIDC issuer, DER UTF8String
 OTHERNAME_OID = "1.3.6.1.4.1.57264.1.7"  # Fulcio: a SAN of the "username" kind
+_EC_HASH = {"secp256r1": "SHA256", "secp384r1": "SHA384", "secp521r1": "SHA512"}
 
 
 class SignatureRejected(Exception):
@@ -109,7 +110,8 @@ def fingerprint(key: PublicKeyTypes) -> str:
 
 def load_keys(sources: Sequence[str]) -> tuple[list[PublicKeyTypes], list[str]]:
     """The usable keys among `sources` (PEM file paths or inline PEM), and why the others
-    are not (the path, never the key's bytes)."""
+    are not (by file name, to fit the gate's one line; never the file's bytes)."""
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
@@ -117,7 +119,7 @@ def load_keys(sources: Sequence[str]) -> tuple[list[PublicKeyTypes], list[str]]:
     problems: list[str] = []
     for i, source in enumerate(sources):
         inline = source.lstrip().startswith(PEM_START)
-        name = f"inline key {i + 1}" if inline else _short(source)
+        name = f"inline key {i + 1}" if inline else _short(Path(source).name)
         try:
             if inline:
                 pem = source.encode()
@@ -127,8 +129,11 @@ def load_keys(sources: Sequence[str]) -> tuple[list[PublicKeyTypes], list[str]]:
                     raise ValueError("file too large for a public key")
                 pem = path.read_bytes()
             key = load_pem_public_key(pem)
-        except (OSError, ValueError, TypeError) as exc:
-            problems.append(f"{name}: {type(exc).__name__}")
+        except OSError as exc:
+            problems.append(f"{name}: unreadable ({type(exc).__name__})")
+            continue
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            problems.append(f"{name}: not a PEM public key")
             continue
         curve_ok = isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name in _EC_HASH
         rsa_ok = isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048
@@ -137,9 +142,6 @@ def load_keys(sources: Sequence[str]) -> tuple[list[PublicKeyTypes], list[str]]:
         else:
             problems.append(f"{name}: unsupported key type")
     return keys, problems
-
-
-_EC_HASH = {"secp256r1": "SHA256", "secp384r1": "SHA384", "secp521r1": "SHA512"}
 
 
 def _verifies(key: PublicKeyTypes, signature: bytes, data: bytes) -> bool:

@@ -132,6 +132,30 @@ def test_an_unreadable_configured_key_makes_an_unverified_signature_unknown(
     assert "not a key" not in gate.evidence  # the path is named, never the key's bytes
 
 
+def test_each_unusable_key_is_named_by_its_path_and_never_shown(
+    key: ec.EllipticCurvePrivateKey, tmp_path: Path
+) -> None:
+    private = tmp_path / "private.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    keys = (str(tmp_path / "missing.pem"), str(private), write_public(weak, tmp_path / "weak.pem"))
+
+    gate = judge([doc(envelope(key, payload(slsa_v1())))], policy_for(*keys))
+
+    assert gate.status is GateStatus.UNKNOWN
+    assert "missing.pem: unreadable (FileNotFoundError)" in gate.evidence
+    assert "private.pem: not a PEM public key" in gate.evidence
+    assert "weak.pem: unsupported key type" in gate.evidence
+    assert "PRIVATE KEY" not in gate.evidence
+    assert dict(gate.facts) == {"digest": DIGEST, "attestations": "1"}
+
+
 def test_an_attestation_for_another_image_fails(
     key: ec.EllipticCurvePrivateKey, tmp_path: Path
 ) -> None:
