@@ -17,7 +17,7 @@ from cockpit.sanitize import clean
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #111; max-width: 110rem; }
-table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; font-size: 0.85rem; }
+table { border-collapse: collapse; width: 100%; table-layout: auto; margin-bottom: 1.5rem; font-size: 0.85rem; }
 th, td { border: 1px solid #bbb; padding: 0.25rem 0.45rem; text-align: left; vertical-align: top; }
 th { background: #eee; }
 pre { background: #f6f6f6; border: 1px solid #ccc; padding: 0.6rem; white-space: pre-wrap; }
@@ -74,43 +74,24 @@ def _versions(c: MappedChange) -> str:
 def _changes(changes: list[MappedChange]) -> str:
     if not changes:
         return "<p>No production change was deployed in this period.</p>"
-    head = (
-        "When (UTC)",
-        "Service",
-        "Environment",
-        "Action",
-        "Versions",
-        "Artifact digest",
-        "Author",
-        "Deployed by",
-        "Approvers",
-        "Outcome",
-        "Break-glass",
-        "Reason",
-        "Ticket",
-        "Gates",
-        "Records",
-    )
-    rows = [
-        (
-            _t(c.time),
-            _t(c.service),
-            _t(c.environment),
-            _t(c.action),
-            _t(_versions(c)),
-            f'<span class="hash">{_t(c.digest) or "-"}</span>',
-            _t(c.author),
-            _t(c.deployed_by),
-            _t(", ".join(c.approvers) or "none"),
-            _t(c.outcome),
-            "YES" if c.break_glass else "no",
-            _t(c.reason),
-            _t(c.ticket or "-"),
-            _gates(c),
-            _t(" ".join(map(str, c.seqs))),
+    head = ("Change", "Artifact digest", "People", "Outcome", "Reason, ticket", "Gates", "Records")
+    rows = []
+    for c in changes:
+        outcome = _t(c.outcome) + ("<br><b>BREAK-GLASS</b>" if c.break_glass else "")
+        outcome += f"<br>{_t(c.lane)} lane" if c.lane else ""
+        rows.append(
+            (
+                f"<b>{_t(c.service)}</b> in {_t(c.environment)}<br>{_t(c.action)} "
+                f"{_t(_versions(c))}<br>{_t(c.time)}",
+                f'<span class="hash">{_t(c.digest) or "-"}</span>',
+                f"author: {_t(c.author)}<br>deployed by: {_t(c.deployed_by)}<br>"
+                f"approvers: {_t(', '.join(c.approvers) or 'none')}",
+                outcome,
+                f"{_t(c.reason)}<br>ticket: {_t(c.ticket or '-')}",
+                _gates(c),
+                _t(" ".join(map(str, c.seqs))),
+            )
         )
-        for c in changes
-    ]
     return _table(head, rows, ["glass" if c.break_glass else "" for c in changes])
 
 
