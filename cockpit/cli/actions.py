@@ -16,6 +16,7 @@ from cockpit.cli.common import shared_options
 from cockpit.cli.exits import Exit
 
 if TYPE_CHECKING:
+    from cockpit.actions.plan import Plan
     from cockpit.actions.policy import Decision
     from cockpit.config import Settings
 
@@ -89,6 +90,11 @@ def add_parser(sub: Any) -> None:
         p.add_argument(
             "--yes", action="store_true", help="really do it (without it, only the plan is shown)"
         )
+        p.add_argument(
+            "--json",
+            action="store_true",
+            help="print the plan as JSON (gates with their facts, the decision) on stdout",
+        )
 
 
 def final_decision(decision: Decision, why: list[str]) -> str:
@@ -100,15 +106,42 @@ def final_decision(decision: Decision, why: list[str]) -> str:
     return decision.summary()
 
 
+def print_plan_json(plan: Plan, why: list[str]) -> None:
+    """The plan as one JSON document: what, the gates as the audit record keeps them (with
+    their facts), and the decision the operator's answers meet."""
+    import json
+
+    from cockpit.sanitize import inert_json
+
+    action = plan.action
+    doc = {
+        "title": plan.title,
+        "action": action.kind.value,
+        "service": action.service,
+        "environment": action.environment,
+        "from_version": plan.from_version,
+        "to_version": plan.to_version,
+        "digest": plan.digest,
+        "decision": "refused" if why else plan.decision.outcome,
+        "reasons": why or list(plan.decision.reasons),
+        "notes": list(plan.decision.notes),
+        "warnings": list(plan.warnings),
+        **plan.evidence(),
+    }
+    print(inert_json(json.dumps(doc, indent=2, ensure_ascii=False)))
+
+
 def run(args: argparse.Namespace) -> int:
     from cockpit.cli.common import load_settings
     from cockpit.sanitize import clean
 
     settings = load_settings(args)
-    # First line: the fleet this acts on, so a wrong or missing -c is seen before --yes.
+    # First line: the fleet this acts on, so a wrong or missing -c is seen before --yes
+    # (on stderr under --json, where stdout is the plan alone).
     print(
         "acts on: "
-        + (f"config {clean(settings.file)}" if settings.file else "the built-in demo fleet")
+        + (f"config {clean(settings.file)}" if settings.file else "the built-in demo fleet"),
+        file=sys.stderr if args.json else sys.stdout,
     )
     return asyncio.run(_run(args, settings))
 
@@ -170,14 +203,17 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         # The decision printed is the one --yes would meet: policy, the connector's own
         # checks, the reason rule and the typed confirmation, never "allowed" then refused.
         why = plan.refusal_for(args.reason, args.confirm, args.break_glass, args.ticket)
-        print(clean(plan.title))
-        if plan.decision.lane:
-            print(f"lane: {clean(plan.decision.lane.rules())}")
-        for gate in plan.decision.gates:
-            print(f"  {gate.status.value:<8} {clean(gate.name)}: {clean(gate.evidence)}")
-        print(f"policy: {clean(final_decision(plan.decision, why))}")
-        for warning in plan.warnings:
-            print(f"warning: {clean(warning)}")
+        if args.json:
+            print_plan_json(plan, why)
+        else:
+            print(clean(plan.title))
+            if plan.decision.lane:
+                print(f"lane: {clean(plan.decision.lane.rules())}")
+            for gate in plan.decision.gates:
+                print(f"  {gate.status.value:<8} {clean(gate.name)}: {clean(gate.evidence)}")
+            print(f"policy: {clean(final_decision(plan.decision, why))}")
+            for warning in plan.warnings:
+                print(f"warning: {clean(warning)}")
         if plan.decision.typed_confirmation and args.confirm is None:
             print(
                 f"cockpit: {clean(plan.action.environment) or 'this environment'} asks for a "
