@@ -20,12 +20,14 @@ from cockpit.model import (
     ChangeWindow,
     Deployment,
     EnvironmentInfo,
+    Evidence,
     Observation,
     PendingApproval,
     PipelineRun,
 )
 from cockpit.sanitize import clean
 from connectors.gitlab import actions, approvals, freeze, mapping
+from connectors.gitlab.evidence import TestReports
 from connectors.gitlab.fetch import Fetcher, Raw
 from connectors.gitlab.options import GitLabOptions, Project
 
@@ -56,7 +58,13 @@ class GitLabConnector(Connector):
     """GitLab.com or a self-managed GitLab, through REST v4 and a personal/project token."""
 
     CAPABILITIES = frozenset(
-        {Capability.PIPELINES, Capability.ENVIRONMENTS, Capability.APPROVALS, Capability.WINDOWS}
+        {
+            Capability.PIPELINES,
+            Capability.ENVIRONMENTS,
+            Capability.APPROVALS,
+            Capability.WINDOWS,
+            Capability.EVIDENCE,
+        }
     )
     ACTIONS = frozenset(
         {ActionKind.APPROVE, ActionKind.REJECT, ActionKind.PROMOTE, ActionKind.RERUN}
@@ -64,7 +72,8 @@ class GitLabConnector(Connector):
     Options = GitLabOptions
     DESCRIPTION = (
         "GitLab (gitlab.com or self-managed): pipelines and jobs, environments and deployments, "
-        "deployment approvals, protected environments, deploy freezes"
+        "deployment approvals, protected environments, deploy freezes; "
+        "pipeline test reports (when configured)"
     )
 
     def __init__(
@@ -90,10 +99,12 @@ class GitLabConnector(Connector):
         )
         self.fetcher = Fetcher(self.api, options)
         self.seen = actions.Seen()
+        self.reports = TestReports(self.api, name, clock, options.test_report_pipelines)
 
     # Facts -------------------------------------------------------------------------------
     async def poll(self) -> Observation:
         facts = await self._facts(set(NEEDS))
+        evidence = await self._evidence(facts)
         return Observation(
             source=self.name,
             observed_at=self.clock.now(),
@@ -102,6 +113,7 @@ class GitLabConnector(Connector):
             approvals=tuple(a for f in facts for a in f.approvals),
             windows=tuple(w for f in facts for w in f.windows),
             environments=self._environment_info(facts),
+            evidence=evidence,
         )
 
     async def pipelines(self) -> Sequence[PipelineRun]:
@@ -118,6 +130,16 @@ class GitLabConnector(Connector):
 
     async def environments(self) -> Sequence[EnvironmentInfo]:
         return self._environment_info(await self._facts({"environments"}))
+
+    async def evidence(self) -> Sequence[Evidence]:
+        return await self._evidence(await self._facts({"runs"}))
+
+    async def _evidence(self, facts: list[Facts]) -> tuple[Evidence, ...]:
+        """The newest finished pipelines' test reports, with `test_reports: true`."""
+        if not self.options.test_reports:
+            return ()
+        projects = [p.project for p in self.options.projects]
+        return await self.reports.read(list(zip(projects, [f.runs for f in facts], strict=True)))
 
     async def _facts(self, kinds: set[str]) -> list[Facts]:
         pieces = frozenset(p for k in kinds for p in NEEDS[k])

@@ -83,6 +83,20 @@ class GitLabOptions(NetworkOptions):
         default=100, metadata={"help": "Recent deployments read per project (1 to 500)."}
     )
     concurrency: int = field(default=8, metadata={"help": "Requests in flight at once (1 to 64)."})
+    test_reports: bool = field(
+        default=False,
+        metadata={
+            "help": "Read each finished pipeline's test report (every test case) for the tests "
+            "gate: failing and flaky tests by name."
+        },
+    )
+    test_report_pipelines: int = field(
+        default=10,
+        metadata={
+            "help": "With test_reports: the newest finished pipelines per project whose reports "
+            "are read (1 to 100); flaky tests are found across them."
+        },
+    )
 
     def validate(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -102,6 +116,8 @@ class GitLabOptions(NetworkOptions):
             raise ValueError("deployments_per_project must be between 1 and 500")
         if not 1 <= self.concurrency <= 64:
             raise ValueError("concurrency must be between 1 and 64")
+        if not 1 <= self.test_report_pipelines <= 100:
+            raise ValueError("test_report_pipelines must be between 1 and 100")
 
     @property
     def api_root(self) -> str:
