@@ -271,6 +271,12 @@ class _IdentityPolicy:
         raise _NotAllowed(f"signed by {shown} ({issuer or 'no issuer'}), not an allowed identity")
 
 
+def _signed_timestamps(doc: dict[str, object]) -> bool:
+    material = doc.get("verificationMaterial")
+    data = material.get("timestampVerificationData") if isinstance(material, dict) else None
+    return isinstance(data, dict) and bool(data.get("rfc3161Timestamps"))
+
+
 def verify_bundle(body: bytes, trusted_root: str, identities: Sequence[tuple[str, str]]) -> Signed:
     """The DSSE payload of a Sigstore bundle (v0.1-v0.3), verified against `trusted_root`:
     certificate chain, SCT, transparency-log inclusion (proof, checkpoint, promise), the
@@ -288,11 +294,16 @@ def verify_bundle(body: bytes, trusted_root: str, identities: Sequence[tuple[str
     from sigstore.verify import Verifier
 
     try:
-        verifier = Verifier(trusted_root=TrustedRoot.from_file(trusted_root))
+        root = TrustedRoot.from_file(trusted_root)
+        verifier = Verifier(trusted_root=root)
+        authorities = root.get_timestamp_authorities()
     except (OSError, ValueError, SigstoreError) as exc:
         raise EvidenceError(
             f"Sigstore trust root {_short(trusted_root)} unusable: {_short(exc)}"
         ) from None
+    if _signed_timestamps(doc) and not authorities:
+        # sigstore would reject the bundle; the gap is in our trust root, not the bundle.
+        raise EvidenceError("the bundle has signed timestamps; the trust root has no TSA")
     try:
         bundle = Bundle.from_json(body)
     except Exception as exc:  # untrusted bytes through a third-party parser: never a crash

@@ -189,6 +189,21 @@ def test_a_trust_root_without_ct_logs_is_unknown_not_fail(
     assert "trust root incomplete" in gate.evidence
 
 
+def test_a_signed_timestamp_the_trust_root_cannot_check_is_unknown(
+    sigstore: PrivateSigstore, root: str
+) -> None:
+    """A Rekor v2-era bundle carries RFC 3161 timestamps; with no TSA in our trusted root
+    sigstore-python refuses it, and the gap is ours, so unknown rather than fail."""
+    doc = json.loads(sigstore.bundle(payload(slsa_v1())))
+    stamps = doc["verificationMaterial"]["timestampVerificationData"]
+    stamps["rfc3161Timestamps"] = [{"signedTimestamp": base64.b64encode(b"stamp").decode()}]
+
+    gate = judge(json.dumps(doc).encode(), policy(root))
+
+    assert gate.status is GateStatus.UNKNOWN
+    assert "the trust root has no TSA" in gate.evidence
+
+
 def _mangled(body: bytes, change: str) -> bytes:
     doc = json.loads(body)
     material = doc["verificationMaterial"]
