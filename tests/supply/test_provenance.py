@@ -386,6 +386,20 @@ def test_a_raw_r_s_ecdsa_signature_verifies(
     assert gate.status is GateStatus.PASS, gate.evidence
 
 
+def test_unpadded_url_safe_base64_is_read_as_dsse_allows(
+    key: ec.EllipticCurvePrivateKey, tmp_path: Path
+) -> None:
+    body = envelope(key, payload(slsa_v1()))
+    env = json.loads(body)
+    env["payload"] = base64.urlsafe_b64encode(base64.b64decode(env["payload"])).decode().rstrip("=")
+    sig = env["signatures"][0]
+    sig["sig"] = base64.urlsafe_b64encode(base64.b64decode(sig["sig"])).decode().rstrip("=")
+
+    gate = judge([doc(json.dumps(env).encode())], policy_for(write_public(key, tmp_path / "k.pem")))
+
+    assert gate.status is GateStatus.PASS, gate.evidence
+
+
 def test_a_payload_that_is_not_an_in_toto_statement_is_unknown(
     key: ec.EllipticCurvePrivateKey, tmp_path: Path
 ) -> None:
