@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cockpit import retention_config
 from cockpit.actions import people
 from cockpit.actions.people import PersonConfig
 from cockpit.actions.policy_config import (
@@ -31,6 +32,7 @@ from cockpit.connector import Connector
 from cockpit.errors import ConfigError, PluginError
 from cockpit.fleet.analysis import CanaryConfig
 from cockpit.model import Environment
+from cockpit.retention_config import RetentionConfig
 
 PRODUCTION_NAMES = {"prod", "production", "prd", "live"}
 
@@ -88,6 +90,7 @@ class ConfigFile:
     canary: CanaryConfig = field(default_factory=CanaryConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     identities: dict[str, PersonConfig] = field(default_factory=dict)  # OS user -> accounts
+    retention: RetentionConfig = field(default_factory=RetentionConfig)  # of audit records
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ class Settings:
     canary: CanaryConfig = field(default_factory=CanaryConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     identities: Mapping[str, PersonConfig] = field(default_factory=dict)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
     @property
     def demo(self) -> bool:
@@ -345,6 +349,8 @@ def build(
         problems.add(error)
     for place, why in people.problems(raw.identities):
         problems.add(lines.error(("identities", *place), why))
+    for key, why in retention_config.problems(raw.retention):
+        problems.add(lines.error(("retention", key), why))
     return Settings(
         file=None if demo else lines.file,
         environments=tuple(environments),
@@ -360,4 +366,5 @@ def build(
         canary=raw.canary,
         identity=raw.identity,
         identities=raw.identities,
+        retention=raw.retention,
     )

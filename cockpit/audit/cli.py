@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cockpit.audit import retention_cli
 from cockpit.audit.events import EventType
 from cockpit.cli.common import log_options, when
 from cockpit.cli.exits import Exit
+
+if TYPE_CHECKING:
+    from cockpit.clock import Clock
 
 EPILOG = """\
 examples:
@@ -113,6 +117,8 @@ def add_parser(subparsers: Any) -> None:
     pack.add_argument("--checkpoint", metavar="FILE", help="verify against and include it")
     pack.add_argument("--sign-key", metavar="KEY", help="SSH key to sign the checkpoint made now")
 
+    retention_cli.add_parsers(sub)
+
     follow = sub.add_parser(
         "follow-up",
         help="link a hotfix to its follow-up ticket (the report lists hotfixes still missing one)",
@@ -126,11 +132,12 @@ def add_parser(subparsers: Any) -> None:
     follow.add_argument("--reason", default="", help="why, e.g. what the follow-up changes")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
+    """Run the audit action `args` names; `clock` (default: the system's) for tests."""
     import os
     import sys
 
-    from cockpit.audit import commands, follow_up, readers
+    from cockpit.audit import commands, follow_up, readers, retention
     from cockpit.audit.records import AuditError, DamagedLog
     from cockpit.clock import SystemClock
     from cockpit.sanitize import clean
@@ -143,13 +150,15 @@ def run(args: argparse.Namespace) -> int:
         "export": readers.export_cmd,
         "report": readers.report_cmd,
         "follow-up": follow_up.follow_up,
+        "seal": retention.seal,
+        "purge": retention.purge,
     }
     if args.audit_command == "report" and args.pack:
         from cockpit.audit.pack import pack_cmd
 
         actions["report"] = pack_cmd
     try:
-        return actions[args.audit_command](commands.Context(args, SystemClock()))
+        return actions[args.audit_command](commands.Context(args, clock or SystemClock()))
     except DamagedLog as exc:  # the file or a record in it is damaged: a failed check
         print(f"cockpit audit: {clean(str(exc))}", file=sys.stderr)
         return Exit.FAILED

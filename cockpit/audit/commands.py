@@ -33,6 +33,12 @@ class Context:
             os.path.expanduser(configured) if configured else str(default_path())
         )
 
+    def archive_dir(self) -> Path:
+        """Where this log's sealed segments live (config retention.archive_dir)."""
+        from cockpit.retention_config import archive_dir
+
+        return archive_dir(getattr(self.settings, "retention", None), self.path)
+
     def reader(self) -> SqliteStore:
         """The log opened read-only: reading or verifying it never changes a byte of it."""
         return SqliteStore(self.path, clock=self.clock, read_only=True)
@@ -94,6 +100,10 @@ def verify(ctx: Context) -> int:
             return Exit.FAILED
         raise
     with store:
+        from cockpit.audit import span
+
+        if span.in_use(store, ctx.archive_dir()):
+            return _verify_across(ctx, store, anchor, span)
         progress = _progress if sys.stderr.isatty() else None
         result = store.verify(anchor, progress=progress, deep=args.deep)
     if result.ok and anchor is not None and args.allowed_signers:
@@ -113,6 +123,39 @@ def verify(ctx: Context) -> int:
         deep=bool(args.deep),
         checkpoint_size=anchor.size if anchor else -1,
     )
+    return Exit.OK
+
+
+def _verify_across(ctx: Context, store: SqliteStore, anchor: Checkpoint | None, span: Any) -> int:
+    """verify over the archive segments, the purges and the live log (cockpit.audit.span)."""
+    from cockpit.audit.purges import Signers
+
+    args = ctx.args
+    if args.allowed_signers and not args.principal:
+        raise AuditError("--allowed-signers needs --principal (who must have signed)")
+    signers = Signers(args.allowed_signers, args.principal) if args.allowed_signers else None
+    retention = getattr(ctx.settings, "retention", None)
+    report = span.check_span(
+        store, ctx.archive_dir(), anchor=anchor, deep=args.deep, signers=signers,
+        unsigned_ok=bool(getattr(retention, "unsigned_purge", False)),
+    )  # fmt: skip
+    if report.ok and anchor is not None and signers is not None:
+        checked = _check_signature(anchor, args, VerifyResult(True, report.last, report.head_hash))
+        report.problems.extend([checked.problem] if not checked.ok else [])
+    for note in report.notes:
+        print(clean(note))
+    for problem in report.problems[1:]:
+        print(clean(f"also: {problem}"))
+    print(clean(report.describe()))
+    if not report.ok:
+        return Exit.FAILED
+    if anchor is not None:
+        print(clean(f"checkpoint {anchor.origin} at {anchor.size} records: consistent"))
+    ctx.record(
+        EventType.AUDIT_VERIFIED, "success", records=report.last, head_hash=report.head_hash,
+        deep=bool(args.deep), checkpoint_size=anchor.size if anchor else -1,
+        segments=report.segments, purged=report.purged,
+    )  # fmt: skip
     return Exit.OK
 
 

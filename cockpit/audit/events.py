@@ -31,6 +31,8 @@ class EventType(StrEnum):
     AUDIT_CHECKPOINT = "audit.checkpoint"
     AUDIT_EXPORTED = "audit.exported"
     AUDIT_READ = "audit.read"  # PCI 10.2.1.3: reading the log through the cockpit
+    AUDIT_SEALED = "audit.seal"  # old records moved into an archive segment (retention)
+    AUDIT_PURGED = "audit.purge"  # archive segments past retention deleted, signed
     INCIDENT_OPENED = "incident.open"  # an operator declared an incident (cockpit incident open)
     INCIDENT_CLOSED = "incident.close"
 

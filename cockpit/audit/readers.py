@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import IO
 
-from cockpit.audit import export, report, report_output
+from cockpit.audit import archive_read, export, report, report_output
 from cockpit.audit.canonical import utc_text
 from cockpit.audit.commands import Context
 from cockpit.audit.events import EventType
@@ -54,6 +54,8 @@ def show(ctx: Context) -> int:
     with ctx.reader() as store:
         if args.seq is not None:
             found = [r for r in store.records(after_seq=args.seq - 1, limit=1) if r.seq == args.seq]
+            if not found and args.seq < archive_read.live_from(store):  # sealed: in the archive
+                found = [r for r in [archive_read.one(ctx.archive_dir(), args.seq)] if r]
             if not found:
                 print(f"cockpit audit: no record {args.seq}", file=sys.stderr)
                 return Exit.FAILED
@@ -107,7 +109,7 @@ def export_cmd(ctx: Context) -> int:
     with ctx.reader() as store, _output(args.output) as out:
         writer = export.HashingWriter(out)
         write = export.write_jsonl if args.format == "jsonl" else export.write_csv
-        n = write(store.records(since=since, until=until), writer)
+        n = write(archive_read.across(store, ctx.archive_dir(), since, until), writer)
         out.flush()
         ctx.record(
             EventType.AUDIT_EXPORTED,
@@ -131,7 +133,7 @@ def report_cmd(ctx: Context) -> int:
         verified = store.verify()
         follow_ups = list(store.records(since=since, event_types=[EventType.HOTFIX_FOLLOW_UP]))
         built = report.build(
-            store.records(since=since, until=until),
+            archive_read.across(store, ctx.archive_dir(), since, until),
             production=ctx.production(),
             since=since,
             until=until,

@@ -27,6 +27,7 @@ from cockpit.audit.records import (
     body_of,
     parse,
 )
+from cockpit.audit.sealed import drop_prefix, live_start
 from cockpit.audit.sqlite_file import (
     REPLACE_GUARD_KEY,
     add_replace_guards,
@@ -162,6 +163,29 @@ class SqliteStore:
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                raise
+        return record
+
+    def drop_sealed(self, through: int, head_hash: str, seal: AuditEvent) -> AuditRecord:
+        """Append the `seal` record and delete records up to `through` in one transaction.
+
+        Refused unless record `through` is still there with `head_hash`: what was sealed
+        (and verified) is exactly what leaves the live log."""
+        if self._refusal:
+            raise AuditError(f"refusing to write the audit log: {self._refusal}")
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute(
+                    "SELECT hash FROM audit_log WHERE seq = ?", (through,)
+                ).fetchone()
+                if row is None or bytes(row[0]).hex() != head_hash:
+                    raise AuditError(f"record {through} is not the sealed one: nothing deleted")
+                record = self._insert(seal)
+                drop_prefix(self._conn, through)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
                 raise
         return record
 
@@ -325,10 +349,15 @@ def _walk(
     """The chain and the append-only triggers, as `conn`'s read snapshot has them."""
     try:
         total = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
+        start, sealed_problem = live_start(conn, checkpoint)
+        if sealed_problem:
+            return VerifyResult(False, start[0] - 1, start[1].hex(), start[0], sealed_problem)
         rows = conn.execute(
             "SELECT seq, prev_hash, hash, CAST(body AS BLOB) FROM audit_log ORDER BY seq"
         )
-        result = verify_rows(rows, total=total, checkpoint=checkpoint, progress=progress, deep=deep)
+        result = verify_rows(
+            rows, total=total, checkpoint=checkpoint, progress=progress, deep=deep, start=start
+        )
         missing = missing_guard(conn)
     except sqlite3.DatabaseError as exc:
         return _failed(f"the database file is damaged: {exc}")

@@ -28,6 +28,7 @@ PAYLOAD_TYPE = "cockpit-approval/v1"
 _GOOD = re.compile(
     r'^Good "[^"]*" signature for (?P<principal>.+) with (?P<type>\S+) key (?P<fp>\S+)'
 )
+_ANY_KEY = re.compile(r'^Good "[^"]*" signature with (?P<type>\S+) key (?P<fp>\S+)')
 TIMEOUT = 30.0
 
 
@@ -110,6 +111,19 @@ def verify(
     if proc.returncode != 0 or match is None:
         raise SignatureError(f"signature rejected: {_complaint(proc)}")
     return Verified(match["principal"], match["type"], match["fp"])
+
+
+def check_novalidate(payload: bytes, signature: str, *, namespace: str) -> Verified:
+    """Check that `signature` is a good signature of `payload` by some key, without asking
+    whose; the principal is empty and the key is named by its type and fingerprint."""
+    with tempfile.TemporaryDirectory(prefix="cockpit-check-") as tmp:
+        sig = Path(tmp, "payload.sig")
+        sig.write_text(signature, encoding="ascii")
+        proc = _run(["-Y", "check-novalidate", "-n", namespace, "-s", str(sig)], payload)
+    match = _ANY_KEY.match(proc.stdout.decode("utf-8", "replace"))
+    if proc.returncode != 0 or match is None:
+        raise SignatureError(f"signature rejected: {_complaint(proc)}")
+    return Verified("", match["type"], match["fp"])
 
 
 def find_principals(signature: str, *, allowed_signers: str, at: datetime) -> list[str]:

@@ -30,16 +30,19 @@ def verify_rows(
     checkpoint: Checkpoint | None = None,
     deep: bool = False,
     progress: Progress | None = None,
+    start: tuple[int, bytes] = (1, c.GENESIS),
 ) -> VerifyResult:
     """Check every link of the chain; with `checkpoint`, also that it is a prefix of this log.
+
+    `start` is the first seq and the prev_hash it must carry: a log (or an archive segment)
+    whose older records were sealed away starts past record 1; counts stay absolute seqs.
 
     The fast path hashes the stored bytes and checks that record times never go back. `deep`
     also parses every record and checks its schema, its evidence digest and that the bytes
     are in canonical form.
     """
-    prev = c.GENESIS
+    expected, prev = start
     prev_ts = b""
-    expected = 1
     # Every record hash starts with the domain: copying a hash that has it is cheaper than
     # a new hash of a concatenated copy of each body (0.5 s a million records).
     chained = hashlib.sha256(c.DOMAIN).copy
