@@ -115,8 +115,39 @@ class PipelinesScreen(FleetScreen):
             self.app.push_screen(RunScreen(run_id))
 
 
+def tests_lines(head: Text, snapshot: FleetSnapshot, run: PipelineRun, window: int) -> None:
+    """The run's failing tests by name from its test report (known-flaky ones marked), and
+    the service's flaky tests in its last `window` runs."""
+    from cockpit.fleet.run_tests import run_tests
+
+    found = run_tests(snapshot, run, window)
+    if found is None:
+        return
+    if found.problem:
+        head.append(f"\ntest report unreadable: {found.problem}", style="yellow")
+        return
+    if found.failing:
+        head.append(f"\nfailing tests ({found.report}):", style="red")
+        for test in found.failing:
+            head.append("\n  ✗ ")
+            head.append(test.id)
+            if test.flaky:
+                head.append(" [flaky]", style="yellow")
+            if test.message:
+                head.append(f"  {test.message}", style="dim")
+        if found.more:
+            head.append(f"\n  +{found.more} more", style="dim")
+    if found.flaky:
+        shown = ", ".join(found.flaky[:5]) + (
+            f" +{len(found.flaky) - 5} more" if len(found.flaky) > 5 else ""
+        )
+        head.append(f"\nflaky in the last {found.window} runs: ", style="yellow")
+        head.append(shown)
+
+
 class RunScreen(FleetScreen):
-    """One run: its stages with timings, the test summary and the commit."""
+    """One run: its stages with timings, the test summary (failing tests by name, known-flaky
+    ones marked, from its test report) and the commit."""
 
     TITLE_TEXT = "Pipeline run"
     FILTERABLE = False
@@ -128,6 +159,10 @@ class RunScreen(FleetScreen):
     def __init__(self, run_id: str) -> None:
         super().__init__()
         self.run_id = run_id
+
+    def _flaky_window(self) -> int:
+        tests = self.cockpit.settings.policy.supply_chain.tests
+        return tests.flaky_window if tests is not None else 10
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="run-head")
@@ -172,6 +207,7 @@ class RunScreen(FleetScreen):
             head.append(f", {t.skipped} skipped ({t.total} total)")
         else:
             head.append("\ntests: no summary yet", style="dim")
+        tests_lines(head, snapshot, run, self._flaky_window())
         if run.url:
             head.append("\n")
             head.append_text(txt(run.url, "dim"))
