@@ -20,12 +20,14 @@ from cockpit.model import (
     Action,
     ActionKind,
     ActionResult,
+    Evidence,
     Observation,
     PendingApproval,
     PipelineRun,
 )
 from cockpit.sanitize import clean
 from connectors.jenkins import mapping
+from connectors.jenkins.evidence import TestReports
 from connectors.jenkins.mapping import Json
 from connectors.jenkins.options import JenkinsOptions, job_path
 
@@ -43,11 +45,12 @@ def page_text(html: object) -> str:
 class JenkinsConnector(Connector):
     """Any Jenkins URL, with a user's API token over HTTP Basic."""
 
-    CAPABILITIES = frozenset({Capability.PIPELINES, Capability.APPROVALS})
+    CAPABILITIES = frozenset({Capability.PIPELINES, Capability.APPROVALS, Capability.EVIDENCE})
     ACTIONS = frozenset({ActionKind.APPROVE, ActionKind.REJECT})
     Options = JenkinsOptions
     DESCRIPTION = (
-        "Jenkins Pipeline (wfapi): runs and stages; input steps as approvals (proceed/abort)"
+        "Jenkins Pipeline (wfapi): runs and stages; input steps as approvals (proceed/abort); "
+        "JUnit test reports (when configured)"
     )
 
     def __init__(
@@ -67,6 +70,7 @@ class JenkinsConnector(Connector):
             secrets=(token, basic),
             clock=lambda: self.clock.now().timestamp(),
         )
+        self.reports = TestReports(self.api, name, clock)
 
     # Facts -------------------------------------------------------------------------------
     async def poll(self) -> Observation:
@@ -76,6 +80,7 @@ class JenkinsConnector(Connector):
             observed_at=self.clock.now(),
             runs=tuple(runs),
             approvals=tuple(approvals),
+            evidence=await self._evidence(runs),
         )
 
     async def pipelines(self) -> Sequence[PipelineRun]:
@@ -83,6 +88,13 @@ class JenkinsConnector(Connector):
 
     async def approvals(self) -> Sequence[PendingApproval]:
         return (await self._observe(inputs=True))[1]
+
+    async def evidence(self) -> Sequence[Evidence]:
+        return await self._evidence((await self._observe(inputs=False))[0])
+
+    async def _evidence(self, runs: Sequence[PipelineRun]) -> tuple[Evidence, ...]:
+        """Finished builds' JUnit reports, with `test_reports: true` (jenkins/evidence.py)."""
+        return await self.reports.read(runs) if self.options.test_reports else ()
 
     async def _observe(self, *, inputs: bool) -> tuple[list[PipelineRun], list[PendingApproval]]:
         ctx = mapping.Context(self.name, self.clock.now(), self.options)

@@ -66,6 +66,13 @@ class JenkinsOptions(NetworkOptions):
         metadata={"help": "The input step parameter that receives the change ticket."},
     )
     concurrency: int = field(default=8, metadata={"help": "Requests in flight at once (1 to 64)."})
+    test_reports: bool = field(
+        default=False,
+        metadata={
+            "help": "Read each finished build's JUnit test report (testReport/api/json) for the "
+            "tests gate: failing and flaky tests by name."
+        },
+    )
 
     def validate(self) -> None:
         if not self.url.startswith(("http://", "https://")):

@@ -1,0 +1,117 @@
+"""Jenkins connector: JUnit test reports (testReport/api/json) as tests-gate evidence."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from cockpit.clock import FixedClock
+from cockpit.evidence_model import JENKINS_TEST_REPORT
+from cockpit.model import Evidence, EvidenceKind
+from connectors.jenkins import JenkinsConnector
+from tests.fixtures.jenkins import fake as jk
+from tests.fixtures.jenkins.fake import HERE, TOKEN, JenkinsFake
+
+REPORT = "/jenkins/job/shop-release/14/testReport/api/json"
+
+
+class ReportingJenkins(JenkinsFake):
+    """The recorded Jenkins, plus each build's testReport and Git BuildData where recorded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers: dict[str, Callable[[httpx.Request], httpx.Response]] = {}
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path in self.answers:
+            self.requests.append(request)
+            return self.answers.pop(path)(request)
+        for tail, name in (("/testReport/api/json", "testReport"), ("/api/json", "build")):
+            parts = path.removeprefix("/jenkins/job/").split("/")
+            if path.endswith(tail) and "wfapi" not in parts:
+                file = HERE / parts[0] / parts[1] / f"{name}.json"
+                if file.is_file():
+                    self.requests.append(request)
+                    return httpx.Response(200, content=file.read_bytes())
+        return super().handle(request)
+
+    def reads(self, tail: str) -> list[str]:
+        return [r.url.path for r in self.requests if r.url.path.endswith(tail)]
+
+
+@asynccontextmanager
+async def connected(
+    fake: JenkinsFake, clock: FixedClock, **overrides: Any
+) -> AsyncIterator[JenkinsConnector]:
+    async with httpx.AsyncClient(transport=fake.transport()) as client:
+        yield JenkinsConnector("jenkins", jk.options(**overrides), client=client, clock=clock)
+
+
+def shop(docs: tuple[Evidence, ...]) -> dict[str, Evidence]:
+    return {e.run_id: e for e in docs if e.service == "shop"}
+
+
+async def test_no_report_is_read_unless_configured() -> None:
+    fake = ReportingJenkins()
+    async with connected(fake, FixedClock(jk.NOW)) as c:
+        obs = await c.poll()
+    assert obs.evidence == () and fake.reads("/testReport/api/json") == []
+
+
+async def test_finished_builds_reports_are_documents_with_their_commit() -> None:
+    fake = ReportingJenkins()
+    async with connected(fake, FixedClock(jk.NOW), test_reports=True) as c:
+        obs = await c.poll()
+    docs = shop(obs.evidence)
+    assert set(docs) == {"14", "15"}  # 13 and 12 published none (404); 16, 17 not finished
+    failed = docs["14"]
+    recorded = (HERE / "shop-release" / "14" / "testReport.json").read_bytes()
+    assert json.loads(failed.body) == json.loads(recorded)
+    assert (failed.kind, failed.media_type, failed.problem) == (
+        EvidenceKind.TESTS,
+        JENKINS_TEST_REPORT,
+        "",
+    )
+    assert (failed.subject, failed.version) == (
+        "8e1f2a3b4c5d6e7f80910a1b2c3d4e5f60718293",
+        "8e1f2a3",
+    )
+    assert failed.ref == "shop-release #14 testReport" and failed.source == "jenkins"
+    asked = fake.reads("/testReport/api/json")
+    assert not any("/16/" in p or "/17/" in p for p in asked)
+    trees = [r.url.params.get("tree") for r in fake.requests if r.url.path.endswith("/14/api/json")]
+    assert trees == ["actions[lastBuiltRevision[SHA1]]"]
+
+
+async def test_a_finished_report_is_read_once() -> None:
+    fake = ReportingJenkins()
+    async with connected(fake, FixedClock(jk.NOW), test_reports=True) as c:
+        await c.poll()
+        reads = len(fake.reads("/testReport/api/json"))
+        again = await c.poll()
+    assert len(fake.reads("/testReport/api/json")) == reads
+    assert set(shop(again.evidence)) == {"14", "15"}
+
+
+@pytest.mark.parametrize(("status", "problem"), [(500, "server error"), (403, "forbidden")])
+async def test_a_failed_read_is_a_problem_retried_later(status: int, problem: str) -> None:
+    fake = ReportingJenkins()
+    fake.answers[REPORT] = lambda r: httpx.Response(
+        status, text=f"<html><body><h2>Oops {TOKEN}</h2></body></html>"
+    )
+    clock = FixedClock(jk.NOW)
+    async with connected(fake, clock, test_reports=True) as c:
+        doc = shop((await c.poll()).evidence)["14"]
+        assert problem in doc.problem and doc.body == b"" and TOKEN not in doc.problem
+        reads = len(fake.reads("/testReport/api/json"))
+        assert shop((await c.poll()).evidence)["14"].problem == doc.problem
+        assert len(fake.reads("/testReport/api/json")) == reads  # not before RETRY
+        clock.advance(301)
+        doc = shop((await c.poll()).evidence)["14"]
+    assert doc.problem == "" and doc.body
