@@ -52,8 +52,9 @@ def _judged(key: Hashable, judge: Callable[[], Gate]) -> Gate:
     return gate
 
 
-def clear_cache() -> None:
-    _cache.clear()
+def cached() -> int:
+    """How many judged gates are kept (a refresh that changed nothing adds none)."""
+    return len(_cache)
 
 
 def _sources_problem(snapshot: FleetSnapshot, docs: Sequence[Evidence]) -> str:
