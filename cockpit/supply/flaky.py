@@ -60,34 +60,45 @@ def _label(doc: Evidence) -> str:
     return doc.observed_at.isoformat(timespec="seconds")
 
 
-def _runs(history: Sequence[Evidence]) -> list[_Run]:
-    """Each run attempt once, oldest first; unusable documents say nothing and are skipped."""
-    runs: dict[tuple[str, ...], _Run] = {}
-    seen: set[tuple[str, int, str]] = set()
-    for n, doc in enumerate(history):
-        if doc.kind != EvidenceKind.TESTS or doc.problem:
-            continue
-        try:
-            report = parse_tests(doc)
-        except EvidenceError:
-            continue
-        if (doc.run_id, doc.attempt, report.digest) in seen:
-            continue  # the same document twice (history and the version's own docs)
-        seen.add((doc.run_id, doc.attempt, report.digest))
-        key = (doc.source, doc.run_id, str(doc.attempt)) if doc.run_id else ("doc", str(n))
-        run = runs.setdefault(key, _Run(_label(doc), doc.subject, doc.observed_at, doc.attempt))
-        run.when = max(run.when, doc.observed_at)
-        for case in report.cases:
-            if case.broken:
-                run.broken[case.id] = True
-            elif case.status == PASSED:
-                run.broken.setdefault(case.id, False)
-    return sorted(runs.values(), key=lambda r: (r.when, r.attempt))
+def _key(doc: Evidence) -> tuple[str, ...]:
+    """Which run attempt a document belongs to: without a run id, what was seen together."""
+    if doc.run_id:
+        return (doc.source, doc.run_id, str(doc.attempt))
+    return ("", doc.source, doc.subject, doc.observed_at.isoformat(), str(doc.attempt))
+
+
+def _runs(history: Sequence[Evidence], window: int) -> list[_Run]:
+    """The last `window` run attempts, oldest first, each from all of its documents.
+
+    Runs are chosen from the documents' metadata before any is parsed, so a long history
+    costs only the window's parsing; an unusable document says nothing and is skipped.
+    """
+    groups: dict[tuple[str, ...], list[Evidence]] = defaultdict(list)
+    for doc in history:
+        if doc.kind == EvidenceKind.TESTS and not doc.problem:
+            groups[_key(doc)].append(doc)
+    ordered = sorted(groups.values(), key=lambda g: (max(d.observed_at for d in g), g[0].attempt))
+    runs: list[_Run] = []
+    for group in ordered[-max(window, 1) :]:
+        head = group[0]
+        run = _Run(_label(head), head.subject, max(d.observed_at for d in group), head.attempt)
+        for doc in {d.body: d for d in group}.values():  # the same document twice: once
+            try:
+                report = parse_tests(doc)
+            except EvidenceError:
+                continue
+            for case in report.cases:
+                if case.broken:
+                    run.broken[case.id] = True
+                elif case.status == PASSED:
+                    run.broken.setdefault(case.id, False)
+        runs.append(run)
+    return runs
 
 
 def flaky_tests(history: Sequence[Evidence], window: int) -> tuple[FlakyTest, ...]:
     """The flaky tests in the last `window` runs of `history` (test reports), by id."""
-    runs = _runs(history)[-max(window, 1) :]
+    runs = _runs(history, window)
     found: dict[str, FlakyTest] = {}
     by_commit: dict[str, list[_Run]] = defaultdict(list)
     for run in runs:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cockpit.evidence_model import (
@@ -27,6 +28,7 @@ MAX_CASES = 200_000
 MAX_XML_ELEMENTS = 2_000_000  # cases, their results and output, suites, properties
 MAX_XML_DEPTH = 64
 MESSAGE_LIMIT = 200
+CACHED_BODY = 4 * 1024 * 1024  # ~40,000 cases of JUnit XML
 
 _GITLAB = {"success": PASSED, "failed": FAILED, "error": ERROR, "skipped": SKIPPED}
 # Jenkins reports a case against the previous build too: FIXED passed now, REGRESSION failed.
@@ -70,18 +72,32 @@ class TestReport:
 
 
 def parse_tests(evidence: Evidence) -> TestReport:
-    """The report in `evidence`; EvidenceError when it cannot be used."""
+    """The report in `evidence`; EvidenceError when it cannot be used.
+
+    The same document comes back every poll (and once more in the flaky history), so
+    reports of up to CACHED_BODY bytes are kept, 32 of them, by their bytes.
+    """
     if evidence.problem:
         raise EvidenceError(f"test report fetch failed: {text(evidence.problem)}")
     kind = evidence.media_type.split(";", 1)[0].strip().lower()
-    body = evidence.body
+    if len(evidence.body) <= CACHED_BODY:
+        return _cached(kind, evidence.body)
+    return _parse(kind, evidence.body)
+
+
+@lru_cache(maxsize=32)
+def _cached(kind: str, body: bytes) -> TestReport:
+    return _parse(kind, body)
+
+
+def _parse(kind: str, body: bytes) -> TestReport:
     if kind == GITLAB_TEST_REPORT:
         return _report(_gitlab(load_json(body, "the GitLab test report")), body, "GitLab")
     if kind == JENKINS_TEST_REPORT:
         return _report(_jenkins(load_json(body, "the Jenkins test report")), body, "Jenkins")
     if kind in (JUNIT_XML, "application/xml", "text/xml"):
         return _report(_junit(body), body, "JUnit XML")
-    raise EvidenceError(f"media type {text(evidence.media_type)!r} is not a test report")
+    raise EvidenceError(f"media type {text(kind)!r} is not a test report")
 
 
 def _report(cases: list[TestCase], body: bytes, fmt: str) -> TestReport:

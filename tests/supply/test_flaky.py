@@ -240,3 +240,12 @@ def test_failing_tests_are_named_up_to_a_bound() -> None:
     assert result.status is GateStatus.FAIL
     assert result.evidence.endswith("+4 more")
     assert "t::t4" in result.evidence and "t::t5" not in result.evidence
+
+
+def test_without_run_ids_documents_seen_together_are_one_run_and_a_repeat_counts_once() -> None:
+    a = run({"a": "fail"}, subject="c1")
+    b = run({"b": "pass"}, subject="c1")  # same source, commit and time: the same run
+    later = run({"a": "pass"}, subject="c2", minutes=1)
+    assert flaky_tests([a, b, a, later], 10) == ()  # one failure, then one pass: no flake
+    result = gate([a, b])
+    assert result.evidence.startswith("1 of 2 tests failed in run ")
