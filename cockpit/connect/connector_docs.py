@@ -89,7 +89,9 @@ def _yaml(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, Duration):
         return value.readable()
-    if isinstance(value, float | int):
+    if isinstance(value, int):
+        return str(value)  # a byte count reads 16777216, not 1.67772e+07
+    if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, str):
         return value if value.strip() == value and value else f'"{value}"'
