@@ -132,10 +132,8 @@ def flaky_tests(history: Sequence[Evidence], window: int) -> tuple[FlakyTest, ..
 def _newest(docs: list[Evidence]) -> list[Evidence]:
     """The documents of the newest run attempt: a re-run's attempt supersedes the earlier."""
     groups: dict[tuple[str, ...], list[Evidence]] = defaultdict(list)
-    for n, doc in enumerate(docs):
-        groups[
-            (doc.source, doc.run_id, str(doc.attempt)) if doc.run_id else ("doc", str(n))
-        ].append(doc)
+    for doc in docs:
+        groups[_key(doc)].append(doc)
     latest_attempt: dict[tuple[str, str], int] = {}
     for doc in docs:
         if doc.run_id:
@@ -175,7 +173,7 @@ def tests_evidence_gate(
             "",
             version,
         )
-    newest = _newest(mine)
+    newest = list({d.body: d for d in _newest(mine)}.values())  # a document twice: once
     head = newest[0]
     source = ", ".join(dict.fromkeys(text(d.source) for d in newest if d.source))
 

@@ -249,3 +249,8 @@ def test_without_run_ids_documents_seen_together_are_one_run_and_a_repeat_counts
     assert flaky_tests([a, b, a, later], 10) == ()  # one failure, then one pass: no flake
     result = gate([a, b])
     assert result.evidence.startswith("1 of 2 tests failed in run ")
+
+
+def test_the_same_report_twice_in_the_newest_run_is_counted_once() -> None:
+    one = run({"a": "fail", "b": "pass"}, run_id="5")
+    assert dict(gate([one, one]).facts)["total"] == "2"
