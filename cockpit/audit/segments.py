@@ -66,9 +66,6 @@ class Segment:
             return prev
         raise AuditError("the segment is empty")
 
-    def hash_at(self, seq: int) -> bytes | None:
-        return next((h for s, _, h, _ in self.rows() if s == seq), None)
-
     def digest(self) -> str:
         return file_digest(self.path)
 

@@ -6,6 +6,7 @@ The commands run in-process through the audit CLI's own dispatch with an injecte
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import subprocess
@@ -90,6 +91,12 @@ def test_seal_moves_the_prefix_into_a_segment_and_verify_spans_it(audit: Audit) 
     assert (seal.extra["first_seq"], seal.extra["last_seq"]) == (1, 5)
     checkpoint = segment.with_suffix(".checkpoint").read_text().splitlines()
     assert checkpoint[1] == "5"
+    prev = bytes(32)  # docs/audit-format.md 10a: every hash from the file alone
+    for line in lines:
+        body = line["body"].encode("utf-8")
+        assert line["prev_hash"] == prev.hex()
+        prev = hashlib.sha256(b"cockpit-audit-v1\x00" + prev + body).digest()
+        assert line["hash"] == prev.hex()
 
     code, out = audit("verify", "--deep")
     assert code == 0, out
