@@ -93,7 +93,7 @@ def plan_text(plan: Plan) -> Text:
             out.append(f"  {label:<10}", style=style)
             out.append_text(txt(gate.name, limit=18))
             out.append("  ")
-            out.append_text(txt(gate.evidence, "dim", limit=90))
+            out.append_text(txt(gate.evidence, "dim", limit=200))
             out.append("\n")
     out.append("\nPolicy: ", style="bold")
     style = {REFUSED: "red bold", BREAK_GLASS: "yellow bold", NEEDS_APPROVAL: "yellow"}.get(

@@ -54,6 +54,16 @@ NOT_FOR_THE_FIRST_FRAME = (
     "cockpit.judge",
     "numpy",
     "screens.dialog",
+    # Supply-chain evidence: the demo makes its documents from its second poll on, and the
+    # gates load their evaluators (and cryptography, sigstore...) on the first promote.
+    "connectors.demo.sim_evidence",
+    "cockpit.actions.supply_gates",
+    "cockpit.fleet.run_tests",
+    "cockpit.supply",
+    "cryptography",
+    "sigstore",
+    "license_expression",
+    "junitparser",
 )
 
 
