@@ -26,7 +26,7 @@ from cockpit.audit.commands import Context
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError, AuditRecord
 from cockpit.audit.sqlite import SqliteStore
-from cockpit.audit.verify import Row
+from cockpit.audit.verify import Row, ts_of
 from cockpit.cli.common import resolve_when
 from cockpit.cli.exits import Exit
 from cockpit.retention_config import RetentionConfig, archive_dir, parse_age
@@ -60,17 +60,16 @@ def seal(ctx: Context) -> int:
         if through < first.seq:
             _say("nothing to seal: no record is older than the cutoff")
             return Exit.OK
-        rows = [
-            _row(r) for r in reader.records(after_seq=first.seq - 1, limit=through - first.seq + 1)
-        ]
         origin = reader.origin
-    head = rows[-1][2].hex()
-    if resumed is None:
-        cp = Checkpoint(origin, through, head, now)
-        if args.sign_key or args.sign_agent:
-            cp = cp.sign(args.sign_key)
-        segment = seg.write(where, rows, first.seq, through, cp)
-    else:
+        head = next(reader.records(after_seq=through - 1, limit=1)).hash
+        if resumed is None:
+            cp = Checkpoint(origin, through, head, now)
+            if args.sign_key or args.sign_agent:
+                cp = cp.sign(args.sign_key)
+            # Streamed: keyset pages of the reader, never the whole range in memory.
+            rows = map(_row, reader.records(after_seq=first.seq - 1, limit=through - first.seq + 1))
+            segment = seg.write(where, rows, first.seq, through, cp)
+    if resumed is not None:
         segment = resumed
         _say(f"resuming an interrupted seal with {segment.path}")
     result, cp_read = seg.check(segment, origin)
@@ -90,7 +89,7 @@ def seal(ctx: Context) -> int:
         "checkpoint": cp_read.serialize() if cp_read else "",
         "signed": bool(cp_read and cp_read.signature),
         "first_ts": c.utc_text(first.ts),
-        "last_ts": c.utc_text(_last_ts(segment)),
+        "last_ts": c.utc_text(_times(segment)[1]),
     }
     event = AuditEvent(
         EventType.AUDIT_SEALED, current_actor(__version__), None, "audit.seal", "success",
@@ -129,13 +128,15 @@ def _through(
     return newest.seq if newest else first - 1
 
 
-def _last_ts(segment: seg.Segment) -> datetime:
-    last = None
-    for record in segment.records():
-        last = record
-    if last is None:
-        raise AuditError(f"segment {segment.name} is empty")
-    return last.ts
+def _times(segment: seg.Segment) -> tuple[datetime, datetime]:
+    """The times of a segment's first and last records, read from the bytes (not verified)."""
+    first = last = b""
+    for _, _, _, body in segment.rows():
+        last = ts_of(body)
+        first = first or last
+    if not first or not last:
+        raise AuditError(f"segment {segment.name} has no readable record times")
+    return c.parse_utc(first.decode()), c.parse_utc(last.decode())
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,19 +167,21 @@ def purge(ctx: Context) -> int:
     refusals: list[str] = []
     keep = parse_age(cfg.keep) if cfg.keep else None
     kept_from = keep.before(now) if keep else None
-    if keep is None:
-        refusals.append("retention.keep is not configured: no record is past retention")
     with ctx.reader() as reader:
         origin = reader.origin
         first_live = next(reader.records(limit=1)).seq
     planned: list[Planned] = []
     for s in seg.listed(directory(ctx)):
+        try:
+            first_ts, last_ts = _times(s)
+        except (AuditError, ValueError) as exc:
+            refusals.append(f"segment {s.name}: {exc} (verify the archive first)")
+            continue
+        if last_ts >= before:
+            continue
         result, cp = seg.check(s, origin)
         if not result.ok:
             refusals.append(f"{result.problem} (verify the archive first)")
-            continue
-        last_ts = _last_ts(s)
-        if last_ts >= before:
             continue
         if s.last >= first_live:
             refusals.append(f"segment {s.name} is not sealed yet (run audit seal to finish it)")
@@ -187,10 +190,11 @@ def purge(ctx: Context) -> int:
                 f"segment {s.name} holds records up to {c.utc_text(last_ts)}, within retention "
                 f"(keep {cfg.keep}: records from {c.utc_text(kept_from)} on are kept)"
             )
-        first_ts = next(s.records()).ts
         planned.append(
             Planned(s, result.head_hash, first_ts, last_ts, cp.serialize() if cp else "")
         )
+    if keep is None and planned:
+        refusals.append("retention.keep is not configured: no record is past retention")
     signing = bool(args.sign_key or args.sign_agent)
     if not signing and not args.unsigned:
         refusals.append("a purge must be signed: give --sign-key KEY or --sign-agent")

@@ -69,12 +69,18 @@ def _seals(body: bytes, through: int, head: bytes) -> bool:
         return False
 
 
-def drop_prefix(conn: sqlite3.Connection, through: int) -> int:
+def drop_prefix(conn: sqlite3.Connection, through: int, head_hash: str) -> int:
     """Delete records 1..`through` (already sealed); the caller holds the write transaction.
+
+    Refused unless record `through` is still there with `head_hash`: what was sealed and
+    verified is exactly what leaves the live log.
 
     The append-only DELETE trigger is dropped and re-created inside that same transaction, so
     no other connection ever sees the log without it, and a rollback restores both.
     """
+    row = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (through,)).fetchone()
+    if row is None or bytes(row[0]).hex() != head_hash:
+        raise AuditError(f"record {through} is not the sealed one: nothing deleted")
     sql = conn.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_no_delete'"
     ).fetchone()

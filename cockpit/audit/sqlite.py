@@ -176,13 +176,8 @@ class SqliteStore:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                row = self._conn.execute(
-                    "SELECT hash FROM audit_log WHERE seq = ?", (through,)
-                ).fetchone()
-                if row is None or bytes(row[0]).hex() != head_hash:
-                    raise AuditError(f"record {through} is not the sealed one: nothing deleted")
                 record = self._insert(seal)
-                drop_prefix(self._conn, through)
+                drop_prefix(self._conn, through, head_hash)
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")

@@ -314,3 +314,63 @@ def test_with_allowed_signers_every_segment_checkpoint_must_be_signed(
 def test_seal_without_a_cutoff_is_a_usage_error(audit: Audit) -> None:
     code, out = audit("seal")
     assert code == 2 and "give --before WHEN" in out
+
+
+def test_a_tampered_segment_is_neither_purged_nor_resumed(audit: Audit, tmp_path: Path) -> None:
+    key, _ = keygen(tmp_path)
+    retention(audit)
+    assert audit("seal", "--before", "2019-03-06")[0] == 0
+    segment = audit.archive / SEG
+    segment.write_bytes(segment.read_bytes().replace(b"release train 3", b"release train Y"))
+    audit.clock.set(datetime(2027, 1, 1, tzinfo=UTC))
+    argv = ("purge", "--before", "2019-03-06", "--reason", "old", "--sign-key", str(key), "--yes")
+    code, out = audit(*argv)
+    assert code == 3 and "verify the archive first" in out and segment.exists()
+    assert audit.records()[-1].outcome == "refused"
+
+
+def test_an_interrupted_seal_whose_segment_was_changed_deletes_nothing(
+    audit: Audit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patched:
+        patched.setattr(SqliteStore, "drop_sealed", lambda *_: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            audit("seal", "--before", "2019-03-06")
+    segment = audit.archive / SEG
+    segment.write_bytes(segment.read_bytes().replace(b"release train 1", b"release train Z"))
+    code, out = audit("seal", "--before", "2019-03-06")
+    assert code == 1 and "nothing deleted from the live log" in out
+    assert audit.records()[0].seq == 1
+    assert audit("verify")[0] == 1
+
+
+def test_a_crash_after_the_purge_record_leaves_a_verifiable_archive(
+    audit: Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cockpit.audit import segments
+
+    key, _ = keygen(tmp_path)
+    retention(audit)
+    assert audit("seal", "--before", "2019-03-06")[0] == 0
+    audit.clock.set(datetime(2027, 1, 1, tzinfo=UTC))
+    argv = ("purge", "--before", "2019-03-06", "--reason", "old", "--sign-key", str(key), "--yes")
+    with monkeypatch.context() as patched:
+        patched.setattr(segments, "remove", lambda *_: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            audit(*argv)
+    assert (audit.archive / SEG).exists() and audit.records()[-1].outcome == "success"
+    code, out = audit("verify")
+    assert code == 0, out
+    assert audit(*argv)[0] == 0 and not (audit.archive / SEG).exists()
+    assert audit("verify")[0] == 0
+
+
+def test_a_damaged_live_log_is_not_sealed(audit: Audit) -> None:
+    with sqlite3.connect(audit.db) as conn:
+        conn.execute("DROP TRIGGER audit_log_no_update")
+        conn.execute(
+            "UPDATE audit_log SET body = replace(body, 'train 4', 'train 9') WHERE seq = 6"
+        )
+    code, out = audit("seal", "--before", "2019-03-06")
+    assert code == 1 and "nothing sealed" in out
+    assert not audit.archive.exists()
