@@ -150,7 +150,8 @@ def judge(licence: str, policy: LicencePolicy) -> Verdict:
 
 
 def _named(component: Component) -> str:
-    return f"{component.label} ({component.licence or 'no licence'})"
+    # Bounded here too: an SBOM's licence may run to 1,000 characters, a name to 120.
+    return f"{text(component.label, 100)} ({text(component.licence, 80) or 'no licence'})"
 
 
 def licence_gate(

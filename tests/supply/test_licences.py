@@ -318,6 +318,16 @@ def test_several_documents_are_all_judged() -> None:
     assert unusable.status is GateStatus.UNKNOWN  # one good SBOM does not cover a bad one
 
 
+def test_the_evidence_line_stays_bounded_however_long_the_names() -> None:
+    longest = [
+        lib("n" * 500, "v" * 500, expression="GPL-3.0-only AND LicenseRef-" + "x" * 900)
+        for _ in range(20)
+    ]
+    result = gate(sbom(cyclonedx(*longest)))
+    assert result.status is GateStatus.FAIL
+    assert len(result.evidence) < 1_200
+
+
 def test_hostile_names_reach_the_evidence_clean() -> None:
     body = cyclonedx(lib("x\x1b[2J[bold]y", id="GPL-3.0-only"))
     result = gate(sbom(body))
