@@ -28,7 +28,7 @@ from cockpit.audit.canonical import utc_text
 from cockpit.audit.checkpoint import Checkpoint
 from cockpit.audit.commands import Context, verify
 from cockpit.audit.events import EventType
-from cockpit.audit.pack_controls import attempts, control_map, parse_controls
+from cockpit.audit.pack_controls import STEPS, attempts, control_map, parse_controls
 from cockpit.audit.pack_exceptions import KINDS, exceptions
 from cockpit.audit.pack_html import to_html
 from cockpit.audit.pack_model import Contents, LogIdentity, controls_json
@@ -63,7 +63,9 @@ def pack_cmd(ctx: Context) -> int:
     with ctx.reader() as store:
         verified = store.verify()
         period = list(store.records(since=since, until=until))
-        context = attempts(store.records(since=since - BEFORE, until=until + AFTER))
+        before = store.records(since=since - BEFORE, until=since, event_types=STEPS)
+        after = store.records(since=until, until=until + AFTER, event_types=STEPS)
+        context = attempts([*before, *period, *after])
         follow_ups = list(store.records(since=since, event_types=[EventType.HOTFIX_FOLLOW_UP]))
         origin = store.origin
     if not verified.ok and verified.describe() not in problems:
@@ -148,7 +150,11 @@ def _anchor(ctx: Context) -> tuple[str | None, str, list[str]]:
         try:
             found = Checkpoint.parse(Path(path).read_text(encoding="utf-8"))
         except (AuditError, OSError, UnicodeDecodeError) as exc:
-            return None, "none", [f"the checkpoint record {r.seq} wrote, {path}, is unusable: {exc}"]
+            return (
+                None,
+                "none",
+                [f"the checkpoint record {r.seq} wrote, {path}, is unusable: {exc}"],
+            )
         if found.origin == origin:
             return path, f"found: {path} (written as record {r.seq})", []
     return None, "none", []

@@ -47,6 +47,7 @@ _ROLES = {
     EventType.ACTION_REFUSED: "refused",
     EventType.ACTION_CANCELLED: "cancelled",
 }
+STEPS = tuple(_ROLES)  # the event types of an attempt's records
 _SHOWN = 12  # review records cited per change; the rest counted
 
 
@@ -121,7 +122,7 @@ class MappedChange:
 
 
 def _cite(r: AuditRecord, role: str = "") -> Cited:
-    return Cited(r.seq, r.hash, role or _ROLES.get(r.event_type, str(r.event_type)))
+    return Cited(r.seq, r.hash, role or _ROLES.get(r.event_type) or str(r.event_type))
 
 
 def _gates(r: AuditRecord) -> list[dict[str, Any]]:
