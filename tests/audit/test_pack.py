@@ -255,6 +255,32 @@ def test_a_tampered_log_gives_a_pack_that_says_so_and_is_not_recorded(
     assert db.stat().st_size == size  # nothing appended to a log that is not intact
 
 
+def test_a_log_truncated_below_the_given_checkpoint_fails_every_hipaa_cell(
+    made: Made, tmp_path: Path
+) -> None:
+    db = tmp_path / "audit.sqlite3"
+    db.write_bytes(made.db.read_bytes())
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER audit_log_no_delete")
+    conn.execute("DELETE FROM audit_log WHERE seq >= 18")  # the rollback's records and after
+    conn.commit()
+    conn.close()
+    size = db.stat().st_size
+    given = made.folder / "cp.txt"
+    pack = tmp_path / "cut.zip"
+    out = cockpit(
+        "audit", "report", "--db", str(db), *SINCE, "--pack", str(pack), "--checkpoint", str(given)
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    files = unzip(pack, tmp_path / "cut")
+    assert "truncated" in files["verify.txt"].decode() and files["verify.txt"].endswith(b"exit 1\n")
+    controls = json.loads(files["controls.json"])
+    assert controls["log"]["intact"] is False
+    assert all(ch["controls"]["hipaa"]["status"] == "missing" for ch in controls["changes"])
+    assert any("truncated" in f["what"] for f in controls["exceptions"]["verify problem"])
+    assert db.stat().st_size == size
+
+
 def test_a_failed_write_leaves_no_half_pack_and_an_older_pack_untouched(
     made: Made, tmp_path: Path
 ) -> None:
