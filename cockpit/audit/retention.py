@@ -193,13 +193,14 @@ def purge(ctx: Context) -> int:
         planned.append(
             Planned(s, result.head_hash, first_ts, last_ts, cp.serialize() if cp else "")
         )
-    if keep is None and planned:
-        refusals.append("retention.keep is not configured: no record is past retention")
     signing = bool(args.sign_key or args.sign_agent)
-    if not signing and not args.unsigned:
-        refusals.append("a purge must be signed: give --sign-key KEY or --sign-agent")
-    if args.unsigned and not cfg.unsigned_purge:
-        refusals.append("unsigned purges are not allowed (retention.unsigned_purge is false)")
+    if planned:  # what is wrong with a purge that would delete something
+        if keep is None:
+            refusals.append("retention.keep is not configured: no record is past retention")
+        if not signing and not args.unsigned:
+            refusals.append("a purge must be signed: give --sign-key KEY or --sign-agent")
+        if args.unsigned and not cfg.unsigned_purge:
+            refusals.append("unsigned purges are not allowed (retention.unsigned_purge is false)")
     for p in planned:
         _say(
             f"purge segment {p.segment.name}: records {p.segment.first}-{p.segment.last} "

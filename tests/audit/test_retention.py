@@ -374,3 +374,17 @@ def test_a_damaged_live_log_is_not_sealed(audit: Audit) -> None:
     code, out = audit("seal", "--before", "2019-03-06")
     assert code == 1 and "nothing sealed" in out
     assert not audit.archive.exists()
+
+
+def test_the_commands_run_as_an_operator_runs_them(audit: Audit) -> None:
+    """The real entry point: `cockpit audit seal|verify|purge` in a process of their own."""
+    from tests.cli import cockpit
+
+    db = str(audit.db)
+    done = cockpit("audit", "seal", "--before", "2019-03-06", "--db", db)
+    assert done.returncode == 0 and "sealed records 1-5" in done.stdout, done.stderr
+    done = cockpit("audit", "verify", "--db", db)
+    assert done.returncode == 0 and f"segment {SEG}" in done.stdout, done.stdout + done.stderr
+    done = cockpit("audit", "purge", "--before", "2019-03-06", "--reason", "old", "--db", db)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "retention.keep is not configured" in done.stdout and "must be signed" in done.stdout
