@@ -2,7 +2,8 @@
 
 A test is flaky when, within the last `window` runs (each run attempt counts as one run,
 ordered by when it was observed, then attempt), it failed in one run and passed in another
-on the same commit, or its outcome flipped pass<->fail at least twice. Skipped outcomes
+on the same commit, failed and then passed on a re-run inside one run (as Surefire
+records it), or its outcome flipped pass<->fail at least twice. Skipped outcomes
 say nothing either way. The window bounds both rules, so a flake that was fixed stops
 being excused once it has passed `window` runs in a row.
 """
@@ -52,6 +53,7 @@ class _Run:
     when: datetime
     attempt: int
     broken: dict[str, bool] = field(default_factory=dict)  # test id -> failed or errored
+    reran: set[str] = field(default_factory=set)  # failed, then passed on a re-run in the run
 
 
 def _label(doc: Evidence) -> str:
@@ -88,6 +90,8 @@ def _runs(history: Sequence[Evidence], window: int) -> list[_Run]:
             except EvidenceError:
                 continue
             for case in report.cases:
+                if case.flaky:
+                    run.reran.add(case.id)
                 if case.broken:
                     run.broken[case.id] = True
                 elif case.status == PASSED:
@@ -115,6 +119,11 @@ def flaky_tests(history: Sequence[Evidence], window: int) -> tuple[FlakyTest, ..
                 found[test] = FlakyTest(
                     test, f"failed and passed on commit {short(commit)}", labels
                 )
+    for run in runs:
+        for test in sorted(run.reran - found.keys()):
+            found[test] = FlakyTest(
+                test, f"failed and passed on a re-run in run {run.label}", (run.label,)
+            )
     sequences: dict[str, list[tuple[bool, str]]] = defaultdict(list)
     for run in runs:
         for test, broken in run.broken.items():

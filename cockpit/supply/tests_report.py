@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from cockpit.evidence_model import (
@@ -47,6 +47,9 @@ class TestCase:
     classname: str
     status: str  # passed, failed, error, skipped
     message: str = ""  # the failure's message, first line, bounded
+    # Failed, then passed on a re-run inside the same run (Maven Surefire/Failsafe's
+    # rerunFailingTestsCount records the failed tries as <flakyFailure>/<flakyError>).
+    flaky: bool = False
 
     @property
     def broken(self) -> bool:
@@ -115,7 +118,9 @@ def _report(cases: list[TestCase], body: bytes, fmt: str) -> TestReport:
     )
 
 
-def _case(classname: object, name: object, status: str, message: object = "") -> TestCase:
+def _case(
+    classname: object, name: object, status: str, message: object = "", flaky: bool = False
+) -> TestCase:
     cls, nm = text(classname, 200), text(name, 200) or "(unnamed)"
     first = message.strip().splitlines()[0] if isinstance(message, str) and message.strip() else ""
     return TestCase(
@@ -124,6 +129,7 @@ def _case(classname: object, name: object, status: str, message: object = "") ->
         classname=cls,
         status=status,
         message=text(first, MESSAGE_LIMIT) if status in (FAILED, ERROR) else "",
+        flaky=flaky and status == PASSED,
     )
 
 
@@ -199,9 +205,24 @@ def _junit(body: bytes) -> list[TestCase]:
                 if found:
                     status, message = outcome, found[0].message or found[0].text or ""
                     break
-            cases.append(_case(case.classname, case.name, status, message))
+            reran = status == PASSED and any(case.child(t) is not None for t in _rerun_tags())
+            cases.append(_case(case.classname, case.name, status, message, reran))
             _bounded(cases)
     return cases
+
+
+@cache
+def _rerun_tags() -> tuple[type, ...]:
+    """junitparser elements for Surefire's record of a failed try that a re-run passed."""
+    from junitparser import Element
+
+    class FlakyFailure(Element):
+        _tag = "flakyFailure"
+
+    class FlakyError(Element):
+        _tag = "flakyError"
+
+    return (FlakyFailure, FlakyError)
 
 
 # GitLab: GET /projects/:id/pipelines/:pipeline_id/test_report

@@ -254,3 +254,25 @@ def test_without_run_ids_documents_seen_together_are_one_run_and_a_repeat_counts
 def test_the_same_report_twice_in_the_newest_run_is_counted_once() -> None:
     one = run({"a": "fail", "b": "pass"}, run_id="5")
     assert dict(gate([one, one]).facts)["total"] == "2"
+
+
+def test_a_passed_surefire_retry_marks_the_test_flaky_and_excuses_its_next_failure() -> None:
+    retried = doc(
+        EvidenceKind.TESTS, payload("junit-surefire-rerun.xml"), media_type=JUNIT_XML, run_id="1183"
+    )
+    (flaky,) = flaky_tests([retried], 10)
+    assert flaky.id == "com.acme.checkout.PaymentTest::gatewayTimeout"
+    assert (flaky.reason, flaky.runs) == (
+        "failed and passed on a re-run in run 1183#1",
+        ("1183#1",),
+    )
+    now = doc(
+        EvidenceKind.TESTS,
+        b'<testsuite><testcase classname="com.acme.checkout.PaymentTest" name="gatewayTimeout">'
+        b"<error/></testcase></testsuite>",
+        media_type=JUNIT_XML,
+        run_id="1184",
+        minutes=1,
+    )
+    assert gate([now], [retried]).status is GateStatus.PASS
+    assert gate([now], []).status is GateStatus.FAIL

@@ -264,3 +264,13 @@ def test_wrong_types_in_json_reports_read_as_text_or_nothing() -> None:
     ).encode()
     (case,) = parse_tests(report(body, GITLAB_TEST_REPORT)).failures
     assert (case.id, case.classname, case.message) == ("12345678901234567890", "", "")
+
+
+def test_surefire_reruns_a_passed_retry_is_flaky_a_failed_one_still_fails() -> None:
+    parsed = parse_tests(report(payload("junit-surefire-rerun.xml")))
+    by_name = {c.name: c for c in parsed.cases}
+    assert (parsed.total, parsed.passed, parsed.failed) == (3, 2, 1)
+    assert by_name["gatewayTimeout"].status == "passed" and by_name["gatewayTimeout"].flaky
+    assert by_name["refundRounding"].status == "failed" and not by_name["refundRounding"].flaky
+    assert by_name["refundRounding"].message == "expected: <10.00> but was: <9.99>"
+    assert not by_name["capturesPayment"].flaky
