@@ -299,3 +299,29 @@ def test_a_failed_write_leaves_no_half_pack_and_an_older_pack_untouched(
     assert older.read_bytes() == b"an older pack"
     mixed = cockpit("audit", "report", "--db", str(made.db), "--pack", str(older), "-o", "x.csv")
     assert mixed.returncode == 2 and "--pack writes its own files" in mixed.stderr
+
+
+def test_a_pack_signs_the_checkpoint_it_makes_and_the_auditor_checks_it(
+    made: Made, tmp_path: Path
+) -> None:
+    key = tmp_path / "auditor"
+    keygen = binary("ssh-keygen", "apt-get install -y openssh-client")
+    subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    kind, blob, *_ = Path(f"{key}.pub").read_text().split()
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f'auditor@corp namespaces="audit-checkpoint@cockpit" {kind} {blob}\n')
+    pack = tmp_path / "signed.zip"
+    out = cockpit(
+        "audit", "report", "--db", str(made.db), *SINCE, "--pack", str(pack), "--sign-key", str(key)
+    )
+    assert out.returncode == 0, out.stderr
+    files = unzip(pack, tmp_path / "signed")
+    assert "-----BEGIN SSH SIGNATURE-----" in files["checkpoint.txt"].decode()
+    assert "signed" in json.loads(files["MANIFEST.json"])["parameters"]["checkpoint"]
+    checked = cockpit(
+        "audit", "verify", "--db", str(made.db),
+        "--checkpoint", str(tmp_path / "signed" / "checkpoint.txt"),
+        "--allowed-signers", str(allowed), "--principal", "auditor@corp",
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "consistent" in checked.stdout
