@@ -35,6 +35,7 @@ from connectors.github.tasks import gather
 API_VERSION_HEADER = "2022-11-28"  # pinned: responses are parsed against this version
 SECONDARY_WAIT = 60.0
 INCOMPLETE = "jobs, reviews and protection rules"  # what an early first frame lacks
+EVIDENCE_WAIT = 5.0  # seconds a live poll waits for evidence reads; the rest follow
 T = TypeVar("T")
 
 
@@ -98,6 +99,7 @@ class GitHubConnector(ReviewsAndReruns, Connector):
             backfill_cap=options.concurrency,
         )
         self.supply = EvidenceReader(self.api, client, options, name, clock)
+        self.supply.on_late = self.changed
         self._last: Observation | None = None
         self._lock = asyncio.Lock()
         self._blocked_until = 0.0  # epoch seconds: GitHub asked us to wait until then
@@ -166,6 +168,8 @@ class GitHubConnector(ReviewsAndReruns, Connector):
             runs = [r.raw for r in repo_facts.runs]
             service = self.options.service(repo)
             wanted += targets(repo.repo, service, runs, deployed, self.options.evidence_runs)
+        # A live poll does not wait long for downloads; a one-shot refresh waits for all.
+        self.supply.wait = EVIDENCE_WAIT if self.live else None
         return await self.supply.read(wanted)
 
     def _observe(
@@ -301,6 +305,7 @@ class GitHubConnector(ReviewsAndReruns, Connector):
         return tuple(out)
 
     async def aclose(self) -> None:
+        await self.supply.aclose()
         rest, self._rest = self._rest, None
         if rest is not None:
             rest.cancel()

@@ -117,20 +117,39 @@ class EvidenceReader:
             )
             if name
         ]
+        self.wait: float | None = None  # how long a poll waits for its reads; None: all
+        self.on_late: Callable[[], None] = lambda: None  # reads a poll left behind are done
         self._kept: dict[Key, _Kept] = {}
+        self._running: dict[Key, asyncio.Task[None]] = {}
+        self._late: set[Key] = set()
         self._plain: dict[str, Api] = {}  # origin -> a token-less Api for sbom_url
 
     async def read(self, targets: Sequence[Target]) -> tuple[Evidence, ...]:
-        """Every remembered document of `targets`, after this poll's share of reads."""
+        """Every remembered document of `targets`, after this poll's share of reads.
+
+        A read still running after `wait` seconds goes on in the background (a big
+        artifact must not make the whole poll time out, and then start over): the next
+        poll reports it, and `on_late` asks for that poll when the last one is done.
+        """
         started = self.clock.now()
         plan = [(key, target, read) for target in targets for key, read in self._reads(target)]
         due = [
             (key, target, read)
             for key, target, read in plan
-            if (kept := self._kept.get(key)) is None
-            or (not kept.final and (started - kept.at).total_seconds() >= RETRY)
-        ][:PER_POLL]
-        await asyncio.gather(*(self._read(key, target, read, started) for key, target, read in due))
+            if key not in self._running
+            and (
+                (kept := self._kept.get(key)) is None
+                or (not kept.final and (started - kept.at).total_seconds() >= RETRY)
+            )
+        ][: max(0, PER_POLL - len(self._running))]
+        for key, target, read in due:
+            task = asyncio.create_task(self._read(key, target, read, started))
+            self._running[key] = task
+            task.add_done_callback(partial(self._done, key))
+        waiting = [self._running[key] for key, _, _ in plan if key in self._running]
+        if waiting:
+            _, pending = await asyncio.wait(waiting, timeout=self.wait)
+            self._late |= {key for key, task in self._running.items() if task in pending}
         wanted = {key for key, _, _ in plan}
         for key in [k for k in self._kept if k not in wanted]:
             del self._kept[key]  # versions no longer listed: their documents go
@@ -175,6 +194,21 @@ class EvidenceReader:
             )
         return reads
 
+    def _done(self, key: Key, task: asyncio.Task[None]) -> None:
+        self._running.pop(key, None)
+        if key in self._late:
+            self._late.discard(key)
+            if not self._late and not task.cancelled():
+                self.on_late()
+
+    async def aclose(self) -> None:
+        """Stop the reads still running in the background."""
+        tasks = list(self._running.values())
+        self._late.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def _read(self, key: Key, t: Target, read: Read, started: datetime) -> None:
         def make(kind: EvidenceKind, media: str, body: bytes, **labels: Any) -> Evidence:
             run = t.run or {}
@@ -189,8 +223,11 @@ class EvidenceReader:
 
         try:
             docs, final = await read(make)
-        except (ConnectorError, ValueError, KeyError, TypeError) as exc:
-            why = clean(self.api.redact(str(exc)), limit=300) or type(exc).__name__
+        except Exception as exc:  # any failure, however odd the answer: a problem, not a pass
+            text = str(exc) if isinstance(exc, ConnectorError | ValueError) else ""
+            why = (
+                clean(self.api.redact(text), limit=300) or f"unusable answer ({type(exc).__name__})"
+            )
             kinds = _kinds(key[0], self.wanted)
             about = {"subject": key[3]} if key[0] == "attest" else {}  # the image digest
             docs = [make(k, "", b"", ref=_where(key), problem=why, **about) for k in kinds]

@@ -13,10 +13,9 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from cockpit.connect import archive
 from cockpit.connect.http import Api
 from cockpit.errors import ConnectorError, Unreachable
 from cockpit.evidence_model import (
@@ -29,6 +28,9 @@ from cockpit.evidence_model import (
 )
 from cockpit.model import Evidence, EvidenceKind
 from cockpit.sanitize import clean
+
+if TYPE_CHECKING:
+    from cockpit.connect.archive import Member
 
 Json = Mapping[str, Any]
 Make = Callable[..., Evidence]  # Evidence for the target at hand: kind, media, body, **labels
@@ -132,7 +134,7 @@ async def artifacts(
         ref = f"artifact {int(art['id'])} ({clean(want.artifact, limit=80)})"
         try:
             files = await _artifact_files(api, repo, art, want, limit)
-        except (archive.ArchiveProblem, ConnectorError, ValueError) as exc:
+        except (ConnectorError, ValueError) as exc:  # ArchiveProblem is a ValueError
             final = False
             why = clean(str(exc), limit=240)
             out.append(make(want.kind, "", b"", ref=ref, problem=f"{ref}: {why}", **labels))
@@ -144,9 +146,9 @@ async def artifacts(
     return out, final
 
 
-async def _artifact_files(
-    api: Api, repo: str, art: Json, want: Wanted, limit: int
-) -> list[archive.Member]:
+async def _artifact_files(api: Api, repo: str, art: Json, want: Wanted, limit: int) -> list[Member]:
+    from cockpit.connect import archive  # zipfile and its codecs: only once evidence is read
+
     if art.get("expired"):
         raise ValueError("expired (GitHub keeps artifacts for a retention period)")
     size = int(art.get("size_in_bytes") or 0)

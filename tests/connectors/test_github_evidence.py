@@ -3,6 +3,7 @@ release assets, SBOM URLs, code scanning), the blob redirect, hostile zips, cach
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from cockpit.evidence_model import (
 )
 from cockpit.model import Evidence, EvidenceKind, Observation
 from connectors.github import GitHubConnector
+from connectors.github import connector as github_connector
 from tests.fixtures.github.evidence_fake import (
     BLOB,
     CYCLONEDX,
@@ -37,19 +39,28 @@ from tests.fixtures.github.evidence_fake import (
 )
 from tests.fixtures.github.fake import NOW, OPTIONS, TOKEN, load
 
-ARTIFACTS = {"sbom_artifact": "sbom", "junit_artifact": "junit", "sarif_artifact": "codeql-sarif"}
+ARTIFACTS: dict[str, Any] = {
+    "sbom_artifact": "sbom",
+    "junit_artifact": "junit",
+    "sarif_artifact": "codeql-sarif",
+}
 
 
 @asynccontextmanager
 async def connected(
-    fake: EvidenceGitHub, clock: FixedClock, **overrides: Any
+    fake: EvidenceGitHub,
+    clock: FixedClock,
+    *,
+    live: bool = False,
+    inner: httpx.AsyncBaseTransport | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[GitHubConnector]:
     options = opt.parse(GitHubConnector.Options, {**OPTIONS, **overrides})
     options.token.resolve({"GITHUB_TOKEN": TOKEN})
-    transport = CappedTransport(fake.transport(), 32 << 20)  # as the hub builds it
+    transport = CappedTransport(inner or fake.transport(), 32 << 20)  # as the hub builds it
     async with httpx.AsyncClient(transport=transport) as client:
         connector = GitHubConnector("github", options, client=client, clock=clock)
-        connector.live = False
+        connector.live = live
         try:
             yield connector
         finally:
@@ -129,6 +140,61 @@ async def test_a_second_poll_downloads_nothing_again() -> None:
     assert fake.count(r"blob\.example\.net|/zip$|/artifacts$") == downloads
     assert second.evidence == first.evidence
     assert second.evidence is first.evidence  # unchanged facts: the hub sees no change
+
+
+async def test_a_slow_download_goes_on_behind_a_live_poll_and_the_next_one_has_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(github_connector, "EVIDENCE_WAIT", 0.0)
+    fake = EvidenceGitHub()
+    gate = asyncio.Event()
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "blob.example.net":
+            await gate.wait()  # blob storage holds the download until the test lets it go
+        return fake.handle(request)
+
+    inner = httpx.MockTransport(handle)
+    async with connected(fake, FixedClock(NOW), live=True, inner=inner, sbom_artifact="sbom") as c:
+        ready = asyncio.Event()
+        c._on_change = ready.set  # as the hub wires it
+        await c.poll()  # the early first frame; its second round follows
+        await asyncio.wait_for(ready.wait(), 10)
+        ready.clear()
+        # Starts the reads and returns without waiting for the blob.
+        waiting = await asyncio.wait_for(c.poll(), 10)
+        assert of(waiting, EvidenceKind.SBOM) == []
+        gate.set()
+        await asyncio.wait_for(ready.wait(), 10)  # the last late read asks for a poll
+        done = await c.poll()
+    (doc,) = of(done, EvidenceKind.SBOM)
+    assert doc.body == CYCLONEDX and fake.count(BLOB) == 1
+
+
+async def test_closing_the_connector_stops_reads_still_running(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(github_connector, "EVIDENCE_WAIT", 0.0)
+    fake = EvidenceGitHub()
+    started = asyncio.Event()
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "blob.example.net":
+            started.set()
+            await asyncio.Event().wait()  # never answers
+        return fake.handle(request)
+
+    inner = httpx.MockTransport(handle)
+    async with connected(fake, FixedClock(NOW), live=True, inner=inner, sbom_artifact="sbom") as c:
+        ready = asyncio.Event()
+        c._on_change = ready.set
+        await c.poll()
+        await asyncio.wait_for(ready.wait(), 10)
+        await asyncio.wait_for(c.poll(), 10)  # leaves the download running
+        await asyncio.wait_for(started.wait(), 10)
+        running = [t for t in asyncio.all_tasks() if "EvidenceReader._read" in repr(t)]
+        assert running and not any(t.done() for t in running)
+    assert all(t.cancelled() for t in running)
 
 
 async def test_a_failed_read_is_retried_after_a_while_not_every_poll() -> None:
