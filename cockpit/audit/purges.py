@@ -31,8 +31,10 @@ def payload(
     keep: str,
     reason: str,
     segments: Sequence[Mapping[str, Any]],
+    carried: Sequence[str] = (),
 ) -> bytes:
-    """The canonical bytes a purge signs."""
+    """The canonical bytes a purge signs. `carried` holds the earlier purge records found in
+    the segments it deletes (segment lines), so the ranges they purged stay accounted for."""
     return c.canonical(
         {
             "type": PAYLOAD_TYPE,
@@ -42,6 +44,7 @@ def payload(
             "keep": keep,
             "reason": c.plain(reason),  # as the record stores it
             "segments": [{k: s[k] for k in SEGMENT_KEYS} for s in segments],
+            "carried": list(carried),
         }
     )
 
@@ -122,4 +125,28 @@ def check(
         except sshsig.SignatureError as exc:
             return [], f"{where}: {exc}"
     at = c.utc_text(record.ts)
-    return [PurgedRange(n, a, b, h, record.seq, at, signer) for n, a, b, h in ranges], ""
+    found_ranges = [PurgedRange(n, a, b, h, record.seq, at, signer) for n, a, b, h in ranges]
+    for line in data.get("carried", []):
+        earlier = _carried(line)
+        if earlier is None:
+            return [], f"{where} carries an earlier purge record that is not one"
+        more, why = check(earlier, origin, signers=signers, unsigned_ok=unsigned_ok)
+        if why:
+            return [], f"{why} (carried by {where})"
+        found_ranges.extend(more)
+    return found_ranges, ""
+
+
+def _carried(line: object) -> AuditRecord | None:
+    """An earlier purge record as a segment line carried it, if its hash fits its bytes."""
+    from cockpit.audit.records import AuditError, parse
+
+    try:
+        data: Any = json.loads(line) if isinstance(line, str) else {}
+        prev, hash_ = bytes.fromhex(data["prev_hash"]), bytes.fromhex(data["hash"])
+        body = data["body"].encode("utf-8")
+        record = parse(body, prev, hash_)
+    except (ValueError, KeyError, TypeError, AttributeError, AuditError):
+        return None
+    fits = c.chain_hash(prev, body) == hash_ and record.seq == data["seq"]
+    return record if fits and record.event_type == "audit.purge" else None

@@ -223,9 +223,16 @@ def purge(ctx: Context) -> int:
     if refusals:
         _record(ctx, "refused", args.reason, {**extra, "refusals": refusals})
         return Exit.REFUSED
+    # Earlier purge records inside these segments: carried in this one's signed payload,
+    # so verify still finds who purged the ranges before them.
+    carried = [
+        r for p in planned for r in p.segment.marked()
+        if r.event_type == EventType.AUDIT_PURGED and r.outcome == "success"
+    ]  # fmt: skip
+    extra["carried_purges"] = [r.seq for r in carried]
     signed = purges.payload(
         origin=origin, time=now, before=before, keep=cfg.keep, reason=args.reason,
-        segments=extra["segments"],
+        segments=extra["segments"], carried=[seg.line(_row(r)).decode() for r in carried],
     )  # fmt: skip
     if signing:
         from cockpit.audit import sshsig

@@ -19,10 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cockpit.audit.checkpoint import Checkpoint
+from cockpit.audit.events import EventType
 from cockpit.audit.records import AuditError, AuditRecord, VerifyResult, parse
 from cockpit.audit.verify import Row, verify_rows
 
 NAME = re.compile(r"^audit-(\d{12})-(\d{12})\.jsonl$")
+_MARKS = (b'"event_type":"audit.seal"', b'"event_type":"audit.purge"')
+_KINDS = (EventType.AUDIT_SEALED, EventType.AUDIT_PURGED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,14 @@ class Segment:
         for _, prev, _, _ in self.rows():
             return prev
         raise AuditError("the segment is empty")
+
+    def marked(self) -> Iterator[AuditRecord]:
+        """The audit.seal and audit.purge records in the segment."""
+        for _, prev, hash_, body in self.rows():
+            if any(mark in body for mark in _MARKS):
+                record = parse(body, prev, hash_)
+                if record.event_type in _KINDS:
+                    yield record
 
     def digest(self) -> str:
         return file_digest(self.path)

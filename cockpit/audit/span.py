@@ -10,7 +10,6 @@ accepted when its hashes agree with the live ones, and finished by the next `aud
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from cockpit.audit.purges import PurgedRange, Signers, check
 from cockpit.audit.records import AuditRecord
 from cockpit.audit.sqlite import SqliteStore
 
-_MARKS = (b'"event_type":"audit.seal"', b'"event_type":"audit.purge"')
 _KINDS = (EventType.AUDIT_SEALED, EventType.AUDIT_PURGED)
 
 
@@ -83,7 +81,7 @@ def check_span(
         if signers is not None and cp is not None:
             _check_checkpoint_signature(s, cp, signers, report)
         checked[s.name] = (s, result.head_hash)
-        marked.extend(_marked(s))
+        marked.extend(s.marked())
     live = store.verify(anchor if routed == "live" else None, deep=deep)
     if not live.ok:
         report.problems.append(f"live log: {live.describe()}")
@@ -224,17 +222,6 @@ def _route(
         if s.first <= anchor.size <= s.last and s.last < live_from:
             return s
     return "live" if anchor.size >= live_from else "archive"
-
-
-def _marked(s: seg.Segment) -> Iterator[AuditRecord]:
-    """The seal and purge records inside a segment."""
-    from cockpit.audit.records import parse
-
-    for _, prev, hash_, body in s.rows():
-        if any(m in body for m in _MARKS):
-            r = parse(body, prev, hash_)
-            if r.event_type in _KINDS:
-                yield r
 
 
 def _check_checkpoint_signature(

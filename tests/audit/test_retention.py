@@ -388,3 +388,29 @@ def test_the_commands_run_as_an_operator_runs_them(audit: Audit) -> None:
     done = cockpit("audit", "purge", "--before", "2019-03-06", "--reason", "old", "--db", db)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "retention.keep is not configured" in done.stdout and "must be signed" in done.stdout
+
+
+def test_a_purge_carries_the_earlier_purge_records_it_deletes(audit: Audit, tmp_path: Path) -> None:
+    """Purging the segment that holds an earlier purge record keeps that purge accounted for."""
+    key, allowed = keygen(tmp_path)
+    retention(audit)
+    assert audit("seal", "--before", "2019-03-06")[0] == 0
+    audit.clock.set(datetime(2026, 12, 5, tzinfo=UTC))
+    sign = ("--sign-key", str(key), "--yes")
+    assert audit("purge", "--before", "2019-03-06", "--reason", "first", *sign)[0] == 0
+    first_purge = audit.records()[-1].seq
+    assert audit("seal", "--before", "2026-12-06")[0] == 0  # seals that purge record too
+    later = sorted(p.name for p in audit.archive.glob("*.jsonl"))
+    assert len(later) == 1 and later[0].startswith("audit-000000000006-")
+    audit.clock.set(datetime(2034, 1, 1, tzinfo=UTC))
+    code, out = audit("purge", "--before", "2026-12-06", "--reason", "second", *sign)
+    assert code == 0, out
+    second = audit.records()[-1]
+    assert second.extra["carried_purges"] == [first_purge]
+    assert not list(audit.archive.glob("*.jsonl"))
+    code, out = audit("verify", "--allowed-signers", str(allowed), "--principal", "alice@corp")
+    assert code == 0, out
+    assert (
+        f"records 1-5 purged by #{first_purge} at 2026-12-05T00:00:00.000Z (signed by alice" in out
+    )
+    assert f"purged by #{second.seq} at 2034-01-01" in out
