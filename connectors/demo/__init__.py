@@ -85,8 +85,9 @@ class DemoConnector(Connector):
         self._runs: tuple[PipelineRun, ...] = ()
         self._deployments: tuple[Deployment, ...] | None = None
         self._base: datetime | None = None  # observed_at of the last observation made
-        # Supply-chain documents per run as of its progress (sim_evidence), made from the
-        # second observation on: the first frame never waits for them (nor for cryptography).
+        # Supply-chain documents per run as of its progress (sim_evidence). A live cockpit
+        # gets them from its second poll on: the first frame never waits for them (nor for
+        # cryptography); a one-shot look (`cockpit promote`, `status`) gets them at once.
         self._observed = 0
         self._docs: dict[str, tuple[int, tuple[Evidence, ...]]] | None = None
         self._evidence: tuple[Evidence, ...] = ()
@@ -120,7 +121,7 @@ class DemoConnector(Connector):
             self._runs_view = view
             self._runs = tuple(view.values())
         runs = self._runs
-        if self._observed:
+        if self._observed or not self.live:
             self._update_evidence()
         fleet.dirty_runs, fleet.removed_runs = set(), set()
         if fleet.deployments_changed or self._deployments is None:
@@ -137,7 +138,6 @@ class DemoConnector(Connector):
             approvals=fleet.approvals(),
             evidence=self._evidence,
             runs_delta=delta,
-            incomplete="" if self._docs is not None else "supply-chain evidence",
         )
         self._base = obs.observed_at
         self._observed += 1

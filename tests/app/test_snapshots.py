@@ -51,7 +51,8 @@ def test_drift(snap_compare: Any) -> None:
 
 
 def test_approvals(snap_compare: Any) -> None:
-    """Pending prod deployments with the selected one's gates and evidence."""
+    """Pending prod deployments with the selected one's version and digest (the demo reports
+    no named gates: its scans and licences are documents, judged in the approve dialog)."""
     assert snap_compare(demo_app(), terminal_size=WIDE, press=["6"])
 
 

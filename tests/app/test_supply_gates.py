@@ -19,6 +19,15 @@ from tests.app.helpers import T0, actor, fill_and_confirm, records, visible
 SUPPLY = ("tests", "provenance", "licences", "scans")
 
 
+async def with_documents(app: CockpitApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    """A live demo reports its documents from its second poll on (the first frame never
+    waits for them): poll once more and let the screen take the snapshot in."""
+    await app.hub.refresh()
+    while getattr(app.screen, "generation", None) != app.hub.snapshot.generation:
+        await pilot.pause()
+    assert app.hub.snapshot.evidence, "the demo reported no documents"
+
+
 def demo_with_log(tmp_path: Path) -> CockpitApp:
     """The built-in demo as `cockpit` runs it (its own policy, supply_chain included), with
     the audit log in `tmp_path`."""
@@ -34,6 +43,7 @@ async def test_promote_shows_the_four_gates_and_the_record_keeps_their_facts(
 ) -> None:
     app = demo_with_log(tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
+        await with_documents(app, pilot)
         await pilot.press("4", "p")
         await pilot.pause()
         dialog = app.screen
@@ -62,6 +72,7 @@ async def test_a_denied_licence_refuses_the_promote_in_the_dialog_at_80x24(
 ) -> None:
     app = demo_with_log(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
+        await with_documents(app, pilot)
         matrix = app.screen.query_one("#matrix", LiveTable)
         matrix.move_cursor(row=matrix.keys.index("ledger"), column=3)
         await pilot.press("p")
