@@ -88,6 +88,50 @@ def test_sarif_results_with_rule_severity_levels_and_suppressions() -> None:
     assert (logged.severity, logged.state) == ("critical", "dismissed")
 
 
+def test_codeql_rules_in_a_query_pack_extension_give_the_severity() -> None:
+    parsed = parse_alerts(alerts(payload("codeql-extensions.sarif"), SARIF_JSON))
+    by_rule = {a.rule: a for a in parsed}
+    injection = by_rule["js/code-injection"]
+    assert (injection.severity, injection.path, injection.commit) == (
+        "critical",
+        "src/templates/render.js:23",
+        SHA,
+    )
+    assert by_rule["js/unused-local-variable"].severity == "low"  # the rule's default level
+    result = gate(alerts(payload("codeql-extensions.sarif"), SARIF_JSON))
+    assert result.status is GateStatus.FAIL
+    assert "js/code-injection (critical, src/templates/render.js:23)" in result.evidence
+
+
+@pytest.mark.parametrize(
+    ("reference", "why"),
+    [
+        ({"ruleIndex": 5}, "names rule 5"),
+        ({"rule": {"id": "x", "index": 0, "toolComponent": {"index": 3}}}, "tool component"),
+        ({"rule": {"id": "x", "index": 9, "toolComponent": {"index": 0}}}, "names rule 9"),
+    ],
+)
+def test_a_result_pointing_at_a_rule_the_log_lacks_is_unusable(
+    reference: dict[str, Any], why: str
+) -> None:
+    body = json.dumps(
+        {
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {
+                        "driver": {"name": "t", "rules": [{"id": "a"}]},
+                        "extensions": [{"name": "pack", "rules": []}],
+                    },
+                    "results": [{"ruleId": "x", **reference}],
+                }
+            ],
+        }
+    ).encode()
+    with pytest.raises(EvidenceError, match=why):
+        parse_alerts(alerts(body, SARIF_JSON))
+
+
 def test_sarif_result_severity_beats_the_rule_and_level_defaults_to_warning() -> None:
     body = json.dumps(
         {
