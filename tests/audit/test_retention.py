@@ -6,6 +6,7 @@ The commands run in-process through the audit CLI's own dispatch with an injecte
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import sqlite3
@@ -194,8 +195,6 @@ def test_a_checkpoint_made_before_the_seal_still_anchors_verify(
     lines = anchor.read_text().splitlines()
     with SqliteStore(str(audit.db), clock=audit.clock, create=False) as s:
         three = next(r for r in s.records() if r.seq == 3)
-    import base64
-
     lines[1:3] = ["3", base64.b64encode(bytes.fromhex(three.hash)).decode()]
     early.write_text("\n".join(lines) + "\n")
     assert audit("seal", "--before", "2019-03-06")[0] == 0
@@ -414,3 +413,32 @@ def test_a_purge_carries_the_earlier_purge_records_it_deletes(audit: Audit, tmp_
         f"records 1-5 purged by #{first_purge} at 2026-12-05T00:00:00.000Z (signed by alice" in out
     )
     assert f"purged by #{second.seq} at 2034-01-01" in out
+
+
+def test_seal_every_as_an_age_seals_what_is_older(audit: Audit) -> None:
+    audit.configure("retention:\n  seal_every: 5d\n")
+    audit.clock.set(datetime(2019, 3, 9, 12, tzinfo=UTC))  # 5 days back: 4 March, 12:00
+    code, out = audit("seal")
+    assert code == 0, out
+    assert "sealed records 1-4" in out
+
+
+def test_a_checkpoint_whose_record_was_purged_cannot_anchor_verify(
+    audit: Audit, tmp_path: Path
+) -> None:
+    key, _ = keygen(tmp_path)
+    retention(audit)
+    anchor = tmp_path / "cp.txt"
+    assert audit("seal", "--before", "2019-03-06")[0] == 0
+    audit.clock.set(datetime(2019, 3, 6, 12, tzinfo=UTC))
+    assert audit("checkpoint", "-o", str(anchor))[0] == 0
+    lines = anchor.read_text().splitlines()
+    segment = (audit.archive / SEG).read_bytes().splitlines()
+    lines[1:3] = ["5", base64.b64encode(bytes.fromhex(json.loads(segment[-1])["hash"])).decode()]
+    anchor.write_text("\n".join(lines) + "\n")
+    assert audit("verify", "--checkpoint", str(anchor))[0] == 0
+    audit.clock.set(datetime(2027, 1, 1, tzinfo=UTC))
+    argv = ("purge", "--before", "2019-03-06", "--reason", "old", "--sign-key", str(key), "--yes")
+    assert audit(*argv)[0] == 0
+    code, out = audit("verify", "--checkpoint", str(anchor))
+    assert code == 1 and "the checkpoint's record 5 was purged" in out
