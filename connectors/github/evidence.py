@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,7 @@ Json = Mapping[str, Any]
 Key = tuple[str, ...]
 Read = Callable[[fetch.Make], Awaitable[tuple[list[Evidence], bool]]]
 
+_SHA = re.compile(r"[0-9a-f]{40}")  # a deployment of a bare commit has no branch or tag
 RETRY = 300.0  # seconds before a read that failed, found nothing or may change is redone
 PER_POLL = 16  # reads started per poll
 
@@ -187,7 +189,7 @@ class EvidenceReader:
             url = fill(o.sbom_url, **quoted)
             read = partial(fetch.url_sbom, self._token_less(url), url, limit)
             reads.append((("url", t.repo, t.version, url), read))
-        if o.code_scanning and t.ref:
+        if o.code_scanning and t.ref and not _SHA.fullmatch(t.ref):  # alerts are per ref
             ref = f"refs/tags/{t.ref}" if t.ref == t.version else f"refs/heads/{t.ref}"
             reads.append(
                 (("scan", t.repo, t.version, ref), partial(fetch.code_scanning, api, t.repo, ref))

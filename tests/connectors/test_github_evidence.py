@@ -431,3 +431,17 @@ def test_every_evidence_option_has_help() -> None:
         "max_evidence_bytes",
     ):
         assert docs[name], name
+
+
+async def test_a_deployment_of_a_bare_commit_asks_for_no_alerts() -> None:
+    """Alerts are per branch or tag; a commit sha is neither, so GitHub would not know it."""
+    fake = EvidenceGitHub()
+    for dep in fake.fake.repos["acme/shop"].deployments:
+        if dep["id"] == 1883001777:  # development, built by a run still in progress
+            dep["ref"] = dep["sha"]
+    await observe(fake, code_scanning=True)
+    refs = [q["ref"] for path, q in fake.queries if path.endswith("/code-scanning/alerts")]
+    assert refs and not any(
+        r.removeprefix("refs/heads/") == "3e4d5c6b7a8f9e0d1c2b3a4f5e6d7c8b9a0f1e2d" for r in refs
+    )
+    assert "refs/heads/main" in refs
