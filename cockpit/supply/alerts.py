@@ -106,7 +106,7 @@ def github_alerts(doc: Any) -> tuple[ScanAlert, ...]:
                 number=number,
                 rule=field(rule, "id") or field(rule, "name"),
                 severity=severity,
-                state=field(raw, "state") or "open",  # null: not known to be closed
+                state=_github_state(raw, instance),
                 commit=field(instance, "commit_sha"),
                 path=_path(field(location, "path"), location),
                 url=field(raw, "html_url"),
@@ -115,6 +115,15 @@ def github_alerts(doc: Any) -> tuple[ScanAlert, ...]:
         )
         _bounded(found)
     return tuple(found)
+
+
+def _github_state(alert: dict[str, Any], instance: dict[str, Any]) -> str:
+    """The alert's state where it was last seen: a dismissal is a person's call on the
+    alert, but "fixed" on the default branch does not close it where the ref still has it."""
+    state = field(alert, "state") or "open"  # null: not known to be closed
+    if state != "dismissed" and field(instance, "state") == "open":
+        return "open"
+    return state
 
 
 def _path(path: str, location: object) -> str:

@@ -213,6 +213,17 @@ def test_unusable_documents_raise_evidence_error(body: bytes, media_type: str, w
         parse_alerts(alerts(body, media_type))
 
 
+def test_an_alert_fixed_elsewhere_but_open_where_last_seen_is_open() -> None:
+    fixed_on_main = github_alert(7, security_severity_level="critical")
+    fixed_on_main["state"] = "fixed"
+    fixed_on_main["most_recent_instance"]["state"] = "open"
+    dismissed = github_alert(8, security_severity_level="critical")
+    dismissed["state"] = "dismissed"
+    dismissed["most_recent_instance"]["state"] = "open"
+    first, second = parse_alerts(alerts(json.dumps([fixed_on_main, dismissed]).encode()))
+    assert (first.state, second.state) == ("open", "dismissed")
+
+
 def test_hostile_text_is_clean_and_wrong_types_are_nothing() -> None:
     raw = github_alert(1, id="x\x1b[2J[red]y\u202e")
     raw["most_recent_instance"]["location"] = {"path": "p\x9b.js", "start_line": 10**30}
