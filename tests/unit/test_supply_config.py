@@ -95,7 +95,11 @@ def test_inline_pem_needs_no_file(tmp_path: Path) -> None:
         ("    scans: {failat: high}\n", "policy.supply_chain.scans.failat", "unknown key"),
         ("    provenace: {}\n", "policy.supply_chain.provenace", "did you mean 'provenance'"),
         ("    tests: {flaky_window: 0}\n", "policy.supply_chain.tests", "between 1 and 1000"),
-        ("    tests: {flaky_blocks: maybe}\n", "policy.supply_chain.tests.flaky_blocks", "true or false"),
+        (
+            "    tests: {flaky_blocks: maybe}\n",
+            "policy.supply_chain.tests.flaky_blocks",
+            "true or false",
+        ),
         ("    licences: {}\n", "policy.supply_chain.licences", "at least one licence"),
         ("    licences: {deny: [GPL-3.0-only AND]}\n", "policy.supply_chain.licences", "ends"),
         ("    licences: {allow: [MIT OR (BSD]}\n", "policy.supply_chain.licences", "ends"),
@@ -181,3 +185,33 @@ def test_spdx_expressions_are_checked_in_form_without_the_licence_library(
     expression: str, ok: bool
 ) -> None:
     assert (spdx_problem(expression) == "") is ok
+
+
+def test_the_example_in_docs_gates_md_loads(tmp_path: Path) -> None:
+    import re
+
+    import yaml
+
+    from tests.cli import ROOT
+
+    text = (ROOT / "docs" / "gates.md").read_text()
+    example = next(b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "supply_chain" in b)
+    doc = yaml.safe_load(example)
+    doc.update(environments=["dev", "staging", "prod"], connectors=[{"name": "ci", "type": "demo"}])
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "release.pub").write_text(DEMO_PUBLIC_KEY)
+    (tmp_path / "sigstore").mkdir()
+    (tmp_path / "sigstore" / "trusted_root.json").write_text("{}")
+    path = tmp_path / "cockpit.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    policy = config.load(str(path), env={}).policy
+    assert policy.environments["prod"].gates == [
+        "pipeline",
+        "tests",
+        "canary",
+        "alerts",
+        "provenance",
+        "licences",
+        "scans",
+    ]
+    assert policy.supply_chain.scans is not None and policy.supply_chain.scans.fail_at == "high"
