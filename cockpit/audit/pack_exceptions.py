@@ -89,7 +89,8 @@ def _self_approvals(
         t = r.target
         request = requests.get(t.remote_id) if t is not None else None
         same = request is not None and bool(person(request.actor) & person(r.actor))
-        why = [str(x) for x in r.extra.get("refusal", r.policy.get("reasons", []))]
+        said = r.extra.get("refusal", r.policy.get("reasons", []))
+        why = [str(x) for x in said] if isinstance(said, list) else [str(said)]
         worded = any("segregation of duties" in x for x in why)
         if not (same or worded):
             continue
