@@ -109,3 +109,17 @@ def test_no_report_is_none_and_a_failed_fetch_or_bad_document_is_said() -> None:
     assert failed is not None and failed.problem == "fetch failed: HTTP 500"
     broken = run_tests(fleet([newer], [report(newer, b"<testsuite><testcase")]), newer)
     assert broken is not None and broken.problem and broken.failing == ()
+
+
+def test_a_poll_reporting_the_same_documents_keeps_the_evidence_index() -> None:
+    older, newer = runs()
+    docs = (report(older, junit(("test_login", False))), report(newer, junit(("test_pay", True))))
+    first = fleet([older, newer], list(docs))
+    state = SourceState("ci", "test", True, T0, T0, "", 0, 60.0)
+    again = Observation("ci", T0, runs=(older, newer), evidence=docs)
+    same = first.with_observation(again, state, T0)
+    assert same.evidence is first.evidence  # nothing re-indexed
+    assert same.evidence_for("web", "1.0.7", EvidenceKind.TESTS) == (docs[1],)
+    assert same.evidence_history("web") == (docs[1], docs[0])  # newest run first
+    fewer = first.with_observation(Observation("ci", T0, runs=(older, newer)), state, T0)
+    assert fewer.evidence_for("web", "1.0.7", EvidenceKind.TESTS) == ()
