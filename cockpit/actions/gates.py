@@ -125,9 +125,15 @@ def alerts_gate(snapshot: FleetSnapshot, service: str, environment: str) -> Gate
 
 def stale_evidence(snapshot: FleetSnapshot, action: Action) -> list[str]:
     """Why what an action's dialog shows may be out of date: each failing or stale source
-    that reports on its service and environment, its canary, runs or execution."""
+    that reports on its service and environment, its canary, runs, documents or execution."""
     cell = snapshot.cell(action.service, action.environment)
     names = [*cell.sources, action.source, *(r.source for r in snapshot.runs_for(action.service))]
+    names += [
+        e.source
+        for (svc, _), docs in snapshot.evidence.items()
+        if svc == action.service
+        for e in docs
+    ]
     if cell.canary is not None:
         names += evidence_sources(snapshot, cell.canary)
     known = [snapshot.sources[n] for n in dict.fromkeys(names) if n in snapshot.sources]

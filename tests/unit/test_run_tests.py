@@ -123,3 +123,20 @@ def test_a_poll_reporting_the_same_documents_keeps_the_evidence_index() -> None:
     assert same.evidence_history("web") == (docs[1], docs[0])  # newest run first
     fewer = first.with_observation(Observation("ci", T0, runs=(older, newer)), state, T0)
     assert fewer.evidence_for("web", "1.0.7", EvidenceKind.TESTS) == ()
+
+
+def test_a_dialog_names_a_failing_source_of_the_service_s_documents() -> None:
+    from dataclasses import replace
+
+    from cockpit.actions.gates import stale_evidence
+    from cockpit.model import Action, ActionKind
+
+    older, _ = runs()
+    # A source that reports only documents (no run, no deployment of web).
+    docs = Observation("ci", T0, evidence=(report(older, junit(("test_login", False))),))
+    ok = SourceState("ci", "test", True, T0, T0, "", 0, 60.0)
+    snap = FleetSnapshot.empty([Environment("prod", 0, True)], T0).with_observation(docs, ok, T0)
+    action = Action(ActionKind.PROMOTE, "web", "prod", version="1.0.6")
+    assert stale_evidence(snap, action) == []
+    failing = snap.with_source(replace(ok, ok=False, error="HTTP 503"), T0)
+    assert [p.split(" (")[0] for p in stale_evidence(failing, action)] == ["ci failing"]
