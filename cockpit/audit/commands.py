@@ -11,6 +11,7 @@ from typing import Any
 
 from cockpit import __version__
 from cockpit.actions.identity import current_actor
+from cockpit.audit import span
 from cockpit.audit.checkpoint import Checkpoint
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError, DamagedLog, VerifyResult
@@ -100,10 +101,8 @@ def verify(ctx: Context) -> int:
             return Exit.FAILED
         raise
     with store:
-        from cockpit.audit import span
-
         if span.in_use(store, ctx.archive_dir()):
-            return _verify_across(ctx, store, anchor, span)
+            return _verify_across(ctx, store, anchor)
         progress = _progress if sys.stderr.isatty() else None
         result = store.verify(anchor, progress=progress, deep=args.deep)
     if result.ok and anchor is not None and args.allowed_signers:
@@ -126,7 +125,7 @@ def verify(ctx: Context) -> int:
     return Exit.OK
 
 
-def _verify_across(ctx: Context, store: SqliteStore, anchor: Checkpoint | None, span: Any) -> int:
+def _verify_across(ctx: Context, store: SqliteStore, anchor: Checkpoint | None) -> int:
     """verify over the archive segments, the purges and the live log (cockpit.audit.span)."""
     from cockpit.audit.purges import Signers
 

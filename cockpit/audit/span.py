@@ -108,13 +108,14 @@ def check_span(
             f"the checkpoint's record {anchor.size if anchor else 0} was purged: "
             "it cannot be checked (use a checkpoint made after the purge)"
         )
-    _walk(report, store, present, checked, seals, purged, live_from, failed)
+    _walk(report, store, directory, present, checked, seals, purged, live_from, failed)
     return report
 
 
 def _walk(
     report: SpanReport,
     store: SqliteStore,
+    directory: Path,
     present: list[seg.Segment],
     checked: dict[str, tuple[seg.Segment, str]],
     seals: dict[tuple[object, object], AuditRecord],
@@ -147,7 +148,8 @@ def _walk(
             pos, prev = gone.last + 1, gone.head_hash
         else:
             if pos not in failed:
-                report.problems.append(_missing(pos, live_from, starting, purged, seals))
+                why = _missing(pos, live_from, starting, purged, seals, directory)
+                report.problems.append(why)
             return
     if first := next(store.records(limit=1), None):
         if first.seq > 1 and first.prev_hash != prev:
@@ -201,14 +203,15 @@ def _missing(
     starting: dict[int, seg.Segment],
     purged: dict[int, PurgedRange],
     seals: dict[tuple[object, object], AuditRecord],
+    directory: Path,
 ) -> str:
     later = [n for n in (*starting, *purged) if n > pos] + [live_from]
     end = min(later) - 1
     named = next((r for (a, _), r in seals.items() if a == pos), None)
     what = f" (segment {named.extra.get('segment')}, sealed by #{named.seq})" if named else ""
     return (
-        f"records {pos}-{end} are missing{what}: no segment in the archive holds them and "
-        "no signed purge record names them"
+        f"records {pos}-{end} are missing{what}: no segment in the archive ({directory}) holds "
+        "them and no signed purge record names them"
     )
 
 
