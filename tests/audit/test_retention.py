@@ -442,3 +442,14 @@ def test_a_checkpoint_whose_record_was_purged_cannot_anchor_verify(
     assert audit(*argv)[0] == 0
     code, out = audit("verify", "--checkpoint", str(anchor))
     assert code == 1 and "the checkpoint's record 5 was purged" in out
+
+
+def test_a_report_over_a_sealed_period_reads_the_segments(audit: Audit, tmp_path: Path) -> None:
+    assert audit("seal", "--before", "2019-03-06")[0] == 0
+    out_file = tmp_path / "report.json"
+    code, out = audit(
+        "report", "--since", "2019-03-01", "--until", "2019-03-20", "-o", str(out_file)
+    )
+    assert code == 0, out
+    changes = json.loads(out_file.read_text())["changes"]
+    assert sorted(c["request_id"] for c in changes) == [f"req-{n}" for n in range(9)]
