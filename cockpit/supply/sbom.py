@@ -155,7 +155,7 @@ def _spdx(doc: dict[str, Any], sha: str) -> Sbom:
     for n, raw in enumerate(packages, 1):
         if not isinstance(raw, dict):
             raise EvidenceError(f"package {n} is not an object")
-        if raw.get("SPDXID") in described:
+        if isinstance(raw.get("SPDXID"), str) and raw["SPDXID"] in described:
             continue
         found.append(
             Component(

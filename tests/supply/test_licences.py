@@ -127,6 +127,13 @@ def test_unusable_documents_raise_evidence_error_saying_why(body: bytes, why: st
         parse_sbom(body)
 
 
+def test_an_spdx_id_of_the_wrong_type_is_not_a_crash() -> None:
+    body = json.dumps(
+        {"spdxVersion": "SPDX-2.3", "packages": [{"SPDXID": [], "name": "a"}]}
+    ).encode()
+    assert [c.name for c in parse_sbom(body).components] == ["a"]  # was TypeError: unhashable
+
+
 def test_an_xml_sbom_media_type_is_refused() -> None:
     with pytest.raises(EvidenceError, match="not a JSON SBOM"):
         parse_sbom(cyclonedx(lib("a", id="MIT")), "application/vnd.cyclonedx+xml")
