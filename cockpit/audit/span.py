@@ -34,6 +34,7 @@ class SpanReport:
     head_hash: str = c.GENESIS.hex()
     segments: int = 0
     purged: int = 0  # records
+    live_ok: bool = True
 
     @property
     def ok(self) -> bool:
@@ -84,7 +85,9 @@ def check_span(
         marked.extend(s.marked())
     live = store.verify(anchor if routed == "live" else None, deep=deep)
     if not live.ok:
-        report.problems.append(f"live log: {live.describe()}")
+        at = f"record {live.first_bad_seq}: " if live.first_bad_seq is not None else ""
+        report.problems.append(f"live log: {at}{live.problem}")
+        report.live_ok = False
     report.last, report.head_hash = live.count, live.head_hash
     marked.extend(store.records(event_types=_KINDS))
     seals = {
@@ -157,7 +160,8 @@ def _walk(
                 f"live log: record {first.seq} does not continue the archive: its prev_hash "
                 f"is not the hash of record {first.seq - 1}"
             )
-        report.notes.append(f"live log: records {first.seq}-{report.last} intact")
+        if report.live_ok:
+            report.notes.append(f"live log: records {first.seq}-{report.last} intact")
     for s in present:  # segments left over inside the live range: interrupted seals
         if s.first >= live_from and s.name in checked:
             _overlap(report, store, s, checked[s.name][1], live_from)

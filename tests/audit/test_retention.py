@@ -453,3 +453,14 @@ def test_a_report_over_a_sealed_period_reads_the_segments(audit: Audit, tmp_path
     assert code == 0, out
     changes = json.loads(out_file.read_text())["changes"]
     assert sorted(c["request_id"] for c in changes) == [f"req-{n}" for n in range(9)]
+
+
+def test_a_live_record_edited_after_a_seal_is_named(audit: Audit) -> None:
+    assert audit("seal", "--before", "2019-03-06")[0] == 0
+    with sqlite3.connect(audit.db) as conn:
+        conn.execute("DROP TRIGGER audit_log_no_update")
+        conn.execute(
+            "UPDATE audit_log SET body = replace(body, 'train 5', 'train 0') WHERE seq = 7"
+        )
+    code, out = audit("verify")
+    assert code == 1 and "NOT intact: live log: record 7: content does not match" in out
