@@ -182,15 +182,15 @@ def licence_gate(
     verdict = _Judge(policy)
     denied: list[str] = []
     unknown: list[str] = []
-    total = 0
-    for sbom in sboms:
-        for component in sbom.components:
-            total += 1
-            result = verdict(component.licence)
-            if result is Verdict.DENIED:
-                denied.append(_named(component))
-            elif result is Verdict.UNKNOWN:
-                unknown.append(_named(component))
+    # One component listed twice (in two SBOMs of the version, or twice in one) is one.
+    components = dict.fromkeys(c for sbom in sboms for c in sbom.components)
+    total = len(components)
+    for component in components:
+        result = verdict(component.licence)
+        if result is Verdict.DENIED:
+            denied.append(_named(component))
+        elif result is Verdict.UNKNOWN:
+            unknown.append(_named(component))
     facts = [
         ("sbom_digest", ",".join(s.digest for s in sboms)),
         ("sbom_format", ",".join(f"{s.format} {s.spec_version}" for s in sboms)),

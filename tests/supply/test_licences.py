@@ -335,6 +335,12 @@ def test_the_evidence_line_stays_bounded_however_long_the_names() -> None:
     assert len(result.evidence) < 1_200
 
 
+def test_a_component_in_two_sboms_of_the_version_is_counted_and_named_once() -> None:
+    twice = cyclonedx(lib("g", id="GPL-3.0-only"), lib("g", id="GPL-3.0-only"), lib("a", id="MIT"))
+    result = gate(sbom(twice), sbom(twice + b" ", minutes=1))
+    assert result.evidence == "denied licence in 1 of 2 components: g@1.0.0 (GPL-3.0-only)"
+
+
 def test_hostile_names_reach_the_evidence_clean() -> None:
     body = cyclonedx(lib("x\x1b[2J[bold]y", id="GPL-3.0-only"))
     result = gate(sbom(body))
