@@ -100,7 +100,6 @@ class Downloaded:
 
     status: int
     content: bytes
-    content_type: str = ""
 
 
 def redirect_method(method: str, status: int) -> str:
@@ -364,7 +363,7 @@ class Api:
             self.stats.errors += 1
             read = httpx.Response(resp.status_code, headers=resp.headers, content=body)
             raise self._error("GET", url, read)
-        return Downloaded(resp.status_code, body, str(resp.headers.get("content-type", "")))
+        return Downloaded(resp.status_code, body)
 
     async def get(self, path: str, **kw: Any) -> Any:
         return (await self.request("GET", path, **kw)).body
