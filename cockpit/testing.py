@@ -67,6 +67,7 @@ SOURCE_STAMPED = (
     Alert,
     Annotation,
     PendingApproval,
+    Evidence,
 )
 
 
@@ -160,6 +161,7 @@ class ConnectorContract:
             "alerts",
             "annotations",
             "approvals",
+            "evidence",
         ):
             for item in getattr(obs, name):
                 if isinstance(item, SOURCE_STAMPED):

@@ -115,3 +115,25 @@ async def test_a_failed_read_is_a_problem_retried_later(status: int, problem: st
         clock.advance(301)
         doc = shop((await c.poll()).evidence)["14"]
     assert doc.problem == "" and doc.body
+
+
+def test_the_contract_kit_catches_evidence_stamped_with_another_source() -> None:
+    from dataclasses import replace
+
+    from cockpit.testing import ConnectorContract
+
+    class Misnamed(JenkinsConnector):
+        async def _evidence(self, runs: Any) -> tuple[Evidence, ...]:
+            return tuple(replace(e, source="elsewhere") for e in await super()._evidence(runs))
+
+    class Kit(ConnectorContract):
+        connector_class = Misnamed
+        options = {**jk.OPTIONS, "test_reports": True}
+        env = jk.ENV
+        now = jk.NOW
+
+        def transport(self) -> httpx.MockTransport:
+            return ReportingJenkins().transport()
+
+    with pytest.raises(AssertionError, match="evidence: source 'elsewhere'"):
+        Kit().test_poll_returns_an_observation_of_domain_objects()
