@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cockpit.evidence_model import CYCLONEDX_JSON, SPDX_JSON, Evidence, EvidenceKind
 from cockpit.model import Gate, GateStatus
@@ -346,3 +348,62 @@ def test_hostile_names_reach_the_evidence_clean() -> None:
     result = gate(sbom(body))
     assert result.status is GateStatus.FAIL
     assert "\x1b" not in result.evidence and "^[[2J[bold]y" in result.evidence
+
+
+# The judgement against a brute force: expand to the ways of meeting the expression
+
+
+ALLOWED, DENIED, NEITHER = (
+    ("MIT", "Apache-2.0"),
+    ("GPL-3.0-only", "AGPL-3.0-or-later"),
+    ("ISC", "Zlib"),
+)
+Tree = str | tuple[str, list["Tree"]]
+
+
+def trees() -> st.SearchStrategy[Tree]:
+    leaf = st.sampled_from(ALLOWED + DENIED + NEITHER)
+    return st.recursive(
+        leaf,
+        lambda inner: st.tuples(
+            st.sampled_from(["AND", "OR"]), st.lists(inner, min_size=2, max_size=3)
+        ),
+        max_leaves=8,
+    )
+
+
+def spdx(tree: Tree, parent: str = "") -> str:
+    """The expression as people write it: parentheses only where SPDX precedence needs them
+    (an OR inside an AND), so the parser's precedence is tested too."""
+    if isinstance(tree, str):
+        return tree
+    op, args = tree
+    text = f" {op} ".join(spdx(arg, op) for arg in args)
+    return f"({text})" if parent == "AND" and op == "OR" else text
+
+
+def ways(tree: Tree) -> list[frozenset[str]]:
+    """Each set of licences that meets the expression (its disjunctive normal form)."""
+    if isinstance(tree, str):
+        return [frozenset([tree])]
+    op, args = tree
+    if op == "OR":
+        return [way for arg in args for way in ways(arg)]
+    combined = [frozenset[str]()]
+    for arg in args:
+        combined = [a | b for a in combined for b in ways(arg)]
+    return combined
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees())
+def test_the_verdict_is_what_the_ways_of_meeting_the_expression_say(tree: Tree) -> None:
+    options = ways(tree)
+    if any(all(lic in ALLOWED for lic in way) for way in options):
+        expected = Verdict.ALLOWED
+    elif all(any(lic in DENIED for lic in way) for way in options):
+        expected = Verdict.DENIED
+    else:
+        expected = Verdict.UNKNOWN
+    policy = LicencePolicy(allow=ALLOWED, deny=DENIED)
+    assert judge(spdx(tree), policy) is expected, spdx(tree)
