@@ -25,6 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from cockpit.clock import Clock
+from cockpit.connect import evidence_files as files
 from cockpit.connect.http import Api
 from cockpit.connect.http_safety import origin
 from cockpit.errors import ConnectorError
@@ -111,11 +112,11 @@ class EvidenceReader:
         self.source = source
         self.clock = clock
         self.wanted = [
-            fetch.Wanted(kind, name, files)
-            for kind, name, files in (
-                (EvidenceKind.SBOM, options.sbom_artifact, fetch.SBOM_FILES),
-                (EvidenceKind.TESTS, options.junit_artifact, fetch.JUNIT_FILES),
-                (EvidenceKind.SCAN, options.sarif_artifact, fetch.SARIF_FILES),
+            files.Wanted(kind, name, patterns)
+            for kind, name, patterns in (
+                (EvidenceKind.SBOM, options.sbom_artifact, files.SBOM_FILES),
+                (EvidenceKind.TESTS, options.junit_artifact, files.JUNIT_FILES),
+                (EvidenceKind.SCAN, options.sarif_artifact, files.SARIF_FILES),
             )
             if name
         ]
@@ -250,7 +251,7 @@ class EvidenceReader:
         return self._plain[there]
 
 
-def _kinds(read: str, wanted: Sequence[fetch.Wanted]) -> list[EvidenceKind]:
+def _kinds(read: str, wanted: Sequence[files.Wanted]) -> list[EvidenceKind]:
     """Which gates a failed read leaves without evidence."""
     if read == "attest":
         return [EvidenceKind.PROVENANCE]

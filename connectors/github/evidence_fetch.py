@@ -11,66 +11,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from cockpit.connect.evidence_files import sbom_media
 from cockpit.connect.http import Api
 from cockpit.errors import ConnectorError, Unreachable
-from cockpit.evidence_model import (
-    CYCLONEDX_JSON,
-    GITHUB_CODE_SCANNING,
-    JUNIT_XML,
-    SARIF_JSON,
-    SIGSTORE_BUNDLE,
-    SPDX_JSON,
-)
+from cockpit.evidence_model import GITHUB_CODE_SCANNING, SIGSTORE_BUNDLE
 from cockpit.model import Evidence, EvidenceKind
 from cockpit.sanitize import clean
 
 if TYPE_CHECKING:
     from cockpit.connect.archive import Member
+    from cockpit.connect.evidence_files import Wanted
 
 Json = Mapping[str, Any]
 Make = Callable[..., Evidence]  # Evidence for the target at hand: kind, media, body, **labels
-
-SBOM_FILES = ("*.cdx.json", "*.spdx.json", "*bom*.json")
-JUNIT_FILES = ("*.xml",)
-SARIF_FILES = ("*.sarif", "*.sarif.json", "*.json")
-
-
-@dataclass(frozen=True)
-class Wanted:
-    """One configured artifact: its name, which files in it count, and what they are."""
-
-    kind: EvidenceKind
-    artifact: str
-    files: tuple[str, ...]
-
-    def picks(self, path: str) -> bool:
-        base = path.rsplit("/", 1)[-1].lower()
-        return any(fnmatchcase(base, pattern) for pattern in self.files)
-
-    def media(self, body: bytes) -> str:
-        if self.kind is EvidenceKind.TESTS:
-            return JUNIT_XML
-        if self.kind is EvidenceKind.SCAN:
-            return SARIF_JSON
-        return sbom_media(body)
-
-
-def sbom_media(body: bytes) -> str:
-    """CycloneDX or SPDX JSON by its top-level marker; "" when it is neither (E's parser says why)."""
-    try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return ""
-    if isinstance(doc, dict) and doc.get("bomFormat") == "CycloneDX":
-        return CYCLONEDX_JSON
-    if isinstance(doc, dict) and isinstance(doc.get("spdxVersion"), str):
-        return SPDX_JSON
-    return ""
 
 
 async def attestations(api: Api, repo: str, digest: str, make: Make) -> tuple[list[Evidence], bool]:
@@ -127,11 +83,11 @@ async def artifacts(
     out: list[Evidence] = []
     final = True
     for want in wanted:
-        found = [a for a in listed if isinstance(a, Mapping) and a.get("name") == want.artifact]
+        found = [a for a in listed if isinstance(a, Mapping) and a.get("name") == want.name]
         if not found:
             continue
         art = max(found, key=lambda a: (str(a.get("created_at") or ""), int(a.get("id") or 0)))
-        ref = f"artifact {int(art['id'])} ({clean(want.artifact, limit=80)})"
+        ref = f"artifact {int(art['id'])} ({clean(want.name, limit=80)})"
         try:
             files = await _artifact_files(api, repo, art, want, limit)
         except (ConnectorError, ValueError) as exc:  # ArchiveProblem is a ValueError
