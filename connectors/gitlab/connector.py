@@ -27,7 +27,7 @@ from cockpit.model import (
 )
 from cockpit.sanitize import clean
 from connectors.gitlab import actions, approvals, freeze, mapping
-from connectors.gitlab.evidence import TestReports
+from connectors.gitlab.evidence import PipelineEvidence
 from connectors.gitlab.fetch import Fetcher, Raw
 from connectors.gitlab.options import GitLabOptions, Project
 
@@ -73,7 +73,7 @@ class GitLabConnector(Connector):
     DESCRIPTION = (
         "GitLab (gitlab.com or self-managed): pipelines and jobs, environments and deployments, "
         "deployment approvals, protected environments, deploy freezes; "
-        "pipeline test reports (when configured)"
+        "test reports, SBOM and SARIF job artifacts (when configured)"
     )
 
     def __init__(
@@ -99,7 +99,7 @@ class GitLabConnector(Connector):
         )
         self.fetcher = Fetcher(self.api, options)
         self.seen = actions.Seen()
-        self.reports = TestReports(self.api, name, clock, options.test_report_pipelines)
+        self.supply = PipelineEvidence(self.api, options, self.fetcher.finished_jobs, name, clock)
 
     # Facts -------------------------------------------------------------------------------
     async def poll(self) -> Observation:
@@ -135,11 +135,12 @@ class GitLabConnector(Connector):
         return await self._evidence(await self._facts({"runs"}))
 
     async def _evidence(self, facts: list[Facts]) -> tuple[Evidence, ...]:
-        """The newest finished pipelines' test reports, with `test_reports: true`."""
-        if not self.options.test_reports:
+        """The newest finished pipelines' test reports and SBOM/SARIF job artifacts, when
+        configured (connectors/gitlab/evidence.py)."""
+        if not self.supply.wanted_any:
             return ()
         projects = [p.project for p in self.options.projects]
-        return await self.reports.read(list(zip(projects, [f.runs for f in facts], strict=True)))
+        return await self.supply.read(list(zip(projects, [f.runs for f in facts], strict=True)))
 
     async def _facts(self, kinds: set[str]) -> list[Facts]:
         pieces = frozenset(p for k in kinds for p in NEEDS[k])

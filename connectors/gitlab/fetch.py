@@ -106,6 +106,11 @@ class Fetcher:
             del self._done[key]
         return [(p, jobs, tests) for p, (jobs, tests) in zip(items, details, strict=True)]
 
+    def finished_jobs(self, project: str, pipeline_id: int) -> list[Json] | None:
+        """The jobs of a finished pipeline as last read, None when not known finished."""
+        done = self._done.get((project, pipeline_id))
+        return done[1] if done is not None else None
+
     async def _details(self, project: str, pipeline: Json) -> tuple[list[Json], Json | None]:
         key = (project, int(pipeline["id"]))
         updated = str(pipeline.get("updated_at") or "")

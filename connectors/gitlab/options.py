@@ -90,11 +90,32 @@ class GitLabOptions(NetworkOptions):
             "gate: failing and flaky tests by name."
         },
     )
-    test_report_pipelines: int = field(
+    sbom_job: str = field(
+        default="",
+        metadata={
+            "help": "The job whose artifacts archive holds the SBOM (*.cdx.json, *.spdx.json, "
+            "*bom*.json, under artifacts:paths) for the licence gate."
+        },
+    )
+    sarif_job: str = field(
+        default="",
+        metadata={
+            "help": "The job whose artifacts archive holds SARIF (*.sarif, *.json, under "
+            "artifacts:paths) for the scans gate."
+        },
+    )
+    evidence_pipelines: int = field(
         default=10,
         metadata={
-            "help": "With test_reports: the newest finished pipelines per project whose reports "
-            "are read (1 to 100); flaky tests are found across them."
+            "help": "The newest finished pipelines per project whose evidence (test reports, "
+            "sbom_job and sarif_job artifacts) is read (1 to 100); flaky tests are found across them."
+        },
+    )
+    max_evidence_bytes: int = field(
+        default=16 << 20,
+        metadata={
+            "help": "The largest job artifacts archive read, and the most inflated from one, in "
+            "bytes; bigger ones are refused as a problem."
         },
     )
 
@@ -116,8 +137,10 @@ class GitLabOptions(NetworkOptions):
             raise ValueError("deployments_per_project must be between 1 and 500")
         if not 1 <= self.concurrency <= 64:
             raise ValueError("concurrency must be between 1 and 64")
-        if not 1 <= self.test_report_pipelines <= 100:
-            raise ValueError("test_report_pipelines must be between 1 and 100")
+        if not 1 <= self.evidence_pipelines <= 100:
+            raise ValueError("evidence_pipelines must be between 1 and 100")
+        if not 1024 <= self.max_evidence_bytes <= 1 << 30:
+            raise ValueError("max_evidence_bytes must be between 1024 and 1073741824 (1 GiB)")
 
     @property
     def api_root(self) -> str:
