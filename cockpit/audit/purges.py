@@ -17,10 +17,13 @@ from typing import Any
 
 from cockpit.audit import canonical as c
 from cockpit.audit.records import AuditRecord
+from cockpit.retention_config import parse_age
 
 PURGE_NAMESPACE = "audit-purge@cockpit"
 PAYLOAD_TYPE = "cockpit-purge/v1"
-SEGMENT_KEYS = ("segment", "first_seq", "last_seq", "head_hash", "file_digest", "checkpoint")
+SEGMENT_KEYS = (
+    "segment", "first_seq", "last_seq", "head_hash", "file_digest", "checkpoint", "last_ts"
+)  # fmt: skip
 
 
 def payload(
@@ -94,8 +97,12 @@ def check(
             (str(s["segment"]), int(s["first_seq"]), int(s["last_seq"]), str(s["head_hash"]))
             for s in named
         ]
+        kept_from = parse_age(data["keep"]).before(c.parse_utc(data["time"]))
+        early = [s["segment"] for s in named if c.parse_utc(s["last_ts"]) >= kept_from]
     except (ValueError, KeyError, TypeError):
         return [], f"{where} has no readable purge payload"
+    if early:
+        return [], f"{where} purged {early[0]} within retention (keep {data['keep']})"
     if not isinstance(signature, str) or not signature:
         if not unsigned_ok:
             return [], f"{where} is not signed (and retention.unsigned_purge is not allowed)"

@@ -22,7 +22,7 @@ from cockpit.audit.sqlite import SqliteStore
 from cockpit.cli.root import parse
 from cockpit.clock import FixedClock
 
-from .conftest import event, need
+from .conftest import ACTOR, event, need
 
 START = datetime(2019, 3, 1, tzinfo=UTC)
 SEG = "audit-000000000001-000000000005.jsonl"
@@ -464,3 +464,33 @@ def test_a_live_record_edited_after_a_seal_is_named(audit: Audit) -> None:
         )
     code, out = audit("verify")
     assert code == 1 and "NOT intact: live log: record 7: content does not match" in out
+
+
+def test_a_signed_purge_record_that_purged_within_retention_fails_verify(
+    audit: Audit, tmp_path: Path
+) -> None:
+    """Written around the command (by hand, with a good key): verify still holds it to keep."""
+    from cockpit.audit import AuditEvent, EventType, purges, sshsig
+
+    key, _ = keygen(tmp_path)
+    assert audit("seal", "--before", "2019-03-06")[0] == 0
+    segment = audit.archive / SEG
+    last = json.loads(segment.read_bytes().splitlines()[-1])
+    named = {
+        "segment": SEG, "first_seq": 1, "last_seq": 5, "head_hash": last["hash"],
+        "file_digest": "sha256:" + hashlib.sha256(segment.read_bytes()).hexdigest(),
+        "checkpoint": segment.with_suffix(".checkpoint").read_text(), "last_ts": "2019-03-05T00:00:00.000Z",
+    }  # fmt: skip
+    with SqliteStore(str(audit.db), clock=audit.clock, create=False) as s:
+        origin = s.origin
+        payload = purges.payload(
+            origin=origin, time=audit.clock.now(), before=datetime(2019, 3, 6, tzinfo=UTC),
+            keep="7y", reason="tidy", segments=[named],
+        )  # fmt: skip
+        signature = sshsig.sign(payload, key=str(key), namespace=purges.PURGE_NAMESPACE)
+        extra = {"payload": payload.decode(), "signature": signature, "segments": [named]}
+        s.append(AuditEvent(EventType.AUDIT_PURGED, ACTOR, None, "audit.purge", "success",
+                            reason="tidy", extra=extra))  # fmt: skip
+    segment.unlink()
+    code, out = audit("verify")
+    assert code == 1 and f"purged {SEG} within retention (keep 7y)" in out
