@@ -26,6 +26,7 @@ from cockpit.audit.commands import Context
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError, AuditRecord
 from cockpit.audit.sqlite import SqliteStore
+from cockpit.audit.sshsig import SignatureError
 from cockpit.audit.verify import Row, ts_of
 from cockpit.cli.common import resolve_when
 from cockpit.cli.exits import Exit
@@ -65,7 +66,11 @@ def seal(ctx: Context) -> int:
         if resumed is None:
             cp = Checkpoint(origin, through, head, now)
             if args.sign_key or args.sign_agent:
-                cp = cp.sign(args.sign_key)
+                try:
+                    cp = cp.sign(args.sign_key)
+                except SignatureError as exc:
+                    _say(f"nothing sealed: {exc}")
+                    return Exit.USAGE
             # Streamed: keyset pages of the reader, never the whole range in memory.
             rows = map(_row, reader.records(after_seq=first.seq - 1, limit=through - first.seq + 1))
             segment = seg.write(where, rows, first.seq, through, cp)
@@ -237,9 +242,13 @@ def purge(ctx: Context) -> int:
     if signing:
         from cockpit.audit import sshsig
 
-        extra["signature"] = sshsig.sign(
-            signed, key=args.sign_key, namespace=purges.PURGE_NAMESPACE
-        )
+        try:
+            extra["signature"] = sshsig.sign(
+                signed, key=args.sign_key, namespace=purges.PURGE_NAMESPACE
+            )
+        except SignatureError as exc:
+            _say(f"nothing purged or recorded: {exc}")
+            return Exit.USAGE
     extra["payload"] = signed.decode("utf-8")
     record = _record(ctx, "success", args.reason, extra)
     for p in planned:

@@ -494,3 +494,19 @@ def test_a_signed_purge_record_that_purged_within_retention_fails_verify(
     segment.unlink()
     code, out = audit("verify")
     assert code == 1 and f"purged {SEG} within retention (keep 7y)" in out
+
+
+def test_a_key_that_cannot_sign_changes_nothing(audit: Audit, tmp_path: Path) -> None:
+    need("ssh-keygen")
+    missing = str(tmp_path / "no-such-key")
+    code, out = audit("seal", "--before", "2019-03-06", "--sign-key", missing)
+    assert code == 2 and "nothing sealed: signing failed" in out
+    assert not audit.archive.exists() and audit.records()[0].seq == 1
+    retention(audit)
+    assert audit("seal", "--before", "2019-03-06")[0] == 0
+    audit.clock.set(datetime(2027, 1, 1, tzinfo=UTC))
+    before = len(audit.records())
+    argv = ("purge", "--before", "2019-03-06", "--reason", "old", "--sign-key", missing, "--yes")
+    code, out = audit(*argv)
+    assert code == 2 and "nothing purged or recorded" in out
+    assert (audit.archive / SEG).exists() and len(audit.records()) == before
