@@ -99,7 +99,7 @@ class GitHubConnector(ReviewsAndReruns, Connector):
             backfill_cap=options.concurrency,
         )
         self.supply = EvidenceReader(self.api, client, options, name, clock)
-        self.supply.on_late = self.changed
+        self.supply.kept.on_late = self.changed
         self._last: Observation | None = None
         self._lock = asyncio.Lock()
         self._blocked_until = 0.0  # epoch seconds: GitHub asked us to wait until then
@@ -169,7 +169,7 @@ class GitHubConnector(ReviewsAndReruns, Connector):
             service = self.options.service(repo)
             wanted += targets(repo.repo, service, runs, deployed, self.options.evidence_runs)
         # A live poll does not wait long for downloads; a one-shot refresh waits for all.
-        self.supply.wait = EVIDENCE_WAIT if self.live else None
+        self.supply.kept.wait = EVIDENCE_WAIT if self.live else None
         return await self.supply.read(wanted)
 
     def _observe(

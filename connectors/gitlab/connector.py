@@ -32,6 +32,7 @@ from connectors.gitlab.fetch import Fetcher, Raw
 from connectors.gitlab.options import GitLabOptions, Project
 
 T = TypeVar("T")
+EVIDENCE_WAIT = 5.0  # seconds a live poll waits for evidence reads; the rest follow
 
 # The raw pieces each kind of fact needs.
 NEEDS = {
@@ -100,6 +101,7 @@ class GitLabConnector(Connector):
         self.fetcher = Fetcher(self.api, options)
         self.seen = actions.Seen()
         self.supply = PipelineEvidence(self.api, options, self.fetcher.finished_jobs, name, clock)
+        self.supply.kept.on_late = self.changed
 
     # Facts -------------------------------------------------------------------------------
     async def poll(self) -> Observation:
@@ -140,6 +142,7 @@ class GitLabConnector(Connector):
         if not self.supply.wanted_any:
             return ()
         projects = [p.project for p in self.options.projects]
+        self.supply.kept.wait = EVIDENCE_WAIT if self.live else None
         return await self.supply.read(list(zip(projects, [f.runs for f in facts], strict=True)))
 
     async def _facts(self, kinds: set[str]) -> list[Facts]:
@@ -220,6 +223,9 @@ class GitLabConnector(Connector):
         raise Unreachable(
             clean(f"{self.name}: {project}: cannot use GitLab's answer: {detail}", limit=200)
         ) from None
+
+    async def aclose(self) -> None:
+        await self.supply.aclose()
 
     # Actions -----------------------------------------------------------------------------
     async def execute(self, action: Action) -> ActionResult:

@@ -12,45 +12,32 @@ one's report is partial and its artifacts not all uploaded):
 A finished pipeline's documents are read once and kept while it is listed (a retried job
 makes it run again, and it is read anew when it finishes). A 404 or a pipeline without the
 job gives no document; another failure gives a document with its problem, read again
-after RETRY seconds.
+after 5 minutes (`cockpit.connect.evidence_reads` keeps them; a live poll waits
+EVIDENCE_WAIT for its reads, slower ones finish in the background).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
 from cockpit.clock import Clock
 from cockpit.connect import evidence_files as files
+from cockpit.connect.evidence_reads import KeptReads, Make, Planned, Read
 from cockpit.connect.http import Api
-from cockpit.errors import ConnectorError
 from cockpit.evidence_model import GITLAB_TEST_REPORT
 from cockpit.model import Evidence, EvidenceKind, PipelineRun
 from cockpit.sanitize import clean
 from connectors.gitlab.fetch import project_path
 from connectors.gitlab.options import GitLabOptions
 
-RETRY = 300.0  # seconds before a failed read is tried again
 MAX_REPORT = 32 << 20  # a test report of many thousand cases with their output stays below
-Key = tuple[str, int, str]  # project, pipeline id, what
-Make = Callable[..., Evidence]
-Read = Callable[[Make], Awaitable[tuple[list[Evidence], bool]]]
 Jobs = Callable[[str, int], "Sequence[Mapping[str, Any]] | None"]
 
 
-@dataclass(frozen=True)
-class _Kept:
-    docs: tuple[Evidence, ...]
-    at: datetime
-    final: bool
-
-
 class PipelineEvidence:
-    """Reads and keeps the evidence of one connector's projects (see the module docstring)."""
+    """Plans one connector's evidence reads per pipeline (see the module docstring)."""
 
     def __init__(
         self, api: Api, options: GitLabOptions, jobs: Jobs, source: str, clock: Clock
@@ -58,8 +45,6 @@ class PipelineEvidence:
         self.api = api
         self.options = options
         self.jobs = jobs  # (project, pipeline id) -> its jobs, once the pipeline finished
-        self.source = source
-        self.clock = clock
         self.wanted = [
             files.Wanted(kind, name, patterns)
             for kind, name, patterns in (
@@ -68,7 +53,7 @@ class PipelineEvidence:
             )
             if name
         ]
-        self._kept: dict[Key, _Kept] = {}
+        self.kept = KeptReads(source, clock, api.redact)
 
     @property
     def wanted_any(self) -> bool:
@@ -76,60 +61,34 @@ class PipelineEvidence:
 
     async def read(self, runs: Sequence[tuple[str, Sequence[PipelineRun]]]) -> tuple[Evidence, ...]:
         """The documents of each project's newest finished pipelines (project, its runs)."""
-        now = self.clock.now()
-        plan: list[tuple[Key, PipelineRun, Read]] = []
+        plan: list[Planned] = []
         for project, project_runs in runs:
             done = sorted((r for r in project_runs if r.status.terminal), key=_pid, reverse=True)
             for run in done[: self.options.evidence_pipelines]:
-                plan += [
-                    ((project, _pid(run), what), run, read)
-                    for what, read in self._reads(project, run)
-                ]
-        due = [
-            (key, run, read)
-            for key, run, read in plan
-            if (kept := self._kept.get(key)) is None
-            or (not kept.final and (now - kept.at).total_seconds() >= RETRY)
-        ]
-        await asyncio.gather(*(self._read(key, run, read, now) for key, run, read in due))
-        keys = {key for key, _, _ in plan}
-        for key in [k for k in self._kept if k not in keys]:
-            del self._kept[key]  # pipelines no longer listed, or running again
-        out: list[Evidence] = []
-        for key, _, _ in plan:
-            kept = self._kept.get(key)
-            if kept is not None:
-                # A finished pipeline's documents do not change: this poll confirms them.
-                out += [replace(e, observed_at=now) if kept.final else e for e in kept.docs]
-        return tuple(out)
+                plan += self._plan(project, run)
+        return await self.kept.read(plan)
 
-    def _reads(self, project: str, run: PipelineRun) -> list[tuple[str, Read]]:
-        reads: list[tuple[str, Read]] = []
+    async def aclose(self) -> None:
+        await self.kept.aclose()
+
+    def _plan(self, project: str, run: PipelineRun) -> list[Planned]:
+        pid = _pid(run)
+        labels = {"subject": run.commit, "run_id": str(pid)}
+
+        def planned(what: str, read: Read, kind: EvidenceKind) -> Planned:
+            where = f"{project} pipeline {pid} {what}"
+            return Planned(
+                (project, pid, what), read, run.service, run.version, (kind,), where, labels
+            )
+
+        plan = []
         if self.options.test_reports:
-            reads.append(("tests", partial(self._test_report, project, _pid(run))))
+            read: Read = partial(self._test_report, project, pid)
+            plan.append(planned("test_report", read, EvidenceKind.TESTS))
         for want in self.wanted:
-            reads.append((want.kind.value, partial(self._job_files, project, _pid(run), want)))
-        return reads
-
-    async def _read(self, key: Key, run: PipelineRun, read: Read, now: datetime) -> None:
-        project, pid, what = key
-
-        def make(kind: EvidenceKind, media: str, body: bytes, **labels: Any) -> Evidence:
-            base = {"subject": run.commit, "run_id": str(pid)}
-            return Evidence(
-                kind, run.service, run.version, self.source, now, media, body, **{**base, **labels}
-            )
-
-        try:
-            docs, final = await read(make)
-        except Exception as exc:  # any failure, however odd the answer: a problem, not a pass
-            text = str(exc) if isinstance(exc, ConnectorError | ValueError) else ""
-            why = (
-                clean(self.api.redact(text), limit=300) or f"unusable answer ({type(exc).__name__})"
-            )
-            ref = f"{project} pipeline {pid} {what}"
-            docs, final = [make(EvidenceKind(what), "", b"", ref=ref, problem=why)], False
-        self._kept[key] = _Kept(tuple(docs), now, final)
+            read = partial(self._job_files, project, pid, want)
+            plan.append(planned(f"{want.kind.value} job", read, want.kind))
+        return plan
 
     async def _test_report(self, project: str, pid: int, make: Make) -> tuple[list[Evidence], bool]:
         path = f"{project_path(project)}/pipelines/{pid}/test_report"
@@ -144,12 +103,11 @@ class PipelineEvidence:
     ) -> tuple[list[Evidence], bool]:
         from cockpit.connect import archive  # zipfile and its codecs: only once evidence is read
 
+        listed = self.jobs(project, pid)
+        if listed is None:
+            return [], False  # its jobs are not read yet: ask again later
         ran = ("success", "failed")  # a skipped, canceled or manual job produced nothing
-        jobs = [
-            j
-            for j in self.jobs(project, pid) or []
-            if j.get("name") == want.name and j.get("status") in ran
-        ]
+        jobs = [j for j in listed if j.get("name") == want.name and j.get("status") in ran]
         if not jobs:
             return [], True  # this pipeline did not run the job
         job = max(jobs, key=lambda j: int(j["id"]))  # a retried job: the newest attempt

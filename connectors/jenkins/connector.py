@@ -32,6 +32,7 @@ from connectors.jenkins.mapping import Json
 from connectors.jenkins.options import JenkinsOptions, job_path
 
 WAITING = "PAUSED_PENDING_INPUT"
+EVIDENCE_WAIT = 5.0  # seconds a live poll waits for test report reads; the rest follow
 _HEAD = re.compile(r"<head\b.*?</head>", re.S | re.I)
 _TAG = re.compile(r"<[^>]*>")
 
@@ -71,6 +72,7 @@ class JenkinsConnector(Connector):
             clock=lambda: self.clock.now().timestamp(),
         )
         self.reports = TestReports(self.api, name, clock)
+        self.reports.kept.on_late = self.changed
 
     # Facts -------------------------------------------------------------------------------
     async def poll(self) -> Observation:
@@ -94,7 +96,10 @@ class JenkinsConnector(Connector):
 
     async def _evidence(self, runs: Sequence[PipelineRun]) -> tuple[Evidence, ...]:
         """Finished builds' JUnit reports, with `test_reports: true` (jenkins/evidence.py)."""
-        return await self.reports.read(runs) if self.options.test_reports else ()
+        if not self.options.test_reports:
+            return ()
+        self.reports.kept.wait = EVIDENCE_WAIT if self.live else None
+        return await self.reports.read(runs)
 
     async def _observe(self, *, inputs: bool) -> tuple[list[PipelineRun], list[PendingApproval]]:
         ctx = mapping.Context(self.name, self.clock.now(), self.options)
@@ -149,6 +154,9 @@ class JenkinsConnector(Connector):
         raise Unreachable(
             clean(f"{self.name}: {job}: cannot use Jenkins' answer: {detail}", limit=200)
         ) from None
+
+    async def aclose(self) -> None:
+        await self.reports.aclose()
 
     # Actions -----------------------------------------------------------------------------
     async def execute(self, action: Action) -> ActionResult:

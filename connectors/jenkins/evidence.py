@@ -4,102 +4,67 @@ For each finished build among the `runs_per_job` read: `GET /job/{name}/{n}/test
 (the JUnit plugin's TestResult: suites with every case, its className, name and status)
 and, to know the commit it tested, `GET /job/{name}/{n}/api/json?tree=actions[lastBuiltRevision[SHA1]]`
 (the Git plugin's BuildData, read only when there is a report). A 404 on the report
-means the build published none: no document. A finished build's report is read once and kept while the build is listed;
-another failure gives a document with its problem, read again after RETRY seconds.
+means the build published none: no document. A finished build's report is read once and
+kept while the build is listed; another failure gives a document with its problem, read
+again after 5 minutes (`cockpit.connect.evidence_reads` keeps them).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
+from functools import partial
 from urllib.parse import quote
 
 from cockpit.clock import Clock
+from cockpit.connect.evidence_reads import KeptReads, Make, Planned
 from cockpit.connect.http import Api
-from cockpit.errors import ConnectorError
 from cockpit.evidence_model import JENKINS_TEST_REPORT
 from cockpit.model import Evidence, EvidenceKind, PipelineRun
 from cockpit.sanitize import clean
 from connectors.jenkins.options import job_path
 
-RETRY = 300.0
 MAX_REPORT = 32 << 20  # a report with stdout of thousands of cases stays below
 _REVISION = "actions[lastBuiltRevision[SHA1]]"
 
 
-@dataclass(frozen=True)
-class _Kept:
-    docs: tuple[Evidence, ...]
-    at: datetime
-    final: bool
-
-
 class TestReports:
-    """Reads and keeps the test reports of one connector's jobs."""
+    """Plans the test report reads of one connector's jobs (see the module docstring)."""
 
     __test__ = False  # not a pytest class, whatever its name says
 
     def __init__(self, api: Api, source: str, clock: Clock) -> None:
         self.api = api
-        self.source = source
-        self.clock = clock
-        self._kept: dict[str, _Kept] = {}  # run id ("team/job#12") -> its documents
+        self.kept = KeptReads(source, clock, api.redact)
 
     async def read(self, runs: Sequence[PipelineRun]) -> tuple[Evidence, ...]:
         """The reports of the finished builds among `runs`."""
-        now = self.clock.now()
-        done = [r for r in runs if r.status.terminal]
-        due = [
-            r
-            for r in done
-            if (kept := self._kept.get(r.id)) is None
-            or (not kept.final and (now - kept.at).total_seconds() >= RETRY)
-        ]
-        await asyncio.gather(*(self._read(r, now) for r in due))
-        listed = {r.id for r in done}
-        for key in [k for k in self._kept if k not in listed]:
-            del self._kept[key]
-        out: list[Evidence] = []
-        for run in done:
-            kept = self._kept.get(run.id)
-            if kept is not None:
-                out += [replace(e, observed_at=now) if kept.final else e for e in kept.docs]
-        return tuple(out)
+        plan = []
+        for run in runs:
+            if not run.status.terminal:
+                continue  # a running build's report is partial
+            job, _, number = run.id.rpartition("#")
+            read = partial(self._report, job, number)
+            where = f"{job} #{number} testReport"
+            kinds = (EvidenceKind.TESTS,)
+            plan.append(Planned(run.id, read, run.service, "", kinds, where, {"run_id": number}))
+        return await self.kept.read(plan)
 
-    async def _read(self, run: PipelineRun, now: datetime) -> None:
-        job, _, number = run.id.rpartition("#")
+    async def aclose(self) -> None:
+        await self.kept.aclose()
+
+    async def _report(self, job: str, number: str, make: Make) -> tuple[list[Evidence], bool]:
         build = f"{job_path(job)}/{quote(number, safe='')}"
-
-        def doc(body: bytes = b"", sha: str = "", problem: str = "") -> Evidence:
-            return Evidence(
-                EvidenceKind.TESTS,
-                run.service,
-                sha[:7],
-                self.source,
-                now,
-                JENKINS_TEST_REPORT if body else "",
-                body,
-                subject=sha,
-                ref=f"{job} #{number} testReport",
-                run_id=number,
-                problem=problem,
-            )
-
-        try:
-            path = f"{build}/testReport/api/json"
-            report = await self.api.download(path, limit=MAX_REPORT, accept=(404,))
-            if report.status == 404:  # the build published no test results
-                self._kept[run.id] = _Kept((), now, True)
-                return
-            sha = await self._revision(build)
-        except ConnectorError as exc:
-            why = clean(self.api.redact(str(exc)), limit=300)
-            self._kept[run.id] = _Kept((doc(problem=why),), now, False)
-            return
-        self._kept[run.id] = _Kept((doc(report.content, sha),), now, True)
+        report = await self.api.download(
+            f"{build}/testReport/api/json", limit=MAX_REPORT, accept=(404,)
+        )
+        if report.status == 404:  # the build published no test results
+            return [], True
+        sha = await self._revision(build)
+        ref = f"{job} #{number} testReport"
+        doc = make(EvidenceKind.TESTS, JENKINS_TEST_REPORT, report.content, ref=ref, subject=sha)
+        return [replace(doc, version=sha[:7])], True
 
     async def _revision(self, build: str) -> str:
         """The commit the build checked out (Git plugin), "" when it does not say."""

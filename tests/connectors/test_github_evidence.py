@@ -192,7 +192,7 @@ async def test_closing_the_connector_stops_reads_still_running(
         await asyncio.wait_for(ready.wait(), 10)
         await asyncio.wait_for(c.poll(), 10)  # leaves the download running
         await asyncio.wait_for(started.wait(), 10)
-        running = [t for t in asyncio.all_tasks() if "EvidenceReader._read" in repr(t)]
+        running = [t for t in asyncio.all_tasks() if "KeptReads._read" in repr(t)]
         assert running and not any(t.done() for t in running)
     assert all(t.cancelled() for t in running)
 
