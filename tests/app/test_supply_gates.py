@@ -89,3 +89,31 @@ async def test_a_denied_licence_refuses_the_promote_in_the_dialog_at_80x24(
         await pilot.press("escape")
     refused = [r for r in records(app) if r.event_type == EventType.ACTION_SUCCEEDED]
     assert refused == []
+
+
+async def test_run_detail_names_failing_tests_and_the_service_s_flaky_ones(tmp_path: Path) -> None:
+    from textual.widgets import Static
+
+    app = demo_with_log(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await with_documents(app, pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        snap = app.hub.snapshot
+        failed = next(r for r in snap.runs_newest_first() if r.tests and r.tests.failed)
+        search = next(r for r in snap.runs_newest_first() if r.service == "search" and r.tests)
+        shown = []
+        for run in (failed, search):
+            runs = app.screen.query_one("#runs", LiveTable)
+            runs.move_cursor(row=runs.keys.index(run.id))
+            await pilot.press("enter")
+            await pilot.pause()
+            shown.append(str(app.screen.query_one("#run-head", Static).render()))
+            await pilot.press("escape")
+            await pilot.pause()
+    assert "failing tests (JUnit XML):" in shown[0]
+    assert f"_regression_{failed.number}_1  AssertionError" in shown[0]
+    assert (
+        "flaky in the last 10 runs: "
+        "tests.search.test_upstream::test_checkout_survives_upstream_timeout" in shown[1]
+    )
