@@ -123,7 +123,7 @@ class EvidenceReader:
         run = t.run or {}
         labels = {
             "subject": t.sha,
-            "run_id": str(run.get("id") or ""),
+            "run_id": mapping.run_key(t.repo, run["id"]) if run else "",  # the run's id
             "attempt": int(run.get("run_attempt") or 1),
         }
 

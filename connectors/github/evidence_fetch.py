@@ -71,7 +71,7 @@ async def artifacts(
     run_id = int(run["id"])
     labels: dict[str, Any] = {
         "subject": str(run.get("head_sha") or ""),
-        "run_id": str(run_id),
+        "run_id": f"{repo}#{run_id}",  # as the cockpit names the run (mapping.run_key)
         "attempt": int(run.get("run_attempt") or 1),
     }
     listed = await api.collect(

@@ -73,7 +73,7 @@ class PipelineEvidence:
 
     def _plan(self, project: str, run: PipelineRun) -> list[Planned]:
         pid = _pid(run)
-        labels = {"subject": run.commit, "run_id": str(pid)}
+        labels = {"subject": run.commit, "run_id": run.id}  # "group/project#1874377"
 
         def planned(what: str, read: Read, kind: EvidenceKind) -> Planned:
             where = f"{project} pipeline {pid} {what}"

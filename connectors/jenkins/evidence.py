@@ -48,7 +48,7 @@ class TestReports:
             read = partial(self._report, job, number)
             where = f"{job} #{number} testReport"
             kinds = (EvidenceKind.TESTS,)
-            plan.append(Planned(run.id, read, run.service, "", kinds, where, {"run_id": number}))
+            plan.append(Planned(run.id, read, run.service, "", kinds, where, {"run_id": run.id}))
         return await self.kept.read(plan)
 
     async def aclose(self) -> None:

@@ -111,7 +111,7 @@ async def test_artifact_files_become_sbom_tests_and_scan_documents() -> None:
     tests = of(obs, EvidenceKind.TESTS)
     assert sorted(e.ref.rsplit("/", 1)[-1] for e in tests) == ["junit-api.xml", "junit-cart.xml"]
     assert {(e.media_type, e.subject, e.run_id, e.attempt) for e in tests} == {
-        (JUNIT_XML, SHA, str(RUN), 1)
+        (JUNIT_XML, SHA, f"acme/shop#{RUN}", 1)  # the run's id, as in the runs list
     }
     assert JUNIT in {e.body for e in tests}
     (scan,) = of(obs, EvidenceKind.SCAN)

@@ -34,7 +34,7 @@ async def test_finished_pipelines_reports_are_documents_as_gitlab_sent_them() ->
     fake = GitLabFake()
     async with gl.connector(fake, test_reports=True) as c:
         obs = await c.poll()
-    shop = {e.run_id: e for e in obs.evidence if e.service == "shop"}
+    shop = {e.run_id.rsplit("#")[1]: e for e in obs.evidence if e.service == "shop"}
     assert set(shop) == {"1874377", "1874322"}  # 1874350 and 1874300 have none (404)
     failed = shop["1874377"]
     assert json.loads(failed.body) == gl.load("acme-shop/pipelines/1874377/test_report.json")
@@ -59,7 +59,10 @@ async def test_a_finished_report_is_read_once() -> None:
         reads = len(report_reads(fake))
         again = await c.poll()
     assert len(report_reads(fake)) == reads
-    assert {e.run_id for e in again.evidence if e.service == "shop"} == {"1874377", "1874322"}
+    assert {e.run_id.rsplit("#")[1] for e in again.evidence if e.service == "shop"} == {
+        "1874377",
+        "1874322",
+    }
 
 
 async def test_only_the_newest_finished_pipelines_are_read() -> None:
@@ -93,13 +96,13 @@ async def test_a_failed_read_is_a_problem_and_retried_later(
     fake.handle = handle  # type: ignore[method-assign]
     clock = FixedClock(gl.NOW)
     async with gl.connector(fake, clock, test_reports=True) as c:
-        (doc,) = [e for e in (await c.poll()).evidence if e.run_id == "1874377"]
+        (doc,) = [e for e in (await c.poll()).evidence if e.run_id == "acme/shop#1874377"]
         assert problem in doc.problem and doc.body == b"" and TOKEN not in doc.problem
         reads = len(report_reads(fake))
-        (kept,) = [e for e in (await c.poll()).evidence if e.run_id == "1874377"]
+        (kept,) = [e for e in (await c.poll()).evidence if e.run_id == "acme/shop#1874377"]
         assert kept.problem == doc.problem and len(report_reads(fake)) == reads  # within RETRY
         clock.advance(301)
-        (doc,) = [e for e in (await c.poll()).evidence if e.run_id == "1874377"]
+        (doc,) = [e for e in (await c.poll()).evidence if e.run_id == "acme/shop#1874377"]
     assert doc.problem == "" and doc.body
 
 
@@ -181,7 +184,7 @@ async def test_the_sbom_and_sarif_jobs_artifacts_become_documents_fetched_token_
     )
     async with gl.connector(fake, sbom_job="build", sarif_job="build") as c:
         obs = await c.poll()
-    by_kind = {e.kind: e for e in obs.evidence if e.run_id == "1874322"}
+    by_kind = {e.kind: e for e in obs.evidence if e.run_id == "acme/shop#1874322"}
     sbom, scan = by_kind[EvidenceKind.SBOM], by_kind[EvidenceKind.SCAN]
     assert (sbom.body, sbom.media_type, sbom.problem) == (CYCLONEDX, CYCLONEDX_JSON, "")
     assert sbom.ref == "acme/shop job 97990 (build)/reports/gl-sbom.cdx.json"
@@ -189,7 +192,7 @@ async def test_the_sbom_and_sarif_jobs_artifacts_become_documents_fetched_token_
     assert sbom.subject == "416d8ea11849050d3d1f5104cf8cf51053e790ab"
     assert blob and all("private-token" not in r.headers for r in blob)
     # A build that ran and kept no archive is a problem; one skipped or canceled gives nothing.
-    others = {e.run_id: e.problem for e in obs.evidence if e.service == "shop"}
+    others = {e.run_id.rsplit("#")[1]: e.problem for e in obs.evidence if e.service == "shop"}
     assert set(others) == {"1874322", "1874377"}
     assert "job 99101 (build) kept no artifacts archive" in others["1874377"]
 
@@ -198,11 +201,11 @@ async def test_an_oversized_or_hostile_archive_is_a_problem() -> None:
     fake = GitLabFake()
     with_artifacts(fake, zipped({"sbom.cdx.json": CYCLONEDX}), size=5 << 20)
     async with gl.connector(fake, sbom_job="build", max_evidence_bytes=1 << 20) as c:
-        (doc,) = [e for e in (await c.poll()).evidence if e.run_id == "1874322"]
+        (doc,) = [e for e in (await c.poll()).evidence if e.run_id == "acme/shop#1874322"]
     assert "5242880 bytes, more than max_evidence_bytes" in doc.problem
 
     fake = GitLabFake()
     with_artifacts(fake, zipped({"../../sbom.cdx.json": CYCLONEDX}))
     async with gl.connector(fake, sbom_job="build") as c:
-        (doc,) = [e for e in (await c.poll()).evidence if e.run_id == "1874322"]
+        (doc,) = [e for e in (await c.poll()).evidence if e.run_id == "acme/shop#1874322"]
     assert "climbs out" in doc.problem and doc.body == b""

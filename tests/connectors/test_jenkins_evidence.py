@@ -54,7 +54,7 @@ async def connected(
 
 
 def shop(docs: tuple[Evidence, ...]) -> dict[str, Evidence]:
-    return {e.run_id: e for e in docs if e.service == "shop"}
+    return {e.run_id.removeprefix("shop-release#"): e for e in docs if e.service == "shop"}
 
 
 async def test_no_report_is_read_unless_configured() -> None:
