@@ -1,0 +1,89 @@
+"""GitHub evidence end to end: recorded payloads -> connector -> hub snapshot -> the gates.
+
+The promote of shop v2.3.1 (deployed to staging and production in the recordings) is
+judged on what the GitHub connector fetched: its run's SBOM artifact (licences), JUnit
+artifact (tests, one failing case named), and the open code-scanning alert on its tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+from cockpit import config
+from cockpit.action_model import Action, ActionKind
+from cockpit.actions import supply_gates
+from cockpit.actions.supply_config import LicencesConfig, ScansConfig
+from cockpit.clock import FixedClock
+from cockpit.fleet.hub import Hub
+from cockpit.fleet.snapshot import FleetSnapshot
+from cockpit.model import EvidenceKind, GateStatus
+from tests.fixtures.github.evidence_fake import EvidenceGitHub
+from tests.fixtures.github.fake import NOW, TOKEN
+
+CONFIG = """\
+environments: [dev, staging, prod]
+connectors:
+  - name: github
+    type: github
+    options:
+      token: env:GITHUB_TOKEN
+      repositories: [acme/shop, {repo: acme/payments, service: payments-api}]
+      sbom_artifact: sbom
+      junit_artifact: junit
+      code_scanning: true
+"""
+PROMOTE = Action(ActionKind.PROMOTE, "shop", "prod", "github", "v2.3.1", from_environment="staging")
+
+
+@asynccontextmanager
+async def settled(tmp_path: Path, fake: EvidenceGitHub) -> AsyncIterator[FleetSnapshot]:
+    path = tmp_path / "cockpit.yaml"
+    path.write_text(CONFIG)
+    conf = config.load(str(path), env={"GITHUB_TOKEN": TOKEN})
+    hub = Hub(
+        conf.connectors,
+        conf.environments,
+        clock=FixedClock(NOW),
+        client_factory=lambda spec: httpx.AsyncClient(transport=fake.transport()),
+    )
+    try:
+        await hub.refresh()
+        yield await hub.settle()
+    finally:
+        await hub.stop()
+
+
+async def test_the_fetched_documents_reach_the_snapshot_and_decide_the_gates(
+    tmp_path: Path,
+) -> None:
+    async with settled(tmp_path, EvidenceGitHub()) as snap:
+        assert snap.evidence_for("shop", "v2.3.1", EvidenceKind.SBOM)
+        tests = supply_gates.tests_gate(snap, PROMOTE, None)
+        licences = supply_gates.licences_gate(snap, PROMOTE, LicencesConfig(allow=["Apache-2.0"]))
+        denied = supply_gates.licences_gate(snap, PROMOTE, LicencesConfig(deny=["Apache-2.0"]))
+        scans = supply_gates.scans_gate(snap, PROMOTE, ScansConfig(fail_at="high"))
+        lenient = supply_gates.scans_gate(snap, PROMOTE, ScansConfig(fail_at="critical"))
+    assert licences.status is GateStatus.PASS, licences.evidence
+    assert denied.status is GateStatus.FAIL and "requests" in denied.evidence
+    assert tests is not None and tests.status is GateStatus.FAIL
+    assert "test_rounding" in tests.evidence
+    assert scans.status is GateStatus.FAIL and "py/sql-injection" in scans.evidence
+    assert lenient.status is GateStatus.PASS, lenient.evidence
+
+
+async def test_a_failed_fetch_leaves_the_gate_unknown_never_passing(tmp_path: Path) -> None:
+    fake = EvidenceGitHub()
+    fake.faults["/code-scanning/alerts"] = lambda r: httpx.Response(
+        403, json={"message": "Code scanning is not enabled for this repository."}
+    )
+    fake.faults[r"blob\.example\.net"] = lambda r: httpx.Response(503)
+    async with settled(tmp_path, fake) as snap:
+        licences = supply_gates.licences_gate(snap, PROMOTE, LicencesConfig(allow=["Apache-2.0"]))
+        scans = supply_gates.scans_gate(snap, PROMOTE, ScansConfig())
+    assert licences.status is GateStatus.UNKNOWN, licences.evidence
+    assert scans.status is GateStatus.UNKNOWN, scans.evidence
+    assert "403" in scans.evidence and "Code scanning is not" in scans.evidence
