@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from cockpit.judge.canonical import canonical_json, digest_text, input_digests
 from cockpit.judge.cleaning import floats
@@ -53,7 +52,7 @@ def judge(metrics: Sequence[MetricInput], config: JudgeConfig | None = None) -> 
         for i, m in enumerate(metrics)
     ]
     results = tuple(
-        classify(replace(m, baseline=baseline, canary=canary), config)
+        classify(m, config, (baseline, canary))
         for m, (_, baseline, canary) in zip(metrics, series, strict=True)
     )
     outcome = decide(results, weights, config.marginal, config.passing)

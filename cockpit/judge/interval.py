@@ -8,6 +8,7 @@ ends and the estimate are roots of the continuity- and tie-corrected rank statis
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -15,6 +16,7 @@ from cockpit.judge.grouped import PairCounter
 from cockpit.judge.zeroin import zeroin
 
 ROOT_TOLERANCE = 1e-4  # R's uniroot default in wilcox.test, kept by Kayenta
+ALL_TIED = "cannot compute a confidence interval when all observations are tied"
 
 
 class AllTiedError(ValueError):
@@ -39,8 +41,32 @@ def corrected_statistic(counter: PairCounter, mu: float, continuity: bool = True
     correction = math.copysign(0.5, dz) if dz and continuity else 0.0
     sigma = math.sqrt((n * m / 12) * ((total + 1) - point.ties / (total * (total - 1))))
     if sigma == 0.0:
-        raise AllTiedError("cannot compute a confidence interval when all observations are tied")
+        raise AllTiedError(ALL_TIED)
     return (dz - correction) / sigma
+
+
+def statistic_minus(counter: PairCounter, quantile: float) -> Callable[[float], float]:
+    """mu -> corrected_statistic(counter, mu) - quantile, with the same arithmetic.
+
+    zeroin calls it some ten times per root: the sample sizes' terms are worked out once.
+    """
+    n, m = counter.n, counter.m
+    total = n + m
+    mean = n * m / 2
+    scale = n * m / 12
+    above = total + 1
+    pairs = total * (total - 1)
+    at = counter.at
+
+    def statistic(mu: float) -> float:
+        point = at(mu)
+        dz = (point.sum_low + point.sum_high) / 2 - mean
+        sigma = math.sqrt(scale * (above - point.ties / pairs))
+        if sigma == 0.0:
+            raise AllTiedError(ALL_TIED)
+        return (dz - math.copysign(0.5, dz) if dz else dz) / sigma - quantile
+
+    return statistic
 
 
 def kayenta_interval(counter: PairCounter, confidence: float) -> ShiftInterval:
@@ -51,32 +77,20 @@ def kayenta_interval(counter: PairCounter, confidence: float) -> ShiftInterval:
     z = NormalDist().inv_cdf((1.0 - confidence) / 2)  # negative
 
     def root(quantile: float) -> float:
-        f_low = corrected_statistic(counter, lowest) - quantile
+        f = statistic_minus(counter, quantile)
+        f_low = f(lowest)
         if f_low <= 0:
             return lowest
-        f_high = corrected_statistic(counter, highest) - quantile
+        f_high = f(highest)
         if f_high >= 0:
             return highest  # no sign change: clamp to the end, as R does
-        return zeroin(
-            lambda mu: corrected_statistic(counter, mu) - quantile,
-            lowest,
-            highest,
-            f_low,
-            f_high,
-            ROOT_TOLERANCE,
-        )
+        return zeroin(f, lowest, highest, f_low, f_high, ROOT_TOLERANCE)
 
     low = root(-z)
     high = root(z)
     # Kayenta keeps the continuity correction for the estimate; R drops it (`correct <-
     # FALSE` before its uniroot). On mostly-zero series the two roots differ by more than
-    # the tolerance and can flip a label, so the estimate is Kayenta's.
-    estimate = zeroin(
-        lambda mu: corrected_statistic(counter, mu),
-        lowest,
-        highest,
-        corrected_statistic(counter, lowest),
-        corrected_statistic(counter, highest),
-        ROOT_TOLERANCE,
-    )
+    # the tolerance and can flip a label, so the estimate is Kayenta's (x - 0.0 is x).
+    f = statistic_minus(counter, 0.0)
+    estimate = zeroin(f, lowest, highest, f(lowest), f(highest), ROOT_TOLERANCE)
     return ShiftInterval(low, high, estimate)

@@ -84,12 +84,13 @@ class ShiftCounter:
         # But x - mu is rounded, as in Kayenta's ranking: distinct canary values closer than
         # an ulp of x - mu tie there (0.0333... one ulp apart, shifted by 5). That can only
         # happen once the closest two are within 2^-51 (x + |mu|); below, no tie term moves.
-        self.base_ties = _tie_term(self.xs) + _tie_term(self.ys)
         self._baseline_ties = _tie_term(self.ys)
+        self.base_ties = _tie_term(self.xs) + self._baseline_ties
         gaps = np.diff(self.xs)
         gaps = gaps[gaps > 0]
         self._closest = float(gaps.min()) if len(gaps) else math.inf
         self._reach = float(max(abs(self.xs[0]), abs(self.xs[-1])))
+        self._y_first, self._y_last = float(self.ys[0]), float(self.ys[-1])
         self._shifts: list[float] = []
         self._points: dict[float, ShiftPoint] = {}
         self._gaps: dict[float, _Gap] = {}  # by the lower shift of the gap
@@ -104,34 +105,37 @@ class ShiftCounter:
 
     def at(self, mu: float) -> ShiftPoint:
         """Counts at shift mu (cached; neighbours already evaluated narrow the work)."""
-        point = self._points.get(mu)
+        points = self._points
+        point = points.get(mu)
         if point is not None:
             return point
-        i = bisect_left(self._shifts, mu)
-        point = None
-        if 0 < i < len(self._shifts):
-            below, above = self._shifts[i - 1], self._shifts[i]
-            floor, ceiling = self._points[above], self._points[below]
+        shifts = self._shifts
+        i = bisect_left(shifts, mu)
+        if 0 < i < len(shifts):
+            below, above = shifts[i - 1], shifts[i]
+            floor, ceiling = points[above], points[below]
             undecided = ceiling.sum_high - floor.sum_low
             if not undecided:  # no pair can change order (or tie) in between
                 ties = self.ties_without_pairs(mu)
-                return self._insert(mu, ShiftPoint(floor.sum_low, floor.sum_low, ties))
-            gap = self._gaps.pop(below, None)
-            if gap is None and undecided <= PAIR_LIMIT:
-                assert floor.low is not None and ceiling.high is not None
-                gap = _Gap(*self.pairs_between(floor.low, ceiling.high))
-            if gap is not None:
-                point = self._count_pairs(mu, gap, floor.sum_low, below)
+                point = ShiftPoint(floor.sum_low, floor.sum_low, ties)
             else:
-                near = below if mu - below < above - mu else above
-                moved = undecided * abs(mu - near) / (above - below) / self.n  # if uniform
-                if moved < WALK_EXPECTED and self._points[near].low is not None:
-                    point = self._count_points(mu, near)
-        return self._insert(mu, point or self._count_points(mu))
-
-    def _insert(self, mu: float, point: ShiftPoint) -> ShiftPoint:
-        self._points[mu] = point
-        insort(self._shifts, mu)
+                gap = self._gaps.pop(below, None)
+                if gap is None and undecided <= PAIR_LIMIT:
+                    assert floor.low is not None and ceiling.high is not None
+                    gap = _Gap(*self.pairs_between(floor.low, ceiling.high))
+                if gap is not None:
+                    point = self._count_pairs(mu, gap, floor.sum_low, below)
+                else:
+                    near = below if mu - below < above - mu else above
+                    moved = undecided * abs(mu - near) / (above - below) / self.n  # if uniform
+                    if moved < WALK_EXPECTED and points[near].low is not None:
+                        point = self._count_points(mu, near)
+                    else:
+                        point = self._count_points(mu)
+        else:
+            point = self._count_points(mu)
+        points[mu] = point
+        insort(shifts, mu)
         return point
 
     def evaluated(self) -> list[tuple[float, ShiftPoint]]:
@@ -156,9 +160,9 @@ class ShiftCounter:
     def pairs_between(self, start: Counts, stop: Counts) -> tuple[Floats, Floats]:
         """Every pair (x_i, y_j) with start[i] <= j < stop[i], canary point by canary point."""
         width = stop - start
-        offsets = np.cumsum(width) - width
-        index = np.arange(int(offsets[-1] + width[-1])) + np.repeat(start - offsets, width)
-        return np.repeat(self.xs, width), self.ys[index]
+        ends = width.cumsum()
+        index = np.arange(int(ends[-1])) + (start - ends + width).repeat(width)
+        return self.xs.repeat(width), self.ys.take(index)
 
     def ties_without_pairs(self, mu: float, keys: Floats | None = None) -> float:
         """Sum of t^3 - t at shift mu over the tie groups inside each sample (keys: xs - mu)."""
@@ -173,15 +177,36 @@ class ShiftCounter:
         keys = self.xs - mu
         low = None if near is None else self._walk(keys, near, mu > near)
         if low is None:
-            low = self.ys.searchsorted(keys, "left")
+            low = self._search(keys)
         inside = self.ties_without_pairs(mu, keys)
-        if not (self._ys_then_nan.take(low) == keys).any():
+        tied = self._ys_then_nan.take(low) == keys  # x - mu meets a baseline value
+        if not np.count_nonzero(tied):
             total = int(low.sum())
             return ShiftPoint(total, total, inside, low, low)
-        high = self.ys.searchsorted(keys, "right")
-        tied = high != low
-        ties = inside + self._ties_rows(keys[tied].tolist(), (high - low)[tied].tolist())
+        # only the tied points need the search for values at or below them
+        tied_keys = keys[tied]
+        equal = self.ys.searchsorted(tied_keys, "right") - low[tied]
+        high = low.copy()
+        high[tied] += equal
+        ties = inside + self._ties_rows(tied_keys.tolist(), equal.tolist())
         return ShiftPoint(int(low.sum()), int(high.sum()), ties, low, high)
+
+    def _search(self, keys: Floats) -> Counts:
+        """ys.searchsorted(keys, "left"), searching only the keys inside the baseline's range.
+
+        Far from the middle (the interval's outer shifts, the first steps of the root
+        finder) most of x - mu lies beyond every baseline value or at or below the first.
+        """
+        ys = self.ys
+        if keys[0] > self._y_first and keys[-1] <= self._y_last:
+            return ys.searchsorted(keys)
+        start = int(keys.searchsorted(self._y_first, "right"))  # none below these keys
+        stop = int(keys.searchsorted(self._y_last, "right"))  # all m below the rest
+        low: Counts = np.empty(self.n, dtype=np.intp)
+        low[:start] = 0
+        low[start:stop] = ys.searchsorted(keys[start:stop])
+        low[stop:] = self.m
+        return low
 
     def _walk(self, keys: Floats, near: float, down: bool) -> Counts | None:
         """searchsorted(ys, keys) from its answer at `near`, or None after WALK_STEPS steps."""
@@ -194,7 +219,7 @@ class ShiftCounter:
                 move = self._nan_then_ys.take(low) >= keys
             else:
                 move = self._ys_then_nan.take(low) < keys
-            if not move.any():
+            if not np.count_nonzero(move):
                 return low
             low = low - move if down else low + move
         return None
