@@ -72,13 +72,6 @@ async def observe(fake: EvidenceGitHub, **overrides: Any) -> Observation:
         return await connector.poll()
 
 
-def deploy_digest(fake: EvidenceGitHub, digest: str = DIGEST) -> None:
-    """acme/shop's production deployment of v2.3.1 names its image digest in its payload."""
-    for dep in fake.fake.repos["acme/shop"].deployments:
-        if dep["id"] in (1882990010, 1882990002):
-            dep["payload"] = {"digest": digest, "image": "ghcr.io/acme/shop"}
-
-
 def of(obs: Observation, kind: EvidenceKind, version: str = "v2.3.1") -> list[Evidence]:
     return [e for e in obs.evidence if e.kind is kind and e.version == version]
 
@@ -92,7 +85,7 @@ def no_token_anywhere(docs: tuple[Evidence, ...]) -> None:
 # Nothing unless asked -------------------------------------------------------------------------
 async def test_no_evidence_is_fetched_unless_configured() -> None:
     fake = EvidenceGitHub()
-    deploy_digest(fake)
+    fake.deploy_digest()
     obs = await observe(fake)
     assert obs.evidence == ()
     assert fake.count(r"attestations|artifacts|releases|code-scanning|blob") == 0
@@ -281,7 +274,7 @@ async def test_a_redirect_down_to_plain_http_is_refused() -> None:
 # Attestations --------------------------------------------------------------------------------
 async def test_attestations_of_the_deployed_digest_are_bundles() -> None:
     fake = EvidenceGitHub()
-    deploy_digest(fake)
+    fake.deploy_digest()
     obs = await observe(fake, attestations=True)
     (doc,) = of(obs, EvidenceKind.PROVENANCE)
     recorded = load("evidence/attestations.json")["attestations"][0]
@@ -297,7 +290,7 @@ async def test_attestations_of_the_deployed_digest_are_bundles() -> None:
 
 async def test_a_digest_without_attestations_gives_no_document_not_a_problem() -> None:
     fake = EvidenceGitHub()
-    deploy_digest(fake, "sha256:" + "ab" * 32)
+    fake.deploy_digest("sha256:" + "ab" * 32)
     obs = await observe(fake, attestations=True)
     assert of(obs, EvidenceKind.PROVENANCE) == []
 
@@ -312,7 +305,7 @@ async def test_a_digest_without_attestations_gives_no_document_not_a_problem() -
 )
 async def test_a_failed_attestation_read_is_a_problem(answer: Any, problem: str) -> None:
     fake = EvidenceGitHub()
-    deploy_digest(fake)
+    fake.deploy_digest()
     fake.faults["/attestations/"] = answer
     (doc,) = of(await observe(fake, attestations=True), EvidenceKind.PROVENANCE)
     assert problem in doc.problem and doc.body == b"" and doc.subject == DIGEST
@@ -320,7 +313,7 @@ async def test_a_failed_attestation_read_is_a_problem(answer: Any, problem: str)
 
 async def test_an_error_body_echoing_the_token_never_reaches_a_problem() -> None:
     fake = EvidenceGitHub()
-    deploy_digest(fake)
+    fake.deploy_digest()
     fake.faults["/attestations/"] = lambda r: httpx.Response(
         500, json={"message": f"upstream said: Bearer {TOKEN}"}
     )

@@ -2,13 +2,16 @@
 
 The promote of shop v2.3.1 (deployed to staging and production in the recordings) is
 judged on what the GitHub connector fetched: its run's SBOM artifact (licences), JUnit
-artifact (tests, one failing case named), and the open code-scanning alert on its tag.
+artifact (tests, one failing case named), the open code-scanning alert on its tag, and the
+attestation of the image digest its deployments name (provenance).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -16,13 +19,20 @@ import httpx
 from cockpit import config
 from cockpit.action_model import Action, ActionKind
 from cockpit.actions import supply_gates
-from cockpit.actions.supply_config import LicencesConfig, ScansConfig
+from cockpit.actions.supply_config import (
+    LicencesConfig,
+    ProvenanceConfig,
+    ScansConfig,
+    SigstoreIdentityConfig,
+)
 from cockpit.clock import FixedClock
 from cockpit.fleet.hub import Hub
 from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import EvidenceKind, GateStatus
-from tests.fixtures.github.evidence_fake import EvidenceGitHub
+from tests.fixtures.github.evidence_fake import DIGEST, EvidenceGitHub
 from tests.fixtures.github.fake import NOW, TOKEN
+from tests.supply.provenance_kit import GITHUB_HOSTED, payload, slsa_v1
+from tests.supply.sigstore_kit import GITHUB_ISSUER, PrivateSigstore
 
 CONFIG = """\
 environments: [dev, staging, prod]
@@ -40,9 +50,9 @@ PROMOTE = Action(ActionKind.PROMOTE, "shop", "prod", "github", "v2.3.1", from_en
 
 
 @asynccontextmanager
-async def settled(tmp_path: Path, fake: EvidenceGitHub) -> AsyncIterator[FleetSnapshot]:
+async def settled(tmp_path: Path, fake: EvidenceGitHub, *more: str) -> AsyncIterator[FleetSnapshot]:
     path = tmp_path / "cockpit.yaml"
-    path.write_text(CONFIG)
+    path.write_text(CONFIG + "".join(f"      {line}\n" for line in more))
     conf = config.load(str(path), env={"GITHUB_TOKEN": TOKEN})
     hub = Hub(
         conf.connectors,
@@ -87,3 +97,39 @@ async def test_a_failed_fetch_leaves_the_gate_unknown_never_passing(tmp_path: Pa
     assert licences.status is GateStatus.UNKNOWN, licences.evidence
     assert scans.status is GateStatus.UNKNOWN, scans.evidence
     assert "403" in scans.evidence and "Code scanning is not" in scans.evidence
+
+
+async def test_an_attestation_fetched_by_the_deployed_digest_verifies_end_to_end(
+    tmp_path: Path,
+) -> None:
+    """A Sigstore bundle from a Sigstore made in the test, served by the attestations API
+    for the digest the deployments name, verifies through the connector, the snapshot
+    and the provenance gate (the connector's re-encoding of the bundle keeps it valid)."""
+    sigstore = PrivateSigstore()
+    root = str(sigstore.write_trusted_root(tmp_path / "trusted_root.json"))
+    statement = slsa_v1(
+        digest_hex=DIGEST.removeprefix("sha256:"),
+        repository="https://github.com/acme/shop",
+        ref="refs/tags/v2.3.1",
+    )
+    fake = EvidenceGitHub()
+    bundle = json.loads(sigstore.bundle(payload(statement)))
+    fake.attestations[DIGEST] = {
+        "attestations": [{"bundle": bundle, "repository_id": 700100200, "bundle_url": None}]
+    }
+    fake.deploy_digest()
+    policy = ProvenanceConfig(
+        builders=[GITHUB_HOSTED],
+        repository="acme/{service}",
+        refs=["refs/tags/v*"],
+        trusted_root=root,
+        identities=[SigstoreIdentityConfig(GITHUB_ISSUER, "https://github.com/acme/*")],
+    )
+    async with settled(tmp_path, fake, "attestations: true") as snap:
+        gate = supply_gates.provenance_gate(snap, PROMOTE, policy)
+        other = supply_gates.provenance_gate(
+            snap, PROMOTE, replace(policy, repository="acme/someone-else")
+        )
+    assert gate.status is GateStatus.PASS, gate.evidence
+    assert dict(gate.facts)["verification"] == "sigstore"
+    assert other.status is GateStatus.FAIL, other.evidence
