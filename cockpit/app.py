@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
+from cockpit import gcpause
 from cockpit.actions.autopilot import AutoPilot
 from cockpit.app_views import VIEW_SCREENS, ViewsMixin
 from cockpit.clock import Clock, SystemClock
@@ -116,6 +117,9 @@ class CockpitApp(ViewsMixin):
             self.notify(problem, title="Connector skipped", severity="error", timeout=20)
 
     def _after_first_frame(self) -> None:
+        # The cyclic collector, held off through start-up by `cockpit`, goes again once the
+        # first overview has settled: its one full pass then runs behind a painted screen.
+        self.set_timer(1.0, gcpause.started)
         self.run_worker(
             self._audit_lifecycle("app.start"), group="audit-lifecycle", exit_on_error=False
         )

@@ -51,9 +51,15 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _tui(args: argparse.Namespace) -> int:
-    settings = load_settings(args)
-    from cockpit.app import CockpitApp
+    from cockpit import gcpause
 
-    app = CockpitApp(settings, read_only=args.read_only)
-    app.run()
+    gcpause.hold_for_start()  # the app lets the collector go again after its first frame
+    try:
+        settings = load_settings(args)
+        from cockpit.app import CockpitApp
+
+        app = CockpitApp(settings, read_only=args.read_only)
+        app.run()
+    finally:
+        gcpause.started()  # whatever happened, the collector is never left off
     return app.return_code or Exit.OK

@@ -1,0 +1,90 @@
+"""Plain `cockpit` holds the cyclic garbage collector off until its first frame has settled.
+
+Start-up makes tens of thousands of long-lived objects; full collections over them while
+they are made delay the first frame (issue 14). After the frame the collector runs once,
+freezes start-up's survivors out of later passes, and is on again for the session.
+"""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from pathlib import Path
+
+from cockpit import gcpause
+from tests.cli import ROOT
+
+# The console script's path, headless: what the collector is doing at the first painted
+# overview, and when the app lets it go again.
+PROBE = """
+import gc
+from textual.app import App
+from cockpit import gcpause
+
+terminal_run = App.run
+release = gcpause.started
+
+def headless_run(self, **options):
+    cls = type(self)
+    handler = cls.on_fleet_updated
+
+    def on_fleet_updated(self, message):
+        handler(self, message)
+        if message.snapshot.services and not getattr(self, "seen", False):
+            self.seen = True
+            self.call_after_refresh(painted)
+
+    def painted():
+        print("AT-FIRST-FRAME enabled", gc.isenabled(), flush=True)
+
+    def started():
+        release()
+        print("RELEASED enabled", gc.isenabled(), "frozen", gc.get_freeze_count(), flush=True)
+        self.exit()
+
+    gcpause.started = started
+    cls.on_fleet_updated = on_fleet_updated
+    return terminal_run(self, headless=True)
+
+App.run = headless_run
+from cockpit.cli import main
+
+raise SystemExit(main([]))
+"""
+
+
+def test_the_collector_is_off_for_the_first_frame_and_on_after_it(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env |= {"XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    lines = [x for x in out.stdout.splitlines() if x.startswith(("AT-FIRST-FRAME", "RELEASED"))]
+    assert lines[:1] == ["AT-FIRST-FRAME enabled False"], out.stderr[-2000:]
+    released = lines[1].split()
+    assert released[:3] == ["RELEASED", "enabled", "True"]
+    assert int(released[-1]) > 10_000  # start-up's objects frozen out of later passes
+
+
+def test_a_collector_someone_else_turned_off_stays_off() -> None:
+    gc.disable()
+    try:
+        gcpause.hold_for_start()
+        gcpause.started()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_started_without_a_hold_changes_nothing() -> None:
+    frozen = gc.get_freeze_count()
+    gcpause.started()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
