@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,33 +16,9 @@ from cockpit.model import Evidence, EvidenceKind
 from connectors.jenkins import JenkinsConnector
 from tests.fixtures.jenkins import fake as jk
 from tests.fixtures.jenkins.fake import HERE, TOKEN, JenkinsFake
+from tests.fixtures.jenkins.reports import ReportingJenkins
 
 REPORT = "/jenkins/job/shop-release/14/testReport/api/json"
-
-
-class ReportingJenkins(JenkinsFake):
-    """The recorded Jenkins, plus each build's testReport and Git BuildData where recorded."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.answers: dict[str, Callable[[httpx.Request], httpx.Response]] = {}
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if path in self.answers:
-            self.requests.append(request)
-            return self.answers.pop(path)(request)
-        for tail, name in (("/testReport/api/json", "testReport"), ("/api/json", "build")):
-            parts = path.removeprefix("/jenkins/job/").split("/")
-            if path.endswith(tail) and "wfapi" not in parts:
-                file = HERE / parts[0] / parts[1] / f"{name}.json"
-                if file.is_file():
-                    self.requests.append(request)
-                    return httpx.Response(200, content=file.read_bytes())
-        return super().handle(request)
-
-    def reads(self, tail: str) -> list[str]:
-        return [r.url.path for r in self.requests if r.url.path.endswith(tail)]
 
 
 @asynccontextmanager
