@@ -32,7 +32,6 @@ from cockpit.model import (
     Deployment,
     DriftReport,
     EnvironmentInfo,
-    Evidence,
     Gate,
     Observation,
     PendingApproval,
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from cockpit.evidence_model import Evidence
     from cockpit.fleet.detail import LogTarget, ServiceDetail
     from cockpit.fleet.snapshot import FleetSnapshot
 

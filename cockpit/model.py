@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from cockpit.action_model import Action as Action
 from cockpit.action_model import ActionKind as ActionKind
@@ -22,10 +23,21 @@ from cockpit.canary_model import CanaryPhase as CanaryPhase
 from cockpit.canary_model import MetricSeries as MetricSeries
 from cockpit.canary_model import MetricVerdict as MetricVerdict
 from cockpit.canary_model import Verdict as Verdict
-from cockpit.evidence_model import Evidence as Evidence
-from cockpit.evidence_model import EvidenceKind as EvidenceKind
+
+if TYPE_CHECKING:
+    from cockpit.evidence_model import Evidence as Evidence
+    from cockpit.evidence_model import EvidenceKind as EvidenceKind
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def __getattr__(name: str) -> object:
+    """Supply-chain evidence is named here too, but loaded on first use (start-up needs none)."""
+    if name in ("Evidence", "EvidenceKind"):
+        from cockpit import evidence_model
+
+        return getattr(evidence_model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Status(StrEnum):

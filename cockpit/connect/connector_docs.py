@@ -16,7 +16,8 @@ import types
 import typing
 from typing import Any, Literal, get_args, get_origin
 
-from cockpit.connect.options import REQUIRED, Duration, OptionDoc, Secret, option_docs
+from cockpit.connect.option_help import REQUIRED, OptionDoc, option_docs
+from cockpit.connect.options import Duration, Secret
 from cockpit.sanitize import clean
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"

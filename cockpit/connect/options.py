@@ -18,9 +18,6 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
-from cockpit.connect.option_help import REQUIRED as REQUIRED
-from cockpit.connect.option_help import OptionDoc as OptionDoc
-from cockpit.connect.option_help import option_docs as option_docs
 from cockpit.connect.option_values import Duration, Secret
 from cockpit.errors import ConfigError, ConfigProblems
 

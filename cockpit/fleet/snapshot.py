@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from cockpit.clock import ago
 from cockpit.fleet.cells import (
@@ -32,14 +33,15 @@ from cockpit.model import (
     DriftReport,
     Environment,
     EnvironmentInfo,
-    Evidence,
-    EvidenceKind,
     Gate,
     Observation,
     PendingApproval,
     PipelineRun,
     RateBudget,
 )
+
+if TYPE_CHECKING:
+    from cockpit.evidence_model import Evidence, EvidenceKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +181,7 @@ class FleetSnapshot:
             e for e in self.evidence.get((service, kind.value), ()) if e.version == version
         )
 
-    def evidence_history(
-        self, service: str, kind: EvidenceKind = EvidenceKind.TESTS
-    ) -> tuple[Evidence, ...]:
+    def evidence_history(self, service: str, kind: EvidenceKind) -> tuple[Evidence, ...]:
         """Every document of `kind` about `service`, any version or run (flaky detection
         reads the tests reports across runs), newest run first where runs are known."""
         docs = self.evidence.get((service, kind.value), ())

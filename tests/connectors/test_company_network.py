@@ -16,7 +16,8 @@ from cockpit import config
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
 from cockpit.connect.http_tls import requests_settings
-from cockpit.connect.options import option_docs, parse
+from cockpit.connect.option_help import option_docs
+from cockpit.connect.options import parse
 from cockpit.connector import Connector
 from cockpit.errors import ConfigError, Unreachable
 from cockpit.fleet.hub import Hub, default_client

@@ -14,7 +14,8 @@ import yaml
 from cockpit import config
 from cockpit.connect import plugins
 from cockpit.connect.connector_docs import default_text, options_schema, type_text, undocumented
-from cockpit.connect.options import REQUIRED, Duration, Secret
+from cockpit.connect.option_help import REQUIRED
+from cockpit.connect.options import Duration, Secret
 from tests.cli import cockpit
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "config" / "every_connector.yaml"

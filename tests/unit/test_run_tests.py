@@ -120,7 +120,10 @@ def test_a_poll_reporting_the_same_documents_keeps_the_evidence_index() -> None:
     same = first.with_observation(again, state, T0)
     assert same.evidence is first.evidence  # nothing re-indexed
     assert same.evidence_for("web", "1.0.7", EvidenceKind.TESTS) == (docs[1],)
-    assert same.evidence_history("web") == (docs[1], docs[0])  # newest run first
+    assert same.evidence_history("web", EvidenceKind.TESTS) == (
+        docs[1],
+        docs[0],
+    )  # newest run first
     fewer = first.with_observation(Observation("ci", T0, runs=(older, newer)), state, T0)
     assert fewer.evidence_for("web", "1.0.7", EvidenceKind.TESTS) == ()
 
