@@ -54,9 +54,11 @@ NOT_FOR_THE_FIRST_FRAME = (
     "cockpit.judge",
     "numpy",
     "screens.dialog",
+    "cockpit.connect.option_help",  # `cockpit connectors` reads the options' help
     # Supply-chain evidence: the demo makes its documents from its second poll on, and the
     # gates load their evaluators (and cryptography, sigstore...) on the first promote.
     "connectors.demo.sim_evidence",
+    "cockpit.evidence_model",
     "cockpit.actions.supply_gates",
     "cockpit.fleet.run_tests",
     "cockpit.supply",
