@@ -167,7 +167,10 @@ class GitHubConnector(ReviewsAndReruns, Connector):
             deployed = [e.deployments[e.live] for e in repo_facts.deployments if e.live >= 0]
             runs = [r.raw for r in repo_facts.runs]
             service = self.options.service(repo)
-            wanted += targets(repo.repo, service, runs, deployed, self.options.evidence_runs)
+            o = self.options
+            wanted += targets(
+                repo.repo, service, runs, deployed, o.evidence_runs, o.test_history_runs
+            )
         # A live poll does not wait long for downloads; a one-shot refresh waits for all.
         self.supply.kept.wait = EVIDENCE_WAIT if self.live else None
         return await self.supply.read(wanted)

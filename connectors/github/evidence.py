@@ -49,10 +49,16 @@ class Target:
     ref: str  # the branch or tag it was built from
     run: Json | None  # its newest completed run, when the runs list has one
     digests: tuple[str, ...]  # image digests deployed as this version
+    history: bool = False  # an earlier run, read for its test reports only (flaky tests)
 
 
 def targets(
-    repo: str, service: str, runs: Sequence[Json], deployed: Sequence[Json], newest: int
+    repo: str,
+    service: str,
+    runs: Sequence[Json],
+    deployed: Sequence[Json],
+    newest: int,
+    history: int = 0,
 ) -> list[Target]:
     """Deployed versions first (promotes and rollbacks judge them), then the newest runs'."""
     found: dict[str, tuple[str, str, list[str]]] = {}  # version -> sha, ref, digests
@@ -84,6 +90,15 @@ def targets(
         if run is not None:
             ref = str(run.get("head_branch") or ref)
         out.append(Target(repo, service, version, sha, ref, run, tuple(digests)))
+    # Earlier runs' test reports: a test that failed in one run and passed in another of
+    # the same commit, or flips across runs, is flaky. Read last, when the budget allows.
+    chosen = {int(t.run["id"]) for t in out if t.run is not None}
+    for raw in runs[:history]:
+        if raw.get("status") == "completed" and int(raw["id"]) not in chosen:
+            sha = str(raw.get("head_sha") or "")
+            branch = str(raw.get("head_branch") or "")
+            version = mapping.version(sha, raw.get("head_branch"))
+            out.append(Target(repo, service, version, sha, branch, raw, (), history=True))
     return out
 
 
@@ -132,10 +147,18 @@ class EvidenceReader:
             return Planned(key, read, t.service, t.version, kinds, where, {**labels, **more})
 
         plan: list[Planned] = []
+        if t.history:
+            tests = [w for w in self.wanted if w.kind is EvidenceKind.TESTS]
+            if t.run is not None and tests:
+                attempt = str(labels["attempt"])
+                read: Read = partial(fetch.artifacts, api, t.repo, t.run, tests, limit)
+                key: tuple[str, ...] = ("artifacts", t.repo, t.version, str(t.run["id"]), attempt)
+                plan.append(planned(key, read, EvidenceKind.TESTS))
+            return plan
         if o.attestations:
             for digest in t.digests:
-                read: Read = partial(fetch.attestations, api, t.repo, digest)
-                key: tuple[str, ...] = ("attest", t.repo, t.version, digest)
+                read = partial(fetch.attestations, api, t.repo, digest)
+                key = ("attest", t.repo, t.version, digest)
                 plan.append(planned(key, read, EvidenceKind.PROVENANCE, subject=digest))
         if t.run is not None and self.wanted:
             attempt = str(labels["attempt"])

@@ -153,6 +153,13 @@ class GitHubOptions(NetworkOptions):
             "(1 to 20), and for every deployed version."
         },
     )
+    test_history_runs: int = field(
+        default=10,
+        metadata={
+            "help": "With junit_artifact: JUnit reports are also read from this many newest "
+            "completed runs (0 to 100), so flaky tests are found across runs and re-runs."
+        },
+    )
     max_evidence_bytes: int = field(
         default=16 << 20,
         metadata={
@@ -177,6 +184,8 @@ class GitHubOptions(NetworkOptions):
             raise ValueError("concurrency must be between 1 and 99")
         if not 1 <= self.evidence_runs <= 20:
             raise ValueError("evidence_runs must be between 1 and 20")
+        if not 0 <= self.test_history_runs <= 100:
+            raise ValueError("test_history_runs must be between 0 and 100")
         if not 1024 <= self.max_evidence_bytes <= 1 << 30:
             raise ValueError("max_evidence_bytes must be between 1024 and 1073741824 (1 GiB)")
         for name, template in (("tag_template", self.tag_template), ("sbom_url", self.sbom_url)):

@@ -29,7 +29,7 @@ from cockpit.clock import FixedClock
 from cockpit.fleet.hub import Hub
 from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import EvidenceKind, GateStatus
-from tests.fixtures.github.evidence_fake import DIGEST, EvidenceGitHub
+from tests.fixtures.github.evidence_fake import DIGEST, JUNIT, RUN, SHA, EvidenceGitHub, zipped
 from tests.fixtures.github.fake import NOW, TOKEN
 from tests.supply.provenance_kit import GITHUB_HOSTED, payload, slsa_v1
 from tests.supply.sigstore_kit import GITHUB_ISSUER, PrivateSigstore
@@ -133,3 +133,33 @@ async def test_an_attestation_fetched_by_the_deployed_digest_verifies_end_to_end
     assert gate.status is GateStatus.PASS, gate.evidence
     assert dict(gate.facts)["verification"] == "sigstore"
     assert other.status is GateStatus.FAIL, other.evidence
+
+
+async def test_a_test_that_failed_in_one_run_and_passed_in_another_of_its_commit_is_flaky(
+    tmp_path: Path,
+) -> None:
+    """An earlier run of the same commit (a re-dispatch) passed both test_rounding cases,
+    which the newest run failed: with test_history_runs the connector reads both runs' reports, and
+    the tests gate marks them flaky instead of failing on them (flaky_blocks is off)."""
+    fake = EvidenceGitHub()
+    earlier = next(r for r in fake.fake.repos["acme/shop"].runs if r["id"] == 10511700002)
+    earlier.update(
+        head_sha=SHA, head_branch="v2.3.1", conclusion="success", run_attempt=1
+    )  # a re-dispatch of the v2.3.1 build, before the one the version is judged by
+    junit = {**fake.artifacts["artifacts"][1], "id": 2211330001}
+    junit["workflow_run"] = {**junit["workflow_run"], "id": 10511700002}
+    fake.other_runs[10511700002] = {"total_count": 1, "artifacts": [junit]}
+    passing = JUNIT.replace(b'failures="1"', b'failures="0"').replace(
+        b'<failure message="assert 10.01 == 10.0">AssertionError</failure>', b""
+    )
+    api = passing.replace(b"test_cart", b"test_api")
+    fake.zips[2211330001] = zipped(
+        {"reports/junit-cart.xml": passing, "reports/junit-api.xml": api}
+    )
+    async with settled(tmp_path, fake) as snap:
+        history = snap.evidence_history("shop", EvidenceKind.TESTS)
+        gate = supply_gates.tests_gate(snap, PROMOTE, None)
+    assert {e.run_id for e in history} >= {"acme/shop#10511700002", f"acme/shop#{RUN}"}
+    assert gate is not None and gate.status is not GateStatus.FAIL, gate
+    assert "flaky" in gate.evidence
+    assert dict(gate.facts)["flaky_count"] == "2"  # test_cart's and test_api's test_rounding
