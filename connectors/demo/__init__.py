@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from cockpit.clock import Clock
 from cockpit.connect.options import Duration
@@ -20,7 +21,6 @@ from cockpit.model import (
     ActionResult,
     CanaryPhase,
     Deployment,
-    Evidence,
     Observation,
     PipelineRun,
     Status,
@@ -28,6 +28,9 @@ from cockpit.model import (
 from connectors.demo.sim import Fleet
 from connectors.demo.sim_canary import CANARY_WEIGHTS
 from connectors.demo.sim_runs import APPROVAL_STAGE
+
+if TYPE_CHECKING:
+    from cockpit.evidence_model import Evidence
 
 
 @dataclass
