@@ -3,12 +3,13 @@
 Per repository: every deployed version and the versions of the newest `evidence_runs`
 runs. For each: the newest completed run of that version (its artifacts, its branch's or
 tag's code-scanning alerts), the release of its tag, the SBOM URL, and the attestations
-of each image digest deployed as it. A completed run's artifacts and a found attestation
-are read once; whatever may still change, or failed, is read again after 5 minutes
-(`cockpit.connect.evidence_reads` keeps them). At most PER_POLL reads start in one poll,
-deployed versions first, and a live poll waits EVIDENCE_WAIT for them, so the first poll
-of many repositories stays inside the hub's timeout and GitHub's secondary limit; the
-rest follow (their gates stay unknown meanwhile).
+of each image digest deployed as it; and the JUnit reports of the newest
+`test_history_runs` completed runs (flaky tests). A completed run's artifacts and a
+found attestation are read once; whatever may still change, or failed, is read again
+after 5 minutes (`cockpit.connect.evidence_reads` keeps them). At most PER_POLL reads
+start in one poll, deployed versions first, and a live poll waits EVIDENCE_WAIT for
+them, so the first poll of many repositories stays inside the hub's timeout and GitHub's
+secondary limit; the rest follow (their gates stay unknown meanwhile).
 """
 
 from __future__ import annotations

@@ -10,11 +10,12 @@ scanning); docs/connectors/github.md lists them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cockpit.connect.evidence_files import sbom_media
+from cockpit.connect.evidence_reads import Make
 from cockpit.connect.http import Api
 from cockpit.errors import ConnectorError, Unreachable
 from cockpit.evidence_model import GITHUB_CODE_SCANNING, SIGSTORE_BUNDLE
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from cockpit.connect.evidence_files import Wanted
 
 Json = Mapping[str, Any]
-Make = Callable[..., Evidence]  # Evidence for the target at hand: kind, media, body, **labels
 
 
 async def attestations(api: Api, repo: str, digest: str, make: Make) -> tuple[list[Evidence], bool]:
