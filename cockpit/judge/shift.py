@@ -91,6 +91,8 @@ class ShiftCounter:
         self._closest = float(gaps.min()) if len(gaps) else math.inf
         self._reach = float(max(abs(self.xs[0]), abs(self.xs[-1])))
         self._y_first, self._y_last = float(self.ys[0]), float(self.ys[-1])
+        self._no_counts: Counts = np.zeros(self.n, dtype=np.intp)
+        self._all_counts: Counts = np.full(self.n, self.m, dtype=np.intp)
         self._shifts: list[float] = []
         self._points: dict[float, ShiftPoint] = {}
         self._gaps: dict[float, _Gap] = {}  # by the lower shift of the gap
@@ -184,12 +186,15 @@ class ShiftCounter:
             total = int(low.sum())
             return ShiftPoint(total, total, inside, low, low)
         # only the tied points need the search for values at or below them
-        tied_keys = keys[tied]
-        equal = self.ys.searchsorted(tied_keys, "right") - low[tied]
+        at = tied.nonzero()[0]
+        tied_keys = keys[at]
+        equal = (self.ys.searchsorted(tied_keys, "right") - low[at]).tolist()
         high = low.copy()
-        high[tied] += equal
-        ties = inside + self._ties_rows(tied_keys.tolist(), equal.tolist())
-        return ShiftPoint(int(low.sum()), int(high.sum()), ties, low, high)
+        for i, more in zip(at.tolist(), equal, strict=True):
+            high[i] += more
+        ties = inside + _ties_rows(tied_keys.tolist(), equal)
+        sum_low = int(low.sum())
+        return ShiftPoint(sum_low, sum_low + sum(equal), ties, low, high)
 
     def _search(self, keys: Floats) -> Counts:
         """ys.searchsorted(keys, "left"), searching only the keys inside the baseline's range.
@@ -197,16 +202,14 @@ class ShiftCounter:
         Far from the middle (the interval's outer shifts, the first steps of the root
         finder) most of x - mu lies beyond every baseline value or at or below the first.
         """
-        ys = self.ys
-        if keys[0] > self._y_first and keys[-1] <= self._y_last:
-            return ys.searchsorted(keys)
+        ys, n, eighth = self.ys, self.n, self.n // 8
+        if keys[eighth] > self._y_first and keys[n - 1 - eighth] <= self._y_last:
+            return ys.searchsorted(keys)  # at least 3/4 of them inside: search them all
         start = int(keys.searchsorted(self._y_first, "right"))  # none below these keys
         stop = int(keys.searchsorted(self._y_last, "right"))  # all m below the rest
-        low: Counts = np.empty(self.n, dtype=np.intp)
-        low[:start] = 0
-        low[start:stop] = ys.searchsorted(keys[start:stop])
-        low[stop:] = self.m
-        return low
+        return np.concatenate(
+            (self._no_counts[:start], ys.searchsorted(keys[start:stop]), self._all_counts[stop:])
+        )
 
     def _walk(self, keys: Floats, near: float, down: bool) -> Counts | None:
         """searchsorted(ys, keys) from its answer at `near`, or None after WALK_STEPS steps."""
@@ -252,12 +255,21 @@ class ShiftCounter:
             extra += 3 * a * b * (a + b)
         return float(extra)
 
-    def _ties_rows(self, keys: list[float], equal: list[int]) -> float:
-        # A canary group of a equal values meeting b equal baseline values forms one group
-        # of a + b: (a+b)^3 - (a+b) = (a^3 - a) + (b^3 - b) + 3ab(a+b).
-        groups = Counter(keys)
-        matched = dict(zip(keys, equal, strict=True))
-        return float(sum(3 * a * matched[v] * (a + matched[v]) for v, a in groups.items()))
+
+def _ties_rows(keys: list[float], equal: list[int]) -> float:
+    """Extra tie term of ascending keys, each meeting equal[i] baseline values.
+
+    A canary group of a equal values meeting b equal baseline values forms one group of
+    a + b: (a+b)^3 - (a+b) = (a^3 - a) + (b^3 - b) + 3ab(a+b). Equal keys are neighbours.
+    """
+    extra = 0
+    start = 0
+    for stop in range(1, len(keys) + 1):
+        if stop == len(keys) or keys[stop] != keys[start]:
+            a, b = stop - start, equal[start]
+            extra += 3 * a * b * (a + b)
+            start = stop
+    return float(extra)
 
 
 def _tie_term(ordered: Floats) -> float:
