@@ -73,9 +73,8 @@ def ascending_mean(values: npt.NDArray[np.float64]) -> float:
         smallest = min(sides)
     low, high = math.frexp(smallest)[1], math.frexp(max(-first, last))[1]
     if high - low <= SPAN and low > -900 and math.isfinite(first) and math.isfinite(last):
-        halves = (values * 2.0 ** (53 - low)).astype("<i8").view("<u4")
-        total = int(halves[0::2].sum(dtype=np.int64))  # low halves, unsigned
-        total += int(halves.view("<i4")[1::2].sum(dtype=np.int64)) << 32  # high, signed
+        whole = (values * 2.0 ** (53 - low)).astype(np.int64)
+        total = int((whole & 0xFFFFFFFF).sum()) + (int((whole >> 32).sum()) << 32)
         exact = math.ldexp(float(total), low - 53)
         if not exact or abs(exact) >= sys.float_info.min:  # not subnormal: rounded once
             return exact / len(values)

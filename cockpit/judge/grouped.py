@@ -99,6 +99,8 @@ PairCounter = ShiftCounter | GroupedCounter
 def pair_counter(xs: Floats, ys: Floats) -> PairCounter:
     """The counter for ascending canary xs and baseline ys: grouped when values repeat a lot.
 
+    Ascending as sorted() orders them (cleaning.ascending): the arrays are kept as given.
+
     A -0.0 among the values keeps the pair by pair counter: grouping treats it as 0.0, and
     only pair by pair does the sign of a zero difference come out as a full sort gives it.
     """
@@ -108,11 +110,16 @@ def pair_counter(xs: Floats, ys: Floats) -> PairCounter:
     value_pairs = (np.count_nonzero(x_new) + 1) * (np.count_nonzero(y_new) + 1)
     if (
         value_pairs > min(PAIRS_PER_POINT * max(len(xs), len(ys)), MAX_VALUE_PAIRS)
-        or np.signbit(xs[xs == 0]).any()
-        or np.signbit(ys[ys == 0]).any()
+        or _negative_zero(xs)
+        or _negative_zero(ys)
     ):
-        return ShiftCounter(xs, ys)
+        return ShiftCounter(xs, ys, ascending=True)
     return GroupedCounter(_grouped(xs, x_new), _grouped(ys, y_new))
+
+
+def _negative_zero(values: Floats) -> bool:
+    zeros = values == 0
+    return bool(np.count_nonzero(zeros)) and bool(np.signbit(values[zeros]).any())
 
 
 def _grouped(ordered: Floats, new: Mask) -> tuple[Floats, Counts]:

@@ -85,7 +85,7 @@ def _bracket(
 
 def _next(counter: ShiftCounter, shift: float, towards: float) -> float:
     """The evaluated shift after `shift` towards -inf or +inf, evaluating one past the end."""
-    shifts = [mu for mu, _ in counter.evaluated()]
+    shifts = counter.shifts()
     i = bisect_left(shifts, shift) + (1 if towards > 0 else -1)
     if 0 <= i < len(shifts):
         return shifts[i]
@@ -99,7 +99,7 @@ def _between(
 ) -> list[float] | int:
     """The ranked differences when they all lie strictly between the evaluated shifts low and
     high; otherwise -1 (a rank lies at or below low) or 1 (at or above high)."""
-    shifts = [mu for mu, _ in counter.evaluated()]
+    shifts = counter.shifts()
     start, stop = bisect_left(shifts, low), bisect_left(shifts, high)
     parts = []
     for below, above in zip(shifts[start:stop], shifts[start + 1 : stop + 1], strict=True):
@@ -117,9 +117,13 @@ def _between(
         return -1
     if max(ranks) >= below_low + len(inside):
         return 1
-    kept = np.sort(inside)
-    if np.signbit(inside[inside == 0]).any():
+    zeros = inside == 0
+    if np.count_nonzero(zeros) and np.signbit(inside[zeros]).any():
+        kept = np.sort(inside)
         _order_zeros(counter, kept)
+        return [float(kept[k - below_low]) for k in ranks]
+    # Otherwise equal differences are equal bits: only the ranked ones need their place.
+    kept = np.partition(inside, sorted({k - below_low for k in ranks}))
     return [float(kept[k - below_low]) for k in ranks]
 
 

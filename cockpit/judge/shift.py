@@ -71,12 +71,23 @@ class _Gap:
 class ShiftCounter:
     """Evaluates pair counts of canary xs against baseline ys at any shift."""
 
-    def __init__(self, xs: Sequence[float] | Floats, ys: Sequence[float] | Floats) -> None:
+    def __init__(
+        self,
+        xs: Sequence[float] | Floats,
+        ys: Sequence[float] | Floats,
+        *,
+        ascending: bool = False,
+    ) -> None:
+        """ascending: xs and ys are float64 arrays in the order sorted() gives (the judge's
+        cleaned series), kept as they are; else they are sorted here."""
         if not len(xs) or not len(ys):
             raise ValueError("both samples need at least one value")
-        # stable, as Python's sorted: equal values (0.0 and -0.0) keep their order
-        self.xs: Floats = np.sort(np.asarray(xs, dtype=np.float64), kind="stable")
-        self.ys: Floats = np.sort(np.asarray(ys, dtype=np.float64), kind="stable")
+        if ascending:
+            self.xs: Floats = np.asarray(xs, dtype=np.float64)
+            self.ys: Floats = np.asarray(ys, dtype=np.float64)
+        else:  # stable, as Python's sorted: equal values (0.0 and -0.0) keep their order
+            self.xs = np.sort(np.asarray(xs, dtype=np.float64), kind="stable")
+            self.ys = np.sort(np.asarray(ys, dtype=np.float64), kind="stable")
         self.n, self.m = len(self.xs), len(self.ys)
         self._ys_then_nan = np.append(self.ys, math.nan)  # index m (nothing below): unequal
         self._nan_then_ys = np.concatenate(([math.nan], self.ys))  # [k] is ys[k - 1]
@@ -85,14 +96,17 @@ class ShiftCounter:
         # an ulp of x - mu tie there (0.0333... one ulp apart, shifted by 5). That can only
         # happen once the closest two are within 2^-51 (x + |mu|); below, no tie term moves.
         self._baseline_ties = _tie_term(self.ys)
-        self.base_ties = _tie_term(self.xs) + self._baseline_ties
+        repeats = np.count_nonzero(self.xs[1:] == self.xs[:-1])
+        self.base_ties = (
+            sorted_tie_term(self.xs.tolist()) if repeats else 0.0
+        ) + self._baseline_ties
         gaps = np.diff(self.xs)
-        gaps = gaps[gaps > 0]
+        if repeats or math.isnan(self.xs[-1]):  # else every gap is already positive
+            gaps = gaps[gaps > 0]
         self._closest = float(gaps.min()) if len(gaps) else math.inf
         self._reach = float(max(abs(self.xs[0]), abs(self.xs[-1])))
         self._y_first, self._y_last = float(self.ys[0]), float(self.ys[-1])
-        self._no_counts: Counts = np.zeros(self.n, dtype=np.intp)
-        self._all_counts: Counts = np.full(self.n, self.m, dtype=np.intp)
+        self._ends: tuple[Counts, Counts] | None = None  # counts 0 and m, made when needed
         self._shifts: list[float] = []
         self._points: dict[float, ShiftPoint] = {}
         self._gaps: dict[float, _Gap] = {}  # by the lower shift of the gap
@@ -139,6 +153,10 @@ class ShiftCounter:
         points[mu] = point
         insort(shifts, mu)
         return point
+
+    def shifts(self) -> list[float]:
+        """Every shift evaluated so far, ascending (a copy)."""
+        return self._shifts[:]
 
     def evaluated(self) -> list[tuple[float, ShiftPoint]]:
         """Every shift evaluated so far, ascending."""
@@ -207,9 +225,10 @@ class ShiftCounter:
             return ys.searchsorted(keys)  # at least 3/4 of them inside: search them all
         start = int(keys.searchsorted(self._y_first, "right"))  # none below these keys
         stop = int(keys.searchsorted(self._y_last, "right"))  # all m below the rest
-        return np.concatenate(
-            (self._no_counts[:start], ys.searchsorted(keys[start:stop]), self._all_counts[stop:])
-        )
+        if self._ends is None:
+            self._ends = np.zeros(n, dtype=np.intp), np.full(n, self.m, dtype=np.intp)
+        none, every = self._ends
+        return np.concatenate((none[:start], ys.searchsorted(keys[start:stop]), every[stop:]))
 
     def _walk(self, keys: Floats, near: float, down: bool) -> Counts | None:
         """searchsorted(ys, keys) from its answer at `near`, or None after WALK_STEPS steps."""
