@@ -86,35 +86,40 @@ class CockpitApp(ViewsMixin):
     def now(self) -> datetime:
         return self.clock.now()
 
-    async def on_mount(self) -> None:
-        if self.settings.keys:
-            self.set_keymap(dict(self.settings.keys))
+    async def on_load(self) -> None:
+        """Before the first view is composed: the fleet's first facts, so it is drawn once,
+        with data, and in the mode it starts in (a first `switch_mode` re-parses every
+        stylesheet twice)."""
 
         def forward(snapshot: FleetSnapshot) -> None:
             self.post_message(FleetUpdated(snapshot))
 
-        self.hub.subscribe(forward)
+        self.hub.subscribe(forward)  # delivered once the app is mounted
         self.hub.subscribe(self.verdicts.observe)  # every snapshot, even ones coalesced away
-        for problem in (*self.settings.problems, *self.hub.problems):
-            self.notify(problem, title="Connector skipped", severity="error", timeout=20)
         if self.poll:
             self.hub.judging = False  # verdicts (and numpy) wait for the first frame
             await self.hub.start()
-            self.set_interval(1.0, self._tick)
             # Give fast sources (the demo, a warm cache) a moment so the first frame has data;
             # slow ones fill in when they answer.
             await self.hub.first_data(FIRST_FRAME_WAIT)
-        else:  # tests and snapshots: one deterministic refresh, the log already open
+        else:  # tests and snapshots: the log open (the start recorded), one deterministic refresh
             await self._audit_lifecycle("app.start")
             await self.hub.settle()
+
+    async def on_mount(self) -> None:
+        if self.settings.keys:
+            self.set_keymap(dict(self.settings.keys))
+        # The hub opened its connectors on load: whichever failed to start is named here.
+        for problem in (*self.settings.problems, *self.hub.problems):
+            self.notify(problem, title="Connector skipped", severity="error", timeout=20)
+        if self.poll:
+            self.set_interval(1.0, self._tick)
         start = self.settings.ui.start_view
         await self.switch_mode(start if start in VIEW_SCREENS else "overview")
         if self.poll:
             # The log opens (and records the start) once the first frame is up; its writes
             # run on the audit thread and keep their order.
             self.call_after_refresh(self._after_first_frame)
-        for problem in self.hub.problems:
-            self.notify(problem, title="Connector skipped", severity="error", timeout=20)
 
     def _after_first_frame(self) -> None:
         # The cyclic collector, held off through start-up by `cockpit`, goes again once the

@@ -44,6 +44,9 @@ class ViewsMixin(ActionsMixin):
     """Modes for the views, the palette's app-wide entries, help, sources, drilling down."""
 
     MODES = {name: _lazy_screen(target) for name, target in VIEW_SCREENS.items()}
+    # The app starts in the overview, composed once the hub has its first facts (`on_load`);
+    # a configured `start_view` is switched to on mount.
+    DEFAULT_MODE = "overview"
 
     @property
     def snapshot(self) -> FleetSnapshot:
