@@ -107,7 +107,8 @@ def _between(
         if above != high and len(xs):
             # pairs tied at `above` are undecided on both sides of it: count them once
             tied = ys == xs - above
-            xs, ys = xs[~tied], ys[~tied]
+            if np.count_nonzero(tied):
+                xs, ys = xs[~tied], ys[~tied]
         parts.append(xs - ys)
     differences = np.concatenate(parts) if parts else np.empty(0)
     n_pairs = counter.n * counter.m
@@ -123,8 +124,8 @@ def _between(
         _order_zeros(counter, kept)
         return [float(kept[k - below_low]) for k in ranks]
     # Otherwise equal differences are equal bits: only the ranked ones need their place.
-    kept = np.partition(inside, sorted({k - below_low for k in ranks}))
-    return [float(kept[k - below_low]) for k in ranks]
+    inside.partition(sorted({k - below_low for k in ranks}))  # a new array: in place
+    return [float(inside[k - below_low]) for k in ranks]
 
 
 def _order_zeros(counter: ShiftCounter, ordered: np.ndarray) -> None:

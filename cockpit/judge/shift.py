@@ -5,6 +5,8 @@ matter through the number of pairs with x - mu above y (ties count 1/2) and the 
 groups, so a binary search per canary point gives the same numbers. Once two evaluated
 shifts bracket the next one, only the pairs whose order can still change between them
 are compared again, and they are kept (few by then) for the shifts evaluated after it.
+Kept with their differences x - y sorted, the next shifts inside count them with two
+binary searches, as long as no difference lies within a few ulps of the shift.
 """
 
 from __future__ import annotations
@@ -68,6 +70,24 @@ class _Gap:
         return self.xs, self.ys
 
 
+@dataclass(slots=True)
+class _SortedGap:
+    """Undecided pairs by their differences x - y, none of them within `slack` of a shift
+    that split them: y < x - mu exactly when x - y > mu + slack, never tied."""
+
+    diffs: Floats  # this gap's x - y, ascending
+    xs: Floats  # the pairs its first gap held (this gap's are some of them) ...
+    ys: Floats
+    all_diffs: Floats  # ... and their x - y, in the same order
+    after: float  # this gap's pairs are those with after < x - y < before
+    before: float
+
+    def pairs(self) -> tuple[Floats, Floats]:
+        d = self.all_diffs
+        keep = (d > self.after) & (d < self.before)
+        return self.xs[keep], self.ys[keep]
+
+
 class ShiftCounter:
     """Evaluates pair counts of canary xs against baseline ys at any shift."""
 
@@ -106,10 +126,13 @@ class ShiftCounter:
         self._closest = float(gaps.min()) if len(gaps) else math.inf
         self._reach = float(max(abs(self.xs[0]), abs(self.xs[-1])))
         self._y_first, self._y_last = float(self.ys[0]), float(self.ys[-1])
+        # x - y and x - mu are each within 2^-53 of exact: a difference farther than
+        # 2^-50 (2|x| + |y| + |mu|) from mu decides y < x - mu (8 times the error bound)
+        self._slack = 2.0**-50 * (2 * self._reach + max(-self._y_first, self._y_last))
         self._ends: tuple[Counts, Counts] | None = None  # counts 0 and m, made when needed
         self._shifts: list[float] = []
         self._points: dict[float, ShiftPoint] = {}
-        self._gaps: dict[float, _Gap] = {}  # by the lower shift of the gap
+        self._gaps: dict[float, _Gap | _SortedGap] = {}  # by the lower shift of the gap
 
     @property
     def lowest(self) -> float:
@@ -138,7 +161,7 @@ class ShiftCounter:
                 gap = self._gaps.pop(below, None)
                 if gap is None and undecided <= PAIR_LIMIT:
                     assert floor.low is not None and ceiling.high is not None
-                    gap = _Gap(*self.pairs_between(floor.low, ceiling.high))
+                    gap = self._new_gap(floor.low, ceiling.high)
                 if gap is not None:
                     point = self._count_pairs(mu, gap, floor.sum_low, below)
                 else:
@@ -183,6 +206,13 @@ class ShiftCounter:
         ends = width.cumsum()
         index = np.arange(int(ends[-1])) + (start - ends + width).repeat(width)
         return self.xs.repeat(width), self.ys.take(index)
+
+    def _new_gap(self, start: Counts, stop: Counts) -> _Gap | _SortedGap:
+        xs, ys = self.pairs_between(start, stop)
+        if not math.isfinite(self._slack):
+            return _Gap(xs, ys)
+        diffs = xs - ys
+        return _SortedGap(np.sort(diffs), xs, ys, diffs, -math.inf, math.inf)
 
     def ties_without_pairs(self, mu: float, keys: Floats | None = None) -> float:
         """Sum of t^3 - t at shift mu over the tie groups inside each sample (keys: xs - mu)."""
@@ -246,8 +276,25 @@ class ShiftCounter:
             low = low - move if down else low + move
         return None
 
-    def _count_pairs(self, mu: float, gap: _Gap, floor: int, below: float) -> ShiftPoint:
+    def _count_pairs(
+        self, mu: float, gap: _Gap | _SortedGap, floor: int, below: float
+    ) -> ShiftPoint:
         """Counts at mu from the undecided pairs of its gap; every other pair is decided."""
+        if isinstance(gap, _SortedGap):
+            slack = self._slack + 2.0**-50 * abs(mu) + 2.0**-1060
+            diffs = gap.diffs
+            start = int(diffs.searchsorted(mu - slack, "left"))
+            stop = int(diffs.searchsorted(mu + slack, "right"))
+            if start == stop and math.isfinite(slack):  # no difference near mu: no tie
+                self._gaps[below] = _SortedGap(
+                    diffs[:start], gap.xs, gap.ys, gap.all_diffs, gap.after, mu
+                )
+                self._gaps[mu] = _SortedGap(
+                    diffs[stop:], gap.xs, gap.ys, gap.all_diffs, mu, gap.before
+                )
+                below_x = floor + len(diffs) - stop
+                return ShiftPoint(below_x, below_x, self.ties_without_pairs(mu))
+            gap = _Gap(*gap.pairs())  # compared pair by pair from here on
         xs, ys = gap.pairs()
         keys = xs - mu
         lower = ys < keys

@@ -137,3 +137,40 @@ def test_floats_of_a_list_are_numpys_conversion(values: list[object]) -> None:
     assert got.tobytes() == expected.tobytes()
     got[...] = 0.0  # a new array: the caller's list is untouched
     assert values == values
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_shifts_a_few_ulps_from_a_difference_inside_a_sorted_gap(seed: int) -> None:
+    """Between two close evaluated shifts the undecided pairs are kept by their sorted
+    differences x - y; a shift within a few ulps of one of them is compared pair by pair."""
+    rng = random.Random(500 + seed)
+    kind = (0, 2)[seed % 2]
+    x, y = sample(rng, kind, rng.randint(200, 600)), sample(rng, kind, rng.randint(200, 600))
+    counter = ShiftCounter(sorted(x), sorted(y))
+    xs, ys = counter.xs, counter.ys
+    centre = float(np.median(xs) - np.median(ys))
+    used = {"sorted": 0, "pairs": 0}
+    sorted_count, pair_count = ShiftCounter._count_pairs, ShiftCounter._count_pairs
+
+    def spy(self: ShiftCounter, mu: float, gap: object, floor: int, below: float) -> object:
+        used["sorted" if type(gap).__name__ == "_SortedGap" else "pairs"] += 1
+        return sorted_count(self, mu, gap, floor, below)  # type: ignore[arg-type]
+
+    ShiftCounter._count_pairs = spy  # type: ignore[method-assign]
+    try:
+        counter.at(centre - 0.5)
+        counter.at(centre + 0.5)
+        width = float(np.abs(xs).max() + np.abs(ys).max())
+        near = [float(a - b) for a, b in zip(xs, ys[::-1], strict=False)]
+        near = [d for d in near if abs(d - centre) < 0.4][:8]
+        shifts = [centre + rng.uniform(-0.4, 0.4) for _ in range(15)]
+        for d in near:  # from a quarter of x's ulp to a few ulps either side
+            shifts += [d + k * math.ulp(width) / 4 for k in range(-24, 25)]
+            shifts += [math.nextafter(d, math.inf), math.nextafter(d, -math.inf)]
+        rng.shuffle(shifts)
+        for mu in shifts:
+            point = counter.at(mu)
+            assert (point.sum_low, point.sum_high) == brute(xs, ys, mu), mu
+    finally:
+        ShiftCounter._count_pairs = pair_count  # type: ignore[method-assign]
+    assert used["sorted"] and (used["pairs"] or kind == 0)
