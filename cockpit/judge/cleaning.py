@@ -106,10 +106,13 @@ def ascending(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """
     import numpy as np
 
+    ordered = np.sort(values)
+    if len(ordered) and (ordered[0] > 0.0 or ordered[-1] < 0.0):  # no zero (NaN sorts last)
+        return ordered
     zeros = values == 0
     if np.count_nonzero(zeros) and np.signbit(values[zeros]).any():
         return np.sort(values, kind="stable")
-    return np.sort(values)
+    return ordered
 
 
 def clean(
@@ -122,14 +125,21 @@ def clean(
         raise ValueError(f"nan_strategy must be one of {', '.join(NAN_STRATEGIES)}")
     if outlier_strategy not in OUTLIER_STRATEGIES:
         raise ValueError(f"outliers must be one of {', '.join(OUTLIER_STRATEGIES)}")
-    raw = floats(values)
-    missing = np.isnan(raw)
-    nans = int(np.count_nonzero(missing))
-    kept = raw[~missing] if nans else raw
-    if nans and nan_strategy == "replace":
-        kept = np.concatenate((kept, np.zeros(nans)))
-    kept = ascending(kept)
-    infinite = int(np.count_nonzero(np.isinf(kept)))
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+        raw: npt.NDArray[np.float64] = values  # judge()'s own arrays: only read, not copied
+    else:
+        raw = floats(values)
+    if raw.ndim == 1 and np.count_nonzero(np.isfinite(raw)) == len(raw):  # nothing to drop
+        nans = infinite = 0
+        kept = ascending(raw)
+    else:
+        missing = np.isnan(raw)
+        nans = int(np.count_nonzero(missing))
+        kept = raw[~missing] if nans else raw
+        if nans and nan_strategy == "replace":
+            kept = np.concatenate((kept, np.zeros(nans)))
+        kept = ascending(kept)
+        infinite = int(np.count_nonzero(np.isinf(kept)))
     fence_low = fence_high = None
     outliers = 0
     if outlier_strategy == "remove" and len(kept) and not infinite:

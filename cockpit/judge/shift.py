@@ -23,6 +23,8 @@ import numpy.typing as npt
 from cockpit.judge.mannwhitney import sorted_tie_term
 
 Floats = npt.NDArray[np.float64]
+_add_reduce = np.add.reduce  # the ufunc itself: ndarray.sum goes through a Python wrapper
+_count_nonzero = np.count_nonzero
 Counts = npt.NDArray[np.intp]
 Mask = npt.NDArray[np.bool_]
 
@@ -228,10 +230,13 @@ class ShiftCounter:
         low = None if near is None else self._walk(keys, near, mu > near)
         if low is None:
             low = self._search(keys)
-        inside = self.ties_without_pairs(mu, keys)
+        if self._closest > 2.0**-51 * (self._reach + abs(mu)):  # ties_without_pairs, inline
+            inside = self.base_ties
+        else:
+            inside = self.ties_without_pairs(mu, keys)
         tied = self._ys_then_nan.take(low) == keys  # x - mu meets a baseline value
-        if not np.count_nonzero(tied):
-            total = int(low.sum())
+        if not _count_nonzero(tied):
+            total = int(_add_reduce(low))
             return ShiftPoint(total, total, inside, low, low)
         # only the tied points need the search for values at or below them
         at = tied.nonzero()[0]
