@@ -101,31 +101,32 @@ def _between(
     high; otherwise -1 (a rank lies at or below low) or 1 (at or above high)."""
     shifts = counter.shifts()
     start, stop = bisect_left(shifts, low), bisect_left(shifts, high)
-    parts = []
-    for below, above in zip(shifts[start:stop], shifts[start + 1 : stop + 1], strict=True):
-        xs, ys = counter.undecided(below, above)
-        if above != high and len(xs):
-            # pairs tied at `above` are undecided on both sides of it: count them once
-            tied = ys == xs - above
-            if np.count_nonzero(tied):
-                xs, ys = xs[~tied], ys[~tied]
-        parts.append(xs - ys)
-    differences = np.concatenate(parts) if parts else np.empty(0)
-    n_pairs = counter.n * counter.m
-    below_low = n_pairs - counter.at(low).sum_high + int(np.count_nonzero(differences <= low))
-    inside = differences[(low < differences) & (differences < high)]
+    # pairs tied at an inner shift are undecided on both sides of it: counted once
+    parts = [
+        counter.differences(below, above, keep_tied=above == high)
+        for below, above in zip(shifts[start:stop], shifts[start + 1 : stop + 1], strict=True)
+    ]
+    differences = np.concatenate(parts) if parts else np.empty(0)  # a new array
+    decided = counter.n * counter.m - counter.at(low).sum_high  # differences below low
+    below_low = decided + int(np.count_nonzero(differences <= low))
+    up_to_high = decided + int(np.count_nonzero(differences < high))
     if min(ranks) < below_low:
         return -1
-    if max(ranks) >= below_low + len(inside):
+    if max(ranks) >= up_to_high:
         return 1
-    zeros = inside == 0
-    if np.count_nonzero(zeros) and np.signbit(inside[zeros]).any():
-        kept = np.sort(inside)
-        _order_zeros(counter, kept)
-        return [float(kept[k - below_low]) for k in ranks]
-    # Otherwise equal differences are equal bits: only the ranked ones need their place.
-    inside.partition(sorted({k - below_low for k in ranks}))  # a new array: in place
-    return [float(inside[k - below_low]) for k in ranks]
+    # The differences at or below low come first, those at or above high last: a rank's
+    # place among all of them is its place among those strictly between. Equal
+    # differences are equal bits, except a zero's sign: then sort them as a full sort does.
+    differences.partition(sorted({k - decided for k in ranks}))
+    found = [float(differences[k - decided]) for k in ranks]
+    if 0.0 in found:
+        inside = differences[(low < differences) & (differences < high)]
+        zeros = inside == 0
+        if np.count_nonzero(zeros) and np.signbit(inside[zeros]).any():
+            kept = np.sort(inside)
+            _order_zeros(counter, kept)
+            return [float(kept[k - below_low]) for k in ranks]
+    return found
 
 
 def _order_zeros(counter: ShiftCounter, ordered: np.ndarray) -> None:

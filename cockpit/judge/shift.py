@@ -202,6 +202,19 @@ class ShiftCounter:
         assert floor.low is not None and ceiling.high is not None
         return self.pairs_between(floor.low, ceiling.high)
 
+    def differences(self, below: float, above: float, keep_tied: bool) -> Floats:
+        """x - y of the pairs undecided between two neighbouring evaluated shifts; those tied
+        at `above` (undecided on both sides of it) only with keep_tied."""
+        gap = self._gaps.get(below)
+        if isinstance(gap, _SortedGap) and (keep_tied or gap.before == above):
+            return gap.diffs  # split at `above` with no difference near it: none tied there
+        xs, ys = self.undecided(below, above)
+        if not keep_tied and len(xs):
+            tied = ys == xs - above
+            if np.count_nonzero(tied):
+                xs, ys = xs[~tied], ys[~tied]
+        return xs - ys
+
     def pairs_between(self, start: Counts, stop: Counts) -> tuple[Floats, Floats]:
         """Every pair (x_i, y_j) with start[i] <= j < stop[i], canary point by canary point."""
         width = stop - start
