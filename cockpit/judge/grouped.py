@@ -118,6 +118,8 @@ def pair_counter(xs: Floats, ys: Floats) -> PairCounter:
 
 
 def _negative_zero(values: Floats) -> bool:
+    if values[0] > 0 or values[-1] < 0:  # ascending: no zero at all
+        return False
     zeros = values == 0
     return bool(np.count_nonzero(zeros)) and bool(np.signbit(values[zeros]).any())
 

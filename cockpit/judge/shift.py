@@ -254,13 +254,12 @@ class ShiftCounter:
         # only the tied points need the search for values at or below them
         at = tied.nonzero()[0]
         tied_keys = keys[at]
-        equal = (self.ys.searchsorted(tied_keys, "right") - low[at]).tolist()
+        equal = self.ys.searchsorted(tied_keys, "right") - low[at]
         high = low.copy()
-        for i, more in zip(at.tolist(), equal, strict=True):
-            high[i] += more
-        ties = inside + _ties_rows(tied_keys.tolist(), equal)
-        sum_low = int(low.sum())
-        return ShiftPoint(sum_low, sum_low + sum(equal), ties, low, high)
+        high[at] += equal  # distinct indices: each point once
+        ties = inside + _ties_rows(tied_keys.tolist(), equal.tolist())
+        sum_low = int(_add_reduce(low))
+        return ShiftPoint(sum_low, sum_low + int(_add_reduce(equal)), ties, low, high)
 
     def _search(self, keys: Floats) -> Counts:
         """ys.searchsorted(keys, "left"), searching only the keys inside the baseline's range.
