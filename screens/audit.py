@@ -49,6 +49,13 @@ def record_row(r: Any) -> list[Text]:
 
 
 class AuditScreen(FleetScreen):
+    # Parsed when the view is first shown.
+    CSS = """
+    #audit-verify, #audit-detail {
+        height: auto;
+        padding: 0 1;
+    }
+    """
     VIEW = "audit"
     TITLE_TEXT = "Audit"
 

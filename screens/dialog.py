@@ -21,6 +21,7 @@ dialog, where the operator acted (Esc closes it).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -126,6 +127,9 @@ def field(label: str, widget: Input) -> Horizontal:
 
 class ActionDialog(ModalScreen[Confirmed | Outcome | None]):
     """Confirm (or refuse to confirm) one planned action; with `submit`, also run it."""
+
+    # Its styles are parsed when the first dialog opens, not before the first frame.
+    CSS_PATH = Path(__file__).with_name("dialog.tcss")
 
     VIEW_LIVE_BEHIND: ClassVar[bool] = True  # the app keeps updating the view under it
     BINDINGS = [

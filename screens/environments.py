@@ -51,6 +51,13 @@ def short_digest(digest: str) -> str:
 
 
 class EnvironmentsScreen(FleetScreen):
+    # Parsed when the view is first shown.
+    CSS = """
+    #env-tabs {
+        height: 1;
+        padding: 0 1;
+    }
+    """
     VIEW = "environments"
     TITLE_TEXT = "Environments"
     ACTIONS_HERE = frozenset(

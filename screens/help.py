@@ -13,6 +13,21 @@ from screens.scroll import ScrollBox
 
 
 class HelpScreen(ModalScreen[None]):
+    # Parsed when help is first opened, not before the first frame.
+    CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+
+    #help-box {
+        width: 80;
+        max-width: 100%;
+        height: 90%;
+        border: round $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
     ]

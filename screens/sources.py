@@ -103,6 +103,23 @@ def sources_text(snapshot: FleetSnapshot, now: datetime) -> Text:
 class SourcesScreen(ModalScreen[None]):
     """Every source's health in words; ages move once a second while it is open."""
 
+    # Parsed when the panel is first opened, not before the first frame.
+    CSS = """
+    SourcesScreen {
+        align: center middle;
+    }
+
+    #sources-box {
+        width: 100;
+        max-width: 100%;
+        height: auto;
+        max-height: 90%;
+        border: round $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
     BINDINGS = [Binding("escape,q", "dismiss", "Close", id="sources.close")]
 
     def compose(self) -> ComposeResult:
