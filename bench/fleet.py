@@ -18,9 +18,43 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-BARE_APP = """
+# Both apps are stopped at the same moment: the first frame Textual hands to the terminal
+# (`App._display`, outside a batch update) that shows the data, the bare app's 50 rows or the
+# cockpit's overview with its services. Headless, the frame is made but not written, on both
+# sides alike. (Until issue 14's last pass the cockpit was stopped after the first hub
+# update message and one more refresh: once the first view was composed with its data, that
+# message came after the frame and measured up to ~40 ms of resize work beyond it.)
+PAINTED = """
+def painted(app):
+    print(f"PAINTED {time.time()!r}", flush=True)
+    app.exit()
+"""
+
+PAINT_HOOK = (
+    """
 import time
 from textual.app import App
+"""
+    + PAINTED
+    + """
+def stop_at_first_frame(shows_data):
+    display = App._display
+
+    def first_frame(self, screen, renderable):
+        display(self, screen, renderable)
+        if renderable is None or self._batch_count or getattr(self, "seen", False):
+            return
+        if shows_data(self, screen):
+            self.seen = True
+            painted(self)
+
+    App._display = first_frame
+"""
+)
+
+BARE_APP = (
+    PAINT_HOOK
+    + """
 from textual.widgets import DataTable
 
 class Bare(App):
@@ -32,59 +66,43 @@ class Bare(App):
         table.add_columns("service", "dev", "staging", "prod")
         for i in range(50):
             table.add_row(f"svc-{i}", "1.0.0", "1.0.1", "1.0.2")
-        self.call_after_refresh(self.painted)
 
-    def painted(self):
-        print(f"PAINTED {time.time()!r}", flush=True)
-        self.exit()
-
+stop_at_first_frame(lambda app, screen: any(t.row_count for t in screen.query(DataTable)))
 Bare().run(headless=True)
 """
+)
 
-# The hook that stops a cockpit at its first painted overview with services: the handler
-# the hub's update reaches, wrapped on whatever CockpitApp class is run.
-FIRST_PAINT = """
-import time
+# The cockpit's first frame with data: its view has drawn a snapshot with services, and the
+# overview's table has rows.
+COCKPIT_FRAME = """
+def overview_with_services(app, screen):
+    shown = getattr(screen, "generation", 0) > 0 and bool(app.hub.snapshot.services)
+    return shown and any(table.keys for table in screen.query("LiveTable"))
 
-def stop_at_first_paint(cls):
-    handler = cls.on_fleet_updated
-
-    def on_fleet_updated(self, message):
-        handler(self, message)
-        if message.snapshot.services and not getattr(self, "seen", False):
-            self.seen = True
-            self.call_after_refresh(painted, self)
-
-    def painted(self):
-        print(f"PAINTED {time.time()!r}", flush=True)
-        self.exit()
-
-    cls.on_fleet_updated = on_fleet_updated
+stop_at_first_frame(overview_with_services)
 """
 
 COCKPIT_APP = (
-    FIRST_PAINT
+    PAINT_HOOK
+    + COCKPIT_FRAME
     + """
 from cockpit import config
 from cockpit.app import CockpitApp
 
-stop_at_first_paint(CockpitApp)
 settings = config.load(None, seed=7, scale=12)
 CockpitApp(settings).run(headless=True)
 """
 )
 
 # Plain `cockpit`, as its console script runs it (parser, settings, then the app). Only
-# Textual's App.run is changed: headless, and stopping at the first overview.
+# Textual's App.run is changed: headless.
 COCKPIT_COMMAND = (
-    FIRST_PAINT
+    PAINT_HOOK
+    + COCKPIT_FRAME
     + """
-from textual.app import App
-
 terminal_run = App.run
 
 def headless_run(self, **options):
-    stop_at_first_paint(type(self))
     return terminal_run(self, headless=True)
 
 App.run = headless_run

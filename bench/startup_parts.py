@@ -22,7 +22,7 @@ import sys
 import tempfile
 from collections import Counter
 
-from bench.fleet import BARE_APP
+from bench.fleet import BARE_APP, COCKPIT_FRAME, PAINT_HOOK, PAINTED
 
 # Installed before anything else in the child: it counts, it never changes what runs.
 HOOKS = """
@@ -64,26 +64,19 @@ def painted(app):
     app.exit()
 """
 
-BARE = HOOKS + BARE_APP.replace('print(f"PAINTED {time.time()!r}", flush=True)', "painted(self)")
+# The same first frame as bench.fleet's, reported by the counting `painted` above.
+BARE = HOOKS + BARE_APP.replace(PAINTED, "")
 
 # Plain `cockpit` as bench.fleet runs it, stopping at the first overview with services.
 COMMAND = (
     HOOKS
+    + PAINT_HOOK.replace(PAINTED, "")
+    + COCKPIT_FRAME
     + """
 terminal_run = App.run
 
 def headless_run(self, **options):
     PARTS["run_ms"] = (time.perf_counter() - T0) * 1000
-    cls = type(self)
-    handler = cls.on_fleet_updated
-
-    def on_fleet_updated(app, message):
-        handler(app, message)
-        if message.snapshot.services and not getattr(app, "seen", False):
-            app.seen = True
-            app.call_after_refresh(painted, app)
-
-    cls.on_fleet_updated = on_fleet_updated
     return terminal_run(self, headless=True)
 
 App.run = headless_run
