@@ -109,24 +109,26 @@ def _between(
     differences = np.concatenate(parts) if parts else np.empty(0)  # a new array
     decided = counter.n * counter.m - counter.at(low).sum_high  # differences below low
     below_low = decided + int(np.count_nonzero(differences <= low))
-    up_to_high = decided + int(np.count_nonzero(differences < high))
     if min(ranks) < below_low:
         return -1
-    if max(ranks) >= up_to_high:
-        return 1
-    # The differences at or below low come first, those at or above high last: a rank's
-    # place among all of them is its place among those strictly between. Equal
-    # differences are equal bits, except a zero's sign: then sort them as a full sort does.
-    differences.partition(sorted({k - decided for k in ranks}))
-    found = [float(differences[k - decided]) for k in ranks]
-    if 0.0 in found:
+    if low < 0.0 < high:  # zeros inside: their signs may need the order of a full sort
         inside = differences[(low < differences) & (differences < high)]
+        if max(ranks) >= below_low + len(inside):
+            return 1
         zeros = inside == 0
         if np.count_nonzero(zeros) and np.signbit(inside[zeros]).any():
             kept = np.sort(inside)
             _order_zeros(counter, kept)
             return [float(kept[k - below_low]) for k in ranks]
-    return found
+        inside.partition(sorted({k - below_low for k in ranks}))  # a new array: in place
+        return [float(inside[k - below_low]) for k in ranks]
+    if max(ranks) >= decided + int(np.count_nonzero(differences < high)):
+        return 1
+    # Otherwise equal differences are equal bits, and those at or below low come first,
+    # those at or above high last: a rank's place among all undecided differences is its
+    # place among those strictly between.
+    differences.partition(sorted({k - decided for k in ranks}))
+    return [float(differences[k - decided]) for k in ranks]
 
 
 def _order_zeros(counter: ShiftCounter, ordered: np.ndarray) -> None:
