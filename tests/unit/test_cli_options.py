@@ -35,6 +35,8 @@ COMMANDS = {
     **{("audit", name): [] for name in ("verify", "checkpoint", "show", "tail", "report")},
     ("audit", "export"): ["--format", "csv"],
     ("audit", "follow-up"): ["12", "--ticket", "CHG-1"],
+    ("audit", "seal"): [],
+    ("audit", "purge"): ["--before", "2600d", "--reason", "past retention"],
     ("incident", "open"): ["checkout 5xx"],
     ("incident", "close"): [],
     ("incident", "list"): [],
