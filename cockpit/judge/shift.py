@@ -74,8 +74,8 @@ class _Gap:
 
 @dataclass(slots=True)
 class _SortedGap:
-    """Undecided pairs by their differences x - y, none of them within `slack` of a shift
-    that split them: y < x - mu exactly when x - y > mu + slack, never tied."""
+    """Undecided pairs by their differences x - y. At a shift mu farther than the counter's
+    slack from every one of them, y < x - mu exactly when x - y > mu, and nothing ties."""
 
     diffs: Floats  # this gap's x - y, ascending
     xs: Floats  # the pairs its first gap held (this gap's are some of them) ...
@@ -131,6 +131,8 @@ class ShiftCounter:
         # x - y and x - mu are each within 2^-53 of exact: a difference farther than
         # 2^-50 (2|x| + |y| + |mu|) from mu decides y < x - mu (8 times the error bound)
         self._slack = 2.0**-50 * (2 * self._reach + max(-self._y_first, self._y_last))
+        if math.isnan(self.xs[-1]) or math.isnan(self.ys[-1]):  # NaN sorts last
+            self._slack = math.inf  # a NaN difference compares with nothing: pair by pair
         self._ends: tuple[Counts, Counts] | None = None  # counts 0 and m, made when needed
         self._shifts: list[float] = []
         self._points: dict[float, ShiftPoint] = {}
