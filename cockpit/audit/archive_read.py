@@ -7,11 +7,12 @@ log, which then wins). Reading does not verify: `audit verify` does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 from cockpit.audit import segments as seg
+from cockpit.audit.events import EventType
 from cockpit.audit.records import AuditRecord, parse
 from cockpit.audit.sqlite import SqliteStore
 
@@ -27,8 +28,11 @@ def sealed(
     before_seq: int,
     since: datetime | None = None,
     until: datetime | None = None,
+    event_types: Iterable[EventType] | None = None,
 ) -> Iterator[AuditRecord]:
-    """The archive's records with seq < `before_seq` and since <= ts < until, in seq order."""
+    """The archive's records with seq < `before_seq` and since <= ts < until (of
+    `event_types`, when given), in seq order."""
+    kinds = None if event_types is None else frozenset(event_types)
     done = 0
     for s in seg.listed(directory):
         if s.last <= done or s.first >= before_seq:
@@ -40,7 +44,9 @@ def sealed(
             done = seq
             if until is not None and record.ts >= until:
                 return  # times never go back along the chain
-            if since is None or record.ts >= since:
+            if (since is None or record.ts >= since) and (
+                kinds is None or record.event_type in kinds
+            ):
                 yield record
 
 
@@ -59,9 +65,12 @@ def across(
     directory: Path,
     since: datetime | None = None,
     until: datetime | None = None,
+    event_types: Iterable[EventType] | None = None,
 ) -> Iterator[AuditRecord]:
-    """A period's records from the archive, then from the live log."""
+    """A period's records (of `event_types`, when given) from the archive, then from the
+    live log."""
+    kinds = None if event_types is None else tuple(event_types)
     start = live_from(store)
     if start > 1:
-        yield from sealed(directory, start, since, until)
-    yield from store.records(since=since, until=until)
+        yield from sealed(directory, start, since, until, kinds)
+    yield from store.records(since=since, until=until, event_types=kinds)

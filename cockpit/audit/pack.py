@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cockpit.audit import export, report
+from cockpit.audit import archive_read, export, report
 from cockpit.audit.canonical import utc_text
 from cockpit.audit.checkpoint import Checkpoint
 from cockpit.audit.commands import Context, verify
@@ -62,11 +62,15 @@ def pack_cmd(ctx: Context) -> int:
         problems.append(transcript.splitlines()[1] if "\n" in transcript else transcript)
     with ctx.reader() as store:
         verified = store.verify()
-        period = list(store.records(since=since, until=until))
-        before = store.records(since=since - BEFORE, until=since, event_types=STEPS)
-        after = store.records(since=until, until=until + AFTER, event_types=STEPS)
+        # Sealed records (cockpit audit seal) come from the archive's segments, the rest
+        # from the live log; verify.txt (span-aware) vouches for both.
+        archive = ctx.archive_dir()
+        period = list(archive_read.across(store, archive, since, until))
+        before = archive_read.across(store, archive, since - BEFORE, since, STEPS)
+        after = archive_read.across(store, archive, until, until + AFTER, STEPS)
         context = attempts([*before, *period, *after])
-        follow_ups = list(store.records(since=since, event_types=[EventType.HOTFIX_FOLLOW_UP]))
+        follow_up = [EventType.HOTFIX_FOLLOW_UP]
+        follow_ups = list(archive_read.across(store, archive, since, None, follow_up))
         origin = store.origin
     if verified.ok and verify_exit != Exit.OK:  # intact alone, but not with its checkpoint
         why = problems[-1].removeprefix("audit log NOT intact: ")

@@ -131,7 +131,8 @@ def report_cmd(ctx: Context) -> int:
     until = resolve_when(args.until, now) or now
     with ctx.reader() as store:
         verified = store.verify()
-        follow_ups = list(store.records(since=since, event_types=[EventType.HOTFIX_FOLLOW_UP]))
+        follow_up = [EventType.HOTFIX_FOLLOW_UP]
+        follow_ups = list(archive_read.across(store, ctx.archive_dir(), since, None, follow_up))
         built = report.build(
             archive_read.across(store, ctx.archive_dir(), since, until),
             production=ctx.production(),
