@@ -6,6 +6,8 @@ it executes), and an `Options` dataclass that config is validated against. It re
 options, an injected `httpx.AsyncClient` and a clock; it returns domain objects from
 `cockpit.model` and raises the errors of `cockpit.errors`. It never imports textual.
 A connector may also listen for successful actions (`action_done`, e.g. to annotate them).
+Before each poll the hub tells it what other sources know: `known_canaries`, and for an
+`evidence` connector `known_artifacts` (the image digests to fetch attestations for).
 """
 
 from __future__ import annotations
@@ -124,6 +126,11 @@ class Connector:
         self.known_canaries: tuple[Canary, ...] = ()
         """The canaries other sources report, set by the hub before each poll (metrics
         connectors use it for a canary's versions and lifetime)."""
+        self.known_artifacts: tuple[tuple[str, str, str], ...] = ()
+        """(service, version, "sha256:<hex>") of every deployed or canary version that names
+        a digest, and of the newest 3 versions per service that runs built with one, set by
+        the hub before each poll of a connector declaring `evidence` (a registry connector
+        fetches attestations by digest: cockpit.fleet.artifacts)."""
         self._on_change: Callable[[], None] = lambda: None
         self.live = True
         """False for a one-shot refresh (`cockpit status`, the action commands): answer with

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from cockpit.backoff import Backoff
 from cockpit.clock import Clock
 from cockpit.config import ConnectorSpec
-from cockpit.connector import Connector, implemented
+from cockpit.connector import Capability, Connector, implemented
 from cockpit.errors import ConnectorError, RateLimited
 from cockpit.fleet.analysis import Analyst
 from cockpit.fleet.snapshot import FleetSnapshot, SourceState
@@ -100,6 +100,7 @@ class Hub:
         self.snapshot = FleetSnapshot.empty(environments, clock.now())
         self.problems: list[str] = []
         self._running = False
+        self._artifacts: tuple[int, tuple[tuple[str, str, str], ...]] = (-1, ())
 
     # Wiring ----------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -258,6 +259,8 @@ class Hub:
             started = self.clock.monotonic()
             attempt_at = self.clock.now()
             inst.connector.known_canaries = self.snapshot.canaries
+            if Capability.EVIDENCE in spec.cls.CAPABILITIES:
+                inst.connector.known_artifacts = self._known_artifacts()
             try:
                 async with asyncio.timeout(spec.timeout):
                     obs = await inst.connector.poll()
@@ -316,6 +319,16 @@ class Hub:
                     # verdicts follow as the next frame.
                     self._publish(await asyncio.to_thread(self.analyst.apply, shown))
             return spec.interval
+
+    def _known_artifacts(self) -> tuple[tuple[str, str, str], ...]:
+        """The fleet's image digests, worked out once per snapshot, whoever asks."""
+        generation, known = self._artifacts
+        if generation != self.snapshot.generation:
+            from cockpit.fleet.artifacts import known_artifacts
+
+            known = known_artifacts(self.snapshot)
+            self._artifacts = (self.snapshot.generation, known)
+        return known
 
     def _publish(self, snapshot: FleetSnapshot) -> None:
         self.snapshot = snapshot
