@@ -100,7 +100,7 @@ class Hub:
         self.snapshot = FleetSnapshot.empty(environments, clock.now())
         self.problems: list[str] = []
         self._running = False
-        self._artifacts: tuple[int, tuple[tuple[str, str, str], ...]] = (-1, ())
+        self._artifacts: tuple[tuple[str, str, str], ...] | None = None  # None: work out
 
     # Wiring ----------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -321,16 +321,17 @@ class Hub:
             return spec.interval
 
     def _known_artifacts(self) -> tuple[tuple[str, str, str], ...]:
-        """The fleet's image digests, worked out once per snapshot, whoever asks."""
-        generation, known = self._artifacts
-        if generation != self.snapshot.generation:
+        """The fleet's image digests, worked out again only after cells or runs changed."""
+        if self._artifacts is None:
             from cockpit.fleet.artifacts import known_artifacts
 
-            known = known_artifacts(self.snapshot)
-            self._artifacts = (self.snapshot.generation, known)
-        return known
+            self._artifacts = known_artifacts(self.snapshot)
+        return self._artifacts
 
     def _publish(self, snapshot: FleetSnapshot) -> None:
+        changes = snapshot.changes
+        if changes.everything or changes.cells or changes.runs or changes.runs_removed:
+            self._artifacts = None  # deployments, canaries or runs moved
         self.snapshot = snapshot
         for listener in self._listeners:
             try:
