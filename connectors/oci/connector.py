@@ -107,6 +107,11 @@ class OciConnector(Connector):
                 raise unauthorized(self.name, "GET /v2/")
             await self.auth.authorize(self.api, LOGIN, renew=True)
 
+    async def _learn(self, api: RegistryApi, path: str) -> None:
+        """Read the challenge of a 401 (the Api's answers do not keep its headers)."""
+        async with api.stream(path, accept=(401, 404)) as resp:
+            self.auth.learn(resp.status_code, resp.headers.get("www-authenticate", ""))
+
     def _repo_api(self, repo: str) -> RegistryApi:
         if repo not in self._apis:
             self._apis[repo] = self.auth.api(concurrency=4)
@@ -136,6 +141,8 @@ class OciConnector(Connector):
                     status, body, links = resp.status, str(resp.body or "").encode(), resp.links
                 if status != 401:
                     return status, body, links
+                if self.auth.challenge is None:
+                    await self._learn(api, path)  # /v2/ was open, this repository is not
                 if not self.auth.renewable():
                     break
             raise unauthorized(self.name, f"GET {api.redact(path)}")

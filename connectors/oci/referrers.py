@@ -126,9 +126,12 @@ class Referrers:
         """Each attestation of `digest`, or a problem per referrer that cannot be used."""
         if not DIGEST.fullmatch(digest):
             raise ValueError(f"{clean(digest, limit=80)!r} is not a sha256 digest")
-        found = [
-            d for d in await self.index(digest) if is_attestation(str(d.get("artifactType") or ""))
-        ]
+        listed = {
+            str(d.get("digest")): d
+            for d in await self.index(digest)
+            if is_attestation(str(d.get("artifactType") or ""))
+        }
+        found = list(listed.values())  # one read per referrer, however often it is listed
         out: list[Evidence] = []
         for desc in found[:MAX_REFERRERS]:
             ref = str(desc.get("digest") or "")

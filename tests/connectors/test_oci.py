@@ -296,3 +296,33 @@ async def test_a_malformed_digest_is_never_put_into_a_path() -> None:
     finally:
         await c.aclose()
         await c.client.aclose()  # type: ignore[union-attr]
+
+
+async def test_every_page_of_the_referrers_index_is_read_and_each_referrer_once() -> None:
+    fake = FakeRegistry(page_size=2)
+    refs = [
+        fake.attach("acme/api", SUBJECT, BUNDLE.replace(b"{}", f'{{"n": {n}}}'.encode()))
+        for n in range(5)
+    ]
+    fake.referrers[("acme/api", SUBJECT)].append(dict(fake.referrers[("acme/api", SUBJECT)][0]))
+    docs = await read(fake)
+    assert sorted(d.ref for d in docs) == sorted(f"acme/api@{r}" for r in refs)
+    assert len([r for r in fake.seen if "/referrers/" in r.url.path]) == 3
+
+
+async def test_a_basic_challenge_is_answered_with_the_credentials() -> None:
+    fake = FakeRegistry(auth="basic", password=PASSWORD)
+    fake.attach("acme/api", SUBJECT, BUNDLE)
+    docs = await read(fake, username=USER, password="env:REGISTRY_PASSWORD")
+    assert [d.problem for d in docs] == [""]
+    assert not [r for r in fake.seen if str(r.url).startswith(REALM)]
+    with pytest.raises(Unauthorized, match="username and password"):
+        await read(fake)  # anonymous: refused, in words
+
+
+async def test_a_repository_that_asks_for_auth_behind_an_open_root_gets_its_token() -> None:
+    fake = FakeRegistry(open_root=True)
+    fake.attach("acme/api", SUBJECT, BUNDLE)
+    docs = await read(fake)
+    assert [d.problem for d in docs] == [""]
+    assert fake.tokens_minted == 1
