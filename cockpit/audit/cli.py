@@ -139,6 +139,7 @@ def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
 
     from cockpit.audit import commands, follow_up, readers, retention
     from cockpit.audit.records import AuditError, DamagedLog
+    from cockpit.audit.sshsig import SignatureError
     from cockpit.clock import SystemClock
     from cockpit.sanitize import clean
 
@@ -159,6 +160,9 @@ def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
         actions["report"] = pack_cmd
     try:
         return actions[args.audit_command](commands.Context(args, clock or SystemClock()))
+    except SignatureError as exc:  # a key that cannot sign (the commands sign before writing)
+        print(f"cockpit audit: {clean(str(exc))}", file=sys.stderr)
+        return Exit.USAGE
     except DamagedLog as exc:  # the file or a record in it is damaged: a failed check
         print(f"cockpit audit: {clean(str(exc))}", file=sys.stderr)
         return Exit.FAILED

@@ -182,7 +182,12 @@ def checkpoint(ctx: Context) -> int:
         return Exit.FAILED
     cp = Checkpoint(store.origin, result.count, result.head_hash, ctx.clock.now())
     if args.sign_key or args.sign_agent:
-        cp = cp.sign(args.sign_key)
+        from cockpit.audit.sshsig import SignatureError
+
+        try:
+            cp = cp.sign(args.sign_key)
+        except SignatureError as exc:
+            raise AuditError(f"no checkpoint written: {exc}") from None
     text = cp.serialize()
     if args.output:
         _write_durably(Path(args.output), text)

@@ -53,6 +53,13 @@ def pack_cmd(ctx: Context) -> int:
         controls = parse_controls(args.controls)
     except ValueError as exc:
         raise AuditError(f"--controls: {exc}") from None
+    if args.sign_key:  # the key signs last, after verify ran (and was recorded): check it now
+        from cockpit.audit.sshsig import SignatureError, readable_key
+
+        try:
+            readable_key(args.sign_key)
+        except SignatureError as exc:
+            raise AuditError(f"no pack written: {exc}") from None
     now = ctx.clock.now()
     since = resolve_when(args.since, now) or now - timedelta(days=30)
     until = resolve_when(args.until, now) or now
@@ -202,7 +209,7 @@ def _checkpoint(
         try:
             cp = cp.sign(ctx.args.sign_key)
         except SignatureError as exc:
-            raise AuditError(f"--sign-key: {exc}") from None
+            raise AuditError(f"no pack written: {exc}") from None
     made = f"made now at {cp.size} records" + (", signed" if cp.signature else "")
     verified_against = f"; verify.txt checked the one {note}" if given else ""
     return cp.serialize(), made + verified_against

@@ -69,8 +69,7 @@ def seal(ctx: Context) -> int:
                 try:
                     cp = cp.sign(args.sign_key)
                 except SignatureError as exc:
-                    _say(f"nothing sealed: {exc}")
-                    return Exit.USAGE
+                    raise AuditError(f"nothing sealed: {exc}") from None
             # Streamed: keyset pages of the reader, never the whole range in memory.
             rows = map(_row, reader.records(after_seq=first.seq - 1, limit=through - first.seq + 1))
             segment = seg.write(where, rows, first.seq, through, cp)
@@ -247,8 +246,7 @@ def purge(ctx: Context) -> int:
                 signed, key=args.sign_key, namespace=purges.PURGE_NAMESPACE
             )
         except SignatureError as exc:
-            _say(f"nothing purged or recorded: {exc}")
-            return Exit.USAGE
+            raise AuditError(f"nothing purged or recorded: {exc}") from None
     extra["payload"] = signed.decode("utf-8")
     record = _record(ctx, "success", args.reason, extra)
     for p in planned:

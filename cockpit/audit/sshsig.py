@@ -64,13 +64,26 @@ def _complaint(proc: subprocess.CompletedProcess[bytes]) -> str:
     return clean(text[-1] if text else f"ssh-keygen exit {proc.returncode}", limit=200)
 
 
+def readable_key(key: str) -> None:
+    """SignatureError unless `key` is a file this process can read: checked before a command
+    does anything, so a mistyped path stops it before it verifies, writes or records."""
+    try:
+        with open(key, "rb") as f:
+            f.read(1)
+    except OSError as exc:
+        raise SignatureError(f"cannot read the signing key {clean(key)}: {exc.strerror}") from None
+
+
 def sign(payload: bytes, *, key: str | None, namespace: str) -> str:
     """The armored SSHSIG of `payload` by a key file, or a public key whose private half is
     in ssh-agent; with `key` None, the agent's first key."""
     with tempfile.TemporaryDirectory(prefix="cockpit-sign-") as tmp:
         if key is None:
+            ssh_add = shutil.which("ssh-add")
+            if ssh_add is None:
+                raise SignatureError("ssh-add is not installed: cannot ask ssh-agent for a key")
             listed = subprocess.run(
-                ["ssh-add", "-L"], capture_output=True, timeout=TIMEOUT, check=False
+                [ssh_add, "-L"], capture_output=True, timeout=TIMEOUT, check=False
             )
             first = listed.stdout.decode("utf-8", "replace").strip().splitlines()[:1]
             if listed.returncode != 0 or not first:
