@@ -29,6 +29,8 @@ from cockpit.connect import options as opt
 from cockpit.connector import Capability, Connector
 from cockpit.fleet.hub import Hub
 from cockpit.model import (
+    Canary,
+    CanaryPhase,
     Deployment,
     Environment,
     EvidenceKind,
@@ -58,6 +60,7 @@ OLD = sha256(b"the api image, 1.4.1")
 @dataclass
 class CdOptions:
     runs: list[tuple[str, str]] = field(default_factory=list)  # (version, digest), newest first
+    canary: str = ""  # a digest: api 1.4.3 is a canary in prod with it
 
 
 class Deployer(Connector):
@@ -90,7 +93,16 @@ class Deployer(Connector):
             for n, (version, digest) in enumerate(self.options.runs, start=1)
         )
         deployments = (deployed("staging", "1.4.2", DIGEST), deployed("prod", "1.4.1", OLD))
-        return Observation(self.name, now, deployments=deployments, runs=runs)
+        canaries: tuple[Canary, ...] = ()
+        if self.options.canary:
+            canaries = (
+                Canary(
+                    "api", "prod", "1.4.1", "1.4.3", 2, 6, 25, CanaryPhase.PROGRESSING,
+                    now - timedelta(minutes=20), self.name, now,
+                    canary_digest=self.options.canary,
+                ),
+            )  # fmt: skip
+        return Observation(self.name, now, deployments=deployments, runs=runs, canaries=canaries)
 
 
 class Recorder(Connector):
@@ -117,8 +129,10 @@ def registry_spec() -> ConnectorSpec:
 
 
 @asynccontextmanager
-async def hub_of(fake: FakeRegistry, *more: ConnectorSpec, runs: Any = ()) -> AsyncIterator[Hub]:
-    specs = [spec("cd", Deployer, CdOptions(list(runs))), registry_spec(), *more]
+async def hub_of(
+    fake: FakeRegistry, *more: ConnectorSpec, runs: Any = (), canary: str = ""
+) -> AsyncIterator[Hub]:
+    specs = [spec("cd", Deployer, CdOptions(list(runs), canary)), registry_spec(), *more]
     hub = Hub(
         specs,
         ENVS,
@@ -139,20 +153,16 @@ async def test_the_hub_names_deployed_and_newest_built_digests_to_evidence_conne
     Recorder.told = []
     fake = FakeRegistry()
     runs = [*built, ("1.6.0", "")]  # a run without a digest names nothing
+    canary = sha256(b"the api image, 1.4.3")
     async with hub_of(
-        fake, spec("rec", Recorder, None), spec("rec2", Recorder, None), runs=runs
+        fake, spec("rec", Recorder, None), spec("rec2", Recorder, None), runs=runs, canary=canary
     ) as hub:
         await hub.refresh("rec")
         await hub.refresh("rec2")
         cd = hub.connector("cd")
-    assert (
-        Recorder.told[0]
-        == (
-            ("api", "1.4.1", OLD),  # prod
-            ("api", "1.4.2", DIGEST),  # staging
-            *(("api", v, d) for v, d in built[:3]),  # the 3 newest built versions, newest first
-        )
-    )
+    newest = [("api", v, d) for v, d in built[:3]]  # the 3 newest built versions, newest first
+    prod = [("api", "1.4.1", OLD), ("api", "1.4.3", canary)]  # deployed, and its canary
+    assert Recorder.told[0] == (*prod, ("api", "1.4.2", DIGEST), *newest)
     assert Recorder.told[1] is Recorder.told[0]  # worked out once for the snapshot
     assert cd is not None and cd.known_artifacts == ()  # not an evidence connector
 
