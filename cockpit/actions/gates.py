@@ -15,12 +15,29 @@ from typing import TYPE_CHECKING
 from cockpit.fleet.analysis import UNKNOWN, evidence_sources
 from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import Action, Gate, GateStatus, PipelineRun, Severity, Status
+from cockpit.sanitize import clean
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from cockpit.actions.policy_config import PolicyConfig
     from cockpit.actions.supply_config import SupplyChainConfig
 
 BUILTIN = ("pipeline", "tests", "canary", "alerts")
 SUPPLY = ("provenance", "licences", "scans")  # cockpit.actions.supply_gates.SUPPLY
+
+
+def connector_named(policy: PolicyConfig) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Each name a `gates:` list (an environment's, the hotfix lane's) gives that only a
+    connector can report, with where in the config: a typo of a builtin or supply-chain
+    gate reads the same, and is unknown at every promote."""
+    named = [(("environments", n), e.gates) for n, e in policy.environments.items()]
+    hotfix = policy.lanes.hotfix
+    named.append((("lanes", "hotfix"), hotfix.gates if hotfix else None))
+    for place, names in named:
+        for i, name in enumerate(names or ()):
+            if name != "*" and name not in BUILTIN and name not in SUPPLY:
+                yield ("policy", *place, "gates", i), name
 
 
 def _run_for(snapshot: FleetSnapshot, service: str, version: str) -> PipelineRun | None:
@@ -147,7 +164,8 @@ def checklist(
     supply: SupplyChainConfig | None = None,
 ) -> tuple[Gate, ...]:
     """The gates that apply to `action`, in a stable order. `required` None means all (and
-    every supply-chain gate `supply` configures)."""
+    every supply-chain gate `supply` configures); each name in `required` is in the result,
+    unknown when nothing reports it."""
     service, env = action.service, action.environment
     version = action.version
     if not version:
@@ -175,6 +193,14 @@ def checklist(
         builtin = gate.name in judged
         if wanted is None or gate.name in wanted or (not builtin and "*" in wanted):
             out.append(gate)
+    # A required gate nothing reports (a typo, a connector gate absent for this service)
+    # is unknown, not silently left out: it blocks where unknown gates block.
+    shown = {g.name for g in out}
+    for name in dict.fromkeys(required or ()):
+        if name != "*" and name not in shown:
+            shown_as = clean(name, limit=80)
+            why = f"no source reports the gate '{shown_as}'"
+            out.append(Gate(shown_as, GateStatus.UNKNOWN, why, service, env, version=version))
     return tuple(out)
 
 

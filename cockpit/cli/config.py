@@ -42,4 +42,32 @@ def run(args: argparse.Namespace) -> int:
             f"  connector {spec.name} ({spec.type}): every {spec.interval:g}s, "
             f"timeout {spec.timeout:g}s, stale after {spec.stale_after:g}s"
         )
+    _gate_warnings(settings)
     return Exit.FAILED if settings.problems else Exit.OK
+
+
+def _gate_warnings(settings: Any) -> None:
+    """A required gate only a connector could report is named (a typo is unknown at every
+    promote, and blocks production ones); a warning: the exit status stays as it was."""
+    import difflib
+    import sys
+    from pathlib import Path
+
+    from cockpit import config
+    from cockpit.actions.gates import BUILTIN, SUPPLY, connector_named
+    from cockpit.connect.options import LineMap
+    from cockpit.sanitize import clean
+
+    found = list(connector_named(settings.policy))
+    if not found:
+        return
+    file = settings.file
+    lines = config.read_yaml(Path(file))[1] if file else LineMap("(built-in demo)")
+    for place, name in found:
+        close = difflib.get_close_matches(name, [*BUILTIN, *SUPPLY], n=1, cutoff=0.6)
+        why = (
+            f"{name!r} is neither a builtin nor a supply-chain gate: reported by a connector?"
+            + (f" (did you mean {close[0]!r}?)" if close else "")
+            + "; unknown at a promote while nothing reports it"
+        )
+        print(f"cockpit: config warning: {clean(str(lines.error(place, why)))}", file=sys.stderr)
