@@ -164,8 +164,7 @@ class ShiftCounter:
             else:
                 gap = self._gaps.pop(below, None)
                 if gap is None and undecided <= PAIR_LIMIT:
-                    assert floor.low is not None and ceiling.high is not None
-                    gap = self._new_gap(floor.low, ceiling.high)
+                    gap = self._new_gap(self._rows(above)[0], self._rows(below)[1])
                 if gap is not None:
                     point = self._count_pairs(mu, gap, floor.sum_low, below)
                 else:
@@ -201,8 +200,17 @@ class ShiftCounter:
         gap = self._gaps.get(below)
         if gap is not None:
             return gap.pairs()
-        assert floor.low is not None and ceiling.high is not None
-        return self.pairs_between(floor.low, ceiling.high)
+        return self.pairs_between(self._rows(above)[0], self._rows(below)[1])
+
+    def _rows(self, mu: float) -> tuple[Counts, Counts]:
+        """The per-point counts (low, high) at an evaluated shift, counted again if the shift
+        was counted without them (an outer one, or one inside a gap)."""
+        point = self._points[mu]
+        if point.low is None or point.high is None:
+            again = self._count_rows(mu)
+            point.low, point.high = again.low, again.high
+        assert point.low is not None and point.high is not None
+        return point.low, point.high
 
     def differences(self, below: float, above: float, keep_tied: bool) -> Floats:
         """x - y of the pairs undecided between two neighbouring evaluated shifts; those tied
@@ -238,10 +246,23 @@ class ShiftCounter:
         return self._baseline_ties + _tie_term(self.xs - mu if keys is None else keys)
 
     def _count_points(self, mu: float, near: float | None = None) -> ShiftPoint:
+        """The counts at mu point by point; at a shift where x - mu barely meets the
+        baseline, without keeping the per-point counts (made again if ever needed)."""
+        keys = self.xs - mu
+        if near is None:
+            outer = self._count_outer(mu, keys)
+            if outer is not None:
+                return outer
+        return self._count_rows(mu, near, keys)
+
+    def _count_rows(
+        self, mu: float, near: float | None = None, keys: Floats | None = None
+    ) -> ShiftPoint:
         """Per canary point, the baseline values below x - mu: stepped from the counts at an
         evaluated shift `near`, or by binary search. Exact because x - mu is rounded as
         Kayenta does."""
-        keys = self.xs - mu
+        if keys is None:
+            keys = self.xs - mu
         low = None if near is None else self._walk(keys, near, mu > near)
         if low is None:
             low = self._search(keys)
@@ -262,6 +283,42 @@ class ShiftCounter:
         ties = inside + _ties_rows(tied_keys.tolist(), equal.tolist())
         sum_low = int(_add_reduce(low))
         return ShiftPoint(sum_low, sum_low + int(_add_reduce(equal)), ties, low, high)
+
+    def _count_outer(self, mu: float, keys: Floats) -> ShiftPoint | None:
+        """The counts at a shift where at most an eighth of x - mu lies inside the baseline's
+        range (the interval's outer shifts): points at or below the first baseline value
+        have none below them, points beyond the last have all m; only the rest are searched.
+        None when more lie inside."""
+        n, eighth = self.n, self.n // 8
+        if keys[eighth] > self._y_first and keys[n - 1 - eighth] <= self._y_last:
+            return None
+        first = self._y_first
+        start = int(keys.searchsorted(first, "right"))
+        stop = int(keys.searchsorted(self._y_last, "right"))
+        if stop - start > eighth:
+            return None
+        middle = keys[start:stop]
+        low = self.ys.searchsorted(middle)
+        sum_low = self.m * (n - stop) + int(_add_reduce(low))
+        if self._closest > 2.0**-51 * (self._reach + abs(mu)):
+            ties = self.base_ties
+        else:
+            ties = self.ties_without_pairs(mu, keys)
+        # x - mu meets a baseline value: equal to the first one (the last points at or below
+        # it), or inside; a point is never tied beyond the last value
+        at_first = start - int(keys.searchsorted(first, "left"))
+        tied_keys, equal = (
+            [first] * at_first,
+            [int(self.ys.searchsorted(first, "right"))] * at_first,
+        )
+        tied = self._ys_then_nan.take(low) == middle
+        if _count_nonzero(tied):
+            at = tied.nonzero()[0]
+            tied_keys += middle[at].tolist()
+            equal += (self.ys.searchsorted(middle[at], "right") - low[at]).tolist()
+        if not tied_keys:
+            return ShiftPoint(sum_low, sum_low, ties)
+        return ShiftPoint(sum_low, sum_low + sum(equal), ties + _ties_rows(tied_keys, equal))
 
     def _search(self, keys: Floats) -> Counts:
         """ys.searchsorted(keys, "left"), searching only the keys inside the baseline's range.

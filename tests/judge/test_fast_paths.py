@@ -75,12 +75,22 @@ def test_counts_far_out_match_brute_force(seed: int) -> None:
     shifts += [float(xv - yv) for xv, yv in zip(finite[-5:], ys[:5], strict=False)]
     shifts += [rng.uniform(lowest - span, highest + span) for _ in range(20)]
     for mu in shifts:
-        point = ShiftCounter(sorted(x), sorted(y)).at(mu)  # a fresh counter: no neighbours
+        fresh = ShiftCounter(sorted(x), sorted(y))  # no neighbours
+        point = fresh.at(mu)
         assert (point.sum_low, point.sum_high) == brute(xs, ys, mu), mu
         keys = xs - mu
-        assert point.low is not None and point.high is not None
-        assert (point.low == ys.searchsorted(keys, "left")).all(), mu
-        assert (point.high == ys.searchsorted(keys, "right")).all(), mu
+        low, high = fresh._rows(mu)  # made again when an outer shift was counted without
+        assert (low == ys.searchsorted(keys, "left")).all(), mu
+        assert (high == ys.searchsorted(keys, "right")).all(), mu
+    # shifts creeping in from the outer ones: the few pairs between them are enumerated
+    # from the outer shifts' per-point counts, made again when first needed
+    counter = ShiftCounter(sorted(x), sorted(y))
+    creeping = [lowest, highest]
+    for k in range(1, 40):
+        creeping += [lowest + span * 2.0**-k, highest - span * 2.0**-k]
+    for mu in creeping:
+        point = counter.at(mu)
+        assert (point.sum_low, point.sum_high) == brute(xs, ys, mu), mu
 
 
 def _arrays(rng: random.Random, kind: int, size: int) -> list[float]:
