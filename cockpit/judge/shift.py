@@ -207,7 +207,8 @@ class ShiftCounter:
         was counted without them (an outer one, or one inside a gap)."""
         point = self._points[mu]
         if point.low is None or point.high is None:
-            again = self._count_rows(mu)
+            keys = self.xs - mu
+            again = self._with_ties(mu, keys, self._search(keys))
             point.low, point.high = again.low, again.high
         assert point.low is not None and point.high is not None
         return point.low, point.high
@@ -246,26 +247,25 @@ class ShiftCounter:
         return self._baseline_ties + _tie_term(self.xs - mu if keys is None else keys)
 
     def _count_points(self, mu: float, near: float | None = None) -> ShiftPoint:
-        """The counts at mu point by point; at a shift where x - mu barely meets the
-        baseline, without keeping the per-point counts (made again if ever needed)."""
-        keys = self.xs - mu
-        if near is None:
-            outer = self._count_outer(mu, keys)
-            if outer is not None:
-                return outer
-        return self._count_rows(mu, near, keys)
-
-    def _count_rows(
-        self, mu: float, near: float | None = None, keys: Floats | None = None
-    ) -> ShiftPoint:
         """Per canary point, the baseline values below x - mu: stepped from the counts at an
         evaluated shift `near`, or by binary search. Exact because x - mu is rounded as
-        Kayenta does."""
-        if keys is None:
-            keys = self.xs - mu
+        Kayenta does. Where x - mu barely meets the baseline, the per-point counts are not
+        kept (made again if ever needed)."""
+        keys = self.xs - mu
         low = None if near is None else self._walk(keys, near, mu > near)
         if low is None:
-            low = self._search(keys)
+            n, eighth = self.n, self.n // 8
+            if keys[eighth] > self._y_first and keys[n - 1 - eighth] <= self._y_last:
+                low = self.ys.searchsorted(keys)  # at least 3/4 of them inside: all
+            else:
+                outer = self._count_outer(mu, keys)
+                if outer is not None:
+                    return outer
+                low = self._search(keys)
+        return self._with_ties(mu, keys, low)
+
+    def _with_ties(self, mu: float, keys: Floats, low: Counts) -> ShiftPoint:
+        """The counts at mu from the baseline values below each x - mu, with the ties."""
         if self._closest > 2.0**-51 * (self._reach + abs(mu)):  # ties_without_pairs, inline
             inside = self.base_ties
         else:
@@ -290,8 +290,6 @@ class ShiftCounter:
         have none below them, points beyond the last have all m; only the rest are searched.
         None when more lie inside."""
         n, eighth = self.n, self.n // 8
-        if keys[eighth] > self._y_first and keys[n - 1 - eighth] <= self._y_last:
-            return None
         first = self._y_first
         start = int(keys.searchsorted(first, "right"))
         stop = int(keys.searchsorted(self._y_last, "right"))
