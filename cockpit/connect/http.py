@@ -12,8 +12,8 @@
 - follows `Link: <...>; rel="next"` pagination and same-origin redirects, and refuses a
   link or redirect to another scheme, host or port (the token is for its origin only;
   the origin rule and the body cap live in `cockpit.connect.http_safety`); only
-  `download()` (bytes: CI artifacts, release assets) follows a redirect to another
-  host, and sends it none of the auth headers;
+  `download()` (bytes: CI artifacts, release assets; `cockpit.connect.http_download`)
+  follows a redirect to another host, and sends it none of the auth headers;
 - bounds concurrency so polling many repositories is parallel but polite.
 """
 
@@ -33,12 +33,12 @@ from typing import Any
 import httpx
 
 from cockpit.connect.http_cache import Cached, EtagCache
+from cockpit.connect.http_download import Downloaded, download
 from cockpit.connect.http_errors import body_message, http_error, retry_after, transport_failure
-from cockpit.connect.http_safety import UNCAPPED, ResponseTooLarge, origin
+from cockpit.connect.http_safety import MAX_REDIRECTS, UNCAPPED, ResponseTooLarge, origin
 from cockpit.errors import Unreachable
 
 _LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?')
-MAX_REDIRECTS = 5
 
 
 def parse_link(header: str | None) -> dict[str, str]:
@@ -94,14 +94,6 @@ class Response:
     links: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Downloaded:
-    """What `Api.download` returns: the status (2xx or an accepted one) and the raw bytes."""
-
-    status: int
-    content: bytes
-
-
 def redirect_method(method: str, status: int) -> str:
     """The method a redirect asks for (RFC 9110 15.4): a 303 turns anything but HEAD into
     GET, and so do 301 and 302 for a POST, as every client does."""
@@ -137,18 +129,22 @@ class Api:
         self._clock = clock
         self.origin = origin(httpx.URL(self.base_url))
 
+    def slot(self) -> asyncio.Semaphore:
+        """Held for each request: the bound on this API's concurrent requests."""
+        return self._sem
+
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
             return path
         return f"{self.base_url}/{path.lstrip('/')}"
 
-    def _same_origin(self, method: str, url: str, how: str) -> None:
+    def check_origin(self, method: str, url: str, how: str) -> None:
         """The auth headers go to the configured origin only: refuse anything else by name."""
         there = origin(httpx.URL(url))
         if there != self.origin:
             raise Unreachable(
                 self.redact(
-                    f"{self.name}: {method} {self._path(url)}: {how} {there} refused; "
+                    f"{self.name}: {method} {self.shown_path(url)}: {how} {there} refused; "
                     f"credentials are only sent to {self.origin}"
                 )
             )
@@ -157,7 +153,7 @@ class Api:
         self, method: str, url: str, *, stream: bool = False, **kw: Any
     ) -> httpx.Response:
         """Send, following same-origin redirects itself; a cross-origin one raises."""
-        self._same_origin(method, url, "a link to")
+        self.check_origin(method, url, "a link to")
         for _ in range(MAX_REDIRECTS + 1):
             request = self.client.build_request(method, url, **kw)
             if stream:
@@ -168,13 +164,13 @@ class Api:
                 return resp
             await resp.aclose()
             url = str(resp.url.join(location))
-            self._same_origin(method, url, "a redirect to")
+            self.check_origin(method, url, "a redirect to")
             kw.pop("params", None)  # the Location carries its own query
             if redirect_method(method, resp.status_code) != method:
                 method = "GET"  # "see other": fetch the result, never repeat the action
                 for body in ("json", "data", "content", "files"):
                     kw.pop(body, None)
-        raise Unreachable(f"{self.name}: {method} {self._path(url)}: too many redirects")
+        raise Unreachable(f"{self.name}: {method} {self.shown_path(url)}: too many redirects")
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -213,14 +209,16 @@ class Api:
                 )
             except ResponseTooLarge as exc:
                 self.stats.errors += 1
-                raise Unreachable(self._too_large(method, url, exc)) from None
+                raise Unreachable(self.too_large(method, url, exc)) from None
             except httpx.TimeoutException:
                 self.stats.errors += 1
-                raise Unreachable(f"{self.name}: {method} {self._path(url)} timed out") from None
+                raise Unreachable(
+                    f"{self.name}: {method} {self.shown_path(url)} timed out"
+                ) from None
             except (httpx.HTTPError, ssl.SSLError) as exc:  # anyio lets a TLS alert out raw
                 self.stats.errors += 1
                 raise Unreachable(
-                    f"{self.name}: {method} {self._path(url)} failed: {transport_failure(exc)}"
+                    f"{self.name}: {method} {self.shown_path(url)} failed: {transport_failure(exc)}"
                 ) from None
         self.rate.update(resp.headers)
         if resp.status_code == 304 and cached is not None:
@@ -234,14 +232,14 @@ class Api:
             )
         if resp.status_code >= 400 and resp.status_code not in accept:
             self.stats.errors += 1
-            raise self._error(method, url, resp)
+            raise self.failure(method, url, resp)
         body: Any = None
         if expect_json and resp.content:
             try:
                 body = resp.json()
             except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
                 raise Unreachable(
-                    f"{self.name}: {method} {self._path(url)} returned malformed JSON "
+                    f"{self.name}: {method} {self.shown_path(url)} returned malformed JSON "
                     f"({len(resp.content)} bytes)"
                 ) from None
         elif not expect_json:
@@ -287,15 +285,15 @@ class Api:
                 if resp.status_code >= 400 and resp.status_code not in accept:
                     self.stats.errors += 1
                     await resp.aread()
-                    raise self._error("GET", url, resp)
+                    raise self.failure("GET", url, resp)
                 yield resp
         except httpx.TimeoutException:
             self.stats.errors += 1
-            raise Unreachable(f"{self.name}: GET {self._path(url)} timed out") from None
+            raise Unreachable(f"{self.name}: GET {self.shown_path(url)} timed out") from None
         except (httpx.HTTPError, ssl.SSLError) as exc:  # anyio lets a TLS alert out raw
             self.stats.errors += 1
             raise Unreachable(
-                f"{self.name}: GET {self._path(url)} failed: {transport_failure(exc)}"
+                f"{self.name}: GET {self.shown_path(url)} failed: {transport_failure(exc)}"
             ) from None
 
     async def download(
@@ -307,63 +305,8 @@ class Api:
         accept: Collection[int] = (),
     ) -> Downloaded:
         """A GET read as bytes, at most `limit` of them; redirects to another host are
-        followed without the auth headers (a CI artifact's 302 to blob storage).
-
-        Only `headers` (never this Api's own) go past the first cross-origin hop, and a
-        redirect from https down to http is refused. Failures map as request() does.
-        """
-        url = self.url(path)
-        self._same_origin("GET", url, "a link to")
-        hdrs = {**self.headers, **(headers or {})}
-        async with self._sem:
-            self.stats.requests += 1
-            try:
-                for _ in range(MAX_REDIRECTS + 1):
-                    request = self.client.build_request("GET", url, headers=hdrs)
-                    resp = await self.client.send(request, stream=True, follow_redirects=False)
-                    async with contextlib.aclosing(resp):
-                        location = resp.headers.get("location")
-                        if not (resp.is_redirect and location):
-                            return await self._downloaded(url, resp, limit, accept)
-                    there = resp.url.join(location)
-                    if resp.url.scheme == "https" and there.scheme != "https":
-                        raise Unreachable(f"{self.name}: GET {self._path(url)}: redirect to http")
-                    if origin(there) != self.origin:
-                        hdrs = dict(headers or {})  # the token stays with its origin
-                    url = str(there)
-            except ResponseTooLarge as exc:
-                self.stats.errors += 1
-                raise Unreachable(self._too_large("GET", url, exc)) from None
-            except httpx.TimeoutException:
-                self.stats.errors += 1
-                raise Unreachable(f"{self.name}: GET {self._path(url)} timed out") from None
-            except (httpx.HTTPError, ssl.SSLError) as exc:
-                self.stats.errors += 1
-                raise Unreachable(
-                    f"{self.name}: GET {self._path(url)} failed: {transport_failure(exc)}"
-                ) from None
-        raise Unreachable(f"{self.name}: GET {self._path(url)}: too many redirects")
-
-    async def _downloaded(
-        self, url: str, resp: httpx.Response, limit: int, accept: Collection[int]
-    ) -> Downloaded:
-        if origin(resp.url) == self.origin:
-            self.rate.update(resp.headers)
-        length = resp.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
-            raise ResponseTooLarge(limit)
-        chunks, seen = [], 0
-        async for chunk in resp.aiter_bytes():
-            seen += len(chunk)
-            if seen > limit:
-                raise ResponseTooLarge(limit)
-            chunks.append(chunk)
-        body = b"".join(chunks)
-        if resp.status_code >= 400 and resp.status_code not in accept:
-            self.stats.errors += 1
-            read = httpx.Response(resp.status_code, headers=resp.headers, content=body)
-            raise self._error("GET", url, read)
-        return Downloaded(resp.status_code, body)
+        followed without the auth headers (`cockpit.connect.http_download`)."""
+        return await download(self, path, limit=limit, headers=headers, accept=accept)
 
     async def get(self, path: str, **kw: Any) -> Any:
         return (await self.request("GET", path, **kw)).body
@@ -406,16 +349,19 @@ class Api:
             items.extend(chunk)
         return items
 
-    def _too_large(self, method: str, url: str, exc: ResponseTooLarge) -> str:
+    def too_large(self, method: str, url: str, exc: ResponseTooLarge) -> str:
+        """Why a body past the connector's cap was refused, and what to change."""
         return (
-            f"{self.name}: {method} {self._path(url)}: {exc}, refused "
+            f"{self.name}: {method} {self.shown_path(url)}: {exc}, refused "
             f"(raise the connector's max_response_bytes if this is expected)"
         )
 
-    def _path(self, url: str) -> str:
+    def shown_path(self, url: str) -> str:
+        """The URL's path as errors name it: no host, no query, no secret."""
         return self.redact(httpx.URL(url).path)
 
-    def _error(self, method: str, url: str, resp: httpx.Response) -> Exception:
-        where = f"{self.name}: {method} {self._path(url)} -> {resp.status_code}"
+    def failure(self, method: str, url: str, resp: httpx.Response) -> Exception:
+        """The `cockpit.errors` exception a failed response maps onto (http_errors)."""
+        where = f"{self.name}: {method} {self.shown_path(url)} -> {resp.status_code}"
         wait = retry_after(resp.headers, self._clock())
         return http_error(where, resp, body_message(resp, self.redact), wait)

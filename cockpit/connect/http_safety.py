@@ -9,6 +9,7 @@ import httpx
 # A request with this extension set is a long-lived stream (watch, server-sent events):
 # its total size grows for as long as it stays open, so the cap does not apply.
 UNCAPPED = "cockpit.uncapped"
+MAX_REDIRECTS = 5  # hops a request or download follows before it gives up
 
 
 class ResponseTooLarge(httpx.TransportError):
