@@ -31,3 +31,19 @@ def status_json(
 ) -> subprocess.CompletedProcess[str]:
     """`cockpit status --json -c CONFIG`."""
     return cockpit("status", "--json", "-c", str(config), env=env, cwd=cwd)
+
+
+def python_in_a_fresh_home(code: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """`python -c CODE` from the repository, with `home` as HOME and the XDG data and config
+    directories (no user's config or audit log), and a bare PATH."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home)}
+    env |= {"XDG_DATA_HOME": str(home), "XDG_CONFIG_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )

@@ -7,11 +7,9 @@ before it costs start-up time (issue 14: `cockpit` within 1.2x a bare Textual ap
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.cli import ROOT
+from tests.cli import python_in_a_fresh_home
 
 # Run as the console script runs it, headless, printing the modules loaded when the
 # first overview with services has been painted.
@@ -70,17 +68,7 @@ NOT_FOR_THE_FIRST_FRAME = (
 
 
 def test_the_first_frame_loads_no_action_judge_or_audit_machinery(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    env |= {"XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    out = python_in_a_fresh_home(PROBE, tmp_path)
     line = next((x for x in out.stdout.splitlines() if x.startswith("LOADED ")), None)
     assert line is not None, out.stderr[-2000:]
     loaded = set(line.split()[1:])

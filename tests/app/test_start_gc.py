@@ -8,12 +8,10 @@ freezes start-up's survivors out of later passes, and is on again for the sessio
 from __future__ import annotations
 
 import gc
-import subprocess
-import sys
 from pathlib import Path
 
 from cockpit import gcpause
-from tests.cli import ROOT
+from tests.cli import python_in_a_fresh_home
 
 # The console script's path, headless: what the collector is doing at the first painted
 # overview, and when the app lets it go again.
@@ -55,17 +53,7 @@ raise SystemExit(main([]))
 
 
 def test_the_collector_is_off_for_the_first_frame_and_on_after_it(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    env |= {"XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    out = python_in_a_fresh_home(PROBE, tmp_path)
     lines = [x for x in out.stdout.splitlines() if x.startswith(("AT-FIRST-FRAME", "RELEASED"))]
     assert lines[:1] == ["AT-FIRST-FRAME enabled False"], out.stderr[-2000:]
     released = lines[1].split()
