@@ -53,6 +53,10 @@ def select_differences(counter: PairCounter, ranks: Sequence[int]) -> list[float
         found = _between(counter, ranks, low, high)
         if not isinstance(found, int):
             return found
+        if (found < 0 and low < counter.lowest) or (found > 0 and high > counter.highest):
+            # Past the extremes every difference lies inside: counts that still disagree are
+            # a bug, and a judge that fails gives an unknown verdict, never a hung worker.
+            raise ArithmeticError("the pairwise difference counts disagree: no ranks selected")
         if found < 0:
             low = _next(counter, low, -math.inf)
         else:
