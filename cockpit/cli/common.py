@@ -52,24 +52,29 @@ def log_options(p: argparse.ArgumentParser) -> None:
 
 
 def when(text: str) -> datetime | str:
-    """An option's time, parsed later against the clock: a relative age like 7d/24h/30m, a
-    date, or a time."""
-    if re.fullmatch(r"(\d+)([smhd])", text):
+    """An option's time, parsed later against the clock: a relative age like 30m/24h/7d/2w,
+    or in calendar years like retention's `keep` (7y), a date, or a time."""
+    if re.fullmatch(r"(\d+)([smhdwy])", text):
         return text
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: use a date (2026-11-01), a time (2026-11-01T08:00Z) or an age (7d, 24h)"
+            f"{text!r}: use a date (2026-11-01), a time (2026-11-01T08:00Z) or an age "
+            "(24h, 7d, 2w, 7y)"
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def resolve_when(value: datetime | str | None, now: datetime) -> datetime | None:
-    """`when`'s result as a time: an age counts back from `now`."""
+    """`when`'s result as a time: an age counts back from `now` (years as calendar years)."""
     if value is None or isinstance(value, datetime):
         return value
-    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[value[-1]]
+    if value.endswith("y"):
+        from cockpit.retention_config import Age
+
+        return Age(years=int(value[:-1])).before(now)
+    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}[value[-1]]
     return now - timedelta(seconds=int(value[:-1]) * unit)
 
 
