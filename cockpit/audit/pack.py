@@ -152,10 +152,9 @@ def _anchor(ctx: Context) -> tuple[str | None, str, list[str]]:
     if given:
         Checkpoint.parse(Path(given).read_text(encoding="utf-8"))  # unreadable: usage error
         return given, f"given: {given}", []
-    with ctx.reader() as store:
-        made = list(
-            store.records(event_types=[EventType.AUDIT_CHECKPOINT], newest_first=True, limit=50)
-        )
+    with ctx.reader() as store:  # sealed checkpoint records count too, newest first
+        kinds = [EventType.AUDIT_CHECKPOINT]
+        made = list(archive_read.across(store, ctx.archive_dir(), event_types=kinds))[::-1][:50]
         origin = store.origin
     for r in made:
         path = str(r.extra.get("output", ""))

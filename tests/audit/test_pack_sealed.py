@@ -157,3 +157,20 @@ def test_a_tampered_segment_makes_the_pack_say_so_and_it_is_not_recorded(
     assert problems and all(SEGMENT in p["what"] for p in problems)
     assert all(ch["controls"]["hipaa"]["status"] == "missing" for ch in controls["changes"])
     assert db.stat().st_size == size
+
+
+def test_a_checkpoint_whose_record_was_sealed_still_anchors_the_pack(
+    logs: Logs, tmp_path: Path
+) -> None:
+    db = copy(logs, tmp_path)
+    shutil.copyfile(logs.twin, tmp_path / "twin.sqlite3")
+    # Seal everything, the record of the checkpoint the day wrote (with the real clock) too.
+    done = cockpit("audit", "seal", "--db", str(db), "--before", "0d")  # up to now
+    assert done.returncode == 0, done.stdout + done.stderr
+    out, files = pack(db, tmp_path / "all-sealed", *PERIOD)
+    assert out.returncode == 0, out.stdout + out.stderr
+    twin_out, twin = pack(tmp_path / "twin.sqlite3", tmp_path / "twin", *PERIOD)
+    assert twin_out.returncode == 0, twin_out.stdout + twin_out.stderr
+    anchored = "$ cockpit audit verify --checkpoint "
+    assert twin["verify.txt"].decode().startswith(anchored)
+    assert files["verify.txt"].decode().startswith(anchored)
