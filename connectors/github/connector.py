@@ -134,7 +134,10 @@ class GitHubConnector(ReviewsAndReruns, Connector):
             self.changed()
 
     async def _details(self, repos: Sequence[Repository], lists: Lists) -> list[RepoFacts]:
-        facts = await gather(self._repo(r, lists) for r in repos)
+        try:
+            facts = await gather(self._repo(r, lists) for r in repos)
+        finally:
+            lists.close()  # environment reads left over by a failed poll
         await self._backfill(repos, facts)
         return facts
 

@@ -2,9 +2,11 @@
 
 Round one is every repository's runs list (REST, conditional: a 304 costs no rate limit)
 and, beside them, one GraphQL query with every repository's deployments and their latest
-statuses: enough for a first frame. Round two reads the jobs of runs not finished, of
-runs that failed and of the newest run of each version, the pending deployments of
-waiting runs, and on full checks the environments' protection rules. The jobs of other
+statuses: enough for a first frame. On full checks the environments' protection rules
+(which need nothing from round one) are asked in round one too, queued behind the runs
+lists so they use the slots those leave free and the first frame does not wait for them.
+Round two reads the jobs of runs not finished, of runs that failed and of the newest run
+of each version, and the pending deployments of waiting runs. The jobs of other
 finished runs (shown only in a run's detail pane) follow in later polls at up to
 BACKFILL_RATE a second. Between full checks round two re-reads only jobs of runs whose
 `updated_at` moved or that are in progress. GitHub's secondary limit (900 points a
@@ -14,9 +16,10 @@ minute) makes that matter for many repositories.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+import types
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from cockpit.connect.http import Api
@@ -28,6 +31,7 @@ from connectors.github.tasks import gather, most_telling
 
 Json = Mapping[str, Any]
 RunKey = tuple[int, int, str]  # run id, attempt, updated_at
+T = TypeVar("T")
 
 FULL_CHECK = 300.0  # seconds between polls that re-read everything (still conditionally)
 BACKFILL_RATE = 5.0  # deferred job reads a second: a third of the secondary limit
@@ -54,6 +58,16 @@ class Lists:
 
     runs: dict[str, list[Json]]
     deployments: dict[str, list[EnvFacts]]
+    # Full checks' environment reads, started in round one; `details` awaits them.
+    environments: dict[str, asyncio.Task[list[Json]]] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Stop environment reads no repository's details took (a poll that failed)."""
+        for task in self.environments.values():
+            if not task.done():
+                task.cancel()
+            elif not task.cancelled():
+                task.exception()  # retrieved: the poll's own failure is the one reported
 
 
 @dataclass
@@ -98,16 +112,30 @@ class Fetcher:
 
     async def lists(self, repos: Sequence[str]) -> Lists:
         """The first round: every repository's runs list (REST) and, in one GraphQL query
-        beside them, every repository's deployments with their latest statuses."""
+        beside them, every repository's deployments with their latest statuses. Repositories
+        due a full check have their environments asked too, after the runs lists (so these
+        take the free slots first), without this round waiting for them."""
+        environments: dict[str, asyncio.Task[list[Json]]] = {}
         try:
             async with asyncio.TaskGroup() as group:
                 deployments = group.create_task(self.deploys.read(repos))
                 runs = [group.create_task(self._run_list(r)) for r in repos]
+                now = self.now()
+                for repo in repos:
+                    if self._full(self._memory.setdefault(repo, _Memory()), now):
+                        environments[repo] = asyncio.create_task(self._environments_after(repo))
         except BaseExceptionGroup as failures:
+            Lists({}, {}, environments).close()
             raise most_telling(failures) from None
         return Lists(
-            {r: t.result() for r, t in zip(repos, runs, strict=True)}, deployments.result()
+            {r: t.result() for r, t in zip(repos, runs, strict=True)},
+            deployments.result(),
+            environments,
         )
+
+    @staticmethod
+    def _full(memory: _Memory, now: float) -> bool:
+        return memory.checked_at is None or now - memory.checked_at >= FULL_CHECK
 
     def known(self, repo: str, lists: Lists) -> RepoFacts:
         """What the lists and earlier polls tell without another request: the runs' jobs
@@ -124,12 +152,15 @@ class Fetcher:
         need them, and on full checks the environments' protection rules."""
         memory = self._memory.setdefault(repo, _Memory())
         started = self.now()
-        full = memory.checked_at is None or started - memory.checked_at >= FULL_CHECK
+        asked = lists.environments.get(repo)  # started in round one
+        full = asked is not None or self._full(memory, started)
         try:
             async with asyncio.TaskGroup() as group:
                 runs = group.create_task(self.runs(repo, lists.runs[repo], memory, full))
                 # Protection rules change rarely: read them on full checks only.
-                envs = group.create_task(self.environments(repo)) if full else None
+                envs = None
+                if full:
+                    envs = group.create_task(_awaited(asked or self.environments(repo)))
         except BaseExceptionGroup as failures:
             raise most_telling(failures) from None
         if envs is not None:
@@ -145,9 +176,10 @@ class Fetcher:
         paths = [
             f"/repos/{repo}/actions/workflows/{quote(w, safe='')}/runs" for w in self.workflows
         ]
-        pages = await gather(
-            self._newest_runs(p, params) for p in paths or [f"/repos/{repo}/actions/runs"]
-        )
+        if len(paths) > 1:
+            pages = await gather(self._newest_runs(p, params) for p in paths)
+        else:  # one list: no task in between, so it queues for its slot at once
+            pages = [await self._newest_runs((paths or [f"/repos/{repo}/actions/runs"])[0], params)]
         raws = list_of([r for page in pages for r in page], "workflow runs")
         return sorted(raws, key=created, reverse=True)[: self.runs_per_repo]
 
@@ -252,6 +284,12 @@ class Fetcher:
         self._memory[repo].runs[_run_key(run.raw)] = run
 
     # Environments ---------------------------------------------------------------------------
+    async def _environments_after(self, repo: str) -> list[Json]:
+        """Round one's environment read, queued for a slot after every runs list: a runs
+        list read through `gather` (several workflows) reaches its slot one step later."""
+        await _step()
+        return await self.environments(repo)
+
     async def environments(self, repo: str) -> list[Json]:
         return list_of(
             await self.api.collect(
@@ -259,3 +297,13 @@ class Fetcher:
             ),
             "environments",
         )
+
+
+async def _awaited(aw: Awaitable[T]) -> T:
+    return await aw
+
+
+@types.coroutine
+def _step() -> Generator[None]:
+    """Let every other ready task run one step first (what asyncio.sleep(0) does inside)."""
+    yield

@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from cockpit import config
 from cockpit.actions.gates import pipeline_gate
 from cockpit.clock import FixedClock
+from cockpit.errors import Unreachable
 from cockpit.fleet.hub import Hub
 from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import GateStatus
@@ -50,17 +52,81 @@ async def test_a_live_first_poll_publishes_runs_and_deployments_after_one_round(
         first_round = sorted(r.path for r in fake.requests)
         await done.wait()
         complete = await connector.poll()
-    # One round: both runs lists and one GraphQL query, nothing that waits for them.
+    # One round: both runs lists and one GraphQL query, nothing that waits for them
+    # (the environments, due a full check, need nothing from them either).
     assert first_round == [
         "/graphql",
         "/repos/acme/payments/actions/runs",
+        "/repos/acme/payments/environments",
         "/repos/acme/shop/actions/runs",
+        "/repos/acme/shop/environments",
     ]
     assert early.incomplete and len(early.runs) == 8 and len(early.deployments) == 4
     assert early.deployments == complete.deployments, "deployments are whole at once"
     assert all(r.stages == () for r in early.runs) and early.approvals == ()
     assert complete.incomplete == "" and len(complete.approvals) == 2
     assert any(r.stages for r in complete.runs)
+
+
+async def test_environments_go_out_in_round_one_behind_the_runs_lists_unwaited_for() -> None:
+    """Protection rules need nothing from round one: asked beside it, after the runs lists
+    (which take the free slots first), they fill slots round one leaves idle; the early
+    frame does not wait for them, and round two uses them instead of asking again."""
+    fake = FakeGitHub()
+    held = asyncio.Event()
+    sent: list[str] = []
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        if request.url.path.endswith("/environments"):
+            await held.wait()
+        return fake.handle(request)
+
+    fake.transport = lambda: httpx.MockTransport(handle)  # type: ignore[method-assign]
+    async with connected(fake, FixedClock(NOW), live=True, concurrency=4) as connector:
+        done = asyncio.Event()
+        connector._on_change = done.set
+        early = await asyncio.wait_for(connector.poll(), 5)
+        before = list(sent)
+        held.set()
+        await asyncio.wait_for(done.wait(), 5)
+        complete = await connector.poll()
+        again = len(sent)
+        await connector.poll()  # not a full check: no environments asked
+    rest = [p for p in before if p != "/graphql"]
+    assert rest == [
+        "/repos/acme/shop/actions/runs",
+        "/repos/acme/payments/actions/runs",
+        "/repos/acme/shop/environments",
+        "/repos/acme/payments/environments",
+    ]
+    assert early.incomplete and early.environments == ()
+    assert complete.incomplete == "" and complete.environments
+    assert sum(p.endswith("/environments") for p in sent) == 2
+    assert not any(p.endswith("/environments") for p in sent[again:])
+
+
+@pytest.mark.parametrize("failing", ["acme/shop/environments", "acme/shop/actions/runs"])
+async def test_a_failed_read_in_round_one_fails_the_poll_and_leaves_no_read_behind(
+    failing: str,
+) -> None:
+    fake = FakeGitHub()
+    fake.fail(f"GET /repos/{failing}$", 500)
+    never = asyncio.Event()
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/repos/acme/payments/environments":
+            await never.wait()  # still in flight when the poll fails
+        return fake.handle(request)
+
+    fake.transport = lambda: httpx.MockTransport(handle)  # type: ignore[method-assign]
+    async with connected(fake, FixedClock(NOW)) as connector:
+        with pytest.raises(Unreachable):
+            await asyncio.wait_for(connector.poll(), 5)
+        for _ in range(5):
+            await asyncio.sleep(0)  # let cancelled reads finish cancelling
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert others == [], "a round-one read outlived its failed poll"
 
 
 async def test_a_partial_frame_makes_no_gate_pass_until_the_rest_arrives(tmp_path: Path) -> None:
