@@ -60,6 +60,7 @@ class Refresh:
     requests: int
     not_modified: int
     charged: int
+    others: tuple[str, ...] = ()  # requests not answered 304, as "METHOD /path"
 
 
 @dataclass
@@ -94,7 +95,8 @@ async def measure(repos: int, latency: float, concurrency: int, history: int) ->
             seconds = time.perf_counter() - started
             seen = fake.requests[sent:]
             done = sum(1 for r in seen if r.status == 304)
-            return Refresh(seconds, len(seen), done, fake.charged - charged)
+            others = tuple(f"{r.method} {r.path}" for r in seen if r.status != 304)
+            return Refresh(seconds, len(seen), done, fake.charged - charged, others)
 
         singles = []
         for _ in range(5):
@@ -121,6 +123,7 @@ async def measure(repos: int, latency: float, concurrency: int, history: int) ->
                 filled.requests + one.requests,
                 filled.not_modified + one.not_modified,
                 filled.charged + one.charged,
+                filled.others + one.others,
             )
         clock.advance(INTERVAL)
         steady = await refresh()
@@ -134,8 +137,12 @@ def report(f: Figures, repos: int, latency: float) -> list[str]:
         return f"{r.seconds * 1000:7.1f} ms = {r.seconds / f.single:4.1f}x one request"
 
     def free(r: Refresh) -> str:
-        return f"{r.not_modified}/{r.requests} answered 304, rate limit spent {r.charged}: " + (
-            "met" if r.not_modified == r.requests and r.charged == 0 else "NOT met"
+        kinds = dict.fromkeys(r.others)
+        shown = ", ".join(list(kinds)[:3]) + (", ..." if len(kinds) > 3 else "")
+        others = f" (not 304: {shown})" if kinds else ""
+        return (
+            f"{r.not_modified}/{r.requests} answered 304{others}, rate limit spent {r.charged}: "
+            + ("met" if r.not_modified == r.requests and r.charged == 0 else "NOT met")
         )
 
     rounds = -(-f.first.requests // f.concurrency)
