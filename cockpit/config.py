@@ -28,6 +28,7 @@ from cockpit.actions.supply_config import demo_supply_chain
 from cockpit.config_secrets import resolve_secrets_in
 from cockpit.connect import options as opt
 from cockpit.connect.options import Duration, LineMap
+from cockpit.connector import DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES
 from cockpit.connector import Connector
 from cockpit.errors import ConfigError, PluginError
 from cockpit.fleet.analysis import CanaryConfig
@@ -48,9 +49,6 @@ class EnvironmentConfig:
         if not isinstance(value, str):
             raise ValueError("an environment is a name or a mapping with 'name'")
         return cls(name=value)
-
-
-DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     from cockpit.fleet.detail import LogTarget, ServiceDetail
     from cockpit.fleet.snapshot import FleetSnapshot
 
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+"""A connector's cap on one response body unless its config's `max_response_bytes` says."""
+
 API_VERSION = 1
 """The contract version this cockpit speaks. A connector declaring another is refused."""
 
@@ -132,6 +135,10 @@ class Connector:
         the hub before each poll of a connector declaring `evidence` (a registry connector
         fetches attestations by digest: cockpit.fleet.artifacts)."""
         self._on_change: Callable[[], None] = lambda: None
+        self.max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES
+        """The config's `max_response_bytes`, set by the hub before the first poll. The hub's
+        client enforces it already; a connector with a session of its own (Prometheus's
+        requests) or a client of its own (a kubeconfig context's TLS) applies it there."""
         self.live = True
         """False for a one-shot refresh (`cockpit status`, the action commands): answer with
         a plain poll and open no watch or stream, which would outlive the command's need."""

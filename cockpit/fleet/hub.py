@@ -123,6 +123,7 @@ class Hub:
                 continue
             connector._on_change = functools.partial(self.poke, spec.name)
             connector.live = self.live
+            connector.max_response_bytes = spec.max_response_bytes
             self._instances[spec.name] = Instance(
                 spec, connector, client, Backoff(spec.interval, rng=self._rng)
             )

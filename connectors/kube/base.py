@@ -205,7 +205,9 @@ class KubeConnector(Connector):
             access = replace(
                 access, cert_data=held.cert, key_data=held.key, cert_file="", key_file=""
             )
-        client, owned = http_client(self.client, access, self.transport)
+        client, owned = http_client(
+            self.client, access, self.transport, max_response_bytes=self.max_response_bytes
+        )
         if owned:
             if self._owned is not None and self._owned is not client:
                 self._retired.append(self._owned)

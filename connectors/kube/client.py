@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from cockpit.config import DEFAULT_MAX_RESPONSE_BYTES
 from cockpit.connect.http import Api
 from cockpit.connect.http_safety import CappedTransport
+from cockpit.connector import DEFAULT_MAX_RESPONSE_BYTES
 from cockpit.errors import Unauthorized, Unreachable
 from connectors.kube.credentials import Credential, Credentials
 from connectors.kube.kubeconfig import Access
@@ -95,6 +95,7 @@ def http_client(
     injected: httpx.AsyncClient | None,
     access: Access,
     transport: TransportFactory | None = None,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> tuple[httpx.AsyncClient, bool]:
     """The client to use, and whether this connector owns (and must close) it.
 
@@ -116,12 +117,11 @@ def http_client(
             raise Unreachable(
                 f"TLS setup for context {access.context!r} failed: {type(exc).__name__}"
             ) from None
-    # The hub's body cap cannot be read back from its client: the default cap applies.
     made = (transport or network_transport)(verify)
     client = httpx.AsyncClient(
         timeout=timeout,
         headers=headers,
-        transport=CappedTransport(made, DEFAULT_MAX_RESPONSE_BYTES),
+        transport=CappedTransport(made, max_response_bytes),  # the config's, as the hub's
     )
     return client, True
 

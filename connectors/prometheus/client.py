@@ -60,6 +60,7 @@ class Queries:
     ) -> None:
         self.name = name
         self.timeout = timeout
+        self.max_response_bytes = max_response_bytes  # read by each response as it arrives
         self._secrets = tuple(s for s in secrets if s)
         # No retries inside the thread: the hub retries a failed poll with jittered
         # backoff, and a retry loop here would hold the poll past its timeout.
@@ -69,7 +70,7 @@ class Queries:
         session = requests.Session()
         for key, value in (network or {}).items():
             setattr(session, key, value)
-        session.hooks["response"].append(_capped(max_response_bytes))
+        session.hooks["response"].append(_capped(lambda: self.max_response_bytes))
         settings: dict[str, Any] = {"headers": headers, "auth": auth, "timeout": timeout}
         self._prom = PrometheusConnect(
             url=url.rstrip("/"),
@@ -243,11 +244,12 @@ class _CappedBody:
         return getattr(self._raw, name)
 
 
-def _capped(limit: int) -> Callable[..., requests.Response]:
-    """A response hook: the body is read (after the hooks) through `_CappedBody`."""
+def _capped(limit: Callable[[], int]) -> Callable[..., requests.Response]:
+    """A response hook: the body is read (after the hooks) through `_CappedBody`, at the cap
+    in force when the response arrives."""
 
     def hook(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-        response.raw = _CappedBody(response.raw, limit)
+        response.raw = _CappedBody(response.raw, limit())
         return response
 
     return hook

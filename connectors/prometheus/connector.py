@@ -106,6 +106,7 @@ class PrometheusConnector(Connector):
         )
 
     async def metrics(self) -> Sequence[CanaryMetrics]:
+        self.queries.max_response_bytes = self.max_response_bytes  # the config's, from the hub
         now = self.clock.now()
         return await asyncio.gather(*(self._measure(t, now) for t in self.options.canaries))
 

@@ -15,6 +15,7 @@ import yaml
 from cockpit.clock import FixedClock
 from cockpit.config import ConnectorSpec
 from cockpit.connect import options as opt
+from cockpit.errors import Unreachable
 from cockpit.fleet.hub import default_client
 from connectors.kube import kubeconfig
 from connectors.kube.kubeconfig import KubeconfigError
@@ -241,3 +242,25 @@ async def test_the_transport_factory_gets_the_contexts_tls_and_plain_contexts_us
     finally:
         await plain.aclose()
         await hub_client.aclose()
+
+
+async def test_a_contexts_own_client_applies_the_configured_body_cap(tmp_path: Path) -> None:
+    """A context with TLS of its own gets a client of its own: the config's
+    max_response_bytes (which the hub sets on the connector) caps it as it caps the hub's."""
+    certs = certificates(tmp_path)
+    fake = cluster(token="sa-token-123")
+    doc = config(deployer={"token": "sa-token-123"})
+    doc["clusters"][0]["cluster"]["certificate-authority-data"] = b64(certs["ca.crt"].read_bytes())
+    options = opt.parse(
+        KubernetesOptions, {"kubeconfig": str(write(tmp_path / "kc", doc)), "history": False}
+    )
+    own = KubernetesConnector(
+        "k8s", options, client=None, clock=FixedClock(NOW), transport=lambda v: fake.transport()
+    )
+    own.live = False
+    own.max_response_bytes = 1024  # the hub sets the config's value
+    try:
+        with pytest.raises(Unreachable, match="larger than 1 KiB"):
+            await own.deployments()
+    finally:
+        await own.aclose()

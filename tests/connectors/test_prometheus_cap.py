@@ -70,3 +70,23 @@ async def test_an_answer_within_the_cap_reads_as_before(server: str) -> None:
         assert await queries.value("up", AT) == 1.0
     finally:
         queries.close()
+
+
+async def test_the_configured_cap_reaches_the_requests_session(server: str) -> None:
+    """The hub sets the config's max_response_bytes on the connector after building it; the
+    connector's own session reads the cap in force when each answer arrives."""
+    from cockpit.clock import FixedClock
+    from connectors.prometheus.connector import PrometheusConnector
+    from connectors.prometheus.options import PrometheusOptions
+
+    connector = PrometheusConnector(
+        "prom", PrometheusOptions(url=server + "/huge"), client=None, clock=FixedClock(AT)
+    )
+    try:
+        assert connector.queries.max_response_bytes == 32 * 1024 * 1024  # 2 MiB body fits
+        connector.max_response_bytes = 1 << 20  # what the hub does with the config's value
+        assert await connector.metrics() == []  # no canaries configured: nothing asked
+        with pytest.raises(Unreachable, match="larger than 1 MiB"):
+            await connector.queries.value("up", AT)
+    finally:
+        await connector.aclose()

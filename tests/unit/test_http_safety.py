@@ -192,3 +192,15 @@ async def test_a_declared_length_over_the_cap_is_refused_before_the_body() -> No
                 await api(client, origin.url).get("/items")
         async with default_client(spec()) as client:
             assert len(await api(client, origin.url).get("/items")) == 2001
+
+
+def test_the_hub_tells_each_connector_its_configured_cap() -> None:
+    from cockpit.clock import FixedClock
+    from cockpit.fleet.hub import Hub
+    from tests.fakes import T0
+
+    hub = Hub([spec(4096), replace(spec(), name="u")], [], clock=FixedClock(T0))
+    hub.open()
+    capped, default = hub.connector("t"), hub.connector("u")
+    assert capped is not None and default is not None
+    assert (capped.max_response_bytes, default.max_response_bytes) == (4096, 32 * 1024 * 1024)
