@@ -28,19 +28,46 @@ def digest(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def load_json(body: bytes, what: str) -> Any:
-    """The JSON value of `body`, or EvidenceError saying why it is not usable as `what`."""
-    if len(body) > MAX_BODY:
-        raise EvidenceError(f"{what} is {len(body):,} bytes, over the {MAX_BODY:,} limit")
+def load_json(
+    body: bytes,
+    what: str,
+    *,
+    limit: int = MAX_BODY,
+    max_depth: int | None = None,
+    utf8_only: bool = False,
+) -> Any:
+    """The JSON value of `body`, or EvidenceError saying why it is not usable as `what`:
+    over `limit` bytes, empty, not JSON (in UTF-8 when `utf8_only`; else any encoding JSON
+    allows), or nesting deeper than `max_depth` (when given)."""
+    if len(body) > limit:
+        raise EvidenceError(f"{what} is {len(body):,} bytes, over the {limit:,}-byte limit")
     if not body.strip():
         raise EvidenceError(f"{what} is empty")
+    deeply = f"deeper than {max_depth} levels" if max_depth else "too deeply to read"
     try:
-        return json.loads(body)
+        value = json.loads(body.decode("utf-8") if utf8_only else body)
     except RecursionError:
         # json nests by recursion: a document of 100,000 "[" ends here, not in a crash.
-        raise EvidenceError(f"{what} nests too deeply to read") from None
+        raise EvidenceError(f"{what} nests {deeply}") from None
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, 5,000-digit ints
         raise EvidenceError(f"{what} is not valid JSON: {text(exc)}") from None
+    if max_depth and _depth(value, max_depth) > max_depth:
+        raise EvidenceError(f"{what} nests {deeply}")
+    return value
+
+
+def _depth(value: object, limit: int) -> int:
+    """How deeply `value` nests, walked without recursion (and without going past `limit`)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            if deepest > limit:
+                break
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def text(value: object, limit: int = NAME_LIMIT) -> str:

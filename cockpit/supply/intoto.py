@@ -18,13 +18,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cockpit.supply import EvidenceError
+from cockpit.supply import EvidenceError, documents
 
 MAX_BODY = 4 * 1024 * 1024  # bytes; an attestation bundle is a few KiB
 MAX_DEPTH = 64  # JSON nesting; a SLSA statement needs about 8
@@ -37,37 +36,9 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 
-def check_size(raw: bytes, what: str) -> None:
-    if len(raw) > MAX_BODY:
-        raise EvidenceError(f"{what} is {len(raw):,} bytes, over the {MAX_BODY:,}-byte limit")
-
-
-def _depth(value: object) -> int:
-    """How deeply `value` nests, walked without recursion (and without going past the limit)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, level)
-            if deepest > MAX_DEPTH:
-                break
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, level + 1) for child in children)
-    return deepest
-
-
 def load_json(raw: bytes, what: str) -> Any:
-    """`raw` parsed as JSON, within the size and nesting bounds."""
-    check_size(raw, what)
-    try:
-        value = json.loads(raw.decode("utf-8"))
-    except RecursionError:
-        raise EvidenceError(f"{what} nests deeper than {MAX_DEPTH} levels") from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise EvidenceError(f"{what} is not JSON: {exc}") from None
-    if _depth(value) > MAX_DEPTH:
-        raise EvidenceError(f"{what} nests deeper than {MAX_DEPTH} levels")
-    return value
+    """`raw` parsed as JSON (UTF-8 only), within the attestation's size and nesting bounds."""
+    return documents.load_json(raw, what, limit=MAX_BODY, max_depth=MAX_DEPTH, utf8_only=True)
 
 
 def b64decode(text: object, what: str) -> bytes:
