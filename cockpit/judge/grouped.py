@@ -16,7 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cockpit.judge.shift import Counts, Floats, Mask, ShiftCounter, ShiftPoint
+from cockpit.judge.shift import ShiftCounter
+from cockpit.judge.shift_point import Counts, Floats, Mask, ShiftPoint
 
 # Value pairs (distinct canary x distinct baseline values) the grouped path accepts, per
 # point of the larger series: it sorts that many differences once, where ShiftCounter

@@ -18,15 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from cockpit.judge.mannwhitney import sorted_tie_term
+from cockpit.judge.shift_point import Counts, Floats, Mask, ShiftPoint
 
-Floats = npt.NDArray[np.float64]
 _add_reduce = np.add.reduce  # the ufunc itself: ndarray.sum goes through a Python wrapper
 _count_nonzero = np.count_nonzero
-Counts = npt.NDArray[np.intp]
-Mask = npt.NDArray[np.bool_]
 
 # Below this many undecided pairs, comparing them one by one (and keeping the ones still
 # undecided) beats a binary search per canary point; 2,048 measured best on bench.judge,
@@ -38,22 +35,6 @@ PAIR_LIMIT = 2048
 WALK_EXPECTED = 0.5
 # ... and gives up for the binary search after this many steps.
 WALK_STEPS = 3
-
-
-@dataclass(slots=True)
-class ShiftPoint:
-    """Counts at one shift mu."""
-
-    sum_low: int  # pairs with a baseline value below x - mu
-    sum_high: int  # ... at or below x - mu
-    ties: float  # sum of t^3 - t over tie groups of (x - mu) joined with y
-    low: Counts | None = None  # per canary point, when counted point by point
-    high: Counts | None = None
-
-    @property
-    def u(self) -> float:
-        """Pairs with x - mu above y, ties counting one half."""
-        return (self.sum_low + self.sum_high) / 2
 
 
 @dataclass(slots=True)
