@@ -1,0 +1,1 @@
+"""The headless controller: the hub, judge, gates and automatic actions without a TUI."""
