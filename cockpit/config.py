@@ -30,10 +30,14 @@ from cockpit.connect import options as opt
 from cockpit.connect.options import Duration, LineMap
 from cockpit.connector import DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES
 from cockpit.connector import Connector
+from cockpit.controller import config as controller_config
+from cockpit.controller.config import ControllerConfig
 from cockpit.errors import ConfigError, PluginError
 from cockpit.fleet.analysis import CanaryConfig
 from cockpit.model import Environment
 from cockpit.retention_config import RetentionConfig
+from cockpit.team import store_config
+from cockpit.team.store_config import StoreConfig
 
 PRODUCTION_NAMES = {"prod", "production", "prd", "live"}
 
@@ -89,6 +93,8 @@ class ConfigFile:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     identities: dict[str, PersonConfig] = field(default_factory=dict)  # OS user -> accounts
     retention: RetentionConfig = field(default_factory=RetentionConfig)  # of audit records
+    controller: ControllerConfig = field(default_factory=ControllerConfig)  # cockpit controller
+    store: StoreConfig | None = None  # team mode (PostgreSQL); None: the local SQLite log
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,8 @@ class Settings:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     identities: Mapping[str, PersonConfig] = field(default_factory=dict)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    store: StoreConfig | None = None  # team mode: the shared PostgreSQL store
+    controller: ControllerConfig = field(default_factory=ControllerConfig)
 
     @property
     def demo(self) -> bool:
@@ -234,6 +242,8 @@ def load(
                 file=str(path),
             )
         raw = opt.parse_all(ConfigFile, data, problems, lines=lines, env=env)
+        if store_config.empty_section(data):
+            problems.add(lines.error(("store",), "store: needs at least url: postgresql://..."))
     settings = None
     if raw is not None:
         settings = build(
@@ -349,6 +359,13 @@ def build(
         problems.add(lines.error(("identities", *place), why))
     for key, why in retention_config.problems(raw.retention):
         problems.add(lines.error(("retention", key), why))
+    for key, why in controller_config.problems(raw.controller):
+        problems.add(lines.error(("controller", key), why))
+    if raw.store is not None:
+        for key, why in store_config.problems(raw.store):
+            problems.add(lines.error(("store", key), why))
+        if resolve_secrets:
+            resolve_secrets_in(raw.store, lines, ("store",), env, problems)
     return Settings(
         file=None if demo else lines.file,
         environments=tuple(environments),
@@ -365,4 +382,6 @@ def build(
         identity=raw.identity,
         identities=raw.identities,
         retention=raw.retention,
+        controller=raw.controller,
+        store=raw.store,
     )

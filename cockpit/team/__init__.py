@@ -1,0 +1,1 @@
+"""Team mode: the shared PostgreSQL store, its connection, its schema and its commands."""
