@@ -35,6 +35,15 @@ class EventType(StrEnum):
     AUDIT_PURGED = "audit.purge"  # archive segments past retention deleted, signed
     INCIDENT_OPENED = "incident.open"  # an operator declared an incident (cockpit incident open)
     INCIDENT_CLOSED = "incident.close"
+    # The cockpit as the gate (cockpit.controller.gates_http): a webhook refused (bad
+    # signature), a GitHub protection-rule request filed, its answer decided, each callback
+    # attempt that failed, the answer delivered; Argo Rollouts / Flagger answers per change.
+    WEBHOOK_REFUSED = "webhook.refused"
+    GATE_REQUESTED = "gate.requested"
+    GATE_DECIDED = "gate.decided"
+    GATE_CALLBACK_FAILED = "gate.callback_failed"
+    GATE_ANSWERED = "gate.answered"
+    GATE_CHANGED = "gate.changed"
 
 
 @dataclass(frozen=True, slots=True)
