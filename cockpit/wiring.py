@@ -20,7 +20,7 @@ def open_journal(settings: Settings, clock: Clock) -> Journal:
         # Imported and opened on the audit thread, while the UI starts.
         from cockpit.audit import open_store
 
-        return open_store(settings.audit.path, clock=clock)
+        return open_store(settings.audit.path, clock=clock, store=settings.store)
 
     return Journal(opener)
 
@@ -56,18 +56,26 @@ def wire_hub(
 ) -> tuple[Hub, Journal]:
     """The hub (every configured connector plus the two-person queue) and the journal."""
     journal = journal or open_journal(settings, clock)
+    team = settings.store is not None and live
+    # In team mode another host's request arrives by NOTIFY (the `team-store` source); the
+    # poll is then only the fallback for while that connection is down.
     two_person = ConnectorSpec(
         TWO_PERSON_SOURCE,
         "two-person",
         TwoPersonConnector,
         TwoPersonOptions(journal),
-        3.0,
+        30.0 if team else 3.0,
         10.0,
-        60.0,
+        90.0 if team else 60.0,
     )
-    hub = make_hub(
-        settings, clock=clock, client_factory=client_factory, extra=(two_person,), live=live
-    )
+    extra: tuple[ConnectorSpec, ...] = (two_person,)
+    if team:
+        from cockpit.team.listen import live_spec
+
+        extra += (live_spec(settings),)
+    hub = make_hub(settings, clock=clock, client_factory=client_factory, extra=extra, live=live)
+    if team:
+        extra[-1].options.hub = hub
     return hub, journal
 
 
@@ -91,6 +99,11 @@ def make_executor(
         people=settings.identities,
         systems={c.name: c.type for c in settings.connectors},
     )
+    identify = None
+    if settings.store is not None:  # the team store names the actor (cockpit.team.identity)
+        from cockpit.team.identity import identifier
+
+        identify = identifier(settings, actor)
     return Executor(
         hub,
         policy,
@@ -99,6 +112,7 @@ def make_executor(
         operator=operator_for(actor.user),
         clock=clock,
         identity=settings.identity,
+        identify=identify,
     )
 
 

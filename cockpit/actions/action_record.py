@@ -31,6 +31,8 @@ class ActionRecorder:
         self.audit = audit
         self.clock = clock
         self.identity = identity
+        self.stamp: Mapping[str, Any] = {}
+        """Added to every record's extra: team mode's os_user, db_role, identity_mismatch."""
 
     async def record(
         self,
@@ -63,7 +65,7 @@ class ActionRecorder:
             policy=decision.as_record(break_glass),
             request_id=request_id,
             break_glass=break_glass,
-            extra=dict(extra or {}),
+            extra={**self.stamp, **(extra or {})},
         )
         return await self._append(event)
 
@@ -87,7 +89,7 @@ class ActionRecorder:
             action=plan.action.kind.value,
             outcome=outcome,
             request_id=request_id,
-            extra=dict(extra),
+            extra={**self.stamp, **extra},
         )
         return await self._append(event)
 

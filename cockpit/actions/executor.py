@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,9 @@ from cockpit.sanitize import clean
 if TYPE_CHECKING:
     from cockpit.audit import Actor
 
+# Team mode (cockpit.team.identity): the actor, the operator and each record's identity extra.
+Identify = Callable[[], Awaitable[tuple["Actor", Operator, Mapping[str, Any]]]]
+
 
 class Executor:
     def __init__(
@@ -45,6 +48,7 @@ class Executor:
         timeout: float = 30.0,
         identity: IdentityConfig | None = None,
         listener_timeout: float = LISTENER_TIMEOUT,
+        identify: Identify | None = None,
     ) -> None:
         self.hub = hub
         self.policy = policy
@@ -54,6 +58,8 @@ class Executor:
         self.timeout = timeout
         self._in_flight: set[tuple[str, ...]] = set()
         self._recorder = ActionRecorder(audit, clock=clock, identity=identity or IdentityConfig())
+        self._identify = identify  # team mode: why the identity is unknown, "" once known
+        self.unidentified = "" if identify is None else "who you are is not known yet"
         self.after_success = AfterSuccess(hub, self._recorder, listener_timeout)
         """Tells the listening connectors (Grafana) of each recorded success."""
         self._two_person = TwoPersonFlow(
@@ -62,6 +68,20 @@ class Executor:
             replan=lambda action, approvers: self.plan(action, approved_by=approvers),
             execute=self._execute,
         )
+
+    async def identify(self) -> str:
+        """Team mode: learn who the team store says is acting, once; returns why not ("").
+        Until then every plan is refused: not recorded nor judged on the OS user's word."""
+        if self._identify is None or not self.unidentified:
+            return self.unidentified
+        try:
+            self.actor, self.operator, stamp = await self._identify()
+        except Exception as exc:  # unreachable, refused: asked again by the next action
+            self.unidentified = clean(f"{type(exc).__name__}: {exc}", limit=300)
+            return self.unidentified
+        self._recorder.stamp = dict(stamp)
+        self.unidentified = ""
+        return ""
 
     # Planning ----------------------------------------------------------------------
     def capable(self, action: Action) -> bool:
@@ -93,6 +113,8 @@ class Executor:
         )
         connector = self.hub.connector(action.source)
         decision = refused(decision, blockers(action, snap, connector))
+        if self.unidentified:
+            decision = refused(decision, [f"team store identity unknown: {self.unidentified}"])
         cell = snap.cell(action.service, action.environment)
         current = cell.deployment.version if cell.deployment else ""
         from_version = action.from_version or current
@@ -177,6 +199,7 @@ class Executor:
             return Outcome(DUPLICATE, "already running; ignored the repeated request")
         self._in_flight.add(key)
         try:
+            await self.identify()  # team mode: before the plan is made again and recorded
             return await self._submit(
                 plan, reason.strip(), ticket.strip(), break_glass, confirmation, actor, operator
             )

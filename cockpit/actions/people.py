@@ -20,13 +20,14 @@ class PersonConfig:
     github: str | None = None
     gitlab: str | None = None
     jenkins: str | None = None
+    db_role: str | None = None  # team mode: the PostgreSQL role they log in to the store as
 
 
 def problems(config: Mapping[str, PersonConfig]) -> Iterator[tuple[tuple[str, str], str]]:
     """(where, why) for each login claimed by two operators: either could pass as the other."""
     owner: dict[tuple[str, str], str] = {}
     for user, person in config.items():
-        for system in ("principal", *MAPPED_SYSTEMS):
+        for system in ("principal", "db_role", *MAPPED_SYSTEMS):
             login = getattr(person, system)
             if login is None:
                 continue
@@ -51,9 +52,10 @@ class People:
         return kind if kind in MAPPED_SYSTEMS else ""
 
     def operator(self, name: str) -> str:
-        """The operator an OS user or SSH principal names (itself when not mapped)."""
+        """The operator an OS user, SSH principal or database role names (itself when not
+        mapped)."""
         for user, person in self.config.items():
-            if name in (user, person.principal):
+            if name in (user, person.principal, person.db_role):
                 return user
         return name
 

@@ -51,10 +51,12 @@ PAGING_ONLY = (ActionKind.SILENCE, ActionKind.UNSILENCE)
 
 @dataclass(frozen=True)
 class Operator:
-    """Who is acting, as policy sees them: a user name and their groups."""
+    """Who is acting, as policy sees them: a user name, their OS groups and, in team mode,
+    the database roles their login role is a member of (for `db:<role>` role members)."""
 
     name: str
     groups: frozenset[str] = frozenset()
+    db_roles: frozenset[str] = frozenset()
 
 
 def operator_for(user: str) -> Operator:
@@ -87,6 +89,7 @@ class Decision:
     # itself must tick break-glass (the approver's click must not quietly skip it).
     glass_reasons: tuple[str, ...] = ()
     lane: lanes.LaneTerms | None = None  # a hotfix promote: the lane's rules, as decided
+    policy_version: str = ""  # team mode: the stored version that decided ("team v3 sha256:...")
 
     @property
     def needs_break_glass(self) -> bool:
@@ -117,6 +120,7 @@ class Decision:
             "break_glass": break_glass,
             "window": self.window.label if self.window else None,
             **(self.lane.as_record() if self.lane else {}),
+            **({"policy_version": self.policy_version} if self.policy_version else {}),
         }
 
 
@@ -140,6 +144,10 @@ class Policy:
         self.read_only_envs = frozenset(read_only_envs)
         self.windows = tuple(w.window() for w in config.windows)
 
+    async def refresh(self) -> None:
+        """Read the rules again before an action: the config's never change while running;
+        team mode's (cockpit.team.held_policy) are re-read from the store."""
+
     # Rules per environment ------------------------------------------------------------
     def env(self, environment: str) -> EnvironmentPolicy:
         return self.config.environments.get(environment) or EnvironmentPolicy()
@@ -152,6 +160,7 @@ class Policy:
                     m == "*"
                     or m == operator.name
                     or (m.startswith("@") and m[1:] in operator.groups)
+                    or (m.startswith("db:") and m[3:] in operator.db_roles)
                 ):
                     out.add(role)
         return out

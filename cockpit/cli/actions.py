@@ -199,6 +199,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         if isinstance(built, str):
             print(f"cockpit: {clean(built)}", file=sys.stderr)
             return Exit.USAGE
+        await executor.identify()  # team mode: the store's role is who acts, not the OS user
         plan = executor.plan(built)
         # The decision printed is the one --yes would meet: policy, the connector's own
         # checks, the reason rule and the typed confirmation, never "allowed" then refused.
