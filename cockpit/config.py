@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +129,9 @@ class Settings:
     identities: Mapping[str, PersonConfig] = field(default_factory=dict)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     store: StoreConfig | None = None  # team mode: the shared PostgreSQL store
+    # Whether the file has a `policy:` section: in team mode one that differs from the
+    # team's stored policy refuses every action (cockpit.team.held_policy).
+    policy_written: bool = False
     controller: ControllerConfig = field(default_factory=ControllerConfig)
 
     @property
@@ -251,6 +254,8 @@ def load(
         )
     problems.raise_if_any()
     assert settings is not None  # built whenever there was no problem
+    if path is None or (isinstance(data, dict) and "policy" in data):
+        settings = replace(settings, policy_written=True)
     return settings
 
 

@@ -91,14 +91,22 @@ def make_executor(
     from cockpit.actions.executor import Executor
     from cockpit.actions.policy import Policy, operator_for
 
-    policy = Policy(
-        settings.policy,
-        production=[e.name for e in settings.environments if e.production],
-        read_only=read_only,
-        read_only_envs=settings.read_only_envs,
-        people=settings.identities,
-        systems={c.name: c.type for c in settings.connectors},
-    )
+    policy: Policy
+    if settings.store is not None:
+        # Team mode: the team's stored policy decides, never this host's file; it is read
+        # before each action (cockpit.team.held_policy), refusing all until it has been.
+        from cockpit.team.held_policy import HeldPolicy
+
+        policy = HeldPolicy(settings, read_only=read_only)
+    else:
+        policy = Policy(
+            settings.policy,
+            production=[e.name for e in settings.environments if e.production],
+            read_only=read_only,
+            read_only_envs=settings.read_only_envs,
+            people=settings.identities,
+            systems={c.name: c.type for c in settings.connectors},
+        )
     identify = None
     if settings.store is not None:  # the team store names the actor (cockpit.team.identity)
         from cockpit.team.identity import identifier

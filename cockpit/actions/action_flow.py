@@ -74,6 +74,7 @@ async def prepare(executor: Executor, built: Action, evidence: Mapping[str, Any]
     An action refused on every lane is recorded as refused now: the dialog only shows why.
     """
     await executor.identify()  # team mode: judged as the store's role, not the OS user
+    await executor.policy.refresh()  # team mode: decide with the newest stored policy
     plan = executor.plan(built)
     if evidence:
         plan = replace(plan, evidence_extra={**plan.evidence_extra, **evidence})

@@ -220,6 +220,7 @@ class Executor:
         operator: Operator | None,
     ) -> Outcome:
         actor = actor or self.actor
+        await self.policy.refresh()  # team mode: the newest stored policy decides
         # The world may have moved on: decide again, keeping the evidence that prompted it.
         fresh = replace(
             self.plan(plan.action, operator=operator), evidence_extra=plan.evidence_extra

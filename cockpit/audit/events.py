@@ -44,6 +44,10 @@ class EventType(StrEnum):
     GATE_CALLBACK_FAILED = "gate.callback_failed"
     GATE_ANSWERED = "gate.answered"
     GATE_CHANGED = "gate.changed"
+    # Team mode's policy (cockpit policy push): a version stored (extra: version, digest,
+    # pushed_by = the database role), or a push refused (not a cockpit_policy_admin).
+    POLICY_PUSHED = "policy.pushed"
+    POLICY_PUSH_REFUSED = "policy.push_refused"
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,7 +161,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     # source that published early, like the demo before its documents, is asked again).
     hub, executor, journal = wire(settings, actor=actor, read_only=args.read_only, live=False)
     try:
-        await hub.settle()
+        await asyncio.gather(hub.settle(), executor.policy.refresh())  # team: stored policy
         snap = hub.snapshot
         kind = ActionKind(args.command)
         if args.command in CELL_ACTIONS:
