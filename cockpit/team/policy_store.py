@@ -14,6 +14,7 @@ imported only by whoever connects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -136,16 +137,34 @@ def check_admin(conn: psycopg.Connection[Any]) -> str:
     return role
 
 
-def push(conn: psycopg.Connection[Any], digest: str, text: str, source: str) -> StoredVersion:
-    """Store a new version (committed when this returns); the server numbers and stamps it."""
-    with conn.transaction():
-        row = conn.execute(
-            f"INSERT INTO {TABLE} (number, digest, source, text) VALUES (1, %s, %s, %s)"
-            f" RETURNING {_COLUMNS}",
-            (digest, source, text),
-        ).fetchone()
-    assert row is not None
-    return _version(row)
+def push(
+    conn: psycopg.Connection[Any],
+    digest: str,
+    text: str,
+    source: str,
+    *,
+    then: Callable[[StoredVersion], None] | None = None,
+) -> StoredVersion:
+    """Store a new version; the server numbers and stamps it. `then(version)` runs before the
+    commit (the push's audit record): if it raises, nothing is stored. NotAdmin when the
+    database refuses the INSERT."""
+    import psycopg
+
+    try:
+        with conn.transaction():
+            row = conn.execute(
+                f"INSERT INTO {TABLE} (number, digest, source, text) VALUES (1, %s, %s, %s)"
+                f" RETURNING {_COLUMNS}",
+                (digest, source, text),
+            ).fetchone()
+            assert row is not None
+            stored = _version(row)
+            if then is not None:
+                then(stored)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        role = session_role(conn)
+        raise NotAdmin(role, f"the team store refused {role}'s push: {exc}") from None
+    return stored
 
 
 def newest(conn: psycopg.Connection[Any]) -> StoredVersion | None:
