@@ -57,10 +57,12 @@ def parser() -> argparse.ArgumentParser:
     from cockpit.audit import cli as audit
     from cockpit.cli import actions, canary, config, connectors, status
     from cockpit.incident import cli as incident
+    from cockpit.team import cli as store
+    from cockpit.team import policy_cli as policy
 
     root = _root()
     sub = root.add_subparsers(dest="command", metavar="COMMAND")
-    for area in (status, config, connectors, audit, canary, actions, incident):
+    for area in (status, config, connectors, audit, canary, actions, incident, store, policy):
         area.add_parser(sub)
     return root
 

@@ -47,12 +47,9 @@ class TeamIdentity:
     db_role: str
     name: str  # the operator's name: identities' key claiming db_role, else db_role
     os_user: str
+    mismatch: bool  # the OS user is not (does not map to) the operator the role names
     db_roles: frozenset[str] = frozenset()  # roles db_role is a member of
     os_groups: frozenset[str] = frozenset()  # @group members; only when the OS user is them
-
-    @property
-    def mismatch(self) -> bool:
-        return self.os_user != self.name
 
     def record_extra(self) -> dict[str, Any]:
         """What goes into every record written under this identity."""
@@ -87,7 +84,7 @@ def identity_of(
     # The OS user is the same person when it is the name itself or maps to it (principal).
     same = People(people).operator(os_user) == name
     groups = operator_for(os_user).groups if same else frozenset()
-    return TeamIdentity(db_role, name, os_user, member_of, groups)
+    return TeamIdentity(db_role, name, os_user, not same, member_of, groups)
 
 
 async def resolve(

@@ -1,0 +1,279 @@
+"""The team audit log: the same records and hash chain as SQLite, in PostgreSQL.
+
+It runs on the Journal's thread with a synchronous connection, as the SQLite store does.
+An append is one transaction: take the append lock (`pg_advisory_xact_lock`, so appends
+from every host queue up), read the head, insert the chained record and NOTIFY
+`cockpit_audit`; it returns once the commit is durable (synchronous_commit on). The
+record bytes, the chain and its verification are those of `cockpit.audit.records`,
+`canonical` and `verify`: only where the rows live differs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from cockpit.audit import canonical as c
+from cockpit.audit import postgres_schema as ps
+from cockpit.audit.checkpoint import Checkpoint
+from cockpit.audit.events import AuditEvent, EventType
+from cockpit.audit.records import AuditError, AuditRecord, VerifyResult, body_of
+from cockpit.audit.sqlite import _failed, _init_event, _record
+from cockpit.audit.verify import Progress, verify_rows
+from cockpit.clock import Clock
+from cockpit.team import connect as tc
+from cockpit.team.store_config import StoreConfig
+
+if TYPE_CHECKING:
+    import psycopg
+
+_BATCH = 500
+VERIFY_BATCH = 20_000  # rows per round trip of verify's server-side cursor
+_RECORD = f"SELECT seq, body, prev_hash, hash FROM {ps.LOG}"
+
+
+class PostgresStore:
+    """The team AuditStore. Thread-safe; any number of hosts and processes may append."""
+
+    def __init__(
+        self, store: StoreConfig, *, clock: Clock, create: bool = True, read_only: bool = False
+    ) -> None:
+        """`create` appends the first record (audit.init) to an empty log; the tables
+        themselves come from `cockpit store init`, run by the database's owner."""
+        self.config = store
+        self.path = f"postgresql://{store.where()}"  # for messages: no user, no password
+        self._clock = clock
+        self._read_only = read_only
+        self._lock = threading.RLock()
+        self._conn = self._connect()
+        try:
+            self._check_tables()
+            self.origin = self._meta(ps.META_ORIGIN)
+            self._refusal = "it was opened read-only" if read_only else ""
+            if not read_only:
+                self._refusal = self._run(ps.missing_guard)
+                if create and not self._refusal and self.head() is None:
+                    self._append(_init_event(), only_if_empty=True)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        from psycopg.types.string import ByteaBinaryLoader
+
+        conn = tc.connect(self.config, autocommit=True)
+        try:
+            # Text columns in binary results come back as their UTF-8 bytes: the body the
+            # hash covers, as stored, without a decode and encode per record.
+            conn.adapters.register_loader("text", ByteaBinaryLoader)
+            conn.execute("SET synchronous_commit = on")  # durable on commit, whatever the default
+            if self._read_only:
+                conn.read_only = True
+        except Exception as exc:
+            conn.close()
+            raise self._failure(exc, "set up the connection to") from None
+        return conn
+
+    def _failure(self, exc: BaseException, doing: str) -> AuditError:
+        return tc.failure(self.config, exc, doing)
+
+    def _run(self, fn: Any, doing: str = "read") -> Any:
+        """`fn(conn)` under the lock; a broken connection is made again on the next call."""
+        import psycopg
+
+        with self._lock:
+            if self._conn.closed:
+                self._conn = self._connect()
+            try:
+                return fn(self._conn)
+            except psycopg.Error as exc:
+                raise self._failure(exc, doing) from None
+
+    def _check_tables(self) -> None:
+        def check(conn: Any) -> None:
+            row = conn.execute(
+                "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL,"
+                " current_setting('server_encoding')",
+                (ps.LOG, ps.META),
+            ).fetchone()
+            if not row[0]:
+                raise AuditError(
+                    f"the team store {self.config.where()} has no audit log: "
+                    "run `cockpit store init` (as the database's owner) first"
+                )
+            if str(row[1]).upper() not in ("UTF8", "UTF-8"):
+                raise AuditError(
+                    f"the team store {self.config.where()} is encoded {row[1]}, not UTF8: "
+                    "records would not be stored byte for byte"
+                )
+
+        self._run(check)
+
+    def _meta(self, key: str) -> str:
+        rows = self._query(f"SELECT value FROM {ps.META} WHERE key = %s", (key,))
+        return (
+            str(rows[0][0].decode() if isinstance(rows[0][0], bytes) else rows[0][0])
+            if rows
+            else ""
+        )
+
+    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
+        return list(self._run(lambda conn: conn.execute(sql, tuple(args), binary=True).fetchall()))
+
+    def append(self, event: AuditEvent) -> AuditRecord:
+        if self._refusal:
+            raise AuditError(f"refusing to write the audit log: {self._refusal}")
+        record = self._append(event)
+        assert record is not None
+        return record
+
+    def _append(self, event: AuditEvent, *, only_if_empty: bool = False) -> AuditRecord | None:
+        def run(conn: psycopg.Connection[Any]) -> AuditRecord | None:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (ps.APPEND_LOCK,))
+                head = conn.execute(
+                    f"SELECT seq, hash, ts FROM {ps.LOG} ORDER BY seq DESC LIMIT 1", binary=True
+                ).fetchone()
+                if only_if_empty and head is not None:
+                    return None  # another cockpit wrote the first record meanwhile
+                record = self._chain(conn, event, head)
+                payload = json.dumps(
+                    {
+                        "seq": record.seq,
+                        "event_type": str(record.event_type),
+                        "request_id": record.request_id,
+                    },
+                    sort_keys=True,
+                )
+                conn.execute("SELECT pg_notify(%s, %s)", (ps.CHANNEL, payload))
+            return record
+
+        try:
+            return self._run(run, "write to")
+        except AuditError as exc:
+            if "audit_log_nonce" in str(exc):
+                raise AuditError("an approval with this nonce is already logged (replay)") from None
+            raise
+
+    def _chain(self, conn: Any, event: AuditEvent, head: Any) -> AuditRecord:
+        """Insert the event chained onto `head`; the caller holds the append lock."""
+        from cockpit.audit.records import parse
+
+        seq, prev = (head[0] + 1, bytes(head[1])) if head else (1, c.GENESIS)
+        now, last = self._clock.now(), bytes(head[2]).decode() if head else ""
+        if last and c.utc_text(now) < last:  # the clock stepped back: time in the log never does
+            now = c.parse_utc(last)
+        body = body_of(event, seq, now)
+        hash_ = c.chain_hash(prev, body)
+        conn.execute(
+            f"INSERT INTO {ps.LOG} (seq, prev_hash, hash, body) VALUES (%s, %s, %s, %s)",
+            (seq, prev, hash_, body.decode("utf-8")),
+        )
+        return parse(body, prev, hash_)
+
+    def head(self) -> AuditRecord | None:
+        rows = self._query(f"{_RECORD} ORDER BY seq DESC LIMIT 1")
+        return _record(*rows[0]) if rows else None
+
+    def count(self) -> int:
+        return int(self._query(f"SELECT count(*) FROM {ps.LOG}")[0][0])
+
+    def nonce_used(self, nonce: str) -> bool:
+        return bool(self._query(f"SELECT 1 FROM {ps.LOG} WHERE approval_nonce = %s", (nonce,)))
+
+    def records(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        event_types: Iterable[EventType] | None = None,
+        service: str | None = None,
+        environment: str | None = None,
+        newest_first: bool = False,
+        limit: int | None = None,
+        after_seq: int | None = None,
+    ) -> Iterator[AuditRecord]:
+        where: list[str] = []
+        args: list[object] = []
+        for cond, value in (
+            ("ts >= %s", c.utc_text(since) if since is not None else None),
+            ("ts < %s", c.utc_text(until) if until is not None else None),
+            ("service = %s", service),
+            ("environment = %s", environment),
+        ):
+            if value is not None:
+                where.append(cond)
+                args.append(value)
+        if event_types is not None:
+            where.append("event_type = ANY(%s)")
+            args.append([str(EventType(t)) for t in event_types])
+        if after_seq is not None:
+            where.append("seq > %s")
+            args.append(after_seq)
+        order, cursor_cond = ("DESC", "seq < %s") if newest_first else ("ASC", "seq > %s")
+        remaining, cursor = limit, None
+        # Keyset pages: no statement stays open between yields, so appends never wait on a reader.
+        while remaining is None or remaining > 0:
+            page = _BATCH if remaining is None else min(_BATCH, remaining)
+            conds = [*where, cursor_cond] if cursor is not None else where
+            sql = _RECORD + ((" WHERE " + " AND ".join(conds)) if conds else "")
+            sql += f" ORDER BY seq {order} LIMIT {page}"
+            rows = self._query(sql, [*args, cursor] if cursor is not None else args)
+            for row in rows:
+                yield _record(*row)
+                cursor = row[0]
+            if remaining is not None:
+                remaining -= len(rows)
+            if len(rows) < page:
+                return
+
+    def verify(
+        self,
+        checkpoint: Checkpoint | None = None,
+        progress: Progress | None = None,
+        *,
+        deep: bool = False,
+    ) -> VerifyResult:
+        """The whole chain in one read snapshot (REPEATABLE READ), fetched in binary batches
+        through a server-side cursor; the append-only triggers must be there and enabled."""
+        if checkpoint is not None and checkpoint.origin != self.origin:
+            return _failed(f"the checkpoint is for log {checkpoint.origin}, not {self.origin}")
+
+        def walk(conn: psycopg.Connection[Any]) -> VerifyResult:
+            with conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                total = conn.execute(f"SELECT coalesce(max(seq), 0) FROM {ps.LOG}").fetchone()
+                missing = ps.missing_guard(conn)
+                with conn.cursor(name="cockpit_audit_verify", binary=True) as cur:
+                    cur.itersize = VERIFY_BATCH
+                    cur.execute(f"SELECT seq, prev_hash, hash, body FROM {ps.LOG} ORDER BY seq")
+                    result = verify_rows(
+                        cur,
+                        total=int(total[0]) if total else 0,
+                        checkpoint=checkpoint,
+                        progress=progress,
+                        deep=deep,
+                    )
+            if result.ok and missing:
+                problem = f"{missing}: records could have been edited without a trace"
+                return VerifyResult(False, result.count, result.head_hash, None, problem)
+            return result
+
+        return self._run(walk)
+
+    def checkpoint(self) -> Checkpoint:
+        rows = self._query(f"SELECT seq, hash FROM {ps.LOG} ORDER BY seq DESC LIMIT 1")
+        size, head = (rows[0][0], bytes(rows[0][1])) if rows else (0, c.GENESIS)
+        return Checkpoint(self.origin, size, head.hex(), self._clock.now())
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
