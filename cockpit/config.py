@@ -31,7 +31,9 @@ from cockpit.connect.options import Duration, LineMap
 from cockpit.connector import DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES
 from cockpit.connector import Connector
 from cockpit.controller import config as controller_config
+from cockpit.controller import webhooks_config
 from cockpit.controller.config import ControllerConfig
+from cockpit.controller.webhooks_config import WebhooksConfig
 from cockpit.errors import ConfigError, PluginError
 from cockpit.fleet.analysis import CanaryConfig
 from cockpit.model import Environment
@@ -95,6 +97,7 @@ class ConfigFile:
     retention: RetentionConfig = field(default_factory=RetentionConfig)  # of audit records
     controller: ControllerConfig = field(default_factory=ControllerConfig)  # cockpit controller
     store: StoreConfig | None = None  # team mode (PostgreSQL); None: the local SQLite log
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)  # the cockpit as the gate
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ class Settings:
     # team's stored policy refuses every action (cockpit.team.held_policy).
     policy_written: bool = False
     controller: ControllerConfig = field(default_factory=ControllerConfig)
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
 
     @property
     def demo(self) -> bool:
@@ -366,6 +370,10 @@ def build(
         problems.add(lines.error(("retention", key), why))
     for key, why in controller_config.problems(raw.controller):
         problems.add(lines.error(("controller", key), why))
+    for hook_key, why in webhooks_config.problems(raw.webhooks, known_envs):
+        problems.add(lines.error(("webhooks", *hook_key), why))
+    if resolve_secrets:
+        resolve_secrets_in(raw.webhooks, lines, ("webhooks",), env, problems)
     if raw.store is not None:
         for key, why in store_config.problems(raw.store):
             problems.add(lines.error(("store", key), why))
@@ -389,4 +397,5 @@ def build(
         retention=raw.retention,
         controller=raw.controller,
         store=raw.store,
+        webhooks=raw.webhooks,
     )
