@@ -156,12 +156,15 @@ class Policy:
         out = set()
         for role, members in self.config.roles.items():
             for m in members:
-                if (
-                    m == "*"
-                    or m == operator.name
-                    or (m.startswith("@") and m[1:] in operator.groups)
-                    or (m.startswith("db:") and m[3:] in operator.db_roles)
-                ):
+                if m.startswith("db:"):  # a database role: only the team store's word counts
+                    member = m[3:] in operator.db_roles
+                else:
+                    member = (
+                        m == "*"
+                        or m == operator.name
+                        or (m.startswith("@") and m[1:] in operator.groups)
+                    )
+                if member:
                     out.add(role)
         return out
 

@@ -1,0 +1,154 @@
+"""The team store's LISTEN: approval events reach the two-person source at once, anything
+else does not, and a lost connection is shown and retried, never raised into the app."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import pytest
+
+from cockpit.actions.twoperson import TWO_PERSON_SOURCE
+from cockpit.backoff import Backoff
+from cockpit.clock import SystemClock
+from cockpit.errors import Unreachable
+from cockpit.team.connect import connect_async
+from cockpit.team.listen import (
+    CHANNEL,
+    LIVE_SOURCE,
+    Listener,
+    LiveConnector,
+    LiveOptions,
+    concerns_approvals,
+)
+from cockpit.team.store_config import StoreConfig
+from tests.team.kit import store_for, until
+
+
+class Pokes:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def __call__(self, name: str) -> None:
+        self.names.append(name)
+
+
+def notify(url: str, event_type: str | None, raw: str | None = None) -> None:
+    payload = (
+        raw
+        if raw is not None
+        else json.dumps({"seq": 1, "event_type": event_type, "request_id": "r1"})
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def test_which_events_concern_the_approvals_view() -> None:
+    def payload(kind: str) -> str:
+        return json.dumps({"seq": 3, "event_type": kind, "request_id": "x"})
+
+    for kind in ("approval.pending", "approval.granted", "approval.rejected", "action.requested"):
+        assert concerns_approvals(payload(kind))
+    assert not concerns_approvals(payload("app.start"))
+    assert not concerns_approvals(payload("audit.read"))
+    # Nothing to tell which event it was: one more read beats a missed request.
+    assert concerns_approvals("not json")
+    assert concerns_approvals(json.dumps({"seq": 3}))
+
+
+async def test_an_approval_notification_pokes_the_two_person_source_at_once(pg_url: str) -> None:
+    store = store_for(pg_url)
+    pokes = Pokes()
+    listener = Listener(lambda: connect_async(store, autocommit=True), pokes, now=now)
+    task = asyncio.create_task(listener.run())
+    try:
+        await until(lambda: listener.state.connected, 10, "listening")
+        assert pokes.names == [TWO_PERSON_SOURCE]  # a read after connecting: nothing missed
+        await asyncio.to_thread(notify, pg_url, "app.start")
+        await asyncio.to_thread(notify, pg_url, "approval.pending")
+        took = await until(lambda: len(pokes.names) == 2, 2, "the pending request's poke")
+        assert took < 1.0
+        await until(lambda: listener.state.notifications == 2, 2, "both notifications read")
+        assert pokes.names == [TWO_PERSON_SOURCE, TWO_PERSON_SOURCE]  # app.start poked nobody
+        await asyncio.to_thread(notify, pg_url, None, raw="{garbled")
+        await until(lambda: len(pokes.names) == 3, 2, "an unreadable payload's poke")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_killed_connection_is_shown_then_listening_resumes(pg_url: str) -> None:
+    store = store_for(pg_url)
+    pokes = Pokes()
+    pids: list[int] = []
+    states: list[tuple[bool, str]] = []
+
+    async def connect() -> Any:
+        conn = await connect_async(store, autocommit=True)
+        pids.append(conn.info.backend_pid)
+        return conn
+
+    listener = Listener(
+        connect,
+        pokes,
+        now=now,
+        backoff=Backoff(0.05, 0.2, rng=random.Random(1)),
+        on_state=lambda: states.append((listener.state.connected, listener.state.error)),
+    )
+    task = asyncio.create_task(listener.run())
+    try:
+        await until(lambda: listener.state.connected, 10, "listening")
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pids[0],))
+        await until(lambda: not listener.state.connected, 5, "the loss noticed")
+        assert listener.state.error  # why, for the team-store source
+        await until(lambda: listener.state.connected, 5, "reconnected")
+        assert len(pids) == 2 and listener.state.reconnects == 1
+        assert [c for c, _ in states] == [True, False, True]
+        assert pokes.names == [TWO_PERSON_SOURCE] * 2  # a fresh read after each connect
+        await asyncio.to_thread(notify, pg_url, "approval.granted")
+        await until(lambda: len(pokes.names) == 3, 2, "a poke on the new connection")
+        assert not task.done()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_an_unreachable_store_is_a_source_problem_with_no_secret(
+    unused_tcp_port: int,
+) -> None:
+    from cockpit.connect.option_values import Secret
+
+    secret = Secret("env:PW")
+    secret.resolve({"PW": "hunter2-very-secret"})
+    store = StoreConfig(
+        url=f"postgresql://alice@127.0.0.1:{unused_tcp_port}/cockpit", password=secret
+    )
+
+    class Hub:
+        clock = SystemClock()
+
+        def poke(self, name: str | None = None) -> None:
+            pass
+
+    options = LiveOptions(lambda: connect_async(store, autocommit=True), Hub())
+    connector = LiveConnector(LIVE_SOURCE, options, client=None, clock=SystemClock())
+    try:
+        with pytest.raises(Unreachable) as raised:
+            await asyncio.wait_for(connector.poll(), 10)
+        text = str(raised.value)
+        assert "live updates from other cockpits lost" in text
+        assert f"127.0.0.1:{unused_tcp_port}/cockpit" in text
+        assert "hunter2" not in text
+        assert connector._task is not None and not connector._task.done()  # retrying
+    finally:
+        await connector.aclose()
+    assert connector._task is None
