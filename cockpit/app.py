@@ -12,7 +12,6 @@ from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from cockpit import gcpause
-from cockpit.actions.autopilot import AutoPilot
 from cockpit.app_views import VIEW_SCREENS, ViewsMixin
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import Settings
@@ -66,7 +65,6 @@ class CockpitApp(ViewsMixin):
         self.clock = clock or SystemClock()
         self.poll = poll
         self.read_only = read_only
-        self.autopilot = AutoPilot(settings.policy)
         self.verdicts = VerdictHistory()  # the canary view's last verdicts, kept past the end
         self.banner = None
         self.theme = settings.ui.theme

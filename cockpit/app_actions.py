@@ -1,7 +1,9 @@
-"""The app's action glue: a key's request through the dialog, and the autopilot's reactions.
+"""The app's action glue: a key's request through the dialog, and the autopilot's notices.
 
-What needs no screen (planning, submitting, wording) is in cockpit/actions/action_flow.py; this
-mixin runs it in workers, puts the dialog in between and shows the notices.
+What needs no screen (the executor, the autopilot's reviews, automatic rollbacks) is the
+headless action service (cockpit/actions/service.py), which the controller runs too; the
+flow's steps are in cockpit/actions/action_flow.py. This mixin runs them in workers, puts
+the dialog in between and shows the notices and the banner.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from rich.text import Text
 
 from cockpit import __version__
 from cockpit.actions.autopilot import AutoPilot, Proposal
+from cockpit.actions.service import ActionService, left_to_controller_notice
 from cockpit.app_keys import HeldKeysMixin
 from cockpit.model import Action
 from screens.widgets import failing_banner
@@ -39,12 +42,24 @@ class ActionsMixin(HeldKeysMixin):
     hub: Hub
     journal: Journal
     read_only: bool
-    autopilot: AutoPilot
-    banner: Text | None  # a failing canary waiting for a human
+    banner: Text | None  # a failing canary waiting for a person
     _actor: Actor | None
 
     @cached_property
-    def actor(self) -> Actor:
+    def actions(self) -> ActionService:
+        """The headless action service. In team mode (`store:`) automatic rollbacks are the
+        controller's: this cockpit announces them and leaves them to it."""
+        return ActionService(
+            self.settings,
+            self.hub,
+            self.journal,
+            actor=self._lookup_actor,
+            clock=self.clock,
+            read_only=self.read_only,
+            automatic=self.settings.store is None,
+        )
+
+    def _lookup_actor(self) -> Actor:
         """Who is at the keyboard; looked up when first recorded, after the first frame."""
         if self._actor is not None:
             return self._actor
@@ -52,19 +67,17 @@ class ActionsMixin(HeldKeysMixin):
 
         return current_actor(__version__)
 
-    @cached_property
-    def executor(self) -> Executor:
-        """Policy and executor, built on first use (start-up does not need them)."""
-        from cockpit.wiring import make_executor
+    @property
+    def actor(self) -> Actor:
+        return self.actions.actor
 
-        return make_executor(
-            self.settings,
-            self.hub,
-            self.journal,
-            actor=self.actor,
-            clock=self.clock,
-            read_only=self.read_only,
-        )
+    @property
+    def executor(self) -> Executor:
+        return self.actions.executor
+
+    @property
+    def autopilot(self) -> AutoPilot:
+        return self.actions.autopilot
 
     @property
     def policy(self) -> Policy:
@@ -72,16 +85,7 @@ class ActionsMixin(HeldKeysMixin):
 
     def why_not(self, action: Action) -> str | None:
         """Why `action` is greyed out: read-only or no connector can do it (cheap checks)."""
-        if self.read_only:
-            return "read-only mode (started with --read-only)"
-        if action.environment in self.settings.read_only_envs:
-            return f"{action.environment} is read-only in the config"
-        if action.source == "cockpit":
-            return None
-        connector = self.hub.connector(action.source)
-        if connector is None or action.kind not in connector.ACTIONS:
-            return f"{action.source or 'no connector'} cannot {action.kind.value} here"
-        return None
+        return self.actions.why_not(action)
 
     def request_action(self, built: Built, evidence: Mapping[str, Any] | None = None) -> None:
         """A key or the palette asked for an action: plan, confirm, execute, report.
@@ -129,25 +133,24 @@ class ActionsMixin(HeldKeysMixin):
     # The autopilot ----------------------------------------------------------------------
     def review_canaries(self, snap: FleetSnapshot) -> bool:
         """Act on canaries that started failing; True when the banner changed."""
-        if snap.canaries:
-            for proposal in self.autopilot.review(snap):
-                if proposal.automatic:
-                    self.run_worker(
-                        self._auto_rollback(proposal), group="auto-rollback", exit_on_error=False
-                    )
-                else:
-                    from cockpit.actions import action_flow
+        review = self.actions.review(snap)
+        for proposal in review.run:
+            self.run_worker(
+                self._auto_rollback(proposal), group="auto-rollback", exit_on_error=False
+            )
+        if review.announce:
+            from cockpit.actions import action_flow
 
-                    self.show_notice(action_flow.proposal_notice(proposal))
-        banner = failing_banner([p for p in self.autopilot.failing(snap) if not p.automatic])
+            for proposal in review.announce:
+                self.show_notice(action_flow.proposal_notice(proposal))
+        for proposal in review.controller:
+            self.show_notice(left_to_controller_notice(proposal))
+        banner = failing_banner(self.actions.waiting(snap))
         changed, self.banner = banner != self.banner, banner
         return changed
 
     async def _auto_rollback(self, proposal: Proposal) -> None:
-        from cockpit.actions import action_flow
-
-        self.show_notice(await action_flow.auto_rollback(self.executor, proposal, self.actor))
-        await self.hub.refresh()
+        self.show_notice(await self.actions.auto_rollback(proposal))
 
     def action_rollback_failing(self) -> None:
         from cockpit.actions import targets

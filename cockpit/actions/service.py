@@ -1,0 +1,135 @@
+"""The headless action service: the executor, the autopilot's reviews and automatic rollbacks.
+
+The TUI and the controller share it, so both act on a failing canary the same way and
+word the result the same way; neither a screen nor a toast is needed here. The TUI puts
+a dialog around `action_flow.prepare` / `submit` and turns `Notice`s into toasts; the
+controller runs the automatic rollbacks and counts the outcomes.
+
+In team mode the TUIs are built with `automatic=False`: the controller, one per team
+store, runs automatic rollbacks, so two cockpits never roll the same canary back twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from cockpit.actions.autopilot import AutoPilot, Proposal
+
+if TYPE_CHECKING:
+    from cockpit.actions.action_flow import Notice
+    from cockpit.actions.executor import Executor
+    from cockpit.audit import Actor
+    from cockpit.clock import Clock
+    from cockpit.config import Settings
+    from cockpit.fleet.hub import Hub
+    from cockpit.fleet.snapshot import FleetSnapshot
+    from cockpit.journal import Journal
+    from cockpit.model import Action
+
+
+class Review:
+    """What one look at the fleet's canaries asks for; each canary version appears once.
+
+    (A plain class: the TUI imports this module before its first frame, where a dataclass
+    costs about a millisecond; the action flow itself loads with the first action.)
+    """
+
+    __slots__ = ("announce", "controller", "run")
+
+    def __init__(self) -> None:
+        self.run: list[Proposal] = []  # roll back now, automatically
+        self.announce: list[Proposal] = []  # a person decides: say so
+        self.controller: list[Proposal] = []  # automatic, but the controller's to run
+
+
+def left_to_controller_notice(proposal: Proposal) -> Notice:
+    """A failing canary policy rolls back on its own, in team mode: the controller does it."""
+    from cockpit.actions.action_flow import Notice
+
+    return Notice(
+        f"{proposal.summary}. The team's controller rolls it back (policy auto_rollback).",
+        f"Canary {proposal.service} in {proposal.environment} fails",
+        "warning",
+        30.0,
+    )
+
+
+class ActionService:
+    """Policy, executor and autopilot over one hub and journal, for one actor."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        hub: Hub,
+        journal: Journal,
+        *,
+        actor: Callable[[], Actor],
+        clock: Clock,
+        read_only: bool = False,
+        automatic: bool = True,
+    ) -> None:
+        self.settings, self.hub, self.journal, self.clock = settings, hub, journal, clock
+        self.read_only = read_only
+        # False: automatic rollbacks are someone else's (the controller's, in team mode).
+        self.automatic = automatic
+        self.autopilot = AutoPilot(settings.policy)
+        self._actor = actor  # looked up when first needed (the TUI: after its first frame)
+
+    @cached_property
+    def actor(self) -> Actor:
+        return self._actor()
+
+    @cached_property
+    def executor(self) -> Executor:
+        """Policy and executor, built on first use (start-up does not need them)."""
+        from cockpit.wiring import make_executor
+
+        return make_executor(
+            self.settings,
+            self.hub,
+            self.journal,
+            actor=self.actor,
+            clock=self.clock,
+            read_only=self.read_only,
+        )
+
+    def why_not(self, action: Action) -> str | None:
+        """Why `action` cannot run here: read-only or no connector can do it (cheap checks)."""
+        if self.read_only:
+            return "read-only mode (started with --read-only)"
+        if action.environment in self.settings.read_only_envs:
+            return f"{action.environment} is read-only in the config"
+        if action.source == "cockpit":
+            return None
+        connector = self.hub.connector(action.source)
+        if connector is None or action.kind not in connector.ACTIONS:
+            return f"{action.source or 'no connector'} cannot {action.kind.value} here"
+        return None
+
+    def review(self, snap: FleetSnapshot) -> Review:
+        """Canaries that started failing since the last review, sorted by who acts."""
+        if not snap.canaries:
+            return Review()
+        review = Review()
+        for proposal in self.autopilot.review(snap):
+            if not proposal.automatic:
+                review.announce.append(proposal)
+            elif self.automatic:
+                review.run.append(proposal)
+            else:
+                review.controller.append(proposal)
+        return review
+
+    def waiting(self, snap: FleetSnapshot) -> list[Proposal]:
+        """Failing canaries that wait for a person to roll them back (the TUI's banner)."""
+        return [p for p in self.autopilot.failing(snap) if not p.automatic]
+
+    async def auto_rollback(self, proposal: Proposal) -> Notice:
+        """Roll `proposal`'s canary back as policy says, refresh the fleet, word the result."""
+        from cockpit.actions.action_flow import auto_rollback
+
+        notice = await auto_rollback(self.executor, proposal, self.actor)
+        await self.hub.refresh()
+        return notice
