@@ -17,6 +17,7 @@ from cockpit.audit.store import open_store
 from cockpit.clock import FixedClock
 from tests.audit.conftest import event
 from tests.fakes import T0
+from tests.pgserver import PostgresServer
 from tests.store.conftest import Team
 
 
@@ -134,11 +135,11 @@ def test_a_disabled_trigger_fails_verify_and_stops_appends(team: Team) -> None:
     assert not result.ok and "audit_log_no_truncate is disabled" in result.problem
 
 
-def test_a_store_without_init_says_to_run_store_init(pg_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from tests.store.conftest import Team as T
-
+def test_a_store_without_init_says_to_run_store_init(
+    pg_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = pg_server.create_database("bare")
-    bare = T(pg_server, url.rsplit("/", 1)[1], monkeypatch)
+    bare = Team(pg_server, url.rsplit("/", 1)[1], monkeypatch)
     with pytest.raises(AuditError, match="run `cockpit store init`"):
         PostgresStore(bare.config(), clock=FixedClock(T0))
 
