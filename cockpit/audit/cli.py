@@ -25,6 +25,7 @@ examples:
   cockpit audit verify                          exit 0 when the chain is intact
   cockpit audit checkpoint -o /mnt/worm/cp-$(date +%F).txt
   cockpit audit verify --checkpoint /mnt/worm/cp-2026-11-01.txt
+  cockpit audit verify --checkpoints /mnt/worm/anchors --allowed-signers signers
   cockpit audit tail -n 50 --follow
   cockpit audit export --format jsonl --since 2026-11-01 --until 2026-12-01
   cockpit audit report --since 30d --format html -o changes.html
@@ -55,9 +56,16 @@ def add_parser(subparsers: Any) -> None:
     )
     log_options(verify)
     verify.add_argument("--checkpoint", metavar="FILE", help="also detect truncation and rewrites")
+    verify.add_argument(
+        "--checkpoints",
+        metavar="DIR",
+        help="check against every signed checkpoint in DIR (a sink directory or git work tree)",
+    )
     verify.add_argument("--deep", action="store_true", help="also check every record's schema")
-    verify.add_argument("--allowed-signers", metavar="FILE", help="check the checkpoint signature")
-    verify.add_argument("--principal", help="who must have signed the checkpoint")
+    verify.add_argument(
+        "--allowed-signers", metavar="FILE", help="check the checkpoint signature(s)"
+    )
+    verify.add_argument("--principal", help="who must have signed the checkpoint(s)")
 
     checkpoint = sub.add_parser("checkpoint", help="print the log's size and head hash")
     log_options(checkpoint)

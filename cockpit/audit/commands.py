@@ -86,6 +86,10 @@ def _progress(done: int, total: int) -> None:
 
 def verify(ctx: Context) -> int:
     args = ctx.args
+    if getattr(args, "checkpoints", None):
+        from cockpit.audit.anchors_cli import verify_checkpoints
+
+        return verify_checkpoints(ctx)
     anchor = (
         Checkpoint.parse(Path(args.checkpoint).read_text(encoding="utf-8"))
         if args.checkpoint
