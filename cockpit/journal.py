@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,6 +25,9 @@ class Journal:
         )
         self._opener = opener
         self._store: concurrent.futures.Future[Any] | None = None  # opened on first use
+        # Called with each append's seconds, waiting for the audit thread included (the
+        # controller's latency histogram); the TUI registers none.
+        self.append_observers: list[Callable[[float], None]] = []
 
     @property
     def opened(self) -> bool:
@@ -46,7 +50,13 @@ class Journal:
         return await asyncio.wrap_future(future)
 
     async def append(self, event: Any) -> Any:
-        return await self.call(lambda store: store.append(event))
+        if not self.append_observers:
+            return await self.call(lambda store: store.append(event))
+        started = time.perf_counter()
+        record = await self.call(lambda store: store.append(event))
+        for observe in self.append_observers:
+            observe(time.perf_counter() - started)
+        return record
 
     async def note(self, kind: str, actor: Any, extra: dict[str, Any]) -> Any:
         """Record an informational event of `kind` (app.start, app.exit, audit.read)."""

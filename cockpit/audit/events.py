@@ -48,6 +48,10 @@ class EventType(StrEnum):
     # pushed_by = the database role), or a push refused (not a cockpit_policy_admin).
     POLICY_PUSHED = "policy.pushed"
     POLICY_PUSH_REFUSED = "policy.push_refused"
+    # The headless controller (cockpit controller): it became the team's leader (extra:
+    # host, pid, os_user and took_over_from, the lease it found), or stepped down.
+    CONTROLLER_STARTED = "controller.started"
+    CONTROLLER_STOPPED = "controller.stopped"
 
 
 @dataclass(frozen=True, slots=True)
