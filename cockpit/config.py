@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cockpit import retention_config
+from cockpit import anchors_config, retention_config
 from cockpit.actions import people
 from cockpit.actions.people import PersonConfig
 from cockpit.actions.policy_config import (
@@ -25,6 +25,7 @@ from cockpit.actions.policy_config import (
     policy_problems,
 )
 from cockpit.actions.supply_config import demo_supply_chain
+from cockpit.anchors_config import CheckpointsConfig
 from cockpit.config_secrets import resolve_secrets_in
 from cockpit.connect import options as opt
 from cockpit.connect.options import Duration, LineMap
@@ -95,6 +96,7 @@ class ConfigFile:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     identities: dict[str, PersonConfig] = field(default_factory=dict)  # OS user -> accounts
     retention: RetentionConfig = field(default_factory=RetentionConfig)  # of audit records
+    checkpoints: CheckpointsConfig = field(default_factory=CheckpointsConfig)  # anchors
     controller: ControllerConfig = field(default_factory=ControllerConfig)  # cockpit controller
     store: StoreConfig | None = None  # team mode (PostgreSQL); None: the local SQLite log
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)  # the cockpit as the gate
@@ -131,6 +133,7 @@ class Settings:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     identities: Mapping[str, PersonConfig] = field(default_factory=dict)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    checkpoints: CheckpointsConfig = field(default_factory=CheckpointsConfig)
     store: StoreConfig | None = None  # team mode: the shared PostgreSQL store
     # Whether the file has a `policy:` section: in team mode one that differs from the
     # team's stored policy refuses every action (cockpit.team.held_policy).
@@ -368,6 +371,8 @@ def build(
         problems.add(lines.error(("identities", *place), why))
     for key, why in retention_config.problems(raw.retention):
         problems.add(lines.error(("retention", key), why))
+    for key, why in anchors_config.problems(raw.checkpoints, check_files=resolve_secrets):
+        problems.add(lines.error(("checkpoints", key), why))
     for key, why in controller_config.problems(raw.controller):
         problems.add(lines.error(("controller", key), why))
     for hook_key, why in webhooks_config.problems(raw.webhooks, known_envs):
@@ -395,6 +400,7 @@ def build(
         identity=raw.identity,
         identities=raw.identities,
         retention=raw.retention,
+        checkpoints=raw.checkpoints,
         controller=raw.controller,
         store=raw.store,
         webhooks=raw.webhooks,
