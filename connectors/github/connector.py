@@ -36,6 +36,8 @@ API_VERSION_HEADER = "2022-11-28"  # pinned: responses are parsed against this v
 SECONDARY_WAIT = 60.0
 INCOMPLETE = "jobs, reviews and protection rules"  # what an early first frame lacks
 EVIDENCE_WAIT = 5.0  # seconds a live poll waits for evidence reads; the rest follow
+GITHUB_CAP = 100  # concurrent requests GitHub allows a user or app, REST and GraphQL
+GRAPH_SLOTS = 4  # GraphQL queries in flight at once (jobs of many runs: a query per 100)
 T = TypeVar("T")
 
 
@@ -77,14 +79,15 @@ class GitHubConnector(ReviewsAndReruns, Connector):
             secrets=(token,),
             clock=lambda: self.clock.now().timestamp(),
         )
-        # GraphQL: its own rate budget, and one query in flight beside the REST requests
-        # (GitHub's cap of 100 concurrent requests counts both; options leave room).
+        # GraphQL: its own rate budget, and up to GRAPH_SLOTS queries in flight beside the
+        # REST requests, as many as GitHub's cap of 100 concurrent requests (counting both)
+        # leaves: one at concurrency 99.
         self.graph = Api(
             client,
             graphql.endpoint(options.base_url),
             headers={"Authorization": f"Bearer {token}"},
             name=name,
-            concurrency=1,
+            concurrency=max(1, min(GRAPH_SLOTS, GITHUB_CAP - options.concurrency)),
             secrets=(token,),
             clock=lambda: self.clock.now().timestamp(),
         )
@@ -135,7 +138,7 @@ class GitHubConnector(ReviewsAndReruns, Connector):
 
     async def _details(self, repos: Sequence[Repository], lists: Lists) -> list[RepoFacts]:
         try:
-            facts = await gather(self._repo(r, lists) for r in repos)
+            facts = await self.fetcher.details([r.repo for r in repos], lists)
         finally:
             lists.close()  # environment reads left over by a failed poll
         await self._backfill(repos, facts)
@@ -216,7 +219,7 @@ class GitHubConnector(ReviewsAndReruns, Connector):
         if rest.remaining is not None and rest.limit:
             reset = datetime.fromtimestamp(rest.reset_at, UTC) if rest.reset_at else None
             out.append(RateBudget("REST", rest.remaining, rest.limit, reset))
-        graph = self.fetcher.deploys.budget
+        graph = graphql.newest(self.fetcher.deploys.budget, self.fetcher.checks.budget)
         if graph is not None:
             out.append(RateBudget("GraphQL", graph.remaining, graph.limit, graph.reset_at))
         return tuple(out)
@@ -235,12 +238,6 @@ class GitHubConnector(ReviewsAndReruns, Connector):
 
     async def evidence(self) -> Sequence[Evidence]:
         return (await self.poll()).evidence
-
-    async def _repo(self, repo: Repository, lists: Lists) -> RepoFacts:
-        try:
-            return await self.fetcher.details(repo.repo, lists)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise self._shape_error(repo, exc) from None
 
     async def _backfill(self, repos: Sequence[Repository], facts: Sequence[RepoFacts]) -> None:
         """Read some of the finished runs' jobs the first poll left for later."""

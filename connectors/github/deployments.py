@@ -88,7 +88,7 @@ class Deployments:
             nodes, budget = await graphql.ask(self.api, query[0], query[1], repos)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise Unreachable(f"{self.api.name}: unexpected GraphQL shape ({exc!r:.80})") from None
-        self.budget = budget or self.budget
+        self.budget = graphql.newest(self.budget, budget)
         return nodes
 
 

@@ -25,7 +25,9 @@ from urllib.parse import quote
 from cockpit.connect.http import Api
 from cockpit.errors import Unreachable
 from cockpit.model import Stage, Status
-from connectors.github import mapping
+from cockpit.sanitize import clean
+from connectors.github import checks, mapping
+from connectors.github.checks import Checks
 from connectors.github.deployments import Deployments, EnvFacts, created, list_of
 from connectors.github.tasks import gather, most_telling
 
@@ -43,6 +45,7 @@ class RunFacts:
     stages: tuple[Stage, ...]
     pending: Sequence[Json] = ()
     deferred: bool = False  # a finished run whose jobs are not read yet
+    read: str = ""  # while a poll plans: "rest" or "graphql" when its jobs are to be read
 
 
 @dataclass
@@ -108,6 +111,7 @@ class Fetcher:
         self.backlog = 0  # finished runs whose jobs are still to be read
         self._backfill_from: float | None = None
         self.deploys = Deployments(graph)
+        self.checks = Checks(graph)
         self._memory: dict[str, _Memory] = {}
 
     async def lists(self, repos: Sequence[str]) -> Lists:
@@ -147,26 +151,57 @@ class Fetcher:
             runs.append(RunFacts(raw, seen.stages, seen.pending) if seen else RunFacts(raw, ()))
         return RepoFacts(runs, lists.deployments.get(repo, []), memory.environments)
 
-    async def details(self, repo: str, lists: Lists) -> RepoFacts:
-        """The second round for one repository: jobs and pending reviews of the runs that
-        need them, and on full checks the environments' protection rules."""
-        memory = self._memory.setdefault(repo, _Memory())
+    async def details(self, repos: Sequence[str], lists: Lists) -> list[RepoFacts]:
+        """The second round for every repository at once: the jobs and pending reviews of
+        the runs that need them (through GraphQL, a query per JOB_BATCH runs of any
+        repositories, except runs in progress: REST, conditional, as they move step by
+        step), and on full checks the environments' protection rules (REST: GraphQL's
+        Environment has neither the branch policy nor the admin bypass)."""
         started = self.now()
-        asked = lists.environments.get(repo)  # started in round one
-        full = asked is not None or self._full(memory, started)
+        plans: list[tuple[str, _Memory, bool, list[RunFacts]]] = []
+        graph: list[tuple[str, RunFacts]] = []
+        rest: list[tuple[str, RunFacts]] = []
+        for repo in repos:
+            memory = self._memory.setdefault(repo, _Memory())
+            full = repo in lists.environments or self._full(memory, started)
+            facts = self._named(repo, self._plan, lists.runs[repo], memory, full)
+            plans.append((repo, memory, full, facts))
+            for run in facts:
+                if run.read == "graphql":
+                    graph.append((repo, run))
+                elif run.read == "rest":
+                    rest.append((repo, run))
+        envs: dict[str, asyncio.Task[list[Json]]] = {}
         try:
             async with asyncio.TaskGroup() as group:
-                runs = group.create_task(self.runs(repo, lists.runs[repo], memory, full))
-                # Protection rules change rarely: read them on full checks only.
-                envs = None
-                if full:
-                    envs = group.create_task(_awaited(asked or self.environments(repo)))
+                answers = group.create_task(self.checks.read([(r, f.raw) for r, f in graph]))
+                for repo, run in rest:
+                    group.create_task(self._read(repo, run))
+                for repo, _, full, _ in plans:
+                    if full:  # protection rules change rarely: read on full checks only
+                        asked = lists.environments.get(repo)  # started in round one
+                        envs[repo] = group.create_task(_awaited(asked or self.environments(repo)))
         except BaseExceptionGroup as failures:
             raise most_telling(failures) from None
-        if envs is not None:
-            memory.environments = envs.result()
-            memory.checked_at = started
-        return RepoFacts(runs.result(), lists.deployments.get(repo, []), memory.environments)
+        # What GraphQL could not tell whole (more jobs than asked, ...) REST reads.
+        later = []
+        for (repo, run), found in zip(graph, answers.result(), strict=True):
+            if found is None:
+                later.append(self._read(repo, run))
+            else:
+                run.stages = self._named(repo, self._stages, found.jobs, found.pending)
+                run.pending = found.pending
+        await gather(later)
+        out = []
+        for repo, memory, _, facts in plans:
+            for run in facts:
+                run.read = ""
+            memory.runs = {_run_key(f.raw): f for f in facts if not f.deferred}
+            if repo in envs:
+                memory.environments = envs[repo].result()
+                memory.checked_at = started
+            out.append(RepoFacts(facts, lists.deployments.get(repo, []), memory.environments))
+        return out
 
     # Runs, their jobs and pending reviews -----------------------------------------------
     async def _run_list(self, repo: str) -> list[Json]:
@@ -183,9 +218,8 @@ class Fetcher:
         raws = list_of([r for page in pages for r in page], "workflow runs")
         return sorted(raws, key=created, reverse=True)[: self.runs_per_repo]
 
-    async def runs(
-        self, repo: str, raws: list[Json], memory: _Memory, full: bool
-    ) -> list[RunFacts]:
+    def _plan(self, raws: list[Json], memory: _Memory, full: bool) -> list[RunFacts]:
+        """Each run as remembered, deferred, or to be read (`read`: "rest" or "graphql")."""
         # Runs read at once even when finished: those seen before, and the newest run
         # of each version (the pipeline gate judges a version by it).
         at_once = {key[0] for key in memory.runs}
@@ -195,9 +229,50 @@ class Fetcher:
             if version not in versions:
                 versions.add(version)
                 at_once.add(int(raw["id"]))
-        facts = await gather(self._run(repo, raw, memory, full, at_once) for raw in raws)
-        memory.runs = {_run_key(f.raw): f for f in facts if not f.deferred}
-        return facts
+        return [self._planned(raw, memory, full, at_once) for raw in raws]
+
+    @staticmethod
+    def _planned(raw: Json, memory: _Memory, full: bool, at_once: set[int]) -> RunFacts:
+        known = memory.runs.get(_run_key(raw))
+        state = raw.get("status")
+        # A finished run's jobs never change; an unchanged queued or waiting run's jobs
+        # wait for a full check; running jobs move step by step, so they are always read.
+        if known is not None and (state == "completed" or (not full and state != "in_progress")):
+            return RunFacts(raw, known.stages, known.pending)
+        failed = mapping.status(state, raw.get("conclusion")) is Status.FAILED
+        if state == "completed" and not failed and int(raw["id"]) not in at_once:
+            # A finished run a newer one of its version supersedes: only its detail pane
+            # shows these stages (a failed one's show in the runs list), so read them later.
+            return RunFacts(raw, (), deferred=True)
+        # In progress: REST, whose ETag makes the next polls' reads free while nothing moves.
+        rest = state == "in_progress" or not checks.suited(raw)
+        return RunFacts(raw, (), read="rest" if rest else "graphql")
+
+    async def _read(self, repo: str, run: RunFacts) -> None:
+        """One run's jobs (and a waiting run's pending deployments) through REST."""
+        run_id = int(run.raw["id"])
+        if run.raw.get("status") == "waiting":
+            jobs, pending = await gather(
+                [
+                    self._jobs(repo, run_id),
+                    self.api.get(f"/repos/{repo}/actions/runs/{run_id}/pending_deployments"),
+                ]
+            )
+            pending = list_of(pending, "pending deployments")
+        else:
+            jobs, pending = await self._jobs(repo, run_id), []
+        run.stages = self._named(repo, self._stages, list_of(jobs, "jobs"), pending)
+        run.pending = pending
+
+    def _named(self, repo: str, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)`; a payload of the wrong shape is an error naming the repository."""
+        try:
+            return fn(*args)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise Unreachable(
+                f"{self.api.name}: {repo}: unexpected response shape "
+                f"({type(exc).__name__}: {clean(str(exc), limit=80)})"
+            ) from None
 
     async def _newest_runs(self, path: str, params: Mapping[str, Any]) -> list[Any]:
         """The newest runs_per_repo runs, following pages if the server sends fewer."""

@@ -96,12 +96,17 @@ def _query(heads: list[str], parts: list[str]) -> str:
 
 
 async def ask(
-    api: Api, query: str, variables: Mapping[str, str], repos: Sequence[str]
+    api: Api,
+    query: str,
+    variables: Mapping[str, str],
+    repos: Sequence[str],
+    *,
+    prefix: str = "r",
 ) -> tuple[list[Json], Budget | None]:
-    """POST one query; each alias's repository object in order, and the budget left.
+    """POST one query; each alias's object (`{prefix}{i}`) in order, and the budget left.
 
-    Any error fails the whole query (fail closed): a repository GitHub cannot resolve
-    is named, as a REST 404 would be.
+    Any error fails the whole query (fail closed): a repository (or run: `repos` names
+    what each alias asks for) GitHub cannot resolve is named, as a REST 404 would be.
     """
     sent = {"query": query, "variables": variables}
     body = (await api.request("POST", api.base_url, json_body=sent)).body
@@ -115,11 +120,25 @@ async def ask(
         raise Unreachable(f"{api.name}: GraphQL returned no data")
     found = []
     for i, repo in enumerate(repos):
-        node = data.get(f"r{i}")
+        node = data.get(f"{prefix}{i}")
         if not isinstance(node, Mapping):
             raise Rejected(f"{api.name}: {repo}: not found or not visible to the token")
         found.append(node)
     return found, budget(data.get("rateLimit"))
+
+
+def newest(old: Budget | None, new: Budget | None) -> Budget | None:
+    """The later of two reports: a later reset is a new window, else the fewer points left
+    (queries answered out of order must not raise the budget shown)."""
+    if old is None or new is None:
+        return new or old
+    if _reset(new) != _reset(old):
+        return max(new, old, key=_reset)
+    return new if new.remaining <= old.remaining else old
+
+
+def _reset(b: Budget) -> float:
+    return b.reset_at.timestamp() if b.reset_at else 0.0
 
 
 def budget(raw: object) -> Budget | None:

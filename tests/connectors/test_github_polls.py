@@ -39,22 +39,35 @@ DEFERRED = {
     "acme/payments#10512100050": f"{PAYMENTS}/actions/runs/10512100050/jobs",
 }
 # What a first poll of the recorded repositories reads: every run there is unfinished,
-# failed, or the newest of its version.
+# failed, or the newest of its version. A run in progress has its jobs read through REST
+# (conditional: free while its steps do not move); the others' jobs and reviews come in
+# one GraphQL query beside them.
 FIRST_POLL = [
     "/graphql",  # every repository's deployments and their latest statuses, in one query
+    "/graphql",  # the jobs (and pending reviews) of every run below, in one query
     *(f"{repo}/actions/runs" for repo in (SHOP, PAYMENTS)),
     *(f"{repo}/environments" for repo in (SHOP, PAYMENTS)),
-    f"{SHOP}/actions/runs/10512344871/jobs",  # waiting for a review
-    f"{SHOP}/actions/runs/10512344871/pending_deployments",
     f"{SHOP}/actions/runs/10512211032/jobs",  # running
-    f"{SHOP}/actions/runs/10512400990/jobs",  # queued
-    f"{SHOP}/actions/runs/10511987345/jobs",  # failed: the runs list shows where
-    f"{SHOP}/actions/runs/10511800001/jobs",  # succeeded, the newest run of v2.3.1
-    f"{SHOP}/actions/runs/10511700002/jobs",  # cancelled, the newest run of 0f1e2d3
-    f"{PAYMENTS}/actions/runs/10512350500/jobs",  # waiting for a review
-    f"{PAYMENTS}/actions/runs/10512350500/pending_deployments",
-    f"{PAYMENTS}/actions/runs/10512100100/jobs",  # succeeded, the newest run of beef567
 ]
+FIRST_JOBS = {
+    10512344871,  # acme/shop, waiting for a review: its jobs and pending deployments
+    10512400990,  # queued
+    10511987345,  # failed: the runs list shows where
+    10511800001,  # succeeded, the newest run of v2.3.1
+    10511700002,  # cancelled, the newest run of 0f1e2d3
+    10512350500,  # acme/payments, waiting for a review
+    10512100100,  # succeeded, the newest run of beef567
+}
+
+
+def jobs_asked(fake: FakeGitHub, since: int = 0) -> list[int]:
+    """The runs whose jobs GraphQL queries asked for (node ids are "WFR_kwLO<run id>")."""
+    return [
+        int(node_id.removeprefix("WFR_kwLO"))
+        for r in fake.requests[since:]
+        if r.path == "/graphql" and "node(id:" in r.json["query"]
+        for node_id in r.json["variables"].values()
+    ]
 
 
 def superseded(fake: FakeGitHub) -> FakeGitHub:
@@ -77,6 +90,7 @@ def superseded(fake: FakeGitHub) -> FakeGitHub:
         run.update(
             {k: commit[k] for k in ("head_sha", "head_branch", "head_commit", "display_title")},
             id=run_id,
+            node_id=f"WFR_kwLO{run_id}",
             run_number=run["run_number"] + run_id % 100,
             status="completed",
             conclusion=conclusion,
@@ -126,11 +140,13 @@ async def test_the_first_poll_reads_the_current_state_and_defers_history(
         await connector.poll()
         assert connector.fetcher.backlog == 0
     assert sorted(r.path for r in plain.requests) == sorted(FIRST_POLL)
+    assert sorted(jobs_asked(plain)) == sorted(FIRST_JOBS)
     fake = superseded(FakeGitHub())
     async with connected(fake, clock) as connector:
         obs = await connector.poll()
         assert connector.fetcher.backlog == len(DEFERRED)
     assert sorted(r.path for r in fake.requests) == sorted(FIRST_POLL), "nothing more"
+    assert sorted(jobs_asked(fake)) == sorted(FIRST_JOBS)
     runs = {r.id: r for r in obs.runs}
     assert len(runs) == 8 + len(DEFERRED), "every run is shown, with status and conclusion"
     for run_id in DEFERRED:
@@ -145,7 +161,7 @@ async def test_a_failed_run_is_read_at_once_even_when_superseded(clock: FixedClo
     run["conclusion"] = "timed_out"
     async with connected(fake, clock) as connector:
         obs = await connector.poll()
-    assert DEFERRED["acme/shop#10512300002"] in {r.path for r in fake.requests}
+    assert 10512300002 in jobs_asked(fake)
     failed = next(r for r in obs.runs if r.id == "acme/shop#10512300002")
     assert failed.status is Status.FAILED and failed.stages
 
@@ -234,28 +250,32 @@ async def test_deployments_do_not_wait_for_the_runs_jobs(clock: FixedClock) -> N
 
 
 async def test_one_bounded_fan_out_across_repositories(clock: FixedClock) -> None:
-    fake = FakeGitHub.fleet(20)
-    in_flight, most = 0, 0
+    fake = FakeGitHub.fleet(30)
+    in_flight, most = {"rest": 0, "graphql": 0}, {"rest": 0, "graphql": 0}
 
     async def handle(request: httpx.Request) -> httpx.Response:
-        nonlocal in_flight, most
-        in_flight += 1
-        most = max(most, in_flight)
+        kind = "graphql" if request.url.path == "/graphql" else "rest"
+        in_flight[kind] += 1
+        most[kind] = max(most[kind], in_flight[kind])
         for _ in range(5):
             await asyncio.sleep(0)  # let every other ready request start
-        in_flight -= 1
+        in_flight[kind] -= 1
         return fake.handle(request)
 
     async with through(handle, clock, repositories=list(fake.repos)) as connector:
         assert connector.options.concurrency == 50, "the default: half GitHub's cap of 100"
         await connector.poll()
-        # REST requests of all repositories share one bound and fill it; the one GraphQL
-        # query for every repository's deployments runs beside them.
-        assert 50 <= most <= 51
-        assert len(fake.requests) == 20 * 9 + 1, "9 REST requests per copy of acme/shop"
-        most, sent = 0, len(fake.requests)
+        # REST requests of all repositories share one bound and fill it; GraphQL queries
+        # (deployments of every repository, then the jobs of 100 runs each) run beside
+        # them, at most 4: together far below GitHub's cap of 100.
+        assert most["rest"] == 50 and 1 <= most["graphql"] <= 4
+        # Per copy of acme/shop: runs list, environments, the running run's jobs; the
+        # other 5 runs' jobs in GraphQL queries of 100 runs: 1 + 2 queries.
+        assert len(fake.requests) == 30 * 3 + 3
+        assert len(jobs_asked(fake)) == 30 * 5
+        most, sent = {"rest": 0, "graphql": 0}, len(fake.requests)
         await connector.poll()
-    assert len(fake.requests) - sent == 20 * 2 + 1 and most <= 51
+    assert len(fake.requests) - sent == 30 * 2 + 1 and most["rest"] <= 50
     assert {r.status for r in fake.requests[sent:] if r.method == "GET"} == {304}
 
 
