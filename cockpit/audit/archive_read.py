@@ -14,10 +14,10 @@ from pathlib import Path
 from cockpit.audit import segments as seg
 from cockpit.audit.events import EventType
 from cockpit.audit.records import AuditRecord, parse
-from cockpit.audit.sqlite import SqliteStore
+from cockpit.audit.store import AuditStore
 
 
-def live_from(store: SqliteStore) -> int:
+def live_from(store: AuditStore) -> int:
     """The live log's first seq (1 for an unsealed log)."""
     first = next(store.records(limit=1), None)
     return first.seq if first else 1
@@ -61,7 +61,7 @@ def one(directory: Path, seq: int) -> AuditRecord | None:
 
 
 def across(
-    store: SqliteStore,
+    store: AuditStore,
     directory: Path,
     since: datetime | None = None,
     until: datetime | None = None,

@@ -31,6 +31,7 @@ examples:
   cockpit audit report --since 30d --format html -o changes.html
   cockpit audit report --since 30d --pack evidence.zip
   cockpit audit follow-up 4182 --ticket CHG-1301
+  cockpit audit copy --from ~/.local/share/cockpit/audit.sqlite3   into the team store
 """
 
 
@@ -127,6 +128,20 @@ def add_parser(subparsers: Any) -> None:
 
     retention_cli.add_parsers(sub)
 
+    copy = sub.add_parser(
+        "copy",
+        help="copy a personal SQLite log into the (empty) team store, then verify it",
+        description="Copy every record of FILE.sqlite3 into the team store byte for byte "
+        "(same seqs and hashes), then verify the team log and check it ends on the source's "
+        "head. The source is verified first; the team log must be empty. Progress goes to "
+        "stderr for long logs. Exit 0 copied and verified, 1 a log failed its check, 2 usage.",
+    )
+    copy.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
+    copy.add_argument("--from", dest="source", required=True, metavar="FILE.sqlite3")
+    copy.add_argument(
+        "--to", metavar="URL", help="postgresql://user@host/db (default: config store:)"
+    )
+
     follow = sub.add_parser(
         "follow-up",
         help="link a hotfix to its follow-up ticket (the report lists hotfixes still missing one)",
@@ -145,7 +160,7 @@ def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
     import os
     import sys
 
-    from cockpit.audit import commands, follow_up, readers, retention
+    from cockpit.audit import commands, copy, follow_up, readers, retention
     from cockpit.audit.records import AuditError, DamagedLog
     from cockpit.audit.sshsig import SignatureError
     from cockpit.clock import SystemClock
@@ -161,13 +176,20 @@ def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
         "follow-up": follow_up.follow_up,
         "seal": retention.seal,
         "purge": retention.purge,
+        "copy": copy.copy,
     }
     if args.audit_command == "report" and args.pack:
         from cockpit.audit.pack import pack_cmd
 
         actions["report"] = pack_cmd
     try:
-        return actions[args.audit_command](commands.Context(args, clock or SystemClock()))
+        ctx = commands.Context(args, clock or SystemClock())
+        if ctx.team is not None and args.audit_command in ("seal", "purge"):
+            raise AuditError(
+                f"audit {args.audit_command} is not supported on the team store yet "
+                f"({ctx.path}); give --db FILE for a personal SQLite log"
+            )
+        return actions[args.audit_command](ctx)
     except SignatureError as exc:  # a key that cannot sign (the commands sign before writing)
         print(f"cockpit audit: {clean(str(exc))}", file=sys.stderr)
         return Exit.USAGE

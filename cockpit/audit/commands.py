@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit import __version__
 from cockpit.actions.identity import current_actor
@@ -16,10 +16,13 @@ from cockpit.audit.checkpoint import Checkpoint
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError, DamagedLog, VerifyResult
 from cockpit.audit.sqlite import SqliteStore
-from cockpit.audit.store import default_path
+from cockpit.audit.store import AuditStore, default_path
 from cockpit.cli.exits import Exit
 from cockpit.clock import Clock
 from cockpit.sanitize import clean
+
+if TYPE_CHECKING:
+    from cockpit.team.store_config import StoreConfig
 
 
 class Context:
@@ -30,8 +33,13 @@ class Context:
         self.clock = clock
         self.settings = _settings(getattr(args, "config", None))
         configured = self.settings.audit.path if self.settings else None
-        self.path = args.db or (
-            os.path.expanduser(configured) if configured else str(default_path())
+        db = getattr(args, "db", None)
+        # The team store: `--db postgresql://...`, else config's store: (or an audit.path URL).
+        self.team = team_store(db, self.settings)
+        self.path = (
+            f"postgresql://{self.team.where()}"
+            if self.team is not None
+            else db or (os.path.expanduser(configured) if configured else str(default_path()))
         )
 
     def archive_dir(self) -> Path:
@@ -40,9 +48,21 @@ class Context:
 
         return archive_dir(getattr(self.settings, "retention", None), self.path)
 
-    def reader(self) -> SqliteStore:
+    def reader(self) -> AuditStore:
         """The log opened read-only: reading or verifying it never changes a byte of it."""
+        if self.team is not None:
+            from cockpit.audit.postgres import PostgresStore
+
+            return PostgresStore(self.team, clock=self.clock, create=False, read_only=True)
         return SqliteStore(self.path, clock=self.clock, read_only=True)
+
+    def writer(self) -> AuditStore:
+        """The log opened to append to (it must exist already)."""
+        if self.team is not None:
+            from cockpit.audit.postgres import PostgresStore
+
+            return PostgresStore(self.team, clock=self.clock, create=False)
+        return SqliteStore(self.path, clock=self.clock, create=False)
 
     def production(self) -> Callable[[str], bool]:
         chosen = getattr(self.args, "environments", None)
@@ -64,10 +84,31 @@ class Context:
             event_type, current_actor(__version__), None, action, outcome, extra=extra
         )
         try:
-            with SqliteStore(self.path, clock=self.clock, create=False) as store:
+            with self.writer() as store:
                 store.append(event)
         except AuditError as exc:
             print(f"cockpit audit: warning: this access was not recorded: {exc}", file=sys.stderr)
+
+
+def team_store(db: str | None, settings: Any) -> StoreConfig | None:
+    """The team store a command reads: `--db URL`, else config's store: or an audit.path
+    URL; None for an SQLite log (a `--db FILE` wins over a configured team store)."""
+    from cockpit.team.store_config import is_url
+
+    if db:
+        if not is_url(db):
+            return None
+        from cockpit.team.connect import from_url
+
+        return from_url(db)
+    if settings is not None and settings.store is not None:
+        return settings.store
+    path = settings.audit.path if settings is not None else None
+    if path and is_url(path):
+        from cockpit.team.connect import from_url
+
+        return from_url(path)
+    return None
 
 
 def _settings(explicit: str | None) -> Any:
@@ -105,7 +146,7 @@ def verify(ctx: Context) -> int:
             return Exit.FAILED
         raise
     with store:
-        if span.in_use(store, ctx.archive_dir()):
+        if isinstance(store, SqliteStore) and span.in_use(store, ctx.archive_dir()):
             return _verify_across(ctx, store, anchor)
         progress = _progress if sys.stderr.isatty() else None
         result = store.verify(anchor, progress=progress, deep=args.deep)

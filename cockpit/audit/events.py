@@ -30,6 +30,7 @@ class EventType(StrEnum):
     AUDIT_VERIFIED = "audit.verified"
     AUDIT_CHECKPOINT = "audit.checkpoint"
     AUDIT_EXPORTED = "audit.exported"
+    AUDIT_COPIED = "audit.copied"  # a personal log moved into the team store (audit copy)
     AUDIT_READ = "audit.read"  # PCI 10.2.1.3: reading the log through the cockpit
     AUDIT_SEALED = "audit.seal"  # old records moved into an archive segment (retention)
     AUDIT_PURGED = "audit.purge"  # archive segments past retention deleted, signed

@@ -7,7 +7,6 @@ from cockpit.actions.identity import current_actor
 from cockpit.audit.commands import Context
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError
-from cockpit.audit.sqlite import SqliteStore
 from cockpit.cli.exits import Exit
 from cockpit.sanitize import clean
 
@@ -54,7 +53,7 @@ def follow_up(ctx: Context) -> int:
             "hotfix_ticket": hotfix.ticket,
         },
     )
-    with SqliteStore(ctx.path, clock=ctx.clock, create=False) as store:
+    with ctx.writer() as store:
         written = store.append(event)
     where = f" ({t.service}/{t.environment} {t.to_version})" if t else ""
     print(

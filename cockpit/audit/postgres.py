@@ -22,7 +22,7 @@ from cockpit.audit.checkpoint import Checkpoint
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError, AuditRecord, VerifyResult, body_of
 from cockpit.audit.sqlite import _failed, _init_event, _record
-from cockpit.audit.verify import Progress, verify_rows
+from cockpit.audit.verify import Progress, Row, verify_rows
 from cockpit.clock import Clock
 from cockpit.team import connect as tc
 from cockpit.team.store_config import StoreConfig
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import psycopg
 
 _BATCH = 500
+COPY_PROGRESS_EVERY = 50_000
 VERIFY_BATCH = 20_000  # rows per round trip of verify's server-side cursor
 _RECORD = f"SELECT seq, body, prev_hash, hash FROM {ps.LOG}"
 
@@ -179,6 +180,37 @@ class PostgresStore:
             (seq, prev, hash_, body.decode("utf-8")),
         )
         return parse(body, prev, hash_)
+
+    def bulk_load(self, rows: Iterable[Row], progress: Progress | None = None) -> int:
+        """Load a whole log's rows (seq, prev_hash, hash, body) as they are, in one
+        transaction under the append lock; refused unless this log is empty. The rows are
+        not checked here: verify afterwards (`cockpit audit copy` does)."""
+        if self._refusal:
+            raise AuditError(f"refusing to write the audit log: {self._refusal}")
+
+        def run(conn: psycopg.Connection[Any]) -> int:
+            count, last = 0, None
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (ps.APPEND_LOCK,))
+                if conn.execute(f"SELECT 1 FROM {ps.LOG} LIMIT 1").fetchone():
+                    raise AuditError(
+                        f"the team store {self.config.where()} already holds records: "
+                        "a log is copied only into an empty one"
+                    )
+                sql = f"COPY {ps.LOG} (seq, prev_hash, hash, body) FROM STDIN (FORMAT BINARY)"
+                with conn.cursor().copy(sql) as copy:
+                    copy.set_types(["int8", "bytea", "bytea", "text"])
+                    for seq, prev_hash, hash_, body in rows:
+                        copy.write_row((seq, prev_hash, hash_, body.decode("utf-8")))
+                        count, last = count + 1, seq
+                        if progress is not None and count % COPY_PROGRESS_EVERY == 0:
+                            progress(count, 0)
+                if last is not None:
+                    payload = json.dumps({"seq": last, "event_type": "", "request_id": ""})
+                    conn.execute("SELECT pg_notify(%s, %s)", (ps.CHANNEL, payload))
+            return count
+
+        return int(self._run(run, "copy into"))
 
     def head(self) -> AuditRecord | None:
         rows = self._query(f"{_RECORD} ORDER BY seq DESC LIMIT 1")

@@ -27,6 +27,7 @@ from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError, AuditRecord
 from cockpit.audit.sqlite import SqliteStore
 from cockpit.audit.sshsig import SignatureError
+from cockpit.audit.store import AuditStore
 from cockpit.audit.verify import Row, ts_of
 from cockpit.cli.common import resolve_when
 from cockpit.cli.exits import Exit
@@ -112,9 +113,7 @@ def _row(r: AuditRecord) -> Row:
     return (r.seq, bytes.fromhex(r.prev_hash), bytes.fromhex(r.hash), r.body)
 
 
-def _through(
-    reader: SqliteStore, args: Any, cfg: RetentionConfig, now: datetime, first: int
-) -> int:
+def _through(reader: AuditStore, args: Any, cfg: RetentionConfig, now: datetime, first: int) -> int:
     """The last record to seal: before --before, else as `retention.seal_every` says."""
     every = cfg.seal_every
     if args.before is None and isinstance(every, int):
