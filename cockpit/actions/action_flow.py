@@ -124,7 +124,11 @@ async def auto_rollback(executor: Executor, proposal: Proposal, actor: Actor) ->
     """Roll a failing canary back as the policy says, and word what happened."""
     from cockpit.actions.autopilot import roll_back
 
-    outcome = await roll_back(executor, proposal, actor)
+    return rollback_notice(proposal, await roll_back(executor, proposal, actor))
+
+
+def rollback_notice(proposal: Proposal, outcome: Outcome | str) -> Notice:
+    """An automatic rollback's result in words; `outcome` a string when none applied."""
     if isinstance(outcome, str):
         return Notice(f"automatic rollback impossible: {outcome}", severity="error", timeout=30.0)
     return Notice(

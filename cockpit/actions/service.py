@@ -128,8 +128,19 @@ class ActionService:
 
     async def auto_rollback(self, proposal: Proposal) -> Notice:
         """Roll `proposal`'s canary back as policy says, refresh the fleet, word the result."""
-        from cockpit.actions.action_flow import auto_rollback
+        return (await self.roll_back(proposal))[1]
 
-        notice = await auto_rollback(self.executor, proposal, self.actor)
+    async def roll_back(self, proposal: Proposal) -> tuple[str, Notice]:
+        """The same, with the outcome's status ("impossible" when no rollback applied)."""
+        from cockpit.actions.action_flow import rollback_notice
+        from cockpit.actions.autopilot import roll_back
+
+        outcome = await roll_back(self.executor, proposal, self.actor)
         await self.hub.refresh()
-        return notice
+        status = "impossible" if isinstance(outcome, str) else outcome.status
+        return status, rollback_notice(proposal, outcome)
+
+    def follow_policy(self) -> None:
+        """Decide what is automatic by the executor's policy as it stands now: in team mode
+        the stored policy (re-read by the controller), not this host's file."""
+        self.autopilot.policy = self.executor.policy.config
