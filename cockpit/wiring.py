@@ -69,6 +69,12 @@ def wire_hub(
         90.0 if team else 60.0,
     )
     extra: tuple[ConnectorSpec, ...] = (two_person,)
+    if settings.webhooks.github is not None:  # GitHub protection rules the cockpit gates
+        from cockpit.controller.gate_source import GateSource, GateSourceOptions
+        from cockpit.controller.github_gate import GATE_SOURCE
+
+        options = GateSourceOptions(journal, settings.policy)
+        extra += (ConnectorSpec(GATE_SOURCE, "github-gate", GateSource, options, 5.0, 10.0, 90.0),)
     if team:
         from cockpit.team.listen import live_spec
 

@@ -10,6 +10,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 MAPPED_SYSTEMS = ("github", "gitlab", "jenkins")  # connector types whose authors are logins
+# Built-in sources that report another system's logins: the GitHub protection-rule queue
+# (cockpit.controller.gate_source) names the GitHub user whose deployment waits.
+BUILT_IN_SYSTEMS = {"github-gate": "github"}
 
 
 @dataclass
@@ -48,7 +51,7 @@ class People:
 
     def system(self, source: str) -> str:
         """The mapped system `source` reports logins of, or "" (its names are operators')."""
-        kind = self.systems.get(source, "")
+        kind = self.systems.get(source) or BUILT_IN_SYSTEMS.get(source, "")
         return kind if kind in MAPPED_SYSTEMS else ""
 
     def operator(self, name: str) -> str:

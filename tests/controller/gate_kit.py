@@ -145,7 +145,6 @@ class Rig:
             # The sender of the recorded delivery is carol's GitHub login: segregation of
             # duties can be checked (production refuses an unmapped author).
             people=people if people is not None else {"carol": PersonConfig(github="octocat")},
-            systems={GATE_SOURCE: "github"},
         )
         snap = FleetSnapshot.empty(ENVIRONMENTS, T0)
         self.hub = StubHub(replace(snap, sources=MappingProxyType({})))
