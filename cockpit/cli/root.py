@@ -26,6 +26,7 @@ examples:
   cockpit connectors               installed connector types and their capabilities
   cockpit rollback payments prod --reason "5xx since 2.7.12" --yes
   cockpit audit verify             prove the audit log is intact
+  cockpit controller -c team.yaml  the team's headless controller (team mode)
 
 action exit codes: 0 succeeded, 1 failed, 2 usage, 3 refused by policy, 4 waiting for approval
 """
@@ -46,7 +47,8 @@ def _root(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argpa
         formatter_class=argparse.RawDescriptionHelpFormatter,
         add_help=cls is not _RootOnly,
     )
-    root.add_argument("--version", action="version", version=f"cockpit {__version__}")
+    if cls is not _RootOnly:  # else `cockpit policy show --version 2` would print ours
+        root.add_argument("--version", action="version", version=f"cockpit {__version__}")
     shared_options(root)
     root.set_defaults(**SHARED_DEFAULTS, command=None)
     return root
@@ -56,13 +58,15 @@ def parser() -> argparse.ArgumentParser:
     """The whole command line: each area registers its own commands, in help's order."""
     from cockpit.audit import cli as audit
     from cockpit.cli import actions, canary, config, connectors, status
+    from cockpit.controller import cli as controller
     from cockpit.incident import cli as incident
     from cockpit.team import cli as store
     from cockpit.team import policy_cli as policy
 
     root = _root()
     sub = root.add_subparsers(dest="command", metavar="COMMAND")
-    for area in (status, config, connectors, audit, canary, actions, incident, store, policy):
+    areas = (status, config, connectors, audit, canary, actions, incident, store, policy)
+    for area in (*areas, controller):
         area.add_parser(sub)
     return root
 
