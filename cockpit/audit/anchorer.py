@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from cockpit.errors import CockpitError
 from cockpit.sanitize import clean
 
 if TYPE_CHECKING:
+    from cockpit.anchors_config import CheckpointsConfig
     from cockpit.audit.store import AuditStore
     from cockpit.clock import Clock
 
@@ -238,3 +240,23 @@ def _own_record(head: AuditRecord, last: Checkpoint) -> bool:
 def _rows(records: Iterator[AuditRecord]) -> Iterator[Row]:
     for r in records:
         yield r.seq, bytes.fromhex(r.prev_hash), bytes.fromhex(r.hash), r.body
+
+
+def from_config(
+    cfg: CheckpointsConfig, store: AuditStore, clock: Clock, *, actor: Actor | None = None
+) -> Anchorer | None:
+    """The anchorer config's `checkpoints:` section asks for, None without one (what the
+    controller's leader runs: `await anchorer.run(stop)`)."""
+    if not cfg.enabled:
+        return None
+    from cockpit.audit.anchors import open_sink
+
+    return Anchorer(
+        store,
+        open_sink(cfg),
+        every_records=cfg.every_records,
+        every_minutes=cfg.every_minutes,
+        key=os.path.expanduser(cfg.key) if cfg.key else None,
+        clock=clock,
+        actor=actor,
+    )

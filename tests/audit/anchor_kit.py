@@ -43,6 +43,8 @@ def rewrite_sqlite(db: Path, seq: int, old: str, new: str, *, rechain: bool) -> 
     recompute every hash from there on and put the trigger back, as a careful forger would."""
     conn = sqlite3.connect(db, isolation_level=None)
     try:
+        (body,) = conn.execute("SELECT body FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+        assert old in body, f"record {seq} does not say {old!r}"
         conn.execute("DROP TRIGGER audit_log_no_update")
         conn.execute(
             "UPDATE audit_log SET body = replace(body, ?, ?) WHERE seq = ?", (old, new, seq)

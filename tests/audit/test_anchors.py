@@ -284,3 +284,16 @@ def test_a_git_sink_that_is_not_a_work_tree_is_refused(tmp_path: Path, clock: Fi
     (plain / ".git").write_text("gitdir: /nonexistent\n")  # not a repository, and no parent one
     with pytest.raises(AnchorError, match="git rev-parse failed"):
         GitSink(plain).write(Checkpoint("o", 1, "ab" * 32, clock.now()))
+
+
+def test_the_config_section_makes_the_anchorer_the_controller_runs(
+    store: SqliteStore, sink_dir: Path, key: Path, clock: FixedClock
+) -> None:
+    from cockpit.anchors_config import CheckpointsConfig
+    from cockpit.audit.anchorer import from_config
+
+    assert from_config(CheckpointsConfig(), store, clock) is None  # no section: no anchoring
+    cfg = CheckpointsConfig(dir=str(sink_dir), every_records=7, every_minutes=3, key=str(key))
+    a = from_config(cfg, store, clock, actor=ACTOR)
+    assert a is not None and (a.every_records, a.every.total_seconds()) == (7, 180)
+    assert a.tick() is not None and [p.name for p in sink_dir.iterdir()] == [file_name(1)]

@@ -118,7 +118,7 @@ def test_a_forged_checkpoint_fails_on_its_signature(
 ) -> None:
     """A rewritten log with a checkpoint made for it by a key not in allowed_signers, and
     a real checkpoint whose size was edited: both fail on the signature."""
-    rewrite_sqlite(anchored.db, 13, "release train 11", "release train X", rechain=True)
+    rewrite_sqlite(anchored.db, 13, "release train 9", "release train X", rechain=True)
     with SqliteStore(str(anchored.db), clock=clock, create=False) as store:
         forged = store.checkpoint().sign(str(keygen(tmp_path / "keys" / "mallory")))
     (anchored.sink / file_name(forged.size)).write_text(forged.serialize())
