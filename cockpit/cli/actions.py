@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -161,6 +162,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     # source that published early, like the demo before its documents, is asked again).
     hub, executor, journal = wire(settings, actor=actor, read_only=args.read_only, live=False)
     try:
+        # The two-person queue is read back from the log: open it before the one look, or
+        # `approve ID` finds no request (an unusable log is reported by the first record).
+        with contextlib.suppress(Exception):
+            await journal.call(lambda store: store.head())
         await asyncio.gather(hub.settle(), executor.policy.refresh())  # team: stored policy
         snap = hub.snapshot
         kind = ActionKind(args.command)
