@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cockpit import __version__
 from cockpit.actions.identity import current_actor
@@ -20,9 +20,7 @@ from cockpit.audit.store import AuditStore, default_path
 from cockpit.cli.exits import Exit
 from cockpit.clock import Clock
 from cockpit.sanitize import clean
-
-if TYPE_CHECKING:
-    from cockpit.team.store_config import StoreConfig
+from cockpit.team.store_config import team_store
 
 
 class Context:
@@ -88,27 +86,6 @@ class Context:
                 store.append(event)
         except AuditError as exc:
             print(f"cockpit audit: warning: this access was not recorded: {exc}", file=sys.stderr)
-
-
-def team_store(db: str | None, settings: Any) -> StoreConfig | None:
-    """The team store a command reads: `--db URL`, else config's store: or an audit.path
-    URL; None for an SQLite log (a `--db FILE` wins over a configured team store)."""
-    from cockpit.team.store_config import is_url
-
-    if db:
-        if not is_url(db):
-            return None
-        from cockpit.team.connect import from_url
-
-        return from_url(db)
-    if settings is not None and settings.store is not None:
-        return settings.store
-    path = settings.audit.path if settings is not None else None
-    if path and is_url(path):
-        from cockpit.team.connect import from_url
-
-        return from_url(path)
-    return None
 
 
 def _settings(explicit: str | None) -> Any:

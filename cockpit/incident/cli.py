@@ -100,18 +100,32 @@ def run(args: argparse.Namespace) -> int:
         return Exit.USAGE
 
 
-def _path(args: argparse.Namespace) -> tuple[Any, str]:
+def _path(args: argparse.Namespace) -> tuple[Any, Any]:
     """The settings and the audit log this command uses (as `cockpit audit` finds it)."""
     import os
 
     from cockpit.audit.store import default_path
     from cockpit.cli.common import load_settings
+    from cockpit.team.store_config import team_store
 
     settings = load_settings(args, resolve_secrets=False)
+    team = team_store(args.db, settings)
+    if team is not None:
+        return settings, team
     configured = settings.audit.path
     return settings, args.db or (
         os.path.expanduser(configured) if configured else str(default_path())
     )
+
+
+def _store(where: Any, *, create: bool = True, read_only: bool = False) -> Any:
+    """The audit log `_path` named: the team store (a StoreConfig) or an SQLite file."""
+    from cockpit.audit.store import open_store
+    from cockpit.clock import SystemClock
+
+    if isinstance(where, str):
+        return open_store(where, clock=SystemClock(), create=create, read_only=read_only)
+    return open_store(clock=SystemClock(), store=where, create=create, read_only=read_only)
 
 
 def _actor() -> Any:
@@ -122,14 +136,12 @@ def _actor() -> Any:
 
 
 def _open(args: argparse.Namespace) -> int:
-    from cockpit.audit.sqlite import SqliteStore
-    from cockpit.clock import SystemClock
     from cockpit.incident.incidents import checked_title, open_incident
     from cockpit.sanitize import clean
 
     checked_title(args.title, args.service, args.environment)  # before a log is created
     _, path = _path(args)
-    with SqliteStore(path, clock=SystemClock()) as store:
+    with _store(path) as store:
         inc = open_incident(
             store,
             _actor(),
@@ -144,12 +156,10 @@ def _open(args: argparse.Namespace) -> int:
 
 
 def _close(args: argparse.Namespace) -> int:
-    from cockpit.audit.sqlite import SqliteStore
-    from cockpit.clock import SystemClock
     from cockpit.incident.incidents import close_incident
 
     _, path = _path(args)
-    with SqliteStore(path, clock=SystemClock(), create=False) as store:
+    with _store(path, create=False) as store:
         inc = close_incident(store, _actor(), args.id, reason=args.reason)
     print(f"closed {inc.id}")
     return Exit.OK
@@ -181,14 +191,12 @@ def _list(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
-def _read(path: str, *, kinds: tuple[str, ...], after: int | None = None) -> list[Any]:
+def _read(path: Any, *, kinds: tuple[str, ...], after: int | None = None) -> list[Any]:
     """The log's records of `kinds` (after seq `after`), read-only; AuditError when there is
     no log."""
     from cockpit.audit import EventType
-    from cockpit.audit.sqlite import SqliteStore
-    from cockpit.clock import SystemClock
 
-    with SqliteStore(path, clock=SystemClock(), read_only=True) as store:
+    with _store(path, create=False, read_only=True) as store:
         return list(store.records(event_types=[EventType(k) for k in kinds], after_seq=after))
 
 
@@ -196,7 +204,6 @@ def _timeline(args: argparse.Namespace) -> int:
     import asyncio
 
     from cockpit.audit.records import AuditError, DamagedLog
-    from cockpit.audit.sqlite import SqliteStore
     from cockpit.cli.common import resolve_when
     from cockpit.clock import SystemClock
     from cockpit.gcpause import paused_gc
@@ -227,7 +234,7 @@ def _timeline(args: argparse.Namespace) -> int:
         until = now
     notes = []
     try:
-        with SqliteStore(path, clock=clock, read_only=True) as store, paused_gc():
+        with _store(path, create=False, read_only=True) as store, paused_gc():
             records = read_records(store, since, until)
     except AuditError as exc:
         if isinstance(exc, DamagedLog):
@@ -257,18 +264,16 @@ def _timeline(args: argparse.Namespace) -> int:
     return Exit.FAILED if failed else Exit.OK
 
 
-def _record_read(path: str, action: str, **extra: Any) -> None:
+def _record_read(path: Any, action: str, **extra: Any) -> None:
     """Reading the log through the cockpit is recorded (PCI DSS 10.2.1.3), as `audit show` does;
     a log that cannot take the record gets a warning, not a stop."""
     from cockpit.audit import AuditEvent, EventType
     from cockpit.audit.records import AuditError
-    from cockpit.audit.sqlite import SqliteStore
-    from cockpit.clock import SystemClock
     from cockpit.sanitize import clean
 
     event = AuditEvent(EventType.AUDIT_READ, _actor(), None, action, "success", extra=extra)
     try:
-        with SqliteStore(path, clock=SystemClock(), create=False) as store:
+        with _store(path, create=False) as store:
             store.append(event)
     except AuditError as exc:
         print(

@@ -96,6 +96,17 @@ def url_problems(url: str) -> list[str]:
     return found
 
 
+def team_store(db: str | None, settings: Any) -> StoreConfig | None:
+    """The team store a command uses: `--db URL`, else config's store: or an audit.path URL;
+    None for an SQLite log (a `--db FILE` wins over a configured team store)."""
+    if db:
+        return StoreConfig(url=db) if is_url(db) else None
+    if settings is not None and settings.store is not None:
+        return settings.store
+    path = settings.audit.path if settings is not None else None
+    return StoreConfig(url=path) if path and is_url(path) else None
+
+
 def empty_section(data: Any) -> bool:
     """Whether the file has a `store:` key with nothing under it: refused, since reading it
     as "no team store" would quietly keep every record on this host."""

@@ -145,3 +145,20 @@ def test_the_db_option_takes_a_postgresql_url(team: Team, env: dict[str, str]) -
     done = cockpit("audit", "verify", "--db", url, env={**env, "PGPASSWORD": PASSWORD})
     assert done.returncode == 0, done.stderr
     assert "audit log intact: 1 records" in done.stdout
+
+
+def test_incidents_are_opened_listed_and_closed_in_the_team_store(
+    team: Team, tmp_path: Path, env: dict[str, str]
+) -> None:
+    config = str(_config(tmp_path, team))
+    opened = cockpit(
+        "incident", "open", "checkout 5xx", "--service", "checkout", "-c", config, env=env
+    )
+    assert opened.returncode == 0, opened.stderr
+    listed = cockpit("incident", "list", "-c", config, env=env)
+    assert listed.returncode == 0 and "checkout 5xx" in listed.stdout
+    closed = cockpit("incident", "close", "--reason", "rolled back", "-c", config, env=env)
+    assert closed.returncode == 0, closed.stderr
+    with PostgresStore(team.config(), clock=FixedClock(T0), create=False) as pg:
+        kinds = [str(r.event_type) for r in pg.records()]
+    assert kinds == ["audit.initialized", "incident.open", "audit.read", "incident.close"]
