@@ -209,6 +209,10 @@ class Gatekeeper:
             "state": state.decided,
             "comment": state.comment,
         }
+        with contextlib.suppress(ValueError):
+            # Looked up again per attempt: an installation token lasts an hour, and a
+            # keyring entry a helper refreshes is picked up (else the one read at start).
+            gh.token.resolve()
         headers = {
             "Authorization": f"Bearer {gh.token.reveal()}",
             "Accept": "application/vnd.github+json",
