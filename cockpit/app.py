@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["VIEW_SCREENS", "CockpitApp", "FleetUpdated"]
 
 FIRST_FRAME_WAIT = 0.15  # seconds
+POLICY_EVERY = 15.0  # seconds between reads of the team's stored policy (team mode)
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,9 @@ class CockpitApp(ViewsMixin):
         )
         self.hub.judging = True
         self.run_worker(self.hub.judge_now(), group="judge", exit_on_error=False)
+        if self.settings.store is not None:  # team mode: the stored policy, for the top bar
+            self._refresh_policy()  # (every action reads it again before it is planned)
+            self.set_interval(POLICY_EVERY, self._refresh_policy)
 
     async def on_unmount(self) -> None:
         await self.hub.stop()

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from cockpit.fleet.hub import Hub
     from cockpit.fleet.snapshot import FleetSnapshot
     from cockpit.journal import Journal
+    from cockpit.team.held_policy import Held
 
 
 class ActionsMixin(HeldKeysMixin):
@@ -82,6 +83,13 @@ class ActionsMixin(HeldKeysMixin):
     @property
     def policy(self) -> Policy:
         return self.executor.policy
+
+    def held_policy(self) -> Held | None:
+        return self.actions.held_policy()
+
+    def _refresh_policy(self) -> None:
+        """Team mode: the stored policy read again in a worker; the top bar shows it."""
+        self.run_worker(self.actions.refresh_policy(), group="team-policy", exit_on_error=False)
 
     def why_not(self, action: Action) -> str | None:
         """Why `action` is greyed out: read-only or no connector can do it (cheap checks)."""

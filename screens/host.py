@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from cockpit.incident.recorder import ChangeRecorder
     from cockpit.journal import Journal
     from cockpit.model import Action
+    from cockpit.team.held_policy import Held
 
 
 class CockpitHost(Protocol):
@@ -44,6 +45,10 @@ class CockpitHost(Protocol):
     def now(self) -> datetime: ...
 
     def window_state(self, environment: str) -> WindowState: ...
+
+    def held_policy(self) -> Held | None:
+        """Team mode: the stored policy in force as last read (None without `store:`)."""
+        ...
 
     def why_not(self, action: Action) -> str | None: ...
 

@@ -309,6 +309,13 @@ def header_badges(host: CockpitHost) -> Badges:
     if host.read_only:
         keep.append(" READ-ONLY ", style="reverse bold")
         short.append(" READ-ONLY ", style="reverse bold")
+    held = host.held_policy() if settings.store is not None else None
+    if held is not None:  # team mode: which stored policy is in force, whether this host's differs
+        bad = held.state != "in_force"
+        style = "yellow bold" if bad else "dim"
+        keep.append(f" {held.badge()}", style=style)
+        words = {"in_force": f"policy v{held.version}", "differs": "policy differs"}
+        short.append(f" {words.get(held.state, 'no policy')}", style=style)
     for name, state in windows:
         if state.windows or not state.open:
             style = "green" if state.open else "yellow bold"

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from cockpit.fleet.snapshot import FleetSnapshot
     from cockpit.journal import Journal
     from cockpit.model import Action
+    from cockpit.team.held_policy import Held
 
 
 class Review:
@@ -94,6 +95,21 @@ class ActionService:
             clock=self.clock,
             read_only=self.read_only,
         )
+
+    def held_policy(self) -> Held | None:
+        """Team mode: the team's stored policy as last read (None without `store:`)."""
+        if self.settings.store is None:
+            return None
+        return getattr(self.executor.policy, "held", None)
+
+    async def refresh_policy(self) -> None:
+        """Team mode: read the team's stored policy again (every action does too); the
+        autopilot's auto_rollback rules then follow the stored policy, not this host's."""
+        if self.settings.store is None:
+            return
+        policy = self.executor.policy
+        await policy.refresh()
+        self.autopilot.policy = policy.config
 
     def why_not(self, action: Action) -> str | None:
         """Why `action` cannot run here: read-only or no connector can do it (cheap checks)."""

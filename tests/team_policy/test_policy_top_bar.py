@@ -1,0 +1,50 @@
+"""The TUI's top bar in team mode names the stored policy in force, and a local difference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cockpit import config
+from cockpit.app import CockpitApp
+from cockpit.team.policy_doc import read_file
+from screens.widgets import TopBar
+from tests.team_policy.conftest import Team
+from tests.team_policy.test_policy_enforced import ALLOWS, FORBIDS, _push
+
+
+async def _top_line(config_file: Path, size: tuple[int, int]) -> str:
+    settings = config.load(str(config_file))
+    app = CockpitApp(settings, poll=False)
+    app.animation_level = "none"
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert "policy: reading" in app.screen.query_one(TopBar).content.plain  # type: ignore[union-attr]
+        await app.actions.refresh_policy()  # what the app's timer does every POLICY_EVERY
+        app.screen.refresh_header(app.snapshot)  # type: ignore[attr-defined]
+        await pilot.pause()
+        return app.screen.query_one(TopBar).content.plain  # type: ignore[union-attr]
+
+
+async def test_the_top_bar_shows_the_stored_policy_version_and_digest(team: Team) -> None:
+    admin, operator = team.admin(), team.member("op")
+    digest = _push(team, admin, ALLOWS, "allows.yaml")
+    wide = await _top_line(operator.config, (160, 36))
+    assert f"policy v1 {digest[:12]}" in wide
+    narrow = await _top_line(operator.config, (80, 24))
+    assert "policy v1" in narrow
+
+
+async def test_the_top_bar_says_when_the_local_policy_differs(team: Team) -> None:
+    admin, operator = team.admin(), team.member("op")
+    digest = _push(team, admin, ALLOWS, "allows.yaml")
+    local = operator.with_policy(FORBIDS)
+    assert read_file(str(local)).digest != digest
+    wide = await _top_line(local, (160, 36))
+    assert f"policy v1 {digest[:12]} (local policy differs)" in wide
+    narrow = await _top_line(local, (80, 24))
+    assert "policy differs" in narrow
+
+
+async def test_the_top_bar_says_when_no_policy_is_stored(team: Team) -> None:
+    operator = team.member("op")
+    assert "policy: none stored" in await _top_line(operator.config, (160, 36))
