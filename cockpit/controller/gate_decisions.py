@@ -118,9 +118,10 @@ def promote_blockers(
     environment: str,
     version: str,
     now: datetime,
-) -> list[str]:
+) -> tuple[list[str], list[dict[str, str]]]:
     """Why a promote of `version` would not pass the environment's gates and window now
-    (as policy judges them: a failing gate blocks, an unknown one where policy says so)."""
+    (as policy judges them: a failing gate blocks, an unknown one where policy says so),
+    and the gates as evidence for the record."""
     env = policy.env(environment)
     action = Action(ActionKind.PROMOTE, service, environment, version=version)
     checklist = gates_mod.checklist(snapshot, action, env.gates, policy.config.supply_chain)
@@ -133,4 +134,8 @@ def promote_blockers(
     ]
     if why := _window(policy, snapshot, environment, now):
         out.append(why)
-    return [clean(w, limit=300) for w in out]
+    evidence = [
+        {"name": g.name, "status": g.status.value, "evidence": clean(g.evidence, limit=300)}
+        for g in checklist
+    ]
+    return [clean(w, limit=300) for w in out], evidence

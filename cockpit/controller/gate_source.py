@@ -122,4 +122,6 @@ def _status(state: GateState) -> str:
         return f" [{state.decided}; telling GitHub]"
     if state.rejected_by:
         return " [rejected; telling GitHub]"
+    if state.waiting:
+        return f" [approved; waiting: {clean(state.waiting[0], limit=100)}]"
     return ""

@@ -135,7 +135,7 @@ class Gatekeeper:
         if len(state.approvals) < need:
             self.waiting[rid] = [f"{len(state.approvals)} of {need} approval(s)"]
             return
-        why = gate_decisions.promote_blockers(
+        why, gates = gate_decisions.promote_blockers(
             self.deps.hub.snapshot,
             self.deps.policy,
             req.service,
@@ -143,23 +143,44 @@ class Gatekeeper:
             req.version,
             self.deps.clock.now(),
         )
-        if why:
-            self.waiting[rid] = why  # approved, but the gates do not agree yet: wait
+        self.waiting[rid] = why
+        if why:  # approved, but the gates do not agree yet: wait, and say why once
+            if why != state.waiting:
+                await self._append(
+                    "gate.changed",
+                    "wait",
+                    request_id=rid,
+                    target=self._target(req),
+                    extra={"gate": "github", "reasons": why, "gates": gates},
+                    action="approve",
+                )
+                self.deps.hub.poke(GATE_SOURCE)
             return
-        self.waiting.pop(rid, None)
         comment = f"approved in the cockpit by {', '.join(state.approvals)}; promote gates pass"
-        await self._decided(rid, state, "approved", comment)
+        await self._decided(rid, state, "approved", comment, gates)
 
-    async def _decided(self, rid: str, state: GateState, answer: str, comment: str) -> None:
+    async def _decided(
+        self,
+        rid: str,
+        state: GateState,
+        answer: str,
+        comment: str,
+        gates: list[dict[str, str]] | None = None,
+    ) -> None:
+        from cockpit.audit import AuditEvent, EventType
+
         comment = clean(comment, limit=900)
-        await self._append(
-            "gate.decided",
+        event = AuditEvent(
+            EventType.GATE_DECIDED,
+            self.deps.actor,
+            self._target(state.request),
+            "approve" if answer == "approved" else "reject",
             answer,
+            evidence={"gates": gates or []},
             request_id=rid,
-            target=self._target(state.request),
             extra={"comment": comment, "approvers": list(state.approvals)},
-            action="approve" if answer == "approved" else "reject",
         )
+        await self.deps.journal.append(event)
         state.decided, state.comment = answer, comment
         self.deps.hub.poke(GATE_SOURCE)
 

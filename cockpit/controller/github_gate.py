@@ -182,6 +182,7 @@ class GateState:
     reject_reason: str = ""
     decided: str = ""  # approved / rejected, once gate.decided is on the log
     comment: str = ""
+    waiting: list[str] = field(default_factory=list)  # approved, but the gates disagree
     failures: int = 0
     last_error: str = ""
     answered: bool = False
@@ -217,6 +218,8 @@ def states(records: Iterable[Any]) -> dict[str, GateState]:
         if kind == "gate.decided":
             state.decided = r.outcome
             state.comment = str(r.extra.get("comment", ""))
+        elif kind == "gate.changed":
+            state.waiting = [str(w) for w in r.extra.get("reasons", [])]
         elif kind == "gate.callback_failed":
             state.failures += 1
             state.last_error = str(r.extra.get("error", ""))
@@ -229,6 +232,7 @@ GATE_EVENTS = (
     "gate.requested",
     "action.succeeded",
     "gate.decided",
+    "gate.changed",
     "gate.callback_failed",
     "gate.answered",
 )

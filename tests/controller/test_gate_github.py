@@ -187,6 +187,11 @@ async def test_approvers_wait_for_the_promote_gates_before_github_is_told(tmp_pa
         await rig.keeper.settle()
         assert rig.github.calls == []  # no pipeline run reported: unknown blocks in prod
         assert "gate pipeline is unknown" in rig.keeper.waiting[DELIVERY][0]
+        await rig.keeper.settle()  # asked again, same reason: said once
+        assert rig.kinds().count("gate.changed") == 1
+        await rig.refresh()
+        [pending] = rig.hub.snapshot.approvals
+        assert "[approved; waiting: gate pipeline is unknown" in pending.title
 
         run = pipeline_run(rig.clock.now(), service="cart", version="6dcb09b", source="ci")
         from dataclasses import replace
@@ -202,6 +207,9 @@ async def test_approvers_wait_for_the_promote_gates_before_github_is_told(tmp_pa
         await rig.keeper.settle()
         await rig.keeper.idle()
         assert [b["state"] for b in rig.github.bodies()] == ["approved"]
+        [decided] = [r for r in rig.records() if r.event_type == "gate.decided"]
+        assert decided.evidence["gates"][0]["name"] == "pipeline"
+        assert decided.evidence["gates"][0]["status"] == "pass"
 
 
 async def test_a_rejection_tells_github_rejected_with_the_reason(tmp_path: Path) -> None:
