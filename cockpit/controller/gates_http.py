@@ -90,6 +90,10 @@ async def github(keeper: Gatekeeper, req: Request) -> Response:
         return Response.json(400, {"error": "no usable X-GitHub-Delivery header"})
     try:
         request = parse_request(payload, delivery, gh)
+        if not _known_environment(keeper, request.environment):
+            # Else a GitHub environment nobody mapped would be judged by no policy's rules.
+            shown = clean(request.github_environment, limit=60)
+            raise NotOurs(f"GitHub environment {shown!r} maps to no environment of the cockpit")
     except NotOurs as exc:
         await keeper.refused("github", delivery, str(exc), req.peer)
         return Response.json(422, {"error": str(exc)})

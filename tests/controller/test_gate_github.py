@@ -130,9 +130,13 @@ async def test_an_unmapped_repository_or_foreign_callback_is_refused(tmp_path: P
         foreign["deployment_callback_url"] = (
             "https://evil.example/repos/acme/cart/actions/runs/1/deployment_protection_rule"
         )
+        unmapped_env = fixture("github_deployment_protection_rule.json")
+        unmapped_env["environment"] = "qa"  # neither mapped nor one of the cockpit's
         assert (await rig.deliver(other, delivery="u-1")).status_code == 422
         assert (await rig.deliver(foreign, delivery="u-2")).status_code == 422
-        assert rig.kinds().count("webhook.refused") == 2
+        answer = await rig.deliver(unmapped_env, delivery="u-3")
+        assert answer.status_code == 422 and "'qa' maps to no environment" in answer.text
+        assert rig.kinds().count("webhook.refused") == 3
         assert "gate.requested" not in rig.kinds()
 
 
