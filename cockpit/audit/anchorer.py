@@ -214,11 +214,19 @@ class Anchorer:
             log.warning("the anchor's audit record was not written: %s", clean(str(exc)))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Tick every `poll_seconds` until `stop` is set. Blocking work (the store, ssh-keygen,
-        git) runs in a worker thread so the leader's event loop keeps serving."""
+        """Tick every `poll_seconds` until `stop` is set or the task is cancelled. Blocking
+        work (the store, ssh-keygen, git) runs in a worker thread so the leader's event loop
+        keeps serving; a cancel waits for the tick in flight, then ends the task."""
         while not stop.is_set():
+            work = asyncio.ensure_future(asyncio.to_thread(self.tick))
             try:
-                await asyncio.to_thread(self.tick)
+                await asyncio.shield(work)
+            except asyncio.CancelledError:
+                # Let the tick in flight finish (bounded by the store's, ssh-keygen's and
+                # git's timeouts): whoever cancelled may close the store next.
+                with contextlib.suppress(Exception):
+                    await work
+                raise
             except Exception:  # a bug here must not take the controller down
                 log.exception("checkpoint anchoring failed unexpectedly")
             with contextlib.suppress(TimeoutError):

@@ -308,7 +308,25 @@ class Term:
 
     def _start_checkpoints(self) -> None:
         """Signed checkpoints to the sink outside the store, when `checkpoints:` is set."""
-        # Wired to cockpit.audit.anchors once its emitter lands (issue 11 section 4).
+        if self.c.settings.checkpoints.enabled:
+            self._spawn(self._checkpoints())
+
+    async def _checkpoints(self) -> None:
+        """The anchorer on a store connection of its own, until the term's end cancels it
+        (cockpit.audit.anchorer: its failures are audited and retried, never raised)."""
+        from cockpit.audit.anchorer import from_config
+        from cockpit.audit.store import open_store
+
+        c = self.c
+        store = await asyncio.to_thread(
+            open_store, clock=c.clock, create=False, store=c.settings.store
+        )
+        try:
+            anchorer = from_config(c.settings.checkpoints, store, c.clock, actor=c.actor)
+            if anchorer is not None:
+                await anchorer.run(asyncio.Event())
+        finally:
+            await asyncio.to_thread(store.close)
 
 
 async def _closing(keeper: Any) -> None:

@@ -4,8 +4,10 @@ schedule (every N records or M minutes, never twice for one head, failures audit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -297,3 +299,42 @@ def test_the_config_section_makes_the_anchorer_the_controller_runs(
     a = from_config(cfg, store, clock, actor=ACTOR)
     assert a is not None and (a.every_records, a.every.total_seconds()) == (7, 180)
     assert a.tick() is not None and [p.name for p in sink_dir.iterdir()] == [file_name(1)]
+
+
+def test_cancelling_run_waits_for_the_checkpoint_in_flight(
+    store: SqliteStore, sink_dir: Path, key: Path, clock: FixedClock
+) -> None:
+    """The controller closes the store after cancelling the task: no write may be left
+    running in the worker thread by then."""
+    entered, release = threading.Event(), threading.Event()
+    inner = DirectorySink(sink_dir)
+
+    class Slow:
+        def latest(self) -> Checkpoint | None:
+            return inner.latest()
+
+        def describe(self) -> str:
+            return "slow"
+
+        def write(self, checkpoint: Checkpoint) -> str:
+            entered.set()
+            assert release.wait(10)
+            return inner.write(checkpoint)
+
+    a = replace_poll(anchorer(store, DirectorySink(sink_dir), key, clock))
+    a.sink = Slow()
+
+    async def scenario() -> None:
+        task = asyncio.create_task(a.run(asyncio.Event()))
+        await until(entered.is_set)
+        task.cancel()
+        await asyncio.sleep(0.05)
+        assert not task.done()  # still waiting for the write in flight
+        release.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+        assert task.cancelled()
+
+    asyncio.run(scenario())
+    assert [p.name for p in sink_dir.iterdir()] == [file_name(1)]
+    assert anchors(store) == [("success", "")]
