@@ -156,7 +156,3 @@ class ActionService:
         status = "impossible" if isinstance(outcome, str) else outcome.status
         return status, rollback_notice(proposal, outcome)
 
-    def follow_policy(self) -> None:
-        """Decide what is automatic by the executor's policy as it stands now: in team mode
-        the stored policy (re-read by the controller), not this host's file."""
-        self.autopilot.policy = self.executor.policy.config

@@ -219,16 +219,12 @@ class Term:
             await self._follow_policy()
 
     async def _follow_policy(self) -> None:
-        """What is automatic follows the policy in force (the team's stored one)."""
+        """What is automatic follows the policy in force: the team's stored one."""
         assert self.service is not None
-        policy: Any = self.service.executor.policy
-        refresh = getattr(policy, "refresh", None)  # team mode: HeldPolicy reads the store
-        if refresh is not None:
-            try:
-                await refresh()
-            except Exception:
-                log.exception("reading the team's policy failed; the last one read holds")
-        self.service.follow_policy()
+        try:
+            await self.service.refresh_policy()
+        except Exception:
+            log.exception("reading the team's policy failed; the last one read holds")
 
     def _started_extra(self) -> dict[str, Any]:
         from cockpit.actions.identity import os_user
