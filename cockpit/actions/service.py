@@ -109,7 +109,10 @@ class ActionService:
             return
         policy = self.executor.policy
         await policy.refresh()
-        self.autopilot.policy = policy.config
+        # A store that cannot be read for a moment leaves what is automatic as last read:
+        # every action is refused meanwhile anyway (cockpit.team.held_policy).
+        if getattr(getattr(policy, "held", None), "state", "") != "unreadable":
+            self.autopilot.policy = policy.config
 
     def why_not(self, action: Action) -> str | None:
         """Why `action` cannot run here: read-only or no connector can do it (cheap checks)."""
@@ -155,4 +158,3 @@ class ActionService:
         await self.hub.refresh()
         status = "impossible" if isinstance(outcome, str) else outcome.status
         return status, rollback_notice(proposal, outcome)
-

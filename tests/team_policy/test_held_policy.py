@@ -126,3 +126,39 @@ def test_a_local_policy_section_is_compared_by_digest(tmp_path: Path) -> None:
     assert f"(sha256 {digest_of(stored)[:12]}) is in force" in reasons[0]
     assert f"differs (sha256 {local.digest[:12]})" in reasons[0]
     assert policy.held.badge().endswith("(local policy differs)")
+
+
+async def test_what_is_automatic_follows_the_stored_policy(tmp_path: Path) -> None:
+    """The controller's auto-rollbacks: the stored policy's auto_rollback, not the file's; a
+    store unreadable for a moment keeps the last one read (actions are refused meanwhile)."""
+    from typing import Any, cast
+
+    from cockpit.actions.identity import current_actor
+    from cockpit.actions.service import ActionService
+    from cockpit.clock import FixedClock
+    from cockpit.wiring import make_hub
+
+    settings = _settings(tmp_path)
+    clock = FixedClock(NOW)
+    hub = make_hub(settings, clock=clock, live=False)
+    service = ActionService(
+        settings, hub, cast(Any, None), actor=lambda: current_actor("test"), clock=clock
+    )
+    policy = service.executor.policy
+    assert isinstance(policy, HeldPolicy)
+    stored = config.opt.parse(PolicyConfig, {"environments": {"prod": {"auto_rollback": True}}})
+    states = iter(
+        [
+            Held("in_force", LocalPolicy(False), 1, digest_of(stored), config=stored),
+            Held("unreadable", LocalPolicy(False), why="connection refused"),
+            Held("none", LocalPolicy(False)),
+        ]
+    )
+    policy._reader = lambda: next(states)
+    assert not service.autopilot.automatic("prod")  # this host's file says nothing
+    await service.refresh_policy()
+    assert service.autopilot.automatic("prod")
+    await service.refresh_policy()
+    assert service.autopilot.automatic("prod") and policy.held.state == "unreadable"
+    await service.refresh_policy()
+    assert not service.autopilot.automatic("prod")
