@@ -131,10 +131,12 @@ class Rig:
         hooks: dict[str, Any],
         policy: dict[str, Any] | None = None,
         people: dict[str, PersonConfig] | None = None,
+        store: Any = None,
     ) -> None:
         self.clock = FixedClock(T0)
         self.path = folder / "audit.sqlite3"
-        self.journal = Journal(lambda: open_store(str(self.path), clock=self.clock))
+        self.store = store  # a StoreConfig (the team store), or None: a SQLite file
+        self.journal = Journal(lambda: self.open())
         env = {"HOOK_SECRET": SECRET, "GATE_TOKEN": TOKEN}
         self.config = options.parse(WebhooksConfig, hooks, env=env)
         for secret in options.secrets_of(self.config):
@@ -171,6 +173,9 @@ class Rig:
         self.keeper: Gatekeeper = mount(self.router, self.deps)
         self.server = Server(self.router)
         self.http = httpx.AsyncClient(timeout=10)
+
+    def open(self, create: bool = True) -> Any:
+        return open_store(str(self.path), clock=self.clock, create=create, store=self.store)
 
     async def _sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)  # backoff recorded, not waited out
@@ -218,9 +223,9 @@ class Rig:
         )
 
     def records(self) -> list[Any]:
-        if not self.path.exists():
+        if self.store is None and not self.path.exists():
             return []  # nothing was ever written
-        store = open_store(str(self.path), clock=self.clock, create=False)
+        store = self.open(create=False)
         try:
             return list(store.records())
         finally:

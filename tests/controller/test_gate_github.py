@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
 
 from cockpit.actions import targets
 from cockpit.actions.outcome import SUCCEEDED
@@ -43,7 +46,28 @@ async def _approve(rig: Rig, user: str, reason: str = "release notes checked, go
 
 
 async def test_a_signed_request_is_approved_and_github_is_told_approved(tmp_path: Path) -> None:
-    async with Rig(tmp_path, HOOKS, NO_GATES) as rig:
+    await _approved_and_told(Rig(tmp_path, HOOKS, NO_GATES))
+
+
+async def test_the_same_flow_on_the_team_store(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The queue lives in the audit log, so PostgreSQL (team mode) carries it the same way."""
+    from cockpit.connect.option_values import Secret
+    from cockpit.team import init as team_init
+    from cockpit.team.store_config import StoreConfig
+    from tests.pgserver import PASSWORD, SUPERUSER
+
+    parts = urlsplit(pg_url)
+    monkeypatch.setenv("COCKPIT_TEST_GATE_PW", PASSWORD)
+    url = f"postgresql://{SUPERUSER}@{parts.hostname}:{parts.port}{parts.path}"
+    store = StoreConfig(url=url, password=Secret("env:COCKPIT_TEST_GATE_PW"))
+    team_init.init(store)
+    await _approved_and_told(Rig(tmp_path, HOOKS, NO_GATES, store=store))
+
+
+async def _approved_and_told(rig: Rig) -> None:
+    async with rig:
         answer = await rig.deliver(
             fixture("github_deployment_protection_rule.json"), delivery=DELIVERY
         )
