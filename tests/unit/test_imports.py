@@ -42,7 +42,10 @@ def test_cockpit_help_imports_no_ui_numerics_http_or_connector() -> None:
 
 
 def test_every_commands_help_imports_no_ui_numerics_http_or_connector() -> None:
-    commands = ["status", "config", "connectors", "audit", "canary", "rollback", "incident"]
+    commands = [
+        *("status", "config", "connectors", "audit", "canary", "rollback", "incident"),
+        "policy",
+    ]
     code = (
         "from cockpit.cli import main\n"
         f"for command in {commands!r}:\n"
