@@ -119,8 +119,9 @@ class GitHubConnector(ReviewsAndReruns, Connector):
                 # The first poll's second round, under way since its early frame.
                 facts = await self._limited(rest)
                 return self._observe(repos, facts, await self._evidence(repos, facts))
-            lists = await self._limited(self.fetcher.lists(names))
-            if self._last is None and self.live:
+            early = self._last is None and self.live
+            lists = await self._limited(self.fetcher.lists(names, early=early))
+            if early:
                 # Nothing shown yet: publish what the first round told at once (deployments
                 # complete, runs without their jobs) and say so; the rest follows.
                 self._rest = asyncio.create_task(self._complete(repos, lists))

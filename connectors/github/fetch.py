@@ -114,18 +114,20 @@ class Fetcher:
         self.checks = Checks(graph)
         self._memory: dict[str, _Memory] = {}
 
-    async def lists(self, repos: Sequence[str]) -> Lists:
+    async def lists(self, repos: Sequence[str], *, early: bool = False) -> Lists:
         """The first round: every repository's runs list (REST) and, in one GraphQL query
         beside them, every repository's deployments with their latest statuses. Repositories
         due a full check have their environments asked too, after the runs lists (so these
-        take the free slots first), without this round waiting for them."""
+        take the free slots first), without this round waiting for them; except for an
+        `early` frame, which would pay for sending them (and reading any that answer in
+        time) out of its own time: the second round asks for them then."""
         environments: dict[str, asyncio.Task[list[Json]]] = {}
         try:
             async with asyncio.TaskGroup() as group:
                 deployments = group.create_task(self.deploys.read(repos))
                 runs = [group.create_task(self._run_list(r)) for r in repos]
                 now = self.now()
-                for repo in repos:
+                for repo in repos if not early else ():
                     if self._full(self._memory.setdefault(repo, _Memory()), now):
                         environments[repo] = asyncio.create_task(self._environments_after(repo))
         except BaseExceptionGroup as failures:

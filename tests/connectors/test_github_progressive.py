@@ -52,14 +52,12 @@ async def test_a_live_first_poll_publishes_runs_and_deployments_after_one_round(
         first_round = sorted(r.path for r in fake.requests)
         await done.wait()
         complete = await connector.poll()
-    # One round: both runs lists and one GraphQL query, nothing that waits for them
-    # (the environments, due a full check, need nothing from them either).
+    # One round: both runs lists and one GraphQL query. The environments (due a full
+    # check) wait for round two: sending them would cost the early frame time.
     assert first_round == [
         "/graphql",
         "/repos/acme/payments/actions/runs",
-        "/repos/acme/payments/environments",
         "/repos/acme/shop/actions/runs",
-        "/repos/acme/shop/environments",
     ]
     assert early.incomplete and len(early.runs) == 8 and len(early.deployments) == 4
     assert early.deployments == complete.deployments, "deployments are whole at once"
@@ -70,8 +68,9 @@ async def test_a_live_first_poll_publishes_runs_and_deployments_after_one_round(
 
 async def test_environments_go_out_in_round_one_behind_the_runs_lists_unwaited_for() -> None:
     """Protection rules need nothing from round one: asked beside it, after the runs lists
-    (which take the free slots first), they fill slots round one leaves idle; the early
-    frame does not wait for them, and round two uses them instead of asking again."""
+    (which take the free slots first), they fill slots round one leaves idle; round one
+    does not wait for them, and round two uses them instead of asking again. (Not for a
+    live first poll's early frame: see the test above.)"""
     fake = FakeGitHub()
     held = asyncio.Event()
     sent: list[str] = []
@@ -83,26 +82,22 @@ async def test_environments_go_out_in_round_one_behind_the_runs_lists_unwaited_f
         return fake.handle(request)
 
     fake.transport = lambda: httpx.MockTransport(handle)  # type: ignore[method-assign]
-    async with connected(fake, FixedClock(NOW), live=True, concurrency=4) as connector:
-        done = asyncio.Event()
-        connector._on_change = done.set
-        early = await asyncio.wait_for(connector.poll(), 5)
-        before = list(sent)
+    async with connected(fake, FixedClock(NOW), concurrency=4) as connector:
+        names = ["acme/shop", "acme/payments"]
+        lists = await asyncio.wait_for(connector.fetcher.lists(names), 5)
+        rest = [p for p in sent if p != "/graphql"]
+        assert rest == [
+            "/repos/acme/shop/actions/runs",
+            "/repos/acme/payments/actions/runs",
+            "/repos/acme/shop/environments",
+            "/repos/acme/payments/environments",
+        ]
+        assert not any(t.done() for t in lists.environments.values()), "not waited for"
         held.set()
-        await asyncio.wait_for(done.wait(), 5)
-        complete = await connector.poll()
+        facts = await asyncio.wait_for(connector.fetcher.details(names, lists), 5)
         again = len(sent)
         await connector.poll()  # not a full check: no environments asked
-    # Round one's REST requests in order (round two may have begun: a running run's jobs).
-    rest = [p for p in before if p != "/graphql" and "/actions/runs/" not in p]
-    assert rest == [
-        "/repos/acme/shop/actions/runs",
-        "/repos/acme/payments/actions/runs",
-        "/repos/acme/shop/environments",
-        "/repos/acme/payments/environments",
-    ]
-    assert early.incomplete and early.environments == ()
-    assert complete.incomplete == "" and complete.environments
+    assert all(f.environments for f in facts)
     assert sum(p.endswith("/environments") for p in sent) == 2
     assert not any(p.endswith("/environments") for p in sent[again:])
 
