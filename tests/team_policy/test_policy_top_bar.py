@@ -48,3 +48,24 @@ async def test_the_top_bar_says_when_the_local_policy_differs(team: Team) -> Non
 async def test_the_top_bar_says_when_no_policy_is_stored(team: Team) -> None:
     operator = team.member("op")
     assert "policy: none stored" in await _top_line(operator.config, (160, 36))
+
+
+async def test_a_tui_action_is_planned_under_the_stored_policy(team: Team) -> None:
+    """The dialog's plan (action_flow.prepare) reads the stored policy first: refused here
+    although this host's file allows the rollback, and the refusal is audited."""
+    from cockpit.actions import action_flow, targets
+    from tests.team_policy.test_policy_enforced import _refusals
+
+    admin, operator = team.admin(), team.member("op")
+    digest = _push(team, admin, FORBIDS, "forbids.yaml")
+    app = CockpitApp(config.load(str(operator.config)), poll=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        built = targets.rollback(app.snapshot, "payments", "prod")
+        assert not isinstance(built, str)
+        prepared = await action_flow.prepare(app.executor, built, {})
+        assert prepared.plan.decision.refused
+        assert "needs one of the roles captains" in prepared.plan.decision.summary()
+        assert prepared.plan.decision.policy_version == f"team v1 sha256:{digest}"
+    (refused,) = _refusals(team)
+    assert refused["target"]["service"] == "payments"  # type: ignore[index]
