@@ -369,6 +369,8 @@ def build(
         problems.add(error)
     for place, why in people.problems(raw.identities):
         problems.add(lines.error(("identities", *place), why))
+    for member, why in people.db_member_problems(raw.policy.roles, raw.store is not None):
+        problems.add(lines.error(("policy", "roles", *member), why))
     for key, why in retention_config.problems(raw.retention):
         problems.add(lines.error(("retention", key), why))
     for key, why in anchors_config.problems(raw.checkpoints, check_files=resolve_secrets):

@@ -68,3 +68,25 @@ class People:
         if not system:
             return self.operator(login)
         return next((u for u, p in self.config.items() if getattr(p, system) == login), None)
+
+
+DB_MEMBER = "db:"  # a role member naming a PostgreSQL role (team mode, cockpit.team.identity)
+
+
+def db_member_problems(
+    roles: Mapping[str, list[str]], team: bool
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(where under policy.roles, why) for each `db:` member that cannot do what it says:
+    an empty role name, or any outside team mode, where no database says who is a member."""
+    for role, members in roles.items():
+        for i, member in enumerate(members):
+            if not member.startswith(DB_MEMBER):
+                continue
+            if not member[len(DB_MEMBER) :].strip():
+                yield (role, i), f"{member!r} names no database role: db:<role>"
+            elif not team:
+                yield (
+                    (role, i),
+                    f"{member} is a database role's members: only the team store (store:) "
+                    "can say who they are",
+                )

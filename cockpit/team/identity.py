@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from cockpit.audit import Actor
     from cockpit.team.store_config import StoreConfig
 
-DB_MEMBER = "db:"  # a role member naming a database role
 
 # session_user, not current_user: SET ROLE changes the latter, and the login is who it is.
 # The roles it is a member of (directly or through others), the built-in pg_* ones left out.

@@ -198,3 +198,20 @@ async def test_no_action_is_planned_while_the_identity_is_unknown(tmp_path: Path
         ex._recorder.audit.close()
     refused = [r for r in log(tmp_path) if r.event_type == EventType.ACTION_REFUSED]
     assert len(refused) == 1 and "team store identity unknown" in str(refused[0].extra)
+
+
+def test_a_db_role_member_outside_team_mode_is_refused_at_its_line(tmp_path: Path) -> None:
+    from cockpit.errors import ConfigError
+
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "environments: [prod]\n"
+        "connectors:\n  - {name: demo, type: demo}\n"
+        "policy:\n  roles:\n    captain: [alice, 'db:cockpit_captains', 'db:']\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as raised:
+        config.load(str(path), env={})
+    text = str(raised.value)
+    assert ":6: policy.roles.captain[1]: db:cockpit_captains is a database role's members" in text
+    assert "policy.roles.captain[2]: 'db:' names no database role" in text

@@ -152,3 +152,36 @@ async def test_an_unreachable_store_is_a_source_problem_with_no_secret(
     finally:
         await connector.aclose()
     assert connector._task is None
+
+
+async def test_a_lost_store_is_the_team_store_sources_problem_and_the_rest_runs_on(
+    unused_tcp_port: int, tmp_path: Any
+) -> None:
+    from dataclasses import replace
+
+    from cockpit import config
+    from cockpit.wiring import wire_hub
+
+    store = StoreConfig(url=f"postgresql://alice@127.0.0.1:{unused_tcp_port}/cockpit")
+    settings = replace(
+        config.load(None, seed=7, scale=3, env={}),
+        store=store,
+        audit=config.AuditConfig(str(tmp_path / "audit.sqlite3")),
+    )
+    hub, journal = wire_hub(settings, clock=SystemClock())
+    await hub.start()
+    try:
+
+        def failing() -> bool:
+            state = hub.snapshot.sources.get(LIVE_SOURCE)
+            return state is not None and state.ok is False
+
+        await until(failing, 15, "the team-store source failing")
+        await until(lambda: bool(hub.snapshot.services), 15, "the demo's facts")
+        problem = hub.snapshot.sources[LIVE_SOURCE].problem(now())
+        assert problem.startswith("team-store failing")
+        assert "live updates from other cockpits lost" in problem
+        assert hub.snapshot.sources["demo"].ok
+    finally:
+        await hub.stop()
+        journal.close()
