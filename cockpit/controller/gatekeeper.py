@@ -29,6 +29,7 @@ from cockpit.sanitize import clean
 log = logging.getLogger(__name__)
 CALLBACK_TIMEOUT = 10.0
 GRANTS_OPEN_FOR = timedelta(hours=24)  # as long as a two-person request stays open
+REFUSALS_PER_MINUTE = 30
 
 
 @dataclass
@@ -52,6 +53,8 @@ class Gatekeeper:
         self._lock = asyncio.Lock()  # one filing or decision at a time (duplicates)
         self._sending: dict[str, asyncio.Task[None]] = {}
         self._answers: dict[tuple[str, str, str], str] = {}  # last audited answer per gate
+        self._refusal_window = (float("-inf"), 0)  # (start, records written in it)
+        self._unrecorded = 0  # refusals over the rate since the last record
 
     # Records ------------------------------------------------------------------------
     async def _append(
@@ -92,9 +95,26 @@ class Gatekeeper:
         )
 
     async def refused(self, source: str, delivery: str, why: str, peer: str) -> None:
-        """A webhook refused before its body was trusted: who sent it, never what it said."""
-        extra = {"source": source, "delivery": delivery, "why": why, "peer": clean(peer, limit=60)}
+        """A webhook refused before its body was trusted: who sent it, never what it said.
+
+        At most REFUSALS_PER_MINUTE records a minute: unsigned requests cost nothing to
+        send, and must not fill the log; the next record says how many were not written."""
+        now = self.deps.clock.monotonic()
+        if now - self._refusal_window[0] >= 60:
+            self._refusal_window = (now, 0)
+        start, count = self._refusal_window
+        if count >= REFUSALS_PER_MINUTE:
+            self._unrecorded += 1
+            log.warning("webhook refused (%s), not recorded: over the rate", why)
+            return
+        self._refusal_window = (start, count + 1)
+        extra: dict[str, Any] = {
+            "source": source, "delivery": delivery, "why": why, "peer": clean(peer, limit=60)
+        }  # fmt: skip
+        if self._unrecorded:
+            extra["unrecorded_before"] = self._unrecorded
         await self._append("webhook.refused", "refused", request_id=delivery, extra=extra)
+        self._unrecorded = 0
 
     async def file(self, req: GateRequest) -> bool:
         """Put `req` on the log; False when its delivery is already there (a redelivery)."""

@@ -17,7 +17,7 @@ from cockpit.actions import targets
 from cockpit.actions.outcome import SUCCEEDED
 from cockpit.actions.people import PersonConfig
 from cockpit.actions.policy import REFUSED
-from cockpit.controller.gatekeeper import Gatekeeper
+from cockpit.controller.gatekeeper import REFUSALS_PER_MINUTE, Gatekeeper
 from cockpit.controller.github_gate import GATE_SOURCE
 from cockpit.model import ActionKind
 from tests.controller.gate_kit import SECRET, TOKEN, Rig, fixture, signed
@@ -279,3 +279,16 @@ async def test_a_failing_callback_is_retried_with_backoff_and_stays_visible(tmp_
         assert len(rig.github.calls) == 5 and rig.kinds()[-1] == "gate.answered"
         await rig.refresh()
         assert rig.hub.snapshot.approvals == ()
+
+
+async def test_a_flood_of_unsigned_requests_does_not_flood_the_log(tmp_path: Path) -> None:
+    async with Rig(tmp_path, HOOKS, NO_GATES) as rig:
+        payload = fixture("github_ping.json")
+        for i in range(REFUSALS_PER_MINUTE + 5):
+            answer = await rig.deliver(payload, delivery=f"f-{i}", event="ping", signature=None)
+            assert answer.status_code == 401
+        assert rig.kinds().count("webhook.refused") == REFUSALS_PER_MINUTE
+        rig.clock.advance(60)  # a minute later the next one is recorded, with the count
+        await rig.deliver(payload, delivery="f-last", event="ping", signature=None)
+        last = [r for r in rig.records() if r.event_type == "webhook.refused"][-1]
+        assert (last.extra["delivery"], last.extra["unrecorded_before"]) == ("f-last", 5)
