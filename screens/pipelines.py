@@ -161,7 +161,11 @@ class RunScreen(FleetScreen):
         self.run_id = run_id
 
     def _flaky_window(self) -> int:
-        tests = self.cockpit.settings.policy.supply_chain.tests
+        policy = self.cockpit.settings.policy
+        held = self.cockpit.held_policy() if self.cockpit.settings.store is not None else None
+        if held is not None and held.config is not None:  # team mode: the stored policy's
+            policy = held.config
+        tests = policy.supply_chain.tests
         return tests.flaky_window if tests is not None else 10
 
     def compose_body(self) -> ComposeResult:
