@@ -215,3 +215,19 @@ def test_a_db_role_member_outside_team_mode_is_refused_at_its_line(tmp_path: Pat
     text = str(raised.value)
     assert ":6: policy.roles.captain[1]: db:cockpit_captains is a database role's members" in text
     assert "policy.roles.captain[2]: 'db:' names no database role" in text
+
+
+def test_one_database_role_claimed_by_two_operators_is_refused(tmp_path: Path) -> None:
+    from cockpit.errors import ConfigError
+
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "environments: [prod]\n"
+        "connectors:\n  - {name: demo, type: demo}\n"
+        "identities:\n  alice: {db_role: ops}\n  bob: {db_role: ops}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        ConfigError, match=r"identities\.bob\.db_role: db_role 'ops' is already alice's"
+    ):
+        config.load(str(path), env={})
