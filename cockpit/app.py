@@ -33,6 +33,8 @@ __all__ = ["VIEW_SCREENS", "CockpitApp", "FleetUpdated"]
 
 FIRST_FRAME_WAIT = 0.15  # seconds
 POLICY_EVERY = 15.0  # seconds between reads of the team's stored policy (team mode)
+# Seconds between reads of the controller's lease (team mode): well inside its stale_after.
+CONTROLLER_EVERY = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +134,8 @@ class CockpitApp(ViewsMixin):
         if self.settings.store is not None:  # team mode: the stored policy, for the top bar
             self._refresh_policy()  # (every action reads it again before it is planned)
             self.set_interval(POLICY_EVERY, self._refresh_policy)
+            self.read_controller()  # who runs automatic actions, for the top bar
+            self.set_interval(CONTROLLER_EVERY, self.read_controller)
 
     async def on_unmount(self) -> None:
         await self.hub.stop()

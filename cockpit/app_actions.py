@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from cockpit.audit import Actor
     from cockpit.clock import Clock
     from cockpit.config import Settings
+    from cockpit.controller.seen import Seen
     from cockpit.fleet.hub import Hub
     from cockpit.fleet.snapshot import FleetSnapshot
     from cockpit.journal import Journal
@@ -45,6 +46,7 @@ class ActionsMixin(HeldKeysMixin):
     read_only: bool
     banner: Text | None  # a failing canary waiting for a person
     _actor: Actor | None
+    _controller_seen: Seen | None = None  # team mode: the controller's lease, as last read
 
     @cached_property
     def actions(self) -> ActionService:
@@ -90,6 +92,23 @@ class ActionsMixin(HeldKeysMixin):
     def _refresh_policy(self) -> None:
         """Team mode: the stored policy read again in a worker; the top bar shows it."""
         self.run_worker(self.actions.refresh_policy(), group="team-policy", exit_on_error=False)
+
+    def controller_lease(self) -> Seen | None:
+        """Team mode: the controller's lease as last read (None until the first read)."""
+        return self._controller_seen
+
+    def read_controller(self) -> None:
+        """Team mode: read the controller's lease in a worker thread; the top bar shows it."""
+        self.run_worker(self._read_controller(), group="controller-lease", exit_on_error=False)
+
+    async def _read_controller(self) -> None:
+        import asyncio
+
+        from cockpit.controller.seen import read
+
+        store = self.settings.store
+        if store is not None:
+            self._controller_seen = await asyncio.to_thread(read, store, self.clock.now())
 
     def why_not(self, action: Action) -> str | None:
         """Why `action` is greyed out: read-only or no connector can do it (cheap checks)."""

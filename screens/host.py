@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from cockpit.actions.windows import WindowState
     from cockpit.audit import Actor
     from cockpit.config import Settings
+    from cockpit.controller.seen import Seen
     from cockpit.fleet.snapshot import FleetSnapshot
     from cockpit.fleet.verdict_history import VerdictHistory
     from cockpit.incident.recorder import ChangeRecorder
@@ -48,6 +49,10 @@ class CockpitHost(Protocol):
 
     def held_policy(self) -> Held | None:
         """Team mode: the stored policy in force as last read (None without `store:`)."""
+        ...
+
+    def controller_lease(self) -> Seen | None:
+        """Team mode: the controller's lease as last read (None until the first read)."""
         ...
 
     def why_not(self, action: Action) -> str | None: ...

@@ -316,6 +316,15 @@ def header_badges(host: CockpitHost) -> Badges:
         keep.append(f" {held.badge()}", style=style)
         words = {"in_force": f"policy v{held.version}", "differs": "policy differs"}
         short.append(f" {words.get(held.state, 'no policy')}", style=style)
+    if settings.store is not None:  # team mode: who runs the automatic actions, if anyone
+        from cockpit.controller.seen import words as controller_words
+
+        wide, brief, warn = controller_words(
+            host.controller_lease(), now, settings.controller.stale_after
+        )
+        style = "yellow bold" if warn else "dim"
+        keep.append(f" {wide}", style=style)
+        short.append(f" {brief}", style=style)
     for name, state in windows:
         if state.windows or not state.open:
             style = "green" if state.open else "yellow bold"
