@@ -20,7 +20,7 @@ from cockpit.audit import canonical as c
 from cockpit.audit import postgres_schema as ps
 from cockpit.audit.checkpoint import Checkpoint
 from cockpit.audit.events import AuditEvent, EventType
-from cockpit.audit.records import AuditError, AuditRecord, VerifyResult, body_of
+from cockpit.audit.records import AuditError, AuditRecord, VerifyResult, body_of, parse
 from cockpit.audit.sqlite import _failed, _init_event, _record
 from cockpit.audit.verify import Progress, Row, verify_rows
 from cockpit.clock import Clock
@@ -34,6 +34,8 @@ _BATCH = 500
 COPY_PROGRESS_EVERY = 50_000
 VERIFY_BATCH = 20_000  # rows per round trip of verify's server-side cursor
 _RECORD = f"SELECT seq, body, prev_hash, hash FROM {ps.LOG}"
+_HEAD = f"SELECT seq, hash, ts FROM {ps.LOG} ORDER BY seq DESC LIMIT 1"
+_INSERT = f"INSERT INTO {ps.LOG} (seq, prev_hash, hash, body) VALUES (%s, %s, %s, %s)"
 
 
 class PostgresStore:
@@ -138,24 +140,28 @@ class PostgresStore:
         return record
 
     def _append(self, event: AuditEvent, *, only_if_empty: bool = False) -> AuditRecord | None:
+        """One transaction in two round trips, each a pipeline: BEGIN, the append lock and
+        the head; then the insert, the NOTIFY and COMMIT. Other writers wait for the lock
+        for as long as it is held, so it is held for as few round trips as can be."""
+
         def run(conn: psycopg.Connection[Any]) -> AuditRecord | None:
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (ps.APPEND_LOCK,))
-                head = conn.execute(
-                    f"SELECT seq, hash, ts FROM {ps.LOG} ORDER BY seq DESC LIMIT 1", binary=True
-                ).fetchone()
-                if only_if_empty and head is not None:
-                    return None  # another cockpit wrote the first record meanwhile
-                record = self._chain(conn, event, head)
-                payload = json.dumps(
-                    {
-                        "seq": record.seq,
-                        "event_type": str(record.event_type),
-                        "request_id": record.request_id,
-                    },
-                    sort_keys=True,
-                )
-                conn.execute("SELECT pg_notify(%s, %s)", (ps.CHANNEL, payload))
+            try:
+                with conn.pipeline() as pipeline:
+                    conn.execute("BEGIN")
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (ps.APPEND_LOCK,))
+                    cur = conn.execute(_HEAD, binary=True)
+                    pipeline.sync()
+                    head = cur.fetchone()
+                    if only_if_empty and head is not None:
+                        conn.execute("ROLLBACK")
+                        return None  # another cockpit wrote the first record meanwhile
+                    record = self._chain(event, head)
+                    conn.execute(_INSERT, (record.seq, *_stored(record)))
+                    conn.execute("SELECT pg_notify(%s, %s)", (ps.CHANNEL, _payload(record)))
+                    conn.execute("COMMIT")
+            except BaseException:
+                _roll_back(conn)
+                raise
             return record
 
         try:
@@ -165,21 +171,14 @@ class PostgresStore:
                 raise AuditError("an approval with this nonce is already logged (replay)") from None
             raise
 
-    def _chain(self, conn: Any, event: AuditEvent, head: Any) -> AuditRecord:
-        """Insert the event chained onto `head`; the caller holds the append lock."""
-        from cockpit.audit.records import parse
-
+    def _chain(self, event: AuditEvent, head: Any) -> AuditRecord:
+        """The event as the record after `head`; the caller holds the append lock."""
         seq, prev = (head[0] + 1, bytes(head[1])) if head else (1, c.GENESIS)
         now, last = self._clock.now(), bytes(head[2]).decode() if head else ""
         if last and c.utc_text(now) < last:  # the clock stepped back: time in the log never does
             now = c.parse_utc(last)
         body = body_of(event, seq, now)
-        hash_ = c.chain_hash(prev, body)
-        conn.execute(
-            f"INSERT INTO {ps.LOG} (seq, prev_hash, hash, body) VALUES (%s, %s, %s, %s)",
-            (seq, prev, hash_, body.decode("utf-8")),
-        )
-        return parse(body, prev, hash_)
+        return parse(body, prev, c.chain_hash(prev, body))
 
     def bulk_load(self, rows: Iterable[Row], progress: Progress | None = None) -> int:
         """Load a whole log's rows (seq, prev_hash, hash, body) as they are, in one
@@ -309,3 +308,29 @@ class PostgresStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _stored(record: AuditRecord) -> tuple[bytes, bytes, str]:
+    """prev_hash, hash and body as the row stores them."""
+    return bytes.fromhex(record.prev_hash), bytes.fromhex(record.hash), record.body.decode()
+
+
+def _payload(record: AuditRecord) -> str:
+    """The NOTIFY payload: {"seq", "event_type", "request_id"} (no names, no reasons)."""
+    data = {
+        "seq": record.seq,
+        "event_type": str(record.event_type),
+        "request_id": record.request_id,
+    }
+    return json.dumps(data, sort_keys=True)
+
+
+def _roll_back(conn: Any) -> None:
+    """End a failed append's transaction, so the connection can be used again."""
+    from psycopg import pq
+
+    if not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        try:
+            conn.execute("ROLLBACK")
+        except Exception:
+            conn.close()
