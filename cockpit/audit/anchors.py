@@ -113,8 +113,8 @@ class DirectorySink:
     def write(self, checkpoint: Checkpoint) -> str:
         self._present()
         path = self.directory / file_name(checkpoint.size)
-        if not _already(path, checkpoint):
-            _write_new(path, checkpoint.serialize())
+        if not _already(path, checkpoint) and not _write_new(path, checkpoint.serialize()):
+            _already(path, checkpoint)  # another writer won the race: same head, or refused
         return str(path)
 
 
@@ -140,9 +140,10 @@ def _already(path: Path, checkpoint: Checkpoint) -> bool:
     return True
 
 
-def _write_new(path: Path, text: str) -> None:
+def _write_new(path: Path, text: str) -> bool:
     """Temp file, fsync, hard link into place (fails if the name exists: never overwrite),
-    fsync the directory. A crash leaves either no file or the whole one (plus a temp file)."""
+    fsync the directory; False when the name exists. A crash leaves either no file or the
+    whole one (and perhaps a temp file, which no reader looks at)."""
     fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -153,17 +154,15 @@ def _write_new(path: Path, text: str) -> None:
         try:
             os.link(tmp, path)
         except FileExistsError:
-            raise AnchorError(
-                f"{clean(path.name)} appeared while writing; not overwritten"
-            ) from None
+            return False
         except OSError as exc:
             if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
                 raise
-            # No hard links on this filesystem (some network or FAT mounts): a rename, after
-            # looking. Only a second writer in between could be overwritten, and it wrote
-            # the same head (a different one is refused by _already first).
+            # No hard links on this filesystem (some network or FAT mounts): a rename after
+            # looking. Only a writer between the look and the rename could be replaced; one
+            # leader writes at a time (the controller's lease), so that is a failover race.
             if path.exists():
-                raise AnchorError(f"{clean(path.name)} appeared while writing") from None
+                return False
             os.rename(tmp, path)
     except OSError as exc:
         raise AnchorError(f"cannot write {clean(str(path))}: {exc.strerror or exc}") from None
@@ -171,6 +170,7 @@ def _write_new(path: Path, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
     _fsync_dir(path.parent)
+    return True
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -338,3 +338,28 @@ def test_cancelling_run_waits_for_the_checkpoint_in_flight(
     asyncio.run(scenario())
     assert [p.name for p in sink_dir.iterdir()] == [file_name(1)]
     assert anchors(store) == [("success", "")]
+
+
+@pytest.mark.parametrize("theirs", ["ab", "ef"])
+def test_a_writer_that_wins_the_race_for_a_name_is_never_overwritten(
+    sink_dir: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, theirs: str
+) -> None:
+    """Another controller (a failover) links the same name first: its file stays; the same
+    head is a success, another head is refused as a rewrite."""
+    mine = Checkpoint("host/cockpit-audit/x", 9, "ab" * 32, clock.now())
+    other = replace(mine, head_hash=theirs * 32, timestamp=clock.now().replace(year=2030))
+    real_link = os.link
+
+    def racing(src: str, dst: str) -> None:
+        Path(dst).write_text(other.serialize())
+        real_link(src, dst)
+
+    monkeypatch.setattr(os, "link", racing)
+    sink = DirectorySink(sink_dir)
+    if theirs == "ab":
+        assert sink.write(mine) == str(sink_dir / file_name(9))
+    else:
+        with pytest.raises(AnchorError, match="the log was rewritten"):
+            sink.write(mine)
+    assert Checkpoint.parse((sink_dir / file_name(9)).read_text()) == other
+    assert os.listdir(sink_dir) == [file_name(9)]  # no temp file left
