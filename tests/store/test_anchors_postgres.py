@@ -3,6 +3,7 @@ the anchorer and to `verify --checkpoints` (real PostgreSQL, real ssh-keygen).""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import psycopg
@@ -17,7 +18,9 @@ from cockpit.audit.postgres import PostgresStore
 from cockpit.clock import FixedClock
 from tests.audit.anchor_kit import PRINCIPAL, allowed_signers, keygen
 from tests.audit.conftest import ACTOR, event
+from tests.cli import cockpit
 from tests.conftest import T0
+from tests.pgserver import PASSWORD
 from tests.store.conftest import Team
 
 TRIGGER = "audit_log_no_update_delete"
@@ -127,3 +130,28 @@ def test_an_edited_row_and_a_truncation_fail_the_checkpoints_they_touch(
         report = check_all(reader, sink, allowed_signers=str(keys[1]))
     assert [name for name, _ in report.failing] == [file_name(9)]
     assert "truncated" in report.failing[0][1]
+
+
+def test_cockpit_audit_verify_checkpoints_on_the_team_store_takes_signers_from_config(
+    team: Team, tmp_path: Path, keys: tuple[Path, Path]
+) -> None:
+    clock = FixedClock(T0)
+    sink = tmp_path / "worm"
+    anchored(team, sink, keys[0], clock).store.close()
+    config = tmp_path / "team.yaml"
+    config.write_text(
+        f"environments: [dev, prod]\nstore:\n  url: {team.config().url}\n"
+        "  password: env:TEAM_PW\n"
+        f"checkpoints:\n  dir: {sink}\n  key: {keys[0]}\n  allowed_signers: {keys[1]}\n"
+        f"  principal: {PRINCIPAL}\n"
+    )
+    env = {**os.environ, "TEAM_PW": PASSWORD}
+    done = cockpit("audit", "verify", "-c", str(config), "--checkpoints", str(sink), env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"all 2 in {sink} consistent, signed by {PRINCIPAL}" in done.stdout
+
+    rechain(team, 6, "release train 4", "release train X")
+    done = cockpit("audit", "verify", "-c", str(config), "--checkpoints", str(sink), env=env)
+    assert done.returncode == 1
+    assert f"{file_name(9)}: FAILED: record 9 has hash" in done.stdout
+    assert file_name(4) + ": FAILED" not in done.stdout
