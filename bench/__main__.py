@@ -17,6 +17,7 @@ PARTS = (
     "incident",
     "incident_view",
     "notify",
+    "failover",
 )
 
 
