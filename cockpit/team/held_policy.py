@@ -126,6 +126,8 @@ def read_held(settings: Settings) -> Held:
         from cockpit.team.connect import scrub
 
         why = scrub(str(exc)) or type(exc).__name__
+        if policy_store.not_initialised(exc):
+            why = policy_store.NOT_INITIALISED
         return Held("unreadable", local, why=f"{settings.store.where()}: {why}")
     if stored is None:
         return Held("none", local)

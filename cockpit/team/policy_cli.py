@@ -21,6 +21,7 @@ from cockpit.cli.exits import Exit
 if TYPE_CHECKING:
     import psycopg
 
+    from cockpit.audit.records import AuditError
     from cockpit.config import Settings
     from cockpit.team.policy_doc import PolicyDoc
     from cockpit.team.policy_store import StoredVersion
@@ -83,16 +84,21 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import psycopg
+
     from cockpit.audit.records import AuditError
     from cockpit.sanitize import clean
 
     settings = _settings(args)
     if settings is None:
         return Exit.USAGE
+    assert settings.store is not None
+    command = {"push": push, "show": show, "diff": diff, "history": history}[args.policy_command]
     try:
-        return {"push": push, "show": show, "diff": diff, "history": history}[args.policy_command](
-            args, settings
-        )
+        return command(args, settings)
+    except psycopg.Error as exc:
+        print(f"cockpit policy: {clean(_failure(settings, exc))}", file=sys.stderr)
+        return Exit.USAGE
     except AuditError as exc:  # the store unreachable, no tables: password-free messages
         print(f"cockpit policy: {clean(exc)}", file=sys.stderr)
         return Exit.USAGE
@@ -123,14 +129,23 @@ def _query(settings: Settings, fn: Any) -> Any:
     """`fn(conn)`, a psycopg error (no table yet: not initialised) as an AuditError."""
     import psycopg
 
-    from cockpit.team.connect import failure
-
-    assert settings.store is not None
     with _connect(settings) as conn:
         try:
             return fn(conn)
         except psycopg.Error as exc:
-            raise failure(settings.store, exc, "read the policy in") from None
+            raise _failure(settings, exc) from None
+
+
+def _failure(settings: Settings, exc: BaseException) -> AuditError:
+    """A database error as a password-free AuditError; a store never initialised says so."""
+    from cockpit.audit.records import AuditError
+    from cockpit.team import policy_store
+    from cockpit.team.connect import failure
+
+    assert settings.store is not None
+    if policy_store.not_initialised(exc):
+        return AuditError(f"the team store {settings.store.where()} {policy_store.NOT_INITIALISED}")
+    return failure(settings.store, exc, "use")
 
 
 # push -------------------------------------------------------------------------------------

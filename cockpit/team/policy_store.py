@@ -112,6 +112,16 @@ class NotAdmin(Exception):
 _COLUMNS = "number, digest, pushed_by, pushed_at, source, text"
 
 
+def not_initialised(exc: BaseException) -> bool:
+    """Whether `exc` says the policy table is missing (`cockpit store init` not run)."""
+    import psycopg
+
+    return isinstance(exc, psycopg.errors.UndefinedTable)
+
+
+NOT_INITIALISED = "has no policy table: run `cockpit store init` (as the database's owner) first"
+
+
 def _version(row: Any) -> StoredVersion:
     number, digest, pushed_by, pushed_at, source, text = row
     return StoredVersion(int(number), digest, pushed_by, pushed_at, source, text)
@@ -127,12 +137,15 @@ def check_admin(conn: psycopg.Connection[Any]) -> str:
     not exist yet: `cockpit store init` makes it)."""
     role = session_role(conn)
     row = conn.execute(
-        "SELECT r.oid IS NOT NULL AND pg_has_role(session_user, r.oid, 'MEMBER')"
+        "SELECT r.oid IS NOT NULL,"
+        " r.oid IS NOT NULL AND pg_has_role(session_user, r.oid, 'MEMBER')"
         " FROM (SELECT NULL) AS one LEFT JOIN pg_roles r ON r.rolname = %s",
         (ADMIN_ROLE,),
     ).fetchone()
     conn.rollback()
     if not row or not row[0]:
+        raise NotAdmin(role, f"the team store has no {ADMIN_ROLE} role: run `cockpit store init`")
+    if not row[1]:
         raise NotAdmin(role)
     return role
 

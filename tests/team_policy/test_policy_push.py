@@ -191,3 +191,27 @@ def test_show_history_and_diff(team: Team, tmp_path: Path) -> None:
     local = admin.run("policy", "diff")
     assert isinstance(local, subprocess.CompletedProcess)
     assert local.returncode == 2 and "has no policy: section" in local.stderr
+
+
+def test_a_push_to_a_store_never_initialised_says_to_run_store_init(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import urlsplit
+
+    from tests.cli import cockpit
+    from tests.pgserver import PASSWORD, SUPERUSER
+
+    parts = urlsplit(pg_url)
+    monkeypatch.setenv("COCKPIT_TEST_PW_EMPTY", PASSWORD)
+    config = _file(
+        tmp_path,
+        f"store:\n  url: postgresql://{SUPERUSER}@127.0.0.1:{parts.port}{parts.path}\n"
+        "  password: env:COCKPIT_TEST_PW_EMPTY\n",
+        "config.yaml",
+    )
+    out = cockpit("-c", str(config), "policy", "push", str(_file(tmp_path, V1)), cwd=tmp_path)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "cockpit store init" in out.stderr
+    assert PASSWORD not in out.stdout + out.stderr
+    shown = cockpit("-c", str(config), "policy", "show", cwd=tmp_path)
+    assert shown.returncode == 2 and "cockpit store init" in shown.stderr
