@@ -26,7 +26,6 @@ examples:
   cockpit connectors               installed connector types and their capabilities
   cockpit rollback payments prod --reason "5xx since 2.7.12" --yes
   cockpit audit verify             prove the audit log is intact
-  cockpit controller -c team.yaml  the team's headless controller (team mode)
 
 action exit codes: 0 succeeded, 1 failed, 2 usage, 3 refused by policy, 4 waiting for approval
 """
