@@ -1,7 +1,7 @@
 """GitHub's GraphQL API: the jobs and pending reviews of many workflow runs in one query.
 
 REST needs a request per run for its jobs (and another for a waiting run's pending
-deployments); one GraphQL query answers both for up to JOB_BATCH runs of any repositories,
+deployments); one GraphQL query answers both for a few hundred runs of any repositories (NODES),
 an alias per run (`node(id:)` with the run's REST `node_id`). A run's jobs are its check
 suite's check runs (for Actions a check run's databaseId is the job's id); they and the
 pending deployment requests are turned into the REST shapes `fetch` and `mapping` read,
@@ -30,7 +30,7 @@ from connectors.github.tasks import gather
 
 Json = Mapping[str, Any]
 
-JOB_BATCH = 100  # runs per query (as many ids as `nodes(ids:)` takes): far below 500,000 nodes
+NODES = 150_000  # the most nodes a query may ask for (GitHub refuses over 500,000)
 JOBS = 100  # check runs per run; a run with more is read through REST
 TELLING = 10  # failed or running check runs per run whose steps are read
 STEPS = 50  # steps per such check run
@@ -101,6 +101,29 @@ def parts(raw: Json) -> list[str]:
     if state == "waiting":
         wanted.append("Pending")
     return wanted
+
+
+def nodes(raw: Json) -> int:
+    """The nodes `parts(raw)` may ask for, counted as GitHub counts them (each connection's
+    `first` times its parents')."""
+    per = {"Jobs": JOBS, "Failing": TELLING * (1 + STEPS), "Running": TELLING * (1 + STEPS)}
+    per["Pending"] = REQUESTS * (1 + REVIEWERS)
+    return sum(per[p] for p in parts(raw))
+
+
+def batches(runs: Sequence[tuple[str, Json]]) -> list[list[tuple[str, Json]]]:
+    """Runs in queries of at most NODES nodes each (a few big queries beat many small ones:
+    GraphQL queries go out a few at a time)."""
+    out: list[list[tuple[str, Json]]] = []
+    size = NODES
+    for item in runs:
+        count = nodes(item[1])
+        if size + count > NODES:
+            out.append([])
+            size = 0
+        out[-1].append(item)
+        size += count
+    return out
 
 
 def jobs_query(runs: Sequence[Json]) -> tuple[str, dict[str, str]]:
@@ -221,7 +244,7 @@ def _pending(node: Json) -> dict[str, Any]:
 
 
 class Checks:
-    """Many runs' jobs and pending reviews, JOB_BATCH runs a query, the queries concurrent
+    """Many runs' jobs and pending reviews, up to NODES nodes a query, the queries concurrent
     (the GraphQL endpoint's own bound keeps GitHub's cap of 100 requests in flight)."""
 
     def __init__(self, api: Api) -> None:
@@ -230,8 +253,7 @@ class Checks:
 
     async def read(self, runs: Sequence[tuple[str, Json]]) -> list[Read | None]:
         """Each (repository, REST run)'s jobs and pending deployments, in order."""
-        batches = [runs[i : i + JOB_BATCH] for i in range(0, len(runs), JOB_BATCH)]
-        answers = await gather(self._ask(b) for b in batches)
+        answers = await gather(self._ask(b) for b in batches(runs))
         return [found for answer in answers for found in answer]
 
     async def _ask(self, batch: Sequence[tuple[str, Json]]) -> list[Read | None]:

@@ -155,10 +155,10 @@ class Fetcher:
 
     async def details(self, repos: Sequence[str], lists: Lists) -> list[RepoFacts]:
         """The second round for every repository at once: the jobs and pending reviews of
-        the runs that need them (through GraphQL, a query per JOB_BATCH runs of any
-        repositories, except runs in progress: REST, conditional, as they move step by
-        step), and on full checks the environments' protection rules (REST: GraphQL's
-        Environment has neither the branch policy nor the admin bypass)."""
+        the runs that need them (through GraphQL, few queries for runs of any repositories,
+        except runs in progress: REST, conditional, as they move step by step), and on
+        full checks the environments' protection rules (REST: GraphQL's Environment has
+        neither the branch policy nor the admin bypass)."""
         started = self.now()
         plans: list[tuple[str, _Memory, bool, list[RunFacts]]] = []
         graph: list[tuple[str, RunFacts]] = []

@@ -3,6 +3,7 @@ cannot tell the whole story, and a sensible point cost."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -183,7 +184,7 @@ async def test_a_run_graphql_cannot_resolve_fails_the_poll_naming_it(
 async def test_the_first_poll_of_fifty_repositories_costs_a_few_points() -> None:
     """GitHub's documented cost: connections counted with their parents' `first`, summed,
     divided by 100. Steps are asked only where a stage names one, so 250 runs' jobs cost
-    about 30 points, the deployments 1; a refresh with nothing new 1 (the deployments)."""
+    30 points, the deployments 1; a refresh with nothing new 1 (the deployments)."""
     fake = FakeGitHub.fleet(50)
     names = list(fake.repos)
     async with connected(fake, FixedClock(NOW), repositories=names) as connector:
@@ -191,8 +192,9 @@ async def test_the_first_poll_of_fifty_repositories_costs_a_few_points() -> None
         first = list(fake.graphql_points)
         await connector.poll()
         again = fake.graphql_points[len(first) :]
-    assert first[0] == 1 and len(first) == 4  # the deployments; jobs of 250 runs in 3 queries
-    assert sum(first) <= 40 and again == [1]
+    # The deployments; the jobs of 250 runs in one query (132,500 of 150,000 nodes).
+    assert first[0] == 1 and len(first) == 2
+    assert sum(first) == 31 and again == [1]
     budget = {b.resource: b for b in obs.rate}["GraphQL"]
     assert budget.remaining == 5000 - sum(first), "the budget shown is the latest report"
 
@@ -205,3 +207,16 @@ def test_the_newest_budget_report_wins() -> None:
     fresh = graphql.Budget(4999, 5000, 1, later)
     assert graphql.newest(b, fresh) is fresh, "a new window"
     assert graphql.newest(None, a) is a and graphql.newest(a, None) is a
+
+
+def test_queries_hold_runs_up_to_the_node_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeGitHub.fleet(50)
+    runs = [(repo, run) for repo, data in fake.repos.items() for run in data.runs]
+    runs = [(repo, run) for repo, run in runs if run["status"] != "in_progress"]  # via REST
+    assert [len(b) for b in checks.batches(runs)] == [250]
+    monkeypatch.setattr(checks, "NODES", 10_000)
+    split = checks.batches(runs)
+    assert [r for b in split for r in b] == runs
+    assert all(sum(checks.nodes(raw) for _, raw in b) <= 10_000 for b in split)
+    for batch, after in itertools.pairwise(split):  # each as full as it goes
+        assert sum(checks.nodes(raw) for _, raw in batch) + checks.nodes(after[0][1]) > 10_000
