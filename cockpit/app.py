@@ -155,7 +155,9 @@ class CockpitApp(ViewsMixin):
         await self.journal.note("audit.read", self.actor, {"view": view})
 
     def window_state(self, environment: str) -> WindowState:
-        if not self.settings.policy.windows and not self.snapshot.windows:
+        # Team mode: the stored policy's windows (this host's file may have none).
+        team = self.settings.store is not None
+        if not team and not self.settings.policy.windows and not self.snapshot.windows:
             from cockpit.actions.windows import NO_WINDOWS  # no policy (or its import) to say so
 
             return NO_WINDOWS

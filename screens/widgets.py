@@ -299,7 +299,8 @@ def header_badges(host: CockpitHost) -> Badges:
     failing = any(s.ok is False or s.stale(now) for s in snapshot.sources.values())
     sources_key = display(settings.keys.get("sources", BY_ID["sources"].key)) if failing else None
     windows: list[tuple[str, WindowState]] = []
-    if settings.policy.windows or snapshot.windows:  # policy (and its import) only then
+    # Policy (and its import) only then; in team mode the stored policy may have windows.
+    if settings.policy.windows or snapshot.windows or settings.store is not None:
         windows = [
             (env.name, host.window_state(env.name))
             for env in snapshot.environments

@@ -69,3 +69,16 @@ async def test_a_tui_action_is_planned_under_the_stored_policy(team: Team) -> No
         assert prepared.plan.decision.policy_version == f"team v1 sha256:{digest}"
     (refused,) = _refusals(team)
     assert refused["target"]["service"] == "payments"  # type: ignore[index]
+
+
+async def test_the_stored_policys_change_windows_show_although_the_file_has_none(
+    team: Team,
+) -> None:
+    admin, operator = team.admin(), team.member("op")
+    # Open one minute a year: closed whenever this runs (but on New Year's midnight).
+    windows = (
+        "  windows:\n    - name: yearly\n      schedule: '0 0 1 1 *'\n      duration: 1m\n"
+        "      environments: [prod]\n"
+    )
+    _push(team, admin, ALLOWS + windows, "windows.yaml")
+    assert "prod closed" in await _top_line(operator.config, (80, 24))
