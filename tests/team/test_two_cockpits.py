@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from cockpit.actions.identity import os_user
 from cockpit.app import CockpitApp
 from cockpit.audit import EventType, open_store
 from cockpit.clock import SystemClock
@@ -89,13 +90,14 @@ async def test_a_request_in_one_cockpit_is_approved_in_another_and_runs_once(tea
         assert latency <= 1.0, f"{latency:.3f}s from alice's append to bob's screen"
         print(f"\nNOTIFY to the other cockpit's Approvals row: {latency * 1000:.0f} ms")
 
-        # Alice approving her own request from another OS login: refused, audited, exit 3.
-        if another_os_user() is not None:
-            mine = team.run_as_another_os_user(
-                "alice", "approve", asked.request_id, "--reason", "approving my own change", "--yes"
-            )
-            assert mine.returncode == 3, (mine.stdout, mine.stderr)
-            assert "requested this change and cannot approve it" in mine.stderr
+        # Alice approving her own request from another OS login (`nobody`, where this runs
+        # as root; else her own): refused as a self-approval, audited, exit 3.
+        other = another_os_user()
+        mine = (team.run_as_another_os_user if other else team.run)(
+            "alice", "approve", asked.request_id, "--reason", "approving my own change", "--yes"
+        )
+        assert mine.returncode == 3, (mine.stdout, mine.stderr)
+        assert "requested this change and cannot approve it" in mine.stderr
 
         # Bob approves in his Approvals view: the promote runs, here, once.
         table.move_cursor(row=table.keys.index(ours(table)[0]))
@@ -118,11 +120,11 @@ async def test_a_request_in_one_cockpit_is_approved_in_another_and_runs_once(tea
     assert done[0].actor.user == "bob" and done[0].extra["initiator"] == "alice"
     assert done[0].extra["approvers"] == ["bob"]
     assert asked.actor.user == "alice" and asked.extra["db_role"] == team.people["alice"].role
-    if another_os_user() is not None:
-        refused = [r for r in records if r.event_type == EventType.ACTION_REFUSED]
-        assert len(refused) == 1 and refused[0].actor.user == "alice"
-        assert refused[0].extra["os_user"] == "nobody"
-        assert refused[0].extra["identity_mismatch"] is True
+    refused = [r for r in records if r.event_type == EventType.ACTION_REFUSED]
+    assert len(refused) == 1 and refused[0].actor.user == "alice"
+    assert refused[0].extra["db_role"] == team.people["alice"].role
+    assert refused[0].extra["os_user"] == (other[0] if other else os_user())
+    assert refused[0].extra["identity_mismatch"] is True  # nobody (or root) is not alice
 
     verified = team.run("bob", "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
