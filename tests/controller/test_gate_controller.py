@@ -93,7 +93,10 @@ async def test_the_controller_answers_github_once_an_operator_approved(
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
 
-        await until(lambda: bool(github.posts), 15, "the callback to GitHub")
+        # The leader looks every 2 s: the answer leaves within about that of the approval.
+        took = await until(lambda: bool(github.posts), 15, "the callback to GitHub")
+        print(f"approval recorded -> callback received: {took:.2f}s")
+        assert took < 5
         [(path, headers, sent)] = github.posts
         assert path == "/repos/acme/cart/actions/runs/77/deployment_protection_rule"
         assert headers["authorization"] == f"Bearer {TOKEN}"
