@@ -23,6 +23,7 @@ from cockpit.model import (
     PendingApproval,
     PipelineRun,
     RateBudget,
+    Stage,
 )
 from cockpit.sanitize import clean
 from connectors.github import graphql, mapping
@@ -107,6 +108,9 @@ class GitHubConnector(ReviewsAndReruns, Connector):
         self._lock = asyncio.Lock()
         self._blocked_until = 0.0  # epoch seconds: GitHub asked us to wait until then
         self._rest: asyncio.Task[list[RepoFacts]] | None = None  # behind an early frame
+        # Run id -> (payload, stages, mapped run) of the last poll (see `_run`).
+        self._mapped: dict[str, tuple[Any, tuple[Stage, ...], PipelineRun]] = {}
+        self._fresh: dict[str, tuple[Any, tuple[Stage, ...], PipelineRun]] = {}  # this poll's
 
     # Facts -------------------------------------------------------------------------------
     async def poll(self) -> Observation:
@@ -193,11 +197,13 @@ class GitHubConnector(ReviewsAndReruns, Connector):
         runs: list[PipelineRun] = []
         deployments: list[Deployment] = []
         approvals: list[PendingApproval] = []
+        self._fresh = {}
         for repo, repo_facts in zip(repos, facts, strict=True):
             r, d, a = self._map(repo, repo_facts, now)
             runs += r
             deployments += d
             approvals += a
+        self._mapped = self._fresh  # runs no longer listed are forgotten
         last = self._last
         obs = Observation(
             source=self.name,
@@ -260,9 +266,7 @@ class GitHubConnector(ReviewsAndReruns, Connector):
         try:
             runs, approvals = [], []
             for run in facts.runs:
-                pipeline = mapping.run(
-                    run.raw, repo.repo, service, run.stages, source=self.name, now=now
-                )
+                pipeline = self._run(run, repo.repo, service, now)
                 runs.append(pipeline)
                 approvals += [
                     mapping.approval(
@@ -286,6 +290,19 @@ class GitHubConnector(ReviewsAndReruns, Connector):
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._shape_error(repo, exc) from None
         return runs, deployments, approvals
+
+    def _run(self, run: RunFacts, repo: str, service: str, now: datetime) -> PipelineRun:
+        """A run mapped, or last poll's object when its payload is the very object it was
+        mapped from (a 304 hands back the cached body) and its stages are equal: what
+        `_stable` would keep anyway, without the mapping and the comparison."""
+        key = mapping.run_key(repo, run.raw["id"])
+        seen = self._mapped.get(key)
+        if seen is not None and seen[0] is run.raw and seen[1] == run.stages:
+            pipeline = seen[2]
+        else:
+            pipeline = mapping.run(run.raw, repo, service, run.stages, source=self.name, now=now)
+        self._fresh[key] = (run.raw, run.stages, pipeline)
+        return pipeline
 
     def _environments(
         self, repos: Sequence[Repository], facts: Sequence[RepoFacts]
@@ -365,7 +382,7 @@ def _stable(
     out: list[T] = []
     for item in items:
         old = before.get(key(item))
-        if old is not None:
+        if old is not None and old is not item:
             when = item.observed_at  # type: ignore[attr-defined]
             if dataclasses.replace(old, observed_at=when) == item:  # type: ignore[type-var]
                 item = old

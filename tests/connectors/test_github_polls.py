@@ -7,6 +7,7 @@ import copy
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -304,3 +305,35 @@ async def test_the_pipeline_gate_judges_the_same_before_and_after_the_backfill(
     assert len(versions) == 7
     for service, version in sorted(versions):
         assert pipeline_gate(before, service, version) == pipeline_gate(after, service, version)
+
+
+async def test_a_run_whose_payload_and_stages_did_not_change_is_not_mapped_again(
+    clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 304 hands back the cached payload: the run mapped last poll is reused as is,
+    which `_stable` would keep anyway (a steady refresh of 1,000 runs maps none)."""
+    calls: list[str] = []
+    real = mapping.run
+
+    def counted(raw: Any, repo: str, *args: Any, **kw: Any) -> Any:
+        calls.append(f"{repo}#{raw['id']}")
+        return real(raw, repo, *args, **kw)
+
+    monkeypatch.setattr(mapping, "run", counted)
+    fake = FakeGitHub()
+    async with connected(fake, clock) as connector:
+        first = await connector.poll()
+        assert len(calls) == 8
+        clock.advance(10)
+        second = await connector.poll()
+        assert calls[8:] == [] and second.runs is first.runs
+        shop = fake.repos["acme/shop"]
+        test = next(j for j in shop.jobs[10512211032] if j["status"] == "in_progress")
+        test["steps"][2].update(status="completed", conclusion="success")
+        test["steps"][3].update(status="in_progress")  # the next step: the stage's name moves
+        clock.advance(10)
+        third = await connector.poll()
+    assert calls[8:] == ["acme/shop#10512211032"], "only the run whose stages moved"
+    assert [r for r in third.runs if r.id != "acme/shop#10512211032"] == [
+        r for r in first.runs if r.id != "acme/shop#10512211032"
+    ]
