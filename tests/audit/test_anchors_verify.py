@@ -181,3 +181,28 @@ def test_a_checkpoint_of_another_log_fails(anchored: Anchored, clock: FixedClock
     done = anchored.verify()
     assert done.returncode == 1
     assert f"{file_name(2)}: FAILED: it is for log elsewhere/cockpit-audit/0" in done.stdout
+
+
+def test_checkpoints_of_records_sealed_into_the_archive_still_check_out(
+    anchored: Anchored, clock: FixedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Retention moved records 1 to 12 into an archive segment: every checkpoint is looked
+    up there, and the anchorer goes on past the seal (the records after its newest
+    checkpoint are no longer all in the live log)."""
+    from cockpit.audit import cli
+    from cockpit.cli.root import parse
+
+    with SqliteStore(str(anchored.db), clock=clock, create=False) as store:
+        cutoff = next(store.records(after_seq=12, limit=1)).ts
+    sealed = cli.run(parse(["audit", "seal", "--db", str(anchored.db), "--before",
+                            cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"]), clock)  # fmt: skip
+    assert sealed == 0, capsys.readouterr()
+    with SqliteStore(str(anchored.db), clock=clock, create=False) as store:
+        assert next(store.records(limit=1)).seq == 13  # 1 to 12 left the live log
+        a = Anchorer(store, DirectorySink(anchored.sink), every_records=1, every_minutes=60,
+                     key=str(anchored.key), clock=clock, actor=ACTOR)  # fmt: skip
+        made = a.tick()
+        assert made is not None and made.size == store.checkpoint().size - 1
+    done = anchored.verify()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "all 4 in" in done.stdout
