@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from cockpit.actions.policy import NEEDS_APPROVAL, PAGING_ONLY, REFUSED, Decisio
 from cockpit.actions.policy_config import IdentityConfig
 from cockpit.actions.twoperson import TWO_PERSON_SOURCE, action_to_data
 from cockpit.actions.twoperson_flow import TwoPersonFlow
+from cockpit.actions.who_acts import Identify, WhoActs
 from cockpit.clock import Clock
 from cockpit.fleet.hub import Hub
 from cockpit.model import Action, ActionKind, ActionResult
@@ -30,9 +31,6 @@ from cockpit.sanitize import clean
 
 if TYPE_CHECKING:
     from cockpit.audit import Actor
-
-# Team mode (cockpit.team.identity): the actor, the operator and each record's identity extra.
-Identify = Callable[[], Awaitable[tuple["Actor", Operator, Mapping[str, Any]]]]
 
 
 class Executor:
@@ -58,8 +56,7 @@ class Executor:
         self.timeout = timeout
         self._in_flight: set[tuple[str, ...]] = set()
         self._recorder = ActionRecorder(audit, clock=clock, identity=identity or IdentityConfig())
-        self._identify = identify  # team mode: why the identity is unknown, "" once known
-        self.unidentified = "" if identify is None else "who you are is not known yet"
+        self.who = WhoActs(identify)  # team mode: the store's word on who acts
         self.after_success = AfterSuccess(hub, self._recorder, listener_timeout)
         """Tells the listening connectors (Grafana) of each recorded success."""
         self._two_person = TwoPersonFlow(
@@ -70,18 +67,12 @@ class Executor:
         )
 
     async def identify(self) -> str:
-        """Team mode: learn who the team store says is acting, once; returns why not ("").
-        Until then every plan is refused: not recorded nor judged on the OS user's word."""
-        if self._identify is None or not self.unidentified:
-            return self.unidentified
-        try:
-            self.actor, self.operator, stamp = await self._identify()
-        except Exception as exc:  # unreachable, refused: asked again by the next action
-            self.unidentified = clean(f"{type(exc).__name__}: {exc}", limit=300)
-            return self.unidentified
-        self._recorder.stamp = dict(stamp)
-        self.unidentified = ""
-        return ""
+        """Team mode: learn who acts from the team store, once; returns why not ("")."""
+        found = await self.who.ask()
+        if found is not None:
+            self.actor, self.operator, stamp = found
+            self._recorder.stamp = dict(stamp)
+        return self.who.unknown
 
     # Planning ----------------------------------------------------------------------
     def capable(self, action: Action) -> bool:
@@ -113,8 +104,8 @@ class Executor:
         )
         connector = self.hub.connector(action.source)
         decision = refused(decision, blockers(action, snap, connector))
-        if self.unidentified:
-            decision = refused(decision, [f"team store identity unknown: {self.unidentified}"])
+        if self.who.unknown:
+            decision = refused(decision, [f"team store identity unknown: {self.who.unknown}"])
         cell = snap.cell(action.service, action.environment)
         current = cell.deployment.version if cell.deployment else ""
         from_version = action.from_version or current
