@@ -25,6 +25,7 @@ from cockpit.sanitize import clean
 
 NAME = re.compile(r"^checkpoint-(\d{12})\.txt$")
 GIT_TIMEOUT = 30.0
+MAX_BYTES = 16 * 1024  # a checkpoint is under 1 KiB; a planted huge file is not read whole
 _CREDENTIALS = re.compile(r"://[^/@\s]+@")
 AUTHOR = ("cockpit controller", "cockpit-controller@localhost")
 
@@ -58,7 +59,11 @@ def names(directory: Path) -> list[str]:
 def read(path: Path) -> Found:
     """The checkpoint in `path`, or why it is not one."""
     try:
-        return Found(path, Checkpoint.parse(path.read_text(encoding="utf-8")))
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            return Found(path, None, f"not a checkpoint: larger than {MAX_BYTES} bytes")
+        return Found(path, Checkpoint.parse(data.decode("utf-8")))
     except (OSError, UnicodeDecodeError, AuditError) as exc:
         return Found(path, None, f"not a readable checkpoint: {exc}")
 
@@ -120,16 +125,12 @@ class DirectorySink:
 
 def _already(path: Path, checkpoint: Checkpoint) -> bool:
     """Whether `path` holds this checkpoint already; AnchorError if it holds another."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return False
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AnchorError(f"{clean(path.name)} exists and cannot be read: {exc}") from None
-    try:
-        there = Checkpoint.parse(text)
-    except AuditError as exc:
-        raise AnchorError(f"{clean(path.name)} exists and is not a checkpoint: {exc}") from None
+    found = read(path)
+    there = found.checkpoint
+    if there is None:
+        raise AnchorError(f"{clean(path.name)} exists and is {found.problem}")
     mine = (checkpoint.origin, checkpoint.size, checkpoint.head_hash)
     if (there.origin, there.size, there.head_hash) != mine:
         raise AnchorError(

@@ -363,3 +363,16 @@ def test_a_writer_that_wins_the_race_for_a_name_is_never_overwritten(
             sink.write(mine)
     assert Checkpoint.parse((sink_dir / file_name(9)).read_text()) == other
     assert os.listdir(sink_dir) == [file_name(9)]  # no temp file left
+
+
+def test_a_huge_or_foreign_file_under_a_checkpoint_name_is_named_not_read_whole(
+    sink_dir: Path, clock: FixedClock
+) -> None:
+    (sink_dir / file_name(9)).write_bytes(b"x" * (1 << 20))
+    [found] = listed(sink_dir)
+    assert found.checkpoint is None and "larger than" in found.problem
+    with pytest.raises(AnchorError, match="exists and is not a checkpoint: larger than"):
+        DirectorySink(sink_dir).write(Checkpoint("o", 9, "ab" * 32, clock.now()))
+    (sink_dir / file_name(9)).write_text("hello\n")
+    with pytest.raises(AnchorError, match="exists and is not a readable checkpoint"):
+        DirectorySink(sink_dir).write(Checkpoint("o", 9, "ab" * 32, clock.now()))
