@@ -31,7 +31,7 @@ def as_superuser(team: Team, *statements: tuple[str, tuple[object, ...]]) -> Non
     with psycopg.connect(team.url(), autocommit=True) as owner:
         owner.execute(f"ALTER TABLE cockpit.audit_log DISABLE TRIGGER {TRIGGER}")
         for sql, args in statements:
-            owner.execute(sql, args)  # type: ignore[arg-type]
+            owner.execute(sql, args)
         owner.execute(f"ALTER TABLE cockpit.audit_log ENABLE ALWAYS TRIGGER {TRIGGER}")
 
 
@@ -82,7 +82,7 @@ def test_the_anchorer_anchors_a_team_store_and_verify_agrees(
 ) -> None:
     clock = FixedClock(T0)
     a = anchored(team, tmp_path / "worm", keys[0], clock)
-    with a.store as store:  # type: ignore[attr-defined]
+    with a.store as store:
         report = check_all(store, tmp_path / "worm", allowed_signers=str(keys[1]))
         records = [r.action for r in store.records(event_types=[EventType.AUDIT_CHECKPOINT])]
     assert report.ok, report.lines()
