@@ -99,7 +99,8 @@ class Controller:
                 self.term = Term(self, previous)
                 why = await self.term.run(stop)
                 self.term = None
-                log.warning("leadership ended: %s", why)
+                level = logging.INFO if why == "stopped" else logging.WARNING
+                log.log(level, "leadership ended: %s", why)
         finally:
             self.role = "stopping"
             await self.claim.release()

@@ -6,19 +6,25 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from cockpit.actions.autopilot import AUTO_ACTOR
 from cockpit.clock import FixedClock
 from cockpit.controller.run import CONTROLLER_USER, Controller
 from tests.cli import ROOT, cockpit
-from tests.controller.controller_kit import make_team, wait_for
+from tests.controller.controller_kit import Running, make_team, wait_for
 from tests.fakes import T0
+from tests.integration.service import free_port
 from tests.pgserver import PostgresServer
 from tests.team.kit import until
+from tests.team.team_kit import another_os_user
 
 
 def test_without_a_store_the_controller_refuses_to_start(tmp_path: Path) -> None:
@@ -78,8 +84,6 @@ threading.Thread(target=stop_once_leading, daemon=True).start()
 code = main(["-c", {str(team.config)!r}, "controller", "--listen", f"127.0.0.1:{{port}}"])
 print("EXIT", code, "TEXTUAL", sorted(m for m in sys.modules if m.split(".")[0] == "textual"))
 """
-    from tests.integration.service import free_port
-
     port = free_port()
     out = subprocess.run(
         [sys.executable, "-c", probe.replace("{port}", str(port))],
@@ -161,3 +165,45 @@ async def test_the_leader_rolls_a_failing_canary_back_and_says_so_on_metrics(
     assert controller.role == "stopping"
     await asyncio.sleep(0)
     assert wait_for(lambda: team.lease()[2] is not None, 5, "the lease ended") >= 0  # type: ignore[index]
+
+
+def test_the_controller_leads_from_a_read_only_home_as_an_unprivileged_user(
+    pg_server: PostgresServer, pg_url: str, tmp_path: Path
+) -> None:
+    """What docs/deploy.md promises: nothing is written to the local disk (no HOME, no data
+    or config folder it may write), as a systemd DynamicUser or a container's non-root user."""
+    found = another_os_user()
+    if found is None:
+        pytest.skip("needs root to run the controller as another OS user")
+    user, python, path = found
+    team = make_team(pg_server, pg_url, tmp_path)
+    # pytest's folders are root's own (0700): the other user gets a folder it may read.
+    shared = Path(tempfile.mkdtemp(prefix="cockpit-ro-"))
+    shared.chmod(0o755)
+    config_file = shared / "controller.yaml"
+    shutil.copy(team.config, config_file)
+    config_file.chmod(0o644)
+    readonly = shared / "readonly"
+    readonly.mkdir()
+    readonly.chmod(0o555)
+    env = {**team.env(), "PYTHONPATH": path, "HOME": str(readonly)}
+    env |= {f"XDG_{d}_HOME": str(readonly / d.lower()) for d in ("DATA", "CONFIG", "CACHE")}
+    port, log = free_port(), tmp_path / "ro.log"
+    proc = subprocess.Popen(
+        [python, "-m", "cockpit", "-c", str(config_file), "controller", "--listen",
+         f"127.0.0.1:{port}"],
+        cwd="/", env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, user=user,
+    )  # fmt: skip
+    running = Running(proc, port, log)
+    try:
+        wait_for(running.leads, 60, f"the controller leads\n{running.tail()}")
+        wait_for(
+            lambda: "cockpit_connector_up" in running.get("/metrics")[1].decode(), 30, "a poll"
+        )
+    finally:
+        code = running.stop()
+        written = list(readonly.iterdir())
+        shutil.rmtree(shared, ignore_errors=True)
+    assert code == 0, running.tail()
+    assert written == []
+    assert "Traceback" not in running.tail() and "ERROR" not in running.tail()
