@@ -376,3 +376,16 @@ def test_a_huge_or_foreign_file_under_a_checkpoint_name_is_named_not_read_whole(
     (sink_dir / file_name(9)).write_text("hello\n")
     with pytest.raises(AnchorError, match="exists and is not a readable checkpoint"):
         DirectorySink(sink_dir).write(Checkpoint("o", 9, "ab" * 32, clock.now()))
+
+
+def test_a_sink_holding_another_logs_checkpoints_is_refused(
+    store: SqliteStore, sink_dir: Path, key: Path, clock: FixedClock
+) -> None:
+    DirectorySink(sink_dir).write(
+        Checkpoint("old-store/cockpit-audit/0", 40, "ab" * 32, clock.now())
+    )
+    a = anchorer(store, DirectorySink(sink_dir), key, clock)
+    assert a.tick() is None
+    outcome, reason = anchors(store)[-1]
+    assert outcome == "failed" and "is for log old-store/cockpit-audit/0" in reason
+    assert os.listdir(sink_dir) == [file_name(40)]
