@@ -41,6 +41,8 @@ COMMANDS = {
     ("incident", "close"): [],
     ("incident", "list"): [],
     ("incident", "timeline"): [],
+    ("policy", "push"): ["team-policy.yaml"],
+    **{("policy", name): [] for name in ("show", "diff", "history")},
 }
 
 
