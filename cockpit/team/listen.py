@@ -101,6 +101,7 @@ class Listener:
         backoff: Backoff | None = None,
         on_state: Callable[[], None] = lambda: None,
         heartbeat: float = HEARTBEAT,
+        probe_timeout: float = PROBE_TIMEOUT,
     ) -> None:
         self._connect = connect
         self._poke = poke
@@ -108,6 +109,7 @@ class Listener:
         self.backoff = backoff or Backoff(RETRY_BASE, RETRY_CAP)
         self._on_state = on_state
         self.heartbeat = heartbeat
+        self.probe_timeout = probe_timeout
         self.state = ListenerState()
 
     async def run(self) -> None:
@@ -140,14 +142,28 @@ class Listener:
                     if concerns_approvals(note.payload):
                         self._poke(TWO_PERSON_SOURCE)
                 # Quiet for a while: a dead peer sends no RST, so ask.
-                async with asyncio.timeout(PROBE_TIMEOUT):
-                    await conn.execute("SELECT 1")
+                await self._probe(conn)
         finally:
             try:
                 async with asyncio.timeout(2):
                     await conn.close()
             except (Exception, TimeoutError):  # closing a dead connection: nothing to save
                 pass
+
+    async def _probe(self, conn: Any) -> None:
+        """`SELECT 1`, answered within `probe_timeout` or the connection is given up.
+
+        Not by cancelling the query: psycopg would then send a cancel request and wait for
+        it (up to 10 s), through the same dark network. The connection is closed first, so
+        the abandoned query ends at once."""
+        probe = asyncio.ensure_future(conn.execute("SELECT 1"))
+        done, _ = await asyncio.wait({probe}, timeout=self.probe_timeout)
+        if not done:
+            await conn.close()
+            probe.cancel()
+            await asyncio.gather(probe, return_exceptions=True)
+            raise ProbeUnanswered(self.probe_timeout)
+        probe.result()
 
     def _set(self, connected: bool, error: str) -> None:
         state = self.state
@@ -166,9 +182,14 @@ class Listener:
             log.exception("team store listener: state callback failed")
 
 
+class ProbeUnanswered(Exception):
+    def __str__(self) -> str:
+        return f"the team store did not answer a probe within {self.args[0]:g}s"
+
+
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return f"the team store did not answer a probe within {PROBE_TIMEOUT:g}s"
+    if isinstance(exc, ProbeUnanswered):
+        return str(exc)
     # AuditError from cockpit.team.connect is already scrubbed of the password; psycopg's
     # own errors after connecting carry no conninfo.
     return clean(f"{type(exc).__name__}: {exc}", limit=300)

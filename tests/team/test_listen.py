@@ -185,3 +185,74 @@ async def test_a_lost_store_is_the_team_store_sources_problem_and_the_rest_runs_
     finally:
         await hub.stop()
         journal.close()
+
+
+class FreezingProxy:
+    """A loopback TCP proxy to PostgreSQL that can stop passing bytes without closing
+    anything: a peer gone dark (a dropped VPN, a suspended laptop's NAT), no RST."""
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.frozen = False
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        self._writers += [writer, up_writer]
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            while data := await src.read(65536):
+                if self.frozen:
+                    return  # swallowed, and nothing more is read: dark, not closed
+                dst.write(data)
+                await dst.drain()
+
+        frozen_at_start = self.frozen
+        if not frozen_at_start:
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def close(self) -> None:
+        for w in self._writers:
+            w.close()
+        if self._server is not None:
+            self._server.close()
+
+
+async def test_a_peer_gone_dark_is_noticed_by_the_probe_and_listening_resumes(
+    pg_server: Any, pg_url: str
+) -> None:
+    proxy = FreezingProxy(pg_server.port)
+    await proxy.start()
+    store = store_for(pg_url)
+    via_proxy = StoreConfig(
+        url=store.url.replace(f":{pg_server.port}/", f":{proxy.port}/"), password=store.password
+    )
+    pokes = Pokes()
+    listener = Listener(
+        lambda: connect_async(via_proxy, autocommit=True),
+        pokes,
+        now=now,
+        backoff=Backoff(0.05, 0.2, rng=random.Random(1)),
+        heartbeat=0.3,
+        probe_timeout=0.5,
+    )
+    task = asyncio.create_task(listener.run())
+    try:
+        await until(lambda: listener.state.connected, 10, "listening")
+        proxy.frozen = True
+        await until(lambda: not listener.state.connected, 5, "the dark peer noticed")
+        assert "did not answer a probe within 0.5s" in listener.state.error
+        proxy.frozen = False  # the network is back: new connections pass again
+        await until(lambda: listener.state.connected, 10, "listening again")
+        await asyncio.to_thread(notify, pg_url, "approval.pending")
+        await until(lambda: len(pokes.names) == 3, 5, "a poke on the new connection")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await proxy.close()
