@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
 _BATCH = 500
 COPY_PROGRESS_EVERY = 50_000
-VERIFY_BATCH = 20_000  # rows per round trip of verify's server-side cursor
+VERIFY_BATCH = 20_000  # rows per chunk verify decodes at once
 _RECORD = f"SELECT seq, body, prev_hash, hash FROM {ps.LOG}"
+_VERIFY = f"SELECT seq, prev_hash, hash, body FROM {ps.LOG} ORDER BY seq"
 _HEAD = f"SELECT seq, hash, ts FROM {ps.LOG} ORDER BY seq DESC LIMIT 1"
 _INSERT = f"INSERT INTO {ps.LOG} (seq, prev_hash, hash, body) VALUES (%s, %s, %s, %s)"
 
@@ -273,8 +274,8 @@ class PostgresStore:
         *,
         deep: bool = False,
     ) -> VerifyResult:
-        """The whole chain in one read snapshot (REPEATABLE READ), fetched in binary batches
-        through a server-side cursor; the append-only triggers must be there and enabled."""
+        """The whole chain in one read snapshot (REPEATABLE READ), streamed in binary chunks;
+        the append-only triggers must be there and enabled."""
         if checkpoint is not None and checkpoint.origin != self.origin:
             return _failed(f"the checkpoint is for log {checkpoint.origin}, not {self.origin}")
 
@@ -283,16 +284,21 @@ class PostgresStore:
                 conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 total = conn.execute(f"SELECT coalesce(max(seq), 0) FROM {ps.LOG}").fetchone()
                 missing = ps.missing_guard(conn)
-                with conn.cursor(name="cockpit_audit_verify", binary=True) as cur:
-                    cur.itersize = VERIFY_BATCH
-                    cur.execute(f"SELECT seq, prev_hash, hash, body FROM {ps.LOG} ORDER BY seq")
-                    result = verify_rows(
-                        cur,
-                        total=int(total[0]) if total else 0,
-                        checkpoint=checkpoint,
-                        progress=progress,
-                        deep=deep,
-                    )
+                with conn.cursor(binary=True) as cur:
+                    # Streamed in chunks (libpq's chunked rows): the server keeps sending
+                    # while the chain is checked, where a server-side cursor's FETCH waits
+                    # for each batch to be asked for (1M records: ~7 s instead of ~10 s).
+                    rows = cur.stream(_VERIFY, binary=True, size=VERIFY_BATCH)
+                    try:
+                        result = verify_rows(
+                            rows,
+                            total=int(total[0]) if total else 0,
+                            checkpoint=checkpoint,
+                            progress=progress,
+                            deep=deep,
+                        )
+                    finally:
+                        getattr(rows, "close", lambda: None)()  # ended early: cancel the rest
             if result.ok and missing:
                 problem = f"{missing}: records could have been edited without a trace"
                 return VerifyResult(False, result.count, result.head_hash, None, problem)

@@ -151,3 +151,21 @@ def test_verify_reports_progress_and_checks_deep(team: Team) -> None:
             store.append(event(n))
         result = store.verify(progress=lambda done, total: seen.append((done, total)), deep=True)
     assert result.ok and result.count == 3 and seen[-1] == (3, 3)
+
+
+def test_a_bad_record_early_in_a_long_log_ends_verify_and_the_store_stays_usable(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench.store import big_rows
+
+    monkeypatch.setattr("cockpit.audit.postgres.VERIFY_BATCH", 500)
+    rows = [
+        (seq, prev, hash_, body.replace(b"train", b"trian") if seq == 10 else body)
+        for seq, prev, hash_, body in big_rows(5000)
+    ]
+    with PostgresStore(team.config(), clock=FixedClock(T0), create=False) as store:
+        assert store.bulk_load(rows) == 5000
+        result = store.verify()
+        assert not result.ok and result.first_bad_seq == 10
+        assert store.count() == 5000  # the stream was cancelled, the connection still works
+        assert store.append(event(1)).seq == 5001
