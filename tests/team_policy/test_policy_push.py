@@ -215,3 +215,42 @@ def test_a_push_to_a_store_never_initialised_says_to_run_store_init(
     assert PASSWORD not in out.stdout + out.stderr
     shown = cockpit("-c", str(config), "policy", "show", cwd=tmp_path)
     assert shown.returncode == 2 and "cockpit store init" in shown.stderr
+
+
+def test_a_version_whose_audit_record_fails_is_not_stored(team: Team) -> None:
+    """The push's record is written inside the version's transaction: no record, no version."""
+    from cockpit.team import policy_store
+
+    admin = team.admin()
+
+    def audit_fails(version: policy_store.StoredVersion) -> None:
+        raise RuntimeError("the audit log refused the record")
+
+    with team.connect(admin) as conn:
+        conn.autocommit = False
+        with pytest.raises(RuntimeError, match="audit log refused"):
+            policy_store.push(conn, "2" * 64, V1, "v1.yaml", then=audit_fails)
+        assert policy_store.history(conn) == []
+        stored = policy_store.push(conn, "3" * 64, V1, "v1.yaml")
+    assert stored.number == 1  # the failed push left no gap either
+
+
+def test_concurrent_pushes_get_distinct_numbers_without_gaps(team: Team) -> None:
+    import threading
+
+    from cockpit.team import policy_store
+
+    admin = team.admin()
+    numbers: list[int] = []
+
+    def push(i: int) -> None:
+        with team.connect(admin) as conn:
+            conn.autocommit = False
+            numbers.append(policy_store.push(conn, f"{i:x}" * 64, V1, f"{i}.yaml").number)
+
+    threads = [threading.Thread(target=push, args=(i,)) for i in range(1, 7)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(numbers) == [1, 2, 3, 4, 5, 6]
