@@ -97,8 +97,15 @@ class Controller:
                 if stop.is_set():
                     break
                 self.term = Term(self, previous)
-                why = await self.term.run(stop)
-                self.term = None
+                try:
+                    why = await self.term.run(stop)
+                except Exception as exc:  # a bug must not keep the lock from a standby
+                    log.exception("the term failed; stepping down")
+                    why = f"failed: {type(exc).__name__}"
+                    await self.claim.release()
+                    await _first(asyncio.sleep(float(self.settings.controller.retry)), stop)
+                finally:
+                    self.term = None
                 level = logging.INFO if why == "stopped" else logging.WARNING
                 log.log(level, "leadership ended: %s", why)
         finally:

@@ -134,7 +134,10 @@ async def test_the_leader_rolls_a_failing_canary_back_and_says_so_on_metrics(
             await hub.refresh()
 
         def rolled_back() -> bool:
-            return controller.metrics.actions.labels("rollback", "succeeded")._value.get() >= 1
+            done = controller.metrics.registry.get_sample_value(
+                "cockpit_controller_actions_total", {"kind": "rollback", "status": "succeeded"}
+            )
+            return (done or 0) >= 1
 
         await until(rolled_back, 30, "the automatic rollback")
         canary = hub.snapshot.cell("payments", "prod").canary
