@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import Any
 
 DESCRIPTION = """\
@@ -90,17 +91,20 @@ def _serve(settings: Any, host: str, port: int) -> None:
     asyncio.run(main())
 
 
+class LogLine(logging.Formatter):
+    """One line per event on stderr (the journal, under systemd): a connector's message
+    cannot forge a line of its own; a traceback follows its line, cleaned the same way."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from cockpit.sanitize import clean
+
+        text = clean(f"{record.levelname} {record.name}: {record.getMessage()}")
+        if record.exc_info:
+            text += "\n" + clean(self.formatException(record.exc_info), multiline=True)
+        return text
+
+
 def _logging() -> None:
-    """One line per event on stderr (the journal, under systemd), control characters out."""
-    import logging
-
-    from cockpit.sanitize import clean
-
-    class OneLine(logging.Formatter):
-        def format(self, record: logging.LogRecord) -> str:
-            text = super().format(record)
-            return clean(text)
-
     handler = logging.StreamHandler()
-    handler.setFormatter(OneLine("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(LogLine())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
