@@ -127,6 +127,9 @@ def print_plan_json(plan: Plan, why: list[str]) -> None:
         "reasons": why or list(plan.decision.reasons),
         "notes": list(plan.decision.notes),
         "warnings": list(plan.warnings),
+        **(
+            {"policy_version": plan.decision.policy_version} if plan.decision.policy_version else {}
+        ),
         **plan.evidence(),
     }
     print(inert_json(json.dumps(doc, indent=2, ensure_ascii=False)))
@@ -217,6 +220,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"lane: {clean(plan.decision.lane.rules())}")
             for gate in plan.decision.gates:
                 print(f"  {gate.status.value:<8} {clean(gate.name)}: {clean(gate.evidence)}")
+            if plan.decision.policy_version:  # team mode: which stored version decides
+                print(f"decided under: {clean(plan.decision.policy_version)}")
             print(f"policy: {clean(final_decision(plan.decision, why))}")
             for warning in plan.warnings:
                 print(f"warning: {clean(warning)}")

@@ -62,6 +62,7 @@ def test_the_pushed_policy_is_enforced_even_where_the_local_file_allows(team: Te
     )
     (refused,) = _refusals(team)
     assert refused["policy"]["policy_version"] == f"team v1 sha256:{digest}"  # type: ignore[index]
+    assert f"decided under: team v1 sha256:{digest}" in out.stdout
     # A newer version that allows it is enforced from the next action on.
     allows = _push(team, admin, ALLOWS, "allows.yaml")
     out = _run(operator, *ROLLBACK)
