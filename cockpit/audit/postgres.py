@@ -20,7 +20,7 @@ from cockpit.audit import canonical as c
 from cockpit.audit import postgres_schema as ps
 from cockpit.audit.checkpoint import Checkpoint
 from cockpit.audit.events import AuditEvent, EventType
-from cockpit.audit.records import AuditError, AuditRecord, VerifyResult, body_of, parse
+from cockpit.audit.records import AuditError, AuditRecord, VerifyResult, body_at, parse, prepared
 from cockpit.audit.sqlite import _failed, _init_event, _record
 from cockpit.audit.verify import Progress, Row, verify_rows
 from cockpit.clock import Clock
@@ -143,7 +143,10 @@ class PostgresStore:
     def _append(self, event: AuditEvent, *, only_if_empty: bool = False) -> AuditRecord | None:
         """One transaction in two round trips, each a pipeline: BEGIN, the append lock and
         the head; then the insert, the NOTIFY and COMMIT. Other writers wait for the lock
-        for as long as it is held, so it is held for as few round trips as can be."""
+        for as long as it is held, so it is held for one round trip and the commit, and
+        only the record's place (seq, ts, hash) is worked out under it: the rest of the
+        body is made before, the returned record read back after."""
+        fields = prepared(event)
 
         def run(conn: psycopg.Connection[Any]) -> AuditRecord | None:
             try:
@@ -156,14 +159,14 @@ class PostgresStore:
                     if only_if_empty and head is not None:
                         conn.execute("ROLLBACK")
                         return None  # another cockpit wrote the first record meanwhile
-                    record = self._chain(event, head)
-                    conn.execute(_INSERT, (record.seq, *_stored(record)))
-                    conn.execute("SELECT pg_notify(%s, %s)", (ps.CHANNEL, _payload(record)))
+                    seq, prev, body, hash_ = self._place(fields, head)
+                    conn.execute(_INSERT, (seq, prev, hash_, body.decode("utf-8")))
+                    conn.execute("SELECT pg_notify(%s, %s)", (ps.CHANNEL, _payload(seq, fields)))
                     conn.execute("COMMIT")
             except BaseException:
                 _roll_back(conn)
                 raise
-            return record
+            return parse(body, prev, hash_)
 
         try:
             return self._run(run, "write to")
@@ -172,14 +175,14 @@ class PostgresStore:
                 raise AuditError("an approval with this nonce is already logged (replay)") from None
             raise
 
-    def _chain(self, event: AuditEvent, head: Any) -> AuditRecord:
-        """The event as the record after `head`; the caller holds the append lock."""
+    def _place(self, fields: dict[str, Any], head: Any) -> tuple[int, bytes, bytes, bytes]:
+        """seq, prev_hash, body and hash of the record after `head` (under the append lock)."""
         seq, prev = (head[0] + 1, bytes(head[1])) if head else (1, c.GENESIS)
         now, last = self._clock.now(), bytes(head[2]).decode() if head else ""
         if last and c.utc_text(now) < last:  # the clock stepped back: time in the log never does
             now = c.parse_utc(last)
-        body = body_of(event, seq, now)
-        return parse(body, prev, c.chain_hash(prev, body))
+        body = body_at(fields, seq, now)
+        return seq, prev, body, c.chain_hash(prev, body)
 
     def bulk_load(self, rows: Iterable[Row], progress: Progress | None = None) -> int:
         """Load a whole log's rows (seq, prev_hash, hash, body) as they are, in one
@@ -316,18 +319,9 @@ class PostgresStore:
             self._conn.close()
 
 
-def _stored(record: AuditRecord) -> tuple[bytes, bytes, str]:
-    """prev_hash, hash and body as the row stores them."""
-    return bytes.fromhex(record.prev_hash), bytes.fromhex(record.hash), record.body.decode()
-
-
-def _payload(record: AuditRecord) -> str:
+def _payload(seq: int, fields: dict[str, Any]) -> str:
     """The NOTIFY payload: {"seq", "event_type", "request_id"} (no names, no reasons)."""
-    data = {
-        "seq": record.seq,
-        "event_type": str(record.event_type),
-        "request_id": record.request_id,
-    }
+    data = {"seq": seq, "event_type": fields["event_type"], "request_id": fields["request_id"]}
     return json.dumps(data, sort_keys=True)
 
 

@@ -136,11 +136,18 @@ class AuditRecord:
 
 def body_of(event: AuditEvent, seq: int, ts: datetime) -> bytes:
     """The canonical bytes of a new record."""
+    return body_at(prepared(event), seq, ts)
+
+
+def prepared(event: AuditEvent) -> dict[str, Any]:
+    """Every field of the record but its place in the log (`seq`, `ts`), made plain.
+
+    Making the event's values plain is most of the cost of a body (~250 of ~270 us for a
+    promote with its gates); a writer that serialises appends does it before taking its
+    lock, and only `body_at` under it."""
     evidence = c.plain(event.evidence)
-    data = {
+    return {
         "v": c.FORMAT_VERSION,
-        "seq": seq,
-        "ts": c.utc_text(ts),
         "event_type": str(event.event_type),
         "actor": c.plain(event.actor.to_data(), redact=False),
         "target": c.plain((event.target or EMPTY_TARGET).to_data(), redact=False),
@@ -155,6 +162,11 @@ def body_of(event: AuditEvent, seq: int, ts: datetime) -> bytes:
         "break_glass": bool(event.break_glass),
         "extra": c.plain(event.extra),
     }
+
+
+def body_at(fields: Mapping[str, Any], seq: int, ts: datetime) -> bytes:
+    """The canonical bytes of the record `prepared` made, as record `seq` at `ts`."""
+    data = {**fields, "seq": seq, "ts": c.utc_text(ts)}
     check_schema(data)
     return c.canonical(data)
 

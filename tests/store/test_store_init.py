@@ -135,3 +135,17 @@ def test_print_only_needs_no_database(capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out
     assert "CREATE SCHEMA IF NOT EXISTS cockpit;" in out
     assert "CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE" in out
+
+
+def test_the_filter_columns_come_from_the_body_whatever_the_insert_says(team: Team) -> None:
+    operator = team.operator()
+    with PostgresStore(operator, clock=FixedClock(T0), create=False) as store:
+        written = store.append(event(1))
+    with tc.connect(operator, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO cockpit.audit_log (seq, prev_hash, hash, body, service, ts)"
+            " VALUES (2, %s, %s, %s, 'forged', '1999')",
+            (bytes.fromhex(written.hash), bytes(range(32)), written.body.decode()),
+        )
+        row = conn.execute("SELECT service, ts FROM cockpit.audit_log WHERE seq = 2").fetchone()
+    assert row == ("checkout", "2026-11-26T03:00:00.000Z")
