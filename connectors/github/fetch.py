@@ -4,9 +4,11 @@ Round one is every repository's runs list (REST, conditional: a 304 costs no rat
 and, beside them, one GraphQL query with every repository's deployments and their latest
 statuses: enough for a first frame. On full checks the environments' protection rules
 (which need nothing from round one) are asked in round one too, queued behind the runs
-lists so they use the slots those leave free and the first frame does not wait for them.
-Round two reads the jobs of runs not finished, of runs that failed and of the newest run
-of each version, and the pending deployments of waiting runs. The jobs of other
+lists so they use the slots those leave free (except before an early first frame, which
+would pay for them). Round two reads the jobs of runs not finished, of runs that failed
+and of the newest run of each version, and the pending deployments of waiting runs: in
+GraphQL queries for all repositories at once (`checks`), except runs in progress, whose
+jobs move step by step and are read through REST, conditionally. The jobs of other
 finished runs (shown only in a run's detail pane) follow in later polls at up to
 BACKFILL_RATE a second. Between full checks round two re-reads only jobs of runs whose
 `updated_at` moved or that are in progress. GitHub's secondary limit (900 points a
