@@ -1,11 +1,11 @@
 """GitHub's GraphQL API: the jobs and pending reviews of many workflow runs in one query.
 
 REST needs a request per run for its jobs (and another for a waiting run's pending
-deployments); one GraphQL query answers both for a few hundred runs of any repositories (NODES),
-an alias per run (`node(id:)` with the run's REST `node_id`). A run's jobs are its check
-suite's check runs (for Actions a check run's databaseId is the job's id); they and the
-pending deployment requests are turned into the REST shapes `fetch` and `mapping` read,
-so one mapping serves both paths. Field names and enums follow GitHub's public schema
+deployments); one GraphQL query answers both for a few hundred runs of any repositories
+(up to NODES nodes), an alias per run (`node(id:)` with the run's REST `node_id`). A run's
+jobs are its check suite's check runs (for Actions a check run's databaseId is the job's
+id); they and the pending deployment requests are turned into the REST shapes `fetch` and
+`mapping` read, so one mapping serves both paths. Field names and enums follow GitHub's public schema
 (WorkflowRun.checkSuite, CheckSuite.checkRuns with CheckRunFilter, CheckRun.steps,
 WorkflowRun.pendingDeploymentRequests, DeploymentRequest, DeploymentReviewer).
 
