@@ -5,9 +5,10 @@ deployments); one GraphQL query answers both for a few hundred runs of any repos
 (up to NODES nodes), an alias per run (`node(id:)` with the run's REST `node_id`). A run's
 jobs are its check suite's check runs (for Actions a check run's databaseId is the job's
 id); they and the pending deployment requests are turned into the REST shapes `fetch` and
-`mapping` read, so one mapping serves both paths. Field names and enums follow GitHub's public schema
-(WorkflowRun.checkSuite, CheckSuite.checkRuns with CheckRunFilter, CheckRun.steps,
-WorkflowRun.pendingDeploymentRequests, DeploymentRequest, DeploymentReviewer).
+`mapping` read, so one mapping serves both paths. Field names and enums follow GitHub's
+public schema (WorkflowRun.checkSuite, CheckSuite.checkRuns with CheckRunFilter,
+CheckRun.steps, WorkflowRun.pendingDeploymentRequests, DeploymentRequest,
+DeploymentReviewer); the queries were checked against it (octokit/graphql-schema).
 
 Steps are read only where a stage's name shows one (a running job's current step, a
 failed job's failing step), through check runs filtered by status or conclusion: steps of
