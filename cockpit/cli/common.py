@@ -48,7 +48,12 @@ def log_options(p: argparse.ArgumentParser) -> None:
     """-c and --db, for commands that read or write the audit log and never poll the fleet."""
     # SUPPRESS keeps `cockpit -c FILE audit ...` working: the root's value is not overwritten.
     p.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file")
-    p.add_argument("--db", metavar="PATH", help="audit database (default: config audit.path)")
+    p.add_argument(
+        "--db",
+        metavar="PATH",
+        help="audit log: an SQLite file or postgresql://user@host/db "
+        "(default: config store:, else audit.path)",
+    )
 
 
 def when(text: str) -> datetime | str:

@@ -37,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"{where}: OK")
     print(f"  environments: {envs}")
+    if settings.store is not None:
+        mode = f", sslmode {settings.store.sslmode}" if settings.store.sslmode else ""
+        print(f"  team store: postgresql://{settings.store.where()}{mode}")
     for spec in settings.connectors:
         print(
             f"  connector {spec.name} ({spec.type}): every {spec.interval:g}s, "

@@ -67,7 +67,10 @@ def add_parser(subparsers: Any) -> None:
     )
     shared_options(timeline)
     timeline.add_argument(
-        "--db", metavar="PATH", help="audit database (default: config audit.path)"
+        "--db",
+        metavar="PATH",
+        help="audit log: an SQLite file or postgresql://user@host/db "
+        "(default: config store:, else audit.path)",
     )
     period = timeline.add_mutually_exclusive_group()
     period.add_argument(

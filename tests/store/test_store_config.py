@@ -94,3 +94,20 @@ def test_a_url_without_a_database_is_refused(tmp_path: Path) -> None:
 
 def test_the_where_of_a_store_never_shows_user_or_password() -> None:
     assert StoreConfig(url="postgresql://u:pw@h:1/d").where() == "h:1/d"
+
+
+def test_config_check_names_the_team_store_without_user_or_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cockpit.cli import main
+
+    monkeypatch.setenv("PGPW", "s3cret-value")
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "environments: [prod]\nstore:\n  url: postgresql://alice@db.example:5433/cockpit\n"
+        "  password: env:PGPW\n  sslmode: require\n"
+    )
+    assert main(["config", "check", "-c", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "team store: postgresql://db.example:5433/cockpit, sslmode require" in out
+    assert "s3cret-value" not in out and "alice" not in out

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from cockpit.audit.postgres import PostgresStore
+from cockpit.audit.records import AuditError
 from cockpit.cli import main
 from cockpit.clock import FixedClock
 from cockpit.team import connect as tc
@@ -149,3 +151,21 @@ def test_the_filter_columns_come_from_the_body_whatever_the_insert_says(team: Te
         )
         row = conn.execute("SELECT service, ts FROM cockpit.audit_log WHERE seq = 2").fetchone()
     assert row == ("checkout", "2026-11-26T03:00:00.000Z")
+
+
+def test_the_password_reaches_no_log_line_repr_or_error(
+    team: Team, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    secret = f"pw-{uuid.uuid4().hex}"
+    operator = team.server.create_role(f"op_{uuid.uuid4().hex[:8]}", secret, "cockpit_writer")
+    good = team.config(operator, secret)
+    with PostgresStore(good, clock=FixedClock(T0), create=False) as store:
+        store.append(event(1))
+        shown = repr(store) + repr(vars(store)) + repr(good)
+    with pytest.raises(AuditError) as bad:
+        PostgresStore(team.config(operator, secret + "x"), clock=FixedClock(T0))
+    shown += str(bad.value) + repr(bad.value) + caplog.text
+    assert secret not in shown
