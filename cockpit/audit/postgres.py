@@ -3,7 +3,7 @@
 It runs on the Journal's thread with a synchronous connection, as the SQLite store does.
 An append is one transaction: take the append lock (`pg_advisory_xact_lock`, so appends
 from every host queue up), read the head, insert the chained record and NOTIFY
-`cockpit_audit`; it returns once the commit is durable (synchronous_commit on). The
+`cockpit_audit`; it returns once the commit is durable (synchronous_commit never off). The
 record bytes, the chain and its verification are those of `cockpit.audit.records`,
 `canonical` and `verify`: only where the rows live differs.
 """
@@ -79,7 +79,12 @@ class PostgresStore:
             # Text columns in binary results come back as their UTF-8 bytes: the body the
             # hash covers, as stored, without a decode and encode per record.
             conn.adapters.register_loader("text", ByteaBinaryLoader)
-            conn.execute("SET synchronous_commit = on")  # durable on commit, whatever the default
+            # Durable on commit: a server default of `off` is raised to `on` for this session;
+            # `remote_apply` and the like (synchronous standbys) are left as they are.
+            conn.execute(
+                "SELECT set_config('synchronous_commit', 'on', false)"
+                " WHERE current_setting('synchronous_commit') = 'off'"
+            )
             if self._read_only:
                 conn.read_only = True
         except Exception as exc:

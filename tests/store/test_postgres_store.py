@@ -169,3 +169,11 @@ def test_a_bad_record_early_in_a_long_log_ends_verify_and_the_store_stays_usable
         assert not result.ok and result.first_bad_seq == 10
         assert store.count() == 5000  # the stream was cancelled, the connection still works
         assert store.append(event(1)).seq == 5001
+
+
+def test_a_server_default_of_synchronous_commit_off_is_raised_for_the_store(team: Team) -> None:
+    with psycopg.connect(team.url(), autocommit=True) as owner:
+        owner.execute(f'ALTER DATABASE "{team.database}" SET synchronous_commit = off')
+    with PostgresStore(team.config(), clock=FixedClock(T0), create=False) as store:
+        setting = store._run(lambda conn: conn.execute("SHOW synchronous_commit").fetchone()[0])
+    assert setting == "on"
