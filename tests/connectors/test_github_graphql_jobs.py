@@ -4,16 +4,18 @@ cannot tell the whole story, and a sensible point cost."""
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from cockpit.clock import FixedClock
-from cockpit.errors import Rejected
+from cockpit.errors import RateLimited, Rejected, Unreachable
 from cockpit.model import Observation, Status
 from connectors.github import checks, graphql, mapping
-from tests.fixtures.github.fake import NOW, FakeGitHub, connected, load
+from tests.fixtures.github.fake import NOW, TOKEN, FakeGitHub, connected, load
 from tests.fixtures.github.fake_graphql import answer
 
 REPOS = ("acme/shop", "acme/payments")
@@ -220,3 +222,46 @@ def test_queries_hold_runs_up_to_the_node_budget(monkeypatch: pytest.MonkeyPatch
     assert all(sum(checks.nodes(raw) for _, raw in b) <= 10_000 for b in split)
     for batch, after in itertools.pairwise(split):  # each as full as it goes
         assert sum(checks.nodes(raw) for _, raw in batch) + checks.nodes(after[0][1]) > 10_000
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "words"),
+    [
+        (502, b"<html>bad gateway</html>", Unreachable, "-> 502"),
+        (200, b"WRONG SHAPE", Unreachable, "acme/shop: run 10512400990: unexpected GraphQL"),
+        (
+            200,
+            b'{"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}',
+            RateLimited,
+            "GraphQL rate limit",
+        ),
+    ],
+)
+async def test_a_failed_jobs_query_fails_the_poll_clearly_and_the_next_recovers(
+    status: int, body: bytes, kind: type[Exception], words: str
+) -> None:
+    fake = FakeGitHub()
+    failed: list[httpx.Request] = []
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        if b"node(id:" in request.content and not failed:
+            failed.append(request)
+            answer = body
+            if body == b"WRONG SHAPE":  # every run answered, each with nodes a number
+                aliases = json.loads(request.content)["variables"]
+                jobs = {"pageInfo": {"hasNextPage": False}, "nodes": 7}
+                wrong = {a: {"checkSuite": {"checkRuns": jobs}} for a in aliases}
+                answer = json.dumps({"data": wrong}).encode()
+            headers = {"content-type": "application/json"}
+            return httpx.Response(status, content=answer, headers=headers)
+        return fake.handle(request)
+
+    fake.transport = lambda: httpx.MockTransport(handle)  # type: ignore[method-assign]
+    clock = FixedClock(NOW)
+    async with connected(fake, clock) as connector:
+        with pytest.raises(kind) as err:
+            await connector.poll()
+        assert words in str(err.value) and TOKEN not in str(err.value)
+        clock.advance(61)  # past a rate limit's minute
+        obs = await connector.poll()
+    assert len(obs.runs) == 8 and any(r.stages for r in obs.runs) and len(obs.approvals) == 2
