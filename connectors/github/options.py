@@ -92,8 +92,9 @@ class GitHubOptions(NetworkOptions):
     concurrency: int = field(
         default=50,
         metadata={
-            "help": "REST requests in flight at once (1 to 99, a GraphQL query runs beside them); "
-            "GitHub allows 100 per user or app, so leave room for other tools."
+            "help": "REST requests in flight at once (1 to 99; GraphQL queries run beside them, "
+            "up to 4 but never over 100 in all); GitHub allows 100 per user or app, so leave "
+            "room for other tools."
         },
     )
     # Supply-chain evidence (docs/connectors/github.md); none is fetched unless one is set.
