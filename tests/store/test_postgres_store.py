@@ -177,3 +177,19 @@ def test_a_server_default_of_synchronous_commit_off_is_raised_for_the_store(team
     with PostgresStore(team.config(), clock=FixedClock(T0), create=False) as store:
         setting = store._run(lambda conn: conn.execute("SHOW synchronous_commit").fetchone()[0])
     assert setting == "on"
+
+
+def test_a_terminated_connection_fails_one_call_and_is_made_again_for_the_next(
+    team: Team,
+) -> None:
+    with PostgresStore(team.operator(), clock=FixedClock(T0), create=False) as store:
+        store.append(event(1))
+        with psycopg.connect(team.url(), autocommit=True) as owner:
+            owner.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        with pytest.raises(AuditError, match=f"team store 127.0.0.1:{team.server.port}/"):
+            store.append(event(2))
+        assert store.append(event(3)).seq == 2
+        assert store.verify().ok
