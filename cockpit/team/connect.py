@@ -77,8 +77,15 @@ def scrub(text: str, *secrets: str | None) -> str:
 def failure(
     store: StoreConfig, exc: BaseException, doing: str = "connect to", secret: str | None = None
 ) -> AuditError:
-    """The AuditError for `exc` while `doing` the team store, `secret` scrubbed."""
-    why = scrub(str(exc), secret) or type(exc).__name__
+    """The AuditError for `exc` while `doing` the team store, with `secret` and the store's
+    own password (when it has one) scrubbed."""
+    own = None
+    if store.password is not None:
+        try:
+            own = store.password.reveal()
+        except ValueError:
+            own = None  # never resolved, so never sent: nothing of it to scrub
+    why = scrub(str(exc), secret, own) or type(exc).__name__
     return AuditError(f"cannot {doing} the team store {store.where()}: {why}")
 
 

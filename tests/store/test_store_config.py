@@ -111,3 +111,18 @@ def test_config_check_names_the_team_store_without_user_or_password(
     out = capsys.readouterr().out
     assert "team store: postgresql://db.example:5433/cockpit, sslmode require" in out
     assert "s3cret-value" not in out and "alice" not in out
+
+
+def test_a_failure_message_never_carries_the_store_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cockpit.connect.option_values import Secret
+    from cockpit.team.connect import failure
+
+    monkeypatch.setenv("PGPW", "s3cret-value")
+    store = StoreConfig(url="postgresql://alice@db/cockpit", password=Secret("env:PGPW"))
+    error = failure(store, RuntimeError("server said: password s3cret-value\nis wrong"))
+    # The first line only, the password starred out.
+    assert (
+        str(error) == "cannot connect to the team store db:5432/cockpit: server said: password ***"
+    )
