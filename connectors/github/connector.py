@@ -31,7 +31,6 @@ from connectors.github.actions import ReviewsAndReruns
 from connectors.github.evidence import EvidenceReader, targets
 from connectors.github.fetch import Fetcher, Lists, RepoFacts, RunFacts
 from connectors.github.options import GitHubOptions, Repository
-from connectors.github.tasks import gather
 
 API_VERSION_HEADER = "2022-11-28"  # pinned: responses are parsed against this version
 SECONDARY_WAIT = 60.0
@@ -248,15 +247,9 @@ class GitHubConnector(ReviewsAndReruns, Connector):
 
     async def _backfill(self, repos: Sequence[Repository], facts: Sequence[RepoFacts]) -> None:
         """Read some of the finished runs' jobs the first poll left for later."""
-        by_name = {r.repo: r for r in repos}
         picked = self.fetcher.backfill([r.repo for r in repos], facts)
-        await gather(self._fill(by_name[name], run) for name, run in picked)
-
-    async def _fill(self, repo: Repository, run: RunFacts) -> None:
-        try:
-            await self.fetcher.fill(repo.repo, run)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise self._shape_error(repo, exc) from None
+        if picked:
+            await self.fetcher.fill(picked)
 
     def _map(
         self, repo: Repository, facts: RepoFacts, now: datetime

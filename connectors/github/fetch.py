@@ -356,11 +356,21 @@ class Fetcher:
             self.backlog -= len(picked)
         return picked
 
-    async def fill(self, repo: str, run: RunFacts) -> None:
-        """Read a deferred run's jobs; a finished run's are remembered for good."""
-        run.stages = self._stages(list_of(await self._jobs(repo, int(run.raw["id"])), "jobs"), ())
-        run.deferred = False
-        self._memory[repo].runs[_run_key(run.raw)] = run
+    async def fill(self, picked: Sequence[tuple[str, RunFacts]]) -> None:
+        """Read deferred runs' jobs (one GraphQL query for all, REST where it cannot tell
+        the whole story); a finished run's are remembered for good."""
+        graph = [(repo, run) for repo, run in picked if checks.suited(run.raw)]
+        rest = [(repo, run) for repo, run in picked if not checks.suited(run.raw)]
+        answers = await self.checks.read([(repo, run.raw) for repo, run in graph])
+        for (repo, run), found in zip(graph, answers, strict=True):
+            if found is None:
+                rest.append((repo, run))
+            else:
+                run.stages = self._named(repo, self._stages, found.jobs, ())
+        await gather(self._read(repo, run) for repo, run in rest)
+        for repo, run in picked:
+            run.deferred = False
+            self._memory[repo].runs[_run_key(run.raw)] = run
 
     # Environments ---------------------------------------------------------------------------
     async def _environments_after(self, repo: str) -> list[Json]:

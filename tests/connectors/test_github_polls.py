@@ -33,7 +33,8 @@ connectors:
 """
 SHOP, PAYMENTS = "/repos/acme/shop", "/repos/acme/payments"
 # Finished runs a newer run of the same version supersedes (see `superseded`): only a
-# run's detail pane shows their stages, so a first poll leaves them for later.
+# run's detail pane shows their stages, so a first poll leaves them for later (later polls
+# read them through GraphQL; the REST paths are where a fallback would read them).
 DEFERRED = {
     "acme/shop#10512300001": f"{SHOP}/actions/runs/10512300001/jobs",
     "acme/shop#10512300002": f"{SHOP}/actions/runs/10512300002/jobs",
@@ -59,6 +60,10 @@ FIRST_JOBS = {
     10512350500,  # acme/payments, waiting for a review
     10512100100,  # succeeded, the newest run of beef567
 }
+
+
+def number(run_key: str) -> int:
+    return int(run_key.split("#")[1])
 
 
 def jobs_asked(fake: FakeGitHub, since: int = 0) -> list[int]:
@@ -180,8 +185,9 @@ async def test_later_polls_fill_in_what_was_deferred_and_nothing_is_lost(
         clock.advance(10)  # the hub's default interval
         sent = len(fake.requests)
         later = await connector.poll()
-        read = [r for r in fake.requests[sent:] if r.status == 200 and r.method == "GET"]
-        assert sorted(r.path for r in read) == sorted(DEFERRED.values())
+        # One GraphQL query for the deferred runs' jobs; every REST read still a 304.
+        assert sorted(jobs_asked(fake, sent)) == sorted(number(k) for k in DEFERRED)
+        assert {r.status for r in fake.requests[sent:] if r.method == "GET"} == {304}
         assert connector.fetcher.backlog == 0
     for run in later.runs:
         assert [(s.name.split(" [")[0], s.status) for s in run.stages] == expected_stages(
@@ -200,18 +206,19 @@ async def test_deferred_reads_are_spread_out_newest_first(
     async with connected(fake, clock, concurrency=1) as connector:
         await connector.poll()
 
-        async def poll_after(seconds: float) -> list[str]:
+        async def poll_after(seconds: float) -> list[int]:
             clock.advance(seconds)
             sent = len(fake.requests)
             await connector.poll()
-            return [r.path for r in fake.requests[sent:] if r.status == 200 and r.method == "GET"]
+            assert not [r for r in fake.requests[sent:] if r.status == 200 and r.method == "GET"]
+            return jobs_asked(fake, sent)
 
         # At most one round trip's worth (the concurrency) per poll, newest run first.
-        assert await poll_after(10) == [DEFERRED["acme/shop#10512300001"]]
+        assert await poll_after(10) == [10512300001]
         # A poll right after (as after an action) reads none: BACKFILL_RATE a second.
         assert await poll_after(0.5 / BACKFILL_RATE) == []
-        assert await poll_after(0.5 / BACKFILL_RATE) == [DEFERRED["acme/shop#10512300002"]]
-        assert await poll_after(10) == [DEFERRED["acme/payments#10512100050"]]
+        assert await poll_after(0.5 / BACKFILL_RATE) == [10512300002]
+        assert await poll_after(10) == [10512100050]
         assert await poll_after(10) == [] and connector.fetcher.backlog == 0
 
 
@@ -337,3 +344,23 @@ async def test_a_run_whose_payload_and_stages_did_not_change_is_not_mapped_again
     assert [r for r in third.runs if r.id != "acme/shop#10512211032"] == [
         r for r in first.runs if r.id != "acme/shop#10512211032"
     ]
+
+
+async def test_a_deferred_run_graphql_cannot_tell_whole_is_filled_in_through_rest(
+    clock: FixedClock,
+) -> None:
+    fake = superseded(FakeGitHub())
+    rerun = next(r for r in fake.repos["acme/shop"].runs if r["id"] == 10512300001)
+    rerun["run_attempt"] = 2  # a re-run: its check suite may hold the first attempt's jobs
+    async with connected(fake, clock) as connector:
+        await connector.poll()
+        clock.advance(10)
+        sent = len(fake.requests)
+        later = await connector.poll()
+    read = {r.path for r in fake.requests[sent:] if r.status == 200 and r.method == "GET"}
+    assert read == {DEFERRED["acme/shop#10512300001"]}
+    assert sorted(jobs_asked(fake, sent)) == [10512100050, 10512300002]
+    for run in later.runs:
+        assert [(s.name.split(" [")[0], s.status) for s in run.stages] == expected_stages(
+            fake, run.id
+        ), run.id
