@@ -80,6 +80,7 @@ class Figures:
     first: Refresh  # to the complete state
     second: Refresh
     backfill_polls: int
+    deferred: int  # runs whose jobs the first poll left for later
     backfill: Refresh
     steady: Refresh
 
@@ -145,7 +146,7 @@ async def _measure(
         seen = fake.requests[sent:]
         first = Refresh(seconds, len(seen), 0, fake.charged - charged, (), *spent(sent, points))
         second = await refresh()
-        polls, filled = 0, Refresh(0.0, 0, 0, 0)
+        polls, filled, deferred = 0, Refresh(0.0, 0, 0, 0), connector.fetcher.backlog
         while connector.fetcher.backlog and polls < 100:
             clock.advance(INTERVAL)
             one = await refresh()
@@ -163,7 +164,9 @@ async def _measure(
         steady = await refresh()
         runs = len(fake.repos[names[0]].runs)
         median = statistics.median(singles)
-        return Figures(concurrency, runs, median, frame, first, second, polls, filled, steady)
+        return Figures(
+            concurrency, runs, median, frame, first, second, polls, deferred, filled, steady
+        )
 
 
 def report(f: Figures, repos: int, latency: float) -> list[str]:
@@ -199,11 +202,10 @@ def report(f: Figures, repos: int, latency: float) -> list[str]:
         f"  second refresh         {times(f.second)}  ({f.second.requests} requests, "
         f"{graph(f.second)})",
         f"    conditional only     {free(f.second)}",
-        f"  backfill               {f.backfill_polls} polls {INTERVAL:.0f}s apart, "
-        f"{f.backfill.requests} requests, {graph(f.backfill)} "
-        f"({f.backfill.charged} charged: the deferred jobs; "
-        f"read at once they would make the first refresh "
-        f"{f.first.requests + f.backfill.charged} requests)",
+        f"  backfill               {f.backfill_polls} polls {INTERVAL:.0f}s apart for "
+        f"{f.deferred} deferred runs' jobs: {graph(f.backfill)}, the deployments' included; "
+        f"{f.backfill.requests - f.backfill.queries} REST requests, {f.backfill.charged} "
+        f"charged",
         f"  steady-state refresh   {times(f.steady)}  ({f.steady.requests} requests, "
         f"{graph(f.steady)})",
         f"    conditional only     {free(f.steady)}",
