@@ -21,7 +21,7 @@ from cockpit.audit import postgres_schema as ps
 from cockpit.audit.checkpoint import Checkpoint
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError, AuditRecord, VerifyResult, body_at, parse, prepared
-from cockpit.audit.sqlite import _failed, _init_event, _record
+from cockpit.audit.stored import failed, init_event, record_of
 from cockpit.audit.verify import Progress, Row, verify_rows
 from cockpit.clock import Clock
 from cockpit.team import connect as tc
@@ -60,7 +60,7 @@ class PostgresStore:
             if not read_only:
                 self._refusal = self._run(ps.missing_guard)
                 if create and not self._refusal and self.head() is None:
-                    self._append(_init_event(), only_if_empty=True)
+                    self._append(init_event(), only_if_empty=True)
         except BaseException:
             self._conn.close()
             raise
@@ -222,7 +222,7 @@ class PostgresStore:
 
     def head(self) -> AuditRecord | None:
         rows = self._query(f"{_RECORD} ORDER BY seq DESC LIMIT 1")
-        return _record(*rows[0]) if rows else None
+        return record_of(*rows[0]) if rows else None
 
     def count(self) -> int:
         return int(self._query(f"SELECT count(*) FROM {ps.LOG}")[0][0])
@@ -268,7 +268,7 @@ class PostgresStore:
             sql += f" ORDER BY seq {order} LIMIT {page}"
             rows = self._query(sql, [*args, cursor] if cursor is not None else args)
             for row in rows:
-                yield _record(*row)
+                yield record_of(*row)
                 cursor = row[0]
             if remaining is not None:
                 remaining -= len(rows)
@@ -285,7 +285,7 @@ class PostgresStore:
         """The whole chain in one read snapshot (REPEATABLE READ), streamed in binary chunks;
         the append-only triggers must be there and enabled."""
         if checkpoint is not None and checkpoint.origin != self.origin:
-            return _failed(f"the checkpoint is for log {checkpoint.origin}, not {self.origin}")
+            return failed(f"the checkpoint is for log {checkpoint.origin}, not {self.origin}")
 
         def walk(conn: psycopg.Connection[Any]) -> VerifyResult:
             with conn.transaction():

@@ -22,7 +22,6 @@ from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import (
     AuditError,
     AuditRecord,
-    DamagedLog,
     VerifyResult,
     body_of,
     parse,
@@ -41,6 +40,9 @@ from cockpit.audit.sqlite_file import (
     schema_statements,
     snapshot_key,
 )
+from cockpit.audit.stored import failed as _failed
+from cockpit.audit.stored import init_event as _init_event
+from cockpit.audit.stored import record_of as _record
 from cockpit.audit.verify import Progress, ts_of, verify_rows
 from cockpit.clock import Clock
 
@@ -376,26 +378,3 @@ def _file_problem_beside(path: str, key: tuple[object, ...], deep: bool) -> str 
         return None
     finally:
         conn.close()
-
-
-def _failed(problem: str) -> VerifyResult:
-    return VerifyResult(False, 0, c.GENESIS.hex(), None, problem)
-
-
-def _record(seq: int, body: bytes, prev: bytes, hash_: bytes) -> AuditRecord:
-    """A stored row as a record; a row that is not one is damage, named by its seq."""
-    try:
-        return parse(body, prev, hash_)
-    except AuditError as exc:
-        raise DamagedLog(
-            f"record {seq} is not a valid record: {exc} (see audit verify --deep)"
-        ) from None
-
-
-def _init_event() -> AuditEvent:
-    from cockpit import __version__
-    from cockpit.actions.identity import current_actor
-
-    return AuditEvent(
-        EventType.AUDIT_INITIALIZED, current_actor(__version__), None, "audit.init", "success"
-    )
