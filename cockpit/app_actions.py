@@ -70,11 +70,13 @@ class ActionsMixin(HeldKeysMixin):
 
         return current_actor(__version__)
 
-    @property
+    # Cached, not plain properties: what the app acts through can be swapped on the instance
+    # (tests put an executor that fails there).
+    @cached_property
     def actor(self) -> Actor:
         return self.actions.actor
 
-    @property
+    @cached_property
     def executor(self) -> Executor:
         return self.actions.executor
 

@@ -223,7 +223,16 @@ async def test_a_worker_that_raises_leaves_the_app_running(tmp_path: Path) -> No
 async def test_an_action_whose_plan_raises_leaves_the_app_running(tmp_path: Path) -> None:
     app, toasts = live_app(tmp_path), Toasts()
 
+    class Unchanged:
+        async def refresh(self) -> None:  # team mode reads the stored policy first
+            return None
+
     class Exploding:
+        policy = Unchanged()
+
+        async def identify(self) -> str:  # team mode asks the store who acts first
+            return ""
+
         def plan(self, action: Action) -> object:
             raise RuntimeError("plan failed: [/]")
 
