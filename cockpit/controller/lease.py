@@ -161,6 +161,7 @@ class Claim:
         self._conninfo = conninfo
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self.previous: LeaseInfo | None = None  # the lease found when this claim won
+        self.seen: LeaseInfo | None = None  # the lease as a standby last read it
         self.error = ""  # why the store cannot be reached now, for /healthz ("" when fine)
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
@@ -192,6 +193,7 @@ class Claim:
             cur = await self._conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,))
             row = await cur.fetchone()
             if not (row and row[0]):
+                self.seen = _info(await (await self._conn.execute(_READ)).fetchone())
                 return False
             async with self._conn.transaction():
                 self.previous = _info(await (await self._conn.execute(_READ)).fetchone())

@@ -80,7 +80,6 @@ class Controller:
             conninfo=conninfo,
         )
         self.role = "starting"  # then "standby" or "leader"
-        self.leader: LeaseInfo | None = None  # whom a standby last saw leading
         self.server = Server(self._router(), host, port)
         self.term: Term | None = None
 
@@ -136,6 +135,9 @@ class Controller:
         }
         if self.claim.error:
             state["store_error"] = self.claim.error
+        seen = self.claim.seen
+        if self.role == "standby" and seen is not None:  # whom it stands by for
+            state["leader"] = {k: seen.to_data()[k] for k in ("host", "pid", "since", "heartbeat")}
         return state
 
     async def healthz(self, _: Request) -> Response:

@@ -3,6 +3,7 @@ within 15 s after the leader is killed with SIGKILL, and a clean stop hands over
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,12 @@ def test_a_standby_leads_within_15_s_after_the_leader_is_killed(
         second = team.start()
         wait_for(lambda: second.role() == "standby", 30, f"a standby\n{second.tail()}")
         assert not second.leads()  # /readyz: 503 on a standby
+
+        def stands_by_for() -> object:
+            status, body = second.get("/healthz")
+            return status == 200 and json.loads(body).get("leader", {}).get("pid")
+
+        wait_for(lambda: stands_by_for() == first.proc.pid, 10, "the standby names its leader")
         assert team.lease()[1] == first.proc.pid  # type: ignore[index]
 
         first.kill()
