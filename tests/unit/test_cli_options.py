@@ -37,6 +37,8 @@ COMMANDS = {
     ("audit", "follow-up"): ["12", "--ticket", "CHG-1"],
     ("audit", "seal"): [],
     ("audit", "purge"): ["--before", "2600d", "--reason", "past retention"],
+    ("audit", "copy"): ["--from", "personal.sqlite3"],
+    ("store", "init"): [],
     ("incident", "open"): ["checkout 5xx"],
     ("incident", "close"): [],
     ("incident", "list"): [],
