@@ -45,6 +45,7 @@ COMMANDS = {
     ("incident", "timeline"): [],
     ("policy", "push"): ["team-policy.yaml"],
     **{("policy", name): [] for name in ("show", "diff", "history")},
+    ("controller",): [],
 }
 
 
