@@ -210,3 +210,21 @@ def test_the_controller_leads_from_a_read_only_home_as_an_unprivileged_user(
     assert code == 0, running.tail()
     assert written == []
     assert "Traceback" not in running.tail() and "ERROR" not in running.tail()
+
+
+def test_a_taken_listen_address_is_a_usage_error(
+    pg_server: PostgresServer, pg_url: str, tmp_path: Path
+) -> None:
+    import socket
+
+    team = make_team(pg_server, pg_url, tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = cockpit(
+            "-c", str(team.config), "controller", "--listen", f"127.0.0.1:{port}", env=team.env()
+        )
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
