@@ -1,11 +1,12 @@
 """Team store benchmark: durable appends from 8 writer processes, and verify of 1,000,000 records.
 
-Run: .venv/bin/python -m bench.store [--writers 8] [--appends 200] [--rate 25]
+Run: .venv/bin/python -m bench.store [--writers 8] [--appends 200] [--rate 25] [--runs 3]
         [--records 1000000]
 Targets: append p95 <= 10 ms with 8 writers in separate processes (each its own connection,
 all appending at once, fsync and synchronous_commit on), measured twice: back to back
-(saturation: every writer always waiting on the lock) and paced at --rate appends/s each;
-verify of 1,000,000 records read from PostgreSQL <= 10 s. It starts its own durable cluster (tests/pgserver.py's
+(saturation: every writer always waiting on the lock) and paced at --rate appends/s each,
+--runs times each (PASS on the median run's p95); verify of 1,000,000 records read from
+PostgreSQL <= 10 s. It starts its own durable cluster (tests/pgserver.py's
 PostgresServer(durable=True)) on a loopback port and removes it afterwards. The big log is
 made with real chained hashes once and loaded through PostgresStore.bulk_load (the path
 `cockpit audit copy` takes); it is verified through PostgresStore.verify and then the
@@ -122,6 +123,7 @@ def main() -> int:
     parser.add_argument(
         "--rate", type=float, default=25.0, help="appends/s per writer in the paced run"
     )
+    parser.add_argument("--runs", type=int, default=3, help="runs of each append shape")
     args = parser.parse_args()
     os.environ[PW_VAR] = PASSWORD
     server = PostgresServer(durable=True)
@@ -130,19 +132,22 @@ def main() -> int:
         appends_db = server.create_database("bench_append").rsplit("/", 1)[1]
         store = store_for(server, appends_db)
         team_init.init(store)
-        p95s = []
-        for rate in (0, args.rate):
-            timings, wall = bench_appends(store, args.writers, args.appends, rate)
-            median, p95, p99, top = _ms(timings)
-            p95s.append(p95)
-            how = "back to back" if not rate else f"{rate:g}/s each (Poisson, timed from due)"
-            print(f"durable append, {args.writers} writer processes at once, {how}: median "
-                  f"{median:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms, max {top:.2f} ms over "
-                  f"{len(timings)} appends; {len(timings) / wall:.0f} appends/s "
-                  "(target p95 <= 10 ms)")  # fmt: skip
+        # Each shape `--runs` times, alternating: on a shared machine one run says little.
+        p95s: dict[float, list[float]] = {0: [], args.rate: []}
+        for _ in range(args.runs):
+            for rate in p95s:
+                timings, wall = bench_appends(store, args.writers, args.appends, rate)
+                median, p95, p99, top = _ms(timings)
+                p95s[rate].append(p95)
+                how = "back to back" if not rate else f"{rate:g}/s each (Poisson, from due)"
+                print(f"durable append, {args.writers} writer processes at once, {how}: median "
+                      f"{median:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms, max {top:.2f} ms "
+                      f"over {len(timings)} appends; {len(timings) / wall:.0f} appends/s, "
+                      f"load {os.getloadavg()[0]:.1f} (target p95 <= 10 ms)")  # fmt: skip
         with PostgresStore(store, clock=FixedClock(T0), create=False) as log:
             chained = log.verify()
-        assert chained.ok and chained.count == 2 * args.writers * (args.appends + WARM_UP)
+        expected = 2 * args.runs * args.writers * (args.appends + WARM_UP)
+        assert chained.ok and chained.count == expected, chained.describe()
 
         big_db = server.create_database("bench_verify").rsplit("/", 1)[1]
         big = store_for(server, big_db)
@@ -178,7 +183,8 @@ def main() -> int:
         took_cli = time.perf_counter() - began
         print(f"verify (cockpit audit verify --db {url}, whole process): {took_cli:.2f} s, "
               f"exit {done.returncode}: {done.stdout.strip().splitlines()[0] if done.stdout else done.stderr.strip()}")  # fmt: skip
-        ok = max(p95s) <= 10 and min(w for w, _ in took) <= 10 and done.returncode == 0
+        appends_ok = all(statistics.median(runs) <= 10 for runs in p95s.values())
+        ok = appends_ok and min(w for w, _ in took) <= 10 and done.returncode == 0
     finally:
         server.stop()
     print("PASS" if ok else "FAIL")
