@@ -136,8 +136,12 @@ def add_parser(subparsers: Any) -> None:
         "head. The source is verified first; the team log must be empty. Progress goes to "
         "stderr for long logs. Exit 0 copied and verified, 1 a log failed its check, 2 usage.",
     )
-    copy.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
-    copy.add_argument("--from", dest="source", required=True, metavar="FILE.sqlite3")
+    copy.add_argument(
+        "-c", "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file"
+    )
+    copy.add_argument(
+        "--from", dest="source", required=True, metavar="FILE.sqlite3", help="the personal log"
+    )
     copy.add_argument(
         "--to", metavar="URL", help="postgresql://user@host/db (default: config store:)"
     )

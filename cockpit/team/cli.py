@@ -48,7 +48,9 @@ def add_parser(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    init.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
+    init.add_argument(
+        "-c", "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file"
+    )
     init.add_argument("--url", help="postgresql://owner@host/database (default: config store.url)")
     init.add_argument(
         "--print-only", action="store_true", help="print the SQL and stop (no connection)"
