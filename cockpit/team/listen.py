@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from cockpit.actions.twoperson import TWO_PERSON_SOURCE
 from cockpit.backoff import Backoff
 from cockpit.connector import Connector
+from cockpit.controller.github_gate import GATE_SOURCE
 from cockpit.errors import Unreachable
 from cockpit.model import Observation
 from cockpit.sanitize import clean
@@ -59,10 +60,13 @@ APPROVAL_EVENTS = frozenset(
 
 Connect = Callable[[], Awaitable[Any]]  # -> psycopg.AsyncConnection (autocommit)
 Poke = Callable[[str], None]
+APPROVAL_SOURCES = (TWO_PERSON_SOURCE, GATE_SOURCE)
 
 
-def concerns_approvals(payload: str) -> bool:
-    """Should this notification refresh the Approvals view?
+def sources_to_poke(payload: str) -> tuple[str, ...]:
+    """The approvals sources this notification concerns: the two-person queue for its
+    events, the GitHub gate's queue for `gate.*` ones (a protection-rule request filed by the
+    controller, answered or decided), none for the rest.
 
     A payload that cannot be read says nothing about which event it was: refreshing once too
     often costs one read of the log, missing a request costs the request.
@@ -70,10 +74,20 @@ def concerns_approvals(payload: str) -> bool:
     try:
         data = json.loads(payload)
     except ValueError:
-        return True
+        return APPROVAL_SOURCES
     if not isinstance(data, dict) or not isinstance(data.get("event_type"), str):
-        return True
-    return data["event_type"] in APPROVAL_EVENTS
+        return APPROVAL_SOURCES
+    kind = data["event_type"]
+    if kind in APPROVAL_EVENTS:
+        return (TWO_PERSON_SOURCE,)
+    if kind.startswith("gate."):
+        return (GATE_SOURCE,)
+    return ()
+
+
+def concerns_approvals(payload: str) -> bool:
+    """Should this notification refresh an Approvals source?"""
+    return bool(sources_to_poke(payload))
 
 
 @dataclass
@@ -135,12 +149,13 @@ class Listener:
             await conn.execute(f"LISTEN {CHANNEL}")
             self.backoff.succeeded()
             self._set(True, "")
-            self._poke(TWO_PERSON_SOURCE)  # what was sent while nobody listened
+            for source in APPROVAL_SOURCES:  # what was sent while nobody listened
+                self._poke(source)
             while True:
                 async for note in conn.notifies(timeout=self.heartbeat):
                     self.state.notifications += 1
-                    if concerns_approvals(note.payload):
-                        self._poke(TWO_PERSON_SOURCE)
+                    for source in sources_to_poke(note.payload):
+                        self._poke(source)
                 # Quiet for a while: a dead peer sends no RST, so ask.
                 await self._probe(conn)
         finally:

@@ -15,6 +15,7 @@ import pytest
 from cockpit.actions.twoperson import TWO_PERSON_SOURCE
 from cockpit.backoff import Backoff
 from cockpit.clock import SystemClock
+from cockpit.controller.github_gate import GATE_SOURCE
 from cockpit.errors import Unreachable
 from cockpit.team.connect import connect_async
 from cockpit.team.listen import (
@@ -24,6 +25,7 @@ from cockpit.team.listen import (
     LiveConnector,
     LiveOptions,
     concerns_approvals,
+    sources_to_poke,
 )
 from cockpit.team.store_config import StoreConfig
 from tests.team.kit import store_for, until
@@ -62,6 +64,11 @@ def test_which_events_concern_the_approvals_view() -> None:
     # Nothing to tell which event it was: one more read beats a missed request.
     assert concerns_approvals("not json")
     assert concerns_approvals(json.dumps({"seq": 3}))
+    # A protection-rule request filed, decided or answered refreshes the gate's queue alone.
+    assert sources_to_poke(payload("gate.requested")) == (GATE_SOURCE,)
+    assert sources_to_poke(payload("approval.granted")) == (TWO_PERSON_SOURCE,)
+    assert sources_to_poke("not json") == (TWO_PERSON_SOURCE, GATE_SOURCE)
+    assert sources_to_poke(payload("app.start")) == ()
 
 
 async def test_an_approval_notification_pokes_the_two_person_source_at_once(pg_url: str) -> None:
@@ -71,15 +78,19 @@ async def test_an_approval_notification_pokes_the_two_person_source_at_once(pg_u
     task = asyncio.create_task(listener.run())
     try:
         await until(lambda: listener.state.connected, 10, "listening")
-        assert pokes.names == [TWO_PERSON_SOURCE]  # a read after connecting: nothing missed
+        # A read of each queue after connecting: nothing sent meanwhile is missed.
+        assert pokes.names == [TWO_PERSON_SOURCE, GATE_SOURCE]
         await asyncio.to_thread(notify, pg_url, "app.start")
         await asyncio.to_thread(notify, pg_url, "approval.pending")
-        took = await until(lambda: len(pokes.names) == 2, 2, "the pending request's poke")
+        took = await until(lambda: len(pokes.names) == 3, 2, "the pending request's poke")
         assert took < 1.0
         await until(lambda: listener.state.notifications == 2, 2, "both notifications read")
-        assert pokes.names == [TWO_PERSON_SOURCE, TWO_PERSON_SOURCE]  # app.start poked nobody
+        assert pokes.names[2:] == [TWO_PERSON_SOURCE]  # app.start poked nobody
+        await asyncio.to_thread(notify, pg_url, "gate.requested")
+        await until(lambda: len(pokes.names) == 4, 2, "the gate request's poke")
+        assert pokes.names[3:] == [GATE_SOURCE]
         await asyncio.to_thread(notify, pg_url, None, raw="{garbled")
-        await until(lambda: len(pokes.names) == 3, 2, "an unreadable payload's poke")
+        await until(lambda: len(pokes.names) == 6, 2, "an unreadable payload's pokes")
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -113,9 +124,9 @@ async def test_a_killed_connection_is_shown_then_listening_resumes(pg_url: str) 
         await until(lambda: listener.state.connected, 5, "reconnected")
         assert len(pids) == 2 and listener.state.reconnects == 1
         assert [c for c, _ in states] == [True, False, True]
-        assert pokes.names == [TWO_PERSON_SOURCE] * 2  # a fresh read after each connect
+        assert pokes.names == [TWO_PERSON_SOURCE, GATE_SOURCE] * 2  # a read after each connect
         await asyncio.to_thread(notify, pg_url, "approval.granted")
-        await until(lambda: len(pokes.names) == 3, 2, "a poke on the new connection")
+        await until(lambda: len(pokes.names) == 5, 2, "a poke on the new connection")
         assert not task.done()
     finally:
         task.cancel()
@@ -251,7 +262,7 @@ async def test_a_peer_gone_dark_is_noticed_by_the_probe_and_listening_resumes(
         proxy.frozen = False  # the network is back: new connections pass again
         await until(lambda: listener.state.connected, 10, "listening again")
         await asyncio.to_thread(notify, pg_url, "approval.pending")
-        await until(lambda: len(pokes.names) == 3, 5, "a poke on the new connection")
+        await until(lambda: len(pokes.names) == 5, 5, "a poke on the new connection")
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
