@@ -73,6 +73,11 @@ def name_for(db_role: str, people: Mapping[str, PersonConfig]) -> str:
     return db_role
 
 
+# The cockpit's own actors (`cockpit:controller`, `cockpit:auto-rollback`): no person sits
+# behind them, so the role they were given is who they are, not a mismatch.
+SYSTEM_ACTOR_PREFIX = "cockpit:"
+
+
 def identity_of(
     db_role: str,
     member_of: frozenset[str],
@@ -81,7 +86,7 @@ def identity_of(
 ) -> TeamIdentity:
     name = name_for(db_role, people)
     # The OS user is the same person when it is the name itself or maps to it (principal).
-    same = People(people).operator(os_user) == name
+    same = People(people).operator(os_user) == name or os_user.startswith(SYSTEM_ACTOR_PREFIX)
     groups = operator_for(os_user).groups if same else frozenset()
     return TeamIdentity(db_role, name, os_user, not same, member_of, groups)
 

@@ -97,6 +97,11 @@ def test_identity_mapping_without_a_database() -> None:
     # The SSH principal is the same person too.
     assert identity_of("alice_pg", frozenset(), "alice@corp", people).mismatch is False
     assert identity_of("alice_pg", frozenset(), "root", people).mismatch is True
+    # The controller acts under the role it was given: no person behind it to mismatch.
+    controller = identity_of("cockpit_ctl_a", frozenset(), "cockpit:controller", people)
+    assert controller.mismatch is False and controller.os_user == "cockpit:controller"
+    # A login that merely looks like one is a person like any other.
+    assert identity_of("alice_pg", frozenset(), "cockpit", people).mismatch is True
 
 
 # Segregation of duties under authenticated identities ----------------------------------------
