@@ -15,8 +15,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cockpit import anchors_config, retention_config
-from cockpit.actions import people
 from cockpit.actions.people import PersonConfig
 from cockpit.actions.policy_config import (
     EnvironmentPolicy,
@@ -27,12 +25,11 @@ from cockpit.actions.policy_config import (
 from cockpit.actions.supply_config import demo_supply_chain
 from cockpit.anchors_config import CheckpointsConfig
 from cockpit.config_secrets import resolve_secrets_in
+from cockpit.config_sections import section_problems
 from cockpit.connect import options as opt
 from cockpit.connect.options import Duration, LineMap
 from cockpit.connector import DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES
 from cockpit.connector import Connector
-from cockpit.controller import config as controller_config
-from cockpit.controller import webhooks_config
 from cockpit.controller.config import ControllerConfig
 from cockpit.controller.webhooks_config import WebhooksConfig
 from cockpit.errors import ConfigError, PluginError
@@ -367,25 +364,7 @@ def build(
     known_envs = None if problems.about("environments") else env_names
     for error in policy_problems(raw.policy, known_envs, lines):
         problems.add(error)
-    for place, why in people.problems(raw.identities):
-        problems.add(lines.error(("identities", *place), why))
-    for member, why in people.db_member_problems(raw.policy.roles, raw.store is not None):
-        problems.add(lines.error(("policy", "roles", *member), why))
-    for key, why in retention_config.problems(raw.retention):
-        problems.add(lines.error(("retention", key), why))
-    for key, why in anchors_config.problems(raw.checkpoints, check_files=resolve_secrets):
-        problems.add(lines.error(("checkpoints", key), why))
-    for key, why in controller_config.problems(raw.controller):
-        problems.add(lines.error(("controller", key), why))
-    for hook_key, why in webhooks_config.problems(raw.webhooks, known_envs):
-        problems.add(lines.error(("webhooks", *hook_key), why))
-    if resolve_secrets:
-        resolve_secrets_in(raw.webhooks, lines, ("webhooks",), env, problems)
-    if raw.store is not None:
-        for key, why in store_config.problems(raw.store):
-            problems.add(lines.error(("store", key), why))
-        if resolve_secrets:
-            resolve_secrets_in(raw.store, lines, ("store",), env, problems)
+    section_problems(raw, lines, problems, known_envs, env, resolve_secrets)
     return Settings(
         file=None if demo else lines.file,
         environments=tuple(environments),
