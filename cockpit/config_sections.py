@@ -44,7 +44,7 @@ def section_problems(
     if resolve_secrets:
         resolve_secrets_in(raw.webhooks, lines, ("webhooks",), env, problems)
     if raw.store is not None:
-        for key, why in store_config.problems(raw.store):
+        for key, why in store_config.problems(raw.store, check_files=resolve_secrets):
             problems.add(lines.error(("store", key), why))
         if resolve_secrets:
             resolve_secrets_in(raw.store, lines, ("store",), env, problems)

@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"  environments: {envs}")
     if settings.store is not None:
         mode = f", sslmode {settings.store.sslmode}" if settings.store.sslmode else ""
+        mode += ", client certificate" if settings.store.sslcert else ""
         print(f"  team store: postgresql://{settings.store.where()}{mode}")
     for spec in settings.connectors:
         print(

@@ -9,12 +9,18 @@ database and is scrubbed of the password, whatever libpq or psycopg put in it.
 from __future__ import annotations
 
 import math
+import os
 from typing import TYPE_CHECKING, Any
 
 from cockpit.audit.records import AuditError
 from cockpit.errors import ConfigError
 from cockpit.sanitize import clean
-from cockpit.team.store_config import StoreConfig, describe_url, url_problems
+from cockpit.team.store_config import (
+    StoreConfig,
+    client_cert_problems,
+    describe_url,
+    url_problems,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -24,7 +30,7 @@ APPLICATION_NAME = "cockpit"
 
 def _password(store: StoreConfig) -> str | None:
     if store.password is None:
-        return None  # libpq's own means: PGPASSWORD, ~/.pgpass, a client certificate
+        return None  # libpq's own means: PGPASSWORD, ~/.pgpass, store.sslcert/sslkey
     try:
         return store.password.reveal()
     except ValueError as exc:
@@ -45,14 +51,21 @@ def _conninfo(store: StoreConfig) -> tuple[str, str | None]:
     problems = url_problems(store.url)
     if problems:
         raise ConfigError(problems[0], field="store.url")
+    # Checked again here for a StoreConfig made in code: never a client certificate over
+    # a link that may not be TLS (config loading already refused it, naming the line).
+    refused = client_cert_problems(store, check_files=False)
+    if refused:
+        raise ConfigError(refused[0][1], field=f"store.{refused[0][0]}")
     extra: dict[str, Any] = {
         "connect_timeout": max(2, math.ceil(float(store.connect_timeout))),
         "application_name": APPLICATION_NAME,
     }
     if store.sslmode is not None:
         extra["sslmode"] = store.sslmode
-    if store.sslrootcert is not None:
-        extra["sslrootcert"] = store.sslrootcert
+    for key in ("sslrootcert", "sslcert", "sslkey"):
+        path = getattr(store, key)
+        if path is not None:  # libpq does not expand ~ itself; "system" stays as it is
+            extra[key] = os.path.expanduser(path)
     password = _password(store)
     if password is not None:
         extra["password"] = password

@@ -8,6 +8,7 @@ imported by `cockpit.team.connect` when a connection is made, never at start-up.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,6 +18,9 @@ from cockpit.connect.option_values import Duration, Secret
 SCHEMES = ("postgresql", "postgres")
 # libpq's sslmode values (https://www.postgresql.org/docs/current/libpq-ssl.html).
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# A client certificate proves who we are; sent over a link that may not be TLS at all
+# (disable, allow, prefer) it proves nothing worth having, so those modes are refused with it.
+CERT_SSLMODES = ("require", "verify-ca", "verify-full")
 
 
 @dataclass
@@ -28,6 +32,8 @@ class StoreConfig:
     sslmode: str | None = None  # default: libpq's (prefer), or what the URL says
     sslrootcert: str | None = None  # CA file for verify-ca / verify-full ("system": the OS's)
     connect_timeout: Duration = Duration(10)  # noqa: RUF009 - an immutable float
+    sslcert: str | None = None  # client certificate (absolute path): the role is its CN
+    sslkey: str | None = None  # its private key (absolute path, 0600): with sslcert only
 
     def where(self) -> str:
         """host:port/database, for messages: never the user's password."""
@@ -53,8 +59,12 @@ def describe_url(url: str) -> str:
     return f"{host}:{port}/{database}"
 
 
-def problems(cfg: StoreConfig) -> list[tuple[str, str]]:
-    """(key, why) for each thing wrong with `cfg`."""
+def problems(cfg: StoreConfig, *, check_files: bool = True) -> list[tuple[str, str]]:
+    """(key, why) for each thing wrong with `cfg`.
+
+    `check_files`: also refuse a client certificate or key this process cannot use. Off
+    where the config is read without its secrets (a host that does not hold the key).
+    """
     found: list[tuple[str, str]] = []
     found.extend(("url", why) for why in url_problems(cfg.url))
     if cfg.sslmode is not None and cfg.sslmode not in SSLMODES:
@@ -68,7 +78,100 @@ def problems(cfg: StoreConfig) -> list[tuple[str, str]]:
             found.append(("sslrootcert", f"no CA file at {cfg.sslrootcert}"))
     if cfg.connect_timeout <= 0:
         found.append(("connect_timeout", "connect_timeout must be positive"))
+    found.extend(client_cert_problems(cfg, check_files=check_files))
     return found
+
+
+def effective_sslmode(cfg: StoreConfig) -> str | None:
+    """The sslmode libpq will use: store.sslmode, else the URL's, else None (its default)."""
+    if cfg.sslmode is not None:
+        return cfg.sslmode
+    try:
+        query = parse_qs(urlsplit(cfg.url).query, keep_blank_values=True)
+    except ValueError:
+        return None
+    return query.get("sslmode", [None])[0]
+
+
+def client_cert_problems(cfg: StoreConfig, *, check_files: bool) -> list[tuple[str, str]]:
+    """What stops `sslcert`/`sslkey` from working: both or neither, absolute paths, a
+    verifying sslmode, and (with `check_files`) files libpq will accept. Only paths and
+    permissions are ever named, never a byte of either file."""
+    try:
+        query = parse_qs(urlsplit(cfg.url).query, keep_blank_values=True)
+    except ValueError:
+        query = {}
+    found: list[tuple[str, str]] = [
+        ("url", f"{key} in the URL is not checked here: write it as store.{key}")
+        for key in ("sslcert", "sslkey", "sslpassword")
+        if key in query
+    ]
+    if cfg.sslcert is None and cfg.sslkey is None:
+        return found
+    if cfg.sslcert is None or cfg.sslkey is None:
+        given, missing = ("sslcert", "sslkey") if cfg.sslkey is None else ("sslkey", "sslcert")
+        found.append((given, f"{given} needs {missing} too: give both or neither"))
+    for key in ("sslcert", "sslkey"):
+        value = getattr(cfg, key)
+        if value is not None and not os.path.isabs(os.path.expanduser(value)):
+            # Relative to what? A controller under systemd runs in /: refuse, do not guess.
+            found.append((key, f"{key} must be an absolute path, got {value!r}"))
+    mode = effective_sslmode(cfg)
+    if mode not in CERT_SSLMODES:
+        shown = f"sslmode {mode}" if mode else "no sslmode (libpq's default is prefer)"
+        found.append(
+            (
+                "sslmode" if cfg.sslmode is not None else "sslcert",
+                f"a client certificate needs sslmode verify-full (or verify-ca, require), "
+                f"not {shown}: that would let the connection go without TLS",
+            )
+        )
+    if check_files:
+        found.extend(_unusable("sslcert", cfg.sslcert, key=False))
+        found.extend(_unusable("sslkey", cfg.sslkey, key=True))
+    return found
+
+
+def _unusable(name: str, path: str | None, *, key: bool) -> list[tuple[str, str]]:
+    """Why libpq would not use the file at `path` ([] when it would)."""
+    if path is None or not os.path.isabs(os.path.expanduser(path)):
+        return []
+    full = os.path.expanduser(path)
+    try:
+        info = os.stat(full)
+        if not stat.S_ISREG(info.st_mode):
+            return [(name, f"{path} is not a regular file")]
+        with open(full, "rb") as f:
+            head = f.read(200)
+    except OSError as exc:
+        return [(name, f"cannot read {path!r}: {exc.strerror}")]
+    if not key:
+        return []
+    # libpq's own rule (fe-secure-openssl.c), so the refusal comes now, not at connect time.
+    owned_by_root = info.st_uid == 0
+    loose = (
+        info.st_mode & (stat.S_IWGRP | stat.S_IXGRP | stat.S_IRWXO)
+        if owned_by_root
+        else info.st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+    )
+    if loose:
+        mode = oct(stat.S_IMODE(info.st_mode))[2:].zfill(4)
+        return [
+            (
+                name,
+                f"{path} has mode {mode}: libpq refuses a private key readable by group or "
+                "others: chmod 0600 (or 0640 if owned by root)",
+            )
+        ]
+    if b"ENCRYPTED" in head:
+        return [
+            (
+                name,
+                f"{path} is encrypted: the cockpit cannot type its pass phrase (libpq would "
+                "prompt on the terminal); give a key without one, readable by you only",
+            )
+        ]
+    return []
 
 
 def url_problems(url: str) -> list[str]:

@@ -126,3 +126,119 @@ def test_a_failure_message_never_carries_the_store_password(
     assert (
         str(error) == "cannot connect to the team store db:5432/cockpit: server said: password ***"
     )
+
+
+def _cert_files(tmp_path: Path, key_mode: int = 0o600) -> tuple[Path, Path]:
+    cert, key = tmp_path / "alice.crt", tmp_path / "alice.key"
+    cert.write_text("-----BEGIN CERTIFICATE-----\nMIIBcert-bytes\n-----END CERTIFICATE-----\n")
+    key.write_text("-----BEGIN PRIVATE KEY-----\nMIIBkey-bytes-secret\n-----END PRIVATE KEY-----\n")
+    key.chmod(key_mode)
+    return cert, key
+
+
+def _cert_store(cert: Path | str, key: Path | str, mode: str = "verify-full") -> str:
+    return (
+        "environments: [prod]\nstore:\n  url: postgresql://alice@db.example/cockpit\n"
+        f"  sslmode: {mode}\n  sslrootcert: {__file__}\n  sslcert: {cert}\n  sslkey: {key}\n"
+    )
+
+
+def test_a_client_certificate_and_key_reach_libpq_without_a_password(tmp_path: Path) -> None:
+    cert, key = _cert_files(tmp_path)
+    settings = _load(tmp_path, _cert_store(cert, key))
+    assert settings.store is not None and settings.store.password is None
+    conninfo = connect_url(settings.store)
+    assert f"sslcert={cert}" in conninfo and f"sslkey={key}" in conninfo
+    assert "sslmode=verify-full" in conninfo and "password" not in conninfo
+
+
+@pytest.mark.parametrize("mode", ["disable", "allow", "prefer"])
+def test_a_client_certificate_over_a_link_that_may_skip_tls_is_refused(
+    tmp_path: Path, mode: str
+) -> None:
+    cert, key = _cert_files(tmp_path)
+    (problem,) = _problems(tmp_path, _cert_store(cert, key, mode))
+    assert ":4: store.sslmode: a client certificate needs sslmode verify-full" in problem
+    assert f"not sslmode {mode}" in problem
+
+
+def test_a_client_certificate_without_any_sslmode_is_refused_at_its_line(tmp_path: Path) -> None:
+    cert, key = _cert_files(tmp_path)
+    text = (
+        "environments: [prod]\nstore:\n  url: postgresql://alice@db/cockpit\n"
+        f"  sslcert: {cert}\n  sslkey: {key}\n"
+    )
+    (problem,) = _problems(tmp_path, text)
+    assert ":4: store.sslcert: a client certificate needs sslmode" in problem
+    assert "libpq's default is prefer" in problem
+    # The URL's own sslmode counts.
+    with_url_mode = text.replace("db/cockpit", "db/cockpit?sslmode=verify-ca")
+    assert _load(tmp_path, with_url_mode).store is not None
+
+
+def test_sslcert_and_sslkey_go_together_as_absolute_paths(tmp_path: Path) -> None:
+    cert, _ = _cert_files(tmp_path)
+    text = (
+        "environments: [prod]\nstore:\n  url: postgresql://alice@db/cockpit\n"
+        f"  sslmode: require\n  sslcert: {cert}\n"
+    )
+    (problem,) = _problems(tmp_path, text)
+    assert ":5: store.sslcert: sslcert needs sslkey too: give both or neither" in problem
+    problems = _problems(tmp_path, _cert_store("certs/alice.crt", "alice.key"))
+    joined = "\n".join(problems)
+    assert ":6: store.sslcert: sslcert must be an absolute path, got 'certs/alice.crt'" in joined
+    assert ":7: store.sslkey: sslkey must be an absolute path, got 'alice.key'" in joined
+
+
+def test_a_missing_certificate_or_key_is_named_by_path_and_line(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, _cert_store(tmp_path / "no.crt", tmp_path / "no.key"))
+    joined = "\n".join(problems)
+    assert f":6: store.sslcert: cannot read '{tmp_path / 'no.crt'}': No such file" in joined
+    assert f":7: store.sslkey: cannot read '{tmp_path / 'no.key'}': No such file" in joined
+    # Read without secrets (a host that does not hold the key), the files are not checked.
+    path = tmp_path / "config.yaml"
+    assert config.load(str(path), env={}, resolve_secrets=False).store is not None
+
+
+def test_a_key_readable_by_others_is_refused_as_libpq_would_without_its_contents(
+    tmp_path: Path,
+) -> None:
+    cert, key = _cert_files(tmp_path, key_mode=0o644)
+    (problem,) = _problems(tmp_path, _cert_store(cert, key))
+    assert f":7: store.sslkey: {key} has mode 0644: libpq refuses a private key" in problem
+    assert "chmod 0600" in problem
+    assert "key-bytes-secret" not in problem and "cert-bytes" not in problem
+
+
+def test_an_encrypted_key_is_refused_rather_than_prompting_on_the_terminal(
+    tmp_path: Path,
+) -> None:
+    cert, key = _cert_files(tmp_path)
+    key.write_text("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFsecret\n-----END ENCRYPTED...\n")
+    (problem,) = _problems(tmp_path, _cert_store(cert, key))
+    assert f":7: store.sslkey: {key} is encrypted" in problem and "MIIFsecret" not in problem
+
+
+def test_a_client_certificate_in_the_url_is_refused_pointing_at_the_keys(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "environments: [prod]\nstore:\n"
+        "  url: postgresql://alice@db/cockpit?sslmode=require&sslcert=/c.crt&sslkey=/c.key\n"
+    )
+    joined = "\n".join(_problems(tmp_path, text))
+    assert ":3: store.url: sslcert in the URL is not checked here: write it as store.sslcert" in (
+        joined
+    )
+    assert ":3: store.url: sslkey in the URL" in joined
+
+
+def test_a_store_config_made_in_code_cannot_send_a_certificate_without_tls(
+    tmp_path: Path,
+) -> None:
+    cert, key = _cert_files(tmp_path)
+    store = StoreConfig(
+        url="postgresql://alice@db/cockpit", sslmode="prefer", sslcert=str(cert), sslkey=str(key)
+    )
+    with pytest.raises(ConfigError, match=r"store\.sslmode: a client certificate needs"):
+        connect_url(store)
