@@ -7,6 +7,10 @@ Debian's package creates: PostgreSQL refuses to run as root.
 
 Local connections are trusted; TCP connections need a password (scram-sha-256), so a
 test can give each operator a role of their own and see who the server says connected.
+
+With `tls=TlsFiles(...)` the server also speaks TLS, and every role but the superuser
+logs in over TCP by a client certificate the given CA signed (pg_hba `cert`: the role
+is the certificate's CN); the superuser keeps its password. Without it, nothing changes.
 """
 
 from __future__ import annotations
@@ -42,6 +46,23 @@ def pg_binary(name: str) -> str:
     return versions[-1] if versions else binary(name, HINT)
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """The server's certificate and key, and the CA whose client certificates it trusts."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+
+# With TLS: the superuser by password (TLS or not), everyone else by a client certificate.
+TLS_HBA = f"""\
+local all all trust
+host all {SUPERUSER} 127.0.0.1/32 scram-sha-256
+hostssl all all 127.0.0.1/32 cert
+"""
+
+
 @dataclass
 class PostgresServer:
     """One throwaway cluster; `url()` names a database on it, `create_database` adds one."""
@@ -49,6 +70,7 @@ class PostgresServer:
     durable: bool = False  # fsync and synchronous commit on, as production runs (benchmarks)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cockpit-pg-")))
     port: int = 0
+    tls: TlsFiles | None = None  # TLS on, client certificates for every role but the superuser
     _proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -80,6 +102,8 @@ class PostgresServer:
         }
         if not self.durable:
             settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+        if self.tls is not None:
+            settings |= self._tls_settings(self.tls, data)
         argv = [postgres, "-D", str(data)]
         for key, value in settings.items():
             argv += ["-c", f"{key}={value}"]
@@ -88,6 +112,25 @@ class PostgresServer:
                 argv, stdout=log, stderr=subprocess.STDOUT, user=self._user
             )
         self._wait(ready_within)
+
+    def _tls_settings(self, tls: TlsFiles, data: Path) -> dict[str, str]:
+        """Copy the TLS files in (the server refuses a key others may read, or one owned by
+        neither it nor root), write the pg_hba.conf above, and name them to the server."""
+        copies = {}
+        for name, source in (("server.crt", tls.cert), ("server.key", tls.key), ("ca.crt", tls.ca)):
+            copy = self.root / name
+            shutil.copyfile(source, copy)
+            copy.chmod(0o600 if name.endswith(".key") else 0o644)
+            if self._user:
+                shutil.chown(copy, self._user)
+            copies[name] = str(copy)
+        (data / "pg_hba.conf").write_text(TLS_HBA)
+        return {
+            "ssl": "on",
+            "ssl_cert_file": copies["server.crt"],
+            "ssl_key_file": copies["server.key"],
+            "ssl_ca_file": copies["ca.crt"],
+        }
 
     def _wait(self, within: float) -> None:
         import psycopg
