@@ -16,6 +16,7 @@ PARTS = (
     "screen",
     "incident",
     "incident_view",
+    "store",
     "notify",
     "failover",
 )
