@@ -163,7 +163,11 @@ def _unusable(name: str, path: str | None, *, key: bool) -> list[tuple[str, str]
                 "others: chmod 0600 (or 0640 if owned by root)",
             )
         ]
-    if b"ENCRYPTED" in head:
+    # PKCS#8 "BEGIN ENCRYPTED PRIVATE KEY", or the traditional "Proc-Type: 4,ENCRYPTED".
+    if any(
+        line.startswith((b"-----BEGIN ENCRYPTED", b"Proc-Type: 4,ENCRYPTED"))
+        for line in head.splitlines()
+    ):
         return [
             (
                 name,

@@ -210,13 +210,44 @@ def test_a_key_readable_by_others_is_refused_as_libpq_would_without_its_contents
     assert "key-bytes-secret" not in problem and "cert-bytes" not in problem
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFsecret\n",
+        "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES\n\nMIIFsecret\n",
+    ],
+)
 def test_an_encrypted_key_is_refused_rather_than_prompting_on_the_terminal(
-    tmp_path: Path,
+    tmp_path: Path, head: str
 ) -> None:
     cert, key = _cert_files(tmp_path)
-    key.write_text("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFsecret\n-----END ENCRYPTED...\n")
+    key.write_text(head + "-----END PRIVATE KEY-----\n")
     (problem,) = _problems(tmp_path, _cert_store(cert, key))
     assert f":7: store.sslkey: {key} is encrypted" in problem and "MIIFsecret" not in problem
+
+
+def test_a_key_owned_by_root_may_be_group_readable_as_libpq_allows(tmp_path: Path) -> None:
+    cert, key = _cert_files(tmp_path, key_mode=0o640)
+    text = _cert_store(cert, key)
+    if key.stat().st_uid == 0:
+        assert _load(tmp_path, text).store is not None
+    else:
+        (problem,) = _problems(tmp_path, text)
+        assert "has mode 0640" in problem
+
+
+def test_config_check_says_the_store_uses_a_client_certificate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cockpit.cli import main
+
+    cert, key = _cert_files(tmp_path)
+    path = tmp_path / "config.yaml"
+    path.write_text(_cert_store(cert, key))
+    assert main(["config", "check", "-c", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "team store: postgresql://db.example:5432/cockpit, sslmode verify-full, client" in out
+    assert "key-bytes-secret" not in out
 
 
 def test_a_client_certificate_in_the_url_is_refused_pointing_at_the_keys(
