@@ -143,11 +143,16 @@ def _store(path: Path) -> StoreConfig:
 
 
 async def test_an_operator_with_a_client_certificate_appends_as_its_role_without_a_password(
-    tls: TlsCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_password: None
+    tls: TlsCluster,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_password: None,
 ) -> None:
     database = _initialised(tls, tmp_path, monkeypatch)
     role = _operator(tls)
-    store = _store(_cert_store(tls, tmp_path, role, database))
+    operator_config = _cert_store(tls, tmp_path, role, database)
+    store = _store(operator_config)
     assert store.password is None and store.sslcert and store.sslkey
 
     # The team identity: the certificate's CN is the session_user, mapped to its operator.
@@ -161,6 +166,13 @@ async def test_an_operator_with_a_client_certificate_appends_as_its_role_without
         assert log.count() == 1 and log.verify().ok
     assert written.actor.user == "alice"
     assert written.extra["db_role"] == role and written.extra["identity_mismatch"] is False
+    # The operator's own command line, with nothing but that config, verifies the log and
+    # records that access under the certificate's role.
+    capsys.readouterr()
+    assert main(["audit", "verify", "-c", str(operator_config)]) == 0
+    assert "not recorded" not in capsys.readouterr().err
+    with PostgresStore(store, clock=FixedClock(T0), create=False) as log:
+        assert log.count() == 2
 
     # The connection was TLS and the server saw this certificate.
     with tc.connect(store, autocommit=True) as conn:
