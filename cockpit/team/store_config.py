@@ -79,6 +79,15 @@ def problems(cfg: StoreConfig, *, check_files: bool = True) -> list[tuple[str, s
     if cfg.connect_timeout <= 0:
         found.append(("connect_timeout", "connect_timeout must be positive"))
     found.extend(client_cert_problems(cfg, check_files=check_files))
+    try:
+        query = parse_qs(urlsplit(cfg.url).query, keep_blank_values=True)
+    except ValueError:
+        query = {}  # url_problems above says why
+    found.extend(
+        ("url", f"{key} in the URL is not checked here: write it as store.{key}")
+        for key in ("sslcert", "sslkey", "sslpassword")
+        if key in query
+    )
     return found
 
 
@@ -97,15 +106,7 @@ def client_cert_problems(cfg: StoreConfig, *, check_files: bool) -> list[tuple[s
     """What stops `sslcert`/`sslkey` from working: both or neither, absolute paths, a
     verifying sslmode, and (with `check_files`) files libpq will accept. Only paths and
     permissions are ever named, never a byte of either file."""
-    try:
-        query = parse_qs(urlsplit(cfg.url).query, keep_blank_values=True)
-    except ValueError:
-        query = {}
-    found: list[tuple[str, str]] = [
-        ("url", f"{key} in the URL is not checked here: write it as store.{key}")
-        for key in ("sslcert", "sslkey", "sslpassword")
-        if key in query
-    ]
+    found: list[tuple[str, str]] = []
     if cfg.sslcert is None and cfg.sslkey is None:
         return found
     if cfg.sslcert is None or cfg.sslkey is None:
