@@ -1,6 +1,6 @@
 """Issue 2's performance figures: cold start, refresh at scale, idle CPU, connector fan-out.
 
-    .venv/bin/python -m bench.fleet [startup|scale|idle|fanout ...]
+    .venv/bin/python -m bench.fleet [startup|scale [SIZE ...]|idle|fanout ...]
 
 Every figure is a ratio against a baseline run in the same invocation, or an absolute
 bound the issue sets (50 ms, 250 MB, 2% of a core). Each part prints one line per figure.
@@ -157,30 +157,36 @@ def startup(runs: int = 15) -> None:
     )
 
 
-async def _scale(services: int, iterations: int) -> None:
+async def _scale(services: int, iterations: int) -> dict[str, float]:
     from cockpit import config
     from cockpit.app import CockpitApp
     from cockpit.clock import FixedClock
 
     clock = FixedClock(datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
-    settings = config.load(None, seed=7, scale=services, env={})
     built = time.perf_counter()
+    settings = config.load(None, seed=7, scale=services, env={})
     app = CockpitApp(settings, clock=clock, poll=False)
     app.animation_level = "none"
-    refresh, update, total = [], [], []
+    refresh, update, total, unchanged = [], [], [], []
     async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.pause()
         screen = app.screen
+        # The first painted overview: the view has drawn a snapshot with services.
+        while not (getattr(screen, "generation", 0) and app.hub.snapshot.services):  # noqa: ASYNC110
+            await asyncio.sleep(0.001)
+        first = time.perf_counter() - built
+        await pilot.pause()
         runs = len(app.hub.snapshot.runs)
         print(
             f"scale: {services} services x {len(settings.environments)} environments, "
-            f"{runs} pipeline runs, built in {time.perf_counter() - built:.1f} s"
+            f"{runs} pipeline runs, first overview with services {first:.2f} s after the "
+            "settings were read (the demo builds its fleet in that time)"
         )
         from textual.geometry import Region
 
         table = screen.query_one("#matrix")
-        for _ in range(iterations):
-            clock.advance(1)
+
+        async def one(advance: float) -> tuple[float, float]:
+            clock.advance(advance)
             t0 = time.perf_counter()
             await app.hub.refresh(name="demo")
             t1 = time.perf_counter()
@@ -188,22 +194,79 @@ async def _scale(services: int, iterations: int) -> None:
                 await asyncio.sleep(0)  # let the app's message loop apply the snapshot
             # Paint: every visible line of the overview table, as the compositor would.
             table.render_lines(Region(0, 0, table.size.width, table.size.height))
-            t2 = time.perf_counter()
-            refresh.append(t1 - t0)
-            update.append(t2 - t1)
-            total.append(t2 - t0)
+            return t1 - t0, time.perf_counter() - t1
+
+        for _ in range(iterations):
+            r, u = await one(1)
+            refresh.append(r)
+            update.append(u)
+            total.append(r + u)
+            await pilot.pause()
+        await one(1)
+        await one(0)  # the demo's second poll of one instant has its evidence made: settle
+        for _ in range(iterations):
+            r, u = await one(0)  # nothing moved: the connector hands back what it had
+            unchanged.append(r + u)
             await pilot.pause()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     med = statistics.median(total) * 1000
+    still = statistics.median(unchanged) * 1000
     print(
         f"scale: hub refresh {statistics.median(refresh) * 1000:.1f} ms + screen update and paint "
         f"{statistics.median(update) * 1000:.1f} ms; together median {med:.1f} ms (target <= 50) {'OK' if med <= 50 else 'OVER'}"
     )
+    print(f"scale: a refresh in which nothing changed, median {still:.2f} ms")
     print(f"scale: peak RSS {rss:.0f} MB (target <= 250) {'OK' if rss <= 250 else 'OVER'}")
+    return {"first": first, "median": med, "unchanged": still, "rss": rss}
 
 
-def scale(services: int = 2000, iterations: int = 40) -> None:
-    asyncio.run(_scale(services, iterations))
+# Issue 12's targets by fleet size: refresh + update median (ms), peak RSS (MB).
+TARGETS = {10_000: (50.0, 250.0), 50_000: (250.0, 1024.0)}
+
+
+def scale(*sizes: int, iterations: int = 40) -> None:
+    """Refresh + screen update at each fleet size, each in a process of its own (so its
+    peak RSS is its own), then the growth from the smallest to the largest."""
+    if not sizes:
+        sizes = (2000,)
+    if len(sizes) == 1:
+        asyncio.run(_scale(sizes[0], iterations))
+        return
+    import json
+
+    found: dict[int, dict[str, float]] = {}
+    for size in sizes:
+        runs = iterations if size <= 10_000 else max(10, iterations // 4)
+        code = (
+            "import asyncio, json\nfrom bench.fleet import _scale\n"
+            f"print('RESULT', json.dumps(asyncio.run(_scale({size}, {runs}))))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=3600
+        )
+        for line in out.stdout.splitlines():
+            if line.startswith("RESULT "):
+                found[size] = json.loads(line.split(" ", 1)[1])
+            else:
+                print(line, flush=True)
+    print(f"scale: growth ({os.getloadavg()[0]:.1f} load)")
+    print("  services | first overview | refresh+update median | nothing changed | peak RSS")
+    for size, f in found.items():
+        aim = TARGETS.get(size)
+        verdict = ""
+        if aim is not None:
+            ok = f["median"] <= aim[0] and f["rss"] <= aim[1]
+            verdict = f"  targets <= {aim[0]:.0f} ms, <= {aim[1]:.0f} MB: {'OK' if ok else 'OVER'}"
+        print(
+            f"  {size:>8} | {f['first']:>12.2f} s | {f['median']:>18.1f} ms | "
+            f"{f['unchanged']:>12.2f} ms | {f['rss']:>5.0f} MB{verdict}"
+        )
+    small, large = min(found), max(found)
+    print(
+        f"scale: {large / small:.0f}x the services: refresh+update {found[large]['median'] / found[small]['median']:.1f}x, "
+        f"nothing-changed refresh {found[large]['unchanged'] / found[small]['unchanged']:.1f}x, "
+        f"peak RSS {found[large]['rss'] / found[small]['rss']:.1f}x"
+    )
 
 
 IDLE_APP = """
@@ -309,8 +372,19 @@ PARTS: dict[str, Callable[[], None]] = {
 
 
 def main(argv: list[str] | None = None) -> None:
-    for name in (sys.argv[1:] if argv is None else argv) or list(PARTS):
-        PARTS[name]()
+    """`scale` takes fleet sizes after it: `python -m bench.fleet scale 2000 10000 50000`."""
+    args = (sys.argv[1:] if argv is None else argv) or list(PARTS)
+    i = 0
+    while i < len(args):
+        name, i = args[i], i + 1
+        sizes = []
+        while name == "scale" and i < len(args) and args[i].replace("_", "").isdigit():
+            sizes.append(int(args[i]))
+            i += 1
+        if name == "scale":
+            scale(*sizes)
+        else:
+            PARTS[name]()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import fields, is_dataclass, replace
 from datetime import datetime
 from enum import Enum
-from operator import is_not
+from itertools import compress, repeat
+from operator import is_, is_not
 from types import UnionType
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -201,26 +202,62 @@ class InertMemo:
     """
 
     def __init__(self) -> None:
-        self._last: dict[int, Any] = {}
         self._kept: Any = None
+        self._cleaned: Any = None  # what _kept was made into
+        # Per tuple field: the tuple last seen, its cleaned form, and id -> cleaned item
+        # (a field whose tuple object comes back unchanged is not looked at again).
+        self._fields: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], dict[int, Any]]] = {}
+        self.delta: tuple[Any, dict[str, tuple[list[Any], list[Any]] | None]] | None = None
+        """(the previous cleaned value, per tuple field: (cleaned items new in this one,
+        items of the previous one gone from it)), by identity: what changed, found while
+        cleaning, so the snapshot applies only that. None for a first value."""
 
     def __call__(self, value: T) -> T:
         if not is_dataclass(value):
             return inert(value)
-        seen: dict[int, Any] = {}
+        if value is self._kept:  # the connector had nothing new: no pass at all
+            self.delta = (self._cleaned, {})
+            return self._cleaned
         changed = {}
+        delta: dict[str, tuple[list[Any], list[Any]] | None] = {}
+        fields: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], dict[int, Any]]] = {}
         for name in _kind(type(value)):
             old = getattr(value, name)
-            new = self._items(old, seen) if type(old) is tuple else _inert(old)
+            if type(old) is tuple:
+                known = self._fields.get(name)
+                if known is not None and known[0] is old:
+                    fields[name] = known
+                    new = known[1]
+                    delta[name] = ([], [])
+                else:
+                    ids: dict[int, Any] = {}
+                    last = known[2] if known is not None else {}
+                    new, delta[name] = self._items(old, last, ids)
+                    fields[name] = (old, new, ids)
+            else:
+                new = _inert(old)
             if new is not old:
                 changed[name] = new
-        self._last, self._kept = seen, value
-        return replace(value, **changed) if changed else value  # type: ignore[type-var]
+        cleaned = replace(value, **changed) if changed else value  # type: ignore[type-var]
+        first = self._kept is None or type(self._kept) is not type(value)
+        self.delta = None if first else (self._cleaned, delta)
+        self._kept, self._cleaned, self._fields = value, cleaned, fields
+        return cleaned
 
-    def _items(self, items: tuple[Any, ...], seen: dict[int, Any]) -> tuple[Any, ...]:
+    @staticmethod
+    def _items(
+        items: tuple[Any, ...], last: dict[int, Any], seen: dict[int, Any]
+    ) -> tuple[tuple[Any, ...], tuple[list[Any], list[Any]] | None]:
         ids = list(map(id, items))
-        out = list(map(self._last.get, ids))  # map over C calls: ~25,000 items a poll
-        for i in [i for i, hit in enumerate(out) if hit is None]:
+        out = list(map(last.get, ids))  # map over C calls: ~125,000 items a poll at 10,000
+        fresh = list(compress(range(len(out)), map(is_, out, repeat(None))))  # C loops
+        for i in fresh:
             out[i] = _inert(items[i])
         seen.update(zip(ids, out, strict=True))
-        return tuple(out) if any(map(is_not, out, items)) else items
+        added = [out[i] for i in fresh]
+        kept = len(seen) - len(added)  # items of the last poll still here (ids are unique)
+        gone = [last[i] for i in last.keys() - seen.keys()] if kept != len(last) else []
+        cleaned = tuple(out) if any(map(is_not, out, items)) else items
+        if len(seen) != len(items):  # an object listed twice: no delta by identity
+            return cleaned, None
+        return cleaned, (added, gone)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 from cockpit.model import Alert, Canary, Deployment, DriftReport, Observation, PipelineRun
 
 Key = tuple[str, str]  # (service, environment)
+_UNTOUCHED: Mapping[str, frozenset[Any]] = MappingProxyType({})
+# Per tuple field of an observation: (items new since the last poll, items gone), by
+# identity; None for a field whose change is not known.
+Delta = Mapping[str, "tuple[list[Any], list[Any]] | None"]
 
 # Observation fields kept as one merged list across sources (not per cell or per run).
 LISTED = (
@@ -43,35 +48,95 @@ class Cell:
 
 @dataclass(frozen=True, slots=True)
 class ObsIndex:
-    """One observation's facts by (service, environment), built once per poll."""
+    """One observation's facts by (service, environment), built once per poll.
+
+    `touched` names, per field, the cells (for "runs": the run ids) whose facts may differ
+    from the previous index's; a field it does not name may differ anywhere. Connectors that track changes hand back the same objects
+    for facts that did not change, so the objects that differ by identity from the last
+    poll's are what changed: found with set operations over object ids (C loops), the index
+    is updated from them alone instead of being rebuilt from every item in Python."""
 
     deployments: Mapping[Key, Deployment]
     canaries: Mapping[Key, Canary]
     drift: Mapping[Key, DriftReport]
     alerts: Mapping[Key, tuple[Alert, ...]]
     runs: Mapping[str, PipelineRun]
+    touched: Mapping[str, frozenset[Any]] = field(default_factory=lambda: _UNTOUCHED)
 
     @staticmethod
-    def of(obs: Observation, previous: ObsIndex | None, old: Observation | None) -> ObsIndex:
-        def reuse(name: str, build):  # type: ignore[no-untyped-def]
-            if (
-                previous is not None
-                and old is not None
-                and getattr(old, name) is getattr(obs, name)
-            ):
-                return getattr(previous, name)
-            return build(getattr(obs, name))
+    def of(
+        obs: Observation,
+        previous: ObsIndex | None,
+        old: Observation | None,
+        delta: Delta | None = None,
+    ) -> ObsIndex:
+        """`delta`: per tuple field, (items new in `obs`, items of `old` gone), by identity,
+        as the hub's cleaning pass found them; a field it lacks is worked out here."""
+        touched: dict[str, frozenset[Any]] = {}
+        known = delta or {}
 
-        return ObsIndex(
+        def diff(name: str) -> tuple[list[Any], list[Any]]:
+            found = known.get(name)
+            if found is not None:
+                return found
+            return identity_delta(getattr(old, name), getattr(obs, name))
+
+        def reuse(name: str, build):  # type: ignore[no-untyped-def]
+            if previous is None or old is None:
+                return build(getattr(obs, name))
+            before, after = getattr(old, name), getattr(obs, name)
+            if before is after:
+                return getattr(previous, name)
+            if build is _by_cell:
+                updated = _by_cell_update(getattr(previous, name), after, diff(name))
+                if updated is not None:
+                    index, touched[name] = updated
+                    return index
+            return build(after)
+
+        index = ObsIndex(
             deployments=reuse("deployments", _by_cell),
             canaries=reuse("canaries", _by_cell),
             drift=reuse("drift", _by_cell),
             alerts=reuse("alerts", _alerts_by_key),
-            runs=_runs_index(obs, previous, old),
+            runs=_runs_index(obs, previous, old, touched, diff),
         )
+        return replace(index, touched=MappingProxyType(touched)) if touched else index
 
 
 EMPTY_INDEX = ObsIndex({}, {}, {}, {}, {})
+
+
+def identity_delta(before: tuple[Any, ...], after: tuple[Any, ...]) -> tuple[list[Any], list[Any]]:
+    """(items of `after` that are not in `before`, items of `before` not in `after`), by
+    object identity. Both tuples must be alive (the observations holding them are)."""
+    old = dict(zip(map(id, before), before, strict=True))
+    new = dict(zip(map(id, after), after, strict=True))
+    return [new[i] for i in new.keys() - old.keys()], [old[i] for i in old.keys() - new.keys()]
+
+
+def _by_cell_update(
+    index: Mapping[Key, Any], after: tuple[Any, ...], delta: tuple[list[Any], list[Any]]
+) -> tuple[dict[Key, Any], frozenset[Key]] | None:
+    """`index` brought from `before` to `after` by what differs, with the keys touched; None
+    when most items differ or two items share a cell (then the last one wins: rebuild)."""
+    added, removed = delta
+    if 2 * (len(added) + len(removed)) > len(after):
+        return None
+    out = dict(index)
+    keys = set()
+    for x in removed:
+        key = (x.service, x.environment)
+        keys.add(key)
+        if out.get(key) is x:
+            del out[key]
+    for x in added:
+        key = (x.service, x.environment)
+        keys.add(key)
+        out[key] = x
+    if len(out) != len(after):
+        return None
+    return out, frozenset(keys)
 
 
 def delta_applies(obs: Observation, old: Observation | None) -> bool:
@@ -79,20 +144,27 @@ def delta_applies(obs: Observation, old: Observation | None) -> bool:
 
 
 def _runs_index(
-    obs: Observation, previous: ObsIndex | None, old: Observation | None
+    obs: Observation,
+    previous: ObsIndex | None,
+    old: Observation | None,
+    touched: dict[str, frozenset[Any]],
+    diff: Callable[[str], tuple[list[Any], list[Any]]],
 ) -> Mapping[str, PipelineRun]:
     if previous is not None and old is not None:
         if old.runs is obs.runs:
             return previous.runs
-        if delta_applies(obs, old):
-            _, changed, removed = obs.runs_delta  # type: ignore[misc]
+        added, removed = diff("runs")
+        if 2 * (len(added) + len(removed)) <= len(obs.runs):
             runs = dict(previous.runs)
-            for rid in removed:
-                runs.pop(rid, None)
-            if changed:
-                fresh = {r.id: r for r in obs.runs if r.id in changed}
-                runs.update(fresh)
-            return runs
+            for r in removed:
+                rid = r.id
+                if runs.get(rid) is r:
+                    del runs[rid]
+            for r in added:
+                runs[r.id] = r
+            if len(runs) == len(obs.runs):  # else two runs share an id: the last one wins
+                touched["runs"] = frozenset(r.id for r in (*added, *removed))
+                return runs
     return {r.id: r for r in obs.runs}
 
 
@@ -113,7 +185,8 @@ def changed_keys(old: ObsIndex, new: ObsIndex) -> set[Key]:
         before, after = getattr(old, name), getattr(new, name)
         if before is after:
             continue
-        for key in before.keys() | after.keys():
+        candidates = new.touched[name] if name in new.touched else before.keys() | after.keys()
+        for key in candidates:
             x, y = before.get(key), after.get(key)
             if x is not y and x != y:
                 changed.add(key)

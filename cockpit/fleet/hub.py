@@ -100,7 +100,9 @@ class Hub:
         self.snapshot = FleetSnapshot.empty(environments, clock.now())
         self.problems: list[str] = []
         self._running = False
-        self._artifacts: tuple[tuple[str, str, str], ...] | None = None  # None: work out
+        # The digests worked out, and the count of artifact-moving publishes they hold for.
+        self._artifacts: tuple[int, tuple[tuple[str, str, str], ...]] | None = None
+        self._generation = 0
 
     # Wiring ----------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -312,7 +314,9 @@ class Hub:
                 rate=obs.rate,
             )
             async with self._merging:  # snapshots are built one after another
-                merged = self.snapshot.with_observation(obs, state, self.clock.now())
+                merged = self.snapshot.with_observation(
+                    obs, state, self.clock.now(), inst.inert.delta
+                )
                 shown = self.analyst.apply(merged, judge=False)
                 self._publish(shown)
                 if self.judging and self.analyst.pending(shown):
@@ -321,18 +325,28 @@ class Hub:
                     self._publish(await asyncio.to_thread(self.analyst.apply, shown))
             return spec.interval
 
-    def _known_artifacts(self) -> tuple[tuple[str, str, str], ...]:
-        """The fleet's image digests, worked out again only after cells or runs changed."""
-        if self._artifacts is None:
+    def _known_artifacts(self) -> Callable[[], tuple[tuple[str, str, str], ...]]:
+        """The fleet's image digests as of this snapshot, worked out when a connector first
+        reads them, and again only after cells or runs changed."""
+        snapshot, generation = self.snapshot, self._generation
+
+        def work_out() -> tuple[tuple[str, str, str], ...]:
+            if self._artifacts is not None and self._artifacts[0] == generation:
+                return self._artifacts[1]
             from cockpit.fleet.artifacts import known_artifacts
 
-            self._artifacts = known_artifacts(self.snapshot)
-        return self._artifacts
+            found = known_artifacts(snapshot)
+            if self._generation == generation:
+                self._artifacts = (generation, found)
+            return found
+
+        return work_out
 
     def _publish(self, snapshot: FleetSnapshot) -> None:
         changes = snapshot.changes
         if changes.everything or changes.cells or changes.runs or changes.runs_removed:
             self._artifacts = None  # deployments, canaries or runs moved
+            self._generation += 1
         self.snapshot = snapshot
         for listener in self._listeners:
             try:

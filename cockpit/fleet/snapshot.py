@@ -7,16 +7,18 @@ changed, and records those changes, so screens can update in place row by row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from cockpit.clock import ago
 from cockpit.fleet.cells import (
     EMPTY_INDEX,
     LISTED,
     Cell,
+    Delta,
     Key,
     ObsIndex,
     changed_keys,
@@ -42,6 +44,9 @@ from cockpit.model import (
 
 if TYPE_CHECKING:
     from cockpit.evidence_model import Evidence, EvidenceKind
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,10 +226,20 @@ class FleetSnapshot:
         )
 
     def with_observation(
-        self, obs: Observation, state: SourceState, taken_at: datetime
+        self,
+        obs: Observation,
+        state: SourceState,
+        taken_at: datetime,
+        delta: tuple[object, Delta] | None = None,
     ) -> FleetSnapshot:
-        """A new snapshot with `obs` replacing that source's previous observation."""
+        """A new snapshot with `obs` replacing that source's previous observation.
+
+        `delta` is (the observation it was found against, what changed from it: see
+        ObsIndex.of); used only when that observation is the one `obs` replaces."""
         old = self.observations.get(obs.source)
+        if old is obs:  # the same facts again: only the source's state moved
+            return self.with_source(state, taken_at)
+        fields = delta[1] if delta is not None and old is not None and delta[0] is old else None
         observations = dict(self.observations)
         observations[obs.source] = obs
         sources = dict(self.sources)
@@ -232,11 +247,11 @@ class FleetSnapshot:
         order = list(self.sources) if state.name in self.sources else [*self.sources, state.name]
 
         old_index = self.indexes.get(obs.source, EMPTY_INDEX)
-        index = ObsIndex.of(obs, self.indexes.get(obs.source), old)
+        index = ObsIndex.of(obs, self.indexes.get(obs.source), old, fields)
         indexes = dict(self.indexes)
         indexes[obs.source] = index
         changed_cells = changed_keys(old_index, index)
-        cells = dict(self.cells)
+        cells = _copy(self.cells)
         services = set(self.services)
         for key in changed_cells:
             cell = merge_cell(key, order, indexes)
@@ -269,14 +284,18 @@ class FleetSnapshot:
                 changed_runs = frozenset(hinted & after.keys())
                 removed_runs = frozenset(dropped & before.keys())
             else:
+                # Only the runs whose objects differ from the last poll's can have changed.
+                maybe = index.touched.get("runs") if old is not None else None
+                candidates: Iterable[str] = after.keys() if maybe is None else maybe & after.keys()
                 changed_runs = frozenset(
                     rid
-                    for rid, run in after.items()
-                    if (prev := before.get(rid)) is not run and prev != run
+                    for rid in candidates
+                    if (prev := before.get(rid)) is not (run := after[rid]) and prev != run
                 )
-                removed_runs = frozenset(before.keys() - after.keys())
+                lost: AbstractSet[str] = before.keys() if maybe is None else maybe & before.keys()
+                removed_runs = frozenset(lost - after.keys())
             if changed_runs or removed_runs:
-                merged = dict(self.runs)
+                merged = _copy(self.runs)
                 for rid in removed_runs:
                     merged.pop(rid, None)
                 for rid in changed_runs:
@@ -318,6 +337,14 @@ class FleetSnapshot:
                 other=other,
             ),
         )
+
+
+def _copy(mapping: Mapping[K, V]) -> dict[K, V]:
+    """A dict copy of a snapshot's mapping: `dict(proxy)` takes the generic path (a lookup per
+    key, ~10 ms for 95,000 runs), `proxy.copy()` copies the dict beneath in one C call."""
+    if isinstance(mapping, dict | MappingProxyType):
+        return mapping.copy()
+    return dict(mapping)
 
 
 def _replace(snap: FleetSnapshot, **kw: object) -> FleetSnapshot:

@@ -45,16 +45,15 @@ def build(fleet: Fleet, runs_per_service: int) -> None:
         fleet.latest_version[svc] = (major, minor, patch)
         fleet.run_numbers[svc] = 100 + rng.randrange(0, 800)
         # History of finished runs, oldest first, spaced over the last hours.
+        history = []
         for k in range(runs_per_service - 1, 0, -1):
             queued = start - timedelta(minutes=15 * k + rng.randrange(0, 10))
-            _finished_run(fleet, svc, queued)
+            history.append(_finished_run(fleet, svc, queued))
         # Versions per environment come from the successful runs: dev has the newest,
-        # staging the one before, prod the one before that.
-        built = [
-            r.version
-            for r in fleet.runs.values()
-            if r.service == svc and r.status is Status.SUCCEEDED
-        ]
+        # staging the one before, prod the one before that. (The service's runs are the
+        # ones just made: a pass over every run of the fleet here made the start quadratic,
+        # 30 s at 10,000 services.)
+        built = [r.version for r in history if r.status is Status.SUCCEEDED]
         built.reverse()
         while len(built) < len(fleet.envs) + 4:
             built.append(fleet.version_at(svc, patch - len(built)))
@@ -96,7 +95,7 @@ def build(fleet: Fleet, runs_per_service: int) -> None:
     _initial_drift_and_alerts(fleet, start)
 
 
-def _finished_run(fleet: Fleet, svc: str, queued: datetime) -> None:
+def _finished_run(fleet: Fleet, svc: str, queued: datetime) -> RunState:
     run = fleet.new_run(svc, queued)
     t = queued + timedelta(seconds=5)
     run.started_at = t
@@ -116,6 +115,7 @@ def _finished_run(fleet: Fleet, svc: str, queued: datetime) -> None:
     run.finished_at = t
     run.tests = tests_of(run)
     fleet.active.remove(run.id)
+    return run
 
 
 def _fast_forward(fleet: Fleet, run: RunState, target_stage: int) -> None:

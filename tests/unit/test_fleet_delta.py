@@ -1,0 +1,117 @@
+"""Issue 12: a poll is applied by what changed (objects that differ by identity from the last
+poll's), and the result must be the snapshot a full rebuild would make."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from cockpit.clock import FixedClock
+from cockpit.fleet.cells import ObsIndex, merge_cell
+from cockpit.fleet.snapshot import FleetSnapshot, SourceState
+from cockpit.model import Deployment, Environment, Health, Observation, Status
+from cockpit.sanitize import InertMemo
+from connectors.demo import DemoConnector, DemoOptions
+
+T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+ENVS = (Environment("dev", 0), Environment("staging", 1), Environment("prod", 2, True))
+
+
+def _state(name: str, at: datetime) -> SourceState:
+    return SourceState(name, "demo", True, at, at, "", 0, 60)
+
+
+def _rebuilt(obs: Observation) -> FleetSnapshot:
+    return FleetSnapshot.empty(ENVS, T0).with_observation(obs, _state(obs.source, T0), T0)
+
+
+def test_an_incremental_snapshot_matches_a_full_rebuild_poll_after_poll() -> None:
+    clock = FixedClock(T0)
+    demo = DemoConnector("demo", DemoOptions(services=60), client=None, clock=clock)
+    memo = InertMemo()
+    snap = FleetSnapshot.empty(ENVS, T0)
+    for _ in range(15):
+        clock.advance(7)
+        obs = memo(asyncio.run(demo.poll()))
+        before = snap
+        snap = snap.with_observation(obs, _state("demo", clock.now()), clock.now(), memo.delta)
+        full = _rebuilt(obs)
+        assert dict(snap.cells) == dict(full.cells)
+        assert dict(snap.runs) == dict(full.runs)
+        assert snap.services == full.services
+        # The changes named are exactly what differs from the previous snapshot.
+        keys = before.cells.keys() | snap.cells.keys()
+        differ = {k for k in keys if before.cells.get(k) != snap.cells.get(k)}
+        assert set(snap.changes.cells) >= differ
+        runs = before.runs.keys() | snap.runs.keys()
+        moved = {r for r in runs if r in snap.runs and before.runs.get(r) != snap.runs[r]}
+        assert set(snap.changes.runs) == moved
+        assert set(snap.changes.runs_removed) == before.runs.keys() - snap.runs.keys()
+
+
+def test_a_poll_with_nothing_new_changes_only_the_source() -> None:
+    clock = FixedClock(T0)
+    demo = DemoConnector("demo", DemoOptions(services=50), client=None, clock=clock)
+    memo = InertMemo()
+    memo(asyncio.run(demo.poll()))
+    obs = memo(asyncio.run(demo.poll()))  # the second has the evidence: now it stands still
+    snap = FleetSnapshot.empty(ENVS, T0).with_observation(obs, _state("demo", T0), T0)
+    again = memo(asyncio.run(demo.poll()))  # the clock did not move: the same observation
+    assert again is obs
+    assert memo.delta == (obs, {})
+    nxt = snap.with_observation(again, _state("demo", T0), T0, memo.delta)
+    assert nxt.cells is snap.cells and nxt.runs is snap.runs
+    assert nxt.changes.cells == frozenset() and nxt.changes.runs == frozenset()
+    assert nxt.changes.sources == frozenset({"demo"}) and not nxt.changes.other
+
+
+def _dep(service: str, env: str, version: str) -> Deployment:
+    return Deployment(
+        service=service,
+        environment=env,
+        version=version,
+        digest="",
+        deployed_at=T0,
+        deployed_by="ci",
+        status=Status.SUCCEEDED,
+        health=Health.HEALTHY,
+        source="s",
+        observed_at=T0,
+    )
+
+
+def test_the_cleaning_pass_reports_new_and_gone_items_by_identity() -> None:
+    memo = InertMemo()
+    a, b, c = _dep("a", "dev", "1"), _dep("b", "dev", "1"), _dep("c", "dev", "1")
+    first = Observation(source="s", observed_at=T0, deployments=(a, b))
+    assert memo(first) is first and memo.delta is None  # nothing to compare with
+    b2 = _dep("b", "dev", "2\x1b[31m")  # a changed object, with text to clean
+    second = Observation(source="s", observed_at=T0, deployments=(a, b2, c))
+    cleaned = memo(second)
+    assert memo.delta is not None and memo.delta[0] is first
+    found = memo.delta[1]["deployments"]
+    assert found is not None
+    added, gone = found
+    assert cleaned.deployments[0] is a
+    assert set(map(id, added)) == {id(cleaned.deployments[1]), id(c)}
+    assert "\x1b" not in cleaned.deployments[1].version
+    assert gone == [b]
+    twice = Observation(source="s", observed_at=T0, deployments=(a, c, c))
+    memo(twice)
+    assert memo.delta is not None and memo.delta[1]["deployments"] is None  # no identity delta
+
+
+def test_two_deployments_of_one_cell_keep_the_last_as_a_rebuild_does() -> None:
+    a1, b1 = _dep("a", "dev", "1"), _dep("b", "dev", "1")
+    old = Observation(source="s", observed_at=T0, deployments=(a1, b1))
+    prev = ObsIndex.of(old, None, None)
+    a2 = _dep("a", "dev", "2")
+    new = Observation(source="s", observed_at=T0, deployments=(a1, b1, a2))
+    index = ObsIndex.of(new, prev, old)
+    assert index.deployments[("a", "dev")] is a2
+    cell = merge_cell(("a", "dev"), ["s"], {"s": index})
+    assert cell is not None and cell.deployment is a2
+    swapped = Observation(source="s", observed_at=T0, deployments=(a2, b1, a1))
+    assert ObsIndex.of(swapped, index, new).deployments[("a", "dev")] is a1
+    assert replace(new, deployments=()).deployments == ()
