@@ -32,7 +32,7 @@ def digest_of(service: str, version: str) -> str:
     return "sha256:" + hashlib.sha256(f"{service}@{version}".encode()).hexdigest()
 
 
-@dataclass
+@dataclass(slots=True)
 class RunState:
     id: str
     service: str
