@@ -162,8 +162,6 @@ def find(explicit: str | None, env: Mapping[str, str] | None = None) -> Path | N
 
 def read_yaml(path: Path) -> tuple[Any, LineMap]:
     """Parse a YAML file, remembering the line of every key and list item."""
-    import yaml  # only when there is a file: the demo starts without it
-
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -171,6 +169,13 @@ def read_yaml(path: Path) -> tuple[Any, LineMap]:
         raise ConfigError("file not found", file=name) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read: {exc}", file=name) from None
+    return parse_yaml_text(text, name)
+
+
+def parse_yaml_text(text: str, name: str) -> tuple[Any, LineMap]:
+    """YAML `text` (read from `name`) parsed, remembering the line of every key and item."""
+    import yaml  # only when there is a file: the demo starts without it
+
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=yaml.SafeLoader)

@@ -22,6 +22,7 @@ from typing import Any
 
 from cockpit.actions.policy_config import PolicyConfig, policy_problems
 from cockpit.actions.supply_config import is_inline_pem
+from cockpit.config import parse_yaml_text
 from cockpit.connect import options as opt
 from cockpit.connect.options import LineMap
 from cockpit.errors import ConfigError
@@ -81,40 +82,6 @@ def canonical(policy: PolicyConfig) -> str:
 
 def digest_of(policy: PolicyConfig) -> str:
     return hashlib.sha256(canonical(policy).encode("utf-8")).hexdigest()
-
-
-def parse_yaml_text(text: str, name: str) -> tuple[Any, LineMap]:
-    """`text` parsed, with the line of every key (as `cockpit.config.read_yaml` reads files)."""
-    import yaml
-
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(
-            f"YAML syntax error: {problem}", file=name, line=mark.line + 1 if mark else None
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"YAML error: {exc}", file=name) from None
-    lines: dict[opt.Path, int] = {}
-
-    def walk(n: Any, path: opt.Path) -> None:
-        if n is None:
-            return
-        lines[path] = n.start_mark.line + 1
-        if isinstance(n, yaml.MappingNode):
-            for key_node, value_node in n.value:
-                child = (*path, str(key_node.value))
-                walk(value_node, child)
-                lines[child] = key_node.start_mark.line + 1
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                walk(item, (*path, i))
-
-    walk(node, ())
-    return data, LineMap(name, lines)
 
 
 def _section_text(text: str) -> str | None:
