@@ -21,7 +21,7 @@ from cockpit.audit import postgres_schema as ps
 from cockpit.audit.checkpoint import Checkpoint
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError, AuditRecord, VerifyResult, body_at, parse, prepared
-from cockpit.audit.stored import failed, init_event, record_of
+from cockpit.audit.stored import failed, init_event, keyset_pages, record_of
 from cockpit.audit.verify import Progress, Row, verify_rows
 from cockpit.clock import Clock
 from cockpit.team import connect as tc
@@ -30,7 +30,6 @@ from cockpit.team.store_config import StoreConfig
 if TYPE_CHECKING:
     import psycopg
 
-_BATCH = 500
 COPY_PROGRESS_EVERY = 50_000
 VERIFY_BATCH = 20_000  # rows per chunk verify decodes at once
 _RECORD = f"SELECT seq, body, prev_hash, hash FROM {ps.LOG}"
@@ -259,21 +258,9 @@ class PostgresStore:
             where.append("seq > %s")
             args.append(after_seq)
         order, cursor_cond = ("DESC", "seq < %s") if newest_first else ("ASC", "seq > %s")
-        remaining, cursor = limit, None
-        # Keyset pages: no statement stays open between yields, so appends never wait on a reader.
-        while remaining is None or remaining > 0:
-            page = _BATCH if remaining is None else min(_BATCH, remaining)
-            conds = [*where, cursor_cond] if cursor is not None else where
-            sql = _RECORD + ((" WHERE " + " AND ".join(conds)) if conds else "")
-            sql += f" ORDER BY seq {order} LIMIT {page}"
-            rows = self._query(sql, [*args, cursor] if cursor is not None else args)
-            for row in rows:
-                yield record_of(*row)
-                cursor = row[0]
-            if remaining is not None:
-                remaining -= len(rows)
-            if len(rows) < page:
-                return
+        yield from keyset_pages(
+            self._query, _RECORD, where, args, cursor_cond=cursor_cond, order=order, limit=limit
+        )
 
     def verify(
         self,

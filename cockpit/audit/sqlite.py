@@ -42,11 +42,10 @@ from cockpit.audit.sqlite_file import (
 )
 from cockpit.audit.stored import failed as _failed
 from cockpit.audit.stored import init_event as _init_event
+from cockpit.audit.stored import keyset_pages
 from cockpit.audit.stored import record_of as _record
 from cockpit.audit.verify import Progress, ts_of, verify_rows
 from cockpit.clock import Clock
-
-_BATCH = 500
 
 
 class SqliteStore:
@@ -257,7 +256,6 @@ class SqliteStore:
             args.extend(types)
         order = "DESC" if newest_first else "ASC"
         cursor_cond = "seq < ?" if newest_first else "seq > ?"
-        remaining = limit
         cursor: int | None = None
         # Oldest first, the lower bound is where the cursor starts: SQLite seeks on one
         # lower bound of seq and checks any other row by row from there, on every page.
@@ -266,20 +264,16 @@ class SqliteStore:
             args.append(after)
         elif after is not None:
             cursor = after
-        # Keyset pages: no statement stays open between yields, so appends never wait on a reader.
-        while remaining is None or remaining > 0:
-            page = _BATCH if remaining is None else min(_BATCH, remaining)
-            conds = [*where, cursor_cond] if cursor is not None else where
-            sql = _RECORD + ((" WHERE " + " AND ".join(conds)) if conds else "")
-            sql += f" ORDER BY seq {order} LIMIT {page}"
-            rows = self._query(sql, [*args, cursor] if cursor is not None else args)
-            for row in rows:
-                yield _record(*row)
-                cursor = row[0]
-            if remaining is not None:
-                remaining -= len(rows)
-            if len(rows) < page:
-                return
+        yield from keyset_pages(
+            self._query,
+            _RECORD,
+            where,
+            args,
+            cursor_cond=cursor_cond,
+            order=order,
+            limit=limit,
+            cursor=cursor,
+        )
 
     def _seq_range(self, span: list[tuple[str, str]]) -> tuple[int, int] | None:
         """The smallest and largest seq of the records in a time span, None when it is empty.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 from cockpit.audit import canonical as c
 from cockpit.audit.events import AuditEvent, EventType
 from cockpit.audit.records import AuditError, AuditRecord, DamagedLog, VerifyResult, parse
@@ -30,3 +33,36 @@ def init_event() -> AuditEvent:
     return AuditEvent(
         EventType.AUDIT_INITIALIZED, current_actor(__version__), None, "audit.init", "success"
     )
+
+
+PAGE = 500  # records a keyset page reads
+
+
+def keyset_pages(
+    query: Callable[[str, list[object]], list[Any]],
+    select: str,
+    where: list[str],
+    args: list[object],
+    *,
+    cursor_cond: str,
+    order: str,
+    limit: int | None,
+    cursor: int | None = None,
+) -> Iterator[AuditRecord]:
+    """Records page by page on seq (`cursor_cond` compares seq with the last one read), so no
+    statement stays open between yields and appends never wait on a reader. `query` runs one
+    statement with its arguments (each store's placeholders are in `where`/`cursor_cond`)."""
+    remaining = limit
+    while remaining is None or remaining > 0:
+        page = PAGE if remaining is None else min(PAGE, remaining)
+        conds = [*where, cursor_cond] if cursor is not None else where
+        sql = select + ((" WHERE " + " AND ".join(conds)) if conds else "")
+        sql += f" ORDER BY seq {order} LIMIT {page}"
+        rows = query(sql, [*args, cursor] if cursor is not None else args)
+        for row in rows:
+            yield record_of(*row)
+            cursor = row[0]
+        if remaining is not None:
+            remaining -= len(rows)
+        if len(rows) < page:
+            return
