@@ -254,19 +254,23 @@ class Fetcher:
 
     async def _read(self, repo: str, run: RunFacts) -> None:
         """One run's jobs (and a waiting run's pending deployments) through REST."""
-        run_id = int(run.raw["id"])
-        if run.raw.get("status") == "waiting":
-            jobs, pending = await gather(
-                [
-                    self._jobs(repo, run_id),
-                    self.api.get(f"/repos/{repo}/actions/runs/{run_id}/pending_deployments"),
-                ]
-            )
-            pending = list_of(pending, "pending deployments")
-        else:
-            jobs, pending = await self._jobs(repo, run_id), []
-        run.stages = self._named(repo, self._stages, list_of(jobs, "jobs"), pending)
+        jobs, pending = await self._jobs_and_pending(repo, int(run.raw["id"]), run.raw)
+        run.stages = self._named(repo, self._stages, jobs, pending)
         run.pending = pending
+
+    async def _jobs_and_pending(
+        self, repo: str, run_id: int, raw: Json
+    ) -> tuple[list[Any], list[Any]]:
+        """A run's jobs, and its pending deployments when it waits for a review (REST)."""
+        if raw.get("status") != "waiting":
+            return list_of(await self._jobs(repo, run_id), "jobs"), []
+        jobs, pending = await gather(
+            [
+                self._jobs(repo, run_id),
+                self.api.get(f"/repos/{repo}/actions/runs/{run_id}/pending_deployments"),
+            ]
+        )
+        return list_of(jobs, "jobs"), list_of(pending, "pending deployments")
 
     def _named(self, repo: str, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)`; a payload of the wrong shape is an error naming the repository."""
@@ -305,17 +309,8 @@ class Fetcher:
             # A finished run a newer one of its version supersedes: only its detail pane
             # shows these stages (a failed one's show in the runs list), so read them later.
             return RunFacts(raw, (), deferred=True)
-        if state == "waiting":
-            jobs, pending = await gather(
-                [
-                    self._jobs(repo, run_id),
-                    self.api.get(f"/repos/{repo}/actions/runs/{run_id}/pending_deployments"),
-                ]
-            )
-            pending = list_of(pending, "pending deployments")
-        else:
-            jobs, pending = await self._jobs(repo, run_id), []
-        return RunFacts(raw, self._stages(list_of(jobs, "jobs"), pending), pending)
+        jobs, pending = await self._jobs_and_pending(repo, run_id, raw)
+        return RunFacts(raw, self._stages(jobs, pending), pending)
 
     async def _jobs(self, repo: str, run_id: int) -> list[Any]:
         path = f"/repos/{repo}/actions/runs/{run_id}/jobs"
