@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -145,14 +145,18 @@ class CockpitApp(ViewsMixin):
     async def _audit_lifecycle(self, kind: str) -> None:
         extra = {"config": self.settings.file or "(built-in demo)", "read_only": self.read_only}
         try:
-            await self.journal.note(kind, self.actor, extra)
+            await self._note(kind, extra)
         except Exception as exc:  # the cockpit must say so, loudly, but still show the fleet
             self.notify(
                 f"audit log unavailable: {exc}", title="Audit", severity="error", timeout=30
             )
 
     async def record_audit_read(self, view: str = "audit") -> None:
-        await self.journal.note("audit.read", self.actor, {"view": view})
+        await self._note("audit.read", {"view": view})
+
+    async def _note(self, kind: str, extra: dict[str, Any]) -> None:
+        actor, stamp = await self.actions.who_acts()  # team mode: the store's word on who
+        await self.journal.note(kind, actor, {**stamp, **extra})
 
     def window_state(self, environment: str) -> WindowState:
         # Team mode: the stored policy's windows (this host's file may have none).

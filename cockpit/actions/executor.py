@@ -57,6 +57,7 @@ class Executor:
         self._in_flight: set[tuple[str, ...]] = set()
         self._recorder = ActionRecorder(audit, clock=clock, identity=identity or IdentityConfig())
         self.who = WhoActs(identify)  # team mode: the store's word on who acts
+        self.stamp: Mapping[str, Any] = {}  # team mode: who acts, as each record carries it
         self.after_success = AfterSuccess(hub, self._recorder, listener_timeout)
         """Tells the listening connectors (Grafana) of each recorded success."""
         self._two_person = TwoPersonFlow(
@@ -71,7 +72,7 @@ class Executor:
         found = await self.who.ask()
         if found is not None:
             self.actor, self.operator, stamp = found
-            self._recorder.stamp = dict(stamp)
+            self.stamp = self._recorder.stamp = dict(stamp)
         return self.who.unknown
 
     # Planning ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cockpit.actions.autopilot import AutoPilot, Proposal
 
@@ -95,6 +95,15 @@ class ActionService:
             clock=self.clock,
             read_only=self.read_only,
         )
+
+    async def who_acts(self) -> tuple[Actor, dict[str, Any]]:
+        """The actor and stamp of records written outside the executor (the app's start and
+        exit, reads of the log): in team mode the store's word once it is known (`db_role`,
+        `os_user`, `identity_mismatch` beside it), else the OS user as always."""
+        if self.settings.store is None:
+            return self.actor, {}
+        await self.executor.identify()  # once; "who you are is not known yet" leaves the OS user
+        return self.executor.actor, dict(self.executor.stamp)
 
     def held_policy(self) -> Held | None:
         """Team mode: the team's stored policy as last read (None without `store:`)."""
