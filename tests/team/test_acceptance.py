@@ -170,8 +170,15 @@ def test_two_cockpits_and_a_controller_on_one_store(
     ]
     assert len(ran) == 1 and ran[0]["actor"]["user"] == "bob"
     assert ran[0]["extra"]["initiator"] == "alice" and ran[0]["extra"]["approvers"] == ["bob"]
-    started = [r for r in records(pg_url) if r["event_type"] == "controller.started"]
-    assert [r["extra"]["pid"] for r in started] == [leader.proc.pid, standby.proc.pid]
+
+    def started() -> list[int]:
+        return [
+            r["extra"]["pid"] for r in records(pg_url) if r["event_type"] == "controller.started"
+        ]
+
+    # The new leader records its start just after it takes the lock.
+    wait_for(lambda: len(started()) == 2, 10, "the new leader's controller.started record")
+    assert started() == [leader.proc.pid, standby.proc.pid]
 
     # The policy pushed is the one enforced: v2 lets only captains (Bob) promote.
     push(admin, V2, "v2.yaml")
