@@ -44,6 +44,10 @@ class TwoPersonRequest:
 
     action: Action
     break_glass: bool
+    # Team mode: the database roles the store authenticated for the requester and for each
+    # approval so far. Names are mapped by each host's own `identities:`, roles are not.
+    requested_role: str = ""
+    approved_roles: tuple[str, ...] = ()
 
 
 @dataclass
@@ -93,10 +97,11 @@ class TwoPersonConnector(Connector):
         for r in records:
             rid = r.request_id
             if r.event_type == EventType.APPROVAL_PENDING:
-                open_[rid] = {"record": r, "approvals": []}
+                open_[rid] = {"record": r, "approvals": [], "roles": []}
             elif rid in open_:
                 if r.event_type == EventType.APPROVAL_GRANTED:
                     open_[rid]["approvals"].append(r.actor.user)
+                    open_[rid]["roles"].append(str(r.extra.get("db_role") or ""))
                 else:  # rejected, or the request ran (or was refused when it tried)
                     del open_[rid]
         out = []
@@ -105,7 +110,10 @@ class TwoPersonConnector(Connector):
             first = entry["record"]
             extra = first.extra
             self._requests[rid] = TwoPersonRequest(
-                action_from_data(extra["action"]), bool(first.break_glass)
+                action_from_data(extra["action"]),
+                bool(first.break_glass),
+                str(extra.get("db_role") or ""),
+                tuple(role for role in entry["roles"] if role),
             )
             target = first.target
             out.append(

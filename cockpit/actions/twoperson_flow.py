@@ -62,6 +62,21 @@ class TwoPersonFlow:
             )
             self.hub.poke(TWO_PERSON_SOURCE)
             return Outcome(SUCCEEDED, f"rejected: {approval.title}", pending_id)
+        same_role = self.same_role(approval)
+        if same_role:
+            await record(
+                event("ACTION_REFUSED"),
+                plan,
+                actor,
+                "refused",
+                reason,
+                ticket,
+                pending_id,
+                refused(decision, [same_role]),
+                glass,
+                {"refusal": [same_role]},
+            )
+            return Outcome(REFUSED, same_role, pending_id)
         await record(
             event("APPROVAL_GRANTED"),
             plan,
@@ -123,6 +138,24 @@ class TwoPersonFlow:
             inner.needs_break_glass,
             {"initiator": approval.requested_by, "approvers": approvers},
         )
+
+    def same_role(self, approval: PendingApproval) -> str:
+        """Team mode: why the approver's database role may not approve this request, or "".
+
+        Segregation of duties compares names, and names come from each host's own
+        `identities:`; the role the team store authenticated cannot be renamed locally."""
+        mine = str(self.recorder.stamp.get("db_role") or "")
+        if not mine:
+            return ""
+        request = self.pending(approval)
+        if mine == request.requested_role:
+            return (
+                f"the database role {mine} requested this change and cannot approve it "
+                "(segregation of duties: someone else must)"
+            )
+        if mine in request.approved_roles:
+            return f"the database role {mine} has already approved this; another person must"
+        return ""
 
     def pending(self, approval: PendingApproval) -> TwoPersonRequest:
         connector = self.hub.connector(TWO_PERSON_SOURCE)

@@ -182,6 +182,38 @@ async def test_the_requester_cannot_approve_under_another_os_user(tmp_path: Path
     assert not [r for r in records if r.event_type == EventType.ACTION_SUCCEEDED]
 
 
+async def test_the_requesters_database_role_cannot_approve_under_another_mapped_name(
+    tmp_path: Path,
+) -> None:
+    """`identities:` is each host's own file: mapping alice's role to another name there must
+    not let alice approve her own request. The role the store authenticated decides."""
+    first = desk(tmp_path, "alice", as_role("alice", "alice_pg", "alice"))
+    second = desk(tmp_path, "alice", as_role("carol", "alice_pg", "alice"))
+    try:
+        await first.hub.refresh()
+        built = targets.rollback(first.hub.snapshot, "cart", "prod", None)
+        assert isinstance(built, Action)
+        outcome = await first.submit(first.plan(built), reason="bad deploy, rolling back")
+        assert outcome.status == "pending"
+
+        await second.hub.refresh()
+        pending = [a for a in second.hub.snapshot.approvals if a.source == "cockpit"]
+        approve = targets.decide(pending[0], targets.ActionKind.APPROVE)
+        assert not isinstance(approve, str)
+        outcome = await second.submit(second.plan(approve), reason="looks fine to me, go")
+        assert outcome.status == "refused"
+        assert "database role alice_pg requested this change" in outcome.message
+    finally:
+        for ex in (first, second):
+            await ex.hub.stop()
+            ex._recorder.audit.close()
+    records = log(tmp_path)
+    assert not [r for r in records if r.event_type == EventType.APPROVAL_GRANTED]
+    assert not [r for r in records if r.event_type == EventType.ACTION_SUCCEEDED]
+    (refused,) = [r for r in records if r.event_type == EventType.ACTION_REFUSED]
+    assert refused.actor.user == "carol" and refused.extra["db_role"] == "alice_pg"
+
+
 async def test_no_action_is_planned_while_the_identity_is_unknown(tmp_path: Path) -> None:
     async def unreachable() -> Any:
         raise ConnectionError("the team store did not answer")
