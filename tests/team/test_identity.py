@@ -148,9 +148,11 @@ def log(folder: Path) -> list[Any]:
         store.close()
 
 
-async def test_the_requester_cannot_approve_under_another_os_user(tmp_path: Path) -> None:
+async def alice_asks_then(tmp_path: Path, os_login: str, identify: Any) -> tuple[list[Any], Any]:
+    """Alice (role alice_pg) files a two-person rollback; then `identify`, at OS login
+    `os_login`, approves it. The approver's view of the queue and the approval's outcome."""
     first = desk(tmp_path, "alice", as_role("alice", "alice_pg", "alice"))
-    second = desk(tmp_path, "mallory", as_role("alice", "alice_pg", "mallory"))
+    second = desk(tmp_path, os_login, identify)
     try:
         await first.hub.refresh()
         built = targets.rollback(first.hub.snapshot, "cart", "prod", None)
@@ -160,16 +162,22 @@ async def test_the_requester_cannot_approve_under_another_os_user(tmp_path: Path
 
         await second.hub.refresh()
         pending = [a for a in second.hub.snapshot.approvals if a.source == "cockpit"]
-        assert len(pending) == 1 and pending[0].requested_by == "alice"
         approve = targets.decide(pending[0], targets.ActionKind.APPROVE)
         assert not isinstance(approve, str)
-        outcome = await second.submit(second.plan(approve), reason="looks fine to me, go")
-        assert outcome.status == "refused"
-        assert "alice requested this change and cannot approve it" in outcome.message
+        return pending, await second.submit(second.plan(approve), reason="looks fine to me, go")
     finally:
         for ex in (first, second):
             await ex.hub.stop()
             ex._recorder.audit.close()
+
+
+async def test_the_requester_cannot_approve_under_another_os_user(tmp_path: Path) -> None:
+    pending, outcome = await alice_asks_then(
+        tmp_path, "mallory", as_role("alice", "alice_pg", "mallory")
+    )
+    assert len(pending) == 1 and pending[0].requested_by == "alice"
+    assert outcome.status == "refused"
+    assert "alice requested this change and cannot approve it" in outcome.message
     records = log(tmp_path)
     asked = next(r for r in records if r.event_type == EventType.APPROVAL_PENDING)
     assert asked.actor.user == "alice" and asked.extra["os_user"] == "alice"
@@ -187,26 +195,9 @@ async def test_the_requesters_database_role_cannot_approve_under_another_mapped_
 ) -> None:
     """`identities:` is each host's own file: mapping alice's role to another name there must
     not let alice approve her own request. The role the store authenticated decides."""
-    first = desk(tmp_path, "alice", as_role("alice", "alice_pg", "alice"))
-    second = desk(tmp_path, "alice", as_role("carol", "alice_pg", "alice"))
-    try:
-        await first.hub.refresh()
-        built = targets.rollback(first.hub.snapshot, "cart", "prod", None)
-        assert isinstance(built, Action)
-        outcome = await first.submit(first.plan(built), reason="bad deploy, rolling back")
-        assert outcome.status == "pending"
-
-        await second.hub.refresh()
-        pending = [a for a in second.hub.snapshot.approvals if a.source == "cockpit"]
-        approve = targets.decide(pending[0], targets.ActionKind.APPROVE)
-        assert not isinstance(approve, str)
-        outcome = await second.submit(second.plan(approve), reason="looks fine to me, go")
-        assert outcome.status == "refused"
-        assert "database role alice_pg requested this change" in outcome.message
-    finally:
-        for ex in (first, second):
-            await ex.hub.stop()
-            ex._recorder.audit.close()
+    _, outcome = await alice_asks_then(tmp_path, "alice", as_role("carol", "alice_pg", "alice"))
+    assert outcome.status == "refused"
+    assert "database role alice_pg requested this change" in outcome.message
     records = log(tmp_path)
     assert not [r for r in records if r.event_type == EventType.APPROVAL_GRANTED]
     assert not [r for r in records if r.event_type == EventType.ACTION_SUCCEEDED]
