@@ -44,10 +44,15 @@ def shared_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def config_option(p: argparse.ArgumentParser, text: str = "config file") -> None:
+    """-c on a subcommand, so it may follow the command as well as precede it."""
+    # SUPPRESS keeps `cockpit -c FILE audit ...` working: the root's value is not overwritten.
+    p.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS, help=text)
+
+
 def log_options(p: argparse.ArgumentParser) -> None:
     """-c and --db, for commands that read or write the audit log and never poll the fleet."""
-    # SUPPRESS keeps `cockpit -c FILE audit ...` working: the root's value is not overwritten.
-    p.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file")
+    config_option(p)
     p.add_argument(
         "--db",
         metavar="PATH",

@@ -6,6 +6,8 @@ import argparse
 import logging
 from typing import Any
 
+from cockpit.cli.common import config_option
+
 DESCRIPTION = """\
 Run the hub, the canary judge, gates, automatic rollbacks and checkpoints without a
 screen, for the whole team. Team mode only: the config needs store: {url: postgresql://...}.
@@ -25,7 +27,7 @@ def add_parser(sub: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file")
+    config_option(p)
     p.add_argument(
         "--listen",
         metavar="HOST:PORT",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from cockpit.cli.common import config_option
+
 if TYPE_CHECKING:
     from cockpit.team.store_config import StoreConfig
 
@@ -48,9 +50,7 @@ def add_parser(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    init.add_argument(
-        "-c", "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file"
-    )
+    config_option(init)
     init.add_argument("--url", help="postgresql://owner@host/database (default: config store.url)")
     init.add_argument(
         "--print-only", action="store_true", help="print the SQL and stop (no connection)"

@@ -16,6 +16,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from cockpit.cli.common import config_option
 from cockpit.cli.exits import Exit
 
 if TYPE_CHECKING:
@@ -43,12 +44,6 @@ See docs/team.md, "Policy held by the team".
 """
 
 
-def _config_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "-c", "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file (store:)"
-    )
-
-
 def add_parser(sub: Any) -> None:
     policy = sub.add_parser(
         "policy",
@@ -62,10 +57,10 @@ def add_parser(sub: Any) -> None:
     push = actions.add_parser(
         "push", help="check FILE's policy: and store it as the next version (audited)"
     )
-    _config_option(push)
+    config_option(push, "config file (store:)")
     push.add_argument("file", metavar="FILE", help="a config.yaml or a file with only policy:")
     show = actions.add_parser("show", help="a stored version (default: the one in force)")
-    _config_option(show)
+    config_option(show, "config file (store:)")
     show.add_argument("--version", type=int, metavar="N", help="this version instead")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     diff = actions.add_parser(
@@ -75,11 +70,11 @@ def add_parser(sub: Any) -> None:
         "config's policy: section) or a FILE. Default: the version in force vs local; one "
         "argument: it vs local. Settings are compared, not spelling (defaults, order, comments).",
     )
-    _config_option(diff)
+    config_option(diff, "config file (store:)")
     diff.add_argument("a", nargs="?", metavar="A", help="version, local or FILE (default: newest)")
     diff.add_argument("b", nargs="?", metavar="B", help="version, local or FILE (default: local)")
     history = actions.add_parser("history", help="every stored version, oldest first")
-    _config_option(history)
+    config_option(history, "config file (store:)")
     history.add_argument("--json", action="store_true", help="machine-readable output")
 
 
