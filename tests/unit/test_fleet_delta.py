@@ -8,9 +8,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from cockpit.clock import FixedClock
-from cockpit.fleet.cells import ObsIndex, merge_cell
+from cockpit.fleet.cells import ObsIndex, identity_delta, merge_cell
 from cockpit.fleet.snapshot import FleetSnapshot, SourceState
-from cockpit.model import Deployment, Environment, Health, Observation, Status
+from cockpit.model import Changed, Deployment, Environment, Health, Observation, Status
 from cockpit.sanitize import InertMemo
 from connectors.demo import DemoConnector, DemoOptions
 
@@ -115,3 +115,110 @@ def test_two_deployments_of_one_cell_keep_the_last_as_a_rebuild_does() -> None:
     swapped = Observation(source="s", observed_at=T0, deployments=(a2, b1, a1))
     assert ObsIndex.of(swapped, index, new).deployments[("a", "dev")] is a1
     assert replace(new, deployments=()).deployments == ()
+
+
+def _hinted(obs: Observation, last: Observation | None) -> Observation:
+    """`obs` with a `Changed` hint for each tuple field that moved since `last` (as a connector
+    that tracks its changes would name them)."""
+    if last is None:
+        return obs
+    hints = []
+    for name in ("deployments", "runs", "canaries", "drift", "alerts", "approvals", "evidence"):
+        before, after = getattr(last, name), getattr(obs, name)
+        if before is not after:
+            added, removed = identity_delta(before, after)
+            hints.append(Changed(name, before, tuple(added), tuple(removed)))
+    return replace(obs, changed=tuple(hints))
+
+
+def test_named_changes_are_applied_as_a_full_rebuild_would_be() -> None:
+    clock = FixedClock(T0)
+    demo = DemoConnector("demo", DemoOptions(services=60), client=None, clock=clock)
+    memo = InertMemo()
+    snap = FleetSnapshot.empty(ENVS, T0)
+    last = None
+    for _ in range(15):
+        clock.advance(7)
+        raw = asyncio.run(demo.poll())
+        obs = memo(_hinted(raw, last))
+        last = raw
+        assert obs.changed == ()  # the hint is not kept
+        snap = snap.with_observation(obs, _state("demo", clock.now()), clock.now(), memo.delta)
+        full = _rebuilt(obs)
+        assert dict(snap.cells) == dict(full.cells)
+        assert dict(snap.runs) == dict(full.runs)
+        assert snap.services == full.services
+        assert dict(snap.evidence) == dict(full.evidence)
+
+
+def test_a_named_change_is_used_only_where_it_holds() -> None:
+    memo = InertMemo()
+    a, b, c = _dep("a", "dev", "1"), _dep("b", "dev", "1"), _dep("c", "dev", "1")
+    first = Observation(source="s", observed_at=T0, deployments=(a, b))
+    memo(first)
+    # Named against the tuple seen last: used as named, nothing else is looked at.
+    second = Observation(
+        source="s",
+        observed_at=T0,
+        deployments=(a, c),
+        changed=(Changed("deployments", first.deployments, (c,), (b,)),),
+    )
+    cleaned = memo(second)
+    assert cleaned.deployments is second.deployments and cleaned.changed == ()
+    assert memo.delta is not None and memo.delta[1]["deployments"] == ([c], [b])
+    # An added item with text to clean: the field is cleaned item by item, as without a hint.
+    dirty = _dep("d", "dev", "2\x1b[31m")
+    third = Observation(
+        source="s",
+        observed_at=T0,
+        deployments=(a, c, dirty),
+        changed=(Changed("deployments", second.deployments, (dirty,), ()),),
+    )
+    cleaned = memo(third)
+    assert "\x1b" not in cleaned.deployments[2].version and cleaned.deployments[0] is a
+    assert memo.delta is not None and memo.delta[1]["deployments"] == ([cleaned.deployments[2]], [])
+    # The next hint is relative to a tuple that was not all clean: not used, still cleaned.
+    e = _dep("e", "dev", "1")
+    fourth = Observation(
+        source="s",
+        observed_at=T0,
+        deployments=(a, c, dirty, e),
+        changed=(Changed("deployments", third.deployments, (e,), ()),),
+    )
+    cleaned = memo(fourth)
+    assert "\x1b" not in cleaned.deployments[2].version
+    assert memo.delta is not None and memo.delta[1]["deployments"] == ([e], [])
+    # A hint against another base, or whose lengths do not add up, is not trusted.
+    f = _dep("f", "dev", "1\u202e")
+    for wrong in (
+        Changed("deployments", second.deployments, (), ()),
+        Changed("deployments", fourth.deployments, (), ()),
+    ):
+        memo(fourth)  # the base again (its identity: nothing to do)
+        fifth = Observation(
+            source="s", observed_at=T0, deployments=(a, c, dirty, e, f), changed=(wrong,)
+        )
+        cleaned = memo(fifth)
+        assert "\u202e" not in cleaned.deployments[4].version
+        assert "\x1b" not in cleaned.deployments[2].version
+        assert memo.delta is not None and memo.delta[1]["deployments"] == (
+            [cleaned.deployments[4]],
+            [],
+        )
+
+
+def test_the_demo_names_its_changes_truthfully() -> None:
+    clock = FixedClock(T0)
+    demo = DemoConnector("demo", DemoOptions(services=40), client=None, clock=clock)
+    last = asyncio.run(demo.poll())
+    for _ in range(10):
+        clock.advance(5)
+        obs = asyncio.run(demo.poll())
+        assert len({h.field for h in obs.changed}) == len(obs.changed)
+        for hint in obs.changed:
+            before, after = getattr(last, hint.field), getattr(obs, hint.field)
+            assert hint.before is before
+            added, removed = identity_delta(before, after)
+            assert sorted(map(id, hint.added)) == sorted(map(id, added))
+            assert sorted(map(id, hint.removed)) == sorted(map(id, removed))
+        last = obs
