@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import fields, is_dataclass, replace
 from datetime import datetime
 from enum import Enum
-from itertools import compress, repeat
-from operator import is_, is_not
+from itertools import chain, compress, repeat
+from operator import attrgetter, is_, is_not
 from types import UnionType
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -178,6 +178,8 @@ def _inert(value: Any) -> Any:
         out = clean(value, multiline=True)
         return value if out == value else out
     if kind is _SEQ:
+        if _clean_items(value):
+            return value
         items = [_inert(v) for v in value]
         if all(a is b for a, b in zip(items, value, strict=True)):
             return value
@@ -187,6 +189,14 @@ def _inert(value: Any) -> Any:
         if all(k is a and v is b for (k, v), (a, b) in zip(pairs, value.items(), strict=True)):
             return value
         return type(value)(dict(pairs))
+    strs, _, rest = _PLANS.get(type(value)) or _plan(type(value))
+    if strs is None or _printable(strs(value)):
+        for name in rest:
+            old = getattr(value, name)
+            if _inert(old) is not old:
+                break
+        else:
+            return value  # the common case: its text fields were clean as they are
     changed = {}
     for name in kind:
         old = getattr(value, name)
@@ -196,6 +206,57 @@ def _inert(value: Any) -> Any:
         if new is not old:
             changed[name] = new
     return replace(value, **changed) if changed else value
+
+
+# Per dataclass: a getter of its fields typed `str` (None if none), whether it gets more than
+# one, and its other text fields. Printable text is clean as it is (every character `clean`
+# replaces is unprintable), and a joined string is printable when every part is: one C call
+# checks a run's eleven strings, or every string of its eight stages.
+_Plan = tuple["attrgetter[Any] | None", bool, tuple[str, ...]]
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    try:
+        hints = get_type_hints(cls)
+    except Exception:  # an unresolvable annotation: no fast path
+        hints = {}
+    names = _kind(cls)
+    assert isinstance(names, tuple)
+    strs = tuple(n for n in names if hints.get(n) is str)
+    getter = attrgetter(*strs) if strs else None
+    plan = (getter, len(strs) > 1, tuple(n for n in names if n not in strs))
+    _PLANS[cls] = plan
+    return plan
+
+
+def _printable(parts: Any) -> bool:
+    """Whether the strings `parts` yields (or the one string it is) are all printable; False
+    when a part is not a string (a field typed `str` holding something else)."""
+    try:
+        return "".join(parts).isprintable()
+    except TypeError:
+        return False
+
+
+def _clean_items(items: Any) -> bool:
+    """Whether a tuple or frozenset of one dataclass type (a run's stages, a deployment's
+    history) or of strings is clean as it is, by one check of all their strings."""
+    kinds = set(map(type, items))
+    if len(kinds) != 1:
+        return not kinds
+    cls = kinds.pop()
+    kind = _KINDS.get(cls) or _kind(cls)
+    if kind is _STR:
+        return _printable(items)
+    if type(kind) is not tuple:
+        return kind is _PLAIN
+    strs, many, rest = _PLANS.get(cls) or _plan(cls)
+    if rest:
+        return False
+    if strs is None:
+        return True
+    return _printable(chain.from_iterable(map(strs, items)) if many else map(strs, items))
 
 
 class InertMemo:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from cockpit.fleet.cells import copied
 from cockpit.fleet.snapshot import Changes, FleetSnapshot
 from cockpit.model import Canary, CanaryMetrics, MetricSeries, MetricVerdict, Verdict
 
@@ -100,7 +101,7 @@ class Analyst:
         if not touched:
             return snap
         judged = tuple(touched.get(c.key, c) if c.phase.active else c for c in snap.canaries)
-        cells = dict(snap.cells)
+        cells = copied(snap.cells)  # dict(proxy) is a lookup per key
         for key, canary in touched.items():
             cell = cells.get(key)
             if cell is not None and cell.canary is not canary:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from cockpit.model import Alert, Canary, Deployment, DriftReport, Observation, PipelineRun
 
 Key = tuple[str, str]  # (service, environment)
+K = TypeVar("K")
+V = TypeVar("V")
 _UNTOUCHED: Mapping[str, frozenset[Any]] = MappingProxyType({})
 # Per tuple field of an observation: (items new since the last poll, items gone), by
 # identity; None for a field whose change is not known.
@@ -123,7 +125,7 @@ def _by_cell_update(
     added, removed = delta
     if 2 * (len(added) + len(removed)) > len(after):
         return None
-    out = dict(index)
+    out = copied(index)
     keys = set()
     for x in removed:
         key = (x.service, x.environment)
@@ -137,6 +139,14 @@ def _by_cell_update(
     if len(out) != len(after):
         return None
     return out, frozenset(keys)
+
+
+def copied(mapping: Mapping[K, V]) -> dict[K, V]:
+    """A dict copy of an index's or a snapshot's mapping: `dict(d)` takes the generic path
+    (~17 ms for 95,000 runs, a lookup per key), `d.copy()` clones the table (~2 ms)."""
+    if isinstance(mapping, dict | MappingProxyType):
+        return mapping.copy()
+    return dict(mapping)
 
 
 def delta_applies(obs: Observation, old: Observation | None) -> bool:
@@ -155,7 +165,7 @@ def _runs_index(
             return previous.runs
         added, removed = diff("runs")
         if 2 * (len(added) + len(removed)) <= len(obs.runs):
-            runs = dict(previous.runs)
+            runs = copied(previous.runs)
             for r in removed:
                 rid = r.id
                 if runs.get(rid) is r:

@@ -10,7 +10,15 @@ from datetime import UTC, datetime
 from cockpit.clock import FixedClock
 from cockpit.fleet.cells import ObsIndex, identity_delta, merge_cell
 from cockpit.fleet.snapshot import FleetSnapshot, SourceState
-from cockpit.model import Changed, Deployment, Environment, Health, Observation, Status
+from cockpit.model import (
+    Changed,
+    Deployment,
+    Environment,
+    Health,
+    Observation,
+    PipelineRun,
+    Status,
+)
 from cockpit.sanitize import InertMemo
 from connectors.demo import DemoConnector, DemoOptions
 
@@ -222,3 +230,47 @@ def test_the_demo_names_its_changes_truthfully() -> None:
             assert sorted(map(id, hint.added)) == sorted(map(id, added))
             assert sorted(map(id, hint.removed)) == sorted(map(id, removed))
         last = obs
+
+
+def _run(rid: str, number: int) -> PipelineRun:
+    return PipelineRun(
+        id=rid,
+        service="ci-only",
+        pipeline="ci",
+        number=number,
+        status=Status.RUNNING,
+        stages=(),
+        author="a",
+        commit="c",
+        message="m",
+        branch="main",
+        queued_at=T0,
+        source="ci",
+        observed_at=T0,
+    )
+
+
+def test_runs_of_two_sources_merge_as_a_full_rebuild_does() -> None:
+    clock = FixedClock(T0)
+    demo = DemoConnector("demo", DemoOptions(services=30), client=None, clock=clock)
+    memos = {"demo": InertMemo(), "ci": InertMemo()}
+    snap = FleetSnapshot.empty(ENVS, T0)
+    latest: dict[str, Observation] = {}
+    for i in range(8):
+        clock.advance(7)
+        ci = Observation(
+            source="ci",
+            observed_at=clock.now(),
+            runs=tuple(_run(f"ci#{n}", n) for n in range(i % 3, i % 3 + 2 + i % 2)),
+        )
+        for raw in (asyncio.run(demo.poll()), ci) if i % 2 else (ci, asyncio.run(demo.poll())):
+            memo = memos[raw.source]
+            obs = latest[raw.source] = memo(raw)
+            snap = snap.with_observation(
+                obs, _state(obs.source, clock.now()), clock.now(), memo.delta
+            )
+        full = FleetSnapshot.empty(ENVS, T0)
+        for name in ("demo", "ci") if i % 2 else ("ci", "demo"):
+            full = full.with_observation(latest[name], _state(name, T0), T0)
+        assert dict(snap.runs) == dict(full.runs)
+        assert dict(snap.cells) == dict(full.cells)
