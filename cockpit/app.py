@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,6 @@ from cockpit.config import Settings
 from cockpit.fleet.hub import ClientFactory, Hub, default_client
 from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.fleet.verdict_history import VerdictHistory
-from cockpit.incident.recorder import ChangeRecorder
 from cockpit.journal import Journal
 from cockpit.keys import APP_KEYS
 from cockpit.sanitize import clean
@@ -28,6 +28,7 @@ from screens.messages import FleetUpdated
 if TYPE_CHECKING:
     from cockpit.actions.windows import WindowState
     from cockpit.audit import Actor
+    from cockpit.incident.recorder import ChangeRecorder
 
 __all__ = ["VIEW_SCREENS", "CockpitApp", "FleetUpdated"]
 
@@ -79,9 +80,27 @@ class CockpitApp(ViewsMixin):
                 settings, clock=self.clock, client_factory=client_factory, journal=journal
             )
         # Notes what facts carry no time for (drift appearing, a canary's step) as it moves:
-        # the Incident view's "what changed".
-        self.recorder = ChangeRecorder()
-        self.hub.subscribe(self.recorder.observe)
+        # the Incident view's "what changed". Every snapshot from the first is noted; those
+        # published before the recorder is built (after the first frame) wait for it, in order.
+        self._unrecorded: list[FleetSnapshot] | None = []
+        self.hub.subscribe(self._record)
+
+    def _record(self, snapshot: FleetSnapshot) -> None:
+        if self._unrecorded is not None:
+            self._unrecorded.append(snapshot)
+        else:
+            self.recorder.observe(snapshot)
+
+    @cached_property
+    def recorder(self) -> ChangeRecorder:
+        """Built once the first frame is up (or when first asked), fed what came before."""
+        from cockpit.incident.recorder import ChangeRecorder
+
+        recorder = ChangeRecorder()
+        waiting, self._unrecorded = self._unrecorded or [], None
+        for snapshot in waiting:
+            recorder.observe(snapshot)
+        return recorder
 
     # Time and data -------------------------------------------------------------
     def now(self) -> datetime:
@@ -117,6 +136,7 @@ class CockpitApp(ViewsMixin):
             self.set_interval(1.0, self._tick)
         start = self.settings.ui.start_view
         await self.switch_mode(start if start in VIEW_SCREENS else "overview")
+        self.call_after_refresh(lambda: self.recorder)  # what waited for the first frame
         if self.poll:
             # The log opens (and records the start) once the first frame is up; its writes
             # run on the audit thread and keep their order.
@@ -161,7 +181,7 @@ class CockpitApp(ViewsMixin):
     def window_state(self, environment: str) -> WindowState:
         # Team mode: the stored policy's windows (this host's file may have none).
         team = self.settings.store is not None
-        if not team and not self.settings.policy.windows and not self.snapshot.windows:
+        if not team and not self.settings.change_windows and not self.snapshot.windows:
             from cockpit.actions.windows import NO_WINDOWS  # no policy (or its import) to say so
 
             return NO_WINDOWS

@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from cockpit import __version__
-from cockpit.actions.autopilot import AutoPilot, Proposal
-from cockpit.actions.service import ActionService, left_to_controller_notice
 from cockpit.app_keys import HeldKeysMixin
 from cockpit.model import Action
 from screens.widgets import failing_banner
 
 if TYPE_CHECKING:
     from cockpit.actions import action_flow
+    from cockpit.actions.autopilot import AutoPilot, Proposal
     from cockpit.actions.executor import Executor
     from cockpit.actions.policy import Policy
+    from cockpit.actions.service import ActionService
     from cockpit.actions.targets import Built
     from cockpit.audit import Actor
     from cockpit.clock import Clock
@@ -51,7 +51,10 @@ class ActionsMixin(HeldKeysMixin):
     @cached_property
     def actions(self) -> ActionService:
         """The headless action service. In team mode (`store:`) automatic rollbacks are the
-        controller's: this cockpit announces them and leaves them to it."""
+        controller's: this cockpit announces them and leaves them to it. Built when first
+        used, after the first frame (the first snapshot reviewed): it loads the policy."""
+        from cockpit.actions.service import ActionService
+
         return ActionService(
             self.settings,
             self.hub,
@@ -172,8 +175,11 @@ class ActionsMixin(HeldKeysMixin):
 
             for proposal in review.announce:
                 self.show_notice(action_flow.proposal_notice(proposal))
-        for proposal in review.controller:
-            self.show_notice(left_to_controller_notice(proposal))
+        if review.controller:
+            from cockpit.actions.service import left_to_controller_notice
+
+            for proposal in review.controller:
+                self.show_notice(left_to_controller_notice(proposal))
         banner = failing_banner(self.actions.waiting(snap))
         changed, self.banner = banner != self.banner, banner
         return changed

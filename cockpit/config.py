@@ -11,92 +11,68 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cockpit.actions.people import PersonConfig
-from cockpit.actions.policy_config import (
-    EnvironmentPolicy,
-    IdentityConfig,
-    PolicyConfig,
-    policy_problems,
-)
-from cockpit.actions.supply_config import demo_supply_chain
-from cockpit.anchors_config import CheckpointsConfig
+from cockpit.config_later import Later, Section
+from cockpit.config_records import DEFAULT_ENVIRONMENTS as DEFAULT_ENVIRONMENTS
+from cockpit.config_records import AuditConfig as AuditConfig
+from cockpit.config_records import ConnectorConfig as ConnectorConfig
+from cockpit.config_records import EnvironmentConfig as EnvironmentConfig
+from cockpit.config_records import UiConfig as UiConfig
 from cockpit.config_secrets import resolve_secrets_in
-from cockpit.config_sections import section_problems
+from cockpit.config_yaml import parse_yaml_text as parse_yaml_text
+from cockpit.config_yaml import read_yaml as read_yaml
 from cockpit.connect import options as opt
 from cockpit.connect.options import Duration, LineMap
 from cockpit.connector import DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES
 from cockpit.connector import Connector
-from cockpit.controller.config import ControllerConfig
-from cockpit.controller.webhooks_config import WebhooksConfig
 from cockpit.errors import ConfigError, PluginError
 from cockpit.fleet.analysis import CanaryConfig
 from cockpit.model import Environment
-from cockpit.retention_config import RetentionConfig
-from cockpit.team import store_config
-from cockpit.team.store_config import StoreConfig
+
+if TYPE_CHECKING:
+    from cockpit.actions.people import PersonConfig
+    from cockpit.actions.policy_config import IdentityConfig, PolicyConfig
+    from cockpit.anchors_config import CheckpointsConfig
+    from cockpit.config_file import ConfigFile
+    from cockpit.controller.config import ControllerConfig
+    from cockpit.controller.webhooks_config import WebhooksConfig
+    from cockpit.retention_config import RetentionConfig
+    from cockpit.team.store_config import StoreConfig
 
 PRODUCTION_NAMES = {"prod", "production", "prd", "live"}
 
-
-@dataclass
-class EnvironmentConfig:
-    name: str
-    production: bool | None = None  # default: names like prod/production are production
-    read_only: bool = False
-
-    @classmethod
-    def from_scalar(cls, value: object) -> EnvironmentConfig:
-        if not isinstance(value, str):
-            raise ValueError("an environment is a name or a mapping with 'name'")
-        return cls(name=value)
-
-
-@dataclass
-class ConnectorConfig:
-    name: str
-    type: str
-    interval: Duration = Duration(10)
-    timeout: Duration = Duration(10)
-    stale_after: Duration | None = None  # default: three missed intervals
-    # Bodies past this are refused as they stream: a broken server cannot exhaust memory.
-    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
-    enabled: bool = True
-    options: dict[str, Any] = field(default_factory=dict)
+# The sections' classes (and the schema) load when a file is read or one is asked for here:
+# the built-in demo starts without them.
+_POLICY = "cockpit.actions.policy_config"
+_SECTIONS = {
+    "ConfigFile": "cockpit.config_file:ConfigFile",
+    "PolicyConfig": f"{_POLICY}:PolicyConfig",
+    "EnvironmentPolicy": f"{_POLICY}:EnvironmentPolicy",
+    "IdentityConfig": f"{_POLICY}:IdentityConfig",
+    "policy_problems": f"{_POLICY}:policy_problems",
+    "PersonConfig": "cockpit.actions.people:PersonConfig",
+    "demo_supply_chain": "cockpit.actions.supply_config:demo_supply_chain",
+    "CheckpointsConfig": "cockpit.anchors_config:CheckpointsConfig",
+    "RetentionConfig": "cockpit.retention_config:RetentionConfig",
+    "ControllerConfig": "cockpit.controller.config:ControllerConfig",
+    "WebhooksConfig": "cockpit.controller.webhooks_config:WebhooksConfig",
+    "StoreConfig": "cockpit.team.store_config:StoreConfig",
+    "store_config": "cockpit.team.store_config:",
+    "section_problems": "cockpit.config_sections:section_problems",
+}
 
 
-@dataclass
-class UiConfig:
-    theme: str = "textual-dark"
-    start_view: str = "overview"
+def __getattr__(name: str) -> Any:
+    if name in _SECTIONS:
+        import importlib
 
-
-@dataclass
-class AuditConfig:
-    path: str | None = None  # default: audit.sqlite3 in the user data directory
-
-
-@dataclass
-class ConfigFile:
-    environments: list[EnvironmentConfig] = field(
-        default_factory=lambda: [EnvironmentConfig(n) for n in ("dev", "staging", "prod")]
-    )
-    connectors: list[ConnectorConfig] = field(default_factory=list)
-    keys: dict[str, str] = field(default_factory=dict)
-    ui: UiConfig = field(default_factory=UiConfig)
-    audit: AuditConfig = field(default_factory=AuditConfig)
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
-    canary: CanaryConfig = field(default_factory=CanaryConfig)
-    identity: IdentityConfig = field(default_factory=IdentityConfig)
-    identities: dict[str, PersonConfig] = field(default_factory=dict)  # OS user -> accounts
-    retention: RetentionConfig = field(default_factory=RetentionConfig)  # of audit records
-    checkpoints: CheckpointsConfig = field(default_factory=CheckpointsConfig)  # anchors
-    controller: ControllerConfig = field(default_factory=ControllerConfig)  # cockpit controller
-    store: StoreConfig | None = None  # team mode (PostgreSQL); None: the local SQLite log
-    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)  # the cockpit as the gate
+        module, _, attr = _SECTIONS[name].partition(":")
+        found = importlib.import_module(module)
+        return getattr(found, attr) if attr else found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -115,7 +91,12 @@ class ConnectorSpec:
 
 @dataclass(frozen=True)
 class Settings:
-    """The running configuration."""
+    """The running configuration.
+
+    The sections only actions, the controller and the team use are `Section`s: from a file
+    they are parsed and checked at load like the rest; the built-in ones (defaults, the
+    demo's) are built when first read, after the first frame (cockpit/config_later.py).
+    """
 
     file: str | None
     environments: tuple[Environment, ...]
@@ -125,22 +106,35 @@ class Settings:
     audit: AuditConfig
     problems: tuple[str, ...] = ()  # plugins that failed to load and were skipped
     read_only_envs: frozenset[str] = frozenset()
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    # A Section's value is built per instance when first read (RUF009: not a shared default).
+    policy: Section[PolicyConfig] = Section(f"{_POLICY}:PolicyConfig")  # noqa: RUF009
     canary: CanaryConfig = field(default_factory=CanaryConfig)
-    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    identity: Section[IdentityConfig] = Section(f"{_POLICY}:IdentityConfig")  # noqa: RUF009
     identities: Mapping[str, PersonConfig] = field(default_factory=dict)
-    retention: RetentionConfig = field(default_factory=RetentionConfig)
-    checkpoints: CheckpointsConfig = field(default_factory=CheckpointsConfig)
+    retention: Section[RetentionConfig] = Section(_SECTIONS["RetentionConfig"])  # noqa: RUF009
+    checkpoints: Section[CheckpointsConfig] = Section(_SECTIONS["CheckpointsConfig"])  # noqa: RUF009
     store: StoreConfig | None = None  # team mode: the shared PostgreSQL store
     # Whether the file has a `policy:` section: in team mode one that differs from the
     # team's stored policy refuses every action (cockpit.team.held_policy).
     policy_written: bool = False
-    controller: ControllerConfig = field(default_factory=ControllerConfig)
-    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
+    controller: Section[ControllerConfig] = Section(_SECTIONS["ControllerConfig"])  # noqa: RUF009
+    webhooks: Section[WebhooksConfig] = Section(_SECTIONS["WebhooksConfig"])  # noqa: RUF009
 
     @property
     def demo(self) -> bool:
         return self.file is None
+
+    def given(self, section: str) -> bool:
+        """Whether `section` holds one read from a file or given, rather than a built-in one
+        not built yet (whose answer to "any change windows?", "any gated webhooks?" is no)."""
+        descriptor: Section[Any] = type(self).__dict__[section]
+        return descriptor.given(self)
+
+    @property
+    def change_windows(self) -> bool:
+        """Whether the policy sets change windows; the first frame asks without building the
+        built-in policy (it sets none)."""
+        return self.given("policy") and bool(self.policy.windows)
 
 
 def default_path() -> Path:
@@ -160,73 +154,29 @@ def find(explicit: str | None, env: Mapping[str, str] | None = None) -> Path | N
     return path if path.exists() else None
 
 
-def read_yaml(path: Path) -> tuple[Any, LineMap]:
-    """Parse a YAML file, remembering the line of every key and list item."""
-    name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", file=name) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=name) from None
-    return parse_yaml_text(text, name)
-
-
-def parse_yaml_text(text: str, name: str) -> tuple[Any, LineMap]:
-    """YAML `text` (read from `name`) parsed, remembering the line of every key and item."""
-    import yaml  # only when there is a file: the demo starts without it
-
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(
-            f"YAML syntax error: {problem}",
-            file=name,
-            line=mark.line + 1 if mark else None,
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"YAML error: {exc}", file=name) from None
-    lines: dict[opt.Path, int] = {}
-
-    def walk(n: Any, path: opt.Path) -> None:
-        if n is None:
-            return
-        lines[path] = n.start_mark.line + 1
-        if isinstance(n, yaml.MappingNode):
-            for key_node, value_node in n.value:
-                child = (*path, str(key_node.value))
-                walk(value_node, child)
-                lines[child] = key_node.start_mark.line + 1
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                walk(item, (*path, i))
-
-    walk(node, ())
-    return data, LineMap(name, lines)
-
-
 def demo_file(seed: int, scale: int) -> ConfigFile:
-    # The demo rolls a failing prod canary back on its own, to show the whole path, and
-    # judges its supply-chain documents (cockpit.actions.supply_config).
-    policy = PolicyConfig(
+    """The built-in demo as a config file would give it: `load` builds the same settings
+    (cockpit/config_later.py) without loading the sections; the tests compare the two."""
+    from cockpit.config_file import ConfigFile
+
+    return ConfigFile(policy=demo_policy(), connectors=_demo_connectors(seed, scale))
+
+
+def demo_policy() -> PolicyConfig:
+    """The demo rolls a failing prod canary back on its own, to show the whole path, and
+    judges its supply-chain documents (cockpit.actions.supply_config)."""
+    from cockpit.actions.policy_config import EnvironmentPolicy, PolicyConfig
+    from cockpit.actions.supply_config import demo_supply_chain
+
+    return PolicyConfig(
         environments={"prod": EnvironmentPolicy(auto_rollback=True)},
         supply_chain=demo_supply_chain(),
     )
-    return ConfigFile(
-        policy=policy,
-        connectors=[
-            ConnectorConfig(
-                name="demo",
-                type="demo",
-                interval=Duration(1),
-                timeout=Duration(5),
-                options={"seed": seed, "services": scale},
-            )
-        ],
-    )
+
+
+def _demo_connectors(seed: int, scale: int) -> list[ConnectorConfig]:
+    options = {"seed": seed, "services": scale}
+    return [ConnectorConfig("demo", "demo", Duration(1), Duration(5), options=options)]
 
 
 def load(
@@ -241,11 +191,13 @@ def load(
     env = os.environ if env is None else env
     path = find(explicit, env)
     problems = opt.Problems()
-    raw: ConfigFile | None
+    settings: Settings | None
     if path is None:
-        raw = demo_file(seed, scale or 12)
-        lines = LineMap("(built-in demo)")
+        settings = _demo(seed, scale or 12, problems, env=env, resolve_secrets=resolve_secrets)
     else:
+        from cockpit.config_file import ConfigFile
+        from cockpit.team import store_config
+
         data, lines = read_yaml(path)
         if data is None:
             # Running the demo here would show a healthy fake fleet to someone who meant prod.
@@ -256,16 +208,39 @@ def load(
         raw = opt.parse_all(ConfigFile, data, problems, lines=lines, env=env)
         if store_config.empty_section(data):
             problems.add(lines.error(("store",), "store: needs at least url: postgresql://..."))
-    settings = None
-    if raw is not None:
-        settings = build(
-            raw, lines, problems, env=env, resolve_secrets=resolve_secrets, demo=path is None
-        )
+        settings = None
+        if raw is not None:
+            written = isinstance(data, dict) and "policy" in data
+            settings = build(
+                raw, lines, problems, env=env, resolve_secrets=resolve_secrets, written=written
+            )
     problems.raise_if_any()
     assert settings is not None  # built whenever there was no problem
-    if path is None or (isinstance(data, dict) and "policy" in data):
-        settings = replace(settings, policy_written=True)
     return settings
+
+
+def _demo(
+    seed: int, scale: int, problems: opt.Problems, *, env: Mapping[str, str], resolve_secrets: bool
+) -> Settings:
+    """The built-in demo's settings: its sections are built when first read (no file, so
+    nothing in them to check; tests/unit/test_config_later.py checks them as a file's)."""
+    lines = LineMap("(built-in demo)")
+    environments = [EnvironmentConfig(n) for n in DEFAULT_ENVIRONMENTS]
+    connectors = _demo_connectors(seed, scale)
+    envs, _, specs, skipped = _core(
+        environments, connectors, {}, lines, problems, env, resolve_secrets
+    )
+    return Settings(
+        file=None,
+        environments=envs,
+        connectors=specs,
+        keys={},
+        ui=UiConfig(),
+        audit=AuditConfig(),
+        problems=skipped,
+        policy=Later(demo_policy),
+        policy_written=True,
+    )
 
 
 def build(
@@ -276,12 +251,60 @@ def build(
     env: Mapping[str, str],
     resolve_secrets: bool,
     demo: bool = False,
+    written: bool = False,
 ) -> Settings:
+    """A parsed file's settings, every section checked (`problems` gets each problem)."""
+    from cockpit.actions.policy_config import policy_problems
+    from cockpit.config_sections import section_problems
+
+    envs, names, specs, skipped = _core(
+        raw.environments, raw.connectors, raw.keys, lines, problems, env, resolve_secrets
+    )
+    # With an environment in error, "unknown environment" would only repeat it in other words.
+    known_envs = None if problems.about("environments") else names
+    for error in policy_problems(raw.policy, known_envs, lines):
+        problems.add(error)
+    section_problems(raw, lines, problems, known_envs, env, resolve_secrets)
+    return Settings(
+        file=None if demo else lines.file,
+        environments=envs,
+        connectors=specs,
+        keys=dict(raw.keys),
+        ui=raw.ui,
+        audit=raw.audit,
+        problems=skipped,
+        read_only_envs=frozenset(
+            e.name for e in raw.environments if e.read_only and e.name in names
+        ),
+        policy=raw.policy,
+        canary=raw.canary,
+        identity=raw.identity,
+        identities=raw.identities,
+        retention=raw.retention,
+        checkpoints=raw.checkpoints,
+        controller=raw.controller,
+        store=raw.store,
+        webhooks=raw.webhooks,
+        policy_written=demo or written,
+    )
+
+
+def _core(
+    raw_environments: list[EnvironmentConfig],
+    raw_connectors: list[ConnectorConfig],
+    keys: Mapping[str, str],
+    lines: LineMap,
+    problems: opt.Problems,
+    env: Mapping[str, str],
+    resolve_secrets: bool,
+) -> tuple[tuple[Environment, ...], set[str], tuple[ConnectorSpec, ...], tuple[str, ...]]:
+    """Environments, connectors and key bindings, checked: what a file and the demo share.
+    The environments, their names, the connectors' specs, the plugins skipped."""
     from cockpit.connect import plugins
 
     environments = []
     seen: dict[str, int] = {}
-    for i, e in enumerate(raw.environments):
+    for i, e in enumerate(raw_environments):
         if e.name in seen:
             problems.add(
                 lines.error(
@@ -296,11 +319,11 @@ def build(
     if not environments and not problems.about("environments"):
         problems.add(lines.error(("environments",), "at least one environment is needed"))
 
-    eps = plugins.for_types({c.type for c in raw.connectors})
+    eps = plugins.for_types({c.type for c in raw_connectors})
     specs = []
     skipped = []
     names: dict[str, int] = {}
-    for i, c in enumerate(raw.connectors):
+    for i, c in enumerate(raw_connectors):
         where = ("connectors", i)
         found = len(problems.errors)
         if c.name in names:
@@ -354,10 +377,9 @@ def build(
             )
         )
 
-    env_names = set(seen)
     from cockpit.keys import BY_ID
 
-    for binding_id, key in raw.keys.items():
+    for binding_id, key in keys.items():
         if binding_id not in BY_ID:
             hint = opt._suggest(binding_id, sorted(BY_ID))
             problems.add(
@@ -365,29 +387,4 @@ def build(
             )
         elif not key.strip():
             problems.add(lines.error(("keys", binding_id), "a key binding is a non-empty key name"))
-    # With an environment in error, "unknown environment" would only repeat it in other words.
-    known_envs = None if problems.about("environments") else env_names
-    for error in policy_problems(raw.policy, known_envs, lines):
-        problems.add(error)
-    section_problems(raw, lines, problems, known_envs, env, resolve_secrets)
-    return Settings(
-        file=None if demo else lines.file,
-        environments=tuple(environments),
-        connectors=tuple(specs),
-        keys=dict(raw.keys),
-        ui=raw.ui,
-        audit=raw.audit,
-        problems=tuple(skipped),
-        read_only_envs=frozenset(
-            e.name for e in raw.environments if e.read_only and e.name in env_names
-        ),
-        policy=raw.policy,
-        canary=raw.canary,
-        identity=raw.identity,
-        identities=raw.identities,
-        retention=raw.retention,
-        checkpoints=raw.checkpoints,
-        controller=raw.controller,
-        store=raw.store,
-        webhooks=raw.webhooks,
-    )
+    return tuple(environments), set(seen), tuple(specs), tuple(skipped)

@@ -17,7 +17,7 @@ from cockpit.controller import webhooks_config
 from cockpit.team import store_config
 
 if TYPE_CHECKING:
-    from cockpit.config import ConfigFile
+    from cockpit.config_file import ConfigFile
 
 
 def section_problems(

@@ -69,7 +69,8 @@ def wire_hub(
         90.0 if team else 60.0,
     )
     extra: tuple[ConnectorSpec, ...] = (two_person,)
-    if settings.webhooks.github is not None:  # GitHub protection rules the cockpit gates
+    # GitHub protection rules the cockpit gates (built-in webhooks, not built yet, gate none)
+    if settings.given("webhooks") and settings.webhooks.github is not None:
         from cockpit.controller.gate_source import GateSource, GateSourceOptions
         from cockpit.controller.github_gate import GATE_SOURCE
 

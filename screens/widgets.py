@@ -15,7 +15,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from cockpit.actions.autopilot import Proposal
 from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.keys import BY_ID, display
 from cockpit.model import CanaryPhase, GateStatus, Health, Status
@@ -24,6 +23,7 @@ from screens.sources import short_error
 from screens.table import LiveTable, SortText
 
 if TYPE_CHECKING:
+    from cockpit.actions.autopilot import Proposal
     from cockpit.actions.windows import WindowState
     from screens.host import CockpitHost
 
@@ -300,7 +300,7 @@ def header_badges(host: CockpitHost) -> Badges:
     sources_key = display(settings.keys.get("sources", BY_ID["sources"].key)) if failing else None
     windows: list[tuple[str, WindowState]] = []
     # Policy (and its import) only then; in team mode the stored policy may have windows.
-    if settings.policy.windows or snapshot.windows or settings.store is not None:
+    if settings.change_windows or snapshot.windows or settings.store is not None:
         windows = [
             (env.name, host.window_state(env.name))
             for env in snapshot.environments

@@ -15,10 +15,9 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from cockpit.actions.autopilot import AutoPilot, Proposal
-
 if TYPE_CHECKING:
     from cockpit.actions.action_flow import Notice
+    from cockpit.actions.autopilot import AutoPilot, Proposal
     from cockpit.actions.executor import Executor
     from cockpit.audit import Actor
     from cockpit.clock import Clock
@@ -75,8 +74,15 @@ class ActionService:
         self.read_only = read_only
         # False: automatic rollbacks are someone else's (the controller's, in team mode).
         self.automatic = automatic
-        self.autopilot = AutoPilot(settings.policy)
         self._actor = actor  # looked up when first needed (the TUI: after its first frame)
+
+    @cached_property
+    def autopilot(self) -> AutoPilot:
+        """Built by the first review (the TUI: after its first frame, whose key bar asks only
+        `why_not`): it reads the policy, which a built-in config builds only then."""
+        from cockpit.actions.autopilot import AutoPilot
+
+        return AutoPilot(self.settings.policy)
 
     @cached_property
     def actor(self) -> Actor:

@@ -1,0 +1,54 @@
+"""The config file's small records that running settings keep too: environments, connectors,
+the UI and the audit log's place.
+
+Apart from the sections (policy, identities, retention, ...) so that the built-in demo's
+settings are made from these alone: `cockpit` with no config file builds its sections when
+something first reads them, after the first frame (cockpit/config_later.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cockpit.connect.options import Duration
+from cockpit.connector import DEFAULT_MAX_RESPONSE_BYTES
+
+DEFAULT_ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+@dataclass
+class EnvironmentConfig:
+    name: str
+    production: bool | None = None  # default: names like prod/production are production
+    read_only: bool = False
+
+    @classmethod
+    def from_scalar(cls, value: object) -> EnvironmentConfig:
+        if not isinstance(value, str):
+            raise ValueError("an environment is a name or a mapping with 'name'")
+        return cls(name=value)
+
+
+@dataclass
+class ConnectorConfig:
+    name: str
+    type: str
+    interval: Duration = Duration(10)
+    timeout: Duration = Duration(10)
+    stale_after: Duration | None = None  # default: three missed intervals
+    # Bodies past this are refused as they stream: a broken server cannot exhaust memory.
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    enabled: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class UiConfig:
+    theme: str = "textual-dark"
+    start_view: str = "overview"
+
+
+@dataclass
+class AuditConfig:
+    path: str | None = None  # default: audit.sqlite3 in the user data directory
