@@ -8,7 +8,7 @@ reconciles fully. Views never call connectors.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -22,12 +22,14 @@ from cockpit.actions import targets
 from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.keys import ACTION_KEYS, SCREEN_KEYS, KeySpec
 from cockpit.model import ActionKind
-from screens.filter import FilterBar, FilterLine, no_match_text
 from screens.host import CockpitHost, host_of
 from screens.jump import ServiceJump
 from screens.palette import ViewCommands, action_commands
 from screens.table import LiveTable
 from screens.widgets import KeyBar, TopBar, header_badges
+
+if TYPE_CHECKING:
+    from screens.filter import FilterLine
 
 
 def bindings(specs: tuple[KeySpec, ...], scope: str | None = None) -> list[BindingType]:
@@ -51,6 +53,8 @@ class FleetScreen(Screen[None]):
     BINDINGS = bindings(SCREEN_KEYS) + bindings(ACTION_KEYS)
     # The palette jumps to a service from every view and offers the view's own commands.
     COMMANDS = {ServiceJump, ViewCommands}
+    # Mounted (and its module loaded) by the first `/`: most sessions never filter.
+    _filter_line: FilterLine | None = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -90,8 +94,8 @@ class FleetScreen(Screen[None]):
         # A filter counts what it lets through, so it needs every row looked at.
         self._tally = [0, 0]
         self.render_fleet(snapshot, full or bool(self.filter_text))
-        for line in self.query(FilterLine):
-            line.show_count(self.filter_text, self._tally[1], self._tally[0])
+        if self._filter_line is not None:
+            self._filter_line.show_count(self.filter_text, self._tally[1], self._tally[0])
         self._refresh_keys()
 
     _key_states: tuple[object, ...] = ()
@@ -146,34 +150,38 @@ class FleetScreen(Screen[None]):
 
     def empty_text(self, nothing: str) -> Text:
         """What an empty list says: its own words, or that the filter matched nothing."""
-        return no_match_text(self.filter_text) if self.filter_text else Text(nothing, style="dim")
+        if not self.filter_text:
+            return Text(nothing, style="dim")
+        from screens.filter import no_match_text
+
+        return no_match_text(self.filter_text)
 
     # Keys ------------------------------------------------------------------------
     async def action_filter(self) -> None:
         if not self.FILTERABLE:
             return
-        found = self.query(FilterLine)
-        if found:
-            line = found.first(FilterLine)
-        else:  # mounted on first use: most sessions never filter
-            line = FilterLine()
+        line = self._filter_line
+        if line is None:  # mounted on first use: most sessions never filter
+            from screens.filter import FilterLine
+
+            line = self._filter_line = FilterLine()
             # Awaited, so the keys typed right after `/` land in the filter, not the table.
             await self.mount(line, before=self.query_one(KeyBar))
         line.open()
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if isinstance(event.input, FilterBar):
+        if self._filter_line is not None and event.input is self._filter_line.bar:
             self.filter_text = event.value.strip()
             self.show(self.cockpit.snapshot, force=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if isinstance(event.input, FilterBar):
-            event.input.action_close(clear=False)
+        if self._filter_line is not None and event.input is self._filter_line.bar:
+            self._filter_line.bar.action_close(clear=False)
 
     def action_back(self) -> None:
         if self.filter_text:
-            for line in self.query(FilterLine):
-                line.close(clear=True)
+            if self._filter_line is not None:
+                self._filter_line.close(clear=True)
             self.filter_text = ""
             self.show(self.cockpit.snapshot, force=True)
             return

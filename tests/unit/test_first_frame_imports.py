@@ -31,6 +31,8 @@ LATER = (
     "cockpit.controller.config",
     "cockpit.controller.webhooks_config",
     "cockpit.team.store_config",
+    "cockpit.incident.recorder",
+    "screens.filter",
     "cockpit.audit",
     "cockpit.judge",
     "numpy",
