@@ -10,13 +10,14 @@ only those are subtracted and sorted.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 import numpy as np
 
 from cockpit.judge.grouped import GroupedCounter, PairCounter
 from cockpit.judge.shift import ShiftCounter
+from cockpit.judge.shift_point import Floats
 
 # Undecided pairs worth sorting; beyond this, evaluating one more shift is cheaper.
 WINDOW = 4096
@@ -73,17 +74,34 @@ def hodges_lehmann(counter: PairCounter) -> float:
 def _bracket(
     counter: ShiftCounter, kmin: int, kmax: int, low: float, high: float
 ) -> tuple[float, float, int, int]:
-    """Tightest evaluated shifts with (approximately) ranks kmin..kmax between them."""
+    """Tightest evaluated shifts with (approximately) ranks kmin..kmax between them.
+
+    Walking up the evaluated shifts: the last one with at most kmin differences below it
+    (and not below `low`) is the low end, the first with more than kmax at or below it
+    (and not above `high`) the high end. The counts only grow with the shift, so both are
+    found by bisection.
+    """
     n_pairs = counter.n * counter.m
+    shifts = counter.shifts()
+    at = counter.at  # every shift here is evaluated: a lookup
+
+    def below(mu: float) -> int:  # differences below mu
+        return n_pairs - at(mu).sum_high
+
+    def at_or_below(mu: float) -> int:
+        return n_pairs - at(mu).sum_low
+
+    first_above = bisect_right(shifts, kmax, key=at_or_below)
+    last = len(shifts) - 1  # the last shift the walk reaches
+    found_high = first_above <= last and shifts[first_above] <= high
+    if found_high:
+        last = first_above
     low_count, high_count = 0, n_pairs
-    for mu, point in counter.evaluated():
-        below = n_pairs - point.sum_high  # differences below mu
-        at_or_below = n_pairs - point.sum_low
-        if below <= kmin and mu >= low:
-            low, low_count = mu, below
-        if at_or_below > kmax and mu <= high:
-            high, high_count = mu, at_or_below
-            break
+    end = min(bisect_right(shifts, kmin, key=below) - 1, last)
+    if end >= 0 and shifts[end] >= low:
+        low, low_count = shifts[end], below(shifts[end])
+    if found_high:
+        high, high_count = shifts[first_above], at_or_below(shifts[first_above])
     return low, high, low_count, high_count
 
 
@@ -105,6 +123,10 @@ def _between(
     high; otherwise -1 (a rank lies at or below low) or 1 (at or above high)."""
     shifts = counter.shifts()
     start, stop = bisect_left(shifts, low), bisect_left(shifts, high)
+    if stop - start == 1:
+        ordered = counter.sorted_differences(low, high)
+        if ordered is not None:
+            return _between_sorted(counter, ranks, low, high, ordered)
     # pairs tied at an inner shift are undecided on both sides of it: counted once
     parts = [
         counter.differences(below, above, keep_tied=above == high)
@@ -133,6 +155,30 @@ def _between(
     # place among those strictly between.
     differences.partition(sorted({k - decided for k in ranks}))
     return [float(differences[k - decided]) for k in ranks]
+
+
+def _between_sorted(
+    counter: ShiftCounter, ranks: Sequence[int], low: float, high: float, ordered: Floats
+) -> list[float] | int:
+    """_between when the differences between low and high are one ascending array: counts
+    by bisection and the ranked ones read off, instead of a copy partitioned. Equal
+    differences are equal bits (zeros of both signs are left to _between's sort)."""
+    decided = counter.n * counter.m - counter.at(low).sum_high  # differences below low
+    after_low = int(ordered.searchsorted(low, "right"))
+    below_low = decided + after_low
+    if min(ranks) < below_low:
+        return -1
+    before_high = int(ordered.searchsorted(high, "left"))
+    if max(ranks) >= decided + before_high:
+        return 1
+    if low < 0.0 < high:  # zeros inside: their signs may need the order of a full sort
+        inside = ordered[after_low:before_high]
+        zeros = inside[inside.searchsorted(0.0) : inside.searchsorted(0.0, "right")]
+        if len(zeros) and np.signbit(zeros).any():
+            kept = inside.copy()
+            _order_zeros(counter, kept)
+            return [float(kept[k - below_low]) for k in ranks]
+    return [float(ordered[k - decided]) for k in ranks]
 
 
 def _order_zeros(counter: ShiftCounter, ordered: np.ndarray) -> None:

@@ -12,18 +12,19 @@ binary searches, as long as no difference lies within a few ulps of the shift.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from cockpit.judge.mannwhitney import sorted_tie_term
-from cockpit.judge.shift_point import Counts, Floats, Mask, ShiftPoint
+from cockpit.judge.shift_point import Counts, Floats, Gap, ShiftPoint, SortedGap
 
 _add_reduce = np.add.reduce  # the ufunc itself: ndarray.sum goes through a Python wrapper
+_minimum = np.minimum.reduce
 _count_nonzero = np.count_nonzero
+_NAN = np.array([math.nan])
 
 # Below this many undecided pairs, comparing them one by one (and keeping the ones still
 # undecided) beats a binary search per canary point; 2,048 measured best on bench.judge,
@@ -35,40 +36,6 @@ PAIR_LIMIT = 2048
 WALK_EXPECTED = 0.5
 # ... and gives up for the binary search after this many steps.
 WALK_STEPS = 3
-
-
-@dataclass(slots=True)
-class _Gap:
-    """The pairs (x, y) whose order is undecided between two neighbouring evaluated shifts."""
-
-    xs: Floats
-    ys: Floats
-    keep: Mask | None = None  # applied on first use: most gaps are never entered
-    drop: bool = False  # keep the pairs where `keep` is False instead
-
-    def pairs(self) -> tuple[Floats, Floats]:
-        if self.keep is not None:
-            keep = ~self.keep if self.drop else self.keep
-            self.xs, self.ys, self.keep = self.xs[keep], self.ys[keep], None
-        return self.xs, self.ys
-
-
-@dataclass(slots=True)
-class _SortedGap:
-    """Undecided pairs by their differences x - y. At a shift mu farther than the counter's
-    slack from every one of them, y < x - mu exactly when x - y > mu, and nothing ties."""
-
-    diffs: Floats  # this gap's x - y, ascending
-    xs: Floats  # the pairs its first gap held (this gap's are some of them) ...
-    ys: Floats
-    all_diffs: Floats  # ... and their x - y, in the same order
-    after: float  # this gap's pairs are those with after < x - y < before
-    before: float
-
-    def pairs(self) -> tuple[Floats, Floats]:
-        d = self.all_diffs
-        keep = (d > self.after) & (d < self.before)
-        return self.xs[keep], self.ys[keep]
 
 
 class ShiftCounter:
@@ -92,23 +59,30 @@ class ShiftCounter:
             self.xs = np.sort(np.asarray(xs, dtype=np.float64), kind="stable")
             self.ys = np.sort(np.asarray(ys, dtype=np.float64), kind="stable")
         self.n, self.m = len(self.xs), len(self.ys)
-        self._ys_then_nan = np.append(self.ys, math.nan)  # index m (nothing below): unequal
-        self._nan_then_ys = np.concatenate(([math.nan], self.ys))  # [k] is ys[k - 1]
+        self._ys_then_nan = np.concatenate((self.ys, _NAN))  # index m (nothing below): unequal
+        self._nan_then_ys: Floats | None = None  # [k] is ys[k - 1]: made for a walk down
         # Tie groups inside the baseline survive any shift, and so do equal canary values.
         # But x - mu is rounded, as in Kayenta's ranking: distinct canary values closer than
         # an ulp of x - mu tie there (0.0333... one ulp apart, shifted by 5). That can only
         # happen once the closest two are within 2^-51 (x + |mu|); below, no tie term moves.
         self._baseline_ties = _tie_term(self.ys)
-        repeats = np.count_nonzero(self.xs[1:] == self.xs[:-1])
+        gaps = self.xs[1:] - self.xs[:-1]
+        if math.isinf(self.xs[0]) or math.isinf(self.xs[-1]):  # inf - inf is NaN, not 0
+            repeats = _count_nonzero(self.xs[1:] == self.xs[:-1])
+        else:  # x' - x is 0 exactly when x' == x (subnormals: no difference rounds to 0)
+            repeats = self.n - 1 - _count_nonzero(gaps)
         self.base_ties = (
             sorted_tie_term(self.xs.tolist()) if repeats else 0.0
         ) + self._baseline_ties
-        gaps = np.diff(self.xs)
         if repeats or math.isnan(self.xs[-1]):  # else every gap is already positive
             gaps = gaps[gaps > 0]
-        self._closest = float(gaps.min()) if len(gaps) else math.inf
+        self._closest = float(_minimum(gaps)) if len(gaps) else math.inf
         self._reach = float(max(abs(self.xs[0]), abs(self.xs[-1])))
         self._y_first, self._y_last = float(self.ys[0]), float(self.ys[-1])
+        # x - mu has at least 3/4 of its points inside the baseline's range when these two
+        # (the points an eighth from each end, shifted) are
+        eighth = self.n // 8
+        self._x_inner = float(self.xs[eighth]), float(self.xs[self.n - 1 - eighth])
         # x - y and x - mu are each within 2^-53 of exact: a difference farther than
         # 2^-50 (2|x| + |y| + |mu|) from mu decides y < x - mu (8 times the error bound)
         self._slack = 2.0**-50 * (2 * self._reach + max(-self._y_first, self._y_last))
@@ -117,7 +91,7 @@ class ShiftCounter:
         self._ends: tuple[Counts, Counts] | None = None  # counts 0 and m, made when needed
         self._shifts: list[float] = []
         self._points: dict[float, ShiftPoint] = {}
-        self._gaps: dict[float, _Gap | _SortedGap] = {}  # by the lower shift of the gap
+        self._gaps: dict[float, Gap | SortedGap] = {}  # by the lower shift of the gap
 
     @property
     def lowest(self) -> float:
@@ -158,7 +132,7 @@ class ShiftCounter:
         else:
             point = self._count_points(mu)
         points[mu] = point
-        insort(shifts, mu)
+        shifts.insert(i, mu)  # nothing above added a shift
         return point
 
     def shifts(self) -> list[float]:
@@ -194,11 +168,17 @@ class ShiftCounter:
         assert point.low is not None and point.high is not None
         return point.low, point.high
 
+    def sorted_differences(self, below: float, above: float) -> Floats | None:
+        """differences(below, above, keep_tied=True) when the counter keeps them ascending
+        (a gap of sorted differences), else None."""
+        gap = self._gaps.get(below)
+        return gap.diffs if isinstance(gap, SortedGap) else None
+
     def differences(self, below: float, above: float, keep_tied: bool) -> Floats:
         """x - y of the pairs undecided between two neighbouring evaluated shifts; those tied
         at `above` (undecided on both sides of it) only with keep_tied."""
         gap = self._gaps.get(below)
-        if isinstance(gap, _SortedGap) and (keep_tied or gap.before == above):
+        if isinstance(gap, SortedGap) and (keep_tied or gap.before == above):
             return gap.diffs  # split at `above` with no difference near it: none tied there
         xs, ys = self.undecided(below, above)
         if not keep_tied and len(xs):
@@ -214,12 +194,12 @@ class ShiftCounter:
         index = np.arange(int(ends[-1])) + (start - ends + width).repeat(width)
         return self.xs.repeat(width), self.ys.take(index)
 
-    def _new_gap(self, start: Counts, stop: Counts) -> _Gap | _SortedGap:
+    def _new_gap(self, start: Counts, stop: Counts) -> Gap | SortedGap:
         xs, ys = self.pairs_between(start, stop)
         if not math.isfinite(self._slack):
-            return _Gap(xs, ys)
+            return Gap(xs, ys)
         diffs = xs - ys
-        return _SortedGap(np.sort(diffs), xs, ys, diffs, -math.inf, math.inf)
+        return SortedGap(np.sort(diffs), xs, ys, diffs, -math.inf, math.inf)
 
     def ties_without_pairs(self, mu: float, keys: Floats | None = None) -> float:
         """Sum of t^3 - t at shift mu over the tie groups inside each sample (keys: xs - mu)."""
@@ -235,8 +215,8 @@ class ShiftCounter:
         keys = self.xs - mu
         low = None if near is None else self._walk(keys, near, mu > near)
         if low is None:
-            n, eighth = self.n, self.n // 8
-            if keys[eighth] > self._y_first and keys[n - 1 - eighth] <= self._y_last:
+            first, last = self._x_inner
+            if first - mu > self._y_first and last - mu <= self._y_last:
                 low = self.ys.searchsorted(keys)  # at least 3/4 of them inside: all
             else:
                 outer = self._count_outer(mu, keys)
@@ -305,8 +285,8 @@ class ShiftCounter:
         Far from the middle (the interval's outer shifts, the first steps of the root
         finder) most of x - mu lies beyond every baseline value or at or below the first.
         """
-        ys, n, eighth = self.ys, self.n, self.n // 8
-        if keys[eighth] > self._y_first and keys[n - 1 - eighth] <= self._y_last:
+        ys, n = self.ys, self.n
+        if keys[n // 8] > self._y_first and keys[n - 1 - n // 8] <= self._y_last:
             return ys.searchsorted(keys)  # at least 3/4 of them inside: search them all
         start = int(keys.searchsorted(self._y_first, "right"))  # none below these keys
         stop = int(keys.searchsorted(self._y_last, "right"))  # all m below the rest
@@ -323,6 +303,8 @@ class ShiftCounter:
             # smaller keys step back past baseline values at or above them, larger ones on
             # past values below them
             if down:
+                if self._nan_then_ys is None:
+                    self._nan_then_ys = np.concatenate((_NAN, self.ys))
                 move = self._nan_then_ys.take(low) >= keys
             else:
                 move = self._ys_then_nan.take(low) < keys
@@ -331,25 +313,23 @@ class ShiftCounter:
             low = low - move if down else low + move
         return None
 
-    def _count_pairs(
-        self, mu: float, gap: _Gap | _SortedGap, floor: int, below: float
-    ) -> ShiftPoint:
+    def _count_pairs(self, mu: float, gap: Gap | SortedGap, floor: int, below: float) -> ShiftPoint:
         """Counts at mu from the undecided pairs of its gap; every other pair is decided."""
-        if isinstance(gap, _SortedGap):
+        if isinstance(gap, SortedGap):
             slack = self._slack + 2.0**-50 * abs(mu) + 2.0**-1060
             diffs = gap.diffs
             start = int(diffs.searchsorted(mu - slack, "left"))
             stop = int(diffs.searchsorted(mu + slack, "right"))
             if start == stop and math.isfinite(slack):  # no difference near mu: no tie
-                self._gaps[below] = _SortedGap(
+                self._gaps[below] = SortedGap(
                     diffs[:start], gap.xs, gap.ys, gap.all_diffs, gap.after, mu
                 )
-                self._gaps[mu] = _SortedGap(
+                self._gaps[mu] = SortedGap(
                     diffs[stop:], gap.xs, gap.ys, gap.all_diffs, mu, gap.before
                 )
                 below_x = floor + len(diffs) - stop
                 return ShiftPoint(below_x, below_x, self.ties_without_pairs(mu))
-            gap = _Gap(*gap.pairs())  # compared pair by pair from here on
+            gap = Gap(*gap.pairs())  # compared pair by pair from here on
         xs, ys = gap.pairs()
         keys = xs - mu
         lower = ys < keys
@@ -357,8 +337,8 @@ class ShiftCounter:
         n_low, n_high = int(np.count_nonzero(lower)), int(np.count_nonzero(at_or_lower))
         # The gap splits at mu: pairs not below x - mu stay undecided on the left, the rest
         # on the right (per canary point these are the floor..ceiling ranges again).
-        self._gaps[below] = _Gap(xs, ys, lower, drop=True)
-        self._gaps[mu] = _Gap(xs, ys, at_or_lower)
+        self._gaps[below] = Gap(xs, ys, lower, drop=True)
+        self._gaps[mu] = Gap(xs, ys, at_or_lower)
         ties = self.ties_without_pairs(mu)
         if n_high != n_low:
             ties += self._ties_pairs(keys[at_or_lower & ~lower].tolist())
@@ -395,4 +375,4 @@ def _ties_rows(keys: list[float], equal: list[int]) -> float:
 
 def _tie_term(ordered: Floats) -> float:
     """sorted_tie_term, skipping the conversion when no neighbours are equal."""
-    return sorted_tie_term(ordered.tolist()) if (ordered[1:] == ordered[:-1]).any() else 0.0
+    return sorted_tie_term(ordered.tolist()) if _count_nonzero(ordered[1:] == ordered[:-1]) else 0.0

@@ -1,4 +1,5 @@
-"""The counts a shift counter keeps for one shift mu (`cockpit.judge.shift`, `.grouped`)."""
+"""What a shift counter keeps: the counts at one shift mu (`cockpit.judge.shift`, `.grouped`),
+and the pairs still undecided between two evaluated shifts (`.shift`)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,37 @@ class ShiftPoint:
     def u(self) -> float:
         """Pairs with x - mu above y, ties counting one half."""
         return (self.sum_low + self.sum_high) / 2
+
+
+@dataclass(slots=True)
+class Gap:
+    """The pairs (x, y) whose order is undecided between two neighbouring evaluated shifts."""
+
+    xs: Floats
+    ys: Floats
+    keep: Mask | None = None  # applied on first use: most gaps are never entered
+    drop: bool = False  # keep the pairs where `keep` is False instead
+
+    def pairs(self) -> tuple[Floats, Floats]:
+        if self.keep is not None:
+            keep = ~self.keep if self.drop else self.keep
+            self.xs, self.ys, self.keep = self.xs[keep], self.ys[keep], None
+        return self.xs, self.ys
+
+
+@dataclass(slots=True)
+class SortedGap:
+    """Undecided pairs by their differences x - y. At a shift mu farther than the counter's
+    slack from every one of them, y < x - mu exactly when x - y > mu, and nothing ties."""
+
+    diffs: Floats  # this gap's x - y, ascending
+    xs: Floats  # the pairs its first gap held (this gap's are some of them) ...
+    ys: Floats
+    all_diffs: Floats  # ... and their x - y, in the same order
+    after: float  # this gap's pairs are those with after < x - y < before
+    before: float
+
+    def pairs(self) -> tuple[Floats, Floats]:
+        d = self.all_diffs
+        keep = (d > self.after) & (d < self.before)
+        return self.xs[keep], self.ys[keep]

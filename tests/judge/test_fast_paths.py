@@ -163,7 +163,7 @@ def test_shifts_a_few_ulps_from_a_difference_inside_a_sorted_gap(seed: int) -> N
     sorted_count, pair_count = ShiftCounter._count_pairs, ShiftCounter._count_pairs
 
     def spy(self: ShiftCounter, mu: float, gap: object, floor: int, below: float) -> object:
-        used["sorted" if type(gap).__name__ == "_SortedGap" else "pairs"] += 1
+        used["sorted" if type(gap).__name__ == "SortedGap" else "pairs"] += 1
         return sorted_count(self, mu, gap, floor, below)  # type: ignore[arg-type]
 
     ShiftCounter._count_pairs = spy  # type: ignore[method-assign]
