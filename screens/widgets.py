@@ -19,7 +19,6 @@ from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.keys import BY_ID, display
 from cockpit.model import CanaryPhase, GateStatus, Health, Status
 from cockpit.sanitize import clean
-from screens.sources import short_error
 from screens.table import LiveTable, SortText
 
 if TYPE_CHECKING:
@@ -189,6 +188,8 @@ class TopBar(Static):
             named.append(f"{glyph} ", style=style)
             named.append(clean(state.name, limit=20))
             if label != "ok" and form.bad == "reason":
+                from screens.sources import short_error  # the sources panel's, once one fails
+
                 named.append(f": {short_error(state, now)}", style=style)
             named.append("  ")
         for label, (glyph, style) in SOURCE_STYLE.items():  # counts first: ✓5 ✗1

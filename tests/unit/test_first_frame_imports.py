@@ -33,6 +33,7 @@ LATER = (
     "cockpit.team.store_config",
     "cockpit.incident.recorder",
     "screens.filter",
+    "screens.sources",
     "cockpit.audit",
     "cockpit.judge",
     "numpy",
