@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,11 +13,11 @@ from textual.worker import Worker, WorkerState
 
 from cockpit import gcpause
 from cockpit.app_views import VIEW_SCREENS, ViewsMixin
+from cockpit.app_watch import Watchers
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import Settings
 from cockpit.fleet.hub import ClientFactory, Hub, default_client
 from cockpit.fleet.snapshot import FleetSnapshot
-from cockpit.fleet.verdict_history import VerdictHistory
 from cockpit.journal import Journal
 from cockpit.keys import APP_KEYS
 from cockpit.sanitize import clean
@@ -28,6 +27,7 @@ from screens.messages import FleetUpdated
 if TYPE_CHECKING:
     from cockpit.actions.windows import WindowState
     from cockpit.audit import Actor
+    from cockpit.fleet.verdict_history import VerdictHistory
     from cockpit.incident.recorder import ChangeRecorder
 
 __all__ = ["VIEW_SCREENS", "CockpitApp", "FleetUpdated"]
@@ -69,7 +69,6 @@ class CockpitApp(ViewsMixin):
         self.clock = clock or SystemClock()
         self.poll = poll
         self.read_only = read_only
-        self.verdicts = VerdictHistory()  # the canary view's last verdicts, kept past the end
         self.banner = None
         self.theme = settings.ui.theme
         self._actor = actor
@@ -79,28 +78,20 @@ class CockpitApp(ViewsMixin):
             self.hub, self.journal = wire_hub(
                 settings, clock=self.clock, client_factory=client_factory, journal=journal
             )
-        # Notes what facts carry no time for (drift appearing, a canary's step) as it moves:
-        # the Incident view's "what changed". Every snapshot from the first is noted; those
-        # published before the recorder is built (after the first frame) wait for it, in order.
-        self._unrecorded: list[FleetSnapshot] | None = []
-        self.hub.subscribe(self._record)
+        # The change recorder and the verdict history see every snapshot from the first;
+        # they are built after the first frame (cockpit/app_watch.py).
+        self.watchers = Watchers()
+        self.hub.subscribe(self.watchers.observe)
 
-    def _record(self, snapshot: FleetSnapshot) -> None:
-        if self._unrecorded is not None:
-            self._unrecorded.append(snapshot)
-        else:
-            self.recorder.observe(snapshot)
-
-    @cached_property
+    @property
     def recorder(self) -> ChangeRecorder:
-        """Built once the first frame is up (or when first asked), fed what came before."""
-        from cockpit.incident.recorder import ChangeRecorder
+        """What moved without a timestamp: the Incident view's "what changed"."""
+        return self.watchers.recorder
 
-        recorder = ChangeRecorder()
-        waiting, self._unrecorded = self._unrecorded or [], None
-        for snapshot in waiting:
-            recorder.observe(snapshot)
-        return recorder
+    @property
+    def verdicts(self) -> VerdictHistory:
+        """The canary view's last verdicts, kept past the canary's end."""
+        return self.watchers.verdicts
 
     # Time and data -------------------------------------------------------------
     def now(self) -> datetime:
@@ -115,7 +106,6 @@ class CockpitApp(ViewsMixin):
             self.post_message(FleetUpdated(snapshot))
 
         self.hub.subscribe(forward)  # delivered once the app is mounted
-        self.hub.subscribe(self.verdicts.observe)  # every snapshot, even ones coalesced away
         if self.poll:
             self.hub.judging = False  # verdicts (and numpy) wait for the first frame
             await self.hub.start()
@@ -136,7 +126,7 @@ class CockpitApp(ViewsMixin):
             self.set_interval(1.0, self._tick)
         start = self.settings.ui.start_view
         await self.switch_mode(start if start in VIEW_SCREENS else "overview")
-        self.call_after_refresh(lambda: self.recorder)  # what waited for the first frame
+        self.call_after_refresh(self.watchers.build)  # what waited for the first frame
         if self.poll:
             # The log opens (and records the start) once the first frame is up; its writes
             # run on the audit thread and keep their order.
