@@ -20,6 +20,7 @@ from cockpit.model import (
     ActionKind,
     ActionResult,
     CanaryPhase,
+    Changed,
     Deployment,
     Observation,
     PipelineRun,
@@ -27,7 +28,7 @@ from cockpit.model import (
 )
 from connectors.demo.sim import Fleet
 from connectors.demo.sim_canary import CANARY_WEIGHTS
-from connectors.demo.sim_runs import APPROVAL_STAGE
+from connectors.demo.sim_runs import APPROVAL_STAGE, RunState, thaw
 
 if TYPE_CHECKING:
     from cockpit.evidence_model import Evidence
@@ -84,8 +85,7 @@ class DemoConnector(Connector):
             runs_per_service=options.runs_per_service,
         )
         self._last: Observation | None = None
-        self._runs_view: dict[str, PipelineRun] | None = None  # rebuilt only where runs changed
-        self._runs: tuple[PipelineRun, ...] = ()
+        self._runs: tuple[PipelineRun, ...] | None = None  # remade only when runs changed
         self._deployments: tuple[Deployment, ...] | None = None
         self._base: datetime | None = None  # observed_at of the last observation made
         # Supply-chain documents per run as of its progress (sim_evidence). A live cockpit
@@ -94,6 +94,8 @@ class DemoConnector(Connector):
         self._observed = 0
         self._docs: dict[str, tuple[int, tuple[Evidence, ...]]] | None = None
         self._evidence: tuple[Evidence, ...] = ()
+        self._evidence_moved: tuple[tuple[Evidence, ...], tuple[Evidence, ...]] | None = None
+        self._last_made: Observation | None = None  # the last observation made, for hints
         self._lock = asyncio.Lock()
 
     async def poll(self) -> Observation:
@@ -107,29 +109,34 @@ class DemoConnector(Connector):
             return self._last
 
     def _observe(self) -> Observation:
+        """The fleet as it stands, remaking only what changed since the last observation,
+        and naming what changed (`Observation.changed`, `runs_delta`) for the hub."""
         fleet = self.fleet
+        last = self._last_made
         delta = None
-        if self._runs_view is not None and self._base is not None:
-            delta = (self._base, frozenset(fleet.dirty_runs), frozenset(fleet.removed_runs))
-        if self._runs_view is None or fleet.dirty_runs or fleet.removed_runs:
-            view = self._runs_view if self._runs_view is not None else {}
-            if self._runs_view is None:
-                fleet.dirty_runs = set(fleet.runs)
-            for run_id in fleet.removed_runs:
-                view.pop(run_id, None)
-            for run_id in fleet.dirty_runs:
-                state = fleet.runs.get(run_id)
-                if state is not None:
-                    view[run_id] = fleet.run(state)
-            self._runs_view = view
-            self._runs = tuple(view.values())
-        runs = self._runs
+        if self._runs is not None and self._base is not None:
+            delta = (self._base, frozenset(fleet.dirty), frozenset(fleet.removed_runs))
         if self._observed or not self.live:
             self._update_evidence()
-        fleet.dirty_runs, fleet.removed_runs = set(), set()
+        changed: list[Changed] = []
+        added, removed = fleet.settle()
+        if self._runs is None or added or removed:
+            before = self._runs
+            self._runs = tuple(fleet.runs.values())  # type: ignore[arg-type]  # all frozen now
+            if before is not None:
+                changed.append(Changed("runs", before, tuple(added), tuple(removed)))
+        runs = self._runs
+        new, old = fleet.deployments_moved()
         if fleet.deployments_changed or self._deployments is None:
+            deps = self._deployments
             self._deployments = tuple(fleet.deployments.values())
             fleet.deployments_changed = False
+            if deps is not None:
+                changed.append(Changed("deployments", deps, tuple(new), tuple(old)))
+        moved = self._evidence_moved
+        if last is not None and moved is not None and self._evidence is not last.evidence:
+            changed.append(Changed("evidence", last.evidence, *moved))
+        self._evidence_moved = None
         obs = Observation(
             source=self.name,
             observed_at=fleet.now,
@@ -141,14 +148,17 @@ class DemoConnector(Connector):
             approvals=fleet.approvals(),
             evidence=self._evidence,
             runs_delta=delta,
+            changed=tuple(changed),
         )
         self._base = obs.observed_at
         self._observed += 1
+        self._last_made = obs
         return obs
 
     def _update_evidence(self) -> None:
         """Remake the documents of the runs that moved since the last observation (of every
-        run the first time), keeping the tuple as it was when none changed."""
+        run the first time), keeping the tuple as it was when none changed; the documents
+        made and dropped are kept for `Observation.changed`."""
         from connectors.demo import sim_evidence
 
         fleet = self.fleet
@@ -156,20 +166,26 @@ class DemoConnector(Connector):
         docs = self._docs if self._docs is not None else {}
         traits = sim_evidence.Traits.of(fleet.services)
         covered = set(fleet.services[: sim_evidence.EVIDENCE_SERVICES])
-        changed = first
+        made: list[Evidence] = []
+        dropped: list[Evidence] = []
         for run_id in fleet.removed_runs:
-            changed |= docs.pop(run_id, None) is not None
-        for run_id in fleet.runs if first else fleet.dirty_runs:
-            run = fleet.runs.get(run_id)
+            gone = docs.pop(run_id, None)
+            if gone is not None:
+                dropped.extend(gone[1])
+        for run_id in fleet.runs if first else fleet.dirty:
+            run = fleet.state(run_id) if run_id in fleet.runs else None  # else trimmed
             if run is None or run.service not in covered:
                 continue
-            done = sim_evidence.progress(run)
+            state = run if isinstance(run, RunState) else thaw(run)
+            done = sim_evidence.progress(state)
             if done and docs.get(run_id, (-1, ()))[0] != done:
-                docs[run_id] = (done, sim_evidence.run_evidence(run, traits, self.name))
-                changed = True
+                dropped.extend(docs.get(run_id, (0, ()))[1])
+                docs[run_id] = (done, sim_evidence.run_evidence(state, traits, self.name))
+                made.extend(docs[run_id][1])
         self._docs = docs
-        if changed:
-            self._evidence = tuple(e for _, made in docs.values() for e in made)
+        if first or made or dropped:
+            self._evidence = tuple(e for _, kept in docs.values() for e in kept)
+            self._evidence_moved = (tuple(made), tuple(dropped))
 
     async def evidence(self):  # type: ignore[no-untyped-def]
         return (await self.poll()).evidence
@@ -213,7 +229,7 @@ class DemoConnector(Connector):
         kind = action.kind
         if kind in (ActionKind.APPROVE, ActionKind.REJECT):
             run_id = action.remote_id or action.approval_id.split(":", 1)[-1]
-            run = fleet.runs.get(run_id)
+            run = fleet.active.get(run_id)
             if run is None or run.stage_status[APPROVAL_STAGE] is not Status.WAITING:
                 raise Rejected(f"nothing waits for approval as {run_id!r}")
             if kind is ActionKind.APPROVE:
@@ -295,7 +311,7 @@ class DemoConnector(Connector):
 
         if kind is ActionKind.RERUN:
             run_id = action.remote_id
-            old = fleet.runs.get(run_id)
+            old = fleet.state(run_id)
             if old is None or old.status not in (Status.FAILED, Status.CANCELLED):
                 raise Rejected(f"{run_id!r} has not failed: nothing to re-run")
             again = fleet.rerun(old, now)

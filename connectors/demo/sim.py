@@ -27,11 +27,13 @@ from cockpit.model import (
     Status,
 )
 from connectors.demo import sim_canary, sim_start
+from connectors.demo.make import maker
 from connectors.demo.sim_alerts import AlertBook
 from connectors.demo.sim_canary import CanaryState as CanaryState
 from connectors.demo.sim_runs import (
     APPROVAL_STAGE,
     AUTHORS,
+    MESSAGES,
     STAGES,
     RunState,
     approval_of,
@@ -54,21 +56,9 @@ SERVICE_NAMES = (
     "gateway",
     "ledger",
 )
-MESSAGES = (
-    "Fix retry storm on upstream timeout",
-    "Bump base image to patch OpenSSL",
-    "Add idempotency key to create endpoint",
-    "Reduce p99 by caching price lookups",
-    "Refactor session handling",
-    "Upgrade HTTP client library",
-    "Feature flag for new ranking model",
-    "Tighten input validation on webhooks",
-    "Log correlation ids on every request",
-    "Remove deprecated v1 endpoint",
-    "Tune connection pool sizes",
-    "Handle partial refunds",
-)
 HISTORY = 20000  # finished runs kept per fleet at most (scaled below)
+make_deployment = maker(Deployment)
+make_revision = maker(Revision)
 
 
 def service_names(n: int) -> list[str]:
@@ -99,8 +89,10 @@ class Fleet:
         self.services = service_names(services)
         self.now = start
         self.tick_no = 0
-        self.runs: dict[str, RunState] = {}
-        self.active: list[str] = []  # ids of unfinished runs, in start order
+        # Every run kept, in creation order: its frozen view as last observed, or its state
+        # until its first observation. Changed runs wait in `dirty` for the next one.
+        self.runs: dict[str, PipelineRun | RunState] = {}
+        self.active: dict[str, RunState] = {}  # unfinished runs, in start order
         self.next_commit: list[tuple[int, int, str]] = []  # heap of (tick, seq, service)
         self.run_numbers: dict[str, int] = {}
         self.latest_version: dict[str, tuple[int, int, int]] = {}
@@ -109,9 +101,12 @@ class Fleet:
         self.alert_book = AlertBook(source)
         self.canaries: dict[tuple[str, str], CanaryState] = {}
         self.approvals_cache: tuple[PendingApproval, ...] | None = None
-        self.dirty_runs: set[str] = set()  # changed since the last observation
+        self.dirty: dict[str, RunState] = {}  # changed since the last observation
         self.deployments_changed = True
         self.removed_runs: set[str] = set()
+        self.gone: list[PipelineRun] = []  # observed views of the runs trimmed since
+        # Deployments replaced since the last observation: the object it held, per cell.
+        self.replaced: dict[tuple[str, str], Deployment] = {}
         self.decided: dict[str, str] = {}  # run id -> approver or rejecter
         self._seq = 0
         sim_start.build(self, runs_per_service)
@@ -147,6 +142,7 @@ class Fleet:
             stage_status=[Status.QUEUED] * len(STAGES),
             stage_started=[None] * len(STAGES),
             stage_finished=[None] * len(STAGES),
+            seq=self._seq,
         )
         roll = self.rng.random()
         for idx, (_, _, _, p_fail, _) in enumerate(STAGES):
@@ -155,11 +151,11 @@ class Fleet:
                 break
             roll -= p_fail
         self.runs[run.id] = run
-        self.active.append(run.id)
-        self.dirty_runs.add(run.id)
+        self.active[run.id] = run
+        self.dirty[run.id] = run
         return run
 
-    def rerun(self, failed: RunState, now: datetime) -> RunState:
+    def rerun(self, failed: RunState | PipelineRun, now: datetime) -> RunState:
         """A new attempt at the same commit (as CI systems re-run failed jobs)."""
         run = self.new_run(failed.service, now)
         run.commit, run.author, run.message = failed.commit, failed.author, failed.message
@@ -187,8 +183,8 @@ class Fleet:
             _, _, svc = heapq.heappop(self.next_commit)
             self.new_run(svc, now)
             self.schedule(svc, self.rng.randrange(180, 600))
-        for run_id in list(self.active):
-            self._step_run(self.runs[run_id], now)
+        for run in list(self.active.values()):
+            self._step_run(run, now)
         for state in self.canaries.values():
             sim_canary.step(state, self.rng, self.tick_no, now)
         self.alert_book.tick(now, self.deployments, self.canaries)
@@ -243,8 +239,7 @@ class Fleet:
 
     def _touch(self, run: RunState) -> None:
         """The run changed: its frozen view must be rebuilt at the next observation."""
-        run.frozen = None
-        self.dirty_runs.add(run.id)
+        self.dirty[run.id] = run
 
     def finish(self, run: RunState, status: Status, now: datetime) -> None:
         run.status = status
@@ -252,8 +247,7 @@ class Fleet:
         for k in range(run.stage_index + 1, len(STAGES)):
             run.stage_status[k] = Status.SKIPPED
         self._touch(run)
-        if run.id in self.active:
-            self.active.remove(run.id)
+        self.active.pop(run.id, None)
         self.approvals_cache = None
 
     def deploy(
@@ -263,27 +257,24 @@ class Fleet:
         if old.version == version:
             return
         self.deployments_changed = True
-        previous = Revision(
-            version=old.version,
-            digest=old.digest,
-            deployed_at=old.deployed_at,
-            deployed_by=old.deployed_by,
-            id=old.remote_id,
+        self.replaced.setdefault((svc, env), old)
+        previous = make_revision(
+            old.version, old.digest, old.deployed_at, old.deployed_by, old.remote_id, False
         )
-        self.deployments[(svc, env)] = Deployment(
-            service=svc,
-            environment=env,
-            version=version,
-            digest=digest_of(svc, version),
-            deployed_at=now,
-            deployed_by=who,
-            status=Status.SUCCEEDED,
-            health=Health.HEALTHY,
-            source=self.source,
-            observed_at=now,
-            history=(previous, *old.history)[:6],
-            remote_id=str(int(old.remote_id or "0") + 1),
-            message="rollback" if rollback else "",
+        self.deployments[(svc, env)] = make_deployment(
+            svc,
+            env,
+            version,
+            digest_of(svc, version),
+            now,
+            who,
+            Status.SUCCEEDED,
+            Health.HEALTHY,
+            self.source,
+            now,
+            (previous, *old.history)[:6],
+            str(int(old.remote_id or "0") + 1),
+            "rollback" if rollback else "",
         )
         drift = self.drift.get((svc, env))
         if drift is not None:
@@ -297,12 +288,49 @@ class Fleet:
         if len(self.runs) > limit:
             for run_id in list(self.runs)[: len(self.runs) - limit]:
                 if run_id not in self.active:
-                    del self.runs[run_id]
+                    seen = self.runs.pop(run_id)
+                    if type(seen) is PipelineRun:
+                        self.gone.append(seen)
                     self.removed_runs.add(run_id)
 
     # Views as frozen domain objects ---------------------------------------------------
-    def run(self, run: RunState) -> PipelineRun:
-        return freeze_run(run, self.source, self.now)
+    def state(self, run_id: str) -> RunState | PipelineRun | None:
+        """A run as it stands now: its state while it can change or has changed since the
+        last observation, else its frozen view."""
+        return self.dirty.get(run_id) or self.active.get(run_id) or self.runs.get(run_id)
+
+    def settle(self) -> tuple[list[PipelineRun], list[PipelineRun]]:
+        """Freeze the runs that changed since the last observation into `runs`: (the new
+        frozen views, the views of the last observation they replace or that were
+        trimmed). A finished run's state goes with it: only its frozen view is kept."""
+        added: list[PipelineRun] = []
+        removed = self.gone
+        runs, source, now = self.runs, self.source, self.now
+        for run_id, state in self.dirty.items():
+            old = runs.get(run_id)
+            if old is None:
+                continue  # trimmed
+            if type(old) is PipelineRun:
+                new = freeze_run(state, source, now, old)
+                removed.append(old)
+            else:
+                new = freeze_run(state, source, now)
+            runs[run_id] = new
+            added.append(new)
+        self.dirty, self.gone = {}, []
+        self.removed_runs = set()
+        return added, removed
+
+    def deployments_moved(self) -> tuple[list[Deployment], list[Deployment]]:
+        """(deployments new since the last observation, those they replaced), by cell."""
+        added, removed = [], []
+        for key, old in self.replaced.items():
+            new = self.deployments[key]
+            if new is not old:
+                added.append(new)
+                removed.append(old)
+        self.replaced = {}
+        return added, removed
 
     def canary(self, state: CanaryState) -> Canary:
         return sim_canary.freeze(
@@ -316,8 +344,7 @@ class Fleet:
     def approvals(self) -> tuple[PendingApproval, ...]:
         if self.approvals_cache is None:
             out = []
-            for run_id in self.active:
-                run = self.runs[run_id]
+            for run in self.active.values():
                 if (
                     run.stage_index == APPROVAL_STAGE
                     and run.stage_status[APPROVAL_STAGE] is Status.WAITING

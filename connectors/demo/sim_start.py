@@ -1,8 +1,17 @@
 """The demo fleet's world at start: versions and their history, runs in flight, two prod
-canaries, staging drift, and the alerts already firing."""
+canaries, staging drift, and the alerts already firing.
+
+The history (9 finished runs a service by default: 90,000 at 10,000 services) is made
+frozen at once, as the fleet will keep it: no mutable state first. It draws the same
+random numbers in the same order as runs made step by step (the seeded picture stays), by
+CPython's own rule for `randrange`/`choice` below n (getrandbits of n.bit_length() bits,
+drawn again while >= n; tests/unit/test_demo_start.py holds it to `Random`), and shares
+what repeats: datetimes by second, stages by their times, digests with the deployments.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -15,17 +24,25 @@ from cockpit.model import (
     Health,
     Revision,
     Severity,
+    Stage,
     Status,
 )
 from connectors.demo import sim_canary
+from connectors.demo.make import maker
 from connectors.demo.sim_alerts import Cause
 from connectors.demo.sim_canary import METRIC_EVERY, METRIC_POINTS, CanaryState
 from connectors.demo.sim_runs import (
     APPROVAL_STAGE,
     AUTHORS,
+    MESSAGES,
+    SKIPPED_STAGES,
     STAGES,
     RunState,
     digest_of,
+    make_run,
+    make_stage,
+    run_url,
+    summary,
     tests_of,
 )
 
@@ -35,54 +52,56 @@ if TYPE_CHECKING:
 START_AGE = 180  # seconds the degrading canary has run when the demo starts
 
 
+make_deployment = maker(Deployment)
+make_revision = maker(Revision)
+
+
 def build(fleet: Fleet, runs_per_service: int) -> None:
     """Fill a new fleet with the world as it stands at the fleet's start."""
     rng = fleet.rng
     start = fleet.now
+    history = _History(fleet)
     for i, svc in enumerate(fleet.services):
         major, minor = 1 + i % 3, rng.randrange(0, 12)
         patch = rng.randrange(3, 9)
         fleet.latest_version[svc] = (major, minor, patch)
         fleet.run_numbers[svc] = 100 + rng.randrange(0, 800)
-        # History of finished runs, oldest first, spaced over the last hours.
-        history = []
-        for k in range(runs_per_service - 1, 0, -1):
-            queued = start - timedelta(minutes=15 * k + rng.randrange(0, 10))
-            history.append(_finished_run(fleet, svc, queued))
-        # Versions per environment come from the successful runs: dev has the newest,
-        # staging the one before, prod the one before that. (The service's runs are the
-        # ones just made: a pass over every run of the fleet here made the start quadratic,
-        # 30 s at 10,000 services.)
-        built = [r.version for r in history if r.status is Status.SUCCEEDED]
+        # History of finished runs, oldest first, spaced over the last hours. Versions per
+        # environment come from the successful ones: dev has the newest, staging the one
+        # before, prod the one before that.
+        built = history.runs(svc, runs_per_service - 1)
         built.reverse()
         while len(built) < len(fleet.envs) + 4:
-            built.append(fleet.version_at(svc, patch - len(built)))
+            v = fleet.version_at(svc, patch - len(built))
+            built.append((v, digest_of(svc, v)))
         for e_i, env in enumerate(fleet.envs):
             lag = e_i
-            version = built[lag]
+            version, digest = built[lag]
             revs = tuple(
-                Revision(
-                    version=v,
-                    digest=digest_of(svc, v),
-                    deployed_at=start - timedelta(hours=6 * (j + 1) + lag, minutes=i % 60),
-                    deployed_by=AUTHORS[(i + j) % len(AUTHORS)],
-                    id=str(j + 1),
+                make_revision(
+                    v,
+                    d,
+                    history.at(-3600 * (6 * (j + 1) + lag) - 60 * (i % 60)),
+                    AUTHORS[(i + j) % len(AUTHORS)],
+                    str(j + 1),
+                    False,
                 )
-                for j, v in enumerate(built[lag + 1 : lag + 5])
+                for j, (v, d) in enumerate(built[lag + 1 : lag + 5])
             )
-            fleet.deployments[(svc, env)] = Deployment(
-                service=svc,
-                environment=env,
-                version=version,
-                digest=digest_of(svc, version),
-                deployed_at=start - timedelta(hours=lag * 3 + 1, minutes=7 * i % 60),
-                deployed_by=AUTHORS[(i + e_i) % len(AUTHORS)],
-                status=Status.SUCCEEDED,
-                health=Health.HEALTHY,
-                source=fleet.source,
-                observed_at=start,
-                history=revs,
-                remote_id=str(len(revs) + 1),
+            fleet.deployments[(svc, env)] = make_deployment(
+                svc,
+                env,
+                version,
+                digest,
+                history.at(-3600 * (lag * 3 + 1) - 60 * (7 * i % 60)),
+                AUTHORS[(i + e_i) % len(AUTHORS)],
+                Status.SUCCEEDED,
+                Health.HEALTHY,
+                fleet.source,
+                start,
+                revs,
+                str(len(revs) + 1),
+                "",
             )
         # The next commit arrives at a staggered tick.
         fleet.schedule(svc, rng.randrange(5, 240))
@@ -95,27 +114,112 @@ def build(fleet: Fleet, runs_per_service: int) -> None:
     _initial_drift_and_alerts(fleet, start)
 
 
-def _finished_run(fleet: Fleet, svc: str, queued: datetime) -> RunState:
-    run = fleet.new_run(svc, queued)
-    t = queued + timedelta(seconds=5)
-    run.started_at = t
-    last = len(STAGES) - 1 if run.fail_at < 0 else run.fail_at
-    for idx in range(last + 1):
-        dur = timedelta(seconds=max(STAGES[idx][1], 1) + fleet.rng.randrange(0, 8))
-        run.stage_started[idx] = t
-        t += dur
-        run.stage_finished[idx] = t
-        run.stage_status[idx] = Status.SUCCEEDED
-    if run.fail_at >= 0:
-        run.stage_status[run.fail_at] = Status.FAILED
-        for idx in range(run.fail_at + 1, len(STAGES)):
-            run.stage_status[idx] = Status.SKIPPED
-    run.status = Status.FAILED if run.fail_at >= 0 else Status.SUCCEEDED
-    run.stage_index = last
-    run.finished_at = t
-    run.tests = tests_of(run)
-    fleet.active.remove(run.id)
-    return run
+_NAMES = tuple(s[0] for s in STAGES)
+_ENVS = tuple(s[4] for s in STAGES)
+_SHORTEST = tuple(max(s[1], 1) for s in STAGES)  # a stage's seconds before its random part
+_FAIL = tuple(s[3] for s in STAGES)
+
+
+class _History:
+    """Makes a fleet's finished runs frozen, drawing as `Fleet.new_run` and a run stepped
+    to its end would (see the module's docstring), sharing the objects that repeat."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        self.fleet = fleet
+        self.start = fleet.now
+        self._at: dict[int, datetime] = {}
+        self._stages: dict[tuple[int, bool, int, int], Stage] = {}
+        self._bits = fleet.rng.getrandbits
+
+    def at(self, seconds: int) -> datetime:
+        """The fleet's start moved by `seconds`, one object per second."""
+        found = self._at.get(seconds)
+        if found is None:
+            found = self._at[seconds] = self.start + timedelta(seconds=seconds)
+        return found
+
+    def _below(self, n: int) -> int:
+        """rng.randrange(n), as CPython's Random draws it."""
+        k = n.bit_length()
+        r = self._bits(k)
+        while r >= n:
+            r = self._bits(k)
+        return r
+
+    def runs(self, svc: str, count: int) -> list[tuple[str, str]]:
+        """Make `svc`'s `count` finished runs, oldest first, into the fleet's runs: the
+        (version, digest) of each that succeeded, oldest first."""
+        fleet = self.fleet
+        rng, seed, source, now = fleet.rng, fleet.seed, fleet.source, fleet.now
+        bits, below, at, memo = self._bits, self._below, self.at, self._stages
+        runs = fleet.runs
+        major, minor, patch = fleet.latest_version[svc]
+        number = fleet.run_numbers[svc]
+        built = []
+        for k in range(count, 0, -1):
+            queued = -60 * (15 * k + below(10))
+            number += 1
+            sha = hashlib.sha1(f"{seed}:{svc}:{fleet._seq}".encode()).hexdigest()
+            fleet._seq += 1
+            author = AUTHORS[below(len(AUTHORS))]
+            message = MESSAGES[below(len(MESSAGES))]
+            patch += 1
+            version = f"{major}.{minor}.{patch}"
+            roll = rng.random()
+            fail_at = -1
+            for idx, p_fail in enumerate(_FAIL):
+                if roll < p_fail:
+                    fail_at = idx
+                    break
+                roll -= p_fail
+            last = len(STAGES) - 1 if fail_at < 0 else fail_at
+            t = queued + 5
+            stages = []
+            for idx in range(last + 1):
+                r = bits(4)  # randrange(0, 8): 4 bits, again while >= 8
+                while r >= 8:
+                    r = bits(4)
+                end = t + _SHORTEST[idx] + r
+                failed = idx == fail_at
+                key = (idx, failed, t, end)
+                stage = memo.get(key)
+                if stage is None:
+                    status = Status.FAILED if failed else Status.SUCCEEDED
+                    stage = make_stage(_NAMES[idx], status, at(t), at(end), False, _ENVS[idx])
+                    memo[key] = stage
+                stages.append(stage)
+                t = end
+            stages.extend(SKIPPED_STAGES[last + 1 :])
+            failed_tests = 1 + number % 4 if fail_at == 1 else 0
+            total = 180 + (number % 7) * 23
+            digest = digest_of(svc, version)
+            run_id = f"{svc}#{number}"
+            runs[run_id] = make_run(
+                run_id,
+                svc,
+                "release",
+                number,
+                Status.FAILED if fail_at >= 0 else Status.SUCCEEDED,
+                tuple(stages),
+                author,
+                sha,
+                message,
+                "main",
+                at(queued),
+                source,
+                now,
+                at(queued + 5),
+                at(t),
+                summary(total - failed_tests, failed_tests, number % 5),
+                version,
+                digest,
+                run_url(svc, number),
+            )
+            if fail_at < 0:
+                built.append((version, digest))
+        fleet.latest_version[svc] = (major, minor, patch)
+        fleet.run_numbers[svc] = number
+        return built
 
 
 def _fast_forward(fleet: Fleet, run: RunState, target_stage: int) -> None:

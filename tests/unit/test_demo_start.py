@@ -1,0 +1,134 @@
+"""The demo's history is made frozen at once (connectors/demo/sim_start.py); it must be the
+history runs made and stepped one by one would give, with the same random draws after it."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cockpit.clock import FixedClock
+from cockpit.model import Action, ActionKind, PipelineRun, Status
+from connectors.demo import DemoConnector, DemoOptions, sim_start
+from connectors.demo.sim import Fleet
+from connectors.demo import sim_runs
+from connectors.demo.sim_runs import STAGES, freeze_run, thaw
+
+T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+
+
+def _step_by_step(self: sim_start._History, svc: str, count: int) -> list[tuple[str, str]]:
+    """The straightforward way: each run made by `Fleet.new_run`, its stages stepped to the
+    end with `Random.randrange`, then frozen."""
+    fleet = self.fleet
+    built = []
+    for k in range(count, 0, -1):
+        queued = fleet.now - timedelta(minutes=15 * k + fleet.rng.randrange(0, 10))
+        run = fleet.new_run(svc, queued)
+        t = queued + timedelta(seconds=5)
+        run.started_at = t
+        last = len(STAGES) - 1 if run.fail_at < 0 else run.fail_at
+        for idx in range(last + 1):
+            run.stage_started[idx] = t
+            t += timedelta(seconds=max(STAGES[idx][1], 1) + fleet.rng.randrange(0, 8))
+            run.stage_finished[idx] = t
+            run.stage_status[idx] = Status.SUCCEEDED
+        if run.fail_at >= 0:
+            run.stage_status[run.fail_at] = Status.FAILED
+            for idx in range(run.fail_at + 1, len(STAGES)):
+                run.stage_status[idx] = Status.SKIPPED
+        run.status = Status.FAILED if run.fail_at >= 0 else Status.SUCCEEDED
+        run.stage_index = last
+        run.finished_at = t
+        run.tests = sim_runs.tests_of(run)
+        del fleet.active[run.id], fleet.dirty[run.id]
+        frozen = fleet.runs[run.id] = freeze_run(run, fleet.source, fleet.now)
+        if run.status is Status.SUCCEEDED:
+            built.append((run.version, frozen.digest))
+    return built
+
+
+def _fleet(services: int, runs_per_service: int = 10) -> Fleet:
+    return Fleet(
+        seed=11,
+        services=services,
+        environments=("dev", "staging", "prod"),
+        start=T0,
+        source="demo",
+        runs_per_service=runs_per_service,
+    )
+
+
+@pytest.mark.parametrize(("services", "per_service"), [(1, 10), (12, 10), (300, 10), (40, 3)])
+def test_the_history_made_at_once_is_the_one_made_step_by_step(
+    monkeypatch: pytest.MonkeyPatch, services: int, per_service: int
+) -> None:
+    fast = _fleet(services, per_service)
+    monkeypatch.setattr(sim_start._History, "runs", _step_by_step)
+    slow = _fleet(services, per_service)
+    assert list(fast.runs) == list(slow.runs)
+    for run_id, run in slow.runs.items():
+        assert fast.runs[run_id] == run
+    assert fast.deployments == slow.deployments
+    assert fast.rng.getstate() == slow.rng.getstate()  # the same draws, in the same order
+    assert (fast.latest_version, fast.run_numbers) == (slow.latest_version, slow.run_numbers)
+    assert list(fast.active) == list(slow.active)
+
+
+def test_draws_below_n_are_randranges() -> None:
+    ours, theirs = random.Random(5), random.Random(5)
+    history = sim_start._History.__new__(sim_start._History)
+    history._bits = ours.getrandbits
+    for n in [1, 2, 3, 7, 8, 9, 10, 12, 16, 17, 100, 1000] * 50:
+        assert history._below(n) == theirs.randrange(n)
+    assert ours.getstate() == theirs.getstate()
+
+
+def test_finished_runs_are_kept_frozen_only_and_thaw_back() -> None:
+    clock = FixedClock(T0)
+    demo = DemoConnector("demo", DemoOptions(services=30), client=None, clock=clock)
+    for _ in range(12):
+        clock.advance(9)
+        obs = asyncio.run(demo.poll())
+    fleet = demo.fleet
+    assert not fleet.dirty
+    unfinished = {r.id for r in obs.runs if r.finished_at is None}
+    assert set(fleet.active) == unfinished  # the only runs with mutable state
+    assert all(type(r) is PipelineRun for r in fleet.runs.values())
+    failed = 0
+    for run in obs.runs:
+        if run.finished_at is not None:
+            state = thaw(run)
+            assert freeze_run(state, run.source, run.observed_at) == run
+            failed += state.fail_at >= 0
+            assert sim_runs.tests_of(state) == run.tests
+    assert failed  # the fleet has failed runs, whose failing stage thaw finds
+
+
+def test_a_run_finished_since_the_last_poll_can_be_rerun_at_once() -> None:
+    clock = FixedClock(T0)
+    demo = DemoConnector("demo", DemoOptions(services=60), client=None, clock=clock)
+    asyncio.run(demo.poll())
+    fleet = demo.fleet
+    for _ in range(200):  # step the fleet until an observed run fails, before the next poll
+        clock.advance(1)
+        fleet.advance_to(clock.now())
+        done = [
+            s
+            for s in fleet.dirty.values()
+            if s.status is Status.FAILED and isinstance(fleet.runs[s.id], PipelineRun)
+        ]
+        if done:
+            break
+        asyncio.run(demo.poll())
+    assert done
+    stale = fleet.runs[done[0].id]
+    assert isinstance(stale, PipelineRun) and stale.status is not Status.FAILED
+    result = asyncio.run(
+        demo.execute(
+            Action(ActionKind.RERUN, done[0].service, "", remote_id=done[0].id, actor="t")
+        )
+    )
+    assert result.ok
