@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from cockpit.judge.cleaning import Series
 
+_add_reduce = np.add.reduce  # without ndarray.sum's Python wrapper
 NOISE_SCALE = 1e-5  # Kayenta's sd for tie-breaking noise, relative to the constant value
 # Shifts reach |x| + |y| and the three roots |x - mu| <= 2|x| + |y|: a quarter of the
 # largest binary64 keeps them finite. Means are sums of n values, so n times that again.
@@ -74,7 +75,7 @@ def ascending_mean(values: npt.NDArray[np.float64]) -> float:
     low, high = math.frexp(smallest)[1], math.frexp(max(-first, last))[1]
     if high - low <= SPAN and low > -900 and math.isfinite(first) and math.isfinite(last):
         whole = (values * 2.0 ** (53 - low)).astype(np.int64)
-        total = int((whole & 0xFFFFFFFF).sum()) + (int((whole >> 32).sum()) << 32)
+        total = int(_add_reduce(whole & 0xFFFFFFFF)) + (int(_add_reduce(whole >> 32)) << 32)
         exact = math.ldexp(float(total), low - 53)
         if not exact or abs(exact) >= sys.float_info.min:  # not subnormal: rounded once
             return exact / len(values)
@@ -156,11 +157,16 @@ def classify(
     unchanged = {**stats, "classification": "Pass", "mean_ratio": 1.0}
     if metric.effect_measure == "meanRatio":
         unchanged["effect"] = 1.0
-    if len(canary) == len(baseline) and (canary == baseline).all():
-        return MetricResult(**common, **unchanged, reason=words.identical(), critical=False)
     c_first, c_last, b_first, b_last = map(
         float, (canary[0], canary[-1], baseline[0], baseline[-1])
     )
+    if (
+        len(canary) == len(baseline)
+        and c_first == b_first  # (equal series have equal ends: most differ there)
+        and c_last == b_last
+        and (canary == baseline).all()
+    ):
+        return MetricResult(**common, **unchanged, reason=words.identical(), critical=False)
     if c_first == c_last == b_first == b_last:
         return MetricResult(**common, **unchanged, reason=words.constant(c_first), critical=False)
     if c_first == c_last and b_first == b_last:

@@ -191,7 +191,7 @@ class ShiftCounter:
         """Every pair (x_i, y_j) with start[i] <= j < stop[i], canary point by canary point."""
         width = stop - start
         ends = width.cumsum()
-        index = np.arange(int(ends[-1])) + (start - ends + width).repeat(width)
+        index = np.arange(int(ends[-1])) + (stop - ends).repeat(width)  # start - row's first
         return self.xs.repeat(width), self.ys.take(index)
 
     def _new_gap(self, start: Counts, stop: Counts) -> Gap | SortedGap:
@@ -199,7 +199,9 @@ class ShiftCounter:
         if not math.isfinite(self._slack):
             return Gap(xs, ys)
         diffs = xs - ys
-        return SortedGap(np.sort(diffs), xs, ys, diffs, -math.inf, math.inf)
+        ordered = diffs.copy()
+        ordered.sort()  # as np.sort does, without its wrapper
+        return SortedGap(ordered, xs, ys, diffs, -math.inf, math.inf)
 
     def ties_without_pairs(self, mu: float, keys: Floats | None = None) -> float:
         """Sum of t^3 - t at shift mu over the tie groups inside each sample (keys: xs - mu)."""
@@ -256,22 +258,24 @@ class ShiftCounter:
         stop = int(keys.searchsorted(self._y_last, "right"))
         if stop - start > eighth:
             return None
-        middle = keys[start:stop]
-        low = self.ys.searchsorted(middle)
-        sum_low = self.m * (n - stop) + int(_add_reduce(low))
+        sum_low = self.m * (n - stop)
         if self._closest > 2.0**-51 * (self._reach + abs(mu)):
             ties = self.base_ties
         else:
             ties = self.ties_without_pairs(mu, keys)
         # x - mu meets a baseline value: equal to the first one (the last points at or below
         # it), or inside; a point is never tied beyond the last value
-        at_first = start - int(keys.searchsorted(first, "left"))
-        tied_keys, equal = (
-            [first] * at_first,
-            [int(self.ys.searchsorted(first, "right"))] * at_first,
-        )
-        tied = self._ys_then_nan.take(low) == middle
-        if _count_nonzero(tied):
+        at_first = start - int(keys.searchsorted(first, "left")) if start else 0
+        tied_keys: list[float] = [first] * at_first
+        equal = [int(self.ys.searchsorted(first, "right"))] * at_first if at_first else []
+        if stop == start:  # none inside
+            tied = None
+        else:
+            middle = keys[start:stop]
+            low = self.ys.searchsorted(middle)
+            sum_low += int(_add_reduce(low))
+            tied = self._ys_then_nan.take(low) == middle
+        if tied is not None and _count_nonzero(tied):
             at = tied.nonzero()[0]
             tied_keys += middle[at].tolist()
             equal += (self.ys.searchsorted(middle[at], "right") - low[at]).tolist()
