@@ -76,3 +76,17 @@ def test_started_without_a_hold_changes_nothing() -> None:
     gcpause.started()
     assert gc.isenabled()
     assert gc.get_freeze_count() == frozen
+
+
+async def test_a_session_collects_young_objects_less_often_and_gives_the_setting_back(
+    tmp_path: Path,
+) -> None:
+    """A large fleet's snapshots are big containers made each poll; the session's young
+    collections come after 20,000 new containers, and the thresholds are restored on exit."""
+    from tests.app.helpers import app_with
+
+    before = gc.get_threshold()
+    app = app_with(tmp_path)
+    async with app.run_test(size=(120, 36)):
+        assert gc.get_threshold() == (gcpause.SESSION_YOUNG, *before[1:])
+    assert gc.get_threshold() == before
