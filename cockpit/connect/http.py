@@ -39,6 +39,7 @@ from cockpit.connect.http_safety import MAX_REDIRECTS, UNCAPPED, ResponseTooLarg
 from cockpit.errors import Unreachable
 
 _LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?')
+_KEPT = ("link", "etag", "x-total", "x-next-page")  # the headers a Response keeps
 
 
 def parse_link(header: str | None) -> dict[str, str]:
@@ -116,8 +117,10 @@ class Api:
         secrets: tuple[str, ...] = (),
         clock: Callable[[], float] = time.time,
         cache: EtagCache | None = None,
+        loads: Callable[[bytes], Any] = json.loads,
     ) -> None:
         self.client = client
+        self.loads = loads  # a body's JSON parser (ValueError when malformed); httpx's is json
         self.base_url = base_url.rstrip("/")
         self.headers = dict(headers or {})
         self.name = name
@@ -152,25 +155,43 @@ class Api:
     async def _send(
         self, method: str, url: str, *, stream: bool = False, **kw: Any
     ) -> httpx.Response:
-        """Send, following same-origin redirects itself; a cross-origin one raises."""
-        self.check_origin(method, url, "a link to")
+        """Send, following same-origin redirects itself; a cross-origin one raises. The URL
+        is parsed once for the origin check and the request (httpx would parse it twice)."""
+        target = self._target(url, kw)
+        self._check(method, target, "a link to")
         for _ in range(MAX_REDIRECTS + 1):
-            request = self.client.build_request(method, url, **kw)
+            request = self.client.build_request(method, target, **kw)
             if stream:
                 request.extensions[UNCAPPED] = True
             resp = await self.client.send(request, stream=stream, follow_redirects=False)
+            if not httpx.codes.is_redirect(resp.status_code):
+                return resp
             location = resp.headers.get("location")
-            if not (resp.is_redirect and location):
+            if not location:
                 return resp
             await resp.aclose()
             url = str(resp.url.join(location))
-            self.check_origin(method, url, "a redirect to")
+            target = httpx.URL(url)
+            self._check(method, target, "a redirect to")
             kw.pop("params", None)  # the Location carries its own query
             if redirect_method(method, resp.status_code) != method:
                 method = "GET"  # "see other": fetch the result, never repeat the action
                 for body in ("json", "data", "content", "files"):
                     kw.pop(body, None)
         raise Unreachable(f"{self.name}: {method} {self.shown_path(url)}: too many redirects")
+
+    def _target(self, url: str, kw: dict[str, Any]) -> httpx.URL:
+        """`url` parsed, with `kw`'s params as its query (taken out of `kw`) when the
+        client adds no params of its own: what httpx would build from both."""
+        params = kw.get("params")
+        if params and not self.client.params:
+            del kw["params"]
+            return httpx.URL(url, params=params)
+        return httpx.URL(url)
+
+    def _check(self, method: str, target: httpx.URL, how: str) -> None:
+        if origin(target) != self.origin:
+            self.check_origin(method, str(target), how)  # raises, naming where
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -189,8 +210,10 @@ class Api:
         conditional: bool = True,
         expect_json: bool = True,
         accept: Collection[int] = (),
+        loads: Callable[[bytes], Any] | None = None,
     ) -> Response:
-        """One request; a failure raises, except statuses in `accept`, which the caller handles."""
+        """One request; a failure raises, except statuses in `accept`, which the caller handles.
+        `loads` parses the body instead of the Api's own (a 304 hands back what it made)."""
         url = self.url(path)
         hdrs = {**self.headers, **(headers or {})}
         cache_key = url + "?" + "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
@@ -220,7 +243,10 @@ class Api:
                 raise Unreachable(
                     f"{self.name}: {method} {self.shown_path(url)} failed: {transport_failure(exc)}"
                 ) from None
-        self.rate.update(resp.headers)
+        # Lower-case names, repeats joined by ", " as httpx's get() answers; decoded once
+        # (each get() on httpx.Headers decodes every header).
+        head = dict(resp.headers.items())
+        self.rate.update(head)
         if resp.status_code == 304 and cached is not None:
             self.stats.not_modified += 1
             return Response(
@@ -236,23 +262,16 @@ class Api:
         body: Any = None
         if expect_json and resp.content:
             try:
-                body = resp.json()
-            except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-                raise Unreachable(
-                    f"{self.name}: {method} {self.shown_path(url)} returned malformed JSON "
-                    f"({len(resp.content)} bytes)"
-                ) from None
+                body = (loads or self.loads)(resp.content)
+            except ValueError:  # json.JSONDecodeError and UnicodeDecodeError among them
+                raise self.malformed(method, url, len(resp.content)) from None
         elif not expect_json:
             body = resp.text
-        kept = {
-            k.lower(): v
-            for k, v in resp.headers.items()
-            if k.lower() in ("link", "etag", "x-total", "x-next-page")
-        }
-        etag = resp.headers.get("etag")
+        kept = {k: head[k] for k in _KEPT if k in head}
+        etag = head.get("etag")
         if method == "GET" and conditional and etag:
             self.cache.put(cache_key, Cached(etag, body, kept, len(resp.content)))
-        return Response(resp.status_code, body, kept, links=parse_link(resp.headers.get("link")))
+        return Response(resp.status_code, body, kept, links=parse_link(head.get("link")))
 
     @asynccontextmanager
     async def stream(
@@ -312,7 +331,12 @@ class Api:
         return (await self.request("GET", path, **kw)).body
 
     async def pages(
-        self, path: str, *, params: Mapping[str, Any] | None = None, limit: int = 10
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        limit: int = 10,
+        loads: Callable[[bytes], Any] | None = None,
     ) -> AsyncIterator[Response]:
         """Each page of a Link-paginated collection, at most `limit` pages.
 
@@ -324,7 +348,7 @@ class Api:
         for _ in range(limit):
             if url is None:
                 return
-            resp = await self.request("GET", url, params=query)
+            resp = await self.request("GET", url, params=query, loads=loads)
             yield resp
             url, query = resp.links.get("next"), None
             next_page = resp.headers.get("x-next-page", "").strip()
@@ -348,6 +372,12 @@ class Api:
                 raise Unreachable(f"{self.name}: {path} did not return a list")
             items.extend(chunk)
         return items
+
+    def malformed(self, method: str, url: str, size: int) -> Unreachable:
+        """The error of a body that is not JSON (also raised by a lazily parsed one's reader)."""
+        return Unreachable(
+            f"{self.name}: {method} {self.shown_path(url)} returned malformed JSON ({size} bytes)"
+        )
 
     def too_large(self, method: str, url: str, exc: ResponseTooLarge) -> str:
         """Why a body past the connector's cap was refused, and what to change."""

@@ -18,6 +18,7 @@ minute) makes that matter for many repositories.
 from __future__ import annotations
 
 import asyncio
+import functools
 import types
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,12 +26,14 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from cockpit.connect.http import Api
+from cockpit.connect.http_json import LazyJson
 from cockpit.errors import Unreachable
 from cockpit.model import Stage, Status
 from cockpit.sanitize import clean
 from connectors.github import checks, mapping
 from connectors.github.checks import Checks
 from connectors.github.deployments import Deployments, EnvFacts, created, list_of
+from connectors.github.runs_list import RunPages, runs_of
 from connectors.github.tasks import gather, most_telling
 
 Json = Mapping[str, Any]
@@ -61,10 +64,14 @@ class RepoFacts:
 class Lists:
     """The first round's answers: runs (REST) and deployments (GraphQL) per repository."""
 
-    runs: dict[str, list[Json]]
+    pages: dict[str, RunPages]  # parsed whole, except before an early frame
     deployments: dict[str, list[EnvFacts]]
     # Full checks' environment reads, started in round one; `details` awaits them.
     environments: dict[str, asyncio.Task[list[Json]]] = field(default_factory=dict)
+
+    def runs(self, repo: str) -> list[Json]:
+        """A repository's newest runs_per_repo runs, newest first."""
+        return self.pages[repo].whole()
 
     def close(self) -> None:
         """Stop environment reads no repository's details took (a poll that failed)."""
@@ -135,22 +142,34 @@ class Fetcher:
         except BaseExceptionGroup as failures:
             Lists({}, {}, environments).close()
             raise most_telling(failures) from None
-        return Lists(
+        lists = Lists(
             {r: t.result() for r, t in zip(repos, runs, strict=True)},
             deployments.result(),
             environments,
         )
+        if not early:  # parsed whole now, so a malformed list fails this round
+            try:
+                for repo in repos:
+                    lists.runs(repo)
+            except BaseException:
+                lists.close()
+                raise
+        return lists
 
     @staticmethod
     def _full(memory: _Memory, now: float) -> bool:
         return memory.checked_at is None or now - memory.checked_at >= FULL_CHECK
 
-    def known(self, repo: str, lists: Lists) -> RepoFacts:
+    def known(self, repo: str, lists: Lists, *, newest: int | None = None) -> RepoFacts:
         """What the lists and earlier polls tell without another request: the runs' jobs
-        and reviews only where remembered, protection rules as last read."""
+        and reviews only where remembered, protection rules as last read. With `newest`,
+        only the `newest` most recent runs (an early frame's: parsing and mapping every run
+        of long lists would cost the frame more than a round trip; `RunPages.newest`)."""
         memory = self._memory.setdefault(repo, _Memory())
+        pages = lists.pages[repo]
+        raws = pages.whole() if newest is None else pages.newest(newest)
         runs = []
-        for raw in lists.runs[repo]:
+        for raw in raws:
             seen = memory.runs.get(_run_key(raw))
             runs.append(RunFacts(raw, seen.stages, seen.pending) if seen else RunFacts(raw, ()))
         return RepoFacts(runs, lists.deployments.get(repo, []), memory.environments)
@@ -168,7 +187,7 @@ class Fetcher:
         for repo in repos:
             memory = self._memory.setdefault(repo, _Memory())
             full = repo in lists.environments or self._full(memory, started)
-            facts = self._named(repo, self._plan, lists.runs[repo], memory, full)
+            facts = self._named(repo, self._plan, lists.runs(repo), memory, full)
             plans.append((repo, memory, full, facts))
             for run in facts:
                 if run.read == "graphql":
@@ -208,7 +227,7 @@ class Fetcher:
         return out
 
     # Runs, their jobs and pending reviews -----------------------------------------------
-    async def _run_list(self, repo: str) -> list[Json]:
+    async def _run_list(self, repo: str) -> RunPages:
         params: dict[str, Any] = {"per_page": self.runs_per_repo}
         if self.branch:
             params["branch"] = self.branch
@@ -219,8 +238,7 @@ class Fetcher:
             pages = await gather(self._newest_runs(p, params) for p in paths)
         else:  # one list: no task in between, so it queues for its slot at once
             pages = [await self._newest_runs((paths or [f"/repos/{repo}/actions/runs"])[0], params)]
-        raws = list_of([r for page in pages for r in page], "workflow runs")
-        return sorted(raws, key=created, reverse=True)[: self.runs_per_repo]
+        return RunPages(self.api, self.runs_per_repo, [page for one in pages for page in one])
 
     def _plan(self, raws: list[Json], memory: _Memory, full: bool) -> list[RunFacts]:
         """Each run as remembered, deferred, or to be read (`read`: "rest" or "graphql")."""
@@ -282,17 +300,22 @@ class Fetcher:
                 f"({type(exc).__name__}: {clean(str(exc), limit=80)})"
             ) from None
 
-    async def _newest_runs(self, path: str, params: Mapping[str, Any]) -> list[Any]:
-        """The newest runs_per_repo runs, following pages if the server sends fewer."""
-        runs: list[Any] = []
-        async for page in self.api.pages(path, params=params, limit=self.runs_per_repo):
-            chunk = page.body.get("workflow_runs") if isinstance(page.body, Mapping) else None
-            if not isinstance(chunk, list):
-                raise Unreachable(f"{self.api.name}: {path} did not return workflow_runs")
-            runs += chunk
-            if len(runs) >= self.runs_per_repo:
-                break
-        return runs
+    async def _newest_runs(
+        self, path: str, params: Mapping[str, Any]
+    ) -> list[tuple[str, LazyJson]]:
+        """The pages holding the newest runs_per_repo runs, following pages if the server
+        sends fewer; bodies parsed when asked (`RunPages`), except a page followed by
+        another, whose runs are counted."""
+        pages: list[tuple[str, LazyJson]] = []
+        count = 0
+        lazy = functools.partial(LazyJson, parse=self.api.loads)
+        async for page in self.api.pages(path, params=params, limit=self.runs_per_repo, loads=lazy):
+            pages.append((path, page.body))
+            if "next" in page.links or page.headers.get("x-next-page", "").strip():
+                count += len(runs_of(self.api, path, page.body))
+                if count >= self.runs_per_repo:
+                    break
+        return pages
 
     async def _run(
         self, repo: str, raw: Json, memory: _Memory, full: bool, at_once: set[int]

@@ -59,7 +59,10 @@ async def test_a_live_first_poll_publishes_runs_and_deployments_after_one_round(
         "/repos/acme/payments/actions/runs",
         "/repos/acme/shop/actions/runs",
     ]
-    assert early.incomplete and len(early.runs) == 8 and len(early.deployments) == 4
+    assert early.incomplete and len(early.deployments) == 4
+    # Each repository's 5 newest runs: acme/shop's sixth (finished) follows with the rest.
+    assert len(complete.runs) == 8
+    assert {r.id for r in early.runs} == {r.id for r in complete.runs} - {"acme/shop#10511700002"}
     assert early.deployments == complete.deployments, "deployments are whole at once"
     assert all(r.stages == () for r in early.runs) and early.approvals == ()
     assert complete.incomplete == "" and len(complete.approvals) == 2
