@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from cockpit.judge import shift
+from cockpit.judge import selection, shift
 from cockpit.judge.cleaning import ascending, clean
 from cockpit.judge.selection import hodges_lehmann, select_differences
 from cockpit.judge.shift import ShiftCounter
@@ -194,3 +194,58 @@ def test_counts_stepped_from_a_close_shift_match_brute_force(
         point = counter.at(mu)
         assert (point.sum_low, point.sum_high, point.ties) == brute(counter.xs, counter.ys, mu), mu
     assert True in stepped
+
+
+def _spy_sorted_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the selections read off one sorted gap (selection._between_sorted)."""
+    read: list[int] = []
+    original = selection._between_sorted
+
+    def spy(*args: object) -> object:
+        read.append(1)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(selection, "_between_sorted", spy)
+    return read
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ranks_read_off_a_sorted_gap_match_sorting_them_all(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When one gap of sorted differences holds the ranks (evaluated shifts a little either
+    side of them), they are read off it: the same bits as sorting all n x m differences."""
+    read = _spy_sorted_reads(monkeypatch)
+    rng = random.Random(900 + seed)
+    kind = (0, 2)[seed % 2]
+    x, y = sample(rng, kind, rng.randint(200, 400)), sample(rng, kind, rng.randint(200, 400))
+    everything = sorted(a - b for a in x for b in y)
+    middle = len(everything) // 2
+    ranks = [middle - 1, middle, middle + 1]
+    counter = ShiftCounter(sorted(x), sorted(y))
+    centre = everything[middle]
+    step = (everything[middle + 600] - everything[middle - 600]) / 2
+    for mu in (centre - step, centre + step, centre + step / 3):  # the last one inside a gap
+        counter.at(mu)
+    assert bits(select_differences(counter, ranks)) == bits([everything[k] for k in ranks])
+    assert read
+
+
+def test_signed_zeros_read_off_a_sorted_gap_keep_the_order_of_sorting_them_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Zero differences inside a sorted gap: -0.0 - 0.0 pairs keep their place as a stable
+    sort of every difference gives it (canary point by canary point)."""
+    read = _spy_sorted_reads(monkeypatch)
+    rng = random.Random(77)
+    pool = (0.0, -0.0, 0.25, -0.25, 0.5, -0.5, 1.0, -1.0)
+    x = [rng.choice(pool) + (0.0 if rng.random() < 0.7 else rng.uniform(-1, 1)) for _ in range(60)]
+    x = [-0.0 if v == 0 and rng.random() < 0.5 else v for v in x]
+    y = [rng.choice(pool) for _ in range(50)]
+    everything = sorted(a - b for a in sorted(x) for b in sorted(y))
+    counter = ShiftCounter(x, y)
+    for mu in (-0.1, 0.15, 0.05):  # the gap (-0.1, 0.05) holds every zero difference
+        counter.at(mu)
+    ranks = [k for k, d in enumerate(everything) if d == 0]  # 330 zeros, 20 of them -0.0
+    assert bits(select_differences(counter, ranks)) == bits([everything[k] for k in ranks])
+    assert read
