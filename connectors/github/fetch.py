@@ -2,7 +2,8 @@
 
 Round one is every repository's runs list (REST, conditional: a 304 costs no rate limit)
 and, beside them, one GraphQL query with every repository's deployments and their latest
-statuses: enough for a first frame. On full checks the environments' protection rules
+statuses: enough for a first frame (an early one parses only each list's newest runs,
+`runs_list`; round two parses them whole). On full checks the environments' protection rules
 (which need nothing from round one) are asked in round one too, queued behind the runs
 lists so they use the slots those leave free (except before an early first frame, which
 would pay for them). Round two reads the jobs of runs not finished, of runs that failed
@@ -316,24 +317,6 @@ class Fetcher:
                 if count >= self.runs_per_repo:
                     break
         return pages
-
-    async def _run(
-        self, repo: str, raw: Json, memory: _Memory, full: bool, at_once: set[int]
-    ) -> RunFacts:
-        known = memory.runs.get(_run_key(raw))
-        state = raw.get("status")
-        # A finished run's jobs never change; an unchanged queued or waiting run's jobs
-        # wait for a full check; running jobs move step by step, so they are always read.
-        if known is not None and (state == "completed" or (not full and state != "in_progress")):
-            return RunFacts(raw, known.stages, known.pending)
-        run_id = int(raw["id"])
-        failed = mapping.status(state, raw.get("conclusion")) is Status.FAILED
-        if state == "completed" and not failed and run_id not in at_once:
-            # A finished run a newer one of its version supersedes: only its detail pane
-            # shows these stages (a failed one's show in the runs list), so read them later.
-            return RunFacts(raw, (), deferred=True)
-        jobs, pending = await self._jobs_and_pending(repo, run_id, raw)
-        return RunFacts(raw, self._stages(jobs, pending), pending)
 
     async def _jobs(self, repo: str, run_id: int) -> list[Any]:
         path = f"/repos/{repo}/actions/runs/{run_id}/jobs"
