@@ -52,3 +52,36 @@ async def test_the_failing_canary_banner_is_not_redrawn_each_second_when_unchang
         banner.update = spy  # type: ignore[method-assign]
         screen.refresh_header(app.snapshot)  # type: ignore[attr-defined]  # the clock's tick
         assert updates == [], "the same banner again: nothing to send to the terminal"
+
+
+async def test_overview_rows_after_many_polls_are_what_drawing_them_afresh_gives() -> None:
+    """Cells whose facts did not move keep their drawn text; every row must still read as
+    the straightforward drawing of the snapshot's cells, ?stale marks included."""
+    from cockpit.clock import FixedClock
+    from screens.overview import cell_text
+    from tests.app.helpers import T0
+
+    clock = FixedClock(T0)
+    app = demo_app(scale=60, clock=clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#matrix", LiveTable)
+        kept = 0
+        for step in (3, 5, 7, 400, 1, 2):  # 400 s: the demo's source turns stale, then not
+            before = {k: table.row(k) for k in table.keys}
+            clock.advance(step)
+            if step != 400:
+                await app.hub.refresh(name="demo")
+            app.screen.show(app.hub.snapshot, force=step == 400)  # type: ignore[attr-defined]
+            await pilot.pause()
+            snap, now = app.hub.snapshot, app.now()
+            for service in table.keys:
+                drawn = table.row(service)
+                assert list(drawn[1:]) == [
+                    cell_text(snap.cell(service, e.name), snap, now) for e in snap.environments
+                ]
+                old = before.get(service, ())
+                kept += sum(1 for a, b in zip(drawn[1:], old[1:], strict=False) if a is b)
+            if step == 400:
+                assert any("?stale" in t.plain for k in table.keys for t in table.row(k))
+        assert kept, "unchanged cells keep the text drawn before"
