@@ -357,15 +357,11 @@ class RateBudget:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Changed:
-    """A hint beside an observation: what one of its tuple fields gained and lost since the
-    connector's previous observation, by object identity, so the hub cleans and indexes
-    only that instead of comparing every item (95,000 runs at 10,000 services).
-
-    `before` is the very tuple the field held in the observation this one follows. As
-    multisets of objects the field now holds `before` without `removed`, plus `added`
-    (order is free). The hub uses the hint only when `before` is the tuple it was handed
-    last for that field and the lengths add up; otherwise, and for a field without a
-    hint, it compares every object itself, so a connector need not give any."""
+    """A connector's hint beside an observation: what one tuple field gained and lost since
+    its previous observation, by identity, so the hub cleans and indexes only that. `before`
+    is the very tuple the field held then; it now holds `before` without `removed`, plus
+    `added` (as multisets, order free). The hub uses it only when `before` is the tuple it
+    was handed last and the lengths add up; else it compares every object itself."""
 
     field: str  # an Observation tuple field: "runs", "deployments", "evidence", ...
     before: tuple[Any, ...]
@@ -399,8 +395,7 @@ class Observation:
     # names what is still missing; evidence from it is then not to be trusted yet.
     incomplete: str = ""
     rate: tuple[RateBudget, ...] = ()  # the remote's rate limits, for the sources panel
-    # Optional, from connectors that track their changes (see Changed): at most one per
-    # field. Not a fact: equality ignores it, and the hub drops it once it has used it.
+    # Optional (see Changed), one per field at most; not a fact: equality ignores it.
     changed: tuple[Changed, ...] = field(
         default=(), compare=False, repr=False, metadata={"hint": True}
     )
