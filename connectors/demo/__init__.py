@@ -15,6 +15,7 @@ from cockpit.clock import Clock
 from cockpit.connect.options import Duration
 from cockpit.connector import Capability, Connector
 from cockpit.errors import Rejected
+from cockpit.gcpause import paused_gc
 from cockpit.model import (
     Action,
     ActionKind,
@@ -61,6 +62,11 @@ class DemoOptions:
             raise ValueError("runs_per_service must be at least 1")
 
 
+# A history of up to this many runs is read at the first poll; a larger one at the second,
+# so the first frame does not wait for it (the first observation says it is still reading).
+HISTORY_AT_ONCE = 20_000
+
+
 class DemoConnector(Connector):
     """A deterministic simulated fleet: pipelines, deployments, canaries, drift, alerts."""
 
@@ -76,22 +82,25 @@ class DemoConnector(Connector):
 
     def __init__(self, name: str, options: DemoOptions, *, client: object, clock: Clock) -> None:
         super().__init__(name, options, client=None, clock=clock)
-        self.fleet = Fleet(
-            seed=options.seed,
-            services=options.services,
-            environments=tuple(options.environments),
-            start=clock.now(),
-            source=name,
-            runs_per_service=options.runs_per_service,
-        )
+        with paused_gc():  # ~200,000 objects at 10,000 services, none in a cycle
+            self.fleet = Fleet(
+                seed=options.seed,
+                services=options.services,
+                environments=tuple(options.environments),
+                start=clock.now(),
+                source=name,
+                runs_per_service=options.runs_per_service,
+            )
         self._last: Observation | None = None
         self._runs: tuple[PipelineRun, ...] | None = None  # remade only when runs changed
         self._deployments: tuple[Deployment, ...] | None = None
         self._base: datetime | None = None  # observed_at of the last observation made
         # Supply-chain documents per run as of its progress (sim_evidence). A live cockpit
-        # gets them from its second poll on: the first frame never waits for them (nor for
+        # gets them from the poll after the one that read the history (its second poll, or
+        # its third for a large history): the first frame never waits for them (nor for
         # cryptography); a one-shot look (`cockpit promote`, `status`) gets them at once.
         self._observed = 0
+        self._read_at: int | None = None  # the observation that read the history
         self._docs: dict[str, tuple[int, tuple[Evidence, ...]]] | None = None
         self._evidence: tuple[Evidence, ...] = ()
         self._evidence_moved: tuple[tuple[Evidence, ...], tuple[Evidence, ...]] | None = None
@@ -103,7 +112,8 @@ class DemoConnector(Connector):
             await asyncio.sleep(self.options.latency)
         async with self._lock:
             moved = self.fleet.advance_to(self.clock.now())
-            if self._last is not None and not moved and self._docs is not None:
+            settled = self._docs is not None and not self.fleet.history.unread
+            if self._last is not None and not moved and settled:
                 return self._last
             self._last = self._observe()
             return self._last
@@ -113,16 +123,30 @@ class DemoConnector(Connector):
         and naming what changed (`Observation.changed`, `runs_delta`) for the hub."""
         fleet = self.fleet
         last = self._last_made
+        history = fleet.history
+        fresh: list[PipelineRun] = []
+        if history.unread and (
+            self._observed or not self.live or len(history.unread) <= HISTORY_AT_ONCE
+        ):
+            with paused_gc():
+                fresh = history.read_all()
+        if self._read_at is None and not history.unread:
+            self._read_at = self._observed
         delta = None
         if self._runs is not None and self._base is not None:
-            delta = (self._base, frozenset(fleet.dirty), frozenset(fleet.removed_runs))
-        if self._observed or not self.live:
-            self._update_evidence()
+            touched = frozenset(fleet.dirty).union(r.id for r in fresh)
+            delta = (self._base, touched, frozenset(fleet.removed_runs))
+        if not self.live or (self._read_at is not None and self._observed > self._read_at):
+            self._update_evidence(fresh)
         changed: list[Changed] = []
         added, removed = fleet.settle()
+        added = fresh + added
         if self._runs is None or added or removed:
             before = self._runs
-            self._runs = tuple(fleet.runs.values())  # type: ignore[arg-type]  # all frozen now
+            if history.unread:  # only the runs read so far
+                self._runs = tuple(r for r in fleet.runs.values() if type(r) is PipelineRun)
+            else:  # all frozen now
+                self._runs = tuple(fleet.runs.values())  # type: ignore[arg-type]
             if before is not None:
                 changed.append(Changed("runs", before, tuple(added), tuple(removed)))
         runs = self._runs
@@ -149,16 +173,17 @@ class DemoConnector(Connector):
             evidence=self._evidence,
             runs_delta=delta,
             changed=tuple(changed),
+            incomplete=f"its run history ({len(history.unread):,} runs)" if history.unread else "",
         )
         self._base = obs.observed_at
         self._observed += 1
         self._last_made = obs
         return obs
 
-    def _update_evidence(self) -> None:
-        """Remake the documents of the runs that moved since the last observation (of every
-        run the first time), keeping the tuple as it was when none changed; the documents
-        made and dropped are kept for `Observation.changed`."""
+    def _update_evidence(self, fresh: list[PipelineRun]) -> None:
+        """Remake the documents of the runs that moved or were read (`fresh`) since the
+        last observation (of every run the first time), keeping the tuple as it was when
+        none changed; the documents made and dropped are kept for `Observation.changed`."""
         from connectors.demo import sim_evidence
 
         fleet = self.fleet
@@ -172,8 +197,11 @@ class DemoConnector(Connector):
             gone = docs.pop(run_id, None)
             if gone is not None:
                 dropped.extend(gone[1])
-        for run_id in fleet.runs if first else fleet.dirty:
-            run = fleet.state(run_id) if run_id in fleet.runs else None  # else trimmed
+        for run_id in fleet.runs if first else [*fleet.dirty, *(r.id for r in fresh)]:
+            kept = fleet.runs.get(run_id)
+            if kept is None or type(kept) is tuple:
+                continue  # trimmed, or not read yet
+            run = fleet.state(run_id)
             if run is None or run.service not in covered:
                 continue
             state = run if isinstance(run, RunState) else thaw(run)

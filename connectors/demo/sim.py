@@ -30,6 +30,7 @@ from connectors.demo import sim_canary, sim_start
 from connectors.demo.make import maker
 from connectors.demo.sim_alerts import AlertBook
 from connectors.demo.sim_canary import CanaryState as CanaryState
+from connectors.demo.sim_history import History, Unread
 from connectors.demo.sim_runs import (
     APPROVAL_STAGE,
     AUTHORS,
@@ -89,9 +90,10 @@ class Fleet:
         self.services = service_names(services)
         self.now = start
         self.tick_no = 0
-        # Every run kept, in creation order: its frozen view as last observed, or its state
-        # until its first observation. Changed runs wait in `dirty` for the next one.
-        self.runs: dict[str, PipelineRun | RunState] = {}
+        # Every run kept, in creation order: its frozen view as last observed, its state
+        # until its first observation, or, for the history, what was drawn until it is
+        # read (sim_history). Changed runs wait in `dirty` for the next observation.
+        self.runs: dict[str, PipelineRun | RunState | Unread] = {}
         self.active: dict[str, RunState] = {}  # unfinished runs, in start order
         self.next_commit: list[tuple[int, int, str]] = []  # heap of (tick, seq, service)
         self.run_numbers: dict[str, int] = {}
@@ -109,6 +111,7 @@ class Fleet:
         self.replaced: dict[tuple[str, str], Deployment] = {}
         self.decided: dict[str, str] = {}  # run id -> approver or rejecter
         self._seq = 0
+        self.history = History(self)
         sim_start.build(self, runs_per_service)
 
     def version_at(self, svc: str, patch: int) -> str:
@@ -297,7 +300,10 @@ class Fleet:
     def state(self, run_id: str) -> RunState | PipelineRun | None:
         """A run as it stands now: its state while it can change or has changed since the
         last observation, else its frozen view."""
-        return self.dirty.get(run_id) or self.active.get(run_id) or self.runs.get(run_id)
+        found = self.dirty.get(run_id) or self.active.get(run_id) or self.runs.get(run_id)
+        if type(found) is tuple:  # drawn, not read yet: read for the asking
+            return self.history.read(run_id, found)
+        return found  # type: ignore[return-value]
 
     def settle(self) -> tuple[list[PipelineRun], list[PipelineRun]]:
         """Freeze the runs that changed since the last observation into `runs`: (the new

@@ -1,17 +1,12 @@
 """The demo fleet's world at start: versions and their history, runs in flight, two prod
 canaries, staging drift, and the alerts already firing.
 
-The history (9 finished runs a service by default: 90,000 at 10,000 services) is made
-frozen at once, as the fleet will keep it: no mutable state first. It draws the same
-random numbers in the same order as runs made step by step (the seeded picture stays), by
-CPython's own rule for `randrange`/`choice` below n (getrandbits of n.bit_length() bits,
-drawn again while >= n; tests/unit/test_demo_start.py holds it to `Random`), and shares
-what repeats: datetimes by second, stages by their times, digests with the deployments.
+The history of finished runs (9 a service by default) is only drawn here, and read into
+frozen runs when the connector polls (sim_history).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -24,7 +19,6 @@ from cockpit.model import (
     Health,
     Revision,
     Severity,
-    Stage,
     Status,
 )
 from connectors.demo import sim_canary
@@ -34,15 +28,9 @@ from connectors.demo.sim_canary import METRIC_EVERY, METRIC_POINTS, CanaryState
 from connectors.demo.sim_runs import (
     APPROVAL_STAGE,
     AUTHORS,
-    MESSAGES,
-    SKIPPED_STAGES,
     STAGES,
     RunState,
     digest_of,
-    make_run,
-    make_stage,
-    run_url,
-    summary,
     tests_of,
 )
 
@@ -54,13 +42,15 @@ START_AGE = 180  # seconds the degrading canary has run when the demo starts
 
 make_deployment = maker(Deployment)
 make_revision = maker(Revision)
+_IDS = tuple(str(i) for i in range(10))  # a start deployment's revision ids, one object each
 
 
 def build(fleet: Fleet, runs_per_service: int) -> None:
     """Fill a new fleet with the world as it stands at the fleet's start."""
     rng = fleet.rng
     start = fleet.now
-    history = _History(fleet)
+    history = fleet.history
+    need = len(fleet.envs) + 4  # versions a service's deployments and their histories name
     for i, svc in enumerate(fleet.services):
         major, minor = 1 + i % 3, rng.randrange(0, 12)
         patch = rng.randrange(3, 9)
@@ -69,9 +59,8 @@ def build(fleet: Fleet, runs_per_service: int) -> None:
         # History of finished runs, oldest first, spaced over the last hours. Versions per
         # environment come from the successful ones: dev has the newest, staging the one
         # before, prod the one before that.
-        built = history.runs(svc, runs_per_service - 1)
-        built.reverse()
-        while len(built) < len(fleet.envs) + 4:
+        built = history.draw(svc, runs_per_service - 1, need)
+        while len(built) < need:
             v = fleet.version_at(svc, patch - len(built))
             built.append((v, digest_of(svc, v)))
         for e_i, env in enumerate(fleet.envs):
@@ -83,7 +72,7 @@ def build(fleet: Fleet, runs_per_service: int) -> None:
                     d,
                     history.at(-3600 * (6 * (j + 1) + lag) - 60 * (i % 60)),
                     AUTHORS[(i + j) % len(AUTHORS)],
-                    str(j + 1),
+                    _IDS[j + 1],
                     False,
                 )
                 for j, (v, d) in enumerate(built[lag + 1 : lag + 5])
@@ -100,7 +89,7 @@ def build(fleet: Fleet, runs_per_service: int) -> None:
                 fleet.source,
                 start,
                 revs,
-                str(len(revs) + 1),
+                _IDS[len(revs) + 1],
                 "",
             )
         # The next commit arrives at a staggered tick.
@@ -112,114 +101,6 @@ def build(fleet: Fleet, runs_per_service: int) -> None:
         _fast_forward(fleet, run, target)
     _initial_canary(fleet, start)
     _initial_drift_and_alerts(fleet, start)
-
-
-_NAMES = tuple(s[0] for s in STAGES)
-_ENVS = tuple(s[4] for s in STAGES)
-_SHORTEST = tuple(max(s[1], 1) for s in STAGES)  # a stage's seconds before its random part
-_FAIL = tuple(s[3] for s in STAGES)
-
-
-class _History:
-    """Makes a fleet's finished runs frozen, drawing as `Fleet.new_run` and a run stepped
-    to its end would (see the module's docstring), sharing the objects that repeat."""
-
-    def __init__(self, fleet: Fleet) -> None:
-        self.fleet = fleet
-        self.start = fleet.now
-        self._at: dict[int, datetime] = {}
-        self._stages: dict[tuple[int, bool, int, int], Stage] = {}
-        self._bits = fleet.rng.getrandbits
-
-    def at(self, seconds: int) -> datetime:
-        """The fleet's start moved by `seconds`, one object per second."""
-        found = self._at.get(seconds)
-        if found is None:
-            found = self._at[seconds] = self.start + timedelta(seconds=seconds)
-        return found
-
-    def _below(self, n: int) -> int:
-        """rng.randrange(n), as CPython's Random draws it."""
-        k = n.bit_length()
-        r = self._bits(k)
-        while r >= n:
-            r = self._bits(k)
-        return r
-
-    def runs(self, svc: str, count: int) -> list[tuple[str, str]]:
-        """Make `svc`'s `count` finished runs, oldest first, into the fleet's runs: the
-        (version, digest) of each that succeeded, oldest first."""
-        fleet = self.fleet
-        rng, seed, source, now = fleet.rng, fleet.seed, fleet.source, fleet.now
-        bits, below, at, memo = self._bits, self._below, self.at, self._stages
-        runs = fleet.runs
-        major, minor, patch = fleet.latest_version[svc]
-        number = fleet.run_numbers[svc]
-        built = []
-        for k in range(count, 0, -1):
-            queued = -60 * (15 * k + below(10))
-            number += 1
-            sha = hashlib.sha1(f"{seed}:{svc}:{fleet._seq}".encode()).hexdigest()
-            fleet._seq += 1
-            author = AUTHORS[below(len(AUTHORS))]
-            message = MESSAGES[below(len(MESSAGES))]
-            patch += 1
-            version = f"{major}.{minor}.{patch}"
-            roll = rng.random()
-            fail_at = -1
-            for idx, p_fail in enumerate(_FAIL):
-                if roll < p_fail:
-                    fail_at = idx
-                    break
-                roll -= p_fail
-            last = len(STAGES) - 1 if fail_at < 0 else fail_at
-            t = queued + 5
-            stages = []
-            for idx in range(last + 1):
-                r = bits(4)  # randrange(0, 8): 4 bits, again while >= 8
-                while r >= 8:
-                    r = bits(4)
-                end = t + _SHORTEST[idx] + r
-                failed = idx == fail_at
-                key = (idx, failed, t, end)
-                stage = memo.get(key)
-                if stage is None:
-                    status = Status.FAILED if failed else Status.SUCCEEDED
-                    stage = make_stage(_NAMES[idx], status, at(t), at(end), False, _ENVS[idx])
-                    memo[key] = stage
-                stages.append(stage)
-                t = end
-            stages.extend(SKIPPED_STAGES[last + 1 :])
-            failed_tests = 1 + number % 4 if fail_at == 1 else 0
-            total = 180 + (number % 7) * 23
-            digest = digest_of(svc, version)
-            run_id = f"{svc}#{number}"
-            runs[run_id] = make_run(
-                run_id,
-                svc,
-                "release",
-                number,
-                Status.FAILED if fail_at >= 0 else Status.SUCCEEDED,
-                tuple(stages),
-                author,
-                sha,
-                message,
-                "main",
-                at(queued),
-                source,
-                now,
-                at(queued + 5),
-                at(t),
-                summary(total - failed_tests, failed_tests, number % 5),
-                version,
-                digest,
-                run_url(svc, number),
-            )
-            if fail_at < 0:
-                built.append((version, digest))
-        fleet.latest_version[svc] = (major, minor, patch)
-        fleet.run_numbers[svc] = number
-        return built
 
 
 def _fast_forward(fleet: Fleet, run: RunState, target_stage: int) -> None:

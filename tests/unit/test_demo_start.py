@@ -1,5 +1,7 @@
-"""The demo's history is made frozen at once (connectors/demo/sim_start.py); it must be the
-history runs made and stepped one by one would give, with the same random draws after it."""
+"""The demo's history is drawn at its start and read into frozen runs when polled
+(connectors/demo/sim_history.py); it must be the history runs made and stepped one by one
+would give, with the same random draws after it, and a large one must not hold up the
+first poll."""
 
 from __future__ import annotations
 
@@ -11,17 +13,18 @@ import pytest
 
 from cockpit.clock import FixedClock
 from cockpit.model import Action, ActionKind, PipelineRun, Status
-from connectors.demo import DemoConnector, DemoOptions, sim_start
+from connectors.demo import DemoConnector, DemoOptions, sim_history, sim_runs
 from connectors.demo.sim import Fleet
-from connectors.demo import sim_runs
 from connectors.demo.sim_runs import STAGES, freeze_run, thaw
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 
-def _step_by_step(self: sim_start._History, svc: str, count: int) -> list[tuple[str, str]]:
+def _step_by_step(
+    self: sim_history.History, svc: str, count: int, need: int
+) -> list[tuple[str, str]]:
     """The straightforward way: each run made by `Fleet.new_run`, its stages stepped to the
-    end with `Random.randrange`, then frozen."""
+    end with `Random.randrange`, then frozen at once."""
     fleet = self.fleet
     built = []
     for k in range(count, 0, -1):
@@ -47,7 +50,7 @@ def _step_by_step(self: sim_start._History, svc: str, count: int) -> list[tuple[
         frozen = fleet.runs[run.id] = freeze_run(run, fleet.source, fleet.now)
         if run.status is Status.SUCCEEDED:
             built.append((run.version, frozen.digest))
-    return built
+    return built[::-1][:need]
 
 
 def _fleet(services: int, runs_per_service: int = 10) -> Fleet:
@@ -66,9 +69,13 @@ def test_the_history_made_at_once_is_the_one_made_step_by_step(
     monkeypatch: pytest.MonkeyPatch, services: int, per_service: int
 ) -> None:
     fast = _fleet(services, per_service)
-    monkeypatch.setattr(sim_start._History, "runs", _step_by_step)
+    monkeypatch.setattr(sim_history.History, "draw", _step_by_step)
     slow = _fleet(services, per_service)
     assert list(fast.runs) == list(slow.runs)
+    unread = [i for i, r in fast.runs.items() if type(r) is tuple]
+    assert len(unread) == services * (per_service - 1)  # drawn only, until read
+    assert [r.id for r in fast.history.read_all()] == unread
+    assert not fast.history.unread
     for run_id, run in slow.runs.items():
         assert fast.runs[run_id] == run
     assert fast.deployments == slow.deployments
@@ -79,7 +86,7 @@ def test_the_history_made_at_once_is_the_one_made_step_by_step(
 
 def test_draws_below_n_are_randranges() -> None:
     ours, theirs = random.Random(5), random.Random(5)
-    history = sim_start._History.__new__(sim_start._History)
+    history = sim_history.History.__new__(sim_history.History)
     history._bits = ours.getrandbits
     for n in [1, 2, 3, 7, 8, 9, 10, 12, 16, 17, 100, 1000] * 50:
         assert history._below(n) == theirs.randrange(n)
@@ -127,8 +134,40 @@ def test_a_run_finished_since_the_last_poll_can_be_rerun_at_once() -> None:
     stale = fleet.runs[done[0].id]
     assert isinstance(stale, PipelineRun) and stale.status is not Status.FAILED
     result = asyncio.run(
-        demo.execute(
-            Action(ActionKind.RERUN, done[0].service, "", remote_id=done[0].id, actor="t")
-        )
+        demo.execute(Action(ActionKind.RERUN, done[0].service, "", remote_id=done[0].id, actor="t"))
     )
     assert result.ok
+
+
+def test_a_large_history_is_read_at_the_second_poll_and_said_to_be_missing_until_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import connectors.demo as demo_module
+
+    monkeypatch.setattr(demo_module, "HISTORY_AT_ONCE", 100)
+    clock = FixedClock(T0)
+    small = DemoConnector("demo", DemoOptions(services=11), client=None, clock=clock)
+    assert asyncio.run(small.poll()).incomplete == ""  # 99 runs: read at once
+    large = DemoConnector("demo", DemoOptions(services=40), client=None, clock=clock)
+    first = asyncio.run(large.poll())
+    assert first.incomplete == "its run history (360 runs)"
+    assert len(first.runs) == 20 and all(r.finished_at is None for r in first.runs)
+    assert len(first.deployments) == 120  # the overview has every service at once
+    second = asyncio.run(large.poll())  # the same instant: the history is read now
+    assert second.incomplete == "" and len(second.runs) == 380
+    (hint,) = [h for h in second.changed if h.field == "runs"]
+    assert hint.before is first.runs and len(hint.added) == 360 and not hint.removed
+    assert second.runs_delta is not None and len(second.runs_delta[1]) == 360
+    assert second.evidence == ()  # documents come the poll after the history is read
+    third = asyncio.run(large.poll())
+    assert third.evidence and third.runs is second.runs
+    # The same runs and documents as a demo that read its history at once.
+    monkeypatch.setattr(demo_module, "HISTORY_AT_ONCE", 20_000)
+    eager = DemoConnector("demo", DemoOptions(services=40), client=None, clock=clock)
+    asyncio.run(eager.poll())
+    again = asyncio.run(eager.poll())
+    assert sorted(map(repr, again.runs)) == sorted(map(repr, second.runs))
+    assert again.evidence == third.evidence and again.deployments == third.deployments
+    oneshot = DemoConnector("demo", DemoOptions(services=40), client=None, clock=clock)
+    oneshot.live = False
+    assert asyncio.run(oneshot.poll()).incomplete == ""

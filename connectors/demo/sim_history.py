@@ -1,0 +1,188 @@
+"""The demo fleet's history of finished runs: drawn when the fleet is made, read when polled.
+
+At 10,000 services the history is 90,000 runs, and making each a frozen `PipelineRun`
+(with its stages, digest and url) is most of the fleet's start. So the start only draws
+it: the same random numbers in the same order as runs made with `Fleet.new_run` and
+stepped to their end, by CPython's own rule for `randrange`/`choice` below n
+(getrandbits of n.bit_length() bits, drawn again while >= n; tests/unit/test_demo_start.py
+holds both to `Random` and to step-by-step runs), each run kept as a small tuple of what
+was drawn (`Unread`) in its place in `Fleet.runs`. Reading makes the frozen run, sharing
+what repeats: datetimes by second, stages by their times, digests with the deployments.
+The demo connector reads a small history at its first poll, a large one at its second
+(the first then says it is still reading), and everything at once for one-shot commands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from cockpit.model import PipelineRun, Stage, Status
+from connectors.demo.sim_runs import (
+    AUTHORS,
+    MESSAGES,
+    SKIPPED_STAGES,
+    STAGES,
+    digest_of,
+    make_run,
+    make_stage,
+    run_url,
+    summary,
+)
+
+if TYPE_CHECKING:
+    from connectors.demo.sim import Fleet
+
+# A service's history as drawn, not yet read, shared by its runs' places in `Fleet.runs`:
+# (service, first run number, first commit seq, first patch, major, minor, count, words).
+# A run's word packs its draws: queued minutes (4 bits), author (4), message (4), the stage
+# it fails at + 1 (3), then 3 bits per stage run, the seconds past the stage's shortest.
+Unread = tuple[str, int, int, int, int, int, int, tuple[int, ...]]
+
+_NAMES = tuple(s[0] for s in STAGES)
+_ENVS = tuple(s[4] for s in STAGES)
+_SHORTEST = tuple(max(s[1], 1) for s in STAGES)  # a stage's seconds before its random part
+_FAIL = tuple(s[3] for s in STAGES)
+
+
+class History:
+    """Draws a fleet's finished runs, then reads them into frozen runs."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        self.fleet = fleet
+        self.start = fleet.now
+        self.unread: list[str] = []  # ids of the runs drawn, in creation order
+        self._at: dict[int, datetime] = {}
+        self._stages: dict[tuple[int, bool, int, int], Stage] = {}
+        # (run index, service) -> (version, digest), shared with the deployments.
+        self._shared: dict[tuple[int, str], tuple[str, str]] = {}
+        self._bits = fleet.rng.getrandbits
+
+    def at(self, seconds: int) -> datetime:
+        """The fleet's start moved by `seconds`, one object per second."""
+        found = self._at.get(seconds)
+        if found is None:
+            found = self._at[seconds] = self.start + timedelta(seconds=seconds)
+        return found
+
+    def _below(self, n: int) -> int:
+        """rng.randrange(n), as CPython's Random draws it."""
+        k = n.bit_length()
+        r = self._bits(k)
+        while r >= n:
+            r = self._bits(k)
+        return r
+
+    def draw(self, svc: str, count: int, need: int) -> list[tuple[str, str]]:
+        """Draw `svc`'s `count` finished runs, oldest first, into the fleet's runs: the
+        (version, digest) of the `need` newest that succeeded, newest first."""
+        fleet = self.fleet
+        rng, below, bits = fleet.rng, self._below, self._bits
+        major, minor, patch = fleet.latest_version[svc]
+        number = fleet.run_numbers[svc]
+        first = (number + 1, fleet._seq, patch + 1)
+        words = []
+        succeeded = []
+        for _ in range(count):
+            word = below(10)  # the minutes a run was queued before its quarter hour
+            number += 1
+            fleet._seq += 1  # its commit's hash is made from it when the run is read
+            word |= below(len(AUTHORS)) << 4 | below(len(MESSAGES)) << 8
+            patch += 1
+            roll = rng.random()
+            fail_at = -1
+            for idx, p_fail in enumerate(_FAIL):
+                if roll < p_fail:
+                    fail_at = idx
+                    break
+                roll -= p_fail
+            word |= (fail_at + 1) << 12
+            shift = 15
+            for _ in range(len(STAGES) if fail_at < 0 else fail_at + 1):
+                r = bits(4)  # randrange(0, 8): 4 bits, again while >= 8
+                while r >= 8:
+                    r = bits(4)
+                word |= r << shift  # the stage's seconds past its shortest
+                shift += 3
+            words.append(word)
+            if fail_at < 0:
+                succeeded.append((number, patch))
+        unread: Unread = (svc, *first, major, minor, count, tuple(words))
+        runs, ids = fleet.runs, self.unread
+        for n in range(first[0], number + 1):
+            run_id = f"{svc}#{n}"
+            runs[run_id] = unread
+            ids.append(run_id)
+        fleet.latest_version[svc] = (major, minor, patch)
+        fleet.run_numbers[svc] = number
+        built = []
+        for n, p in reversed(succeeded[-need:]):
+            version = f"{major}.{minor}.{p}"
+            built.append((version, digest_of(svc, version)))
+            self._shared[n - first[0], svc] = built[-1]
+        return built
+
+    def read(self, run_id: str, unread: Unread) -> PipelineRun:
+        """The frozen run `run_id` (its key in the fleet's runs, shared), observed now."""
+        svc, first, seq, patch, major, minor, count, words = unread
+        i = int(run_id[len(svc) + 1 :]) - first
+        word = words[i]
+        fail_at = (word >> 12 & 7) - 1
+        queued = -60 * (15 * (count - i) + (word & 15))
+        fleet = self.fleet
+        at, memo = self.at, self._stages
+        stages = []
+        t = queued + 5
+        shift = 15
+        for idx in range(len(STAGES) if fail_at < 0 else fail_at + 1):
+            end = t + _SHORTEST[idx] + (word >> shift & 7)
+            shift += 3
+            failed = idx == fail_at
+            key = (idx, failed, t, end)
+            stage = memo.get(key)
+            if stage is None:
+                status = Status.FAILED if failed else Status.SUCCEEDED
+                stage = make_stage(_NAMES[idx], status, at(t), at(end), False, _ENVS[idx])
+                memo[key] = stage
+            stages.append(stage)
+            t = end
+        stages.extend(SKIPPED_STAGES[len(stages) :])
+        number = first + i
+        shared = self._shared.get((i, svc))
+        version, digest = shared or (f"{major}.{minor}.{patch + i}", "")
+        failed_tests = 1 + number % 4 if fail_at == 1 else 0
+        return make_run(
+            run_id,
+            svc,
+            "release",
+            number,
+            Status.FAILED if fail_at >= 0 else Status.SUCCEEDED,
+            tuple(stages),
+            AUTHORS[word >> 4 & 15],
+            hashlib.sha1(f"{fleet.seed}:{svc}:{seq + i}".encode()).hexdigest(),
+            MESSAGES[word >> 8 & 15],
+            "main",
+            at(queued),
+            fleet.source,
+            fleet.now,
+            at(queued + 5),
+            at(t),
+            summary(180 + (number % 7) * 23 - failed_tests, failed_tests, number % 5),
+            version,
+            digest or digest_of(svc, version),
+            run_url(svc, number),
+        )
+
+    def read_all(self) -> list[PipelineRun]:
+        """Read every run still unread (those trimmed meanwhile are gone), in creation
+        order, each into its place in the fleet's runs; then drop what only reading used."""
+        runs, read = self.fleet.runs, self.read
+        out = []
+        for run_id in self.unread:
+            unread = runs.get(run_id)
+            if type(unread) is tuple:
+                frozen = runs[run_id] = read(run_id, unread)
+                out.append(frozen)
+        self.unread, self._at, self._stages, self._shared = [], {}, {}, {}
+        return out
