@@ -14,9 +14,12 @@ from typing import Any
 import pytest
 
 from cockpit.clock import FixedClock
+from cockpit.connect.http import Api
+from cockpit.connect.http_json import LazyJson
 from cockpit.errors import Unreachable
 from cockpit.model import Observation
 from connectors.github.connector import EARLY_RUNS
+from connectors.github.runs_list import KEY, SMALL, RunPages
 from tests.fixtures.github.fake import NOW, FakeGitHub, connected
 
 
@@ -112,3 +115,27 @@ def _runs_body(fake: FakeGitHub, repo: str) -> bytes:
         fake.repos[repo].runs, key=lambda r: (r["created_at"], r["id"]), reverse=True
     )
     return json.dumps({"total_count": len(runs), "workflow_runs": runs[:20]}).encode()
+
+
+def test_short_lists_are_parsed_whole_long_ones_only_at_the_front() -> None:
+    """orjson parses a short list faster than the scanner reads its newest runs; a long
+    one is scanned, and parsed whole only when the second round asks."""
+    fake = with_history(FakeGitHub(), 14)
+    parsed: list[int] = []
+
+    def parse(raw: bytes) -> Any:
+        parsed.append(len(raw))
+        return json.loads(raw)
+
+    api = Api(None, "https://api.github.com")  # type: ignore[arg-type]  # never sends
+    long = _runs_body(fake, "acme/shop")
+    short = json.dumps({"total_count": 6, "workflow_runs": json.loads(long)[KEY][:6]}).encode()
+    assert len(short) <= SMALL < len(long)
+    path = "/repos/acme/shop/actions/runs"
+    early = RunPages(api, 20, [(path, LazyJson(long, parse))])
+    newest = early.newest(EARLY_RUNS)
+    assert parsed == [] and newest == json.loads(long)[KEY][:EARLY_RUNS]
+    assert early.whole() == json.loads(long)[KEY] and parsed == [len(long)]
+    small = RunPages(api, 20, [(path, LazyJson(short, parse))])
+    assert small.newest(EARLY_RUNS) == json.loads(short)[KEY][:EARLY_RUNS]
+    assert parsed == [len(long), len(short)]
