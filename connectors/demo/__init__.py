@@ -263,6 +263,7 @@ class DemoConnector(Connector):
             if kind is ActionKind.APPROVE:
                 run.stage_status[APPROVAL_STAGE] = Status.SUCCEEDED
                 run.stage_finished[APPROVAL_STAGE] = now
+                del fleet.waiting[run.id]
                 fleet.enter_stage(run, APPROVAL_STAGE + 1, now)
                 fleet.approvals_cache = None
                 return ActionResult(True, f"approved {run.id}: deploying {run.version}", run.id)

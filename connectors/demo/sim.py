@@ -62,6 +62,10 @@ make_deployment = maker(Deployment)
 make_revision = maker(Revision)
 
 
+def _started(run: RunState) -> int:
+    return run.seq
+
+
 def service_names(n: int) -> list[str]:
     if n <= len(SERVICE_NAMES):
         return list(SERVICE_NAMES[:n])
@@ -95,6 +99,12 @@ class Fleet:
         # read (sim_history). Changed runs wait in `dirty` for the next observation.
         self.runs: dict[str, PipelineRun | RunState | Unread] = {}
         self.active: dict[str, RunState] = {}  # unfinished runs, in start order
+        # What a tick moves: the runs made since the last tick, and per tick the runs whose
+        # stage ends then (a run in a stage that goes on, or waiting for a human, is not
+        # looked at). They move in start order, as stepping every active run would.
+        self.queued: list[RunState] = []
+        self.due: dict[int, list[RunState]] = {}
+        self.waiting: dict[str, RunState] = {}  # stopped for a prod approval
         self.next_commit: list[tuple[int, int, str]] = []  # heap of (tick, seq, service)
         self.run_numbers: dict[str, int] = {}
         self.latest_version: dict[str, tuple[int, int, int]] = {}
@@ -156,6 +166,7 @@ class Fleet:
         self.runs[run.id] = run
         self.active[run.id] = run
         self.dirty[run.id] = run
+        self.queued.append(run)
         return run
 
     def rerun(self, failed: RunState | PipelineRun, now: datetime) -> RunState:
@@ -186,7 +197,10 @@ class Fleet:
             _, _, svc = heapq.heappop(self.next_commit)
             self.new_run(svc, now)
             self.schedule(svc, self.rng.randrange(180, 600))
-        for run in list(self.active.values()):
+        moving = {run.seq: run for run in self.queued}
+        moving.update((run.seq, run) for run in self.due.pop(self.tick_no, ()))
+        self.queued = []
+        for _, run in sorted(moving.items()):
             self._step_run(run, now)
         for state in self.canaries.values():
             sim_canary.step(state, self.rng, self.tick_no, now)
@@ -200,11 +214,13 @@ class Fleet:
         if idx == APPROVAL_STAGE:
             run.stage_status[idx] = Status.WAITING
             run.status = Status.WAITING
+            self.waiting[run.id] = run
             self.approvals_cache = None
         else:
             run.stage_status[idx] = Status.RUNNING
             run.status = Status.RUNNING
-            run.ticks_left = self.rng.randint(lo, hi)
+            run.due = self.tick_no + self.rng.randint(lo, hi)
+            self.due.setdefault(run.due, []).append(run)
         self._touch(run)
 
     def _step_run(self, run: RunState, now: datetime) -> None:
@@ -213,11 +229,8 @@ class Fleet:
             self.enter_stage(run, 0, now)
             return
         idx = run.stage_index
-        if run.stage_status[idx] is Status.WAITING:
-            return
-        run.ticks_left -= 1
-        if run.ticks_left > 0:
-            return
+        if run.stage_status[idx] is not Status.RUNNING or run.due != self.tick_no:
+            return  # queued, then put in a stage at once (the fleet's start), or not due
         run.stage_finished[idx] = now
         self._touch(run)
         if idx == 1:
@@ -251,7 +264,8 @@ class Fleet:
             run.stage_status[k] = Status.SKIPPED
         self._touch(run)
         self.active.pop(run.id, None)
-        self.approvals_cache = None
+        if self.waiting.pop(run.id, None) is not None:
+            self.approvals_cache = None
 
     def deploy(
         self, svc: str, env: str, version: str, who: str, now: datetime, rollback: bool = False
@@ -350,13 +364,9 @@ class Fleet:
     def approvals(self) -> tuple[PendingApproval, ...]:
         if self.approvals_cache is None:
             out = []
-            for run in self.active.values():
-                if (
-                    run.stage_index == APPROVAL_STAGE
-                    and run.stage_status[APPROVAL_STAGE] is Status.WAITING
-                ):
-                    if run.approval is None:
-                        run.approval = approval_of(run, self.source, self.prod, self.now)
-                    out.append(run.approval)
+            for run in sorted(self.waiting.values(), key=_started):  # in start order
+                if run.approval is None:
+                    run.approval = approval_of(run, self.source, self.prod, self.now)
+                out.append(run.approval)
             self.approvals_cache = tuple(out)
         return self.approvals_cache

@@ -80,7 +80,7 @@ class RunState:
     stage_status: list[Status] = field(default_factory=list)
     stage_started: list[datetime | None] = field(default_factory=list)
     stage_finished: list[datetime | None] = field(default_factory=list)
-    ticks_left: int = 0
+    due: int = 0  # the tick its running stage ends
     status: Status = Status.QUEUED
     started_at: datetime | None = None
     finished_at: datetime | None = None

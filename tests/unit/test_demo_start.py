@@ -6,6 +6,7 @@ first poll."""
 from __future__ import annotations
 
 import asyncio
+import heapq
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -13,9 +14,9 @@ import pytest
 
 from cockpit.clock import FixedClock
 from cockpit.model import Action, ActionKind, PipelineRun, Status
-from connectors.demo import DemoConnector, DemoOptions, sim_history, sim_runs
+from connectors.demo import DemoConnector, DemoOptions, sim_canary, sim_history, sim_runs
 from connectors.demo.sim import Fleet
-from connectors.demo.sim_runs import STAGES, freeze_run, thaw
+from connectors.demo.sim_runs import APPROVAL_STAGE, STAGES, approval_of, freeze_run, thaw
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -171,3 +172,61 @@ def test_a_large_history_is_read_at_the_second_poll_and_said_to_be_missing_until
     oneshot = DemoConnector("demo", DemoOptions(services=40), client=None, clock=clock)
     oneshot.live = False
     assert asyncio.run(oneshot.poll()).incomplete == ""
+
+
+def _every_active_run(self: Fleet) -> None:
+    """The straightforward tick: every unfinished run looked at, in start order."""
+    self.tick_no += 1
+    now = self.now
+    while self.next_commit and self.next_commit[0][0] <= self.tick_no:
+        _, _, svc = heapq.heappop(self.next_commit)
+        self.new_run(svc, now)
+        self.schedule(svc, self.rng.randrange(180, 600))
+    self.queued, self.due = [], {}
+    for run in list(self.active.values()):
+        self._step_run(run, now)
+    for state in self.canaries.values():
+        sim_canary.step(state, self.rng, self.tick_no, now)
+    self.alert_book.tick(now, self.deployments, self.canaries)
+    self._trim()
+
+
+def _approvals_of_active(self: Fleet) -> tuple[object, ...]:
+    return tuple(
+        r.approval or approval_of(r, self.source, self.prod, self.now)
+        for r in self.active.values()
+        if r.stage_index == APPROVAL_STAGE and r.stage_status[APPROVAL_STAGE] is Status.WAITING
+    )
+
+
+def _session(demo: DemoConnector, clock: FixedClock) -> list[str]:
+    seen = []
+    for p in range(25):
+        clock.advance(1 + p * 7 % 23)
+        obs = asyncio.run(demo.poll())
+        seen.append(repr((sorted(map(repr, obs.runs)), obs.approvals, obs.deployments)))
+        if p % 3 == 0 and obs.approvals:
+            a = obs.approvals[p % len(obs.approvals)]
+            kind = ActionKind.APPROVE if p % 2 else ActionKind.REJECT
+            asyncio.run(demo.execute(Action(kind, a.service, a.environment, approval_id=a.id)))
+        failed = sorted(r.id for r in obs.runs if r.status is Status.FAILED)
+        if p % 4 == 1 and failed:
+            asyncio.run(demo.execute(Action(ActionKind.RERUN, "", "", remote_id=failed[0])))
+    return seen
+
+
+def test_a_tick_moves_the_runs_due_as_stepping_every_run_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = FixedClock(T0)
+    bucketed = _session(
+        DemoConnector("demo", DemoOptions(services=40), client=None, clock=clock), clock
+    )
+    clock = FixedClock(T0)
+    monkeypatch.setattr(Fleet, "tick", _every_active_run)
+    stepped = DemoConnector("demo", DemoOptions(services=40), client=None, clock=clock)
+    approvals = Fleet.approvals
+    monkeypatch.setattr(
+        Fleet, "approvals", lambda self: (approvals(self), _approvals_of_active(self))[1]
+    )
+    assert _session(stepped, clock) == bucketed
