@@ -178,7 +178,7 @@ async def _scale(services: int, iterations: int) -> dict[str, float]:
         runs = len(app.hub.snapshot.runs)
         print(
             f"scale: {services} services x {len(settings.environments)} environments, "
-            f"{runs} pipeline runs, first overview with services {first:.2f} s after the "
+            f"{runs} pipeline runs, first settled overview (every source read whole) {first:.2f} s after the "
             "settings were read (the demo builds its fleet in that time)"
         )
         from textual.geometry import Region
@@ -220,6 +220,27 @@ async def _scale(services: int, iterations: int) -> dict[str, float]:
     return {"first": first, "median": med, "unchanged": still, "rss": rss}
 
 
+async def _live_first(services: int) -> float:
+    """Seconds from reading the settings to the first painted overview with services, the
+    app started as `cockpit --demo-scale N` starts it: polling on, the real clock. A source
+    still reading (the demo's history at this size) is painted as such and filled in later;
+    `_scale`'s figure waits for the settled fleet instead."""
+    from cockpit import config
+    from cockpit.app import CockpitApp
+
+    built = time.perf_counter()
+    settings = config.load(None, seed=7, scale=services, env={})
+    app = CockpitApp(settings)
+    app.animation_level = "none"
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = app.screen
+        while not (getattr(screen, "generation", 0) and app.hub.snapshot.services):  # noqa: ASYNC110
+            await asyncio.sleep(0.001)
+        first = time.perf_counter() - built
+        await pilot.pause()
+    return first
+
+
 # Issue 12's targets by fleet size: refresh + update median (ms), peak RSS (MB).
 TARGETS = {10_000: (50.0, 250.0), 50_000: (250.0, 1024.0)}
 
@@ -249,8 +270,24 @@ def scale(*sizes: int, iterations: int = 40) -> None:
                 found[size] = json.loads(line.split(" ", 1)[1])
             else:
                 print(line, flush=True)
+        code = (
+            "import asyncio\nfrom bench.fleet import _live_first\n"
+            f"print('LIVE', asyncio.run(_live_first({size})))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=3600
+        )
+        live = next(line for line in out.stdout.splitlines() if line.startswith("LIVE "))
+        found[size]["live"] = float(live.split()[1])
+        print(
+            f"scale: {size} services, first painted overview as `cockpit` starts (polling on) "
+            f"{found[size]['live']:.2f} s",
+            flush=True,
+        )
     print(f"scale: growth ({os.getloadavg()[0]:.1f} load)")
-    print("  services | first overview | refresh+update median | nothing changed | peak RSS")
+    print(
+        "  services | first overview live / settled | refresh+update median | nothing changed | peak RSS"
+    )
     for size, f in found.items():
         aim = TARGETS.get(size)
         verdict = ""
@@ -258,7 +295,7 @@ def scale(*sizes: int, iterations: int = 40) -> None:
             ok = f["median"] <= aim[0] and f["rss"] <= aim[1]
             verdict = f"  targets <= {aim[0]:.0f} ms, <= {aim[1]:.0f} MB: {'OK' if ok else 'OVER'}"
         print(
-            f"  {size:>8} | {f['first']:>12.2f} s | {f['median']:>18.1f} ms | "
+            f"  {size:>8} | {f['live']:>10.2f} s / {f['first']:>6.2f} s | {f['median']:>18.1f} ms | "
             f"{f['unchanged']:>12.2f} ms | {f['rss']:>5.0f} MB{verdict}"
         )
     small, large = min(found), max(found)
