@@ -351,10 +351,14 @@ def _evidence_index(
     order: list[str], observations: Mapping[str, Observation]
 ) -> Mapping[tuple[str, str], tuple[Evidence, ...]]:
     out: dict[tuple[str, str], list[Evidence]] = {}
+    values: dict[object, str] = {}  # an enum's `.value` is a slow descriptor: once per kind
     for name in order:
         obs = observations.get(name)
         for e in obs.evidence if obs is not None else ():
-            out.setdefault((e.service, e.kind.value), []).append(e)
+            kind = values.get(e.kind)
+            if kind is None:
+                kind = values[e.kind] = e.kind.value
+            out.setdefault((e.service, kind), []).append(e)
     return MappingProxyType({k: tuple(v) for k, v in out.items()})
 
 
