@@ -91,6 +91,7 @@ class Hub:
         self.live = live  # False: one-shot refreshes, so connectors open no streams
         self.analyst = analyst or Analyst()
         self._merging = asyncio.Lock()
+        self._framed = asyncio.Event()  # set while judging: the app's first frame is up
         self.judging = True  # the app holds judging back until its first frame is up
         self._specs = list(specs)
         self._client_factory = client_factory
@@ -103,6 +104,20 @@ class Hub:
         # The digests worked out, and the count of artifact-moving publishes they hold for.
         self._artifacts: tuple[int, tuple[tuple[str, str, str], ...]] | None = None
         self._generation = 0
+
+    @property
+    def judging(self) -> bool:
+        return self._framed.is_set()
+
+    @judging.setter
+    def judging(self, on: bool) -> None:
+        """Off from the app's start until its first frame is painted: no verdicts, and no
+        source that said it is incomplete polled again (its next part, e.g. the demo's
+        history, would hold the event loop before the first frame)."""
+        if on:
+            self._framed.set()
+        else:
+            self._framed.clear()
 
     # Wiring ----------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -249,6 +264,11 @@ class Hub:
             delay = await self._poll(inst)
             if inst.failures:
                 inst.wake.clear()
+            source = self.snapshot.sources.get(inst.spec.name)
+            if not self._framed.is_set() and source is not None and source.incomplete:
+                polled = self.clock.monotonic()
+                await self._framed.wait()  # the first frame paints first
+                delay = max(0.0, delay - (self.clock.monotonic() - polled))
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
             # that lands as its inner wait completes, and stop() would then wait an interval.
             with contextlib.suppress(TimeoutError):

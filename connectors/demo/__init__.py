@@ -62,9 +62,12 @@ class DemoOptions:
             raise ValueError("runs_per_service must be at least 1")
 
 
-# A history of up to this many runs is read at the first poll; a larger one at the second,
-# so the first frame does not wait for it (the first observation says it is still reading).
+# A history of up to this many runs is read at the first poll; a larger one from the second
+# on, HISTORY_CHUNK runs a poll (newest first), so neither the first frame nor the screen
+# after it waits for it: ~150 ms a chunk at 10,000 services, where reading 90,000 at once
+# held the event loop for 1.5-2.4 s. Each observation until then says what is unread.
 HISTORY_AT_ONCE = 20_000
+HISTORY_CHUNK = 10_000
 
 
 class DemoConnector(Connector):
@@ -129,7 +132,10 @@ class DemoConnector(Connector):
             self._observed or not self.live or len(history.unread) <= HISTORY_AT_ONCE
         ):
             with paused_gc():
-                fresh = history.read_all()
+                if not self.live or not self._observed:  # a one-shot look, a small history
+                    fresh = history.read_all()
+                else:
+                    fresh = history.read_some(HISTORY_CHUNK)
         if self._read_at is None and not history.unread:
             self._read_at = self._observed
         delta = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -140,12 +141,13 @@ def test_a_run_finished_since_the_last_poll_can_be_rerun_at_once() -> None:
     assert result.ok
 
 
-def test_a_large_history_is_read_at_the_second_poll_and_said_to_be_missing_until_then(
+def test_a_large_history_is_read_in_chunks_newest_first_and_said_to_be_missing_until_then(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import connectors.demo as demo_module
 
     monkeypatch.setattr(demo_module, "HISTORY_AT_ONCE", 100)
+    monkeypatch.setattr(demo_module, "HISTORY_CHUNK", 150)
     clock = FixedClock(T0)
     small = DemoConnector("demo", DemoOptions(services=11), client=None, clock=clock)
     assert asyncio.run(small.poll()).incomplete == ""  # 99 runs: read at once
@@ -154,24 +156,100 @@ def test_a_large_history_is_read_at_the_second_poll_and_said_to_be_missing_until
     assert first.incomplete == "its run history (360 runs)"
     assert len(first.runs) == 20 and all(r.finished_at is None for r in first.runs)
     assert len(first.deployments) == 120  # the overview has every service at once
-    second = asyncio.run(large.poll())  # the same instant: the history is read now
-    assert second.incomplete == "" and len(second.runs) == 380
-    (hint,) = [h for h in second.changed if h.field == "runs"]
-    assert hint.before is first.runs and len(hint.added) == 360 and not hint.removed
-    assert second.runs_delta is not None and len(second.runs_delta[1]) == 360
-    assert second.evidence == ()  # documents come the poll after the history is read
-    third = asyncio.run(large.poll())
-    assert third.evidence and third.runs is second.runs
-    # The same runs and documents as a demo that read its history at once.
+    last, unread = first, 360
+    for _ in range(3):  # the same instant: 150 runs a poll, then the last 60
+        obs = asyncio.run(large.poll())
+        read = min(150, unread)
+        unread -= read
+        assert obs.incomplete == (f"its run history ({unread:,} runs)" if unread else "")
+        assert len(obs.runs) == len(last.runs) + read
+        (hint,) = [h for h in obs.changed if h.field == "runs"]
+        assert hint.before is last.runs and len(hint.added) == read and not hint.removed
+        assert {r.id for r in hint.added} == {r.id for r in obs.runs} - {r.id for r in last.runs}
+        assert obs.runs_delta is not None and len(obs.runs_delta[1]) == read
+        assert obs.evidence == ()  # documents come the poll after the history is read
+        # Newest first: every run read so far is newer than any of its service's unread.
+        numbers = {r.id: r.number for r in obs.runs if r.finished_at is not None}
+        for run_id in large.fleet.history.unread:
+            svc, number = run_id.split("#")
+            assert all(n > int(number) for i, n in numbers.items() if i.startswith(svc + "#"))
+        last = obs
+    assert last.incomplete == "" and len(last.runs) == 380 and not large.fleet.history.unread
+    fourth = asyncio.run(large.poll())
+    assert fourth.evidence and fourth.runs is last.runs
+    # The same runs (in the same order) and documents as a demo that read its history at once.
     monkeypatch.setattr(demo_module, "HISTORY_AT_ONCE", 20_000)
     eager = DemoConnector("demo", DemoOptions(services=40), client=None, clock=clock)
     asyncio.run(eager.poll())
     again = asyncio.run(eager.poll())
-    assert sorted(map(repr, again.runs)) == sorted(map(repr, second.runs))
-    assert again.evidence == third.evidence and again.deployments == third.deployments
+    assert list(map(repr, again.runs)) == list(map(repr, last.runs))
+    assert again.evidence == fourth.evidence and again.deployments == fourth.deployments
     oneshot = DemoConnector("demo", DemoOptions(services=40), client=None, clock=clock)
     oneshot.live = False
     assert asyncio.run(oneshot.poll()).incomplete == ""
+
+
+def test_a_history_read_in_chunks_while_the_fleet_moves_is_the_one_read_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Chunks read between ticks, approvals and trimming give the observations of a demo
+    that read its history at once: the same from the poll after the last chunk on (but
+    for when each run was observed, which is the poll that read it, and the documents'
+    order, which is when each was first made)."""
+    import connectors.demo as demo_module
+    from connectors.demo import sim
+
+    monkeypatch.setattr(sim, "HISTORY", 300)  # 30 services: 360 runs kept, the oldest trimmed
+
+    def session(chunk: int) -> list[str]:
+        monkeypatch.setattr(demo_module, "HISTORY_CHUNK", chunk)
+        monkeypatch.setattr(demo_module, "HISTORY_AT_ONCE", 100 if chunk < 1000 else 20_000)
+        clock = FixedClock(T0)
+        demo = DemoConnector(
+            "demo", DemoOptions(services=30, runs_per_service=14), client=None, clock=clock
+        )
+        seen = []
+        for p in range(30):
+            clock.advance(20 + p * 7 % 23)
+            obs = asyncio.run(demo.poll())
+            runs = sorted(repr(replace(r, observed_at=T0)) for r in obs.runs)
+            docs = sorted(map(repr, obs.evidence))  # their order is when each was first made
+            seen.append(repr((runs, obs.approvals, obs.deployments, docs)))
+            if p % 3 == 0 and obs.approvals:
+                a = obs.approvals[p % len(obs.approvals)]
+                kind = ActionKind.APPROVE if p % 2 else ActionKind.REJECT
+                asyncio.run(demo.execute(Action(kind, a.service, a.environment, approval_id=a.id)))
+        assert not demo.fleet.history.unread
+        return seen
+
+    chunked, eager = session(70), session(20_000)
+    assert chunked[8:] == eager[8:]  # 390 runs: the first poll, 6 chunks of 70, documents
+
+
+def test_a_history_read_in_chunks_at_one_instant_is_the_one_read_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Chunks read at the fleet's start, then a session with reruns: every observation
+    equal to a demo's that read its history at its first poll."""
+    import connectors.demo as demo_module
+
+    monkeypatch.setattr(demo_module, "HISTORY_AT_ONCE", 100)
+    monkeypatch.setattr(demo_module, "HISTORY_CHUNK", 70)
+    sessions = []
+    for eager in (False, True):
+        if eager:
+            monkeypatch.setattr(demo_module, "HISTORY_AT_ONCE", 20_000)
+        clock = FixedClock(T0)
+        demo = DemoConnector(
+            "demo", DemoOptions(services=30, runs_per_service=14), client=None, clock=clock
+        )
+        polls = 0
+        while demo.fleet.history.unread or not polls:
+            asyncio.run(demo.poll())
+            polls += 1
+        assert polls == (1 if eager else 7)
+        sessions.append(_session(demo, clock))
+    assert sessions[0] == sessions[1]
 
 
 def _every_active_run(self: Fleet) -> None:
@@ -230,3 +308,39 @@ def test_a_tick_moves_the_runs_due_as_stepping_every_run_would(
         Fleet, "approvals", lambda self: (approvals(self), _approvals_of_active(self))[1]
     )
     assert _session(stepped, clock) == bucketed
+
+
+async def test_a_source_still_reading_is_polled_again_only_after_the_first_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The app holds the hub's judging back until its first frame is painted; a source that
+    said it is incomplete is not polled again before then (the next chunk of the demo's
+    history would hold the event loop before the frame), and is right after."""
+    import connectors.demo as demo_module
+    from cockpit.config import ConnectorSpec
+    from cockpit.fleet.hub import Hub
+    from cockpit.model import Environment
+
+    monkeypatch.setattr(demo_module, "HISTORY_AT_ONCE", 100)
+    monkeypatch.setattr(demo_module, "HISTORY_CHUNK", 150)
+    envs = (Environment("dev", 0), Environment("staging", 1), Environment("prod", 2, True))
+    options = DemoOptions(services=40)
+    spec = ConnectorSpec("demo", "demo", DemoConnector, options, 0.001, 5, 60)
+    hub = Hub([spec], envs, clock=FixedClock(T0))
+    hub.judging = False
+    polls: list[str] = []
+    hub.subscribe(lambda snap: polls.append(snap.sources["demo"].incomplete))
+    await hub.start()
+    try:
+        assert await hub.first_data(5)
+        for _ in range(20):  # many poll intervals go by
+            await asyncio.sleep(0.002)
+        assert polls == ["its run history (360 runs)"]
+        done = asyncio.Event()
+        hub.subscribe(lambda snap: done.set() if not snap.sources["demo"].incomplete else None)
+        hub.judging = True  # the first frame is up
+        await asyncio.wait_for(done.wait(), 5)
+        said = list(dict.fromkeys(polls))  # a poll's verdicts may follow as a second publish
+        assert said == [polls[0], "its run history (210 runs)", "its run history (60 runs)", ""]
+    finally:
+        await hub.stop()

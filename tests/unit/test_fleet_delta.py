@@ -7,6 +7,8 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
+
 from cockpit.clock import FixedClock
 from cockpit.fleet.cells import ObsIndex, identity_delta, merge_cell
 from cockpit.fleet.snapshot import FleetSnapshot, SourceState
@@ -34,6 +36,17 @@ def _rebuilt(obs: Observation) -> FleetSnapshot:
     return FleetSnapshot.empty(ENVS, T0).with_observation(obs, _state(obs.source, T0), T0)
 
 
+@pytest.fixture(params=["at once", "in chunks"])
+def history(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's history read at its first poll, or in chunks over the next polls."""
+    if request.param == "in chunks":
+        import connectors.demo as demo_module
+
+        monkeypatch.setattr(demo_module, "HISTORY_AT_ONCE", 100)
+        monkeypatch.setattr(demo_module, "HISTORY_CHUNK", 150)
+
+
+@pytest.mark.usefixtures("history")
 def test_an_incremental_snapshot_matches_a_full_rebuild_poll_after_poll() -> None:
     clock = FixedClock(T0)
     demo = DemoConnector("demo", DemoOptions(services=60), client=None, clock=clock)
@@ -215,6 +228,7 @@ def test_a_named_change_is_used_only_where_it_holds() -> None:
         )
 
 
+@pytest.mark.usefixtures("history")
 def test_the_demo_names_its_changes_truthfully() -> None:
     clock = FixedClock(T0)
     demo = DemoConnector("demo", DemoOptions(services=40), client=None, clock=clock)
