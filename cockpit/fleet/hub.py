@@ -247,10 +247,17 @@ class Hub:
         Metrics sources query a canary over its lifetime and by its versions, which they
         learn from the first round: a one-shot look (`cockpit status`) then judges the
         same series as a running cockpit does from its second poll on. A source that
-        published early (GitHub's first poll) is asked again for the rest."""
+        published early (GitHub's first poll, the demo's history read in chunks) is asked
+        again for the rest, until it names nothing missing or what it named before."""
         await self.refresh()
-        early = [n for n, s in self.snapshot.sources.items() if s.ok and s.incomplete]
-        await asyncio.gather(*(self.refresh(name) for name in early))
+        said: set[tuple[str, str]] = set()
+        while early := [
+            n
+            for n, s in self.snapshot.sources.items()
+            if s.ok and s.incomplete and (n, s.incomplete) not in said
+        ]:
+            said.update((n, self.snapshot.sources[n].incomplete) for n in early)
+            await asyncio.gather(*(self.refresh(name) for name in early))
         metrics = [i.spec.name for i in self._instances.values() if _measures(i.spec)]
         if self.snapshot.canaries and metrics:
             await asyncio.gather(*(self.refresh(name) for name in metrics))

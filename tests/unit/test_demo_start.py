@@ -344,3 +344,22 @@ async def test_a_source_still_reading_is_polled_again_only_after_the_first_frame
         assert said == [polls[0], "its run history (210 runs)", "its run history (60 runs)", ""]
     finally:
         await hub.stop()
+
+
+async def test_a_settled_look_reads_the_whole_history_chunk_by_chunk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`Hub.settle` (the app without polling, bench.fleet's settled fleet) asks a source
+    that is still reading again until it names nothing missing."""
+    import connectors.demo as demo_module
+    from cockpit.config import ConnectorSpec
+    from cockpit.fleet.hub import Hub
+    from cockpit.model import Environment
+
+    monkeypatch.setattr(demo_module, "HISTORY_AT_ONCE", 100)
+    monkeypatch.setattr(demo_module, "HISTORY_CHUNK", 150)
+    envs = (Environment("dev", 0), Environment("staging", 1), Environment("prod", 2, True))
+    spec = ConnectorSpec("demo", "demo", DemoConnector, DemoOptions(services=40), 1, 5, 60)
+    hub = Hub([spec], envs, clock=FixedClock(T0))
+    snap = await hub.settle()
+    assert snap.sources["demo"].incomplete == "" and len(snap.runs) == 380
