@@ -1,12 +1,18 @@
-"""The canary's part of the domain vocabulary: its phase, metric series and the judge's verdict."""
+"""The canary's part of the domain vocabulary: its phase and metric series. The judge's
+verdict and a metrics source's series (Verdict, CanaryMetrics) are in cockpit.model_later,
+loaded when first used; import them all from cockpit.model."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from cockpit.aware import check_aware
+
+if TYPE_CHECKING:
+    from cockpit.model_later import Verdict
 
 
 class CanaryPhase(StrEnum):
@@ -46,28 +52,6 @@ class MetricSeries:
 
 
 @dataclass(frozen=True, slots=True)
-class MetricVerdict:
-    name: str
-    classification: str  # Pass, High, Low, Nodata, NodataFailMetric, Error
-    reason: str
-    critical: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The canary judge's answer: a score against thresholds and a decision."""
-
-    score: float
-    decision: str  # pass, marginal, fail, nodata
-    marginal: float
-    passing: float
-    metrics: tuple[MetricVerdict, ...] = ()
-    digest: str = ""
-    reason: str = ""
-    observed_at: datetime | None = None  # the newest sample it rests on: its evidence's age
-
-
-@dataclass(frozen=True, slots=True)
 class Canary:
     service: str
     environment: str
@@ -87,44 +71,6 @@ class Canary:
     remote_id: str = ""
     # Paused only by a pause step of its own, which ends by itself: an operator may hold it.
     at_pause_step: bool = False
-
-    def __post_init__(self) -> None:
-        check_aware(self)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.service, self.environment)
-
-
-@dataclass(frozen=True, slots=True)
-class BurnWindow:
-    """Requests and errors of the canary over one trailing window (SLO burn-rate input)."""
-
-    seconds: float
-    errors: float
-    total: float
-
-
-@dataclass(frozen=True, slots=True)
-class CanaryMetrics:
-    """Metric series for one canary from a metrics source (Prometheus), to be judged.
-
-    The hub attaches them to the canary that a rollout source (Argo Rollouts, the demo)
-    reports for the same (service, environment) when that canary carries none itself.
-    """
-
-    service: str
-    environment: str
-    metrics: tuple[MetricSeries, ...]
-    source: str
-    observed_at: datetime
-    baseline_version: str = ""
-    canary_version: str = ""
-    error: str = ""  # why some series could not be fetched (no data is not an error)
-    # The SLO's error-budget burn over trailing windows (5m, 30m, 1h, 6h, 3d, ...), when the
-    # source is configured for it; the multi-window rule trips a rollback (page) or a hold.
-    slo: float | None = None
-    burn: tuple[BurnWindow, ...] = ()
 
     def __post_init__(self) -> None:
         check_aware(self)

@@ -27,14 +27,9 @@ from cockpit.model import (
     ActionKind,
     ActionResult,
     Alert,
-    Annotation,
     Canary,
-    CanaryMetrics,
-    ChangeWindow,
     Deployment,
     DriftReport,
-    EnvironmentInfo,
-    Gate,
     Observation,
     PendingApproval,
     PipelineRun,
@@ -48,6 +43,7 @@ if TYPE_CHECKING:
     from cockpit.evidence_model import Evidence
     from cockpit.fleet.detail import LogTarget, ServiceDetail
     from cockpit.fleet.snapshot import FleetSnapshot
+    from cockpit.model import Annotation, CanaryMetrics, ChangeWindow, EnvironmentInfo, Gate
 
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 """A connector's cap on one response body unless its config's `max_response_bytes` says."""

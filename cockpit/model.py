@@ -17,26 +17,57 @@ from cockpit.action_model import Action as Action
 from cockpit.action_model import ActionKind as ActionKind
 from cockpit.action_model import ActionResult as ActionResult
 from cockpit.aware import check_aware
-from cockpit.canary_model import BurnWindow as BurnWindow
-from cockpit.canary_model import Canary, CanaryMetrics
+from cockpit.canary_model import Canary
 from cockpit.canary_model import CanaryPhase as CanaryPhase
 from cockpit.canary_model import MetricSeries as MetricSeries
-from cockpit.canary_model import MetricVerdict as MetricVerdict
-from cockpit.canary_model import Verdict as Verdict
 
 if TYPE_CHECKING:
     from cockpit.evidence_model import Evidence as Evidence
     from cockpit.evidence_model import EvidenceKind as EvidenceKind
+    from cockpit.model_later import Annotation as Annotation
+    from cockpit.model_later import BurnWindow as BurnWindow
+    from cockpit.model_later import CanaryMetrics as CanaryMetrics
+    from cockpit.model_later import ChangeWindow as ChangeWindow
+    from cockpit.model_later import EnvironmentInfo as EnvironmentInfo
+    from cockpit.model_later import Gate as Gate
+    from cockpit.model_later import MetricVerdict as MetricVerdict
+    from cockpit.model_later import RateBudget as RateBudget
+    from cockpit.model_later import Service as Service
+    from cockpit.model_later import Verdict as Verdict
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+# Named here too, but loaded on first use: plain `cockpit` makes none before its first frame.
+_LATER = frozenset(
+    {
+        "Annotation",
+        "BurnWindow",
+        "CanaryMetrics",
+        "ChangeWindow",
+        "EnvironmentInfo",
+        "Gate",
+        "MetricVerdict",
+        "RateBudget",
+        "Service",
+        "Verdict",
+    }
+)
+
+
 def __getattr__(name: str) -> object:
-    """Supply-chain evidence is named here too, but loaded on first use (start-up needs none)."""
+    """Supply-chain evidence (cockpit.evidence_model) and the facts of cockpit.model_later
+    are named here too, but loaded on first use (start-up needs none of them)."""
     if name in ("Evidence", "EvidenceKind"):
         from cockpit import evidence_model
 
         return getattr(evidence_model, name)
+    if name in _LATER:
+        from cockpit import model_later
+
+        value = getattr(model_later, name)
+        globals()[name] = value  # looked up once; the type hints of this module see it too
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -81,12 +112,6 @@ class Severity(StrEnum):
     CRITICAL = "critical"
     WARNING = "warning"
     INFO = "info"
-
-
-@dataclass(frozen=True, slots=True)
-class Service:
-    name: str
-    team: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,41 +285,6 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
-class Annotation:
-    """A note on the fleet's timeline (a Grafana annotation): a deploy, a config change, ..."""
-
-    id: str
-    at: datetime
-    text: str
-    source: str
-    observed_at: datetime
-    tags: tuple[str, ...] = ()
-    service: str = ""  # from the tags, where they name one
-    environment: str = ""
-    end: datetime | None = None  # a region annotation's end
-    author: str = ""
-
-    def __post_init__(self) -> None:
-        check_aware(self)
-
-
-@dataclass(frozen=True, slots=True)
-class Gate:
-    """One go/no-go check and the evidence behind its status."""
-
-    name: str
-    status: GateStatus
-    evidence: str
-    service: str = ""
-    environment: str = ""
-    source: str = ""
-    version: str = ""  # the artifact version judged; a promote counts only its own version's
-    # What the status rests on, as the audit record keeps it: digests, counts, ids (each a
-    # (name, value) pair, values clean text), so an approval is bound to what was shown.
-    facts: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class PendingApproval:
     """A gate waiting for a human, from any connector or the cockpit's own policy."""
 
@@ -314,42 +304,6 @@ class PendingApproval:
     required: int = 1
     approvals: tuple[str, ...] = ()
     gates: tuple[Gate, ...] = ()
-
-    def __post_init__(self) -> None:
-        check_aware(self)
-
-
-@dataclass(frozen=True, slots=True)
-class EnvironmentInfo:
-    """What a connector knows about an environment's protection (reviewers, timers)."""
-
-    name: str
-    source: str
-    protection: tuple[str, ...] = ()  # human-readable rules, e.g. "2 required reviewers"
-
-
-@dataclass(frozen=True, slots=True)
-class ChangeWindow:
-    """A recurring allow window or blackout: cron start, duration, time zone."""
-
-    name: str
-    schedule: str
-    duration_minutes: int
-    timezone: str
-    kind: str = "allow"  # allow or deny
-    environments: tuple[str, ...] = ()
-    source: str = "config"
-    exempt: tuple[str, ...] = ()  # action kinds it does not govern (a deploy freeze: rerun)
-
-
-@dataclass(frozen=True, slots=True)
-class RateBudget:
-    """A remote API's rate limit as last reported: what is left of it, until when."""
-
-    resource: str  # as the operator knows it: "REST", "GraphQL"
-    remaining: int
-    limit: int
-    reset_at: datetime | None = None
 
     def __post_init__(self) -> None:
         check_aware(self)

@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from cockpit.fleet.cells import copied
 from cockpit.fleet.snapshot import Changes, FleetSnapshot
-from cockpit.model import Canary, CanaryMetrics, MetricSeries, MetricVerdict, Verdict
+from cockpit.model import Canary, MetricSeries
+
+if TYPE_CHECKING:  # made by the judge, after the first frame (cockpit.model_later)
+    from cockpit.model import CanaryMetrics, MetricVerdict, Verdict
 
 NODATA = "nodata"  # not enough evidence to act on, either way
 ERROR = "error"
@@ -146,6 +150,7 @@ class Analyst:
 
     def _judge(self, canary: Canary, series: Sequence[MetricSeries]) -> Verdict:
         from cockpit.judge import JudgeConfig, MetricInput, judge
+        from cockpit.model import Verdict
 
         cfg = self.config
         weights: dict[str, float] = dict(cfg.groups)

@@ -29,22 +29,24 @@ from cockpit.fleet.cells import (
 )
 from cockpit.model import (
     Alert,
-    Annotation,
     Canary,
-    CanaryMetrics,
-    ChangeWindow,
     DriftReport,
     Environment,
-    EnvironmentInfo,
-    Gate,
     Observation,
     PendingApproval,
     PipelineRun,
-    RateBudget,
 )
 
 if TYPE_CHECKING:
     from cockpit.evidence_model import Evidence, EvidenceKind
+    from cockpit.model import (
+        Annotation,
+        CanaryMetrics,
+        ChangeWindow,
+        EnvironmentInfo,
+        Gate,
+        RateBudget,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,6 @@ from cockpit.actions.executor import Executor
 from cockpit.actions.people import PersonConfig
 from cockpit.actions.policy import Operator, Policy
 from cockpit.audit import Actor, open_store
-from cockpit.canary_model import Canary, CanaryPhase, Verdict
 from cockpit.clock import FixedClock
 from cockpit.config import PolicyConfig
 from cockpit.connect import options
@@ -35,7 +34,7 @@ from cockpit.controller.webhooks_config import WebhooksConfig
 from cockpit.fleet.cells import Cell
 from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.journal import Journal
-from cockpit.model import Environment
+from cockpit.model import Canary, CanaryPhase, Environment, Verdict
 from tests.fakes import T0
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks"

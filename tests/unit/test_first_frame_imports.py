@@ -32,6 +32,7 @@ LATER = (
     "cockpit.controller.webhooks_config",
     "cockpit.team.store_config",
     "cockpit.incident.recorder",
+    "cockpit.model_later",
     "cockpit.fleet.verdict_history",
     "screens.filter",
     "screens.sources",
