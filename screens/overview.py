@@ -71,6 +71,27 @@ def cell_text(cell: Cell, snapshot: FleetSnapshot, now: datetime) -> Text:
     return out
 
 
+def cell_look(cell: Cell, stale: frozenset[str]) -> tuple[object, ...]:
+    """Everything `cell_text` draws a cell from (at the moment `stale` names the stale
+    sources): cells with the same look get the same text."""
+    dep, canary, drift = cell.deployment, cell.canary, cell.drift
+    firing = cell.firing
+    return (
+        (dep.version, dep.health) if dep is not None else None,
+        (
+            canary.phase,
+            canary.verdict.decision if canary.verdict is not None else None,
+            canary.weight,
+        )
+        if canary is not None
+        else None,
+        len(drift.items) if drift is not None else 0,
+        len(firing),
+        any(a.severity is Severity.CRITICAL for a in firing),
+        any(name in stale for name in cell.sources),
+    )
+
+
 class OverviewScreen(FleetScreen):
     VIEW = "overview"
     TITLE_TEXT = "Overview"
@@ -82,6 +103,11 @@ class OverviewScreen(FleetScreen):
     # cell whose facts are the same object keeps its text until the stale sources change:
     # a poll at 10,000 services moves ~500 cells, in rows holding ~1,500.
     _drawn: dict[tuple[str, str], tuple[Cell | None, Text]]
+    # A cell's text by what it is drawn from (`cell_look`): many cells read alike (a
+    # version, a health, no badge), and a Text is never changed once drawn (the table
+    # copies a cell before cutting it), so cells that look alike share one.
+    _looks: dict[tuple[object, ...], Text]
+    _labels: dict[str, Text]  # each service's name cell, as drawn
 
     def compose_body(self) -> ComposeResult:
         yield LiveTable([], id="matrix")
@@ -107,8 +133,11 @@ class OverviewScreen(FleetScreen):
             table.set_columns(wanted, cursor_type="cell")  # type: ignore[arg-type]
 
     def row(self, service: str, snapshot: FleetSnapshot, now: datetime) -> list[Text]:
-        cells: list[Text] = [SortText(clean(service, limit=24))]
-        facts, drawn = snapshot.cells, self._drawn
+        label = self._labels.get(service)
+        if label is None:
+            label = self._labels[service] = SortText(clean(service, limit=24))
+        cells: list[Text] = [label]
+        facts, drawn, looks = snapshot.cells, self._drawn, self._looks
         for env in snapshot.environments:
             key = (service, env.name)
             cell = facts.get(key)
@@ -116,7 +145,14 @@ class OverviewScreen(FleetScreen):
             if seen is not None and seen[0] is cell:
                 cells.append(seen[1])
                 continue
-            text = cell_text(cell if cell is not None else Cell(*key), snapshot, now)
+            fact = cell if cell is not None else Cell(*key)
+            look = cell_look(fact, self._stale)
+            text = looks.get(look)
+            if text is None:
+                text = cell_text(fact, snapshot, now)
+                if len(looks) >= 20_000:  # versions come and go: keep the memo bounded
+                    looks.clear()
+                looks[look] = text
             drawn[key] = (cell, text)
             cells.append(text)
         return cells
@@ -132,6 +168,9 @@ class OverviewScreen(FleetScreen):
         stale_changed, self._stale = stale != self._stale, stale
         if stale_changed or not hasattr(self, "_drawn"):
             self._drawn = {}  # every text drawn may carry (or lack) a ?stale mark
+            self._looks = {}
+        if not hasattr(self, "_labels"):
+            self._labels = {}
         if not full and not changes.services_added and not stale_changed:
             services = sorted({k[0] for k in changes.cells})
             rows = [(s, self.row(s, snapshot, now)) for s in services if self.matches(s)]
@@ -146,6 +185,7 @@ class OverviewScreen(FleetScreen):
         if len(self._drawn) > len(rows) * len(snapshot.environments):  # services gone
             shown = {s for s, _ in rows}
             self._drawn = {k: v for k, v in self._drawn.items() if k[0] in shown}
+            self._labels = {k: v for k, v in self._labels.items() if k in shown}
 
     def _cell_words(self, service: str, snapshot: FleetSnapshot) -> list[str]:
         if not self.filter_text:

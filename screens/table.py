@@ -220,14 +220,17 @@ class LiveTable(ScrollView, can_focus=True):
             if key not in self._cells:
                 return False
             new = tuple(row)
-            if self._cells[key] != new:
+            old = self._cells[key]
+            if old != new:
                 self._cells[key] = new
                 self._strips.pop(key, None)
                 changed.append(key)
-                # Columns only grow here; a full reconcile measures them afresh.
+                # Columns only grow here; a full reconcile measures them afresh. A cell
+                # that is the very Text shown before fits its column already.
                 for i, cell in enumerate(new):
                     if (
                         i < len(widths)
+                        and (i >= len(old) or cell is not old[i])
                         and self._columns[i][2] is None
                         and cell.cell_len > widths[i]
                     ):
@@ -236,9 +239,15 @@ class LiveTable(ScrollView, can_focus=True):
             self._relayout(widths)
         else:
             # Same layout: repaint the changed lines only, so a one-cell change sends a
-            # line to the terminal, not the whole table.
+            # line to the terminal, not the whole table. Only lines on screen: a line
+            # scrolled into view later is drawn then from its cells (its strip is gone), and
+            # a poll of a large fleet changes hundreds of rows off screen (~25 us a call).
+            top = self.scroll_offset.y
+            bottom = top + self.size.height
             for key in changed:
-                self.refresh_line(self._index[key] + 1)
+                y = self._index[key] + 1
+                if top <= y <= bottom:
+                    self.refresh_line(y)
         return True
 
     def row(self, key: str) -> tuple[Text, ...]:

@@ -85,3 +85,54 @@ async def test_overview_rows_after_many_polls_are_what_drawing_them_afresh_gives
             if step == 400:
                 assert any("?stale" in t.plain for k in table.keys for t in table.row(k))
         assert kept, "unchanged cells keep the text drawn before"
+
+
+async def test_a_changed_row_off_screen_is_drawn_anew_when_scrolled_into_view() -> None:
+    """A poll of a large fleet changes hundreds of rows below the fold: those are not sent
+    to the terminal then, and read as changed once scrolled to."""
+    app = demo_app(scale=60)
+    async with app.run_test(size=(120, 20)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#matrix", LiveTable)
+        key = table.keys[-1]
+        assert table.get_row_index(key) + 1 > table.size.height, "the last row is off screen"
+        table.render_line(table.size.height - 1)  # draw what is shown (strips cached)
+        regions: list[tuple[Any, ...]] = []
+        repaint = table.refresh
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            regions.append(args)
+            return repaint(*args, **kwargs)
+
+        table.refresh = spy  # type: ignore[method-assign]
+        row = list(table.row(key))
+        row[1] = Text("zz" * min(row[1].cell_len // 2, 2) or "z")
+        assert table.update_rows([(key, row)])
+        assert regions == [], "nothing on screen changed"
+        table.refresh = repaint  # type: ignore[method-assign]
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        y = table.get_row_index(key) + 1 - int(table.scroll_y)
+        assert 0 < y < table.size.height
+        drawn = "".join(seg.text for seg in table.render_line(y))
+        assert drawn.rstrip() == table.row_plain(key).rstrip()
+        assert row[1].plain in drawn
+
+
+async def test_cells_that_look_alike_share_one_drawn_text() -> None:
+    from screens.overview import cell_look
+
+    app = demo_app(scale=60)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#matrix", LiveTable)
+        snap = app.hub.snapshot
+        by_look: dict[tuple[object, ...], set[int]] = {}
+        cells = 0
+        for service in table.keys:
+            for env, text in zip(snap.environments, table.row(service)[1:], strict=True):
+                look = cell_look(snap.cell(service, env.name), frozenset())
+                by_look.setdefault(look, set()).add(id(text))
+                cells += 1
+        assert len(by_look) < cells, "some cells look like another"
+        assert all(len(ids) == 1 for ids in by_look.values()), "one text per look"
