@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from cockpit.fleet.cells import copied
+from cockpit.fleet.cells import updated
 from cockpit.fleet.snapshot import Changes, FleetSnapshot
 from cockpit.model import Canary, MetricSeries
 
@@ -105,21 +104,22 @@ class Analyst:
         if not touched:
             return snap
         judged = tuple(touched.get(c.key, c) if c.phase.active else c for c in snap.canaries)
-        cells = copied(snap.cells)  # dict(proxy) is a lookup per key
+        judged_cells = []
         for key, canary in touched.items():
-            cell = cells.get(key)
+            cell = snap.cells.get(key)
             if cell is not None and cell.canary is not canary:
-                cells[key] = replace(cell, canary=canary)
+                judged_cells.append((key, replace(cell, canary=canary)))
+        cells = updated(snap.cells, (), judged_cells)  # no copy of every cell
         if judge:  # a later frame than `snap`: screens apply it as the next generation
             return replace(
                 snap,
                 generation=snap.generation + 1,
                 canaries=judged,
-                cells=MappingProxyType(cells),
+                cells=cells,
                 changes=Changes(cells=frozenset(touched), other=True),
             )
         changes = replace(snap.changes, cells=snap.changes.cells | frozenset(touched))
-        return replace(snap, canaries=judged, cells=MappingProxyType(cells), changes=changes)
+        return replace(snap, canaries=judged, cells=cells, changes=changes)
 
     def _fresh(self, canary: Canary, series: Sequence[MetricSeries]) -> bool:
         cached = self._cache.get((canary.service, canary.environment, canary.canary_version))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from cockpit.fleet.layered import Layered
 from cockpit.model import Alert, Canary, Deployment, DriftReport, Observation, PipelineRun
 
 Key = tuple[str, str]  # (service, environment)
@@ -119,26 +120,20 @@ def identity_delta(before: tuple[Any, ...], after: tuple[Any, ...]) -> tuple[lis
 
 def _by_cell_update(
     index: Mapping[Key, Any], after: tuple[Any, ...], delta: tuple[list[Any], list[Any]]
-) -> tuple[dict[Key, Any], frozenset[Key]] | None:
+) -> tuple[Mapping[Key, Any], frozenset[Key]] | None:
     """`index` brought from `before` to `after` by what differs, with the keys touched; None
     when most items differ or two items share a cell (then the last one wins: rebuild)."""
     added, removed = delta
     if 2 * (len(added) + len(removed)) > len(after):
         return None
-    out = copied(index)
-    keys = set()
-    for x in removed:
-        key = (x.service, x.environment)
-        keys.add(key)
-        if out.get(key) is x:
-            del out[key]
-    for x in added:
-        key = (x.service, x.environment)
-        keys.add(key)
-        out[key] = x
+    gone = [((x.service, x.environment), x) for x in removed]
+    new = [((x.service, x.environment), x) for x in added]
+    # A new version sharing the previous one's entries, as the run index (30,000
+    # deployments at 10,000 services: a copy per poll ~0.7 ms, ~4 ms at 50,000).
+    out = updated(index, gone, new)
     if len(out) != len(after):
         return None
-    return out, frozenset(keys)
+    return out, frozenset(k for k, _ in (*gone, *new))
 
 
 def copied(mapping: Mapping[K, V]) -> dict[K, V]:
@@ -146,7 +141,18 @@ def copied(mapping: Mapping[K, V]) -> dict[K, V]:
     (~17 ms for 95,000 runs, a lookup per key), `d.copy()` clones the table (~2 ms)."""
     if isinstance(mapping, dict | MappingProxyType):
         return mapping.copy()
+    if isinstance(mapping, Layered):
+        return dict(mapping.items())  # one pass over its pairs, no look-up per key
     return dict(mapping)
+
+
+def updated(
+    mapping: Mapping[K, V], removed: Iterable[tuple[K, V]], added: Iterable[tuple[K, V]]
+) -> Layered[K, V]:
+    """`mapping` (left as it is) with `removed` dropped where the key still maps to that very
+    value, then `added` set: a new version sharing its entries (cockpit.fleet.layered)."""
+    base = mapping if isinstance(mapping, Layered) else Layered(copied(mapping))
+    return base.updated(removed, added)
 
 
 def delta_applies(obs: Observation, old: Observation | None) -> bool:
@@ -165,13 +171,9 @@ def _runs_index(
             return previous.runs
         added, removed = diff("runs")
         if 2 * (len(added) + len(removed)) <= len(obs.runs):
-            runs = copied(previous.runs)
-            for r in removed:
-                rid = r.id
-                if runs.get(rid) is r:
-                    del runs[rid]
-            for r in added:
-                runs[r.id] = r
+            # A new version sharing the previous index's entries (cockpit.fleet.layered): a
+            # copy of every run per poll cost ~2.3 ms at 10,000 services, ~15 ms at 50,000.
+            runs = updated(previous.runs, [(r.id, r) for r in removed], [(r.id, r) for r in added])
             if len(runs) == len(obs.runs):  # else two runs share an id: the last one wins
                 touched["runs"] = frozenset(r.id for r in (*added, *removed))
                 return runs
