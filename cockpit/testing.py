@@ -167,6 +167,17 @@ class ConnectorContract:
                 if isinstance(item, SOURCE_STAMPED):
                     assert item.source == self.instance_name, f"{name}: source {item.source!r}"
 
+    def test_named_changes_are_what_changed(self) -> None:
+        """A connector that names its changes (`Observation.changed`) lets the hub clean and
+        index only the objects it names: a new object left out would skip the cleaning of
+        its text. Two polls in one session; every hint against the previous tuple must hold."""
+
+        async def two_polls(connector: Connector) -> tuple[Observation, Observation]:
+            return await connector.poll(), await connector.poll()
+
+        first, second = self.run(two_polls)
+        assert changes_problems(first, second) == []
+
     def test_capability_methods_answer(self) -> None:
         for cap in self.connector_class.CAPABILITIES:
             method = CAPABILITY_METHODS[cap][0]
@@ -205,3 +216,28 @@ class ConnectorContract:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
         assert out.stdout.strip() == "False", f"{module} imports textual"
+
+
+def changes_problems(previous: Observation, obs: Observation) -> list[str]:
+    """What is wrong with `obs.changed` after `previous`: for each field whose hint is made
+    against the tuple `previous` held (the only hints the hub acts on), the field must now
+    hold exactly that tuple without `removed`, plus `added`, object by object."""
+    from collections import Counter
+
+    problems = []
+    for hint in obs.changed:
+        now = getattr(obs, hint.field, None)
+        if not isinstance(now, tuple):
+            problems.append(f"changed names {hint.field!r}, which is not a tuple field")
+            continue
+        if hint.before is not getattr(previous, hint.field):
+            continue  # the hub ignores a hint made against another tuple
+        expected = Counter(map(id, hint.before))
+        expected.subtract(map(id, hint.removed))
+        expected.update(map(id, hint.added))
+        if any(n < 0 for n in expected.values()) or +expected != Counter(map(id, now)):
+            problems.append(
+                f"{hint.field}: the tuple is not `before` without `removed` plus `added` "
+                "(by identity): an object left out would not be cleaned"
+            )
+    return problems
