@@ -56,10 +56,13 @@ class ViewsMixin(ActionsMixin):
         """The view on screen, mounted, also under an action dialog, or None.
 
         The view behind a dialog keeps updating: what the operator decides on stays live.
-        Under help or a panel it catches up on resume. The stack is empty while Textual
-        shuts down (the hub and the tick still run) and a view switched to is on it a
-        moment before it is mounted.
+        Under help or a panel it catches up on resume. None once Textual has begun to shut
+        down: it takes a view's widgets down one by one while the hub and the tick still run
+        (the tick once found the top bar without the banner), and the stack is empty after.
+        A view switched to is on the stack a moment before it is mounted.
         """
+        if not self.is_running:
+            return None
         for screen in reversed(self.screen_stack):
             if isinstance(screen, FleetScreen):
                 return screen if screen.is_mounted else None
