@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 # Both apps are stopped at the same moment: the first frame Textual hands to the terminal
 # (`App._display`, outside a batch update) that shows the data, the bare app's 50 rows or the
@@ -157,6 +158,12 @@ def startup(runs: int = 15) -> None:
     )
 
 
+async def _overview_drawn(app: Any) -> None:
+    """Until the first painted overview: the view has drawn a snapshot with services."""
+    while not (getattr(app.screen, "generation", 0) and app.hub.snapshot.services):  # noqa: ASYNC110
+        await asyncio.sleep(0.001)
+
+
 async def _scale(services: int, iterations: int) -> dict[str, float]:
     from cockpit import config
     from cockpit.app import CockpitApp
@@ -170,9 +177,7 @@ async def _scale(services: int, iterations: int) -> dict[str, float]:
     refresh, update, total, unchanged = [], [], [], []
     async with app.run_test(size=(160, 50)) as pilot:
         screen = app.screen
-        # The first painted overview: the view has drawn a snapshot with services.
-        while not (getattr(screen, "generation", 0) and app.hub.snapshot.services):  # noqa: ASYNC110
-            await asyncio.sleep(0.001)
+        await _overview_drawn(app)
         first = time.perf_counter() - built
         await pilot.pause()
         runs = len(app.hub.snapshot.runs)
@@ -237,9 +242,7 @@ async def _live_first(services: int) -> float:
     app = CockpitApp(settings)
     app.animation_level = "none"
     async with app.run_test(size=(160, 50)) as pilot:
-        screen = app.screen
-        while not (getattr(screen, "generation", 0) and app.hub.snapshot.services):  # noqa: ASYNC110
-            await asyncio.sleep(0.001)
+        await _overview_drawn(app)
         first = time.perf_counter() - built
         await pilot.pause()
     return first

@@ -4,20 +4,16 @@ widgets down one by one; they must leave the view alone then instead of failing 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from textual.app import App
 
-from cockpit.clock import FixedClock
-from tests.app.helpers import T0
-from tests.app.test_fast_path import cockpit
+from tests.app.helpers import demo_app
 
 
 async def test_the_tick_leaves_a_view_alone_once_shutdown_has_begun(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = cockpit(tmp_path, FixedClock(T0), poll=True)
+    app = demo_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         view = app.screen
