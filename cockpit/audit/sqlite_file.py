@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 from cockpit.audit.records import AuditError, DamagedLog
@@ -118,12 +119,49 @@ def connect(path: str) -> tuple[sqlite3.Connection, str]:
     conn = sqlite3.connect(
         path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
     )
-    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    try:
+        mode = wal_mode(conn)
+    except BaseException:
+        conn.close()
+        raise
     conn.execute("PRAGMA synchronous=FULL")
     sync = conn.execute("PRAGMA synchronous").fetchone()[0]
     if str(mode).lower() != "wal" or sync != 2:
         return conn, f"journal_mode={mode} synchronous={sync} (need wal and 2, FULL)"
     return conn, ""
+
+
+def wal_mode(conn: sqlite3.Connection) -> str:
+    """Switch `conn` to WAL and return the journal mode it has, waiting out other writers.
+
+    The switch reads the header under a shared lock and then needs the exclusive one. When
+    another connection holds the reserved lock meanwhile (a log being created or changed by
+    another process), SQLite answers "database is locked" at once instead of calling the
+    busy handler, since waiting could deadlock; the way out is to let go and ask again.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    pause = 0.001
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() + pause > deadline:
+                raise
+        wait(pause)
+        pause = min(pause * 2, 0.05)
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """True when SQLite said another connection holds a lock (SQLITE_BUSY and its kinds)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return bool(code & 0xFF == sqlite3.SQLITE_BUSY)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def wait(seconds: float) -> None:
+    """The pause between two tries of a lock SQLite would not wait for (a seam for tests)."""
+    time.sleep(seconds)
 
 
 def connect_read_only(path: str) -> sqlite3.Connection:

@@ -6,13 +6,14 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from cockpit.audit import EventType
+from cockpit.audit import EventType, sqlite_file
 from cockpit.audit.sqlite import SqliteStore
 from cockpit.audit.sqlite_file import network_filesystem
 from cockpit.clock import FixedClock
@@ -159,3 +160,32 @@ def test_records_filters_and_paging(store: SqliteStore, clock: FixedClock) -> No
     assert len(prod) == len([n for n in range(1200) if n % 3 and n % 2])
     assert list(store.records(event_types=[])) == []
     assert json.loads(store.head().to_json())["seq"] == 1201  # type: ignore[union-attr]
+
+
+def test_opening_waits_for_a_writer_sqlite_will_not_wait_for(
+    db: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process holds the reserved lock on a log still in rollback mode (as when it
+    # is creating the log). Switching to WAL then meets "database is locked" at once, with
+    # no busy wait; CI saw one of eight appenders die of it. Opening must wait its turn.
+    db.parent.mkdir(parents=True, exist_ok=True)
+    other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t(x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    pauses: list[float] = []
+
+    def other_commits(seconds: float) -> None:
+        pauses.append(seconds)
+        if other.in_transaction:
+            other.execute("COMMIT")
+
+    monkeypatch.setattr(sqlite_file, "wait", other_commits)
+    conn, refusal = sqlite_file.connect(str(db))
+    try:
+        assert refusal == ""
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert len(pauses) == 1  # it met the lock once, then went on
+    finally:
+        conn.close()
+        other.close()
