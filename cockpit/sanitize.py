@@ -8,17 +8,16 @@ ESC, C1 CSI and bidi overrides would otherwise reach the terminal.
 
 from __future__ import annotations
 
-import builtins
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass, replace
 from datetime import datetime
 from enum import Enum
 from itertools import chain, compress, repeat
 from operator import attrgetter, is_, is_not
-from types import UnionType
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar
+
+from cockpit.field_kinds import STR, TEXTLESS, field_kinds
 
 T = TypeVar("T")
 
@@ -135,60 +134,14 @@ def _kind(cls: type) -> str | tuple[str, ...]:
 def _text_fields(cls: type) -> tuple[str, ...]:
     """A dataclass's fields that may hold text: those typed as numbers, times, enums or
     tuples of them are skipped (a metric series' thousand floats are never walked)."""
-    hints = _hints(cls)
+    kinds = field_kinds(cls)
     return tuple(
         f.name
         for f in fields(cls)
         if f.init
         and not f.metadata.get("hint")  # a hint beside the facts (Observation.changed): dropped
-        and not (f.name in hints and _textless(hints[f.name]))
+        and kinds[f.name] != TEXTLESS
     )
-
-
-class _Unloaded:
-    """Stands for a name an annotation uses that its module has not loaded (a class named
-    under TYPE_CHECKING or re-exported lazily, as cockpit.model does for the facts that
-    start-up never makes): not known to be textless, so such a field is walked."""
-
-
-class _Lenient(dict[str, Any]):
-    """Annotation locals that answer `_Unloaded` for a name neither the class's modules nor
-    the builtins define (eval looks here first, so a defined name must raise KeyError)."""
-
-    def __init__(self, cls: type) -> None:
-        super().__init__()
-        self._spaces = [
-            vars(sys.modules[c.__module__]) for c in cls.__mro__ if c.__module__ in sys.modules
-        ]
-
-    def __missing__(self, name: str) -> Any:
-        if name in vars(builtins) or any(name in space for space in self._spaces):
-            raise KeyError(name)
-        return _Unloaded
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    """The class's resolved field types; when one names a class not loaded, the others are
-    still resolved and that one is `_Unloaded` (one lazy name used to cost every hint)."""
-    try:
-        return get_type_hints(cls)
-    except NameError:
-        pass
-    try:
-        return get_type_hints(cls, localns=_Lenient(cls))
-    except Exception:  # an annotation that does not evaluate at all: walk every field
-        return {}
-
-
-def _textless(hint: Any) -> bool:
-    if hint in (int, float, bool, datetime, type(None)):
-        return True
-    if isinstance(hint, type):
-        return issubclass(hint, Enum)
-    origin = get_origin(hint)
-    if origin in (tuple, frozenset, UnionType, Union):
-        return all(a is Ellipsis or _textless(a) for a in get_args(hint))
-    return False
 
 
 def inert(value: T) -> T:
@@ -251,10 +204,10 @@ _PLANS: dict[type, _Plan] = {}
 
 
 def _plan(cls: type) -> _Plan:
-    hints = _hints(cls)
+    kinds = field_kinds(cls)
     names = _kind(cls)
     assert isinstance(names, tuple)
-    strs = tuple(n for n in names if hints.get(n) is str)
+    strs = tuple(n for n in names if kinds[n] == STR)
     getter = attrgetter(*strs) if strs else None
     plan = (getter, len(strs) > 1, tuple(n for n in names if n not in strs))
     _PLANS[cls] = plan

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cockpit.model
-from cockpit import action_model, canary_model, evidence_model, model_later, sanitize
+from cockpit import action_model, canary_model, evidence_model, field_kinds, model_later, sanitize
 from cockpit.model import (
     Annotation,
     Canary,
@@ -86,15 +86,15 @@ def test_hints_resolve_as_with_every_name_loaded_and_unloaded_ones_are_classes()
     everything.update({name: getattr(cockpit.model, name) for name in LATER})
     for cls in _model_classes():
         full = typing.get_type_hints(cls, globalns=everything)
-        got = sanitize._hints(cls)
+        got = field_kinds.hints_of(cls)
         assert got.keys() == full.keys(), cls
         for name, hint in got.items():
             if hint == full[name]:
                 continue
-            unloaded = str(hint).replace("cockpit.sanitize._Unloaded", "X")
-            assert "X" in unloaded or hint is sanitize._Unloaded, (cls, name)
-            assert not sanitize._textless(hint)  # walked: never skipped for want of a name
-        assert sanitize._hints(cls)  # no class falls back to walking every field blind
+            unloaded = str(hint).replace("cockpit.field_kinds.Unloaded", "X")
+            assert "X" in unloaded or hint is field_kinds.Unloaded, (cls, name)
+            assert not field_kinds.textless(hint)  # walked: never skipped for want of a name
+        assert field_kinds.hints_of(cls)  # no class falls back to walking every field blind
 
 
 TEXT = st.text(st.one_of(st.characters(), st.sampled_from("\x1b\x9b\u202e\u2028é")), max_size=8)
