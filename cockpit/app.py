@@ -23,6 +23,7 @@ from cockpit.keys import APP_KEYS
 from cockpit.sanitize import clean
 from cockpit.wiring import open_journal, wire_hub
 from screens.messages import FleetUpdated
+from screens.stylesheet import KeptStylesheet
 
 if TYPE_CHECKING:
     from cockpit.actions.windows import WindowState
@@ -71,6 +72,7 @@ class CockpitApp(ViewsMixin):
         self.read_only = read_only
         self.banner = None
         self.theme = settings.ui.theme
+        self.stylesheet = KeptStylesheet.like(self.stylesheet)  # no re-parse of the same CSS
         self._actor = actor
         if hub is not None:
             self.hub, self.journal = hub, journal or open_journal(settings, self.clock)
