@@ -53,6 +53,8 @@ class MetricSeries:
 
 @dataclass(frozen=True, slots=True)
 class Canary:
+    """A canary rollout in progress: the versions it compares, its step and its phase."""
+
     service: str
     environment: str
     baseline_version: str

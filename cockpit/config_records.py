@@ -19,6 +19,8 @@ DEFAULT_ENVIRONMENTS = ("dev", "staging", "prod")
 
 @dataclass
 class EnvironmentConfig:
+    """An `environments:` entry: its name, whether production, whether actions may touch it."""
+
     name: str
     production: bool | None = None  # default: names like prod/production are production
     read_only: bool = False
@@ -32,6 +34,8 @@ class EnvironmentConfig:
 
 @dataclass
 class ConnectorConfig:
+    """A `connectors:` entry's common keys; the type's own options are checked by the connector."""
+
     name: str
     type: str
     interval: Duration = Duration(10)
@@ -45,10 +49,14 @@ class ConnectorConfig:
 
 @dataclass
 class UiConfig:
+    """The `ui:` section: the theme and the view the cockpit starts in."""
+
     theme: str = "textual-dark"
     start_view: str = "overview"
 
 
 @dataclass
 class AuditConfig:
+    """The `audit:` section: where the audit log lives."""
+
     path: str | None = None  # default: audit.sqlite3 in the user data directory

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class KeySpec:
+    """One key binding: its stable id, the key, the action it runs and where it applies."""
+
     id: str
     key: str
     action: str

@@ -116,6 +116,8 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Environment:
+    """An environment a service deploys to, in promotion order (dev before staging before prod)."""
+
     name: str
     order: int
     production: bool = False
@@ -164,6 +166,8 @@ class Deployment:
 
 @dataclass(frozen=True, slots=True)
 class TestSummary:
+    """A run's test counts, as its CI reported them."""
+
     __test__ = False  # not a pytest test class, despite the name
 
     passed: int
@@ -177,6 +181,8 @@ class TestSummary:
 
 @dataclass(frozen=True, slots=True)
 class Stage:
+    """One stage of a pipeline run (build, test, a deploy to an environment), with its status."""
+
     name: str
     status: Status
     started_at: datetime | None = None
@@ -190,6 +196,8 @@ class Stage:
 
 @dataclass(frozen=True, slots=True)
 class PipelineRun:
+    """One CI/CD pipeline run of a service: the commit it built and the stages it went through."""
+
     id: str
     service: str
     pipeline: str
@@ -229,6 +237,8 @@ class PipelineRun:
 
 @dataclass(frozen=True, slots=True)
 class DriftItem:
+    """One difference between what a resource should be (desired) and what it is (live)."""
+
     resource: str  # Kind/namespace/name
     path: str  # where in the resource they differ, e.g. spec.replicas
     desired: str
@@ -237,6 +247,8 @@ class DriftItem:
 
 @dataclass(frozen=True, slots=True)
 class DriftReport:
+    """Where a deployed service differs from its desired state, as its GitOps source reports it."""
+
     service: str
     environment: str
     revision: str
@@ -254,6 +266,8 @@ class DriftReport:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
+    """An alert about a service in an environment, as the alerting source reports it."""
+
     name: str
     service: str
     environment: str

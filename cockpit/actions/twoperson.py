@@ -52,6 +52,8 @@ class TwoPersonRequest:
 
 @dataclass
 class TwoPersonOptions:
+    """The two-person source's options: the journal it reads the requests from."""
+
     journal: Any = None  # a cockpit.journal.Journal; set by the app, not from config
 
 

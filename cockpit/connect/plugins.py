@@ -17,6 +17,8 @@ GROUP = "cockpit.connectors"
 
 @dataclass(frozen=True)
 class PluginInfo:
+    """A connector type found as an installed entry point, and the package it came from."""
+
     name: str
     target: str  # module:attribute
     distribution: str

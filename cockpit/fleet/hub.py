@@ -58,6 +58,8 @@ def default_client(spec: ConnectorSpec) -> httpx.AsyncClient:
 
 @dataclass
 class Instance:
+    """One configured connector as the hub runs it: its client, backoff and poll task."""
+
     spec: ConnectorSpec
     connector: Connector
     client: httpx.AsyncClient | None

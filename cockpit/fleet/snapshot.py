@@ -110,6 +110,8 @@ class Changes:
 
 @dataclass(frozen=True)
 class FleetSnapshot:
+    """The fleet as of one refresh: every cell, run, canary and alert, and each source's state."""
+
     generation: int
     taken_at: datetime
     environments: tuple[Environment, ...]

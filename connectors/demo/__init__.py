@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class DemoOptions:
+    """The demo connector's options."""
+
     seed: int = field(
         default=7, metadata={"help": "The random seed: one seed, one fleet, step for step."}
     )

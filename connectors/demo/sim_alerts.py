@@ -29,6 +29,8 @@ class Cause:
 
 @dataclass
 class Firing:
+    """A simulated alert that is firing, and the change that caused it, if any."""
+
     alert: Alert
     cause: Cause | None  # None: an alert unrelated to any change; it stays
     resolves_at: datetime | None = None
@@ -36,6 +38,8 @@ class Firing:
 
 @dataclass(frozen=True)
 class Silence:
+    """A silence an operator set on a simulated alert, until `ends_at`."""
+
     id: str
     fingerprint: str
     ends_at: datetime

@@ -25,6 +25,8 @@ UNITS = {"error_rate": "%", "latency_p99": "ms", "cpu": "%"}
 
 @dataclass
 class CanaryState:
+    """One simulated canary as it moves through its steps."""
+
     service: str
     environment: str
     baseline: str

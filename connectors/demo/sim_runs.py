@@ -68,6 +68,8 @@ def run_url(service: str, number: int) -> str:
 
 @dataclass(slots=True)
 class RunState:
+    """A simulated pipeline run while it moves; frozen into a PipelineRun when reported."""
+
     id: str
     service: str
     number: int
