@@ -43,7 +43,7 @@ from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.model import ActionKind
 from cockpit.sanitize import clean
 from screens.host import host_of
-from screens.nocolor import TickBox
+from screens.tickbox import TickBox
 from screens.widgets import GATE_STYLE, txt
 
 

@@ -9,16 +9,30 @@ and plain `cockpit` builds no subcommand.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from cockpit.cli.common import load_settings, one_shot_logging
+from cockpit.cli.common import load_settings, one_shot_logging, plain
 from cockpit.cli.exits import Exit
-from cockpit.cli.root import EPILOG, parse, parser
+
+if TYPE_CHECKING:
+    import argparse
+    from types import SimpleNamespace
+
+    from cockpit.cli.root import EPILOG, parser
 
 __all__ = ["EPILOG", "Exit", "load_settings", "main", "parser"]
+
+
+def __getattr__(name: str) -> Any:
+    """The parser (argparse) loads when a word is given, or when it is asked for by name."""
+    if name in ("EPILOG", "parser"):
+        from cockpit.cli import root
+
+        return getattr(root, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,7 +49,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = parse(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args: argparse.Namespace | SimpleNamespace
+    if words:
+        from cockpit.cli.root import parse
+
+        args = parse(words)
+    else:
+        args = plain()
     if args.command is not None:
         one_shot_logging()
     from cockpit.errors import ConfigError
@@ -50,7 +71,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return 130
 
 
-def _tui(args: argparse.Namespace) -> int:
+def _tui(args: argparse.Namespace | SimpleNamespace) -> int:
     from cockpit import gcpause
 
     gcpause.hold_for_start()  # the app lets the collector go again after its first frame

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import argparse
+
     from cockpit.config import Settings
 
 # The options every fleet command shares. They are defined once, on the root parser and on
@@ -17,8 +19,16 @@ if TYPE_CHECKING:
 SHARED_DEFAULTS = {"config": None, "seed": 7, "demo_scale": None, "read_only": False}
 
 
+def plain() -> SimpleNamespace:
+    """What the parser gives for plain `cockpit`, no word given: the root options' defaults.
+    Building no parser keeps argparse (and gettext) out of the TUI's start-up."""
+    return SimpleNamespace(**SHARED_DEFAULTS, command=None)
+
+
 def shared_options(p: argparse.ArgumentParser) -> None:
     """Add -c, --seed, --demo-scale and --read-only to `p`, given before or after a command."""
+    import argparse
+
     p.add_argument(
         "-c",
         "--config",
@@ -47,6 +57,8 @@ def shared_options(p: argparse.ArgumentParser) -> None:
 def config_option(p: argparse.ArgumentParser, text: str = "config file") -> None:
     """-c on a subcommand, so it may follow the command as well as precede it."""
     # SUPPRESS keeps `cockpit -c FILE audit ...` working: the root's value is not overwritten.
+    import argparse
+
     p.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS, help=text)
 
 
@@ -64,6 +76,8 @@ def log_options(p: argparse.ArgumentParser) -> None:
 def when(text: str) -> datetime | str:
     """An option's time, parsed later against the clock: a relative age like 30m/24h/7d/2w,
     or in calendar years like retention's `keep` (7y), a date, or a time."""
+    import argparse
+
     if re.fullmatch(r"(\d+)([smhdwy])", text):
         return text
     try:
@@ -88,7 +102,9 @@ def resolve_when(value: datetime | str | None, now: datetime) -> datetime | None
     return now - timedelta(seconds=int(value[:-1]) * unit)
 
 
-def load_settings(args: argparse.Namespace, resolve_secrets: bool = True) -> Settings:
+def load_settings(
+    args: argparse.Namespace | SimpleNamespace, resolve_secrets: bool = True
+) -> Settings:
     """The settings the shared options name; skipped connectors are warned about on stderr."""
     from cockpit import config
 

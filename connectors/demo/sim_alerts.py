@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from cockpit.model import Alert, Deployment, Severity
 from connectors.demo.sim_canary import ERRORS_AFTER, CanaryState
@@ -19,8 +20,7 @@ FIRE_AFTER = timedelta(seconds=20)  # errors climbing this long page someone
 RESOLVE_AFTER = timedelta(seconds=60)  # the ratio back under threshold this long resolves
 
 
-@dataclass(frozen=True)
-class Cause:
+class Cause(NamedTuple):
     """What keeps an alert firing: `version` of its service running in its environment."""
 
     kind: str  # "deploy" or "canary"
@@ -36,8 +36,7 @@ class Firing:
     resolves_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Silence:
+class Silence(NamedTuple):
     """A silence an operator set on a simulated alert, until `ends_at`."""
 
     id: str

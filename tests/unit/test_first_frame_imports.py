@@ -40,6 +40,7 @@ LATER = (
     "cockpit.judge",
     "numpy",
     "yaml",
+    "argparse",  # plain `cockpit` gives no word to parse (cockpit.cli.common.plain)
 )
 
 # Plain `cockpit` through its console script's main, headless, stopped at the first frame
@@ -88,6 +89,13 @@ def test_plain_cockpit_draws_its_first_frame_without_the_sections_actions_use() 
     assert "screens.overview" in loaded  # the probe did reach the overview
     early = sorted(m for m in loaded if m.startswith(LATER))
     assert early == []
+
+
+def test_plain_cockpit_has_the_options_the_parser_gives_for_no_words() -> None:
+    from cockpit.cli.common import plain
+    from cockpit.cli.root import parse
+
+    assert vars(plain()) == vars(parse([]))
 
 
 def _sections(settings: config.Settings) -> dict[str, object]:
