@@ -54,6 +54,16 @@ class Noted(ChangeRecorder):
         ]
 
 
+class NotedApp(CockpitApp):
+    """The app with a pre-filled change recorder in place of the one it builds."""
+
+    noted: ChangeRecorder
+
+    @property
+    def recorder(self) -> ChangeRecorder:
+        return self.noted
+
+
 def source_of(alerts: list[Alert]) -> type[Connector]:
     class Alerting(Connector):
         CAPABILITIES = frozenset({Capability.ALERTS})
@@ -79,8 +89,8 @@ async def measure(
     settings = replace(
         base, connectors=(spec,), audit=config.AuditConfig(str(folder / "audit.sqlite3"))
     )
-    app = CockpitApp(settings, clock=FixedClock(T0), poll=False)
-    app.recorder = Noted(changes)
+    app = NotedApp(settings, clock=FixedClock(T0), poll=False)
+    app.noted = Noted(changes)
     shows, frames = [], []
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("8")

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.startup_parts [runs]
 
-A diagnostic for `bench.fleet startup` (which gives the figure against the target): the same
+A diagnostic for `bench.startup` (which gives the figure against the target): the same
 child processes, byte-code compiled, with hooks that time each part from the child's first
 line to the first painted overview. Per part the median of `runs` interleaved runs (8):
 
@@ -22,7 +22,7 @@ import sys
 import tempfile
 from collections import Counter
 
-from bench.fleet import BARE_APP, COCKPIT_FRAME, PAINT_HOOK, PAINTED
+from bench.startup import BARE_APP, COCKPIT_FRAME, PAINT_HOOK, PAINTED
 
 # Installed before anything else in the child: it counts, it never changes what runs.
 HOOKS = """
