@@ -72,8 +72,8 @@ def write_json(data: object, out: TextIO) -> None:
 
 
 def source_state(s: SourceState, now: datetime) -> str:
-    """ok, stale, error, connecting, or unreachable: failing and never answered, so it has
-    no facts that could have gone stale."""
+    """ok, reading (not all read yet), stale, error, connecting, or unreachable: failing
+    and never answered, so it has no facts that could have gone stale."""
     if s.ok is False and s.last_success is None:
         return "unreachable"
     return s.label(now)

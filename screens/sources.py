@@ -27,6 +27,7 @@ STATE_STYLE = {
     "unreachable": ("✗", "red bold"),
     "stale": ("⚠", "yellow bold"),
     "connecting": ("…", "dim"),
+    "reading": ("…", "yellow"),
 }
 
 
@@ -45,7 +46,9 @@ def short_error(state: SourceState, now: datetime) -> str:
     if state.ok is None:
         return "connecting"
     if state.ok:
-        return f"stale {ago(state.last_success, now)}" if state.stale(now) else "ok"
+        if state.stale(now):
+            return f"stale {ago(state.last_success, now)}"
+        return "still reading" if state.incomplete else "ok"
     # The hub words each failure "<Kind>: <message>" (or "timed out after ...").
     error = state.error
     kind = error.partition(":")[0]

@@ -81,6 +81,7 @@ SOURCE_STYLE = {
     "error": ("✗", "red bold"),
     "stale": ("⚠", "yellow bold"),
     "connecting": ("…", "dim"),
+    "reading": ("…", "yellow"),  # answered, still reading the rest (the demo's history)
 }
 
 

@@ -88,10 +88,14 @@ class SourceState:
         return ""
 
     def label(self, now: datetime) -> str:
+        """connecting, stale, error, reading (answered, but not all of it yet: its gates
+        stay unknown), or ok."""
         if self.ok is None:
             return "connecting"
         if self.stale(now):
             return "stale"
+        if self.ok and self.incomplete:
+            return "reading"
         return "ok" if self.ok else "error"
 
 

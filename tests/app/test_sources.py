@@ -84,3 +84,34 @@ async def test_ctrl_s_shows_each_sources_state_and_its_error_literally() -> None
         await pilot.pause()
         assert not isinstance(app.screen, SourcesScreen)
         assert app.is_running and app.return_code is None
+
+
+class Partial(Connector):
+    """Answers, but says each time that part of what it reports is still unread."""
+
+    CAPABILITIES = frozenset({Capability.ENVIRONMENTS})
+    Options = NoOptions
+    USES_HTTP = False
+
+    async def poll(self) -> Observation:
+        return Observation(self.name, self.clock.now(), incomplete="its run history (500 runs)")
+
+
+async def test_a_source_still_reading_is_not_shown_ok() -> None:
+    # The demo at 10,000 services reads its history in chunks: until the last, the top bar
+    # said `✓ demo` while the gates resting on those runs were still unknown.
+    settings = config.load(None, seed=7, scale=12, env={})
+    partial = ConnectorSpec("partial", "partial", Partial, NoOptions(), 10, 5, 30)
+    settings = replace(settings, connectors=(*settings.connectors, partial))
+    app = CockpitApp(settings, clock=FixedClock(T0), poll=False)
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 24)) as pilot:
+        top = app.screen.query_one(TopBar).content.plain  # type: ignore[union-attr]
+        assert "✓ partial" not in top and "✓2" not in top
+        assert "…1" in top or "… partial" in top
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        text = app.screen.query_one("#sources-list", Static).content.plain  # type: ignore[union-attr]
+        assert "… partial (partial)  reading" in text
+        assert "still reading its run history (500 runs)" in text
+        assert "✓ demo (demo)  ok" in text
