@@ -16,7 +16,8 @@ from cockpit.app_views import VIEW_SCREENS, ViewsMixin
 from cockpit.app_watch import Watchers
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import Settings
-from cockpit.fleet.hub import ClientFactory, Hub, default_client
+from cockpit.connect.client import ClientFactory, default_client
+from cockpit.fleet.hub import Hub
 from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.journal import Journal
 from cockpit.keys import APP_KEYS

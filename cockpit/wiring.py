@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 from cockpit.actions.twoperson import TWO_PERSON_SOURCE, TwoPersonConnector, TwoPersonOptions
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import ConnectorSpec, Settings
+from cockpit.connect.client import ClientFactory, default_client
 from cockpit.fleet.analysis import Analyst
-from cockpit.fleet.hub import ClientFactory, Hub, default_client
+from cockpit.fleet.hub import Hub
 from cockpit.journal import Journal
 
 if TYPE_CHECKING:

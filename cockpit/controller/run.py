@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 from cockpit import __version__
 from cockpit.audit.events import Actor
 from cockpit.clock import Clock, SystemClock
+from cockpit.connect.client import ClientFactory, default_client
 from cockpit.controller.http import Request, Response, Router, Server
 from cockpit.controller.lease import Claim, LeaseInfo, LeaseLost
-from cockpit.fleet.hub import ClientFactory, default_client
 
 if TYPE_CHECKING:
     from cockpit.actions.autopilot import Proposal

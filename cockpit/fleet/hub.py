@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from cockpit.backoff import Backoff
 from cockpit.clock import Clock
 from cockpit.config import ConnectorSpec
+from cockpit.connect.client import ClientFactory, default_client
 from cockpit.connector import Capability, Connector, implemented
 from cockpit.errors import ConnectorError, RateLimited
 from cockpit.fleet.analysis import Analyst
@@ -38,22 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Listener = Callable[[FleetSnapshot], None]
-ClientFactory = Callable[[ConnectorSpec], "httpx.AsyncClient"]
-
-
-def default_client(spec: ConnectorSpec) -> httpx.AsyncClient:
-    import httpx
-
-    from cockpit import __version__
-    from cockpit.connect.http_tls import transport
-
-    # The options' CA file, client certificate, proxy and verify_tls shape the transport.
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(spec.timeout),
-        headers={"User-Agent": f"release-cockpit/{__version__}"},
-        follow_redirects=False,
-        transport=transport(spec.options, spec.max_response_bytes, name=spec.name),
-    )
 
 
 @dataclass

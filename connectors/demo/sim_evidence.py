@@ -37,7 +37,7 @@ DEMO_KEY_ID = "cockpit-demo-provenance"
 BUILDER = "https://github.com/actions/runner/github-hosted"
 OWNER = "acme-demo"
 WORKFLOW = ".github/workflows/release.yml"
-EVIDENCE_SERVICES = 100  # services with documents: a scale benchmark's fleet has none
+EVIDENCE_SERVICES = 100  # the first services have documents; past them a large fleet has none
 FLAKY_TEST = "test_checkout_survives_upstream_timeout"
 LIBRARIES = (  # (name, version, SPDX licence) every service depends on
     ("httpx", "0.28.1", "BSD-3-Clause"),

@@ -11,7 +11,8 @@ from cockpit import config
 from cockpit.app import CockpitApp
 from cockpit.audit.events import Actor, AuditEvent, EventType, Target
 from cockpit.clock import FixedClock
-from screens.table import FLEX_MIN, PAD, LiveTable, fit_columns
+from screens.columns import FLEX_MIN, PAD, fit_columns
+from screens.table import LiveTable
 from tests.app.helpers import T0
 
 SMALL = (80, 24)

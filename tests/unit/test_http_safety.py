@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from cockpit.config import DEFAULT_MAX_RESPONSE_BYTES, ConnectorSpec
+from cockpit.connect.client import default_client
 from cockpit.connect.http import Api
 from cockpit.errors import Unreachable
-from cockpit.fleet.hub import default_client
 from tests.fakes import ScriptedConnector, ScriptOptions
 
 TOKEN = "s3cret-token"
