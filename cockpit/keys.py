@@ -6,11 +6,10 @@ Plain data (no textual) so config validation and the README can read it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class KeySpec:
+class KeySpec(NamedTuple):
     """One key binding: its stable id, the key, the action it runs and where it applies."""
 
     id: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -95,8 +95,7 @@ class Badges:
     note: Text = field(default_factory=Text)  # the demo fleet marker
 
 
-@dataclass(frozen=True)
-class _Form:
+class _Form(NamedTuple):
     """How much one rendering of the top bar spells out."""
 
     title: bool = True

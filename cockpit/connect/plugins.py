@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cockpit.connector import Connector, contract_problems
 from cockpit.errors import PluginError
@@ -15,8 +14,7 @@ if TYPE_CHECKING:
 GROUP = "cockpit.connectors"
 
 
-@dataclass(frozen=True)
-class PluginInfo:
+class PluginInfo(NamedTuple):
     """A connector type found as an installed entry point, and the package it came from."""
 
     name: str

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 Listener = Callable[[FleetSnapshot], None]
 
 
-@dataclass
+@dataclass(eq=False)  # one per configured connector: compared by identity
 class Instance:
     """One configured connector as the hub runs it: its client, backoff and poll task."""
 

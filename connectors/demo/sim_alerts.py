@@ -27,7 +27,7 @@ class Cause(NamedTuple):
     version: str
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity
 class Firing:
     """A simulated alert that is firing, and the change that caused it, if any."""
 

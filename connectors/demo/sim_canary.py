@@ -23,7 +23,7 @@ ALLOWED_INCREASE = 1.10  # a shift under 10% of the baseline mean is noise, not 
 UNITS = {"error_rate": "%", "latency_p99": "ms", "cpu": "%"}
 
 
-@dataclass
+@dataclass(eq=False)  # a canary as it moves: compared by identity
 class CanaryState:
     """One simulated canary as it moves through its steps."""
 
