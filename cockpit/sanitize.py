@@ -256,7 +256,12 @@ class InertMemo:
     clean as it is, only the items it names as added are walked.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, trust_hints: bool = False) -> None:
+        # A connector's `Observation.changed` hints let the pass skip every object they do
+        # not name, so a hint that leaves a new object out would leave its text uncleaned:
+        # they are taken only from the connectors shipped with the cockpit (the hub says
+        # which). Another connector's poll is compared object by object, hints or not.
+        self.trust_hints = trust_hints
         self._kept: Any = None
         self._cleaned: Any = None  # what _kept was made into
         # Per tuple field: the tuple last seen, its cleaned form, and id -> cleaned item (None
@@ -274,8 +279,9 @@ class InertMemo:
         if value is self._kept:  # the connector had nothing new: no pass at all
             self.delta = (self._cleaned, {})
             return self._cleaned
-        hints = {h.field: h for h in getattr(value, "changed", ())}
-        changed: dict[str, Any] = {"changed": ()} if hints else {}
+        given = getattr(value, "changed", ())
+        hints = {h.field: h for h in given} if self.trust_hints else {}
+        changed: dict[str, Any] = {"changed": ()} if given else {}
         delta: dict[str, tuple[list[Any], list[Any]] | None] = {}
         fields: dict[str, _Field] = {}
         for name in _kind(type(value)):

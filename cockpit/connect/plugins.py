@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cockpit.connector import Connector, contract_problems
@@ -21,6 +23,17 @@ class PluginInfo(NamedTuple):
     target: str  # module:attribute
     distribution: str
     version: str
+
+
+# The connectors shipped with the cockpit: the `connectors` package installed beside it.
+SHIPPED = Path(__file__).resolve().parents[2] / "connectors"
+
+
+def shipped(cls: type) -> bool:
+    """Whether `cls` is one of the cockpit's own connectors, not a third party's: its module
+    is a file inside the `connectors` package installed beside `cockpit`."""
+    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    return file is not None and Path(file).resolve().is_relative_to(SHIPPED)
 
 
 # The demo needs no discovery: `cockpit` with no config starts without scanning every

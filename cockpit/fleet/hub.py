@@ -22,6 +22,7 @@ from cockpit.backoff import Backoff
 from cockpit.clock import Clock
 from cockpit.config import ConnectorSpec
 from cockpit.connect.client import ClientFactory, default_client
+from cockpit.connect.plugins import shipped
 from cockpit.connector import Capability, Connector, implemented
 from cockpit.errors import ConnectorError, RateLimited
 from cockpit.fleet.analysis import Analyst
@@ -129,7 +130,11 @@ class Hub:
             connector.live = self.live
             connector.max_response_bytes = spec.max_response_bytes
             self._instances[spec.name] = Instance(
-                spec, connector, client, Backoff(spec.interval, rng=self._rng)
+                spec,
+                connector,
+                client,
+                Backoff(spec.interval, rng=self._rng),
+                inert=InertMemo(trust_hints=shipped(spec.cls)),  # see InertMemo
             )
             sources[spec.name] = SourceState(
                 spec.name,

@@ -4,12 +4,13 @@ poll's), and the result must be the snapshot a full rebuild would make."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pytest
 
 from cockpit.clock import FixedClock
+from cockpit.connector import Capability, Connector
 from cockpit.fleet.cells import ObsIndex, identity_delta, merge_cell
 from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import (
@@ -50,7 +51,7 @@ def history(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 def test_an_incremental_snapshot_matches_a_full_rebuild_poll_after_poll() -> None:
     clock = FixedClock(T0)
     demo = DemoConnector("demo", DemoOptions(services=60), client=None, clock=clock)
-    memo = InertMemo()
+    memo = InertMemo(trust_hints=True)
     snap = FleetSnapshot.empty(ENVS, T0)
     for _ in range(15):
         clock.advance(7)
@@ -74,7 +75,7 @@ def test_an_incremental_snapshot_matches_a_full_rebuild_poll_after_poll() -> Non
 def test_a_poll_with_nothing_new_changes_only_the_source() -> None:
     clock = FixedClock(T0)
     demo = DemoConnector("demo", DemoOptions(services=50), client=None, clock=clock)
-    memo = InertMemo()
+    memo = InertMemo(trust_hints=True)
     memo(asyncio.run(demo.poll()))
     obs = memo(asyncio.run(demo.poll()))  # the second has the evidence: now it stands still
     snap = FleetSnapshot.empty(ENVS, T0).with_observation(obs, _state("demo", T0), T0)
@@ -103,7 +104,7 @@ def _dep(service: str, env: str, version: str) -> Deployment:
 
 
 def test_the_cleaning_pass_reports_new_and_gone_items_by_identity() -> None:
-    memo = InertMemo()
+    memo = InertMemo(trust_hints=True)
     a, b, c = _dep("a", "dev", "1"), _dep("b", "dev", "1"), _dep("c", "dev", "1")
     first = Observation(source="s", observed_at=T0, deployments=(a, b))
     assert memo(first) is first and memo.delta is None  # nothing to compare with
@@ -155,7 +156,7 @@ def _hinted(obs: Observation, last: Observation | None) -> Observation:
 def test_named_changes_are_applied_as_a_full_rebuild_would_be() -> None:
     clock = FixedClock(T0)
     demo = DemoConnector("demo", DemoOptions(services=60), client=None, clock=clock)
-    memo = InertMemo()
+    memo = InertMemo(trust_hints=True)
     snap = FleetSnapshot.empty(ENVS, T0)
     last = None
     for _ in range(15):
@@ -173,7 +174,7 @@ def test_named_changes_are_applied_as_a_full_rebuild_would_be() -> None:
 
 
 def test_a_named_change_is_used_only_where_it_holds() -> None:
-    memo = InertMemo()
+    memo = InertMemo(trust_hints=True)
     a, b, c = _dep("a", "dev", "1"), _dep("b", "dev", "1"), _dep("c", "dev", "1")
     first = Observation(source="s", observed_at=T0, deployments=(a, b))
     memo(first)
@@ -267,7 +268,7 @@ def _run(rid: str, number: int) -> PipelineRun:
 def test_runs_of_two_sources_merge_as_a_full_rebuild_does() -> None:
     clock = FixedClock(T0)
     demo = DemoConnector("demo", DemoOptions(services=30), client=None, clock=clock)
-    memos = {"demo": InertMemo(), "ci": InertMemo()}
+    memos = {"demo": InertMemo(trust_hints=True), "ci": InertMemo(trust_hints=True)}
     snap = FleetSnapshot.empty(ENVS, T0)
     latest: dict[str, Observation] = {}
     for i in range(8):
@@ -288,3 +289,67 @@ def test_runs_of_two_sources_merge_as_a_full_rebuild_does() -> None:
             full = full.with_observation(latest[name], _state(name, T0), T0)
         assert dict(snap.runs) == dict(full.runs)
         assert dict(snap.cells) == dict(full.cells)
+
+
+def test_a_hint_from_a_connector_not_shipped_with_the_cockpit_never_skips_the_cleaning() -> None:
+    # A hint whose lengths add up but which hides a new object (one swapped for another,
+    # neither named): trusted, the new object's text would reach the screen uncleaned.
+    a, b = _dep("a", "dev", "1"), _dep("b", "dev", "1")
+    first = Observation(source="s", observed_at=T0, deployments=(a, b))
+    hostile = _dep("b", "dev", "2\x1b]52;c;cm0gLXJmIH4=\x07")  # OSC 52: write the clipboard
+    lying = Observation(
+        source="s",
+        observed_at=T0,
+        deployments=(a, hostile),
+        changed=(Changed("deployments", first.deployments),),  # "nothing changed"
+    )
+    memo = InertMemo()  # as the hub makes it for a third party's connector
+    memo(first)
+    cleaned = memo(lying)
+    assert cleaned.deployments[1].version == "2^[]52;c;cm0gLXJmIH4=^G"
+    assert cleaned.changed == ()
+    assert memo.delta is not None and memo.delta[1]["deployments"] == (
+        [cleaned.deployments[1]],
+        [b],
+    )
+
+
+@dataclass
+class _NoOptions:
+    pass
+
+
+class _Swapping(Connector):
+    """A third party's connector whose second poll swaps an object, hinting nothing changed."""
+
+    CAPABILITIES = frozenset({Capability.ENVIRONMENTS})
+    Options = _NoOptions
+    USES_HTTP = False
+    first = (_dep("a", "dev", "1"), _dep("b", "dev", "1"))
+
+    async def poll(self) -> Observation:
+        if not getattr(self, "polled", False):
+            self.polled = True
+            return Observation("swap", T0, deployments=self.first)
+        swapped = (self.first[0], _dep("b", "dev", "2\x1b[2J"))
+        return Observation(
+            "swap", T0, deployments=swapped, changed=(Changed("deployments", self.first),)
+        )
+
+
+def test_the_hub_takes_hints_only_from_the_connectors_shipped_with_it() -> None:
+    from cockpit.config import ConnectorSpec
+    from cockpit.connect.plugins import shipped
+    from cockpit.fleet.hub import Hub
+
+    spec = ConnectorSpec("swap", "swap", _Swapping, _NoOptions(), 10, 5, 60)
+    hub = Hub((spec,), ENVS, clock=FixedClock(T0), live=False)
+
+    async def two_polls() -> None:
+        await hub.refresh()
+        await hub.refresh()
+
+    asyncio.run(two_polls())
+    cell = hub.snapshot.cell("b", "dev")
+    assert cell.deployment is not None and cell.deployment.version == "2^[[2J"
+    assert shipped(DemoConnector) and not shipped(_Swapping)
