@@ -94,3 +94,35 @@ def test_one_service_of_each_problem() -> None:
     alerting = {e.service for e in obs.evidence if b"py/sql-injection" in e.body}
     flaky = {e.service for e in obs.evidence if e.kind is EvidenceKind.TESTS and e.attempt == 2}
     assert (copyleft, alerting, flaky) == ({"ledger"}, {"catalog"}, {"search"})
+
+
+def test_a_large_fleet_gets_its_documents_a_few_runs_a_poll_and_says_what_is_owed() -> None:
+    # All of the first 100 services' documents in one poll held the event loop ~0.64 s.
+    from connectors import demo as demo_module
+
+    def fleet(live: bool) -> DemoConnector:
+        options = DemoOptions(services=40)
+        made = DemoConnector("demo", options, client=None, clock=FixedClock(T0))
+        made.live = live
+        return made
+
+    once = poll(fleet(live=False))  # a one-shot look gets every document at once
+    assert once.incomplete == "" and once.evidence
+    live = fleet(live=True)
+    assert poll(live).evidence == ()  # the first frame never waits for documents
+    seen, owed = [], []
+    while True:
+        obs = poll(live)
+        seen.append(len({e.run_id for e in obs.evidence}))
+        owed.append(obs.incomplete)
+        if not obs.incomplete:
+            break
+    runs = len(live.fleet.runs)  # every service is among the first 100: every run is owed
+    chunk = demo_module.DOCS_AT_ONCE
+    assert runs > chunk  # more than one poll's worth
+    assert len(seen) == -(-runs // chunk) and seen[0] <= chunk  # (a queued run has none yet)
+    assert owed[0] == f"its documents ({runs - chunk} runs)"
+    assert sorted((e.ref, e.body) for e in obs.evidence) == sorted(
+        (e.ref, e.body) for e in once.evidence
+    )
+    assert poll(live) is obs  # complete, and nothing moved: the same observation

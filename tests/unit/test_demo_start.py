@@ -200,6 +200,7 @@ def test_a_history_read_in_chunks_while_the_fleet_moves_is_the_one_read_at_once(
     from connectors.demo import sim
 
     monkeypatch.setattr(sim, "HISTORY", 300)  # 30 services: 360 runs kept, the oldest trimmed
+    monkeypatch.setattr(demo_module, "DOCS_AT_ONCE", 10_000)  # documents in one poll here
 
     def session(chunk: int) -> list[str]:
         monkeypatch.setattr(demo_module, "HISTORY_CHUNK", chunk)
