@@ -153,10 +153,7 @@ def wal_mode(conn: sqlite3.Connection) -> str:
 
 def is_busy(exc: sqlite3.Error) -> bool:
     """True when SQLite said another connection holds a lock (SQLITE_BUSY and its kinds)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return bool(code & 0xFF == sqlite3.SQLITE_BUSY)
-    return "locked" in str(exc) or "busy" in str(exc)
+    return bool(exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY)
 
 
 def wait(seconds: float) -> None:

@@ -190,13 +190,17 @@ class Fleet:
             moved = True
         return moved
 
-    def tick(self) -> None:
+    def start_commits(self) -> None:
+        """Count a tick and start a run for each service whose next commit is due by it."""
         self.tick_no += 1
-        now = self.now
         while self.next_commit and self.next_commit[0][0] <= self.tick_no:
             _, _, svc = heapq.heappop(self.next_commit)
-            self.new_run(svc, now)
+            self.new_run(svc, self.now)
             self.schedule(svc, self.rng.randrange(180, 600))
+
+    def tick(self) -> None:
+        self.start_commits()
+        now = self.now
         moving = {run.seq: run for run in self.queued}
         moving.update((run.seq, run) for run in self.due.pop(self.tick_no, ()))
         self.queued = []

@@ -11,20 +11,26 @@ from screens.table import LiveTable
 from tests.app.helpers import demo_app
 
 
+def _refreshes(table: LiveTable) -> list[tuple[Any, ...]]:
+    """The regions each later `table.refresh()` asks for, in order (it still refreshes)."""
+    regions: list[tuple[Any, ...]] = []
+    repaint = table.refresh
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        regions.append(args)
+        return repaint(*args, **kwargs)
+
+    table.refresh = spy  # type: ignore[method-assign]
+    return regions
+
+
 async def test_a_changed_row_repaints_only_its_own_line() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         table = app.screen.query_one("#matrix", LiveTable)
         key = table.keys[2]
-        regions: list[tuple[Any, ...]] = []
-        repaint = table.refresh
-
-        def spy(*args: Any, **kwargs: Any) -> Any:
-            regions.append(args)
-            return repaint(*args, **kwargs)
-
-        table.refresh = spy  # type: ignore[method-assign]
+        regions = _refreshes(table)
         row = list(table.row(key))
         row[1] = Text("x" * min(row[1].cell_len, 3))  # narrower: the column keeps its width
         assert table.update_rows([(key, row)])
@@ -97,19 +103,12 @@ async def test_a_changed_row_off_screen_is_drawn_anew_when_scrolled_into_view() 
         key = table.keys[-1]
         assert table.get_row_index(key) + 1 > table.size.height, "the last row is off screen"
         table.render_line(table.size.height - 1)  # draw what is shown (strips cached)
-        regions: list[tuple[Any, ...]] = []
-        repaint = table.refresh
-
-        def spy(*args: Any, **kwargs: Any) -> Any:
-            regions.append(args)
-            return repaint(*args, **kwargs)
-
-        table.refresh = spy  # type: ignore[method-assign]
+        regions = _refreshes(table)
         row = list(table.row(key))
         row[1] = Text("zz" * min(row[1].cell_len // 2, 2) or "z")
         assert table.update_rows([(key, row)])
         assert regions == [], "nothing on screen changed"
-        table.refresh = repaint  # type: ignore[method-assign]
+        del table.refresh  # the spy off: the class's own refresh again
         table.scroll_end(animate=False)
         await pilot.pause()
         y = table.get_row_index(key) + 1 - int(table.scroll_y)

@@ -6,7 +6,6 @@ first poll."""
 from __future__ import annotations
 
 import asyncio
-import heapq
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -255,12 +254,8 @@ def test_a_history_read_in_chunks_at_one_instant_is_the_one_read_at_once(
 
 def _every_active_run(self: Fleet) -> None:
     """The straightforward tick: every unfinished run looked at, in start order."""
-    self.tick_no += 1
+    self.start_commits()
     now = self.now
-    while self.next_commit and self.next_commit[0][0] <= self.tick_no:
-        _, _, svc = heapq.heappop(self.next_commit)
-        self.new_run(svc, now)
-        self.schedule(svc, self.rng.randrange(180, 600))
     self.queued, self.due = [], {}
     for run in list(self.active.values()):
         self._step_run(run, now)
