@@ -21,8 +21,9 @@ from cockpit.actions.outcome import DUPLICATE, FAILED, PENDING, SUCCEEDED, Outco
 from cockpit.actions.plan import Plan, blockers, moved, refused, target_of
 from cockpit.actions.policy import NEEDS_APPROVAL, PAGING_ONLY, REFUSED, Decision, Operator, Policy
 from cockpit.actions.policy_config import IdentityConfig
-from cockpit.actions.twoperson import TWO_PERSON_SOURCE, action_to_data
+from cockpit.actions.twoperson import TWO_PERSON_SOURCE
 from cockpit.actions.twoperson_flow import TwoPersonFlow
+from cockpit.actions.twoperson_request import action_to_data
 from cockpit.actions.who_acts import Identify, WhoActs
 from cockpit.clock import Clock
 from cockpit.fleet.hub import Hub

@@ -8,46 +8,21 @@ built-in source reads it back from the log on every poll.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.connector import Capability, Connector
 from cockpit.errors import Rejected
-from cockpit.model import Action, ActionKind, ActionResult, PendingApproval
+from cockpit.model import ActionKind, PendingApproval
+
+if TYPE_CHECKING:
+    from cockpit.actions.twoperson_request import TwoPersonRequest
+    from cockpit.model import Action, ActionResult
 
 TWO_PERSON_SOURCE = "cockpit"
 OPEN_FOR = timedelta(hours=24)  # an unanswered request expires
-
-
-def action_to_data(action: Action) -> dict[str, Any]:
-    data = {f.name: getattr(action, f.name) for f in fields(action)}
-    data["kind"] = action.kind.value
-    data["params"] = [list(p) for p in action.params]
-    for personal in ("reason", "ticket", "actor"):
-        data.pop(personal, None)
-    return data
-
-
-def action_from_data(data: Mapping[str, Any]) -> Action:
-    known = {f.name for f in fields(Action)}
-    kw = {k: v for k, v in data.items() if k in known}
-    kw["kind"] = ActionKind(kw["kind"])
-    kw["params"] = tuple(tuple(p) for p in kw.get("params", ()))
-    return Action(**kw)
-
-
-@dataclass(frozen=True)
-class TwoPersonRequest:
-    """An open request: the action to run once approved, and whether break-glass was asked."""
-
-    action: Action
-    break_glass: bool
-    # Team mode: the database roles the store authenticated for the requester and for each
-    # approval so far. Names are mapped by each host's own `identities:`, roles are not.
-    requested_role: str = ""
-    approved_roles: tuple[str, ...] = ()
 
 
 @dataclass
@@ -93,6 +68,8 @@ class TwoPersonConnector(Connector):
         return self.pending(records)
 
     def pending(self, records: Sequence[Any]) -> list[PendingApproval]:
+        # Not before the first frame: the first poll comes before the log is opened.
+        from cockpit.actions.twoperson_request import TwoPersonRequest, action_from_data
         from cockpit.audit import EventType
 
         open_: dict[str, dict[str, Any]] = {}

@@ -9,7 +9,8 @@ from cockpit.actions.action_record import ActionRecorder, event
 from cockpit.actions.outcome import APPROVED, FAILED, SUCCEEDED, Outcome
 from cockpit.actions.plan import Plan, refused
 from cockpit.actions.policy import NEEDS_APPROVAL, REFUSED, Decision
-from cockpit.actions.twoperson import TWO_PERSON_SOURCE, TwoPersonRequest
+from cockpit.actions.twoperson import TWO_PERSON_SOURCE
+from cockpit.actions.twoperson_request import TwoPersonRequest
 from cockpit.fleet.hub import Hub
 from cockpit.model import Action, ActionKind, PendingApproval
 

@@ -10,7 +10,6 @@ sim_canary, alerts and silences in sim_alerts, pipeline runs in sim_runs.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import random
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from cockpit.model import (
     Status,
 )
 from connectors.demo import sim_canary, sim_start
+from connectors.demo.digest import sha1_hex
 from connectors.demo.make import maker
 from connectors.demo.sim_alerts import AlertBook
 from connectors.demo.sim_canary import CanaryState as CanaryState
@@ -135,7 +135,7 @@ class Fleet:
 
     def _commit(self, svc: str) -> tuple[str, str, str]:
         rng = self.rng
-        sha = hashlib.sha1(f"{self.seed}:{svc}:{self._seq}".encode()).hexdigest()
+        sha = sha1_hex(f"{self.seed}:{svc}:{self._seq}")
         self._seq += 1
         return sha, rng.choice(AUTHORS), rng.choice(MESSAGES)
 

@@ -8,12 +8,12 @@ alert `silenced_by` until it expires (demo time) or is expired by the Unsilence 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from cockpit.model import Alert, Deployment, Severity
+from connectors.demo.digest import sha1_hex
 from connectors.demo.sim_canary import ERRORS_AFTER, CanaryState
 
 FIRE_AFTER = timedelta(seconds=20)  # errors climbing this long page someone
@@ -46,7 +46,7 @@ class Silence(NamedTuple):
 
 
 def fingerprint(service: str, environment: str, name: str) -> str:
-    return hashlib.sha1(f"{service}:{environment}:{name}".encode()).hexdigest()[:16]
+    return sha1_hex(f"{service}:{environment}:{name}")[:16]
 
 
 class AlertBook:

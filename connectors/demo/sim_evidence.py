@@ -15,7 +15,6 @@ built-in policy (`cockpit.actions.supply_config.DEMO_PUBLIC_KEY`).
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +28,7 @@ from cockpit.evidence_model import (
     JUNIT_XML,
 )
 from cockpit.model import Evidence, EvidenceKind, Status
+from connectors.demo.digest import sha256_hex
 from connectors.demo.sim_runs import RunState, digest_of, tests_of
 
 # sha256 of a sentence: the demo's key, public like the rest of the demo.
@@ -329,5 +329,5 @@ def _alert(
 
 
 def _uuid(text: str) -> str:
-    h = hashlib.sha256(text.encode()).hexdigest()
+    h = sha256_hex(text)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"

@@ -16,11 +16,11 @@ everything at once for one-shot commands.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from cockpit.model import PipelineRun, Stage, Status
+from connectors.demo.digest import sha1_hex
 from connectors.demo.sim_runs import (
     AUTHORS,
     MESSAGES,
@@ -167,7 +167,7 @@ class History:
             Status.FAILED if fail_at >= 0 else Status.SUCCEEDED,
             tuple(stages),
             AUTHORS[word >> 4 & 15],
-            hashlib.sha1(f"{fleet.seed}:{svc}:{seq + i}".encode()).hexdigest(),
+            sha1_hex(f"{fleet.seed}:{svc}:{seq + i}"),
             MESSAGES[word >> 8 & 15],
             "main",
             at(queued),

@@ -9,7 +9,6 @@ skipped stages are one object per stage, test summaries one per distinct count.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,6 +19,7 @@ from cockpit.model import (
     Status,
     TestSummary,
 )
+from connectors.demo.digest import sha256_hex
 from connectors.demo.make import maker
 
 # (stage name, min ticks, max ticks, failure probability, environment it deploys to)
@@ -59,7 +59,7 @@ _SUMMARIES: dict[tuple[int, int, int], TestSummary] = {}
 
 
 def digest_of(service: str, version: str) -> str:
-    return "sha256:" + hashlib.sha256(f"{service}@{version}".encode()).hexdigest()
+    return "sha256:" + sha256_hex(f"{service}@{version}")
 
 
 def run_url(service: str, number: int) -> str:

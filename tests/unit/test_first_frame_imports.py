@@ -26,6 +26,7 @@ LATER = (
     "cockpit.actions.people",
     "cockpit.actions.autopilot",
     "cockpit.actions.executor",
+    "cockpit.actions.twoperson_request",  # read from the log, opened after the first frame
     "cockpit.anchors_config",
     "cockpit.retention_config",
     "cockpit.controller.config",
@@ -41,6 +42,7 @@ LATER = (
     "numpy",
     "yaml",
     "argparse",  # plain `cockpit` gives no word to parse (cockpit.cli.common.plain)
+    "hashlib",  # loads OpenSSL; the demo's digests use CPython's own (connectors/demo/digest.py)
 )
 
 # Plain `cockpit` through its console script's main, headless, stopped at the first frame
