@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import fields, is_dataclass, replace
 from datetime import datetime
 from enum import Enum
+from functools import cache
 from itertools import chain, compress, repeat
 from operator import attrgetter, is_, is_not
 from typing import Any, TypeVar
@@ -24,9 +25,19 @@ T = TypeVar("T")
 # Unicode format characters that reorder or hide text ("Trojan Source"), plus the
 # zero-width ones that can hide a difference between two names.
 _BIDI = "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
-# Lone surrogates (JSON may carry "\ud800") cannot be encoded for any terminal: shown too.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + "\u2028\u2029\ud800-\udfff]")
-_UNSAFE_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f" + _BIDI + "\u2028\u2029\ud800-\udfff]")
+
+
+@cache
+def _unsafe(multiline: bool) -> re.Pattern[str]:
+    """What `clean` replaces: C0 (but tab, and newline when `multiline`), DEL, C1, bidi and
+    zero-width characters, line separators and lone surrogates (JSON may carry "\\ud800";
+    no terminal can encode one).
+
+    Compiled when first needed (~0.4 ms each, on the cockpit's start-up path otherwise):
+    printable text, most text, never needs it.
+    """
+    c0 = "\x00-\x08\x0b-\x1f" if multiline else "\x00-\x1f"
+    return re.compile(f"[{c0}\x7f-\x9f{_BIDI}\u2028\u2029\ud800-\udfff]")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -52,11 +63,10 @@ def clean(text: object, *, multiline: bool = False, limit: int | None = None) ->
     if text is None:
         return ""
     s = text if isinstance(text, str) else str(text)
-    pattern = _UNSAFE if multiline else _UNSAFE_ONE_LINE
     if s.isprintable():  # every character the patterns match is unprintable, tab too
         out = s
     else:
-        out = pattern.sub(_visible, s.replace("\t", "    "))
+        out = _unsafe(multiline).sub(_visible, s.replace("\t", "    "))
     if limit is not None and len(out) > limit:
         out = out[: max(limit - 1, 0)] + "…"
     return out
@@ -89,7 +99,7 @@ def first_line(text: object, limit: int | None = None) -> str:
 def inert_json(text: str) -> str:
     """JSON text (from json.dumps) with DEL, C1 and bidi or zero-width characters written
     as \\u escapes: the same data for a parser, inert bytes for a terminal (`status --json`)."""
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _unsafe(True).sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def literal_markup(text: object) -> str:

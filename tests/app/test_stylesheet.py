@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from textual.css import stylesheet as textual_stylesheet
 from textual.css.stylesheet import Stylesheet
 
 from screens.stylesheet import KeptStylesheet
@@ -27,6 +29,28 @@ def test_the_same_sources_and_variables_keep_the_parsed_rules() -> None:
     sheet.set_variables({"accent": "#112233"})  # as App.refresh_css does, values unchanged
     sheet.reparse()
     assert sheet.rules is rules
+
+
+def test_setting_the_same_variables_keeps_each_sources_parse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # App.refresh_css sets the variables again; the next widget's CSS then needs only its own
+    # parse, not one of every source already parsed (Textual empties its cache on any set).
+    sheet = _kept("#112233")
+    assert _background(sheet)
+    parsed: list[object] = []
+    parse = textual_stylesheet.parse
+
+    def counting(scope: str, css: str, read_from: object, **kw: object) -> object:
+        parsed.append(read_from)
+        return parse(scope, css, read_from, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(textual_stylesheet, "parse", counting)
+    sheet.set_variables({"accent": "#112233"})
+    sheet.add_source("Label { color: red; }", read_from=("more.tcss", ""))
+    sheet.parse()
+    assert parsed == [("more.tcss", "")]
+    assert len(sheet.rules) == 2
 
 
 def test_new_variables_or_a_new_source_parse_again() -> None:

@@ -27,8 +27,8 @@ TEXT = st.text(
 def test_clean_gives_what_its_patterns_give_whether_or_not_it_takes_the_shortcut(
     text: str,
 ) -> None:
-    one = sanitize._UNSAFE_ONE_LINE.sub(sanitize._visible, text.replace("\t", "    "))
-    many = sanitize._UNSAFE.sub(sanitize._visible, text.replace("\t", "    "))
+    one = sanitize._unsafe(False).sub(sanitize._visible, text.replace("\t", "    "))
+    many = sanitize._unsafe(True).sub(sanitize._visible, text.replace("\t", "    "))
     assert clean(text) == one
     assert clean(text, multiline=True) == many
 
