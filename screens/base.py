@@ -66,6 +66,16 @@ class FleetScreen(Screen[None]):
     def cockpit(self) -> CockpitHost:
         return host_of(self.app)
 
+    def _compositor_refresh(self) -> None:
+        # Textual 8.2 renders a view whose first layout lands inside the app's start-up batch
+        # (its `_init_mode` awaits a MODES screen's mount there), or inside a view switch's
+        # `delay_update`, then drops the frame (`App._display` shows nothing mid-batch) and
+        # renders again once the batch ends: ~4 ms of the first frame for nothing. The
+        # refresh after the batch (a resize, or `delay_update`'s own) draws what is dirty.
+        if self.app._batch_count:
+            return
+        super()._compositor_refresh()
+
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
         yield Static(id="banner")

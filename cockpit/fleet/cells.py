@@ -49,7 +49,7 @@ class Cell:
         return tuple(a for a in self.alerts if a.firing)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # rebuilt each poll, never compared
 class ObsIndex:
     """One observation's facts by (service, environment), built once per poll.
 

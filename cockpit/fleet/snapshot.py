@@ -112,7 +112,7 @@ class Changes:
     everything: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one refresh: told apart by its generation, not by value
 class FleetSnapshot:
     """The fleet as of one refresh: every cell, run, canary and alert, and each source's state."""
 

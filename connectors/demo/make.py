@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import MISSING, fields, is_dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 
+@cache  # one per class: the modules that make the same class share it (one exec each)
 def maker(cls: type[T]) -> Callable[..., T]:
     """`cls`'s constructor taking every field positionally, in declaration order.
 

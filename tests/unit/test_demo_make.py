@@ -144,3 +144,11 @@ def test_only_for_frozen_slotted_classes_that_only_check_times() -> None:
     for cls in (Mutable, NoSlots, Checks):
         with pytest.raises(TypeError):
             maker(cls)
+
+
+def test_each_class_gets_one_constructor_however_many_modules_ask() -> None:
+    # The simulation and its start both make deployments: one exec, one function.
+    from connectors.demo import sim, sim_start
+
+    assert sim.make_deployment is sim_start.make_deployment
+    assert sim.make_revision is sim_start.make_revision
