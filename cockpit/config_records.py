@@ -13,6 +13,7 @@ from typing import Any
 
 from cockpit.connect.options import Duration
 from cockpit.connector import DEFAULT_MAX_RESPONSE_BYTES
+from cockpit.keys import VIEWS
 
 DEFAULT_ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -53,6 +54,25 @@ class UiConfig:
 
     theme: str = "textual-dark"
     start_view: str = "overview"
+
+    def __post_init__(self) -> None:
+        # Refused at load, as every key is: an unknown view used to start the overview
+        # unsaid, and an unknown theme stopped the cockpit with a traceback at start.
+        problems = []
+        views = [name for name, _, _ in VIEWS]
+        if self.start_view not in views:
+            problems.append(
+                f"start_view: no view {self.start_view!r}; expected one of: {', '.join(views)}"
+            )
+        if self.theme != "textual-dark":
+            from textual.theme import BUILTIN_THEMES  # loaded only when a theme is named
+
+            if self.theme not in BUILTIN_THEMES:
+                problems.append(
+                    f"theme: no theme {self.theme!r}; expected one of: {', '.join(sorted(BUILTIN_THEMES))}"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
 
 
 @dataclass

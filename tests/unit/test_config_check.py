@@ -129,3 +129,17 @@ policy:
     prod: {}
 """
     assert problems_of(tmp_path, text) == ["3: environments[1].production"]
+
+
+def test_an_unknown_start_view_or_theme_is_refused_at_load(tmp_path: Path) -> None:
+    # Both used to pass the check: the view fell back to the overview unsaid, and the theme
+    # stopped the cockpit with Textual's InvalidThemeError at start.
+    found = problems_of(tmp_path, "ui:\n  theme: nope\n  start_view: nowhere\n")
+    assert found == ["1: ui"]
+    with pytest.raises(ConfigError) as info:
+        config.load(write(tmp_path, "ui:\n  theme: nope\n  start_view: nowhere\n"), env={})
+    (problem,) = info.value.problems
+    assert "start_view: no view 'nowhere'" in str(problem) and "canary" in str(problem)
+    assert "theme: no theme 'nope'" in str(problem) and "nord" in str(problem)
+    settings = config.load(write(tmp_path, "ui:\n  theme: nord\n  start_view: canary\n"), env={})
+    assert (settings.ui.theme, settings.ui.start_view) == ("nord", "canary")
