@@ -5,6 +5,8 @@ the Incident view's "what changed". The verdict history keeps each canary's last
 past its end, for the Canary view. Neither is drawn on the first frame, so they (and their
 imports) are built once it is up, or when first asked; the snapshots published before wait
 and are given to them in order, so they see exactly what they would have from the start.
+A start that publishes more than a few before its first frame (a settled start reading a
+large history in chunks) builds them then instead: each waiting snapshot is a whole fleet.
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ if TYPE_CHECKING:
     from cockpit.incident.recorder import ChangeRecorder
 
 
+# Snapshots kept for the watchers before they are built: plain `cockpit` publishes one or
+# two before its first frame; at 50,000 services each is ~5 MB that would outlive its turn.
+WAIT_AT_MOST = 4
+
+
 class Watchers:
     """Subscribe `observe` to the hub; `recorder` and `verdicts` are built when first read."""
 
@@ -25,9 +32,13 @@ class Watchers:
         self._waiting: list[FleetSnapshot] | None = []
 
     def observe(self, snapshot: FleetSnapshot) -> None:
-        if self._waiting is not None:
-            self._waiting.append(snapshot)
+        waiting = self._waiting
+        if waiting is None:
+            _give(self._built, snapshot)
+        elif len(waiting) < WAIT_AT_MOST:
+            waiting.append(snapshot)
         else:
+            self.build()
             _give(self._built, snapshot)
 
     @cached_property

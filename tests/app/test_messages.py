@@ -44,6 +44,26 @@ async def test_fleet_updates_queued_together_are_handled_once_with_the_newest() 
         assert app.screen.generation == snapshot.generation  # type: ignore[attr-defined]
 
 
+async def test_snapshots_the_hub_publishes_in_a_burst_wait_as_one_update() -> None:
+    # A settled start publishes ~50 snapshots before the app is mounted: one message waits,
+    # carrying the newest, instead of one per snapshot, each keeping its whole fleet alive.
+    app = demo_app()
+    posted = Posted()
+    async with app.run_test(size=(120, 36), message_hook=posted.hook) as pilot:
+        snapshots = [app.hub.snapshot, await app.hub.refresh(), await app.hub.refresh()]
+        await pilot.pause()
+        before = len(posted.of(FleetUpdated))
+        for snapshot in snapshots:  # no await between: published while the app is busy
+            app.hand_over(snapshot)
+        await pilot.pause()
+        updates = posted.of(FleetUpdated)[before:]
+        assert len(updates) == 1
+        assert updates[0].snapshot is snapshots[-1]  # type: ignore[attr-defined]
+        app.hand_over(snapshots[0])  # handled: the next one is posted anew
+        await pilot.pause()
+        assert len(posted.of(FleetUpdated)) == before + 2
+
+
 async def test_enter_on_a_row_posts_selected_for_the_row_under_the_cursor() -> None:
     app = demo_app()
     posted = Posted()
