@@ -2,9 +2,10 @@
 
 Kayenta's interval ranks (x - mu) with y at every root-finder step. Those ranks only
 matter through the number of pairs with x - mu above y (ties count 1/2) and the tie
-groups, so a binary search per canary point gives the same numbers. Once two evaluated
-shifts bracket the next one, only the pairs whose order can still change between them
-are compared again, and they are kept (few by then) for the shifts evaluated after it.
+groups, so a binary search per canary point (or one sort of both series, `.sorted_below`)
+gives the same numbers. Once two evaluated shifts bracket the next one, only the pairs
+whose order can still change between them are compared again, and they are kept (few by
+then) for the shifts evaluated after it.
 Kept with their differences x - y sorted, the next shifts inside count them with two
 binary searches, as long as no difference lies within a few ulps of the shift.
 """
@@ -20,6 +21,7 @@ import numpy as np
 
 from cockpit.judge.mannwhitney import sorted_tie_term
 from cockpit.judge.shift_point import Counts, Floats, Gap, ShiftPoint, SortedGap
+from cockpit.judge.sorted_below import SortedBelow
 
 _add_reduce = np.add.reduce  # the ufunc itself: ndarray.sum goes through a Python wrapper
 _minimum = np.minimum.reduce
@@ -89,6 +91,7 @@ class ShiftCounter:
         if math.isnan(self.xs[-1]) or math.isnan(self.ys[-1]):  # NaN sorts last
             self._slack = math.inf  # a NaN difference compares with nothing: pair by pair
         self._ends: tuple[Counts, Counts] | None = None  # counts 0 and m, made when needed
+        self._sorted = SortedBelow.pays(self.ys, self.n)  # positive series: one sort
         self._shifts: list[float] = []
         self._points: dict[float, ShiftPoint] = {}
         self._gaps: dict[float, Gap | SortedGap] = {}  # by the lower shift of the gap
@@ -219,7 +222,7 @@ class ShiftCounter:
         if low is None:
             first, last = self._x_inner
             if first - mu > self._y_first and last - mu <= self._y_last:
-                low = self.ys.searchsorted(keys)  # at least 3/4 of them inside: all
+                low = self._below(keys)  # at least 3/4 of them inside: all
             else:
                 outer = self._count_outer(mu, keys)
                 if outer is not None:
@@ -291,13 +294,21 @@ class ShiftCounter:
         """
         ys, n = self.ys, self.n
         if keys[n // 8] > self._y_first and keys[n - 1 - n // 8] <= self._y_last:
-            return ys.searchsorted(keys)  # at least 3/4 of them inside: search them all
+            return self._below(keys)  # at least 3/4 of them inside: search them all
         start = int(keys.searchsorted(self._y_first, "right"))  # none below these keys
         stop = int(keys.searchsorted(self._y_last, "right"))  # all m below the rest
         if self._ends is None:
             self._ends = np.zeros(n, dtype=np.intp), np.full(n, self.m, dtype=np.intp)
         none, every = self._ends
         return np.concatenate((none[:start], ys.searchsorted(keys[start:stop]), every[stop:]))
+
+    def _below(self, keys: Floats) -> Counts:
+        """ys.searchsorted(keys, "left") for all n keys (x - mu)."""
+        if self._sorted is not None:
+            low = self._sorted.below(keys)
+            if low is not None:
+                return low
+        return self.ys.searchsorted(keys)
 
     def _walk(self, keys: Floats, near: float, down: bool) -> Counts | None:
         """searchsorted(ys, keys) from its answer at `near`, or None after WALK_STEPS steps."""

@@ -184,3 +184,39 @@ def test_shifts_a_few_ulps_from_a_difference_inside_a_sorted_gap(seed: int) -> N
     finally:
         ShiftCounter._count_pairs = pair_count  # type: ignore[method-assign]
     assert used["sorted"] and (used["pairs"] or kind == 0)
+
+
+def _positive(rng: random.Random, kind: int, size: int) -> list[float]:
+    if kind == 0:  # continuous
+        return [rng.lognormvariate(4, 0.25) for _ in range(size)]
+    if kind == 1:  # rounded: many ties, between the series too
+        return [round(rng.uniform(1, 9), 1) for _ in range(size)]
+    if kind == 2:  # an ulp or a few apart
+        return [1 / 30 + rng.randint(0, 40) * math.ulp(1 / 30) for _ in range(size)]
+    if kind == 3:  # subnormal and the smallest normals
+        return [rng.randint(1, 3000) * 2.0**-1074 for _ in range(size)]
+    return [rng.uniform(1, 2) * 2.0**1022 for _ in range(size)]  # near the largest
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_counts_by_one_sort_are_the_binary_searches(seed: int) -> None:
+    """Positive x - mu and the baseline sorted together as tagged bits give each point's
+    count of baseline values below it exactly as a binary search per point does: ties,
+    values an ulp apart, subnormals, the largest floats; shifts that leave some x - mu at
+    or below zero are searched instead."""
+    rng = random.Random(1100 + seed)
+    kind = seed % 5
+    x, y = _positive(rng, kind, rng.randint(400, 900)), _positive(rng, kind, rng.randint(400, 800))
+    counter = ShiftCounter(sorted(x), sorted(y))
+    assert counter._sorted is not None
+    xs, ys = counter.xs, counter.ys
+    pairs = [float(rng.choice(xs) - rng.choice(ys)) for _ in range(12)]  # x - mu meets a y
+    shifts = pairs + [math.nextafter(d, rng.choice((-math.inf, math.inf))) for d in pairs]
+    shifts += [rng.uniform(counter.lowest, counter.highest) for _ in range(12)]
+    shifts += [float(xs[0]), float(xs[len(xs) // 2]), 0.0, -0.0, counter.lowest]
+    for mu in shifts:
+        keys = xs - mu
+        assert (counter._below(keys) == ys.searchsorted(keys)).all(), mu
+        point = ShiftCounter(sorted(x), sorted(y)).at(mu)  # no neighbours: this count
+        assert (point.sum_low, point.sum_high) == brute(xs, ys, mu), mu
+    assert sum(float(xs[0]) - mu > 0 for mu in shifts) >= 12  # most were sorted
