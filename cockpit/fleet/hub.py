@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import logging
 import random
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -346,15 +347,20 @@ class Hub:
 
     def _known_artifacts(self) -> Callable[[], tuple[tuple[str, str, str], ...]]:
         """The fleet's image digests as of this snapshot, worked out when a connector first
-        reads them, and again only after cells or runs changed."""
-        snapshot, generation = self.snapshot, self._generation
+        reads them, and again only after cells or runs changed.
+
+        Most connectors never read them, and each keeps this until its next poll: it holds
+        the snapshot weakly (a whole fleet, and after a fold the old bases of its maps, kept
+        a poll longer), and reads the newest one if nothing else kept that one alive.
+        """
+        snapshot, generation = weakref.ref(self.snapshot), self._generation
 
         def work_out() -> tuple[tuple[str, str, str], ...]:
             if self._artifacts is not None and self._artifacts[0] == generation:
                 return self._artifacts[1]
             from cockpit.fleet.artifacts import known_artifacts
 
-            found = known_artifacts(snapshot)
+            found = known_artifacts(snapshot() or self.snapshot)
             if self._generation == generation:
                 self._artifacts = (generation, found)
             return found
