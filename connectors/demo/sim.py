@@ -57,7 +57,6 @@ SERVICE_NAMES = (
     "gateway",
     "ledger",
 )
-HISTORY = 20000  # finished runs kept per fleet at most (scaled below)
 make_deployment = maker(Deployment)
 make_revision = maker(Revision)
 
@@ -121,6 +120,9 @@ class Fleet:
         self.replaced: dict[tuple[str, str], Deployment] = {}
         self.decided: dict[str, str] = {}  # run id -> approver or rejecter
         self._seq = 0
+        # Runs kept, as the option says: runs_per_service a service on average, the oldest
+        # finished ones trimmed first (the fleet's history, and its memory, stop growing).
+        self.keep = runs_per_service * services
         self.history = History(self)
         sim_start.build(self, runs_per_service)
 
@@ -305,7 +307,7 @@ class Fleet:
             )
 
     def _trim(self) -> None:
-        limit = max(HISTORY, 12 * len(self.services))
+        limit = self.keep
         if len(self.runs) > limit:
             for run_id in list(self.runs)[: len(self.runs) - limit]:
                 if run_id not in self.active:

@@ -196,9 +196,7 @@ def test_a_history_read_in_chunks_while_the_fleet_moves_is_the_one_read_at_once(
     for when each run was observed, which is the poll that read it, and the documents'
     order, which is when each was first made)."""
     import connectors.demo as demo_module
-    from connectors.demo import sim
 
-    monkeypatch.setattr(sim, "HISTORY", 300)  # 30 services: 360 runs kept, the oldest trimmed
     monkeypatch.setattr(demo_module, "DOCS_AT_ONCE", 10_000)  # documents in one poll here
 
     def session(chunk: int) -> list[str]:
@@ -359,3 +357,23 @@ async def test_a_settled_look_reads_the_whole_history_chunk_by_chunk(
     hub = Hub([spec], envs, clock=FixedClock(T0))
     snap = await hub.settle()
     assert snap.sources["demo"].incomplete == "" and len(snap.runs) == 380
+
+
+def test_the_fleet_keeps_the_runs_per_service_the_option_says() -> None:
+    # It kept max(20,000, 12 a service): a small demo's history grew for hours, and a large
+    # one grew by a fifth, ~80 MB at 10,000 services.
+    clock = FixedClock(T0)
+    demo = DemoConnector(
+        "demo", DemoOptions(services=6, runs_per_service=4), client=None, clock=clock
+    )
+    finished = []
+    for _ in range(120):
+        clock.advance(30)
+        obs = asyncio.run(demo.poll())
+        for a in obs.approvals:  # approved, the runs go on to finish
+            asyncio.run(
+                demo.execute(Action(ActionKind.APPROVE, a.service, a.environment, approval_id=a.id))
+            )
+        # A run still moving is never trimmed: the finished ones go, oldest first.
+        finished.append(sum(r.id not in demo.fleet.active for r in obs.runs))
+    assert max(finished) <= 6 * 4 and finished[-1] >= 6 * 4 - len(demo.fleet.active)
