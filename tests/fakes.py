@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import EntryPoint
+from typing import TYPE_CHECKING
 
 from cockpit.connect.options import Secret
 from cockpit.connector import Capability, Connector
 from cockpit.errors import RateLimited, Unreachable
 from cockpit.model import Deployment, Health, Observation, PipelineRun, Stage, Status
+
+if TYPE_CHECKING:
+    from cockpit.clock import FixedClock
+    from cockpit.fleet.hub import Hub
+    from cockpit.fleet.snapshot import FleetSnapshot
 
 # The one fixed instant of the test suite: a Thursday, 03:00 UTC (on-call hours).
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -119,3 +126,26 @@ def pipeline_run(now: datetime, **fields: object) -> PipelineRun:
         "version": "2.0.0",
     }
     return PipelineRun(**{**defaults, **fields})  # type: ignore[arg-type]
+
+
+async def polled_demo(
+    clock: FixedClock, polls: int, *listeners: object
+) -> tuple[Hub, list[weakref.ref[FleetSnapshot]]]:
+    """The built-in demo's hub (12 services, seed 7) refreshed `polls` times 15 s apart,
+    `listeners` subscribed first; with weak references to every snapshot it published."""
+    from cockpit import config
+    from cockpit.wiring import make_hub
+
+    hub = make_hub(config.load(None, seed=7, scale=12, env={}), clock=clock, live=False)
+    published: list[weakref.ref[FleetSnapshot]] = []
+    for listener in listeners:
+        hub.subscribe(listener)  # type: ignore[arg-type]
+    hub.subscribe(lambda snapshot: published.append(weakref.ref(snapshot)))
+    await hub.start()
+    try:
+        for _ in range(polls):
+            await hub.refresh()
+            clock.advance(15)
+    finally:
+        await hub.stop()
+    return hub, published

@@ -3,15 +3,17 @@ exactly what they would have noted had they watched from the first snapshot."""
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 
-from cockpit import config
+from cockpit import app_watch, config
 from cockpit.app_watch import Watchers
 from cockpit.clock import FixedClock
 from cockpit.fleet.snapshot import FleetSnapshot
 from cockpit.fleet.verdict_history import VerdictHistory
 from cockpit.incident.recorder import ChangeRecorder
 from cockpit.wiring import make_hub
+from tests.fakes import polled_demo
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -51,27 +53,9 @@ async def test_watchers_built_late_note_what_watchers_from_the_start_note() -> N
 async def test_watchers_never_keep_more_than_a_few_snapshots_waiting() -> None:
     # A settled start at 50,000 services publishes ~50 snapshots before its first frame, each
     # a whole fleet: kept for the watchers, they held ~230 MB until it was up.
-    import gc
-    import weakref
-
-    from cockpit import app_watch
-
     wait_at_most = getattr(app_watch, "WAIT_AT_MOST", 4)
-
-    clock = FixedClock(T0)
-    hub = make_hub(config.load(None, seed=7, scale=12, env={}), clock=clock, live=False)
     watchers, recorder = Watchers(), ChangeRecorder()
-    published: list[weakref.ref[FleetSnapshot]] = []
-    hub.subscribe(watchers.observe)
-    hub.subscribe(recorder.observe)
-    hub.subscribe(lambda snapshot: published.append(weakref.ref(snapshot)))
-    await hub.start()
-    try:
-        for _ in range(12):
-            await hub.refresh()
-            clock.advance(15)
-    finally:
-        await hub.stop()
+    _, published = await polled_demo(FixedClock(T0), 12, watchers.observe, recorder.observe)
     gc.collect()
     alive = sum(ref() is not None for ref in published)
     assert len(published) > 2 * wait_at_most and alive <= wait_at_most + 1  # + the hub's newest
