@@ -221,9 +221,8 @@ class CockpitApp(ViewsMixin):
         a settled start publishes ~50 before the app is mounted (~230 MB at 50,000 services)."""
         if self._update_waiting is not None:
             self._update_waiting.snapshot = snapshot
-        else:
-            self._update_waiting = FleetUpdated(snapshot)
-            self.post_message(self._update_waiting)
+        elif self.post_message(update := FleetUpdated(snapshot)):  # not taken: none waits
+            self._update_waiting = update
 
     def on_fleet_updated(self, message: FleetUpdated) -> None:
         self._update_waiting = None  # the newest snapshot is shown: the next one posts anew
