@@ -64,6 +64,22 @@ async def test_snapshots_the_hub_publishes_in_a_burst_wait_as_one_update() -> No
         assert len(posted.of(FleetUpdated)) == before + 2
 
 
+async def test_an_update_the_loop_refused_does_not_hold_back_the_next() -> None:
+    app = demo_app()
+    posted = Posted()
+    async with app.run_test(size=(120, 36), message_hook=posted.hook) as pilot:
+        newer = await app.hub.refresh()
+        await pilot.pause()
+        before = len(posted.of(FleetUpdated))
+        app.disable_messages(FleetUpdated)  # refused, as once the app is closing
+        app.hand_over(app.hub.snapshot)
+        app.enable_messages(FleetUpdated)
+        app.hand_over(newer)
+        await pilot.pause()
+        updates = posted.of(FleetUpdated)[before:]
+        assert [u.snapshot for u in updates] == [newer]  # type: ignore[attr-defined]
+
+
 async def test_enter_on_a_row_posts_selected_for_the_row_under_the_cursor() -> None:
     app = demo_app()
     posted = Posted()
