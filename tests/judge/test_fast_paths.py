@@ -11,6 +11,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from cockpit.judge import sorted_below
 from cockpit.judge.classify import SPAN, ascending_mean, mean
 from cockpit.judge.cleaning import floats
 from cockpit.judge.grouped import GroupedCounter, pair_counter
@@ -199,7 +200,9 @@ def _positive(rng: random.Random, kind: int, size: int) -> list[float]:
 
 
 @pytest.mark.parametrize("seed", range(10))
-def test_counts_by_one_sort_are_the_binary_searches(seed: int) -> None:
+def test_counts_by_one_sort_are_the_binary_searches(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Positive x - mu and the baseline sorted together as tagged bits give each point's
     count of baseline values below it exactly as a binary search per point does: ties,
     values an ulp apart, subnormals, the largest floats; shifts that leave some x - mu at
@@ -207,6 +210,7 @@ def test_counts_by_one_sort_are_the_binary_searches(seed: int) -> None:
     rng = random.Random(1100 + seed)
     kind = seed % 5
     x, y = _positive(rng, kind, rng.randint(400, 900)), _positive(rng, kind, rng.randint(400, 800))
+    monkeypatch.setattr(sorted_below, "VECTOR_SORT", True)  # as on a CPU with AVX-512
     counter = ShiftCounter(sorted(x), sorted(y))
     assert counter._sorted is not None
     xs, ys = counter.xs, counter.ys
@@ -220,3 +224,16 @@ def test_counts_by_one_sort_are_the_binary_searches(seed: int) -> None:
         point = ShiftCounter(sorted(x), sorted(y)).at(mu)  # no neighbours: this count
         assert (point.sum_low, point.sum_high) == brute(xs, ys, mu), mu
     assert sum(float(xs[0]) - mu > 0 for mu in shifts) >= 12  # most were sorted
+
+
+def test_without_a_vector_sort_every_count_is_a_binary_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where numpy sorts 64-bit integers without AVX-512 the sort costs more than the
+    searches it replaces (bench.judge: 1.28x scipy with it, 1.07x without)."""
+    ys = np.arange(1.0, 1001.0)
+    monkeypatch.setattr(sorted_below, "VECTOR_SORT", False)
+    assert sorted_below.SortedBelow.pays(ys, 1000) is None
+    assert ShiftCounter(ys + 0.5, ys, ascending=True)._sorted is None
+    monkeypatch.setattr(sorted_below, "VECTOR_SORT", True)
+    assert sorted_below.SortedBelow.pays(ys, 1000) is not None
