@@ -33,8 +33,9 @@ _cache: OrderedDict[Hashable, Gate] = OrderedDict()
 
 
 def _doc_key(e: Evidence) -> Hashable:
-    # The body's own hash is computed once per bytes object and kept by Python.
-    return (e.source, e.ref, e.media_type, e.subject, e.run_id, e.attempt, e.problem, e.body)
+    # The packed document stands for it (equal documents pack alike); its hash is computed
+    # once per bytes object and kept by Python.
+    return (e.source, e.ref, e.media_type, e.subject, e.run_id, e.attempt, e.problem, e.packed)
 
 
 def _judged(key: Hashable, judge: Callable[[], Gate]) -> Gate:

@@ -46,7 +46,7 @@ _cache: OrderedDict[Hashable, RunTests] = OrderedDict()
 
 
 def _key(e: Evidence) -> Hashable:
-    return (e.source, e.ref, e.run_id, e.attempt, e.problem, e.body)
+    return (e.source, e.ref, e.run_id, e.attempt, e.problem, e.packed)
 
 
 def run_tests(

@@ -84,7 +84,7 @@ def _runs(history: Sequence[Evidence], window: int) -> list[_Run]:
     for group in ordered[-max(window, 1) :]:
         head = group[0]
         run = _Run(_label(head), head.subject, max(d.observed_at for d in group), head.attempt)
-        for doc in {d.body: d for d in group}.values():  # the same document twice: once
+        for doc in {d.packed: d for d in group}.values():  # the same document twice: once
             try:
                 report = parse_tests(doc)
             except EvidenceError:
@@ -182,7 +182,7 @@ def tests_evidence_gate(
             "",
             version,
         )
-    newest = list({d.body: d for d in _newest(mine)}.values())  # a document twice: once
+    newest = list({d.packed: d for d in _newest(mine)}.values())  # a document twice: once
     head = newest[0]
     source = ", ".join(dict.fromkeys(text(d.source) for d in newest if d.source))
 

@@ -19,6 +19,7 @@ from cockpit.evidence_model import (
     JENKINS_TEST_REPORT,
     JUNIT_XML,
     Evidence,
+    unpack,
 )
 from cockpit.supply import EvidenceError
 from cockpit.supply.documents import MAX_BODY, digest, field, items, load_json, text
@@ -28,7 +29,7 @@ MAX_CASES = 200_000
 MAX_XML_ELEMENTS = 2_000_000  # cases, their results and output, suites, properties
 MAX_XML_DEPTH = 64
 MESSAGE_LIMIT = 200
-CACHED_BODY = 1024 * 1024  # ~10,000 cases of JUnit XML; 32 of them at most
+CACHED_BODY = 1024 * 1024  # packed: ~100,000 cases of JUnit XML; 32 of them at most
 
 _GITLAB = {"success": PASSED, "failed": FAILED, "error": ERROR, "skipped": SKIPPED}
 # Jenkins reports a case against the previous build too: FIXED passed now, REGRESSION failed.
@@ -78,19 +79,20 @@ def parse_tests(evidence: Evidence) -> TestReport:
     """The report in `evidence`; EvidenceError when it cannot be used.
 
     The same document comes back every poll (and once more in the flaky history), so
-    reports of up to CACHED_BODY bytes are kept, 32 of them, by their bytes.
+    reports of up to CACHED_BODY bytes packed are kept, 32 of them, by their packed bytes
+    (equal documents pack alike).
     """
     if evidence.problem:
         raise EvidenceError(f"test report fetch failed: {text(evidence.problem)}")
     kind = evidence.media_type.split(";", 1)[0].strip().lower()
-    if len(evidence.body) <= CACHED_BODY:
-        return _cached(kind, evidence.body)
+    if len(evidence.packed) <= CACHED_BODY:
+        return _cached(kind, evidence.packed)
     return _parse(kind, evidence.body)
 
 
 @lru_cache(maxsize=32)
-def _cached(kind: str, body: bytes) -> TestReport:
-    return _parse(kind, body)
+def _cached(kind: str, packed: bytes) -> TestReport:
+    return _parse(kind, unpack(packed))
 
 
 def _parse(kind: str, body: bytes) -> TestReport:
