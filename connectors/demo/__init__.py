@@ -288,9 +288,8 @@ class DemoConnector(Connector):
             if kind is ActionKind.APPROVE:
                 run.stage_status[APPROVAL_STAGE] = Status.SUCCEEDED
                 run.stage_finished[APPROVAL_STAGE] = now
-                del fleet.waiting[run.id]
+                fleet.stop_waiting(run)
                 fleet.enter_stage(run, APPROVAL_STAGE + 1, now)
-                fleet.approvals_cache = None
                 return ActionResult(True, f"approved {run.id}: deploying {run.version}", run.id)
             run.stage_status[APPROVAL_STAGE] = Status.FAILED
             run.stage_finished[APPROVAL_STAGE] = now

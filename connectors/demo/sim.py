@@ -104,6 +104,10 @@ class Fleet:
         self.queued: list[RunState] = []
         self.due: dict[int, list[RunState]] = {}
         self.waiting: dict[str, RunState] = {}  # stopped for a prod approval
+        # Per service, its run waiting for approval: at most one, as in a GitHub Actions
+        # concurrency group, where a newly pending run cancels the one pending before it
+        # (else a long-running demo piles up every unapproved run, ~1.5 KB each).
+        self.pending: dict[str, RunState] = {}
         self.next_commit: list[tuple[int, int, str]] = []  # heap of (tick, seq, service)
         self.run_numbers: dict[str, int] = {}
         self.latest_version: dict[str, tuple[int, int, int]] = {}
@@ -145,6 +149,7 @@ class Fleet:
         self.run_numbers[svc] += 1
         number = self.run_numbers[svc]
         sha, author, message = self._commit(svc)
+        version = self._bump(svc)
         run = RunState(
             id=f"{svc}#{number}",
             service=svc,
@@ -152,12 +157,13 @@ class Fleet:
             author=author,
             commit=sha,
             message=message,
-            version=self._bump(svc),
+            version=version,
             queued_at=queued,
             stage_status=[Status.QUEUED] * len(STAGES),
             stage_started=[None] * len(STAGES),
             stage_finished=[None] * len(STAGES),
             seq=self._seq,
+            digest=digest_of(svc, version),
         )
         roll = self.rng.random()
         for idx, (_, _, _, p_fail, _) in enumerate(STAGES):
@@ -218,9 +224,15 @@ class Fleet:
         run.stage_index = idx
         run.stage_started[idx] = now
         if idx == APPROVAL_STAGE:
+            older = self.pending.get(run.service)
+            if older is not None and older is not run:  # superseded: cancelled, as GitHub does
+                older.stage_status[idx] = Status.CANCELLED
+                older.stage_finished[idx] = now
+                self.finish(older, Status.CANCELLED, now)
             run.stage_status[idx] = Status.WAITING
             run.status = Status.WAITING
             self.waiting[run.id] = run
+            self.pending[run.service] = run
             self.approvals_cache = None
         else:
             run.stage_status[idx] = Status.RUNNING
@@ -253,7 +265,7 @@ class Fleet:
                 baseline = self.deployments[(run.service, env)].version
                 sim_canary.restart(canary, baseline, run.version, now)
             else:
-                self.deploy(run.service, env, run.version, run.author, now)
+                self.deploy(run.service, env, run.version, run.author, now, digest=run.digest)
         if idx + 1 < len(STAGES):
             self.enter_stage(run, idx + 1, now)
         else:
@@ -270,11 +282,24 @@ class Fleet:
             run.stage_status[k] = Status.SKIPPED
         self._touch(run)
         self.active.pop(run.id, None)
+        self.stop_waiting(run)
+
+    def stop_waiting(self, run: RunState) -> None:
+        """The run no longer waits for approval (approved, rejected, cancelled, failed)."""
         if self.waiting.pop(run.id, None) is not None:
             self.approvals_cache = None
+        if self.pending.get(run.service) is run:
+            del self.pending[run.service]
 
     def deploy(
-        self, svc: str, env: str, version: str, who: str, now: datetime, rollback: bool = False
+        self,
+        svc: str,
+        env: str,
+        version: str,
+        who: str,
+        now: datetime,
+        rollback: bool = False,
+        digest: str = "",  # the version's digest_of, when the caller has it
     ) -> None:
         old = self.deployments[(svc, env)]
         if old.version == version:
@@ -288,7 +313,7 @@ class Fleet:
             svc,
             env,
             version,
-            digest_of(svc, version),
+            digest or digest_of(svc, version),
             now,
             who,
             Status.SUCCEEDED,

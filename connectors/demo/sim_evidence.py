@@ -29,7 +29,7 @@ from cockpit.evidence_model import (
 )
 from cockpit.model import Evidence, EvidenceKind, Status
 from connectors.demo.digest import sha256_hex
-from connectors.demo.sim_runs import RunState, digest_of, tests_of
+from connectors.demo.sim_runs import RunState, tests_of
 
 # sha256 of a sentence: the demo's key, public like the rest of the demo.
 DEMO_KEY_SEED = bytes.fromhex("f7ee438d2a8a0cbc0b9172256109601236e863d5c39756acafe16ebad8922574")
@@ -97,7 +97,7 @@ def run_evidence(run: RunState, traits: Traits, source: str) -> tuple[Evidence, 
         )
 
     if stages[0] is Status.SUCCEEDED:
-        digest = digest_of(run.service, run.version)
+        digest = run.image()
         doc(
             EvidenceKind.SBOM,
             CYCLONEDX_JSON,

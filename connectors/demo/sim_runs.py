@@ -90,6 +90,12 @@ class RunState:
     fail_at: int = -1  # stage index that will fail, or -1
     approval: PendingApproval | None = None
     seq: int = 0  # the fleet's count of runs started before this one: the stepping order
+    # digest_of(service, version), made once: the run, its deployments and its approval
+    # share the string (~120 bytes each copy, several copies a run)
+    digest: str = ""
+
+    def image(self) -> str:
+        return self.digest or digest_of(self.service, self.version)
 
 
 def summary(passed: int, failed: int, skipped: int) -> TestSummary:
@@ -142,7 +148,7 @@ def freeze_run(
         run.finished_at,
         run.tests,
         run.version,
-        prev.digest if prev is not None else digest_of(run.service, run.version),
+        prev.digest if prev is not None else run.image(),
         prev.url if prev is not None else run_url(run.service, run.number),
     )
 
@@ -173,6 +179,7 @@ def thaw(run: PipelineRun) -> RunState:
         finished_at=run.finished_at,
         tests=run.tests,
         fail_at=failed[0] if failed else -1,
+        digest=run.digest,
     )
 
 
@@ -188,7 +195,7 @@ def approval_of(run: RunState, source: str, prod: str, now: datetime) -> Pending
         source,
         now,
         run.version,
-        digest_of(run.service, run.version),
+        run.image(),
         run.id,
         run.id,
     )

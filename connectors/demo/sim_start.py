@@ -117,7 +117,7 @@ def _fast_forward(fleet: Fleet, run: RunState, target_stage: int) -> None:
             run.tests = tests_of(run)
         env = STAGES[idx][4]
         if env and idx != APPROVAL_STAGE and (run.service, env) in fleet.deployments:
-            fleet.deploy(run.service, env, run.version, run.author, t)
+            fleet.deploy(run.service, env, run.version, run.author, t, digest=run.digest)
     run.stage_index = target_stage
     fleet.enter_stage(run, target_stage, t)
 

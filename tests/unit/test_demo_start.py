@@ -377,3 +377,26 @@ def test_the_fleet_keeps_the_runs_per_service_the_option_says() -> None:
         # A run still moving is never trimmed: the finished ones go, oldest first.
         finished.append(sum(r.id not in demo.fleet.active for r in obs.runs))
     assert max(finished) <= 6 * 4 and finished[-1] >= 6 * 4 - len(demo.fleet.active)
+
+
+def test_a_newer_run_waiting_for_approval_cancels_the_one_before_it() -> None:
+    # Unapproved runs piled up: a 10,000-service demo left running kept ~20,000 of them
+    # waiting after 13 simulated minutes (~30 MB, growing), and the approvals queue with
+    # them. As a GitHub Actions concurrency group does, the newer pending run cancels the
+    # one pending before it.
+    clock = FixedClock(T0)
+    demo = DemoConnector("demo", DemoOptions(services=6), client=None, clock=clock)
+    cancelled: dict[str, PipelineRun] = {}
+    for _ in range(240):
+        clock.advance(30)
+        obs = asyncio.run(demo.poll())
+        waiting = [r.service for r in obs.runs if r.status is Status.WAITING]
+        assert len(waiting) == len(set(waiting)) == len(obs.approvals)
+        cancelled.update((r.id, r) for r in obs.runs if r.status is Status.CANCELLED)
+    assert cancelled
+    run = next(iter(cancelled.values()))
+    assert run.stages[APPROVAL_STAGE].status is Status.CANCELLED
+    assert all(s.status is Status.SKIPPED for s in run.stages[APPROVAL_STAGE + 1 :])
+    refused = Action(ActionKind.APPROVE, run.service, "prod", approval_id=f"demo:{run.id}")
+    with pytest.raises(Exception, match="nothing waits for approval"):
+        asyncio.run(demo.execute(refused))
