@@ -23,6 +23,7 @@ from cockpit.model import (
     PendingApproval,
     PipelineRun,
     Revision,
+    Stage,
     Status,
 )
 from connectors.demo import sim_canary, sim_start
@@ -37,39 +38,19 @@ from connectors.demo.sim_runs import (
     MESSAGES,
     STAGES,
     RunState,
+    StageKey,
     approval_of,
     digest_of,
     freeze_run,
     tests_of,
 )
 
-SERVICE_NAMES = (
-    "checkout",
-    "payments",
-    "catalog",
-    "search",
-    "auth",
-    "cart",
-    "inventory",
-    "shipping",
-    "notifications",
-    "recommendations",
-    "gateway",
-    "ledger",
-)
 make_deployment = maker(Deployment)
 make_revision = maker(Revision)
 
 
 def _started(run: RunState) -> int:
     return run.seq
-
-
-def service_names(n: int) -> list[str]:
-    if n <= len(SERVICE_NAMES):
-        return list(SERVICE_NAMES[:n])
-    width = len(str(n))
-    return [f"svc-{i:0{width}d}" for i in range(1, n + 1)]
 
 
 class Fleet:
@@ -90,7 +71,7 @@ class Fleet:
         self.source = source
         self.envs = environments
         self.prod = environments[-1]
-        self.services = service_names(services)
+        self.services = sim_start.service_names(services)
         self.now = start
         self.tick_no = 0
         # Every run kept, in creation order: its frozen view as last observed, its state
@@ -103,10 +84,7 @@ class Fleet:
         # looked at). They move in start order, as stepping every active run would.
         self.queued: list[RunState] = []
         self.due: dict[int, list[RunState]] = {}
-        self.waiting: dict[str, RunState] = {}  # stopped for a prod approval
-        # Per service, its run waiting for approval: at most one, as in a GitHub Actions
-        # concurrency group, where a newly pending run cancels the one pending before it
-        # (else a long-running demo piles up every unapproved run, ~1.5 KB each).
+        # Per service, its run stopped for a prod approval: one at most (`enter_stage`).
         self.pending: dict[str, RunState] = {}
         self.next_commit: list[tuple[int, int, str]] = []  # heap of (tick, seq, service)
         self.run_numbers: dict[str, int] = {}
@@ -224,14 +202,15 @@ class Fleet:
         run.stage_index = idx
         run.stage_started[idx] = now
         if idx == APPROVAL_STAGE:
+            # As in a GitHub Actions concurrency group, the newly pending run cancels the one
+            # pending before it (unapproved runs piled up in a long-running demo, ~1.5 KB each)
             older = self.pending.get(run.service)
-            if older is not None and older is not run:  # superseded: cancelled, as GitHub does
+            if older is not None and older is not run:
                 older.stage_status[idx] = Status.CANCELLED
                 older.stage_finished[idx] = now
                 self.finish(older, Status.CANCELLED, now)
             run.stage_status[idx] = Status.WAITING
             run.status = Status.WAITING
-            self.waiting[run.id] = run
             self.pending[run.service] = run
             self.approvals_cache = None
         else:
@@ -286,10 +265,9 @@ class Fleet:
 
     def stop_waiting(self, run: RunState) -> None:
         """The run no longer waits for approval (approved, rejected, cancelled, failed)."""
-        if self.waiting.pop(run.id, None) is not None:
-            self.approvals_cache = None
         if self.pending.get(run.service) is run:
             del self.pending[run.service]
+            self.approvals_cache = None
 
     def deploy(
         self,
@@ -357,15 +335,16 @@ class Fleet:
         added: list[PipelineRun] = []
         removed = self.gone
         runs, source, now = self.runs, self.source, self.now
+        made: dict[StageKey, Stage] = {}  # this observation's new stages, shared
         for run_id, state in self.dirty.items():
             old = runs.get(run_id)
             if old is None:
                 continue  # trimmed
             if type(old) is PipelineRun:
-                new = freeze_run(state, source, now, old)
+                new = freeze_run(state, source, now, old, made)
                 removed.append(old)
             else:
-                new = freeze_run(state, source, now)
+                new = freeze_run(state, source, now, None, made)
             runs[run_id] = new
             added.append(new)
         self.dirty, self.gone = {}, []
@@ -395,7 +374,7 @@ class Fleet:
     def approvals(self) -> tuple[PendingApproval, ...]:
         if self.approvals_cache is None:
             out = []
-            for run in sorted(self.waiting.values(), key=_started):  # in start order
+            for run in sorted(self.pending.values(), key=_started):  # in start order
                 if run.approval is None:
                     run.approval = approval_of(run, self.source, self.prod, self.now)
                 out.append(run.approval)

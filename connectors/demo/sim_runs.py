@@ -113,11 +113,21 @@ def tests_of(run: RunState) -> TestSummary:
     return summary(total - failed, failed, run.number % 5)
 
 
+StageKey = tuple[int, Status, datetime | None, datetime | None]
+
+
 def freeze_run(
-    run: RunState, source: str, now: datetime, prev: PipelineRun | None = None
+    run: RunState,
+    source: str,
+    now: datetime,
+    prev: PipelineRun | None = None,
+    made: dict[StageKey, Stage] | None = None,
 ) -> PipelineRun:
     """The run as the domain sees it now; `prev`, its last frozen view, lends the parts
-    that did not change (stages that did not move, its digest)."""
+    that did not change (stages that did not move, its digest). `made`: the stages frozen
+    for other runs of the same observation, by (index, status, start, end), shared: runs
+    that start in the same tick often move in step (a 10,000-service demo left running
+    held 538,000 stages for 212,000 distinct ones, 47 MB)."""
     old = prev.stages if prev is not None else QUEUED_STAGES
     stages = []
     statuses, started, finished = run.stage_status, run.stage_started, run.stage_finished
@@ -128,8 +138,14 @@ def freeze_run(
         elif begun is None and ended is None and status is Status.SKIPPED:
             stages.append(SKIPPED_STAGES[i])
         else:
-            name, *_, env = STAGES[i]
-            stages.append(make_stage(name, status, begun, ended, status is Status.WAITING, env))
+            key = (i, status, begun, ended)
+            stage = made.get(key) if made is not None else None
+            if stage is None:
+                name, *_, env = STAGES[i]
+                stage = make_stage(name, status, begun, ended, status is Status.WAITING, env)
+                if made is not None:
+                    made[key] = stage
+            stages.append(stage)
     return make_run(
         run.id,
         run.service,

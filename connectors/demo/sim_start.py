@@ -37,6 +37,30 @@ from connectors.demo.sim_runs import (
 if TYPE_CHECKING:
     from connectors.demo.sim import Fleet
 
+
+SERVICE_NAMES = (
+    "checkout",
+    "payments",
+    "catalog",
+    "search",
+    "auth",
+    "cart",
+    "inventory",
+    "shipping",
+    "notifications",
+    "recommendations",
+    "gateway",
+    "ledger",
+)
+
+
+def service_names(n: int) -> list[str]:
+    if n <= len(SERVICE_NAMES):
+        return list(SERVICE_NAMES[:n])
+    width = len(str(n))
+    return [f"svc-{i:0{width}d}" for i in range(1, n + 1)]
+
+
 START_AGE = 180  # seconds the degrading canary has run when the demo starts
 
 
