@@ -19,6 +19,7 @@ PARTS = (
     "store",
     "notify",
     "failover",
+    "soak",
 )
 
 
