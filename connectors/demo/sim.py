@@ -299,7 +299,7 @@ class Fleet:
             self.source,
             now,
             (previous, *old.history)[:6],
-            str(int(old.remote_id or "0") + 1),
+            sim_start.revision_id(int(old.remote_id or "0") + 1),
             "rollback" if rollback else "",
         )
         drift = self.drift.get((svc, env))
