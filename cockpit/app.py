@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
-from cockpit import gcpause
+from cockpit import gcpause, heap
 from cockpit.app_views import VIEW_SCREENS, ViewsMixin
 from cockpit.app_watch import Watchers
 from cockpit.clock import Clock, SystemClock
@@ -112,6 +112,7 @@ class CockpitApp(ViewsMixin):
             # slow ones fill in when they answer.
             await self.hub.first_data(FIRST_FRAME_WAIT)
         else:  # tests and snapshots: the log open (the start recorded), one deterministic refresh
+            heap.return_large_blocks()
             await self._audit_lifecycle("app.start")
             await self.hub.settle()
 
@@ -134,6 +135,7 @@ class CockpitApp(ViewsMixin):
         # The cyclic collector, held off through start-up by `cockpit`, goes again once the
         # first overview has settled: its one full pass then runs behind a painted screen.
         self.set_timer(1.0, gcpause.started)
+        heap.return_large_blocks()  # a long session's memory stays level (cockpit/heap.py)
         self.run_worker(
             self._audit_lifecycle("app.start"), group="audit-lifecycle", exit_on_error=False
         )

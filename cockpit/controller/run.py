@@ -24,7 +24,7 @@ import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cockpit import __version__
+from cockpit import __version__, heap
 from cockpit.audit.events import Actor
 from cockpit.clock import Clock, SystemClock
 from cockpit.connect.client import ClientFactory, default_client
@@ -195,6 +195,7 @@ class Term:
             hub.subscribe(metrics.observe)
             hub.subscribe(self._review)
             c.server.router = c._router(self._mount_gates())
+            heap.return_large_blocks()  # it runs for weeks: freed big blocks go back
             await hub.start()
             self._start_checkpoints()
             log.info("leading the team store (took over from %s)", _who(self.previous))

@@ -43,6 +43,7 @@ LATER = (
     "yaml",
     "argparse",  # plain `cockpit` gives no word to parse (cockpit.cli.common.plain)
     "hashlib",  # loads OpenSSL; the demo's digests use CPython's own (connectors/demo/digest.py)
+    "ctypes",  # ~4 ms: cockpit.heap fixes malloc's bar after the first frame
 )
 
 # Plain `cockpit` through its console script's main, headless, stopped at the first frame
