@@ -5,8 +5,9 @@
 The demo at SERVICES services (default 10,000) is polled every --step simulated seconds
 for --minutes simulated minutes on an injected clock, as fast as it goes; RSS is printed
 every 10 simulated minutes, then the figure once it has levelled off (the largest RSS of
-the last quarter) against issue 12's 250 MB. By default the hub alone is polled; --app
-runs the cockpit headless around it and waits for each snapshot to be drawn (slower).
+the last quarter) against issue 12's 250 MB. By default the hub alone is polled, as the
+headless controller runs it; --app runs the cockpit headless around it and waits for each
+snapshot to be drawn (slower).
 """
 
 from __future__ import annotations
@@ -52,8 +53,10 @@ async def soak(services: int, minutes: float, step: float, app: bool) -> list[fl
             )
 
     if not app:
+        from cockpit import heap
         from cockpit.wiring import make_hub
 
+        heap.return_large_blocks()  # as the headless controller does (the app does it itself)
         hub = make_hub(settings, clock=clock, live=False)
         await hub.start()
         try:
