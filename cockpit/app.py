@@ -112,7 +112,6 @@ class CockpitApp(ViewsMixin):
             # slow ones fill in when they answer.
             await self.hub.first_data(FIRST_FRAME_WAIT)
         else:  # tests and snapshots: the log open (the start recorded), one deterministic refresh
-            heap.return_large_blocks()
             await self._audit_lifecycle("app.start")
             await self.hub.settle()
 
@@ -126,6 +125,7 @@ class CockpitApp(ViewsMixin):
             self.set_interval(1.0, self._tick)
         await self.switch_mode(self.settings.ui.start_view)  # a known view: checked at load
         self.call_after_refresh(self.watchers.build)  # what waited for the first frame
+        self.call_after_refresh(heap.return_large_blocks)  # a long session's memory stays level
         if self.poll:
             # The log opens (and records the start) once the first frame is up; its writes
             # run on the audit thread and keep their order.
@@ -135,7 +135,6 @@ class CockpitApp(ViewsMixin):
         # The cyclic collector, held off through start-up by `cockpit`, goes again once the
         # first overview has settled: its one full pass then runs behind a painted screen.
         self.set_timer(1.0, gcpause.started)
-        heap.return_large_blocks()  # a long session's memory stays level (cockpit/heap.py)
         self.run_worker(
             self._audit_lifecycle("app.start"), group="audit-lifecycle", exit_on_error=False
         )

@@ -97,7 +97,7 @@ def run_evidence(run: RunState, traits: Traits, source: str) -> tuple[Evidence, 
         )
 
     if stages[0] is Status.SUCCEEDED:
-        digest = run.image()
+        digest = run.digest
         doc(
             EvidenceKind.SBOM,
             CYCLONEDX_JSON,

@@ -90,12 +90,9 @@ class RunState:
     fail_at: int = -1  # stage index that will fail, or -1
     approval: PendingApproval | None = None
     seq: int = 0  # the fleet's count of runs started before this one: the stepping order
-    # digest_of(service, version), made once: the run, its deployments and its approval
-    # share the string (~120 bytes each copy, several copies a run)
+    # digest_of(service, version), made once (`Fleet.new_run`, `thaw`): the run, its
+    # deployments and its approval share the string (~120 bytes a copy, several a run)
     digest: str = ""
-
-    def image(self) -> str:
-        return self.digest or digest_of(self.service, self.version)
 
 
 def summary(passed: int, failed: int, skipped: int) -> TestSummary:
@@ -129,6 +126,7 @@ def freeze_run(
     that start in the same tick often move in step (a 10,000-service demo left running
     held 538,000 stages for 212,000 distinct ones, 47 MB)."""
     old = prev.stages if prev is not None else QUEUED_STAGES
+    made = {} if made is None else made
     stages = []
     statuses, started, finished = run.stage_status, run.stage_started, run.stage_finished
     for i, was in enumerate(old):
@@ -139,12 +137,12 @@ def freeze_run(
             stages.append(SKIPPED_STAGES[i])
         else:
             key = (i, status, begun, ended)
-            stage = made.get(key) if made is not None else None
+            stage = made.get(key)
             if stage is None:
                 name, *_, env = STAGES[i]
-                stage = make_stage(name, status, begun, ended, status is Status.WAITING, env)
-                if made is not None:
-                    made[key] = stage
+                stage = made[key] = make_stage(
+                    name, status, begun, ended, status is Status.WAITING, env
+                )
             stages.append(stage)
     return make_run(
         run.id,
@@ -164,7 +162,7 @@ def freeze_run(
         run.finished_at,
         run.tests,
         run.version,
-        prev.digest if prev is not None else run.image(),
+        prev.digest if prev is not None else run.digest,
         prev.url if prev is not None else run_url(run.service, run.number),
     )
 
@@ -211,7 +209,7 @@ def approval_of(run: RunState, source: str, prod: str, now: datetime) -> Pending
         source,
         now,
         run.version,
-        run.image(),
+        run.digest,
         run.id,
         run.id,
     )
