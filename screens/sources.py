@@ -20,15 +20,7 @@ from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.sanitize import clean
 from screens.host import host_of
 from screens.scroll import ScrollBox
-
-STATE_STYLE = {
-    "ok": ("✓", "green"),
-    "failing": ("✗", "red bold"),
-    "unreachable": ("✗", "red bold"),
-    "stale": ("⚠", "yellow bold"),
-    "connecting": ("…", "dim"),
-    "reading": ("…", "yellow"),
-}
+from screens.source_style import STATE_STYLE
 
 
 def state_word(state: SourceState, now: datetime) -> str:

@@ -19,6 +19,7 @@ from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.keys import BY_ID, display
 from cockpit.model import CanaryPhase, GateStatus, Health, Status
 from cockpit.sanitize import clean
+from screens.source_style import SOURCE_STYLE
 from screens.table import LiveTable, SortText
 
 if TYPE_CHECKING:
@@ -74,15 +75,6 @@ def status_text(status: Status) -> Text:
 def health_text(health: Health) -> Text:
     glyph, style = HEALTH_STYLE[health]
     return Text(f"{glyph} {health.value}", style=style)
-
-
-SOURCE_STYLE = {
-    "ok": ("✓", "green"),
-    "error": ("✗", "red bold"),
-    "stale": ("⚠", "yellow bold"),
-    "connecting": ("…", "dim"),
-    "reading": ("…", "yellow"),  # answered, still reading the rest (the demo's history)
-}
 
 
 @dataclass(frozen=True)
