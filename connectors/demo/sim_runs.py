@@ -121,7 +121,7 @@ def freeze_run(
     made: dict[StageKey, Stage] | None = None,
 ) -> PipelineRun:
     """The run as the domain sees it now; `prev`, its last frozen view, lends the parts
-    that did not change (stages that did not move, its digest). `made`: the stages frozen
+    that did not change (stages that did not move, its url). `made`: the stages frozen
     for other runs of the same observation, by (index, status, start, end), shared: runs
     that start in the same tick often move in step (a 10,000-service demo left running
     held 538,000 stages for 212,000 distinct ones, 47 MB)."""
@@ -162,7 +162,7 @@ def freeze_run(
         run.finished_at,
         run.tests,
         run.version,
-        prev.digest if prev is not None else run.digest,
+        run.digest,  # made once for the run (`Fleet.new_run`, `thaw`): every view shares it
         prev.url if prev is not None else run_url(run.service, run.number),
     )
 
