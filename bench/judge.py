@@ -1,14 +1,16 @@
 """Canary judge benchmark: judge() over 50 metrics of 1,000 baseline + 1,000 canary points.
 
 Run: .venv/bin/python -m bench.judge [--shape continuous|ties|both] [--metrics 50]
-     [--points 1000] [--repeat 9]
+     [--points 1000] [--repeat 9] [--without-merge]
 Two shapes, as real metrics come: continuous latencies (log-normal, ms) and integer-valued
 counts with 2 to 20 distinct values (errors, retries: nearly every point ties). Targets:
 judge() <= 50 ms for each, and against scipy.stats.mannwhitneyu on the same pairs in the
 same process <= 1.2x on continuous data and <= 2x on ties. scipy computes U and a p-value
 only (no interval, estimate, Hodges-Lehmann, cleaning, scoring or digests). The two are
 timed in alternation, round by round, so a busy machine slows both alike; the ratio is the
-median of the rounds' ratios. Without scipy the ratio is skipped with a note.
+median of the rounds' ratios. Without scipy the ratio is skipped with a note. The counts
+on continuous data are merged in C where the install built cockpit/judge/_merge.c (the
+first line says which); --without-merge times the numpy searches that count without it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from cockpit.judge import JudgeConfig, MetricInput, judge
+from cockpit.judge import JudgeConfig, MetricInput, judge, merge_count
 
 TARGET_MS = 50.0
 TARGET_RATIO = {"continuous": 1.2, "ties": 2.0}
@@ -139,7 +141,24 @@ def main() -> int:
     parser.add_argument("--metrics", type=positive, default=50, help="metrics per judge() call")
     parser.add_argument("--points", type=positive, default=1000, help="points per series")
     parser.add_argument("--repeat", type=positive, default=9, help="alternating rounds")
+    parser.add_argument(
+        "--without-merge",
+        action="store_true",
+        help="count with numpy's binary searches even where the C merge is built",
+    )
     args = parser.parse_args()
+    if args.without_merge:
+        merge_count._merge = None
+    print(
+        "counting: "
+        + (
+            "C merge (cockpit/judge/_merge.c)"
+            if merge_count.available()
+            else "numpy binary searches ("
+            + ("--without-merge" if args.without_merge else "the C merge is not built")
+            + ")"
+        )
+    )
     shapes = list(SHAPES) if args.shape == "both" else [args.shape]
     failed = [s for s in shapes if not run_shape(s, args.metrics, args.points, args.repeat)]
     print(f"FAIL: {', '.join(failed)} over target" if failed else "PASS")

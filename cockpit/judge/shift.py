@@ -2,8 +2,8 @@
 
 Kayenta's interval ranks (x - mu) with y at every root-finder step. Those ranks only
 matter through the number of pairs with x - mu above y (ties count 1/2) and the tie
-groups, so a binary search per canary point (or one sort of both series, `.sorted_below`)
-gives the same numbers. Once two evaluated shifts bracket the next one, only the pairs
+groups, so a binary search per canary point (or one merge of both series in C,
+`.merge_count`, or one sort of them, `.sorted_below`) gives the same numbers. Once two evaluated shifts bracket the next one, only the pairs
 whose order can still change between them are compared again, and they are kept (few by
 then) for the shifts evaluated after it.
 Kept with their differences x - y sorted, the next shifts inside count them with two
@@ -20,7 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from cockpit.judge.mannwhitney import sorted_tie_term
-from cockpit.judge.shift_point import Counts, Floats, Gap, ShiftPoint, SortedGap
+from cockpit.judge.merge_count import MergeCount
+from cockpit.judge.shift_point import Counts, Floats, Gap, ShiftPoint, SortedGap, ties_rows
 from cockpit.judge.sorted_below import SortedBelow
 
 _add_reduce = np.add.reduce  # the ufunc itself: ndarray.sum goes through a Python wrapper
@@ -91,7 +92,8 @@ class ShiftCounter:
         if math.isnan(self.xs[-1]) or math.isnan(self.ys[-1]):  # NaN sorts last
             self._slack = math.inf  # a NaN difference compares with nothing: pair by pair
         self._ends: tuple[Counts, Counts] | None = None  # counts 0 and m, made when needed
-        self._sorted = SortedBelow.pays(self.ys, self.n)  # positive series: one sort
+        self._merge = MergeCount.pays(self.xs, self._ys_then_nan)  # built with a compiler
+        self._sorted = None if self._merge else SortedBelow.pays(self.ys, self.n)
         self._shifts: list[float] = []
         self._points: dict[float, ShiftPoint] = {}
         self._gaps: dict[float, Gap | SortedGap] = {}  # by the lower shift of the gap
@@ -217,11 +219,16 @@ class ShiftCounter:
         evaluated shift `near`, or by binary search. Exact because x - mu is rounded as
         Kayenta does. Where x - mu barely meets the baseline, the per-point counts are not
         kept (made again if ever needed)."""
+        first, last = self._x_inner
+        inner = first - mu > self._y_first and last - mu <= self._y_last
+        if inner and near is None and self._merge is not None:
+            merged = self._merge.at(mu)  # at least 3/4 of x - mu inside: merge them all
+            if merged is not None:
+                return self._with_ties(mu, None, merged[0], merged[1:])
         keys = self.xs - mu
         low = None if near is None else self._walk(keys, near, mu > near)
         if low is None:
-            first, last = self._x_inner
-            if first - mu > self._y_first and last - mu <= self._y_last:
+            if inner:
                 low = self._below(keys)  # at least 3/4 of them inside: all
             else:
                 outer = self._count_outer(mu, keys)
@@ -230,12 +237,19 @@ class ShiftCounter:
                 low = self._search(keys)
         return self._with_ties(mu, keys, low)
 
-    def _with_ties(self, mu: float, keys: Floats, low: Counts) -> ShiftPoint:
-        """The counts at mu from the baseline values below each x - mu, with the ties."""
+    def _with_ties(
+        self, mu: float, keys: Floats | None, low: Counts, merged: tuple[int, int] | None = None
+    ) -> ShiftPoint:
+        """The counts at mu from the baseline values below each x - mu (keys, made here when
+        None), with the ties; merged: their sum and how many points meet a baseline value."""
         if self._closest > 2.0**-51 * (self._reach + abs(mu)):  # ties_without_pairs, inline
             inside = self.base_ties
         else:
+            keys = self.xs - mu if keys is None else keys
             inside = self.ties_without_pairs(mu, keys)
+        if merged is not None and not merged[1]:
+            return ShiftPoint(merged[0], merged[0], inside, low, low)
+        keys = self.xs - mu if keys is None else keys
         tied = self._ys_then_nan.take(low) == keys  # x - mu meets a baseline value
         if not _count_nonzero(tied):
             total = int(_add_reduce(low))
@@ -246,7 +260,7 @@ class ShiftCounter:
         equal = self.ys.searchsorted(tied_keys, "right") - low[at]
         high = low.copy()
         high[at] += equal  # distinct indices: each point once
-        ties = inside + _ties_rows(tied_keys.tolist(), equal.tolist())
+        ties = inside + ties_rows(tied_keys.tolist(), equal.tolist())
         sum_low = int(_add_reduce(low))
         return ShiftPoint(sum_low, sum_low + int(_add_reduce(equal)), ties, low, high)
 
@@ -284,7 +298,7 @@ class ShiftCounter:
             equal += (self.ys.searchsorted(middle[at], "right") - low[at]).tolist()
         if not tied_keys:
             return ShiftPoint(sum_low, sum_low, ties)
-        return ShiftPoint(sum_low, sum_low + sum(equal), ties + _ties_rows(tied_keys, equal))
+        return ShiftPoint(sum_low, sum_low + sum(equal), ties + ties_rows(tied_keys, equal))
 
     def _search(self, keys: Floats) -> Counts:
         """ys.searchsorted(keys, "left"), searching only the keys inside the baseline's range.
@@ -300,10 +314,18 @@ class ShiftCounter:
         if self._ends is None:
             self._ends = np.zeros(n, dtype=np.intp), np.full(n, self.m, dtype=np.intp)
         none, every = self._ends
-        return np.concatenate((none[:start], ys.searchsorted(keys[start:stop]), every[stop:]))
+        middle = keys[start:stop]
+        low = None if self._merge is None else self._merge.below(middle)
+        if low is None:
+            low = ys.searchsorted(middle)
+        return np.concatenate((none[:start], low, every[stop:]))
 
     def _below(self, keys: Floats) -> Counts:
         """ys.searchsorted(keys, "left") for all n keys (x - mu)."""
+        if self._merge is not None:
+            low = self._merge.below(keys)
+            if low is not None:
+                return low
         if self._sorted is not None:
             low = self._sorted.below(keys)
             if low is not None:
@@ -370,22 +392,6 @@ class ShiftCounter:
             a = a_times_b // b
             extra += 3 * a * b * (a + b)
         return float(extra)
-
-
-def _ties_rows(keys: list[float], equal: list[int]) -> float:
-    """Extra tie term of ascending keys, each meeting equal[i] baseline values.
-
-    A canary group of a equal values meeting b equal baseline values forms one group of
-    a + b: (a+b)^3 - (a+b) = (a^3 - a) + (b^3 - b) + 3ab(a+b). Equal keys are neighbours.
-    """
-    extra = 0
-    start = 0
-    for stop in range(1, len(keys) + 1):
-        if stop == len(keys) or keys[stop] != keys[start]:
-            a, b = stop - start, equal[start]
-            extra += 3 * a * b * (a + b)
-            start = stop
-    return float(extra)
 
 
 def _tie_term(ordered: Floats) -> float:

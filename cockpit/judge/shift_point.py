@@ -61,3 +61,19 @@ class SortedGap:
         d = self.all_diffs
         keep = (d > self.after) & (d < self.before)
         return self.xs[keep], self.ys[keep]
+
+
+def ties_rows(keys: list[float], equal: list[int]) -> float:
+    """Extra tie term of ascending keys, each meeting equal[i] baseline values.
+
+    A canary group of a equal values meeting b equal baseline values forms one group of
+    a + b: (a+b)^3 - (a+b) = (a^3 - a) + (b^3 - b) + 3ab(a+b). Equal keys are neighbours.
+    """
+    extra = 0
+    start = 0
+    for stop in range(1, len(keys) + 1):
+        if stop == len(keys) or keys[stop] != keys[start]:
+            a, b = stop - start, equal[start]
+            extra += 3 * a * b * (a + b)
+            start = stop
+    return float(extra)
