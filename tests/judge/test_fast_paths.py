@@ -199,6 +199,16 @@ def _positive(rng: random.Random, kind: int, size: int) -> list[float]:
     return [rng.uniform(1, 2) * 2.0**1022 for _ in range(size)]  # near the largest
 
 
+def edge_shifts(rng: random.Random, counter: ShiftCounter) -> list[float]:
+    """Shifts where x - mu meets a baseline value or just misses it, anywhere between the
+    counter's ends, and at its first and middle canary point, zero and its lowest end."""
+    xs, ys = counter.xs, counter.ys
+    pairs = [float(rng.choice(xs) - rng.choice(ys)) for _ in range(12)]  # x - mu meets a y
+    shifts = pairs + [math.nextafter(d, rng.choice((-math.inf, math.inf))) for d in pairs]
+    shifts += [rng.uniform(counter.lowest, counter.highest) for _ in range(12)]
+    return [*shifts, float(xs[0]), float(xs[len(xs) // 2]), 0.0, -0.0, counter.lowest]
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_counts_by_one_sort_are_the_binary_searches(
     seed: int, monkeypatch: pytest.MonkeyPatch
@@ -215,10 +225,7 @@ def test_counts_by_one_sort_are_the_binary_searches(
     counter = ShiftCounter(sorted(x), sorted(y))
     assert counter._sorted is not None
     xs, ys = counter.xs, counter.ys
-    pairs = [float(rng.choice(xs) - rng.choice(ys)) for _ in range(12)]  # x - mu meets a y
-    shifts = pairs + [math.nextafter(d, rng.choice((-math.inf, math.inf))) for d in pairs]
-    shifts += [rng.uniform(counter.lowest, counter.highest) for _ in range(12)]
-    shifts += [float(xs[0]), float(xs[len(xs) // 2]), 0.0, -0.0, counter.lowest]
+    shifts = edge_shifts(rng, counter)
     for mu in shifts:
         keys = xs - mu
         assert (counter._below(keys) == ys.searchsorted(keys)).all(), mu

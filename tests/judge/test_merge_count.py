@@ -20,7 +20,7 @@ from cockpit.judge import judge, merge_count
 from cockpit.judge.shift import ShiftCounter
 
 from .test_counting import brute
-from .test_fast_paths import _positive
+from .test_fast_paths import _positive, edge_shifts
 from .test_same_results import generated
 
 
@@ -171,11 +171,7 @@ def test_the_counter_merges_exactly_at_the_edges_of_floating_point(merge, seed: 
     counter = ShiftCounter(sorted(x), sorted(y))
     assert counter._merge is not None
     xs, ys = counter.xs, counter.ys
-    pairs = [float(rng.choice(xs) - rng.choice(ys)) for _ in range(12)]  # x - mu meets a y
-    shifts = pairs + [math.nextafter(d, rng.choice((-math.inf, math.inf))) for d in pairs]
-    shifts += [rng.uniform(counter.lowest, counter.highest) for _ in range(12)]
-    shifts += [float(xs[0]), float(xs[len(xs) // 2]), 0.0, -0.0, counter.lowest]
-    for mu in shifts:
+    for mu in edge_shifts(rng, counter):
         out, got = merged(merge, xs, ys, mu)
         low, total, tied = searched(xs, ys, mu)
         assert got == (total, tied), mu
