@@ -128,10 +128,9 @@ def scale(*sizes: int, iterations: int = 40) -> None:
 
     found: dict[int, dict[str, float]] = {}
     for size in sizes:
-        runs = iterations if size <= 10_000 else max(10, iterations // 4)
         code = (
             "import asyncio, json\nfrom bench.fleet import _scale\n"
-            f"print('RESULT', json.dumps(asyncio.run(_scale({size}, {runs}))))"
+            f"print('RESULT', json.dumps(asyncio.run(_scale({size}, {iterations}))))"
         )
         out = subprocess.run(
             [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=3600

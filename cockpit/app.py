@@ -231,6 +231,8 @@ class CockpitApp(ViewsMixin):
         # Coalesced messages skip snapshots, so look at the canaries of the newest one
         # whatever its own changes were (reviewing is a walk over a few canaries).
         snap = self.hub.snapshot
+        if getattr(self, "_gc_before", None) is not None:  # young collections by fleet size
+            gcpause.fit_session(len(snap.runs))
         if self.review_canaries(snap) and (screen := self._fleet_screen()) is not None:
             screen.refresh_header(snap)
 

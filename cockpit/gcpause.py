@@ -42,11 +42,39 @@ def for_session() -> tuple[int, int, int]:
     big container is walked by a young and by a middle one while it lives: ~20 ms of a refresh
     at 10,000 services, ~470 ms of 610 at 50,000. At 20,000 a collection comes every ~2 polls
     there, and reference counting frees most of those containers before one walks them. A
-    cycle waits longer to be freed: at most 20,000 new containers.
+    cycle waits longer to be freed: at most 20,000 new containers (more for a larger fleet,
+    `fit_session`).
     """
     before = gc.get_threshold()
     gc.set_threshold(SESSION_YOUNG, *before[1:])
     return before
+
+
+# Per pipeline run in the fleet, new containers between two young collections, up to this.
+YOUNG_PER_RUN = 0.5
+SESSION_YOUNG_MAX = 250_000
+
+
+def young_for(runs: int) -> int:
+    """The young threshold for a session over a fleet of `runs` pipeline runs.
+
+    A poll makes new containers in proportion to the fleet (its changed runs, their stages,
+    the index layers) and the big ones it makes live until the next poll: with a fixed
+    threshold a larger fleet starts more young collections a poll, and each walks the big
+    containers again (the demo's tuple of every run, 475,000 at 50,000 services: 40-60 ms a
+    walk, ~30 ms of a refresh's mean there). Half a container per run keeps them to about
+    one every few polls at any size (237,500 at 50,000 services: ~9 ms of the mean); 20,000
+    below 40,000 runs, as `for_session` sets.
+    """
+    return min(max(SESSION_YOUNG, int(runs * YOUNG_PER_RUN)), SESSION_YOUNG_MAX)
+
+
+def fit_session(runs: int) -> None:
+    """Set the young threshold for a fleet of `runs` (after `for_session`), if it moved."""
+    young = young_for(runs)
+    threshold = gc.get_threshold()
+    if threshold[0] != young:
+        gc.set_threshold(young, *threshold[1:])
 
 
 def restore(thresholds: tuple[int, int, int]) -> None:

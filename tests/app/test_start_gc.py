@@ -10,6 +10,8 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import pytest
+
 from cockpit import gcpause
 from tests.cli import python_in_a_fresh_home
 
@@ -89,4 +91,42 @@ async def test_a_session_collects_young_objects_less_often_and_gives_the_setting
     app = app_with(tmp_path)
     async with app.run_test(size=(120, 36)):
         assert gc.get_threshold() == (gcpause.SESSION_YOUNG, *before[1:])
+    assert gc.get_threshold() == before
+
+
+def test_the_young_threshold_grows_with_the_fleet_up_to_a_bound() -> None:
+    assert gcpause.young_for(0) == gcpause.SESSION_YOUNG
+    assert gcpause.young_for(19_000) == gcpause.SESSION_YOUNG  # 2,000 services
+    assert gcpause.young_for(95_000) == 47_500  # 10,000 services
+    assert gcpause.young_for(475_000) == 237_500  # 50,000 services
+    assert gcpause.young_for(5_000_000) == gcpause.SESSION_YOUNG_MAX
+
+
+def test_fitting_the_session_moves_only_the_young_threshold() -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(20_000, 7, 9)
+        gcpause.fit_session(475_000)
+        assert gc.get_threshold() == (237_500, 7, 9)
+        gcpause.fit_session(1_000)
+        assert gc.get_threshold() == (gcpause.SESSION_YOUNG, 7, 9)
+    finally:
+        gc.set_threshold(*before)
+
+
+async def test_a_session_fits_its_young_collections_to_the_fleet_it_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each fleet update sets the threshold for the snapshot's runs (here a small demo,
+    with many containers a run, so that it moves), and exit restores the setting."""
+    from tests.app.helpers import app_with
+
+    monkeypatch.setattr(gcpause, "YOUNG_PER_RUN", 1_000)
+    before = gc.get_threshold()
+    app = app_with(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        runs = len(app.hub.snapshot.runs)
+        assert runs > gcpause.SESSION_YOUNG // 1_000
+        assert gc.get_threshold() == (min(runs * 1_000, gcpause.SESSION_YOUNG_MAX), *before[1:])
     assert gc.get_threshold() == before
