@@ -30,7 +30,7 @@ def merge():  # type: ignore[no-untyped-def]
     if not merge_count.available():
         reason = (
             "cockpit.judge._merge is not built (no C compiler when the package was "
-            "installed): install gcc and run `make test` again"
+            "installed): install gcc, then `rm .venv/.installed` and run `make test` again"
         )
         if os.environ.get("CI") == "true":
             pytest.fail(reason, pytrace=False)
