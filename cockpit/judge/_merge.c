@@ -35,24 +35,23 @@ first_not_below(const double *ys, Py_ssize_t m, double key)
     return lo;
 }
 
-/* One merge from canary point a (j baseline values below its key) up to point stop. */
-static void
-merge_one(const double *xs, const double *ys, double mu, Py_ssize_t *out,
-          Py_ssize_t a, Py_ssize_t j, Py_ssize_t stop)
+/* One step of a merge at canary point *a with *j baseline values counted below its key:
+   past one more baseline value, or on to the next point. No branch: ys[m] is NaN, never
+   below, so j stops at m. */
+static inline void
+step(const double *xs, const double *ys, double mu, Py_ssize_t *out, Py_ssize_t *a,
+     Py_ssize_t *j)
 {
-    while (a < stop) {
-        Py_ssize_t below = ys[j] < xs[a] - mu; /* ys[m] is NaN: never below */
-        j += below;
-        out[a] = j;
-        a += 1 - below;
-    }
+    Py_ssize_t below = ys[*j] < xs[*a] - mu;
+    *j += below;
+    out[*a] = *j;
+    *a += 1 - below;
 }
 
 static int
-get_doubles(PyObject *obj, Py_buffer *view, int writable, const char *what)
+get_doubles(PyObject *obj, Py_buffer *view, const char *what)
 {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, view, flags) < 0)
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
         return -1;
     if (view->itemsize != sizeof(double) || view->format == NULL || strcmp(view->format, "d")) {
         PyBuffer_Release(view);
@@ -80,9 +79,9 @@ below(PyObject *self, PyObject *args)
 
     if (!PyArg_ParseTuple(args, "OOdO:below", &xs_obj, &ys_obj, &mu, &out_obj))
         return NULL;
-    if (get_doubles(xs_obj, &xv, 0, "xs") < 0)
+    if (get_doubles(xs_obj, &xv, "xs") < 0)
         return NULL;
-    if (get_doubles(ys_obj, &yv, 0, "ys_then_nan") < 0) {
+    if (get_doubles(ys_obj, &yv, "ys_then_nan") < 0) {
         PyBuffer_Release(&xv);
         return NULL;
     }
@@ -130,17 +129,13 @@ below(PyObject *self, PyObject *args)
                 steps = stop[l] - i[l];
         if (steps == 0)
             break;
-        for (Py_ssize_t s = 0; s < steps; s++) {
-            for (int l = 0; l < LANES; l++) {
-                Py_ssize_t step = ys[j[l]] < xs[i[l]] - mu;
-                j[l] += step;
-                out[i[l]] = j[l];
-                i[l] += 1 - step;
-            }
-        }
+        for (Py_ssize_t s = 0; s < steps; s++)
+            for (int l = 0; l < LANES; l++)
+                step(xs, ys, mu, out, &i[l], &j[l]);
     }
-    for (int l = 0; l < LANES; l++)
-        merge_one(xs, ys, mu, out, i[l], j[l], stop[l]);
+    for (int l = 0; l < LANES; l++) /* the lanes still short of their last point, alone */
+        while (i[l] < stop[l])
+            step(xs, ys, mu, out, &i[l], &j[l]);
 
     long long total = 0;
     Py_ssize_t tied = 0;

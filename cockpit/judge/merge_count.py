@@ -62,14 +62,12 @@ class MergeCount:
             return None
         return cls(xs, ys_then_nan)
 
-    def at(self, mu: float) -> tuple[Counts, int, int] | None:
-        """(per point, the baseline values below x - mu; their sum; how many x - mu equal a
-        baseline value), or None where the merge cannot order the keys (mu NaN)."""
+    def at(self, mu: float) -> tuple[Counts, tuple[int, int]] | None:
+        """(per point, the baseline values below x - mu; (their sum, how many x - mu equal a
+        baseline value)), or None where the merge cannot order the keys (mu NaN)."""
         out: Counts = np.empty(self.n, dtype=np.intp)
         got = self._below(self._xs, self._ys_then_nan, mu, out)
-        if got is None:
-            return None
-        return out, got[0], got[1]
+        return None if got is None else (out, got)
 
     def below(self, keys: Floats) -> Counts | None:
         """ys.searchsorted(keys) for ascending keys (x - mu, as numpy rounds it); None when an

@@ -3,9 +3,9 @@
 Kayenta's interval ranks (x - mu) with y at every root-finder step. Those ranks only
 matter through the number of pairs with x - mu above y (ties count 1/2) and the tie
 groups, so a binary search per canary point (or one merge of both series in C,
-`.merge_count`, or one sort of them, `.sorted_below`) gives the same numbers. Once two evaluated shifts bracket the next one, only the pairs
-whose order can still change between them are compared again, and they are kept (few by
-then) for the shifts evaluated after it.
+`.merge_count`, or one sort of them, `.sorted_below`) gives the same numbers. Once two
+evaluated shifts bracket the next one, only the pairs whose order can still change between
+them are compared again, and they are kept (few by then) for the shifts evaluated after it.
 Kept with their differences x - y sorted, the next shifts inside count them with two
 binary searches, as long as no difference lies within a few ulps of the shift.
 """
@@ -224,7 +224,7 @@ class ShiftCounter:
         if inner and near is None and self._merge is not None:
             merged = self._merge.at(mu)  # at least 3/4 of x - mu inside: merge them all
             if merged is not None:
-                return self._with_ties(mu, None, merged[0], merged[1:])
+                return self._with_ties(mu, None, *merged)
         keys = self.xs - mu
         low = None if near is None else self._walk(keys, near, mu > near)
         if low is None:
