@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml setup.py cockpit/judge/_merge.c
+$(STAMP): $(BIN)/python pyproject.toml setup.py cockpit/judge/_merge.c connectors/demo/_draws.c
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 

@@ -3,10 +3,9 @@
 At 10,000 services the history is 90,000 runs, and making each a frozen `PipelineRun`
 (with its stages, digest and url) is most of the fleet's start. So the start only draws
 it: the same random numbers in the same order as runs made with `Fleet.new_run` and
-stepped to their end, by CPython's own rule for `randrange`/`choice` below n
-(getrandbits of n.bit_length() bits, drawn again while >= n; tests/unit/test_demo_start.py
-holds both to `Random` and to step-by-step runs), each run kept as a small tuple of what
-was drawn (`Unread`) in its place in `Fleet.runs`. Reading makes the frozen run, sharing
+stepped to their end (`draws.Stream.runs`, in C where built; tests/unit/test_demo_start.py
+holds it to step-by-step runs), each run kept as a small tuple of what was drawn
+(`Unread`) in its place in `Fleet.runs`. Reading makes the frozen run, sharing
 what repeats: datetimes by second, stages by their times, digests with the deployments.
 The demo connector reads a small history at its first poll, a large one from its second on
 in chunks, newest runs first (each poll says how much is still unread: a chunk of 10,000
@@ -34,6 +33,7 @@ from connectors.demo.sim_runs import (
 )
 
 if TYPE_CHECKING:
+    from connectors.demo.draws import Stream
     from connectors.demo.sim import Fleet
 
 # A service's history as drawn, not yet read, shared by its runs' places in `Fleet.runs`:
@@ -46,6 +46,7 @@ _NAMES = tuple(s[0] for s in STAGES)
 _ENVS = tuple(s[4] for s in STAGES)
 _SHORTEST = tuple(max(s[1], 1) for s in STAGES)  # a stage's seconds before its random part
 _FAIL = tuple(s[3] for s in STAGES)
+_QUEUED_MINUTES = 10  # a run was queued up to 9 minutes before its quarter hour
 
 
 class History:
@@ -63,7 +64,6 @@ class History:
         self._stages: dict[tuple[int, bool, int, int], Stage] = {}
         # (run index, service) -> (version, digest), shared with the deployments.
         self._shared: dict[tuple[int, str], tuple[str, str]] = {}
-        self._bits = fleet.rng.getrandbits
 
     def at(self, seconds: int) -> datetime:
         """The fleet's start moved by `seconds`, one object per second."""
@@ -72,62 +72,29 @@ class History:
             found = self._at[seconds] = self.start + timedelta(seconds=seconds)
         return found
 
-    def _below(self, n: int) -> int:
-        """rng.randrange(n), as CPython's Random draws it."""
-        k = n.bit_length()
-        r = self._bits(k)
-        while r >= n:
-            r = self._bits(k)
-        return r
-
-    def draw(self, svc: str, count: int, need: int) -> list[tuple[str, str]]:
+    def draw(self, svc: str, count: int, need: int, stream: Stream) -> list[tuple[str, str]]:
         """Draw `svc`'s `count` finished runs, oldest first, into the fleet's runs: the
         (version, digest) of the `need` newest that succeeded, newest first."""
         fleet = self.fleet
-        rng, below, bits = fleet.rng, self._below, self._bits
         major, minor, patch = fleet.latest_version[svc]
         number = fleet.run_numbers[svc]
         first = (number + 1, fleet._seq, patch + 1)
-        words = []
-        succeeded = []
-        for _ in range(count):
-            word = below(10)  # the minutes a run was queued before its quarter hour
-            number += 1
-            fleet._seq += 1  # its commit's hash is made from it when the run is read
-            word |= below(len(AUTHORS)) << 4 | below(len(MESSAGES)) << 8
-            patch += 1
-            roll = rng.random()
-            fail_at = -1
-            for idx, p_fail in enumerate(_FAIL):
-                if roll < p_fail:
-                    fail_at = idx
-                    break
-                roll -= p_fail
-            word |= (fail_at + 1) << 12
-            shift = 15
-            for _ in range(len(STAGES) if fail_at < 0 else fail_at + 1):
-                r = bits(4)  # randrange(0, 8): 4 bits, again while >= 8
-                while r >= 8:
-                    r = bits(4)
-                word |= r << shift  # the stage's seconds past its shortest
-                shift += 3
-            words.append(word)
-            if fail_at < 0:
-                succeeded.append((number, patch))
-        unread: Unread = (svc, *first, major, minor, count, tuple(words))
+        words, succeeded = stream.runs(count, _QUEUED_MINUTES, len(AUTHORS), len(MESSAGES), _FAIL)
+        fleet._seq += count  # a run's commit hash is made from its seq when it is read
+        unread: Unread = (svc, *first, major, minor, count, words)
         runs, ids = fleet.runs, self.unread
         self._blocks.append((len(ids), count))
-        for n in range(first[0], number + 1):
+        for n in range(first[0], number + count + 1):
             run_id = f"{svc}#{n}"
             runs[run_id] = unread
             ids.append(run_id)
-        fleet.latest_version[svc] = (major, minor, patch)
-        fleet.run_numbers[svc] = number
+        fleet.latest_version[svc] = (major, minor, patch + count)
+        fleet.run_numbers[svc] = number + count
         built = []
-        for n, p in reversed(succeeded[-need:]):
-            version = f"{major}.{minor}.{p}"
+        for i in reversed(succeeded[-need:]):
+            version = f"{major}.{minor}.{first[2] + i}"
             built.append((version, digest_of(svc, version)))
-            self._shared[n - first[0], svc] = built[-1]
+            self._shared[i, svc] = built[-1]
         return built
 
     def read(self, run_id: str, unread: Unread) -> PipelineRun:

@@ -22,7 +22,7 @@ from cockpit.model import (
     Severity,
     Status,
 )
-from connectors.demo import sim_canary
+from connectors.demo import draws, sim_canary
 from connectors.demo.make import maker
 from connectors.demo.sim_alerts import Cause
 from connectors.demo.sim_canary import METRIC_EVERY, METRIC_POINTS, CanaryState
@@ -36,6 +36,7 @@ from connectors.demo.sim_runs import (
 )
 
 if TYPE_CHECKING:
+    from connectors.demo.draws import Stream
     from connectors.demo.sim import Fleet
 
 
@@ -79,19 +80,32 @@ def revision_id(n: int) -> str:
 
 def build(fleet: Fleet, runs_per_service: int) -> None:
     """Fill a new fleet with the world as it stands at the fleet's start."""
-    rng = fleet.rng
+    with draws.drawing(fleet.rng) as stream:
+        _services(fleet, runs_per_service, stream)
+    start = fleet.now
+    # A few runs already in flight, two of them waiting for a prod approval.
+    for n, svc in enumerate(fleet.services[: max(3, len(fleet.services) // 2)]):
+        run = fleet.new_run(svc, start - timedelta(seconds=30 + 20 * n))
+        target = APPROVAL_STAGE if n < 2 else min(n % APPROVAL_STAGE, 4)
+        _fast_forward(fleet, run, target)
+    _initial_canary(fleet, start)
+    _initial_drift_and_alerts(fleet, start)
+
+
+def _services(fleet: Fleet, runs_per_service: int, stream: Stream) -> None:
+    """Each service's versions, history and deployments, and its next commit's tick."""
     start = fleet.now
     history = fleet.history
     need = len(fleet.envs) + 4  # versions a service's deployments and their histories name
     for i, svc in enumerate(fleet.services):
-        major, minor = 1 + i % 3, rng.randrange(0, 12)
-        patch = rng.randrange(3, 9)
+        major, minor = 1 + i % 3, stream.below(12)  # randrange(0, 12)
+        patch = 3 + stream.below(6)  # randrange(3, 9)
         fleet.latest_version[svc] = (major, minor, patch)
-        fleet.run_numbers[svc] = 100 + rng.randrange(0, 800)
+        fleet.run_numbers[svc] = 100 + stream.below(800)  # randrange(0, 800)
         # History of finished runs, oldest first, spaced over the last hours. Versions per
         # environment come from the successful ones: dev has the newest, staging the one
         # before, prod the one before that.
-        built = history.draw(svc, runs_per_service - 1, need)
+        built = history.draw(svc, runs_per_service - 1, need, stream)
         while len(built) < need:
             v = fleet.version_at(svc, patch - len(built))
             built.append((v, digest_of(svc, v)))
@@ -125,14 +139,7 @@ def build(fleet: Fleet, runs_per_service: int) -> None:
                 "",
             )
         # The next commit arrives at a staggered tick.
-        fleet.schedule(svc, rng.randrange(5, 240))
-    # A few runs already in flight, two of them waiting for a prod approval.
-    for n, svc in enumerate(fleet.services[: max(3, len(fleet.services) // 2)]):
-        run = fleet.new_run(svc, start - timedelta(seconds=30 + 20 * n))
-        target = APPROVAL_STAGE if n < 2 else min(n % APPROVAL_STAGE, 4)
-        _fast_forward(fleet, run, target)
-    _initial_canary(fleet, start)
-    _initial_drift_and_alerts(fleet, start)
+        fleet.schedule(svc, 5 + stream.below(235))  # randrange(5, 240)
 
 
 def _fast_forward(fleet: Fleet, run: RunState, target_stage: int) -> None:

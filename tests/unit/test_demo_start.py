@@ -6,7 +6,6 @@ first poll."""
 from __future__ import annotations
 
 import asyncio
-import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +13,7 @@ import pytest
 
 from cockpit.clock import FixedClock
 from cockpit.model import Action, ActionKind, PipelineRun, Status
-from connectors.demo import DemoConnector, DemoOptions, sim_canary, sim_history, sim_runs
+from connectors.demo import DemoConnector, DemoOptions, draws, sim_canary, sim_history, sim_runs
 from connectors.demo.sim import Fleet
 from connectors.demo.sim_runs import APPROVAL_STAGE, STAGES, approval_of, freeze_run, thaw
 
@@ -22,10 +21,11 @@ T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 
 def _step_by_step(
-    self: sim_history.History, svc: str, count: int, need: int
+    self: sim_history.History, svc: str, count: int, need: int, stream: object
 ) -> list[tuple[str, str]]:
     """The straightforward way: each run made by `Fleet.new_run`, its stages stepped to the
-    end with `Random.randrange`, then frozen at once."""
+    end with `Random.randrange`, then frozen at once. (The build's other draws come from
+    `Random` too here, `draws.RandomStream`, so that these follow them.)"""
     fleet = self.fleet
     built = []
     for k in range(count, 0, -1):
@@ -69,8 +69,9 @@ def _fleet(services: int, runs_per_service: int = 10) -> Fleet:
 def test_the_history_made_at_once_is_the_one_made_step_by_step(
     monkeypatch: pytest.MonkeyPatch, services: int, per_service: int
 ) -> None:
-    fast = _fleet(services, per_service)
+    fast = _fleet(services, per_service)  # drawn in C where the install built it
     monkeypatch.setattr(sim_history.History, "draw", _step_by_step)
+    monkeypatch.setattr(draws, "_CStream", None)
     slow = _fleet(services, per_service)
     assert list(fast.runs) == list(slow.runs)
     unread = [i for i, r in fast.runs.items() if type(r) is tuple]
@@ -83,15 +84,6 @@ def test_the_history_made_at_once_is_the_one_made_step_by_step(
     assert fast.rng.getstate() == slow.rng.getstate()  # the same draws, in the same order
     assert (fast.latest_version, fast.run_numbers) == (slow.latest_version, slow.run_numbers)
     assert list(fast.active) == list(slow.active)
-
-
-def test_draws_below_n_are_randranges() -> None:
-    ours, theirs = random.Random(5), random.Random(5)
-    history = sim_history.History.__new__(sim_history.History)
-    history._bits = ours.getrandbits
-    for n in [1, 2, 3, 7, 8, 9, 10, 12, 16, 17, 100, 1000] * 50:
-        assert history._below(n) == theirs.randrange(n)
-    assert ours.getstate() == theirs.getstate()
 
 
 def test_finished_runs_are_kept_frozen_only_and_thaw_back() -> None:

@@ -111,10 +111,13 @@ def _module_name(path: Path) -> str:
 
 
 def _project_modules() -> dict[str, Path]:
+    """Every module by name: the Python ones, and the C extensions by their stubs (a `.pyi`
+    beside no `.py`, such as connectors/demo/_draws.pyi), which import nothing of ours."""
     return {
         _module_name(path): path
         for package in PACKAGES
-        for path in sorted((ROOT / package).rglob("*.py"))
+        for path in sorted((ROOT / package).rglob("*.py*"))
+        if path.suffix == ".py" or (path.suffix == ".pyi" and not path.with_suffix(".py").exists())
     }
 
 
