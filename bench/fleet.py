@@ -98,17 +98,21 @@ async def _live_first(services: int) -> float:
     app started as `cockpit --demo-scale N` starts it: polling on, the real clock. A source
     still reading (the demo's history at this size) is painted as such and filled in later;
     `_scale`'s figure waits for the settled fleet instead."""
-    from cockpit import config
+    from cockpit import config, gcpause
     from cockpit.app import CockpitApp
 
     built = time.perf_counter()
-    settings = config.load(None, seed=7, scale=services, env={})
-    app = CockpitApp(settings)
-    app.animation_level = "none"
-    async with app.run_test(size=(160, 50)) as pilot:
-        await _overview_drawn(app)
-        first = time.perf_counter() - built
-        await pilot.pause()
+    gcpause.hold_for_start()  # as `cockpit` does (cli._tui): no collection until the first frame
+    try:
+        settings = config.load(None, seed=7, scale=services, env={})
+        app = CockpitApp(settings)
+        app.animation_level = "none"
+        async with app.run_test(size=(160, 50)) as pilot:
+            await _overview_drawn(app)
+            first = time.perf_counter() - built
+            await pilot.pause()
+    finally:
+        gcpause.started()
     return first
 
 

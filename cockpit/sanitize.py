@@ -228,14 +228,22 @@ def _printable(parts: Any) -> bool:
     """Whether the strings `parts` yields (or the one string it is) are all printable; False
     when a part is not a string (a field typed `str` holding something else)."""
     try:
-        return "".join(parts).isprintable()
+        text = "".join(parts)
     except TypeError:
         return False
+    if len(text) > 4096 and text.isascii():  # a bulk check: deleting the printable bytes
+        return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)  # is ~4x faster
+    return text.isprintable()
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))  # the ASCII that str.isprintable passes
 
 
 def _clean_items(items: Any) -> bool:
-    """Whether a tuple or frozenset of one dataclass type (a run's stages, a deployment's
-    history) or of strings is clean as it is, by one check of all their strings."""
+    """Whether a collection of one dataclass type (a run's stages, a deployment's history, a
+    poll's 30,000 deployments) or of strings is clean as it is, by one check of all their
+    strings, and of their other text fields' values the same way (all the deployments'
+    revisions at once). False when that cannot tell: then each item is walked."""
     kinds = set(map(type, items))
     if len(kinds) != 1:
         return not kinds
@@ -246,11 +254,17 @@ def _clean_items(items: Any) -> bool:
     if type(kind) is not tuple:
         return kind is _PLAIN
     strs, many, rest = _PLANS.get(cls) or _plan(cls)
-    if rest:
+    if strs is not None and not _printable(
+        chain.from_iterable(map(strs, items)) if many else map(strs, items)
+    ):
         return False
-    if strs is None:
-        return True
-    return _printable(chain.from_iterable(map(strs, items)) if many else map(strs, items))
+    for name in rest:
+        values = [v for v in map(attrgetter(name), items) if v is not None]
+        if values and set(map(type, values)) == {tuple}:
+            values = list(chain.from_iterable(values))
+        if not _clean_items(values):
+            return False
+    return True
 
 
 class InertMemo:
@@ -329,8 +343,12 @@ class InertMemo:
         ids = list(map(id, items))
         out = list(map(last.get, ids))  # map over C calls: ~125,000 items a poll at 10,000
         fresh = list(compress(range(len(out)), map(is_, out, repeat(None))))  # C loops
-        for i in fresh:
-            out[i] = _inert(items[i])
+        if len(fresh) > 1 and _clean_items([items[i] for i in fresh]):
+            for i in fresh:  # a first poll's 30,000 deployments, checked in one pass
+                out[i] = items[i]
+        else:
+            for i in fresh:
+                out[i] = _inert(items[i])
         seen.update(zip(ids, out, strict=True))
         added = [out[i] for i in fresh]
         kept = len(seen) - len(added)  # items of the last poll still here (ids are unique)

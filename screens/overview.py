@@ -75,7 +75,7 @@ def cell_look(cell: Cell, stale: frozenset[str]) -> tuple[object, ...]:
     """Everything `cell_text` draws a cell from (at the moment `stale` names the stale
     sources): cells with the same look get the same text."""
     dep, canary, drift = cell.deployment, cell.canary, cell.drift
-    firing = cell.firing
+    firing = cell.firing if cell.alerts else ()  # most cells have no alert: no tuple made
     return (
         (dep.version, dep.health) if dep is not None else None,
         (
@@ -88,7 +88,7 @@ def cell_look(cell: Cell, stale: frozenset[str]) -> tuple[object, ...]:
         len(drift.items) if drift is not None else 0,
         len(firing),
         any(a.severity is Severity.CRITICAL for a in firing),
-        any(name in stale for name in cell.sources),
+        bool(stale) and not stale.isdisjoint(cell.sources),
     )
 
 

@@ -121,15 +121,15 @@ class LiveTable(ScrollView, can_focus=True):
 
     def _measure(self) -> list[int]:
         widths = []
+        rows = self._cells.values()
         for i, (_, label, fixed) in enumerate(self._columns):
             if fixed is not None:
                 widths.append(fixed)
                 continue
             width = Text(label).cell_len if isinstance(label, str) else label.cell_len
-            for cells in self._cells.values():
-                if i < len(cells):
-                    width = max(width, cells[i].cell_len)
-            widths.append(width)
+            # Each distinct Text once: rows share them (10,000 cells, a few hundred looks).
+            texts = {id(cells[i]): cells[i] for cells in rows if i < len(cells)}
+            widths.append(max(width, max((t.cell_len for t in texts.values()), default=0)))
         return widths
 
     def _relayout(self, widths: list[int] | None = None) -> None:

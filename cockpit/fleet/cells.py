@@ -197,6 +197,9 @@ def changed_keys(old: ObsIndex, new: ObsIndex) -> set[Key]:
         before, after = getattr(old, name), getattr(new, name)
         if before is after:
             continue
+        if not before:  # a first poll: every cell it names is new
+            changed.update(after.keys())
+            continue
         candidates = new.touched[name] if name in new.touched else before.keys() | after.keys()
         for key in candidates:
             x, y = before.get(key), after.get(key)
@@ -232,6 +235,15 @@ def merge_cell(key: Key, order: list[str], indexes: Mapping[str, ObsIndex]) -> C
     if deployment is None and canary is None and drift is None and not alerts:
         return None
     return Cell(key[0], key[1], deployment, canary, drift, tuple(alerts), tuple(sources))
+
+
+def sole_cell(key: Key, name: str, idx: ObsIndex) -> Cell | None:
+    """`merge_cell` where `name` is the only source with an index: its facts as they are."""
+    deployment, canary, drift = idx.deployments.get(key), idx.canaries.get(key), idx.drift.get(key)
+    alerts = idx.alerts.get(key, ())
+    if deployment is None and canary is None and drift is None and not alerts:
+        return None
+    return Cell(key[0], key[1], deployment, canary, drift, tuple(alerts), (name,))
 
 
 def collect(

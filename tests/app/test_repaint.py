@@ -135,3 +135,17 @@ async def test_cells_that_look_alike_share_one_drawn_text() -> None:
                 cells += 1
         assert len(by_look) < cells, "some cells look like another"
         assert all(len(ids) == 1 for ids in by_look.values()), "one text per look"
+
+
+def test_a_cell_looks_stale_only_when_one_of_its_sources_is() -> None:
+    """Cells drawn alike share one text (`cell_look`), so the look must tell a cell from a
+    stale source from the same facts from a fresh one."""
+    from cockpit.fleet.cells import Cell
+    from screens.overview import cell_look
+
+    fresh, old = Cell("web", "prod", sources=("argo",)), Cell("web", "prod", sources=("demo",))
+    assert cell_look(fresh, frozenset()) == cell_look(old, frozenset())
+    assert cell_look(fresh, frozenset({"demo"})) != cell_look(old, frozenset({"demo"}))
+    assert cell_look(old, frozenset({"demo"}))[-1] and not cell_look(fresh, frozenset({"demo"}))[-1]
+    both = Cell("web", "prod", sources=("argo", "demo"))
+    assert cell_look(both, frozenset({"demo"}))[-1]

@@ -11,7 +11,7 @@ import pytest
 
 from cockpit.clock import FixedClock
 from cockpit.connector import Capability, Connector
-from cockpit.fleet.cells import ObsIndex, identity_delta, merge_cell
+from cockpit.fleet.cells import ObsIndex, identity_delta, merge_cell, sole_cell
 from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import (
     Changed,
@@ -355,3 +355,20 @@ def test_the_hub_takes_hints_only_from_the_connectors_shipped_with_it() -> None:
     cell = hub.snapshot.cell("b", "dev")
     assert cell.deployment is not None and cell.deployment.version == "2^[[2J"
     assert shipped(DemoConnector) and not shipped(_Swapping)
+
+
+def test_the_one_sources_cells_are_the_merged_cells() -> None:
+    """With one source indexed, the snapshot makes each cell from it alone (`sole_cell`):
+    the same cells the merge over every source gives, and none where it has nothing."""
+    clock = FixedClock(T0)
+    demo = DemoConnector("demo", DemoOptions(services=60), client=None, clock=clock)
+    clock.advance(400)  # canaries judged, alerts firing
+    obs = asyncio.run(demo.poll())
+    index = ObsIndex.of(obs, None, None)
+    assert index.canaries and index.drift and index.alerts
+    keys = {*index.deployments, *index.canaries, *index.drift, *index.alerts, ("nope", "dev")}
+    for key in keys:
+        assert sole_cell(key, "demo", index) == merge_cell(key, ["demo"], {"demo": index}), key
+    assert sole_cell(("nope", "dev"), "demo", index) is None
+    silent = ObsIndex({}, {}, {}, {("a", "dev"): ()}, {})  # an alert key with no alert left
+    assert sole_cell(("a", "dev"), "s", silent) is merge_cell(("a", "dev"), ["s"], {"s": silent})

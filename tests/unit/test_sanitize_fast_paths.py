@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields, is_dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cockpit import sanitize
 from cockpit.incident.render import stamp
-from cockpit.model import PipelineRun, Stage, Status
-from cockpit.sanitize import clean, one_line
+from cockpit.model import Deployment, Health, Observation, PipelineRun, Revision, Stage, Status
+from cockpit.sanitize import InertMemo, clean, one_line
 
 # Text with what matters here drawn often: controls, bidi, separators, runs of spaces.
 TEXT = st.text(
@@ -89,3 +91,44 @@ def test_a_fact_is_cleaned_as_a_field_by_field_walk_cleans_it(
     got = sanitize._inert(run)
     assert got == expected
     assert (got is run) == (expected == run)  # clean facts are handed back as they are
+
+
+def _deployment(n: int, version: Any, revisions: Sequence[tuple[Any, Any]]) -> Deployment:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    return Deployment(
+        f"svc-{n}", "prod", version, "sha256:ab", t0, "ann", Status.SUCCEEDED, Health.HEALTHY,
+        "s", t0, tuple(Revision(v, d, t0, "bob") for v, d in revisions),
+    )  # fmt: skip
+
+
+@given(st.lists(st.tuples(NAME, st.lists(st.tuples(NAME, NAME), max_size=3)), max_size=6))
+def test_a_batch_is_clean_as_it_is_only_when_every_string_in_it_and_its_parts_is(
+    made: list[tuple[str, list[tuple[str, str]]]],
+) -> None:
+    """The one-pass check of a poll's items (and their revisions, by field) never passes an
+    item a field-by-field walk would change."""
+    batch = [_deployment(n, v, revs) for n, (v, revs) in enumerate(made)]
+    if sanitize._clean_items(batch):
+        assert all(_walked(d) == d for d in batch)
+
+
+def test_the_memo_cleans_a_hostile_revision_among_thousands_of_clean_deployments() -> None:
+    """A first poll's 5,000 deployments are checked in one pass (past 4,096 characters, by
+    bytes): one control character in one revision sends them to the walk, which cleans it
+    and hands back every clean one as it was (a newline is kept: text may span lines)."""
+    clean_ones = [_deployment(n, "1.0.0", [("0.9.0", "sha256:cd")] * 3) for n in range(5000)]
+    assert sanitize._clean_items(clean_ones)
+    for bad in ("\x1b[2J", "\x7f", "\u202e", "a\nb"):
+        hostile = _deployment(5000, "1.0.1", [("0.9.0", "sha256:cd"), ("0.8.0", f"sha{bad}")])
+        assert not sanitize._clean_items([*clean_ones, hostile])
+        t0 = datetime(2026, 1, 1, tzinfo=UTC)
+        got = InertMemo()(Observation("s", t0, deployments=(*clean_ones, hostile)))
+        assert all(a is b for a, b in zip(got.deployments, clean_ones, strict=False))
+        assert got.deployments[-1] == _walked(hostile)
+        assert (got.deployments[-1] == hostile) == (bad == "a\nb")
+
+
+def test_a_long_ascii_text_is_printable_as_isprintable_says() -> None:
+    for code in range(128):
+        text = "x" * 5000 + chr(code)
+        assert sanitize._printable(text) == text.isprintable()
