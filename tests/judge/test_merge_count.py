@@ -8,7 +8,6 @@ compiler, a missing module fails them instead.
 from __future__ import annotations
 
 import math
-import os
 import random
 
 import numpy as np
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 
 from cockpit.judge import judge, merge_count
 from cockpit.judge.shift import ShiftCounter
+from tests.binaries import built
 
 from .test_counting import brute
 from .test_fast_paths import _positive, edge_shifts
@@ -27,14 +27,7 @@ from .test_same_results import generated
 @pytest.fixture(scope="module")
 def merge():  # type: ignore[no-untyped-def]
     """The built module; skip without it, fail under CI=true."""
-    if not merge_count.available():
-        reason = (
-            "cockpit.judge._merge is not built (no C compiler when the package was "
-            "installed): install gcc, then `rm .venv/.installed` and run `make test` again"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+    built("cockpit.judge._merge", merge_count.available())
     return merge_count._merge
 
 

@@ -9,7 +9,6 @@ compiler, a missing module fails them instead.
 
 from __future__ import annotations
 
-import os
 import random
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from hypothesis import strategies as st
 
 from connectors.demo import draws, sim_history
 from connectors.demo.sim import Fleet
+from tests.binaries import built
 
 if TYPE_CHECKING:
     from connectors.demo._draws import Stream as CStream
@@ -30,15 +30,9 @@ T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def c_stream() -> type[CStream]:
-    """The built module; skip without it, fail under CI=true."""
-    if draws._CStream is None:
-        reason = (
-            "connectors.demo._draws is not built (no C compiler when the package was "
-            "installed): install gcc, then `rm .venv/.installed` and run `make test` again"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+    """The built class; skip without it, fail under CI=true."""
+    built("connectors.demo._draws", draws.available())
+    assert draws._CStream is not None
     return draws._CStream
 
 
