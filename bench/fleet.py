@@ -116,8 +116,11 @@ async def _live_first(services: int) -> float:
     return first
 
 
-# Issue 12's targets by fleet size: refresh + update median (ms), peak RSS (MB).
+# Issue 12's targets by fleet size: refresh + update median (ms), peak RSS (MB); the first
+# painted overview (s), judged by the slowest of LIVE_STARTS starts.
 TARGETS = {10_000: (50.0, 250.0), 50_000: (250.0, 1024.0)}
+FIRST_OVERVIEW = {10_000: 2.0}
+LIVE_STARTS = 3
 
 
 def scale(*sizes: int, iterations: int = 40) -> None:
@@ -148,19 +151,33 @@ def scale(*sizes: int, iterations: int = 40) -> None:
             "import asyncio\nfrom bench.fleet import _live_first\n"
             f"print('LIVE', asyncio.run(_live_first({size})))"
         )
-        out = subprocess.run(
-            [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=3600
+        starts = []
+        for _ in range(LIVE_STARTS):  # each a fresh process, as each `cockpit` start is
+            out = subprocess.run(
+                [sys.executable, "-c", code],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=3600,
+            )
+            live = next(line for line in out.stdout.splitlines() if line.startswith("LIVE "))
+            starts.append(float(live.split()[1]))
+        found[size]["live"] = max(starts)
+        bound = FIRST_OVERVIEW.get(size)
+        verdict = (
+            f" (target <= {bound:.0f} s) {'OK' if max(starts) <= bound else 'OVER'}"
+            if bound
+            else ""
         )
-        live = next(line for line in out.stdout.splitlines() if line.startswith("LIVE "))
-        found[size]["live"] = float(live.split()[1])
         print(
-            f"scale: {size} services, first painted overview as `cockpit` starts (polling on) "
-            f"{found[size]['live']:.2f} s",
+            f"scale: {size} services, first painted overview as `cockpit` starts (polling on), "
+            f"{LIVE_STARTS} starts: {', '.join(f'{t:.2f}' for t in starts)} s; slowest "
+            f"{max(starts):.2f} s{verdict}",
             flush=True,
         )
     print(f"scale: growth ({os.getloadavg()[0]:.1f} load)")
     print(
-        "  services | first overview live / settled | refresh+update median | nothing changed | peak RSS"
+        "  services | first overview live (slowest) / settled | refresh+update median | nothing changed | peak RSS"
     )
     for size, f in found.items():
         aim = TARGETS.get(size)
@@ -169,7 +186,7 @@ def scale(*sizes: int, iterations: int = 40) -> None:
             ok = f["median"] <= aim[0] and f["rss"] <= aim[1]
             verdict = f"  targets <= {aim[0]:.0f} ms, <= {aim[1]:.0f} MB: {'OK' if ok else 'OVER'}"
         print(
-            f"  {size:>8} | {f['live']:>10.2f} s / {f['first']:>6.2f} s | {f['median']:>18.1f} ms | "
+            f"  {size:>8} | {f['live']:>20.2f} s / {f['first']:>6.2f} s | {f['median']:>18.1f} ms | "
             f"{f['unchanged']:>12.2f} ms | {f['rss']:>5.0f} MB{verdict}"
         )
     small, large = min(found), max(found)
