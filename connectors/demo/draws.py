@@ -50,8 +50,10 @@ def drawing(rng: random.Random) -> Iterator[Stream]:
         return
     version, state, gauss = rng.getstate()
     stream = _CStream(state)
-    yield stream
-    rng.setstate((version, stream.state(), gauss))
+    try:
+        yield stream
+    finally:
+        rng.setstate((version, stream.state(), gauss))
 
 
 class RandomStream:
