@@ -61,7 +61,11 @@ def test_kill_9_mid_append_loses_no_acknowledged_record(db: Path, clock: FixedCl
             seq, hash_ = line.split()
             acknowledged[int(seq)] = hash_
         os.kill(proc.pid, signal.SIGKILL)
-        rest, _ = proc.communicate()
+        # The rest of the stream from where readline left it: through proc.stdout, whose
+        # buffer holds what readline read ahead. (communicate() reads the pipe itself, past
+        # that buffer: its text could start mid-line, a blank or a truncated line.)
+        rest = proc.stdout.read()
+        proc.communicate()
         # Whole lines printed before the kill are acknowledgements too. The kill can land
         # while the child's buffer is flushed mid-line: a line cut short acknowledged nothing.
         for line in rest.splitlines(keepends=True):
