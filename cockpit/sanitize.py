@@ -224,6 +224,9 @@ def _plan(cls: type) -> _Plan:
     return plan
 
 
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))  # the ASCII that str.isprintable passes
+
+
 def _printable(parts: Any) -> bool:
     """Whether the strings `parts` yields (or the one string it is) are all printable; False
     when a part is not a string (a field typed `str` holding something else)."""
@@ -234,9 +237,6 @@ def _printable(parts: Any) -> bool:
     if len(text) > 4096 and text.isascii():  # a bulk check: deleting the printable bytes
         return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)  # is ~4x faster
     return text.isprintable()
-
-
-_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))  # the ASCII that str.isprintable passes
 
 
 def _clean_items(items: Any) -> bool:

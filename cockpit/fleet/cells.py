@@ -237,15 +237,6 @@ def merge_cell(key: Key, order: list[str], indexes: Mapping[str, ObsIndex]) -> C
     return Cell(key[0], key[1], deployment, canary, drift, tuple(alerts), tuple(sources))
 
 
-def sole_cell(key: Key, name: str, idx: ObsIndex) -> Cell | None:
-    """`merge_cell` where `name` is the only source with an index: its facts as they are."""
-    deployment, canary, drift = idx.deployments.get(key), idx.canaries.get(key), idx.drift.get(key)
-    alerts = idx.alerts.get(key, ())
-    if deployment is None and canary is None and drift is None and not alerts:
-        return None
-    return Cell(key[0], key[1], deployment, canary, drift, tuple(alerts), (name,))
-
-
 def collect(
     order: list[str], observations: Mapping[str, Observation]
 ) -> dict[str, tuple[Any, ...]]:

@@ -25,7 +25,6 @@ from cockpit.fleet.cells import (
     collect,
     delta_applies,
     merge_cell,
-    sole_cell,
     updated,
 )
 from cockpit.fleet.layered import Layered
@@ -262,9 +261,8 @@ class FleetSnapshot:
         services = set(self.services)
         unmade: list[tuple[Key, Cell]] = []
         made: list[tuple[Key, Cell]] = []
-        sole = len(indexes) == 1  # this source's facts are every cell's (most set-ups)
         for key in changed_cells:
-            cell = sole_cell(key, obs.source, index) if sole else merge_cell(key, order, indexes)
+            cell = merge_cell(key, order, indexes)
             if cell is not None:
                 made.append((key, cell))
             elif (was := self.cells.get(key)) is not None:

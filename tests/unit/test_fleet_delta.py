@@ -11,7 +11,7 @@ import pytest
 
 from cockpit.clock import FixedClock
 from cockpit.connector import Capability, Connector
-from cockpit.fleet.cells import ObsIndex, identity_delta, merge_cell, sole_cell
+from cockpit.fleet.cells import Cell, ObsIndex, identity_delta, merge_cell
 from cockpit.fleet.snapshot import FleetSnapshot, SourceState
 from cockpit.model import (
     Changed,
@@ -357,9 +357,9 @@ def test_the_hub_takes_hints_only_from_the_connectors_shipped_with_it() -> None:
     assert shipped(DemoConnector) and not shipped(_Swapping)
 
 
-def test_the_one_sources_cells_are_the_merged_cells() -> None:
-    """With one source indexed, the snapshot makes each cell from it alone (`sole_cell`):
-    the same cells the merge over every source gives, and none where it has nothing."""
+def test_the_one_sources_cells_are_its_facts_as_they_are() -> None:
+    """With one source indexed, each merged cell is that source's facts for the key, and
+    there is none where it has nothing."""
     clock = FixedClock(T0)
     demo = DemoConnector("demo", DemoOptions(services=60), client=None, clock=clock)
     clock.advance(400)  # canaries judged, alerts firing
@@ -368,7 +368,15 @@ def test_the_one_sources_cells_are_the_merged_cells() -> None:
     assert index.canaries and index.drift and index.alerts
     keys = {*index.deployments, *index.canaries, *index.drift, *index.alerts, ("nope", "dev")}
     for key in keys:
-        assert sole_cell(key, "demo", index) == merge_cell(key, ["demo"], {"demo": index}), key
-    assert sole_cell(("nope", "dev"), "demo", index) is None
+        dep, canary, drift = (
+            index.deployments.get(key),
+            index.canaries.get(key),
+            index.drift.get(key),
+        )
+        alerts = index.alerts.get(key, ())
+        found = dep or canary or drift or alerts
+        alone = Cell(*key, dep, canary, drift, alerts, ("demo",)) if found else None
+        assert merge_cell(key, ["demo"], {"demo": index}) == alone, key
+    assert merge_cell(("nope", "dev"), ["demo"], {"demo": index}) is None
     silent = ObsIndex({}, {}, {}, {("a", "dev"): ()}, {})  # an alert key with no alert left
-    assert sole_cell(("a", "dev"), "s", silent) is merge_cell(("a", "dev"), ["s"], {"s": silent})
+    assert merge_cell(("a", "dev"), ["s"], {"s": silent}) is None
